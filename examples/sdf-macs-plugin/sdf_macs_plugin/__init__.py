@@ -1,0 +1,1 @@
+"""An example fpga-sdf plug-in: one pass, installed through an entry point."""

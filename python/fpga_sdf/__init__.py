@@ -1,0 +1,1 @@
+"""fpga-sdf: an MLIR-based compiler for streaming CNN accelerators on FPGAs."""

@@ -1,0 +1,180 @@
+// RUN: fpga-opt %s --split-input-file --verify-diagnostics
+// Each chunk breaks one invariant of the sdf dialect; the verifier names it at the op.
+
+func.func @conv_channels(%x: tensor<1x4x8x8xf32>, %w: tensor<8x3x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x6x6xf32> {
+  // expected-error @+1 {{weights expect 3 input channels (3 per group x 1 groups), input has 4}}
+  %0 = "sdf.conv"(%x, %w, %b) : (tensor<1x4x8x8xf32>, tensor<8x3x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
+  return %0 : tensor<1x8x6x6xf32>
+}
+
+// -----
+
+func.func @conv_result(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x8x8xf32> {
+  // expected-error @+1 {{result type tensor<1x8x8x8xf32> does not match the inferred tensor<1x8x6x6xf32>}}
+  %0 = "sdf.conv"(%x, %w, %b) : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32>
+  return %0 : tensor<1x8x8x8xf32>
+}
+
+// -----
+
+func.func @kernel_too_big(%x: tensor<1x4x2x2xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x1x1xf32> {
+  // expected-error @+1 {{kernel extent 3 exceeds the padded input size 2 in spatial dim 0}}
+  %0 = "sdf.conv"(%x, %w, %b) : (tensor<1x4x2x2xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x1x1xf32>
+  return %0 : tensor<1x8x1x1xf32>
+}
+
+// -----
+
+func.func @groups(%x: tensor<1x6x8x8xf32>, %w: tensor<8x2x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x6x6xf32> {
+  // expected-error @+1 {{groups (3) must divide the input channels (6) and the filters (8)}}
+  %0 = "sdf.conv"(%x, %w, %b) {groups = 3} : (tensor<1x6x8x8xf32>, tensor<8x2x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
+  return %0 : tensor<1x8x6x6xf32>
+}
+
+// -----
+
+func.func @pad_length(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x8x8xf32> {
+  // expected-error @+1 {{'pad' needs 4 values (begin per dim, then end per dim), got 2}}
+  %0 = "sdf.conv"(%x, %w, %b) {pad = array<i64: 1, 1>} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32>
+  return %0 : tensor<1x8x8x8xf32>
+}
+
+// -----
+
+func.func @stride_type(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x6x6xf32> {
+  // expected-error @+1 {{attribute 'stride' must be an integer array (array<i64: ...>), got "two"}}
+  %0 = "sdf.conv"(%x, %w, %b) {stride = "two"} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
+  return %0 : tensor<1x8x6x6xf32>
+}
+
+// -----
+
+func.func @coarse_zero(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{attribute 'coarse_in' must be at least 1}}
+  %0 = "sdf.activation"(%x) {kind = "relu", coarse_in = 0} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @bad_activation(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{'kind' must be one of relu, relu6, leaky_relu, sigmoid, hard_sigmoid, hard_swish, silu, got 'gelu'}}
+  %0 = "sdf.activation"(%x) {kind = "gelu"} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @missing_kind(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{requires string attribute 'kind'}}
+  %0 = "sdf.activation"(%x) : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @pool_mode(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32> {
+  // expected-error @+1 {{'mode' must be one of max, avg, got 'min'}}
+  %0 = "sdf.pool"(%x) {mode = "min", kernel = array<i64: 2, 2>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>
+  return %0 : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+func.func @pool_rank(%x: tensor<1x4x8xf32>) -> tensor<1x4x4xf32> {
+  // expected-error @+1 {{input must be (N, C, H, W) or (N, C, D, H, W), got rank 3}}
+  %0 = "sdf.pool"(%x) {mode = "max", kernel = array<i64: 2>} : (tensor<1x4x8xf32>) -> tensor<1x4x4xf32>
+  return %0 : tensor<1x4x4xf32>
+}
+
+// -----
+
+func.func @eltwise_broadcast(%a: tensor<1x4x8x8xf32>, %b: tensor<1x3x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{operands tensor<1x4x8x8xf32> and tensor<1x3x8x8xf32> do not broadcast}}
+  %0 = "sdf.eltwise"(%a, %b) {mode = "add"} : (tensor<1x4x8x8xf32>, tensor<1x3x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @concat_spatial(%a: tensor<1x4x8x8xf32>, %b: tensor<1x4x4x4xf32>) -> tensor<1x8x8x8xf32> {
+  // expected-error @+1 {{operands tensor<1x4x8x8xf32> and tensor<1x4x4x4xf32> differ outside the channel dim}}
+  %0 = "sdf.concat"(%a, %b) : (tensor<1x4x8x8xf32>, tensor<1x4x4x4xf32>) -> tensor<1x8x8x8xf32>
+  return %0 : tensor<1x8x8x8xf32>
+}
+
+// -----
+
+func.func @inner_product_features(%x: tensor<1x4x2x2xf32>, %w: tensor<10x15xf32>, %b: tensor<10xf32>) -> tensor<1x10xf32> {
+  // expected-error @+1 {{weights expect 15 input features, input has 16}}
+  %0 = "sdf.inner_product"(%x, %w, %b) : (tensor<1x4x2x2xf32>, tensor<10x15xf32>, tensor<10xf32>) -> tensor<1x10xf32>
+  return %0 : tensor<1x10xf32>
+}
+
+// -----
+
+func.func @weights_source() -> tensor<4xf32> {
+  // expected-error @+1 {{needs either 'value' or both 'file' and 'key' (a sidecar .npz)}}
+  %0 = "sdf.weights"() {file = "w.npz"} : () -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @weights_type() -> tensor<4xf32> {
+  // expected-error @+1 {{'value' type tensor<5xf32> differs from the result type}}
+  %0 = "sdf.weights"() {value = dense<1.0> : tensor<5xf32>} : () -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @format_width(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{fixed-point width must be in [1, 64], got 80}}
+  %0 = "sdf.activation"(%x) {kind = "relu", output_format = #sdf.fixed<80 : i64, 8 : i64>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @split_types(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{result type tensor<1x5x8x8xf32> does not match the inferred tensor<1x4x8x8xf32>}}
+  %0:2 = "sdf.split"(%x) : (tensor<1x4x8x8xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x5x8x8xf32>)
+  return %0#0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @yield_outside(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{'sdf.yield' op must be the last operation in the parent block}}
+  "sdf.yield"(%x) : (tensor<1x4x8x8xf32>) -> ()
+  return %x : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @partition_type(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{body must end with 'sdf.yield' of the partition's result type}}
+  %0 = "sdf.partition"(%x) ({
+  ^bb0(%a: tensor<1x4x8x8xf32>):
+    %p = "sdf.pool"(%a) {mode = "max", kernel = array<i64: 2, 2>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>
+    "sdf.yield"(%p) : (tensor<1x4x4x4xf32>) -> ()
+  }) : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @unknown_op(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{unregistered operation 'sdf.frobnicate' found in dialect ('sdf')}}
+  %0 = "sdf.frobnicate"(%x) : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @operand_count(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{op expects exactly 1 operands, but got 2}}
+  %0 = "sdf.activation"(%x, %x) {kind = "relu"} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}

@@ -1,0 +1,76 @@
+"""The sdf dialect from Python: building ops, reading attributes, the verifier."""
+
+import pytest
+from torch_mlir import ir
+
+from fpga_sdf import ir as sdf_ir
+from fpga_sdf.diagnostics import UserError
+from fpga_sdf.dialects import sdf, sdf_shapes
+from fpga_sdf.dialects.sdf_attrs import get_int, get_ints, set_int, shape
+
+CONV = """
+func.func @f(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x4x4xf32> {
+  %0 = "sdf.conv"(%x, %w, %b) {stride = array<i64: 2, 2>, pad = array<i64: 1, 1, 0, 0>} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x4x4xf32>
+  return %0 : tensor<1x8x4x4xf32>
+}
+"""
+
+
+def test_parsed_ops_are_our_classes_with_defaults():
+    module = sdf_ir.parse(CONV, "conv.mlir")
+    (conv,) = sdf_ir.walk(module, "sdf.conv")
+    assert isinstance(conv, sdf.ConvOp)
+    assert get_ints(conv, "stride") == (2, 2)
+    assert get_ints(conv, "dilation", (1, 1)) == (1, 1)
+    assert get_int(conv, "groups", 1) == 1
+    assert shape(conv.operation.results[0]) == (1, 8, 4, 4)
+
+
+def test_setting_an_illegal_attribute_is_caught_by_verify():
+    module = sdf_ir.parse(CONV, "conv.mlir")
+    (conv,) = sdf_ir.walk(module, "sdf.conv")
+    set_int(conv, "coarse_out", 0)
+    with pytest.raises(UserError) as err:
+        sdf_ir.verify(module)
+    (diag,) = err.value.diagnostics
+    assert (diag.file, diag.line) == ("conv.mlir", 3)
+    assert "attribute 'coarse_out' must be at least 1" in diag.message
+
+
+def test_build_ops_from_python():
+    with sdf_ir.context(), ir.Location.file("net.py", 10, 4):
+        module = ir.Module.create()
+        t_in = ir.RankedTensorType.get([1, 4, 8, 8], ir.F32Type.get())
+        t_out = ir.RankedTensorType.get([1, 4, 4, 4], ir.F32Type.get())
+        from torch_mlir.dialects import func
+
+        with ir.InsertionPoint(module.body):
+            f = func.FuncOp("g", ir.FunctionType.get([t_in], [t_out]))
+            block = f.add_entry_block()
+            with ir.InsertionPoint(block):
+                pool = sdf.PoolOp(input=block.arguments[0], output=t_out)
+                pool.operation.attributes["mode"] = ir.StringAttr.get("max")
+                pool.operation.attributes["kernel"] = ir.DenseI64ArrayAttr.get([2, 2])
+                func.ReturnOp([pool.result])
+        assert module.operation.verify()
+        text = sdf_ir.to_text(module)
+        assert '"sdf.pool"(%arg0) {kernel = array<i64: 2, 2>, mode = "max"}' in text
+        reparsed = sdf_ir.parse(text, "again.mlir")
+        assert sdf_ir.to_text(reparsed) == text
+
+
+def test_fixed_attribute_round_trip():
+    with sdf_ir.context():
+        attr = sdf.fixed(16, 10)
+        assert str(attr) == "#sdf.fixed<16 : i64, 10 : i64>"
+        assert sdf.fixed_value(attr) == (16, 10)
+
+
+@pytest.mark.parametrize("size, kernel, stride, pads, dilation, expected", [
+    (8, 3, 1, (0, 0), 1, 6),
+    (8, 3, 1, (1, 1), 1, 8),
+    (9, 3, 2, (2, 1), 2, 4),   # extent 5 over 12 padded positions, stride 2
+    (7, 2, 2, (0, 1), 1, 4),   # ceil-mode pooling expressed as one extra end pad
+])
+def test_sliding_output_sizes(size, kernel, stride, pads, dilation, expected):
+    assert sdf_shapes.sliding_output(size, kernel, stride, *pads, dilation) == expected
