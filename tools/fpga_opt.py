@@ -13,7 +13,7 @@ import traceback
 from dataclasses import dataclass
 
 from fpga_sdf import ir as sdf_ir
-from fpga_sdf.cli import read_input, write_output_atomically
+from fpga_sdf.cli import print_diagnostics, read_input, write_output_atomically
 from fpga_sdf.diagnostics import Diagnostic, Diagnostics, UserError
 from fpga_sdf.pass_registry import Pass, load_all, lookup
 from fpga_sdf.verify_diagnostics import check_expectations, split_input
@@ -65,8 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         return run(options, steps)
     except UserError as err:
-        for d in err.diagnostics:
-            print(str(d) if d.file or d.where else f"fpga-opt: {d}", file=sys.stderr)
+        print_diagnostics("fpga-opt", err)
         return 1
     except Exception as exc:  # noqa: BLE001 - a bug must still not show users a traceback
         if debug:

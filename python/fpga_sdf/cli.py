@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import traceback
 
 from .diagnostics import UserError
 
@@ -26,15 +27,49 @@ def write_output_atomically(path: str | None, text: str) -> None:
     if path is None or path == "-":
         sys.stdout.write(text)
         return
+    write_bytes_atomically(path, text.encode("utf-8"))
+
+
+def write_bytes_atomically(path: str, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename it over `path`."""
     directory = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".fpga-sdf-", suffix=".tmp")
     except OSError as err:
         raise UserError(f"cannot write output file '{path}': {err.strerror}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def print_diagnostics(tool: str, err: UserError) -> None:
+    for d in err.diagnostics:
+        print(str(d) if d.file or d.where else f"{tool}: {d}", file=sys.stderr)
+
+
+def run_tool(tool: str, parser, body, argv: list[str] | None) -> int:
+    """Parse flags with `parser` and call `body(args)`: user errors exit 1, bugs exit 2.
+
+    Neither shows a traceback unless --debug was given.
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) and 1
+    try:
+        return body(args)
+    except UserError as err:
+        print_diagnostics(tool, err)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - a bug must still not show users a traceback
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        print(f"{tool}: internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)", file=sys.stderr)
+        return 2

@@ -1,0 +1,182 @@
+"""--sdf-quantize: choose a fixed-point format for every tensor of the network.
+
+Weights get the most fractional bits their largest magnitude allows; activations likewise
+from the ranges seen on calibration inputs (the float reference executor runs them); biases
+sit at their accumulator's binary point; accumulators get enough bits that no input within
+the input format can overflow them.
+"""
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fpga_sdf import network
+from fpga_sdf.diagnostics import Diagnostics, UserError
+from fpga_sdf.dialects import sdf
+from fpga_sdf.dialects.sdf_attrs import set_int, shape
+from fpga_sdf.interp.executor import entry_function, execute
+from fpga_sdf.interp.fixed import Fixed, quantize
+from fpga_sdf.pass_registry import Pass, register
+from fpga_sdf import weights as weight_store
+
+MAC_OPS = ("sdf.conv", "sdf.inner_product", "sdf.scale_shift")
+MAX_ACC_WIDTH = 64
+_OVERRIDE = re.compile(r"^w(\d+)a(\d+)$")
+
+
+@register
+@dataclass(frozen=True)
+class SdfQuantize(Pass):
+    """Set fixed-point formats on every tensor from weight values and calibration ranges."""
+
+    name = "sdf-quantize"
+    weights: int = field(default=16, metadata={"help": "weight width in bits"})
+    activations: int = field(default=16, metadata={"help": "activation width in bits"})
+    calibration: str = field(default="", metadata={"help": ".npy calibration inputs (batch first); default: 8 N(0,1) samples"})
+    layers: str = field(default="", metadata={"help": "per-layer widths, e.g. 'conv1:w8a8,fc:w16a16'"})
+    seed: int = field(default=0, metadata={"help": "seed of the default calibration samples"})
+
+    def run(self, module, diag: Diagnostics) -> None:
+        for width, what in ((self.weights, "weights"), (self.activations, "activations")):
+            if not 2 <= width <= 32:
+                raise UserError(f"--sdf-quantize: {what}={width} is outside [2, 32] bits")
+        overrides = self._overrides(module)
+        func = entry_function(module)
+        ranges = self._calibrate(module, func, diag)
+        widths = {}
+        for name, op in network.named_layers(module):
+            widths[op.operation] = overrides.get(name, (self.weights, self.activations))
+
+        # Inputs, then every value-producing op in program order.
+        for i, arg in enumerate(func.operation.regions[0].blocks[0].arguments):
+            network.set_arg_attr(func, i, "sdf.format", sdf.fixed(*format_for(ranges[arg], self.activations)))
+        formats = {arg: Fixed(*format_for(ranges[arg], self.activations))
+                   for arg in func.operation.regions[0].blocks[0].arguments}
+        for op in network.layers(module):
+            w_bits, a_bits = widths[op.operation]
+            for value in op.operation.operands:
+                owner = value.owner
+                if getattr(owner, "name", None) == "sdf.weights" and value not in formats:
+                    formats[value] = self._weights_format(owner.opview, op, value, w_bits, formats)
+            out_fmt = self._output_format(op, ranges, formats, a_bits)
+            for result in op.operation.results:
+                formats[result] = out_fmt
+            op.operation.attributes["output_format"] = sdf.fixed(out_fmt.width, out_fmt.frac)
+            if op.operation.name in MAC_OPS:
+                self._set_accumulator(op, formats, diag)
+        _propagate_partitions(module)
+
+    # -- calibration ---------------------------------------------------------------------
+
+    def _calibrate(self, module, func, diag: Diagnostics) -> dict:
+        args = list(func.operation.regions[0].blocks[0].arguments)
+        if self.calibration:
+            try:
+                data = np.load(self.calibration, allow_pickle=False)
+            except (OSError, ValueError) as err:
+                raise UserError(f"--sdf-quantize: cannot read calibration data '{self.calibration}': {err}") from None
+            inputs = [data]
+        else:
+            diag.warning(func, "no calibration data given: activation ranges come from 8 N(0,1) samples "
+                               "(pass calibration=data.npy for real ranges)")
+            rng = np.random.default_rng(self.seed)
+            inputs = [rng.standard_normal((8, *shape(a)[1:])).astype(np.float32) for a in args]
+        ranges: dict = {}
+
+        def observe(value, array):
+            ranges[value] = max(ranges.get(value, 0.0), float(np.max(np.abs(array))) if array.size else 0.0)
+
+        execute(module, inputs, "float", observe=observe)
+        return ranges
+
+    # -- formats -------------------------------------------------------------------------
+
+    def _weights_format(self, weights_op, user, value, w_bits: int, formats) -> Fixed:
+        """Weights take `w_bits`; a bias or shift is stored at its accumulator's binary point."""
+        if user.operation.name in MAC_OPS and value == user.operation.operands[2]:
+            x_fmt = formats[user.operation.operands[0]]
+            scale = user.operation.operands[1]
+            if scale not in formats:
+                formats[scale] = self._weights_format(scale.owner.opview, user, scale, w_bits, formats)
+            frac = x_fmt.frac + formats[scale].frac
+            values = weight_store.read(weights_op)
+            width = _bits_for_int(np.max(np.abs(quantize(values, Fixed(64, frac))))) if values.size else 1
+            fmt = Fixed(max(width, 2), frac)
+        else:
+            values = weight_store.read(weights_op)
+            fmt = Fixed(*format_for(float(np.max(np.abs(values))) if values.size else 0.0, w_bits))
+        weights_op.operation.attributes["output_format"] = sdf.fixed(fmt.width, fmt.frac)
+        return fmt
+
+    def _output_format(self, op, ranges, formats, a_bits: int) -> Fixed:
+        name = op.operation.name
+        if name == "sdf.split":  # a fork copies its input unchanged
+            return formats[op.operation.operands[0]]
+        return Fixed(*format_for(ranges[op.operation.results[0]], a_bits))
+
+    def _set_accumulator(self, op, formats, diag: Diagnostics) -> None:
+        """Worst case over every input the input format can hold, so no overflow is possible."""
+        x, w, b = op.operation.operands
+        x_fmt, w_fmt, b_fmt = formats[x], formats[w], formats[b]
+        w_max = int(np.max(np.abs(quantize(weight_store.read(w.owner.opview), w_fmt))))
+        b_max = int(np.max(np.abs(quantize(weight_store.read(b.owner.opview), b_fmt))))
+        fan_in = _fan_in(op)
+        bound = fan_in * (2 ** (x_fmt.width - 1)) * w_max + b_max
+        width = _bits_for_int(bound)
+        if width > MAX_ACC_WIDTH:
+            diag.error(op, f"accumulator would need {width} bits (more than {MAX_ACC_WIDTH}); use narrower formats")
+            return
+        set_int(op, "acc_width", width)
+
+    def _overrides(self, module) -> dict[str, tuple[int, int]]:
+        if not self.layers:
+            return {}
+        names = {name for name, _ in network.named_layers(module)}
+        result = {}
+        for entry in self.layers.split(","):
+            name, _, spec = entry.strip().rpartition(":")
+            match = _OVERRIDE.match(spec)
+            if not name or not match:
+                raise UserError(f"--sdf-quantize: cannot read layer override '{entry}' (expected NAME:wXaY)")
+            if name not in names:
+                raise UserError(f"--sdf-quantize: no layer named '{name}' (layers: {', '.join(sorted(names))})")
+            result[name] = (int(match.group(1)), int(match.group(2)))
+        return result
+
+
+def format_for(max_abs: float, width: int) -> tuple[int, int]:
+    """(width, frac) with the most fractional bits that still represent `max_abs`."""
+    largest = 2 ** (width - 1) - 1
+    if max_abs <= 0 or not math.isfinite(max_abs):
+        return width, width - 1
+    frac = math.floor(math.log2(largest / max_abs))
+    while max_abs * 2.0 ** frac > largest:  # guard the float log against rounding up
+        frac -= 1
+    return width, frac
+
+
+def _bits_for_int(magnitude: int) -> int:
+    """Signed bits that hold every integer in [-magnitude, magnitude]."""
+    return int(magnitude).bit_length() + 1
+
+
+def _fan_in(op) -> int:
+    """Products summed into one accumulator value."""
+    name = op.operation.name
+    w = shape(op.operation.operands[1])
+    if name == "sdf.conv":
+        return math.prod(w[1:])
+    if name == "sdf.inner_product":
+        return w[1]
+    return 1
+
+
+def _propagate_partitions(module) -> None:
+    """A partition's result has its yielded value's format, for readers of the outer IR."""
+    for partition in network.partitions(module):
+        body = partition.operation.regions[0].blocks[0]
+        yielded = list(body.operations)[-1].operands[0].owner
+        if "output_format" in getattr(yielded, "attributes", {}):
+            partition.operation.attributes["output_format"] = yielded.attributes["output_format"]

@@ -1,0 +1,64 @@
+"""Reading and attaching layer parameters (`sdf.weights` ops).
+
+Small parameters live inline in the IR (`value = dense<...>`); large models keep them in a
+sidecar `.npz` next to the IR file (`file`, `key`), so the text stays readable and parsing
+stays fast. Relative sidecar paths are resolved against `search_path`, to which the tools add
+the directory of the file they read.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import numpy as np
+from torch_mlir import ir
+
+from .diagnostics import UserError, at
+from .dialects.sdf_attrs import get_str, has
+
+search_path: list[str] = []
+
+
+def add_search_dir(directory: str) -> None:
+    directory = os.path.abspath(directory)
+    if directory not in search_path:
+        search_path.insert(0, directory)
+
+
+@lru_cache(maxsize=8)
+def _open_npz(path: str, mtime: float):
+    return np.load(path)
+
+
+def _resolve(name: str) -> str | None:
+    if os.path.isabs(name):
+        return name if os.path.exists(name) else None
+    for directory in search_path + [os.getcwd()]:
+        candidate = os.path.join(directory, name)
+        if os.path.exists(candidate):
+            return candidate
+    return None
+
+
+def read(op) -> np.ndarray:
+    """The float32 values of an `sdf.weights` op."""
+    if has(op, "value"):
+        return np.asarray(op.operation.attributes["value"], dtype=np.float32)
+    name, key = get_str(op, "file"), get_str(op, "key")
+    path = _resolve(name)
+    if path is None:
+        raise UserError(at(op.location, f"weights file '{name}' not found (looked in {', '.join(search_path + [os.getcwd()])})"))
+    archive = _open_npz(path, os.path.getmtime(path))
+    if key not in archive.files:
+        raise UserError(at(op.location, f"weights file '{name}' has no array '{key}'"))
+    values = archive[key]
+    expected = tuple(ir.RankedTensorType(op.operation.results[0].type).shape)
+    if values.shape != expected:
+        raise UserError(at(op.location, f"array '{key}' in '{name}' has shape {values.shape}, the IR expects {expected}"))
+    return values.astype(np.float32, copy=False)
+
+
+def inline_attr(values: np.ndarray) -> ir.DenseElementsAttr:
+    """An inline `dense<...>` attribute for `values` (needs an active context)."""
+    return ir.DenseElementsAttr.get(np.ascontiguousarray(values, dtype=np.float32))

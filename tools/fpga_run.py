@@ -1,0 +1,73 @@
+"""fpga-run: execute sdf IR on numpy inputs with the reference executor.
+
+    fpga-run model.mlir --input x.npy -o y.npy [--mode float|fixed] [--func NAME]
+
+Float mode is the network's float semantics; fixed mode is the bit-exact arithmetic of the
+quantized hardware (needs --sdf-quantize first), the oracle of every backend.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+
+import numpy as np
+
+from fpga_sdf import ir as sdf_ir
+from fpga_sdf import weights
+from fpga_sdf.cli import read_input, run_tool
+from fpga_sdf.diagnostics import UserError
+from fpga_sdf.interp.executor import MODES, execute
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="fpga-run", description=__doc__.strip().splitlines()[0], allow_abbrev=False)
+    p.add_argument("model", help="sdf IR file (.mlir) or - for stdin")
+    p.add_argument("--input", "-i", action="append", required=True, help="input array (.npy, batch first); repeat per input")
+    p.add_argument("-o", "--output", action="append", help="where to write each output (.npy); default: print a summary")
+    p.add_argument("--mode", choices=MODES, default="float", help="float semantics or bit-exact fixed point")
+    p.add_argument("--func", help="function to run (default: the first)")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_tool("fpga-run", build_parser(), _run, argv)
+
+
+def _run(args) -> int:
+    if args.model != "-":
+        weights.add_search_dir(os.path.dirname(os.path.abspath(args.model)))
+    module = sdf_ir.parse(read_input(args.model), "<stdin>" if args.model == "-" else args.model)
+    inputs = [_load(path) for path in args.input]
+    outputs = execute(module, inputs, args.mode, args.func)
+    if args.output:
+        if len(args.output) != len(outputs):
+            raise UserError(f"the network has {len(outputs)} outputs, {len(args.output)} -o files given")
+        for path, y in zip(args.output, outputs):
+            _save(path, y)
+    else:
+        for i, y in enumerate(outputs):
+            print(f"output #{i}: shape {y.shape}, argmax {np.argmax(y.reshape(y.shape[0], -1), axis=1).tolist()}")
+    return 0
+
+
+def _load(path: str) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as err:
+        raise UserError(f"cannot read input array '{path}': {err}") from None
+
+
+def _save(path: str, y: np.ndarray) -> None:
+    buffer = io.BytesIO()
+    np.save(buffer, y)
+    from fpga_sdf.cli import write_bytes_atomically
+
+    write_bytes_atomically(path, buffer.getvalue())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
