@@ -13,7 +13,7 @@ import traceback
 from dataclasses import dataclass
 
 from fpga_sdf import ir as sdf_ir
-from fpga_sdf.cli import print_diagnostics, read_input, write_output_atomically
+from fpga_sdf.cli import format_diagnostic, print_diagnostics, read_input, write_output_atomically
 from fpga_sdf.diagnostics import Diagnostic, Diagnostics, UserError
 from fpga_sdf.pass_registry import Pass, load_all, lookup
 from fpga_sdf.verify_diagnostics import check_expectations, split_input
@@ -206,7 +206,7 @@ def run(options: Options, steps: list[Step]) -> int:
             failed |= bool(problems)
         else:
             for d in diagnostics:
-                print(d, file=sys.stderr)
+                print(format_diagnostic("fpga-opt", d), file=sys.stderr)
             failed |= any(d.severity == "error" for d in diagnostics)
         if result is not None:
             outputs.append(result)
@@ -220,7 +220,7 @@ def run_pipeline(module, steps: list[Step], options: Options, diagnostics: list[
     from torch_mlir import ir
     from torch_mlir.passmanager import PassManager
 
-    with sdf_ir.context():
+    with sdf_ir.context(), ir.Location.unknown():
         for step in steps:
             if step.ours is not None:
                 diag = Diagnostics()

@@ -46,9 +46,14 @@ def write_bytes_atomically(path: str, data: bytes) -> None:
         raise
 
 
+def format_diagnostic(tool: str, d) -> str:
+    """A diagnostic line; without a file position it is prefixed by the tool, as compilers do."""
+    return str(d) if d.file or d.where else f"{tool}: {d}"
+
+
 def print_diagnostics(tool: str, err: UserError) -> None:
     for d in err.diagnostics:
-        print(str(d) if d.file or d.where else f"{tool}: {d}", file=sys.stderr)
+        print(format_diagnostic(tool, d), file=sys.stderr)
 
 
 def run_tool(tool: str, parser, body, argv: list[str] | None) -> int:

@@ -69,3 +69,97 @@ def set_arg_attr(func, index: int, name: str, value: ir.Attribute) -> None:
     entries[name] = value
     current[index] = ir.DictAttr.get(entries)
     attrs["arg_attrs"] = ir.ArrayAttr.get(current)
+
+
+# ------------------------------------------------------------------------- the model's view
+
+def _format_width(value, default: int) -> int:
+    """Width of a value's fixed-point format (producer's output_format or arg's sdf.format)."""
+    owner = value.owner
+    if isinstance(owner, ir.Block):
+        parent = owner.owner
+        if parent.name == "sdf.partition":
+            return _format_width(parent.operands[0], default)
+        if parent.name == "func.func" and "arg_attrs" in parent.attributes:
+            arg = ir.DictAttr(ir.ArrayAttr(parent.attributes["arg_attrs"])[value.arg_number])
+            if "sdf.format" in arg:
+                return sdf.fixed_value(arg["sdf.format"])[0]
+        return default
+    if "output_format" in owner.attributes:
+        return sdf.fixed_value(owner.attributes["output_format"])[0]
+    return default
+
+
+def layer_spec(name: str, op, default_width: int = 16):
+    """The hardware model's description of one layer op (shapes without the batch dim)."""
+    from .dialects.sdf_attrs import get_float, get_int, get_ints, get_str, has, shape
+    from .model import LayerSpec
+
+    kind = sdf.LAYER_KINDS[op.operation.name]
+    operands = list(op.operation.operands)
+    data_inputs = operands[:1] if kind in ("conv", "inner_product", "scale_shift") else operands
+    x = shape(operands[0])
+    rank = len(x) - 2
+    fields = dict(
+        name=name, kind=kind,
+        inputs=tuple(shape(v)[1:] for v in data_inputs),
+        outputs=tuple(shape(r)[1:] for r in op.operation.results),
+        data_width=_format_width(operands[0], default_width),
+    )
+    for attr in ("coarse_in", "coarse_out", "coarse_group", "fine", "wr_factor"):
+        fields[attr] = get_int(op, attr, 1)
+    if kind == "conv":
+        w = shape(operands[1])
+        fields.update(kernel=tuple(w[2:]), stride=get_ints(op, "stride", (1,) * rank),
+                      pad=get_ints(op, "pad", (0,) * (2 * rank)), dilation=get_ints(op, "dilation", (1,) * rank),
+                      groups=get_int(op, "groups", 1), has_bias=True)
+    elif kind == "pool":
+        kernel = get_ints(op, "kernel")
+        fields.update(kernel=kernel, stride=get_ints(op, "stride", kernel), pad=get_ints(op, "pad", (0,) * (2 * rank)),
+                      mode=get_str(op, "mode"))
+    elif kind in ("global_pool", "eltwise"):
+        fields.update(mode=get_str(op, "mode", "avg"))
+    elif kind == "activation":
+        fields.update(mode=get_str(op, "kind"))
+    elif kind == "resize":
+        fields.update(mode=get_str(op, "mode", "nearest"), kernel=get_ints(op, "scale"))
+    elif kind == "inner_product":
+        fields.update(has_bias=True)
+    if kind in ("conv", "inner_product", "scale_shift"):
+        fields.update(weight_width=_format_width(operands[1], default_width),
+                      acc_width=get_int(op, "acc_width", 2 * default_width + 8))
+    if has(op, "sparsity"):
+        fields["sparsity"] = tuple(float(v) for v in op.operation.attributes["sparsity"])
+    if has(op, "weights_off_chip"):
+        fields["weights_off_chip"] = get_float(op, "weights_off_chip")
+    if has(op, "pixels"):
+        fields["pixels"] = tuple(get_ints(op, "pixels"))
+    return LayerSpec(**fields)
+
+
+def model_partitions(module, default_width: int = 16):
+    """The network as the model sees it: a list of `Partition`s in execution order.
+
+    An unpartitioned function is one partition. Edges join a producer layer to each layer
+    that reads its result inside the same partition.
+    """
+    from .model import Partition
+
+    named = named_layers(module)
+    names = {op.operation: name for name, op in named}
+    groups: dict = {}
+    for name, op in named:
+        part = partition_of(op)
+        key = part.operation if part is not None else None
+        groups.setdefault(key, []).append((name, op))
+    result = []
+    for members in groups.values():
+        specs = tuple(layer_spec(name, op, default_width) for name, op in members)
+        edges = []
+        for name, op in members:
+            for value in op.operation.operands:
+                owner = value.owner
+                if not isinstance(owner, ir.Block) and owner in names:
+                    edges.append((names[owner], name))
+        result.append(Partition(specs, tuple(edges)))
+    return result

@@ -1,0 +1,42 @@
+"""--sdf-report: what the design achieves, per layer, per partition and for the network."""
+
+import json
+from dataclasses import dataclass, field
+
+from fpga_sdf import network, target
+from fpga_sdf.cli import write_output_atomically
+from fpga_sdf.diagnostics import Diagnostics, UserError
+from fpga_sdf.model import build_report, format_table
+from fpga_sdf.pass_registry import Pass, register
+
+FORMATS = ("table", "json")
+
+
+@register
+@dataclass(frozen=True)
+class SdfReport(Pass):
+    """Estimate cycles, fps, latency, GOP/s, resources and power of the design (IR unchanged)."""
+
+    name = "sdf-report"
+    format: str = field(default="table", metadata={"help": "table or json"})
+    output: str = field(default="", metadata={"help": "file to write (default: stderr, so the IR on stdout stays clean)"})
+
+    def run(self, module, diag: Diagnostics) -> None:
+        if self.format not in FORMATS:
+            raise UserError(f"--sdf-report: format must be one of {', '.join(FORMATS)}, got '{self.format}'")
+        report = network_report(module, "sdf-report")
+        text = json.dumps(report, indent=2) + "\n" if self.format == "json" else format_table(report) + "\n"
+        if self.output:
+            write_output_atomically(self.output, text)
+        else:
+            import sys
+
+            sys.stderr.write(text)
+
+
+def network_report(module, needed_by: str) -> dict:
+    """The report dict of the model for the module's current design and target."""
+    goal = target.read(module, needed_by)
+    name = network.functions(module)[0].operation.attributes["sym_name"]
+    return build_report(network.model_partitions(module), goal.platform, goal.clock_mhz, goal.batch,
+                        network_name=str(name).strip('"'))

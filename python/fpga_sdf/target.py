@@ -1,0 +1,62 @@
+"""The compilation target: a module attribute `sdf.target = {platform, clock_mhz, batch}`.
+
+Set by --sdf-target (or --dse); read by the report, the DSE and the backends, so the board
+travels with the IR instead of being repeated on every command line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch_mlir import ir
+
+from .diagnostics import UserError
+from .model import Platform, PlatformError, load_platform
+
+ATTR = "sdf.target"
+
+
+@dataclass(frozen=True)
+class Target:
+    platform: Platform
+    platform_ref: str  # what the user named: a board name or a JSON path
+    clock_mhz: float
+    batch: int
+
+
+def resolve(platform: str, clock_mhz: float = 0.0, batch: int = 1) -> Target:
+    """Check a target given by a user; errors name the board list or the bad field."""
+    try:
+        board = load_platform(platform)
+    except PlatformError as err:
+        raise UserError(str(err)) from None
+    clock = clock_mhz or board.clock_mhz
+    if clock <= 0:
+        raise UserError(f"clock must be positive, got {clock_mhz}")
+    if batch < 1:
+        raise UserError(f"batch must be at least 1, got {batch}")
+    return Target(board, platform, float(clock), int(batch))
+
+
+def write(module, target: Target) -> None:
+    with module.context:
+        module.operation.attributes[ATTR] = ir.DictAttr.get({
+            "platform": ir.StringAttr.get(target.platform_ref),
+            "clock_mhz": ir.FloatAttr.get(ir.F64Type.get(), target.clock_mhz),
+            "batch": ir.IntegerAttr.get(ir.IntegerType.get_signless(64), target.batch),
+        })
+
+
+def read(module, needed_by: str) -> Target:
+    attrs = module.operation.attributes
+    if ATTR not in attrs:
+        raise UserError(f"--{needed_by}: the module has no target; run --sdf-target=\"platform=NAME\" first")
+    entries = ir.DictAttr(attrs[ATTR])
+    try:
+        platform = ir.StringAttr(entries["platform"]).value
+        clock = ir.FloatAttr(entries["clock_mhz"]).value
+        batch = ir.IntegerAttr(entries["batch"]).value
+    except (KeyError, ValueError, TypeError):
+        raise UserError(f"--{needed_by}: malformed 'sdf.target' attribute {attrs[ATTR]} "
+                        "(expected {platform = \"NAME\", clock_mhz = F : f64, batch = N : i64})") from None
+    return resolve(platform, clock, batch)
