@@ -1,0 +1,170 @@
+"""Which folding factors a layer may take, and what is wrong with the ones it has.
+
+Folding factors must divide the loop they unroll: a stream that got a ragged share of the
+channels would idle on the last iteration, breaking the SDF rates the model assumes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from math import gcd, prod
+
+from .spec import MODES, WEIGHT_KINDS, LayerSpec, kernel_of, padded_spatial, spatial
+
+
+@dataclass(frozen=True)
+class FoldingChoices:
+    """Legal values of each folding factor (each tuple ascending, always containing 1)."""
+
+    coarse_in: tuple[int, ...] = (1,)
+    coarse_out: tuple[int, ...] = (1,)
+    coarse_group: tuple[int, ...] = (1,)
+    fine: tuple[int, ...] = (1,)
+    wr_factor: tuple[int, ...] = (1,)
+
+
+@lru_cache(maxsize=4096)
+def divisors(n: int) -> tuple[int, ...]:
+    """All positive divisors of n, ascending (n < 1 has only the trivial factor 1)."""
+    if n < 1:
+        return (1,)
+    small, large = [], []
+    i = 1
+    while i * i <= n:
+        if n % i == 0:
+            small.append(i)
+            if i != n // i:
+                large.append(n // i)
+        i += 1
+    return tuple(small + large[::-1])
+
+
+def channels_in(spec: LayerSpec) -> int:
+    """Input channel count; an inner product flattens its whole input into features."""
+    if spec.kind == "inner_product":
+        return prod(spec.inputs[0])
+    return spec.inputs[0][0]
+
+
+def channels_out(spec: LayerSpec) -> int:
+    return spec.outputs[0][0]
+
+
+def stream_channels(spec: LayerSpec) -> int:
+    """The channel count the coarse factor of a weightless layer must divide."""
+    if spec.kind == "concat":
+        return gcd(*(shape[0] for shape in spec.inputs))
+    return spec.inputs[0][0]
+
+
+@lru_cache(maxsize=65536)
+def folding_choices(spec: LayerSpec) -> FoldingChoices:
+    """Legal folding factors of a layer (the fields that do not apply are (1,))."""
+    if spec.kind in WEIGHT_KINDS:
+        groups = spec.groups if spec.kind == "conv" else 1
+        filters_per_group = channels_out(spec) // groups
+        return FoldingChoices(
+            coarse_in=divisors(channels_in(spec) // groups),
+            coarse_out=divisors(filters_per_group),
+            coarse_group=divisors(groups),
+            fine=divisors(prod(kernel_of(spec))) if spec.kind == "conv" else (1,),
+            wr_factor=divisors(filters_per_group),
+        )
+    coarse = divisors(stream_channels(spec))
+    fine = divisors(prod(kernel_of(spec))) if spec.kind == "pool" else (1,)
+    return FoldingChoices(coarse_in=coarse, coarse_out=coarse, fine=fine)
+
+
+def check_folding(spec: LayerSpec) -> list[str]:
+    """Human-readable violations of the layer's folding and extensions (empty when legal)."""
+    problems = _shape_problems(spec)
+    if problems:
+        return problems
+    legal = folding_choices(spec)
+    for name in ("coarse_in", "coarse_out", "coarse_group", "fine", "wr_factor"):
+        value = getattr(spec, name)
+        allowed = getattr(legal, name)
+        if value not in allowed:
+            problems.append(f"{spec.name}: {name}={value} is not legal for this {spec.kind} "
+                            f"layer; choose one of {list(allowed)}")
+    if spec.kind not in WEIGHT_KINDS and spec.coarse_in != spec.coarse_out:
+        problems.append(f"{spec.name}: coarse_in={spec.coarse_in} and coarse_out="
+                        f"{spec.coarse_out} must be equal for a {spec.kind} layer")
+    if spec.kind in WEIGHT_KINDS:
+        groups = spec.groups if spec.kind == "conv" else 1
+        per_run = channels_out(spec) // groups // max(spec.wr_factor, 1)
+        if spec.wr_factor in legal.wr_factor and per_run % spec.coarse_out:
+            problems.append(f"{spec.name}: coarse_out={spec.coarse_out} must divide the "
+                            f"{per_run} filters per group left by wr_factor={spec.wr_factor}")
+    problems += _extension_problems(spec)
+    return problems
+
+
+def _shape_problems(spec: LayerSpec) -> list[str]:
+    problems = []
+    rank = len(spec.inputs[0]) - 1
+    if any(len(shape) != rank + 1 for shape in spec.inputs + spec.outputs) and \
+            spec.kind != "inner_product":
+        problems.append(f"{spec.name}: all input and output shapes must have the same rank")
+    if any(d < 1 for shape in spec.inputs + spec.outputs for d in shape):
+        problems.append(f"{spec.name}: shapes must be positive, got {spec.inputs} -> {spec.outputs}")
+    for field_name, expected in (("kernel", rank), ("stride", rank), ("dilation", rank),
+                                 ("pad", 2 * rank)):
+        value = getattr(spec, field_name)
+        if value and len(value) != expected:
+            problems.append(f"{spec.name}: {field_name} has {len(value)} entries, expected "
+                            f"{expected} for a {rank}-D layer")
+    if spec.kind in MODES and spec.mode not in MODES[spec.kind]:
+        problems.append(f"{spec.name}: mode {spec.mode!r} is not one of {list(MODES[spec.kind])}")
+    for field_name in ("data_width", "weight_width", "acc_width"):
+        if not 1 <= getattr(spec, field_name) <= 64:
+            problems.append(f"{spec.name}: {field_name}={getattr(spec, field_name)} must be 1..64")
+    if spec.kind == "conv" and not problems:
+        cin, cout = spec.inputs[0][0], channels_out(spec)
+        if spec.groups < 1 or cin % spec.groups or cout % spec.groups:
+            problems.append(f"{spec.name}: groups={spec.groups} must divide both {cin} input "
+                            f"and {cout} output channels")
+        expected = conv_output_spatial(spec)
+        if expected != spatial(spec.outputs[0]):
+            problems.append(f"{spec.name}: output spatial {spatial(spec.outputs[0])} does not "
+                            f"match kernel/stride/pad, which give {expected}")
+    return problems
+
+
+def conv_output_spatial(spec: LayerSpec) -> tuple[int, ...]:
+    """Output spatial size of a sliding-window layer: floor((S - dil*(k-1) - 1)/stride) + 1."""
+    kernel = kernel_of(spec)
+    rank = len(kernel)
+    stride = spec.stride or (1,) * rank
+    dilation = spec.dilation or (1,) * rank
+    return tuple((s - d * (k - 1) - 1) // st + 1
+                 for s, k, st, d in zip(padded_spatial(spec), kernel, stride, dilation))
+
+
+def _extension_problems(spec: LayerSpec) -> list[str]:
+    problems = []
+    if spec.sparsity:
+        cin = channels_in(spec)
+        if spec.kind != "conv":
+            problems.append(f"{spec.name}: sparsity is only modelled for conv layers")
+        elif len(spec.sparsity) != cin:
+            problems.append(f"{spec.name}: sparsity has {len(spec.sparsity)} entries, expected "
+                            f"one per input channel ({cin})")
+        if any(not 0.0 <= s <= 1.0 for s in spec.sparsity):
+            problems.append(f"{spec.name}: sparsity values must lie in [0, 1]")
+    if not 0.0 <= spec.weights_off_chip <= 1.0:
+        problems.append(f"{spec.name}: weights_off_chip={spec.weights_off_chip} must lie in [0, 1]")
+    if spec.weights_off_chip and spec.kind not in WEIGHT_KINDS:
+        problems.append(f"{spec.name}: weights_off_chip only applies to conv and inner_product")
+    j, h = spec.pixels
+    if j < 1 or h < 1:
+        problems.append(f"{spec.name}: pixels=(j, h)={spec.pixels} must be positive")
+    else:
+        dims = spatial(spec.inputs[0])
+        if j > 1 and dims and dims[-1] % j:
+            problems.append(f"{spec.name}: pixels j={j} must divide the row width {dims[-1]}")
+        if h > 1 and spec.kind in WEIGHT_KINDS and channels_out(spec) % h:
+            problems.append(f"{spec.name}: pixels h={h} must divide the {channels_out(spec)} "
+                            f"filters it time-shares")
+    return problems

@@ -1,0 +1,338 @@
+"""Expand a layer into the hardware modules fpgaConvNet builds for it.
+
+One expansion serves both models: performance reads each module's words and cycles,
+resources read its multipliers, memories and logic features. Shapes are rank-generic: the
+same code builds a 2D or a 3D sliding window (line buffers per outer spatial dim).
+
+Words are stream tokens: a window or a vector of `fine` weights counts as one token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from math import prod
+
+from .folding import channels_in, channels_out
+from .spec import LayerSpec, cdiv, kernel_of, padded_spatial, pixels_of, spatial
+
+# Multipliers per element for each activation: piecewise-linear sigmoids need one, the
+# x*f(x) forms (hard_swish, silu) one more.
+ACTIVATION_MULTS = {"relu": 0, "relu6": 0, "leaky_relu": 1, "sigmoid": 1,
+                    "hard_sigmoid": 1, "hard_swish": 2, "silu": 2}
+# Fixed pipeline stages per module (registers between the stream and the datapath).
+MULT_STAGES = 3
+
+
+@dataclass(frozen=True)
+class Memory:
+    """A RAM inside a module: `copies` independent memories of width x depth bits."""
+
+    role: str  # weights, stream_buffer, line_buffer, window_buffer, accumulator, parameters, buffer
+    width: int
+    depth: int
+    copies: int = 1
+
+
+@dataclass(frozen=True)
+class Module:
+    """One hardware block replicated `instances` times; figures are per instance per frame."""
+
+    name: str
+    instances: int
+    words_in: int
+    words_out: int
+    interval: int  # cycles per feature map of this module alone
+    ii: float  # cycles per firing (initiation interval)
+    fill: int = 0  # input words buffered before the first output
+    pipeline: int = 1  # fixed pipeline stages, cycles
+    mults: int = 0  # multipliers per instance
+    mult_widths: tuple[int, int] = (0, 0)
+    lanes: float = 1.0  # data-rate (j, h) scaling of the arithmetic: j / h
+    memories: tuple[Memory, ...] = ()
+    logic: tuple[tuple[str, float], ...] = ()  # named features of the LUT/FF models
+
+    @property
+    def rate_in(self) -> float:
+        """Words per cycle per stream when this module runs at full speed."""
+        return self.words_in / self.interval if self.interval else 0.0
+
+    @property
+    def rate_out(self) -> float:
+        return self.words_out / self.interval if self.interval else 0.0
+
+
+def clog2(n: int) -> int:
+    """Bits of a counter over n values (at least 1)."""
+    return max(1, (int(n) - 1).bit_length())
+
+
+@lru_cache(maxsize=65536)
+def expand(spec: LayerSpec) -> tuple[Module, ...]:
+    """The modules of a layer, in stream order, with the (j, h) data rate applied."""
+    modules = _EXPANDERS[spec.kind](spec)
+    j, h = spec.pixels
+    if (j, h) == (1, 1):
+        return modules
+    return tuple(_scale_rate(m, j, h) for m in modules)
+
+
+def _scale_rate(module: Module, j: int, h: int) -> Module:
+    # j pixel lanes each time-shared over h cycles: every module runs j/h times faster and
+    # its arithmetic is replicated j/h times (seed 004: j multipliers per unit, d/h units).
+    # Line buffers are shared by the lanes: j times wider, j times shallower.
+    memories = tuple(
+        Memory(m.role, m.width * j, cdiv(m.depth, j), m.copies)
+        if m.role in ("line_buffer", "window_buffer") else m
+        for m in module.memories)
+    return Module(module.name, module.instances, module.words_in, module.words_out,
+                  cdiv(module.interval * h, j), module.ii * h / j, module.fill,
+                  module.pipeline, module.mults, module.mult_widths, module.lanes * j / h,
+                  memories, module.logic)
+
+
+def _needs_window(spec: LayerSpec) -> bool:
+    kernel = kernel_of(spec)
+    stride = spec.stride or (1,) * len(kernel)
+    return prod(kernel) > 1 or any(s > 1 for s in stride) or any(spec.pad)
+
+
+def _sliding_window(spec: LayerSpec, streams: int, ch_s: int) -> Module:
+    """Line/window buffers turning one pixel stream into a window stream.
+
+    For spatial dim i (outermost first) the window keeps (e_i - 1) * prod(e[:i]) buffers of
+    prod(S[i+1:]) * ch_s words, e = dilated kernel extent, S = padded input: 2D gives the
+    classic (k-1) line buffers plus k(k-1) window buffers, 3D adds (k_d - 1) frame buffers.
+    """
+    dims = padded_spatial(spec)
+    kernel = kernel_of(spec)
+    dilation = spec.dilation or (1,) * len(kernel)
+    extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    dw = spec.data_width
+    memories, fill = [], 0
+    for i, e in enumerate(extent):
+        if e <= 1:
+            continue
+        depth = prod(dims[i + 1:]) * ch_s
+        role = "line_buffer" if i < len(extent) - 1 else "window_buffer"
+        memories.append(Memory(role, dw, depth, (e - 1) * prod(extent[:i])))
+        fill += (e - 1) * depth
+    window = prod(kernel)
+    words_in = pixels_of(spec.inputs[0]) * ch_s
+    return Module(
+        "sliding_window", streams, words_in, pixels_of(spec.outputs[0]) * ch_s,
+        interval=prod(dims) * ch_s, ii=1, fill=fill, pipeline=2, memories=tuple(memories),
+        logic=(("const", 1), ("io_bits", dw * (1 + window)), ("window_bits", window * dw),
+               ("counter_bits", sum(clog2(d) for d in dims) + clog2(ch_s))))
+
+
+def _stream_sparsity(spec: LayerSpec, in_streams: int, groups: int, coarse_in: int,
+                     coarse_group: int) -> list[float]:
+    """Mean zero fraction seen by each input stream (channel c of group g goes to stream
+    (c mod coarse_in, g mod coarse_group))."""
+    cin_g = channels_in(spec) // groups
+    totals = [0.0] * in_streams
+    counts = [0] * in_streams
+    for channel, zeros in enumerate(spec.sparsity):
+        group, index = divmod(channel, cin_g)
+        stream = (group % coarse_group) * coarse_in + index % coarse_in
+        totals[stream] += zeros
+        counts[stream] += 1
+    return [t / n if n else 0.0 for t, n in zip(totals, counts)]
+
+
+def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
+    """conv and inner_product: sliding window, fork, conv (MAC), accum, glue, bias, weights."""
+    is_conv = spec.kind == "conv"
+    groups = spec.groups if is_conv else 1
+    ci, co, cg, f = spec.coarse_in, spec.coarse_out, spec.coarse_group, spec.fine
+    dw, ww, aw = spec.data_width, spec.weight_width, spec.acc_width
+    kernel = prod(kernel_of(spec)) if is_conv else 1
+    filters = cdiv(channels_out(spec), spec.wr_factor)  # filters computed per run
+    cin_g = cdiv(channels_in(spec), groups)
+    cout_g = cdiv(filters, groups)
+    groups_s = cdiv(groups, cg)
+    ch_s = cdiv(cin_g, ci) * groups_s  # channels per input stream
+    cout_s = cdiv(cout_g, co)  # filters per output stream per group
+    in_streams, mac_units, out_streams = ci * cg, ci * co * cg, co * cg
+    out_pixels = pixels_of(spec.outputs[0]) if is_conv else 1
+    windows = out_pixels * ch_s  # window tokens per input stream
+    dots = windows * cout_s  # dot products per MAC unit
+
+    modules = []
+    if is_conv and _needs_window(spec):
+        modules.append(_sliding_window(spec, in_streams, ch_s))
+    if co > 1:
+        modules.append(Module("fork", in_streams, windows, windows * co, windows, 1,
+                              logic=(("const", 1), ("io_bits", kernel * dw * (1 + co)))))
+
+    if spec.sparsity and is_conv:
+        # PASS: an S-MVE with f MACs sustains theta = min(1, f / ((1 - s) K)) windows per
+        # cycle; the slowest stream sets the interval (seed 003, eqs. 2-3).
+        densest = min(_stream_sparsity(spec, in_streams, groups, ci, cg))
+        ii = max(1.0, (1.0 - densest) * kernel / f)
+        weight_word, weight_depth = kernel * ww, ch_s * cout_s
+        crossbar = kernel * f * dw
+    else:
+        ii = cdiv(kernel, f)
+        weight_word, weight_depth = f * ww, ch_s * cout_s * cdiv(kernel, f)
+        crossbar = 0
+    conv_interval = -(-int(dots * ii * 1_000_000) // 1_000_000)  # ceil, robust to float fuzz
+    modules.append(Module(
+        "conv", mac_units, windows, dots, conv_interval, ii, fill=0,
+        pipeline=MULT_STAGES + clog2(f) + cdiv(kernel, f), mults=f, mult_widths=(dw, ww),
+        logic=(("const", 1), ("io_bits", kernel * dw + aw), ("mult_bits", f * (dw + ww)),
+               ("adder_bits", max(f - 1, 0) * aw), ("counter_bits", clog2(cdiv(kernel, f))),
+               ("crossbar_bits", crossbar))))
+    reads = dots if spec.sparsity else dots * ii  # the sparse engine reads all K per window
+    modules.append(_weights_memory(spec, mac_units, reads, weight_word, weight_depth))
+
+    acc_in = cdiv(cin_g, ci)
+    per_out = out_pixels * cout_s * groups_s  # results per output stream
+    if acc_in > 1:
+        modules.append(Module(
+            "accum", mac_units, dots, per_out, dots, 1, fill=(acc_in - 1) * cout_s + 1,
+            pipeline=2, memories=(Memory("accumulator", aw, cout_s),),
+            logic=(("const", 1), ("io_bits", 2 * aw), ("adder_bits", aw),
+                   ("counter_bits", clog2(acc_in) + clog2(cout_s)))))
+    if ci > 1:
+        modules.append(Module(
+            "glue", out_streams, per_out * ci, per_out, per_out, 1, pipeline=1 + clog2(ci),
+            logic=(("const", 1), ("io_bits", aw * (ci + 1)), ("adder_bits", (ci - 1) * aw))))
+    if spec.has_bias:
+        modules.append(Module(
+            "bias", out_streams, per_out, per_out, per_out, 1, pipeline=2,
+            memories=(Memory("parameters", ww, cdiv(filters, out_streams)),),
+            logic=(("const", 1), ("io_bits", aw + dw), ("adder_bits", aw),
+                   ("counter_bits", clog2(cout_s)))))
+    return tuple(modules)
+
+
+def _weights_memory(spec: LayerSpec, mac_units: int, reads: int, word: int,
+                    depth: int) -> Module:
+    """Weights ROM per MAC unit; AutoWS keeps (1 - off) of it on chip and streams the rest
+    through a double-buffered fragment (seed 000, memory fragmentation)."""
+    off = spec.weights_off_chip
+    on_depth = depth - int(depth * off)
+    memories = [Memory("weights", word, on_depth)] if on_depth else []
+    if off:
+        fragment = min(depth - on_depth, 512)
+        memories.append(Memory("stream_buffer", word, 2 * fragment))
+    return Module("weights_memory", mac_units, 0, reads, reads, 1, pipeline=2,
+                  memories=tuple(memories),
+                  logic=(("const", 1), ("counter_bits", clog2(depth)), ("io_bits", word)))
+
+
+def _pool(spec: LayerSpec) -> tuple[Module, ...]:
+    c, f, dw = spec.coarse_in, spec.fine, spec.data_width
+    ch_s = cdiv(spec.inputs[0][0], c)
+    kernel = prod(kernel_of(spec))
+    windows = pixels_of(spec.outputs[0]) * ch_s
+    ii = cdiv(kernel, f)
+    averaging = spec.mode == "avg"
+    pool = Module(
+        "pool", c, windows, windows, windows * ii, ii, pipeline=1 + clog2(kernel),
+        mults=1 if averaging else 0, mult_widths=(dw, dw),
+        logic=(("const", 1), ("io_bits", dw * (kernel + 1)),
+               ("adder_bits" if averaging else "compare_bits", max(f - 1, 1) * dw),
+               ("counter_bits", clog2(ii))))
+    return (_sliding_window(spec, c, ch_s), pool)
+
+
+def _global_pool(spec: LayerSpec) -> tuple[Module, ...]:
+    c, dw, aw = spec.coarse_in, spec.data_width, spec.acc_width
+    ch_s = cdiv(spec.inputs[0][0], c)
+    pixels = pixels_of(spec.inputs[0])
+    averaging = spec.mode == "avg"
+    return (Module(
+        "global_pool", c, pixels * ch_s, ch_s, pixels * ch_s, 1,
+        fill=(pixels - 1) * ch_s + 1, pipeline=MULT_STAGES,
+        mults=1 if averaging else 0, mult_widths=(aw, dw),
+        memories=(Memory("accumulator", aw, ch_s),),
+        logic=(("const", 1), ("io_bits", dw * 2),
+               ("adder_bits" if averaging else "compare_bits", aw),
+               ("counter_bits", clog2(pixels) + clog2(ch_s)))),)
+
+
+def _elementwise(spec: LayerSpec, name: str, mults: int, extra: tuple = ()) -> Module:
+    """A module that touches every word once: one word per cycle per stream."""
+    c, dw = spec.coarse_in, spec.data_width
+    words = pixels_of(spec.inputs[0]) * cdiv(spec.inputs[0][0], c)
+    return Module(name, c, words, words, words, 1, pipeline=1 + (MULT_STAGES if mults else 0),
+                  mults=mults, mult_widths=(dw, dw),
+                  logic=(("const", 1), ("io_bits", 2 * dw)) + extra)
+
+
+def _activation(spec: LayerSpec) -> tuple[Module, ...]:
+    mults = ACTIVATION_MULTS.get(spec.mode, 1)
+    return (_elementwise(spec, "activation", mults,
+                         (("compare_bits", spec.data_width * (2 if spec.mode == "relu6" else 1)),)),)
+
+
+def _scale_shift(spec: LayerSpec) -> tuple[Module, ...]:
+    module = _elementwise(spec, "scale_shift", 1, (("adder_bits", spec.acc_width),))
+    params = Memory("parameters", 2 * spec.weight_width, cdiv(spec.inputs[0][0], spec.coarse_in))
+    return (replace(module, memories=(params,)),)
+
+
+def _eltwise(spec: LayerSpec) -> tuple[Module, ...]:
+    c, dw = spec.coarse_in, spec.data_width
+    words_out = pixels_of(spec.outputs[0]) * cdiv(spec.outputs[0][0], c)
+    words_in = sum(pixels_of(s) * cdiv(s[0], c) for s in spec.inputs)
+    extra = len(spec.inputs) - 1
+    mults = extra if spec.mode == "mul" else 0
+    return (Module("eltwise", c, words_in, words_out, words_out, 1,
+                   pipeline=1 + (MULT_STAGES if mults else 0), mults=mults, mult_widths=(dw, dw),
+                   logic=(("const", 1), ("io_bits", dw * (len(spec.inputs) + 1)),
+                          ("adder_bits", 0 if mults else extra * dw))),)
+
+
+def _concat(spec: LayerSpec) -> tuple[Module, ...]:
+    c, dw = spec.coarse_in, spec.data_width
+    pixels = pixels_of(spec.outputs[0])
+    per_input = [cdiv(s[0], c) for s in spec.inputs]
+    words_out = pixels * sum(per_input)
+    # every input but the first waits while the earlier ones drain: one pixel of its channels
+    buffers = tuple(Memory("buffer", dw, n) for n in per_input[1:])
+    return (Module("concat", c, words_out, words_out, words_out, 1, pipeline=2, memories=buffers,
+                   logic=(("const", 1), ("io_bits", dw * (len(per_input) + 1)),
+                          ("counter_bits", sum(clog2(n) for n in per_input)))),)
+
+
+def _split(spec: LayerSpec) -> tuple[Module, ...]:
+    c, dw = spec.coarse_in, spec.data_width
+    words = pixels_of(spec.inputs[0]) * cdiv(spec.inputs[0][0], c)
+    n = len(spec.outputs)
+    return (Module("split", c, words, words * n, words, 1,
+                   logic=(("const", 1), ("io_bits", dw * (n + 1)))),)
+
+
+def _resize(spec: LayerSpec) -> tuple[Module, ...]:
+    """Nearest upsampling: an input line is re-emitted once per repeated output line, so the
+    buffer holds everything inside the outermost scaled spatial dim."""
+    c, dw = spec.coarse_in, spec.data_width
+    ch_s = cdiv(spec.inputs[0][0], c)
+    dims_in, dims_out = spatial(spec.inputs[0]), spatial(spec.outputs[0])
+    scaled = [i for i, (a, b) in enumerate(zip(dims_in, dims_out)) if b > a]
+    depth = prod(dims_in[scaled[0] + 1:]) * ch_s if scaled else 0
+    words_in = pixels_of(spec.inputs[0]) * ch_s
+    words_out = pixels_of(spec.outputs[0]) * ch_s
+    memories = (Memory("line_buffer", dw, depth),) if depth > 1 else ()
+    return (Module("resize", c, words_in, words_out, max(words_in, words_out), 1,
+                   fill=depth, pipeline=2, memories=memories,
+                   logic=(("const", 1), ("io_bits", 2 * dw),
+                          ("counter_bits", sum(clog2(d) for d in dims_out) + clog2(ch_s)))),)
+
+
+_EXPANDERS = {
+    "conv": _weights_layer,
+    "inner_product": _weights_layer,
+    "pool": _pool,
+    "global_pool": _global_pool,
+    "activation": _activation,
+    "scale_shift": _scale_shift,
+    "eltwise": _eltwise,
+    "concat": _concat,
+    "split": _split,
+    "resize": _resize,
+}

@@ -1,0 +1,306 @@
+"""Cycles, throughput and latency of layers, partitions and whole networks (SDF model).
+
+A layer's interval is its slowest module; a partition's is its slowest layer (rates are
+balanced along the SDF graph) unless off-chip bandwidth is slower still; a network runs
+its partitions one after another, reconfiguring the device between them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from math import lcm, prod
+
+from .modules import Memory, Module, clog2, expand
+from .spec import LayerSpec, Partition, pixels_of
+from .workload import layer_ops, layer_weights, streamed_weights
+
+BANDWIDTH_BOTTLENECK = "off-chip bandwidth"
+MIN_FIFO_DEPTH = 2
+
+
+@dataclass(frozen=True)
+class LayerPerf:
+    name: str
+    kind: str
+    interval: int  # cycles per feature map (per weights-reloading run): slowest module
+    latency: int  # pipeline depth in cycles, first input to first output, at `interval`
+    bottleneck: str  # the module setting the interval
+    modules: tuple[Module, ...]
+    ops: int  # operations per frame (2 per MAC)
+    weights: int  # parameters held
+    weights_bits: int
+    words_in: int  # data words per frame over all inputs
+    words_out: int
+    streams_in: int
+    streams_out: int
+    wr_factor: int
+    weights_streamed_words: int  # per frame, AutoWS (all runs together)
+    weights_reload_words: int  # per batch pass, weights reloading (0 when wr_factor == 1)
+    data_width: int
+    weight_width: int
+    pipeline_cycles: int  # fixed part of the depth
+    fill_per_interval: float  # buffered fraction of a frame: depth grows by this x interval
+
+    def depth_at(self, interval: int) -> int:
+        """Pipeline depth when the layer is slowed to a partition's interval."""
+        return int(-(-(self.pipeline_cycles + self.fill_per_interval * interval) // 1))
+
+
+@dataclass(frozen=True)
+class PartitionPerf:
+    interval: int  # cycles per frame per run, bandwidth bound included
+    compute_interval: int
+    bandwidth_interval: int
+    bottleneck: str  # layer name, or "off-chip bandwidth"
+    depth: int  # pipeline depth in cycles at `interval`
+    runs: int  # weights-reloading runs over the batch
+    batch: int
+    clock_mhz: float
+    cycles: int  # all runs over the batch, reloads excluded
+    time_s: float  # all runs over the batch, reloads included
+    fps: float
+    latency_ms: float
+    ops_per_frame: int
+    gops: float
+    offchip_bits_per_frame: int  # per run: feature maps in/out + streamed weights
+    reload_bits: int  # weights reloaded per batch pass
+    bandwidth_gbps: float  # average off-chip traffic while running
+    layers: tuple[LayerPerf, ...]
+    fifos: tuple[tuple[tuple[str, str], Module], ...]  # skip-connection buffers per edge
+    squeezes: tuple[tuple[tuple[str, str], Module], ...]  # stream-count converters per edge
+
+
+@dataclass(frozen=True)
+class NetworkPerf:
+    partitions: tuple[PartitionPerf, ...]
+    batch: int
+    clock_mhz: float
+    reconfigurations: int
+    reconfiguration_s: float
+    time_s: float
+    fps: float
+    latency_ms: float
+    ops_per_frame: int
+    gops: float
+    bottleneck_partition: int
+
+
+def streams(spec: LayerSpec) -> tuple[int, int]:
+    """Parallel streams into and out of a layer (coarse folding)."""
+    if spec.kind in ("conv", "inner_product"):
+        group = spec.coarse_group if spec.kind == "conv" else 1
+        return spec.coarse_in * group, spec.coarse_out * group
+    return spec.coarse_in, spec.coarse_in
+
+
+def depth_terms(modules: tuple[Module, ...]) -> tuple[int, float]:
+    """Depth = pipeline + fill x interval: a module's buffer of `fill` words fills at the
+    balanced rate words_in / interval, so a slower partition means a longer fill."""
+    pipeline = sum(m.pipeline for m in modules)
+    fill = sum(m.fill / m.words_in for m in modules if m.fill and m.words_in)
+    return pipeline, fill
+
+
+def depth_at(modules: tuple[Module, ...], interval: int) -> int:
+    """Pipeline depth of modules running at `interval`."""
+    pipeline, fill = depth_terms(modules)
+    return int(-(-(pipeline + fill * interval) // 1))
+
+
+@lru_cache(maxsize=65536)
+def layer_performance(spec: LayerSpec) -> LayerPerf:
+    """Interval, latency, work and off-chip traffic of one layer."""
+    modules = expand(spec)
+    slowest = max(modules, key=lambda m: m.interval)
+    s_in, s_out = streams(spec)
+    weights = layer_weights(spec)
+    pipeline, fill = depth_terms(modules)
+    return LayerPerf(
+        name=spec.name, kind=spec.kind, interval=slowest.interval,
+        latency=depth_at(modules, slowest.interval), bottleneck=slowest.name,
+        modules=modules, ops=layer_ops(spec), weights=weights,
+        weights_bits=weights * spec.weight_width,
+        words_in=sum(prod(shape) for shape in spec.inputs),
+        words_out=sum(prod(shape) for shape in spec.outputs),
+        streams_in=s_in, streams_out=s_out, wr_factor=spec.wr_factor,
+        weights_streamed_words=streamed_weights(spec),
+        weights_reload_words=weights if spec.wr_factor > 1 else 0,
+        data_width=spec.data_width, weight_width=spec.weight_width,
+        pipeline_cycles=pipeline, fill_per_interval=fill)
+
+
+def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
+                          batch: int = 1) -> PartitionPerf:
+    """Balanced-rate performance of layers running together on the device.
+
+    `edges` are (producer, consumer) layer names; None means the layers form a chain.
+    Without a platform there is no bandwidth bound and clock_mhz must be given.
+    """
+    layers = tuple(layers)
+    if edges is None:
+        edges = Partition.chain(layers).edges
+    clock = _clock(platform, clock_mhz)
+    perfs = {spec.name: layer_performance(spec) for spec in layers}
+    if len(perfs) != len(layers):
+        raise ValueError("layer names in a partition must be unique")
+    preds, succs, order = _graph(tuple(perfs), tuple(edges))
+    specs = {spec.name: spec for spec in layers}
+
+    slowest = max(perfs.values(), key=lambda p: p.interval)
+    compute_interval = slowest.interval
+    runs = max(p.wr_factor for p in perfs.values())
+    offchip_bits = _offchip_bits(specs, perfs, preds, succs, runs)
+    reload_bits = sum(p.weights_reload_words * p.weight_width for p in perfs.values())
+    bits_per_cycle = platform.bandwidth_gbps * 1e3 / clock if platform else 0.0
+    bandwidth_interval = int(-(-offchip_bits // bits_per_cycle)) if bits_per_cycle else 0
+    interval = max(compute_interval, bandwidth_interval, 1)
+    bottleneck = BANDWIDTH_BOTTLENECK if bandwidth_interval > compute_interval else slowest.name
+
+    squeezes = _squeezes(specs, perfs, edges, interval)
+    depth, fifos = _depth_and_fifos(order, specs, perfs, preds, interval, squeezes)
+    cycles = runs * (depth + interval * batch)
+    reload_s = (runs - 1) * (reload_bits / runs) / (platform.bandwidth_gbps * 1e9) \
+        if platform and runs > 1 else 0.0
+    time_s = cycles / (clock * 1e6) + reload_s
+    ops = sum(p.ops for p in perfs.values())
+    return PartitionPerf(
+        interval=interval, compute_interval=compute_interval,
+        bandwidth_interval=bandwidth_interval, bottleneck=bottleneck, depth=depth, runs=runs,
+        batch=batch, clock_mhz=clock, cycles=cycles, time_s=time_s, fps=batch / time_s,
+        latency_ms=time_s * 1e3, ops_per_frame=ops, gops=ops * batch / time_s / 1e9,
+        offchip_bits_per_frame=offchip_bits, reload_bits=reload_bits,
+        bandwidth_gbps=(offchip_bits * runs * batch + reload_bits) / time_s / 1e9,
+        layers=tuple(perfs[name] for name in order), fifos=tuple(fifos),
+        squeezes=tuple(squeezes))
+
+
+def network_performance(partitions, platform, clock_mhz=None, batch: int = 1) -> NetworkPerf:
+    """Partitions run in sequence over the batch; with more than one, every partition is
+    configured onto the device once per batch."""
+    clock = _clock(platform, clock_mhz)
+    perfs = tuple(partition_performance(layers, edges, platform, clock, batch)
+                  for layers, edges in map(as_partition, partitions))
+    if not perfs:
+        raise ValueError("a network needs at least one partition")
+    reconfigurations = len(perfs) if len(perfs) > 1 else 0
+    reconfiguration_s = reconfigurations * platform.reconfiguration_ms / 1e3 if platform else 0.0
+    time_s = sum(p.time_s for p in perfs) + reconfiguration_s
+    ops = sum(p.ops_per_frame for p in perfs)
+    slowest = max(range(len(perfs)), key=lambda i: perfs[i].time_s)
+    return NetworkPerf(
+        partitions=perfs, batch=batch, clock_mhz=clock, reconfigurations=reconfigurations,
+        reconfiguration_s=reconfiguration_s, time_s=time_s, fps=batch / time_s,
+        latency_ms=time_s * 1e3, ops_per_frame=ops, gops=ops * batch / time_s / 1e9,
+        bottleneck_partition=slowest)
+
+
+def as_partition(partition):
+    """(layers, edges) from a Partition, a (layers, edges) pair or a bare list of layers
+    (a chain: edges None)."""
+    if isinstance(partition, Partition):
+        return partition.layers, partition.edges
+    if isinstance(partition, tuple) and len(partition) == 2 and \
+            not isinstance(partition[0], LayerSpec):
+        layers, edges = partition
+        return tuple(layers), (tuple(edges) if edges is not None else None)
+    return tuple(partition), None  # a bare list of layers: a chain
+
+
+def _clock(platform, clock_mhz) -> float:
+    if clock_mhz:
+        return float(clock_mhz)
+    if platform is None:
+        raise ValueError("give a platform or a clock_mhz")
+    return float(platform.clock_mhz)
+
+
+@lru_cache(maxsize=1024)
+def _graph(names: tuple[str, ...], edges: tuple[tuple[str, str], ...]):
+    """Predecessors, successors and a topological order (cached: the DSE keeps the graph
+    fixed while it changes folding)."""
+    preds = {name: [] for name in names}
+    succs = {name: [] for name in names}
+    for src, dst in edges:
+        for end in (src, dst):
+            if end not in preds:
+                raise ValueError(f"edge {src!r} -> {dst!r} names unknown layer {end!r}")
+        preds[dst].append(src)
+        succs[src].append(dst)
+    pending = {name: len(p) for name, p in preds.items()}
+    ready = [name for name in names if not pending[name]]
+    order = []
+    while ready:
+        name = ready.pop()
+        order.append(name)
+        for nxt in succs[name]:
+            pending[nxt] -= 1
+            if not pending[nxt]:
+                ready.append(nxt)
+    if len(order) != len(names):
+        raise ValueError("partition edges form a cycle; SDF graphs of CNNs must be acyclic")
+    return preds, succs, order
+
+
+def _offchip_bits(specs, perfs, preds, succs, runs) -> int:
+    """Bits per frame per run crossing the off-chip interface: inputs not fed by another
+    layer, outputs nobody consumes (split over runs), and streamed weights."""
+    bits = 0
+    for name, spec in specs.items():
+        dw = spec.data_width
+        for shape in spec.inputs[len(preds[name]):]:
+            bits += pixels_of(shape) * shape[0] * dw
+        unread = spec.outputs[len(succs[name]):] if spec.kind == "split" else \
+            (spec.outputs if not succs[name] else ())
+        for shape in unread:
+            bits += pixels_of(shape) * shape[0] * dw // runs
+        perf = perfs[name]
+        bits += perf.weights_streamed_words * spec.weight_width // perf.wr_factor
+    return bits
+
+
+def _squeezes(specs, perfs, edges, interval):
+    """fpgaConvNet's squeeze module where producer and consumer stream counts differ: it
+    buffers lcm(a, b) words so both sides see whole words every cycle."""
+    found = []
+    for src, dst in edges:
+        a, b = perfs[src].streams_out, perfs[dst].streams_in
+        if a == b:
+            continue
+        dw = specs[src].data_width
+        words = perfs[src].words_out // max(len(specs[src].outputs), 1)
+        buffer = lcm(a, b)
+        found.append(((src, dst), Module(
+            "squeeze", 1, words, words, -(-words // min(a, b)), 1, fill=buffer, pipeline=2,
+            memories=(Memory("buffer", dw, buffer // min(a, b), min(a, b)),),
+            logic=(("const", 1), ("io_bits", dw * (a + b)),
+                   ("counter_bits", clog2(buffer))))))
+    return found
+
+
+@lru_cache(maxsize=65536)
+def fifo_module(streams: int, width: int, depth: int) -> Module:
+    """A FIFO of `depth` words on each of `streams` streams."""
+    return Module("fifo", streams, 0, 0, 0, 1, pipeline=0,
+                  memories=(Memory("buffer", width, depth),),
+                  logic=(("const", 1), ("counter_bits", 2 * clog2(depth))))
+
+
+def _depth_and_fifos(order, specs, perfs, preds, interval, squeezes):
+    """Longest-path pipeline depth; where branches join, the early branch needs a FIFO
+    holding the words it produces while the late branch catches up."""
+    squeeze_cycles = {edge: depth_at((m,), interval) for edge, m in squeezes}
+    done = {}
+    fifos = []
+    for name in order:
+        arrivals = {src: done[src] + squeeze_cycles.get((src, name), 0) for src in preds[name]}
+        start = max(arrivals.values(), default=0)
+        if len(arrivals) > 1:
+            for src, arrival in arrivals.items():
+                src_perf = perfs[src]
+                per_stream = src_perf.words_out / len(specs[src].outputs) / src_perf.streams_out
+                depth = int(-(-(start - arrival) * per_stream // interval)) + MIN_FIFO_DEPTH
+                fifos.append(((src, name), fifo_module(src_perf.streams_out,
+                                                       specs[src].data_width, depth)))
+        done[name] = start + perfs[name].depth_at(interval)
+    return max(done.values(), default=0), fifos

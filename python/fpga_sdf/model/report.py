@@ -1,0 +1,119 @@
+"""The estimate report: what a design achieves and what it costs, per layer, partition and
+network, as a JSON-ready dict plus a plain-text table.
+
+A pure function of the design and the board, so the report, the DSE and the tests agree.
+"""
+
+from __future__ import annotations
+
+from .performance import as_partition, network_performance
+from .platforms import load_platform
+from .power import power
+from .resources import Resources, layer_resources, partition_resources
+
+
+def build_report(partitions, platform, clock_mhz=None, batch: int = 1,
+                 network_name: str = "network", activity: float = 1.0) -> dict:
+    """Report dict with top-level keys network, partitions, layers, platform."""
+    platform = load_platform(platform)
+    net = network_performance(partitions, platform, clock_mhz, batch)
+    clock = net.clock_mhz
+    part_rows, layer_rows = [], []
+    peak = Resources()
+    energy_j = 0.0
+    for index, ((layers, edges), perf) in enumerate(zip(map(as_partition, partitions),
+                                                        net.partitions)):
+        used = partition_resources(layers, edges, platform, perf)
+        watts = power(used, platform, clock, activity)
+        energy_j += watts.total_w * perf.time_s
+        peak = Resources(*(max(getattr(peak, f), getattr(used, f)) for f in peak.as_dict()))
+        specs = {spec.name: spec for spec in layers}
+        part_rows.append({
+            "index": index, "layers": [lp.name for lp in perf.layers],
+            "interval": perf.interval, "compute_interval": perf.compute_interval,
+            "bandwidth_interval": perf.bandwidth_interval, "cycles": perf.cycles,
+            "depth_cycles": perf.depth, "bottleneck": perf.bottleneck, "runs": perf.runs,
+            "fps": perf.fps, "latency_ms": perf.latency_ms, "gops": perf.gops,
+            "gops_per_dsp": perf.gops / used.dsp if used.dsp else 0.0,
+            "bandwidth_gbps": perf.bandwidth_gbps,
+            "bandwidth_pct": 100.0 * perf.bandwidth_gbps / platform.bandwidth_gbps,
+            "resources": used.as_dict(), "utilisation_pct": used.utilisation(platform),
+            "fits": used.fits(platform), "power_w": _power_dict(watts),
+        })
+        for lp in perf.layers:
+            layer_used = layer_resources(specs[lp.name], platform)
+            gops = lp.ops * perf.fps / 1e9
+            layer_rows.append({
+                "name": lp.name, "kind": lp.kind, "partition": index,
+                "interval": lp.interval, "cycles": lp.interval * perf.runs * batch,
+                "latency_cycles": lp.latency, "bottleneck": lp.bottleneck,
+                "is_partition_bottleneck": lp.name == perf.bottleneck,
+                "ops": lp.ops, "fps": clock * 1e6 / lp.interval if lp.interval else 0.0,
+                "gops": gops, "gops_per_dsp": gops / layer_used.dsp if layer_used.dsp else 0.0,
+                "weights_bits": lp.weights_bits, "resources": layer_used.as_dict(),
+                "utilisation_pct": layer_used.utilisation(platform),
+                "power_w": _power_dict(power(layer_used, platform, clock, activity)),
+            })
+    slowest = net.partitions[net.bottleneck_partition]
+    network = {
+        "name": network_name, "batch": batch, "clock_mhz": clock,
+        "partitions": len(net.partitions), "reconfigurations": net.reconfigurations,
+        "fps": net.fps, "latency_ms": net.latency_ms, "gops": net.gops,
+        "gops_per_dsp": net.gops / peak.dsp if peak.dsp else 0.0,
+        "ops_per_frame": net.ops_per_frame,
+        "cycles": sum(p.cycles for p in net.partitions),
+        "bottleneck": {"partition": net.bottleneck_partition, "layer": slowest.bottleneck},
+        "resources": peak.as_dict(), "utilisation_pct": peak.utilisation(platform),
+        "fits": peak.fits(platform),
+        "bandwidth_gbps": max(p.bandwidth_gbps for p in net.partitions),
+        "power_w": {"average": energy_j / net.time_s if net.time_s else 0.0},
+        "energy_mj_per_frame": 1e3 * energy_j / batch,
+    }
+    return {"network": network, "partitions": part_rows, "layers": layer_rows,
+            "platform": _platform_dict(platform)}
+
+
+def _power_dict(watts) -> dict:
+    return {"static": watts.static_w, "dynamic": watts.dynamic_w, "total": watts.total_w}
+
+
+def _platform_dict(platform) -> dict:
+    return {name: getattr(platform, name) for name in platform.__dataclass_fields__}
+
+
+def format_table(report: dict) -> str:
+    """A human-readable summary: network line, then one row per partition and per layer."""
+    net, board = report["network"], report["platform"]
+    lines = [
+        f"network {net['name']} on {board['name']} ({board['part']}) @ {net['clock_mhz']:g} MHz,"
+        f" batch {net['batch']}",
+        f"  {net['fps']:.2f} fps  {net['latency_ms']:.3f} ms  {net['gops']:.2f} GOP/s  "
+        f"{net['gops_per_dsp']:.4f} GOP/s/DSP  {net['power_w']['average']:.2f} W  "
+        f"bottleneck: partition {net['bottleneck']['partition']} "
+        f"({net['bottleneck']['layer']})",
+        "  " + _usage(net["resources"], net["utilisation_pct"]),
+        "",
+    ]
+    header = (f"{'partition':>9} {'interval':>10} {'fps':>10} {'latency_ms':>11} {'GOP/s':>9} "
+              f"{'BW Gb/s':>8} {'power W':>8}  bottleneck")
+    lines.append(header)
+    for p in report["partitions"]:
+        lines.append(f"{p['index']:>9} {p['interval']:>10} {p['fps']:>10.2f} "
+                     f"{p['latency_ms']:>11.3f} {p['gops']:>9.2f} {p['bandwidth_gbps']:>8.2f} "
+                     f"{p['power_w']['total']:>8.2f}  {p['bottleneck']}")
+    lines.append("")
+    lines.append(f"{'layer':<24} {'kind':<13} {'part':>4} {'interval':>10} {'GOP/s':>8} "
+                 f"{'DSP':>6} {'BRAM18':>7} {'URAM':>5} {'LUT':>8} {'FF':>8}  bottleneck")
+    for layer in report["layers"]:
+        r = layer["resources"]
+        mark = " *" if layer["is_partition_bottleneck"] else ""
+        lines.append(f"{layer['name'][:24]:<24} {layer['kind']:<13} {layer['partition']:>4} "
+                     f"{layer['interval']:>10} {layer['gops']:>8.2f} {r['dsp']:>6} "
+                     f"{r['bram18']:>7} {r['uram']:>5} {r['lut']:>8} {r['ff']:>8}  "
+                     f"{layer['bottleneck']}{mark}")
+    return "\n".join(lines)
+
+
+def _usage(resources: dict, pct: dict) -> str:
+    return "  ".join(f"{name.upper()} {resources[name]} ({pct[name]:.1f}%)"
+                     for name in ("dsp", "bram18", "uram", "lut", "ff"))

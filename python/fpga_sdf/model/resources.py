@@ -1,0 +1,120 @@
+"""DSP, BRAM18, URAM, LUT, FF and LUTRAM used by layers and partitions.
+
+Resources are read off the same module expansion as the performance model, so a folding
+change moves cycles and resources together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .coefficients import logic_table, resource_coefficients
+from .dsp import dsp_count
+from .memory import map_memory
+from .modules import Module, expand
+from .performance import PartitionPerf, partition_performance
+from .platforms import Platform, load_platform
+from .spec import LayerSpec
+
+# Logic features that belong to the arithmetic datapath and so replicate with the (j, h)
+# data-rate lanes; counters and stream control are shared.
+ARITHMETIC_FEATURES = frozenset({"mult_bits", "adder_bits", "compare_bits", "crossbar_bits"})
+FIELDS = ("dsp", "bram18", "uram", "lut", "ff", "lutram")
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Resource counts; `lut` includes the LUTs used as memory, also reported as `lutram`."""
+
+    dsp: int = 0
+    bram18: int = 0
+    uram: int = 0
+    lut: int = 0
+    ff: int = 0
+    lutram: int = 0
+
+    def __add__(self, other: "Resources") -> "Resources":
+        return Resources(self.dsp + other.dsp, self.bram18 + other.bram18,
+                         self.uram + other.uram, self.lut + other.lut, self.ff + other.ff,
+                         self.lutram + other.lutram)
+
+    def utilisation(self, platform) -> dict[str, float]:
+        """Percent of the board used, per resource (0 when the board has none)."""
+        return {name: 100.0 * getattr(self, name) / getattr(platform, name)
+                if getattr(platform, name) else (0.0 if not getattr(self, name) else float("inf"))
+                for name in ("dsp", "bram18", "uram", "lut", "ff")}
+
+    def fits(self, platform) -> bool:
+        """True when every resource is within the board's capacity."""
+        return all(getattr(self, name) <= getattr(platform, name)
+                   for name in ("dsp", "bram18", "uram", "lut", "ff"))
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in FIELDS}
+
+
+@lru_cache(maxsize=65536)
+def module_resources(module: Module, family: str, has_uram: bool) -> Resources:
+    """Resources of all instances of one module."""
+    n = module.instances
+    multipliers = int(-(-n * module.mults * module.lanes // 1))
+    dsp = dsp_count(multipliers, module.mult_widths[0], module.mult_widths[1], family)
+    lut = _logic(module, "lut") * n
+    ff = _logic(module, "ff") * n
+    bram = uram = lutram = 0
+    for memory in module.memories:
+        b, u, l, f = map_memory(memory.role, memory.width, memory.depth, has_uram)
+        copies = memory.copies * n
+        bram += b * copies
+        uram += u * copies
+        lutram += l * copies
+        ff += f * copies
+    return Resources(dsp, bram, uram, int(round(lut)) + lutram, int(round(ff)), lutram)
+
+
+def _logic(module: Module, resource: str) -> float:
+    features = dict(module.logic)
+    total = 0.0
+    for feature, coefficient in logic_table(module.name, resource):
+        value = features.get(feature, 0)
+        if value:
+            scale = module.lanes if feature in ARITHMETIC_FEATURES else 1.0
+            total += coefficient * value * scale
+    return total
+
+
+@lru_cache(maxsize=65536)
+def layer_resources(spec: LayerSpec, device) -> Resources:
+    """Resources of one layer on a device (a Platform or board name: its family and URAM
+    matter)."""
+    if not isinstance(device, Platform):
+        device = load_platform(device)
+    total = Resources()
+    for module in expand(spec):
+        total = total + module_resources(module, device.family, device.has_uram)
+    return total
+
+
+def partition_resources(layers, edges=None, device=None, perf: PartitionPerf | None = None,
+                        clock_mhz=None) -> Resources:
+    """Layers plus the partition's skip-connection FIFOs, squeeze modules and its off-chip
+    interface (DMA and control)."""
+    layers = tuple(layers)
+    device = load_platform(device)
+    if perf is None:
+        perf = partition_performance(layers, edges, device, clock_mhz)
+    interface = resource_coefficients()["partition_interface"]
+    dsp = uram = lutram = 0
+    bram, lut, ff = interface["bram18"], interface["lut"], interface["ff"]
+    parts = [layer_resources(spec, device) for spec in layers]
+    parts += [module_resources(module, device.family, device.has_uram)
+              for _, module in perf.fifos + perf.squeezes]
+    for r in parts:  # plain sums: this runs in the DSE inner loop
+        dsp += r.dsp
+        bram += r.bram18
+        uram += r.uram
+        lut += r.lut
+        ff += r.ff
+        lutram += r.lutram
+    return Resources(dsp, bram, uram, lut, ff, lutram)

@@ -1,0 +1,116 @@
+"""What the hardware model is asked about: one CNN layer with its folding, and partitions of them.
+
+Plain frozen dataclasses so the model has no MLIR dependency and so specs can key caches:
+the DSE re-evaluates the same layer many times while it varies one other layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+
+KINDS = frozenset({
+    "conv", "inner_product", "pool", "global_pool", "activation", "eltwise", "concat",
+    "split", "resize", "scale_shift",
+})
+WEIGHT_KINDS = frozenset({"conv", "inner_product"})
+MODES = {
+    "pool": ("max", "avg"),
+    "global_pool": ("avg", "max"),
+    "eltwise": ("add", "mul"),
+    "activation": ("relu", "relu6", "leaky_relu", "sigmoid", "hard_sigmoid", "hard_swish", "silu"),
+    "resize": ("nearest",),
+}
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer: shapes exclude the batch, each is (C, *spatial) with 2 or 3 spatial dims."""
+
+    name: str
+    kind: str
+    inputs: tuple[Shape, ...]
+    outputs: tuple[Shape, ...]
+    kernel: Shape = ()
+    stride: Shape = ()
+    pad: Shape = ()  # begin per spatial dim, then end per spatial dim
+    dilation: Shape = ()
+    groups: int = 1
+    mode: str = ""
+    has_bias: bool = False
+    coarse_in: int = 1
+    coarse_out: int = 1
+    coarse_group: int = 1
+    fine: int = 1
+    wr_factor: int = 1
+    data_width: int = 16
+    weight_width: int = 16
+    acc_width: int = 32
+    sparsity: tuple[float, ...] = ()  # PASS: mean zero fraction of windows, per input channel
+    weights_off_chip: float = 0.0  # AutoWS: fraction of the weights memory streamed from DRAM
+    pixels: tuple[int, int] = (1, 1)  # data-rate-aware (j, h): j pixels every h cycles
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"layer {self.name!r}: unknown kind {self.kind!r}; "
+                             f"expected one of {sorted(KINDS)}")
+        if not self.inputs or not self.outputs:
+            raise ValueError(f"layer {self.name!r}: needs at least one input and one output shape")
+
+    def __hash__(self):
+        # Specs key the lru caches of the model; hashing a long sparsity tuple each lookup
+        # would dominate the DSE inner loop, so the hash is computed once.
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash(tuple(getattr(self, f) for f in self.__dataclass_fields__))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
+    def __getstate__(self):
+        # String hashes differ between processes: never ship the cached hash.
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Layers mapped onto the device at the same time, joined by on-chip streams (edges)."""
+
+    layers: tuple[LayerSpec, ...]
+    edges: tuple[tuple[str, str], ...] | None = None  # None: the layers form a chain
+
+    @staticmethod
+    def chain(layers) -> "Partition":
+        """A partition whose layers form a simple pipeline in list order."""
+        layers = tuple(layers)
+        edges = tuple((a.name, b.name) for a, b in zip(layers, layers[1:]))
+        return Partition(layers, edges)
+
+
+def spatial(shape: Shape) -> Shape:
+    """Spatial dims of a (C, *spatial) shape: () for vectors."""
+    return tuple(shape[1:])
+
+
+def pixels_of(shape: Shape) -> int:
+    """Number of spatial positions (1 for a vector)."""
+    return prod(shape[1:])
+
+
+def kernel_of(spec: LayerSpec) -> Shape:
+    """Kernel with defaults: ones of the layer's spatial rank when unset."""
+    rank = len(spec.inputs[0]) - 1
+    return tuple(spec.kernel) if spec.kernel else (1,) * rank
+
+
+def padded_spatial(spec: LayerSpec) -> Shape:
+    """Input spatial dims including the zero padding the sliding window generates."""
+    dims = spatial(spec.inputs[0])
+    pad = spec.pad or (0,) * (2 * len(dims))
+    n = len(dims)
+    return tuple(d + pad[i] + pad[n + i] for i, d in enumerate(dims))
+
+
+def cdiv(a: int, b: int) -> int:
+    """Ceiling division: a non-divisor folding still gets a (conservative) answer."""
+    return -(-a // b)

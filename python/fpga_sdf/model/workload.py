@@ -1,0 +1,63 @@
+"""How much work a layer does per frame, independent of how it is folded.
+
+Kept apart from the hardware expansion so GOP/s and weight footprints do not change when
+the DSE changes folding.
+"""
+
+from __future__ import annotations
+
+from math import prod
+
+from .folding import channels_in, channels_out
+from .spec import LayerSpec, kernel_of, pixels_of
+
+
+def layer_ops(spec: LayerSpec) -> int:
+    """Operations per frame, counting a multiply-accumulate as 2 (plus 1 per bias add)."""
+    kind = spec.kind
+    out_pixels = pixels_of(spec.outputs[0])
+    if kind in ("conv", "inner_product"):
+        groups = spec.groups if kind == "conv" else 1
+        kernel = prod(kernel_of(spec)) if kind == "conv" else 1
+        pixels = out_pixels if kind == "conv" else 1
+        macs = pixels * channels_out(spec) * (channels_in(spec) // groups) * kernel
+        return 2 * macs + (pixels * channels_out(spec) if spec.has_bias else 0)
+    elements_out = out_pixels * spec.outputs[0][0]
+    if kind == "pool":
+        return elements_out * prod(kernel_of(spec))
+    if kind == "global_pool":
+        return prod(spec.inputs[0])
+    if kind in ("activation",):
+        return elements_out
+    if kind == "scale_shift":
+        return 2 * elements_out
+    if kind == "eltwise":
+        return (len(spec.inputs) - 1) * elements_out
+    return 0  # concat, split, resize only move data
+
+
+def layer_weights(spec: LayerSpec) -> int:
+    """Parameter count (weights, biases, scale/shift pairs) held by the layer."""
+    if spec.kind in ("conv", "inner_product"):
+        groups = spec.groups if spec.kind == "conv" else 1
+        kernel = prod(kernel_of(spec)) if spec.kind == "conv" else 1
+        weights = channels_out(spec) * (channels_in(spec) // groups) * kernel
+        return weights + (channels_out(spec) if spec.has_bias else 0)
+    if spec.kind == "scale_shift":
+        return 2 * spec.inputs[0][0]
+    return 0
+
+
+def streamed_weights(spec: LayerSpec) -> int:
+    """Weights read per frame from off-chip under AutoWS streaming.
+
+    The weights memory is cycled once per output pixel, so its off-chip fraction is fetched
+    again for every output pixel.
+    """
+    if not spec.weights_off_chip or spec.kind not in ("conv", "inner_product"):
+        return 0
+    groups = spec.groups if spec.kind == "conv" else 1
+    kernel = prod(kernel_of(spec)) if spec.kind == "conv" else 1
+    weights = channels_out(spec) * (channels_in(spec) // groups) * kernel
+    pixels = pixels_of(spec.outputs[0]) if spec.kind == "conv" else 1
+    return round(weights * spec.weights_off_chip) * pixels

@@ -1,0 +1,247 @@
+"""Layer intervals, module rates and latency checked against hand computations.
+
+Notation: Po = output pixels, ch_s = channels per input stream, cout_s = filters per output
+stream, K = prod(kernel). Conv interval = Po * ch_s * cout_s * ceil(K / fine).
+"""
+
+from dataclasses import replace
+
+import pytest
+
+from fpga_sdf.model import LayerSpec, expand, layer_performance
+
+
+def by_name(perf):
+    return {m.name: m for m in perf.modules}
+
+
+def conv2d(**kw):
+    base = dict(name="conv", kind="conv", inputs=((16, 32, 32),), outputs=((32, 32, 32),),
+                kernel=(3, 3), stride=(1, 1), pad=(1, 1, 1, 1), coarse_in=4, coarse_out=8,
+                fine=9)
+    base.update(kw)
+    return LayerSpec(**base)
+
+
+def test_conv2d_interval_and_modules():
+    # 3x3 conv, 16->32 channels, 32x32, pad 1, coarse_in=4, coarse_out=8, fine=9:
+    #   sliding window: padded 34*34 = 1156 pixels * ch_s (16/4 = 4)      = 4624 cycles
+    #   conv: Po 1024 * ch_s 4 * cout_s (32/8 = 4) * ceil(9/9) = 16384 cycles
+    #         (= 1024 * 16 * 32 * 9 MACs / (4 * 8 * 9) multipliers)
+    #   accum: 16384 inputs at 1/cycle; glue: 1024 * 4 = 4096 outputs per stream
+    perf = layer_performance(conv2d())
+    modules = by_name(perf)
+    assert modules["sliding_window"].interval == 4624
+    assert modules["sliding_window"].instances == 4
+    assert modules["fork"].instances == 4 and modules["fork"].interval == 4096
+    assert modules["conv"].instances == 32 and modules["conv"].interval == 16384
+    assert modules["accum"].interval == 16384
+    assert modules["glue"].instances == 8 and modules["glue"].interval == 4096
+    assert perf.interval == 16384 and perf.bottleneck == "conv"
+    # rates: the sliding window takes 4096 real words in 4624 cycles; conv emits 1 dot/cycle
+    assert modules["sliding_window"].rate_in == pytest.approx(4096 / 4624)
+    assert modules["conv"].rate_out == pytest.approx(1.0)
+    assert modules["conv"].rate_in == pytest.approx(4096 / 16384)
+    # ops = 2 * 1024 * 32 * 16 * 9; weights = 32 * 16 * 9 words of 16 bits
+    assert perf.ops == 9_437_184
+    assert perf.weights == 4608 and perf.weights_bits == 73_728
+    assert (perf.streams_in, perf.streams_out) == (4, 8)
+
+
+def test_conv2d_latency_hand_computed():
+    # depth = sum(pipeline + fill * interval / words_in) over modules, at interval 16384:
+    #   sliding window: 2 + ((3-1)*34*4 + (3-1)*4 = 280 words) * 16384 / 4096 = 2 + 1120
+    #   fork 1; conv 3 + clog2(9)=4 + ceil(9/9)=1 -> 8; weights memory 2
+    #   accum: 2 + ((4-1)*4 + 1 = 13) * 16384 / 16384 = 15; glue 1 + clog2(4) = 3
+    assert layer_performance(conv2d()).latency == 1122 + 1 + 8 + 2 + 15 + 3
+
+
+@pytest.mark.parametrize("fine, interval", [(1, 147_456), (3, 49_152), (9, 16_384)])
+def test_fine_folding_scales_conv_cycles(fine, interval):
+    # 16384 dots * ceil(9 / fine) cycles each
+    assert layer_performance(conv2d(fine=fine)).interval == interval
+
+
+def test_conv3d_uses_the_same_path():
+    # 3x3x3 conv, 8->16 channels, input 8x16x16 (DxHxW), pad 1, ci=2, co=4, fine=9:
+    #   Po = 8*16*16 = 2048, ch_s = 4, cout_s = 4, ceil(27/9) = 3
+    #   conv = 2048 * 4 * 4 * 3 = 98304 (= 2048*8*16*27 MACs / (2*4*9))
+    #   sliding window = padded 10*18*18 = 3240 * 4 = 12960
+    #   buffers per stream: (3-1) frame buffers of 18*18*4 = 1296 words, 3*(3-1) line buffers
+    #   of 18*4 = 72 words, 9*(3-1) window buffers of 4 words
+    spec = LayerSpec("c3", "conv", ((8, 8, 16, 16),), ((16, 8, 16, 16),), kernel=(3, 3, 3),
+                     stride=(1, 1, 1), pad=(1,) * 6, coarse_in=2, coarse_out=4, fine=9)
+    perf = layer_performance(spec)
+    modules = by_name(perf)
+    assert modules["conv"].interval == 98_304 and perf.interval == 98_304
+    assert modules["sliding_window"].interval == 12_960
+    memories = sorted((m.depth, m.copies) for m in modules["sliding_window"].memories)
+    assert memories == [(4, 18), (72, 6), (1296, 2)]
+    assert perf.ops == 2 * 2048 * 16 * 8 * 27
+
+
+def test_depthwise_conv():
+    # depthwise 3x3, 32 channels, 16x16, groups=32, coarse_group=8, fine=3:
+    #   ch_s = 32/8 = 4 channels per stream, 1 filter each: 256 * 4 * 1 * ceil(9/3) = 3072
+    #   no accumulation over input channels (1 per group), no glue (coarse_in = 1)
+    spec = LayerSpec("dw", "conv", ((32, 16, 16),), ((32, 16, 16),), kernel=(3, 3),
+                     stride=(1, 1), pad=(1, 1, 1, 1), groups=32, coarse_group=8, fine=3)
+    perf = layer_performance(spec)
+    assert perf.interval == 3072
+    assert set(by_name(perf)) == {"sliding_window", "conv", "weights_memory"}
+    assert by_name(perf)["conv"].instances == 8
+
+
+def test_strided_conv_sliding_window_can_be_the_bottleneck():
+    # 3x3 stride 2, 8->8, 16x16 -> 8x8, pad 1, ci=1, co=8, fine=9:
+    #   sliding window: 18*18 * 8 = 2592; conv: 64 * 8 * 1 * 1 = 512
+    spec = LayerSpec("s2", "conv", ((8, 16, 16),), ((8, 8, 8),), kernel=(3, 3), stride=(2, 2),
+                     pad=(1, 1, 1, 1), coarse_out=8, fine=9)
+    perf = layer_performance(spec)
+    assert perf.interval == 2592 and perf.bottleneck == "sliding_window"
+
+
+def test_pointwise_conv_has_no_sliding_window():
+    # 1x1, 64->128, 14x14, ci=8, co=16: 196 * 8 * 8 * 1 = 12544
+    spec = LayerSpec("pw", "conv", ((64, 14, 14),), ((128, 14, 14),), kernel=(1, 1),
+                     stride=(1, 1), coarse_in=8, coarse_out=16, has_bias=True)
+    perf = layer_performance(spec)
+    assert perf.interval == 12_544
+    assert "sliding_window" not in by_name(perf) and "bias" in by_name(perf)
+    assert perf.weights == 64 * 128 + 128
+
+
+def test_inner_product():
+    # 512 -> 10, ci=8, co=2: ch_s 64, cout_s 5 -> 320 cycles; 2*512*10 ops
+    spec = LayerSpec("fc", "inner_product", ((512, 1, 1),), ((10,),), coarse_in=8,
+                     coarse_out=2)
+    perf = layer_performance(spec)
+    assert perf.interval == 320
+    assert perf.ops == 10_240
+
+
+def test_sparse_conv_follows_pass_model():
+    # PASS: theta = min(1, f / ((1 - s) K)); interval = Po * ch_s * cout_s / min_m theta_m.
+    # Same conv, fine=3. Channels go to stream c % 4; stream 0 (ch 0,4,8,12) has s=0.5,
+    # the others s=0.2 -> slowest stream s=0.2: 1/theta = 0.8*9/3 = 2.4 cycles per window
+    #   interval = ceil(16384 * 2.4) = ceil(39321.6) = 39322   (dense fine=3: 49152)
+    sparsity = tuple(0.5 if c % 4 == 0 else 0.2 for c in range(16))
+    assert layer_performance(conv2d(fine=3, sparsity=sparsity)).interval == 39_322
+    # very sparse: theta saturates at 1 window per cycle -> 16384
+    assert layer_performance(conv2d(fine=3, sparsity=(0.9,) * 16)).interval == 16_384
+    # zero sparsity reproduces the dense engine
+    assert layer_performance(conv2d(fine=3, sparsity=(0.0,) * 16)).interval == 49_152
+
+
+def test_weights_reloading_computes_a_fraction_of_the_filters_per_run():
+    # wr_factor=2: 16 filters per run, cout_s = 16/8 = 2 -> 1024 * 4 * 2 = 8192 per run
+    perf = layer_performance(conv2d(wr_factor=2))
+    assert perf.interval == 8192
+    assert perf.weights_reload_words == 4608 and perf.wr_factor == 2
+    assert layer_performance(conv2d()).weights_reload_words == 0
+
+
+def test_weights_streaming_words_per_frame():
+    # AutoWS: half of the 4608 weights fetched once per output pixel (1024)
+    perf = layer_performance(conv2d(weights_off_chip=0.5))
+    assert perf.weights_streamed_words == 2304 * 1024
+    assert perf.interval == 16_384  # streaming does not change the compute interval
+
+
+@pytest.mark.parametrize("pixels, interval", [((1, 1), 16_384), ((2, 1), 8192),
+                                              ((4, 1), 4096), ((2, 4), 32_768)])
+def test_data_rate_pixels_scale_rates(pixels, interval):
+    # (j, h): every module runs j/h times faster: interval = ceil(16384 * h / j)
+    perf = layer_performance(conv2d(pixels=pixels))
+    assert perf.interval == interval
+    j, h = pixels
+    assert by_name(perf)["conv"].rate_out == pytest.approx(j / h)
+
+
+def test_pool_2d_and_3d():
+    # max 2x2/2 on 32x32x32, coarse 8, fine 4: ch_s 4
+    #   sliding window 1024 * 4 = 4096; pool 256 * 4 * ceil(4/4) = 1024
+    spec = LayerSpec("p", "pool", ((32, 32, 32),), ((32, 16, 16),), kernel=(2, 2),
+                     stride=(2, 2), mode="max", coarse_in=8, coarse_out=8, fine=4)
+    perf = layer_performance(spec)
+    assert by_name(perf)["pool"].interval == 1024 and perf.interval == 4096
+    # fine=1: pool needs 4 cycles per window: 1024 * 4 = 4096 (ties the window)
+    assert by_name(layer_performance(
+        replace(spec, fine=1)))["pool"].interval == 4096
+    # 3D avg 2x2x2/2 on 16 x 8x8x8, coarse 4, fine 8: window 512*4 = 2048; pool 64*4 = 256
+    spec3 = LayerSpec("p3", "pool", ((16, 8, 8, 8),), ((16, 4, 4, 4),), kernel=(2, 2, 2),
+                      stride=(2, 2, 2), mode="avg", coarse_in=4, coarse_out=4, fine=8)
+    perf3 = layer_performance(spec3)
+    assert perf3.interval == 2048 and by_name(perf3)["pool"].interval == 256
+    assert perf3.ops == 64 * 16 * 8
+
+
+def test_global_pool():
+    # avg over 7x7, 64 channels, coarse 4: 49 * 16 = 784 cycles, emits 16 words per stream
+    spec = LayerSpec("gp", "global_pool", ((64, 7, 7),), ((64, 1, 1),), mode="avg",
+                     coarse_in=4, coarse_out=4)
+    perf = layer_performance(spec)
+    assert perf.interval == 784
+    assert perf.modules[0].words_out == 16
+
+
+def test_activation_2d_and_3d():
+    # relu on 64 x 14x14, coarse 4: 196 * 16 = 3136
+    relu = LayerSpec("r", "activation", ((64, 14, 14),), ((64, 14, 14),), mode="relu",
+                     coarse_in=4, coarse_out=4)
+    assert layer_performance(relu).interval == 3136
+    # 3D silu on 16 x 4x8x8, coarse 2: 256 * 8 = 2048
+    silu = LayerSpec("s", "activation", ((16, 4, 8, 8),), ((16, 4, 8, 8),), mode="silu",
+                     coarse_in=2, coarse_out=2)
+    assert layer_performance(silu).interval == 2048
+
+
+def test_eltwise_concat_split_resize_scale_shift():
+    # eltwise add 2 x (64,14,14), coarse 8: 196 * 8 = 1568
+    add = LayerSpec("a", "eltwise", ((64, 14, 14), (64, 14, 14)), ((64, 14, 14),), mode="add",
+                    coarse_in=8, coarse_out=8)
+    assert layer_performance(add).interval == 1568
+    # concat (32,8,8) + (64,8,8), coarse 8: 64 pixels * (4 + 8) = 768
+    cat = LayerSpec("c", "concat", ((32, 8, 8), (64, 8, 8)), ((96, 8, 8),), coarse_in=8,
+                    coarse_out=8)
+    assert layer_performance(cat).interval == 768
+    # split (32,8,8) in two, coarse 4: 64 * 8 = 512
+    split = LayerSpec("s", "split", ((32, 8, 8),), ((32, 8, 8), (32, 8, 8)), coarse_in=4,
+                      coarse_out=4)
+    assert layer_performance(split).interval == 512
+    assert layer_performance(split).words_out == 2 * 32 * 64
+    # nearest 2x on (16,8,8) -> (16,16,16), coarse 2: output 256 * 8 = 2048; one input line
+    # of 8 pixels * 8 channels buffered
+    up = LayerSpec("u", "resize", ((16, 8, 8),), ((16, 16, 16),), mode="nearest",
+                   coarse_in=2, coarse_out=2)
+    perf = layer_performance(up)
+    assert perf.interval == 2048 and perf.modules[0].memories[0].depth == 64
+    # batch-norm as scale/shift on (32,16,16), coarse 4: 256 * 8 = 2048, 2 params/channel
+    bn = LayerSpec("bn", "scale_shift", ((32, 16, 16),), ((32, 16, 16),), coarse_in=4,
+                   coarse_out=4)
+    assert layer_performance(bn).interval == 2048
+    assert layer_performance(bn).weights == 64
+
+
+def test_every_kind_expands_in_2d_and_3d():
+    shapes = {2: (8, 8, 8), 3: (8, 4, 8, 8)}
+    for rank, shape in shapes.items():
+        ones = (1,) * rank
+        specs = [
+            LayerSpec("conv", "conv", (shape,), (shape,), kernel=(3,) * rank, stride=ones,
+                      pad=ones * 2),
+            LayerSpec("ip", "inner_product", (shape,), ((10,),)),
+            LayerSpec("pool", "pool", (shape,), (shape,), kernel=ones, stride=ones, mode="max"),
+            LayerSpec("gp", "global_pool", (shape,), ((8,) + ones,), mode="avg"),
+            LayerSpec("act", "activation", (shape,), (shape,), mode="hard_swish"),
+            LayerSpec("add", "eltwise", (shape, shape), (shape,), mode="mul"),
+            LayerSpec("cat", "concat", (shape, shape), ((16,) + shape[1:],)),
+            LayerSpec("split", "split", (shape,), (shape, shape)),
+            LayerSpec("up", "resize", (shape,), ((8,) + tuple(2 * d for d in shape[1:]),),
+                      mode="nearest"),
+            LayerSpec("bn", "scale_shift", (shape,), (shape,)),
+        ]
+        for spec in specs:
+            perf = layer_performance(spec)
+            assert perf.interval > 0 and perf.latency > 0, spec.name
+            assert expand(spec)

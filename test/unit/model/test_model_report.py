@@ -1,0 +1,50 @@
+"""Report dict and table: every level present and consistent with the models."""
+
+import json
+
+import pytest
+
+from fpga_sdf.model import (LayerSpec, Partition, build_report, format_table,
+                            layer_performance, load_platform, network_performance)
+
+
+def layers():
+    conv = LayerSpec("conv1", "conv", ((16, 32, 32),), ((32, 32, 32),), kernel=(3, 3),
+                     stride=(1, 1), pad=(1, 1, 1, 1), coarse_in=4, coarse_out=8, fine=9)
+    relu = LayerSpec("relu1", "activation", ((32, 32, 32),), ((32, 32, 32),), mode="relu",
+                     coarse_in=8, coarse_out=8)
+    pool = LayerSpec("pool1", "pool", ((32, 32, 32),), ((32, 16, 16),), kernel=(2, 2),
+                     stride=(2, 2), mode="max", coarse_in=8, coarse_out=8)
+    return conv, relu, pool
+
+
+def test_report_structure_and_consistency():
+    conv, relu, pool = layers()
+    parts = [Partition.chain([conv, relu]), Partition.chain([pool])]
+    report = build_report(parts, "zc706", batch=8, network_name="tiny")
+    assert set(report) == {"network", "partitions", "layers", "platform"}
+    json.dumps(report)  # JSON-ready
+    net = network_performance(parts, load_platform("zc706"), batch=8)
+    assert report["network"]["fps"] == pytest.approx(net.fps)
+    assert report["network"]["latency_ms"] == pytest.approx(net.latency_ms)
+    assert report["network"]["gops"] == pytest.approx(net.gops)
+    assert report["network"]["bottleneck"]["layer"] in ("conv1", "pool1")
+    assert [p["layers"] for p in report["partitions"]] == [["conv1", "relu1"], ["pool1"]]
+    conv_row = report["layers"][0]
+    assert conv_row["interval"] == layer_performance(conv).interval == 16384
+    assert conv_row["resources"]["dsp"] == 288
+    assert conv_row["utilisation_pct"]["dsp"] == pytest.approx(32.0)
+    assert conv_row["is_partition_bottleneck"]
+    assert report["partitions"][0]["resources"]["dsp"] == 288
+    assert report["network"]["resources"]["dsp"] == 288  # peak over partitions
+    assert report["platform"]["name"] == "zc706"
+    for level in (report["network"], *report["partitions"]):
+        assert level["power_w"]
+
+
+def test_format_table_lists_every_layer():
+    conv, relu, pool = layers()
+    text = format_table(build_report([[conv, relu, pool]], "zcu102"))
+    assert "zcu102" in text and "fps" in text
+    for name in ("conv1", "relu1", "pool1"):
+        assert name in text

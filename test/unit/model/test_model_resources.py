@@ -1,0 +1,155 @@
+"""DSP, BRAM/URAM/LUTRAM mapping and layer resources, against hand computations."""
+
+import pytest
+
+from fpga_sdf.model import LayerSpec, Resources, layer_resources, load_platform
+from fpga_sdf.model.dsp import dsp_per_multiplier
+from fpga_sdf.model.memory import bram18_blocks, lutram_luts, map_memory, uram_blocks
+from fpga_sdf.model.platforms import platform_names
+
+
+@pytest.mark.parametrize("a, b, family, dsp", [
+    (16, 16, "7series", 1), (25, 18, "7series", 1), (18, 25, "7series", 1),
+    (26, 18, "7series", 2),  # 26 bits overflow the 25-bit port; 18 on it leaves 26 on 18
+    (32, 32, "7series", 4),  # 32 = 25 + 7 and 18 + 14 unsigned -> 2 x 2
+    (27, 18, "ultrascale+", 1), (32, 16, "ultrascale+", 2),
+    (8, 8, "7series", 1), (8, 8, "ultrascale+", 0.5),  # two INT8 products per DSP48E2
+    (4, 4, "ultrascale+", 0.25), (4, 4, "7series", 0.5), (6, 4, "ultrascale+", 0.5),
+])
+def test_dsp_per_multiplier(a, b, family, dsp):
+    assert dsp_per_multiplier(a, b, family) == dsp
+
+
+@pytest.mark.parametrize("width, depth, blocks", [
+    (16, 1024, 1),  # 1Kx18
+    (16, 1025, 2),
+    (36, 512, 1),  # 512x36
+    (72, 512, 2),  # one BRAM36 in SDP mode
+    (1, 16384, 1), (9, 2048, 1), (10, 2048, 2),
+    (144, 16, 4),  # wide and shallow: two 512x72 BRAM36 = 4 units
+    (16, 524288, 512),
+])
+def test_bram18_aspect_ratios(width, depth, blocks):
+    assert bram18_blocks(width, depth) == blocks
+
+
+def test_uram_and_lutram():
+    assert uram_blocks(72, 4096) == 1
+    assert uram_blocks(144, 8192) == 4
+    assert lutram_luts(16, 64) == 1 * 6 * 4  # RAM64M: 64x3 per 4 LUTs
+    assert lutram_luts(12, 32) == 2 * 4  # RAM32M: 32x6 per 4 LUTs
+
+
+def test_memory_primitive_choice():
+    assert map_memory("weights", 16, 2, False) == (0, 0, 0, 32)  # registers
+    assert map_memory("buffer", 16, 64, False) == (0, 0, 24, 0)  # 1024 bits: LUTRAM
+    assert map_memory("weights", 16, 4096, True) == (0, 1, 0, 0)  # deep weights: URAM
+    assert map_memory("weights", 16, 4096, False) == (4, 0, 0, 0)
+    assert map_memory("line_buffer", 16, 4096, True) == (4, 0, 0, 0)  # only weights to URAM
+
+
+def conv(**kw):
+    base = dict(name="conv", kind="conv", inputs=((16, 32, 32),), outputs=((32, 32, 32),),
+                kernel=(3, 3), stride=(1, 1), pad=(1, 1, 1, 1), coarse_in=4, coarse_out=8,
+                fine=9)
+    base.update(kw)
+    return LayerSpec(**base)
+
+
+def test_conv_layer_resources_hand_computed():
+    # DSP: 4 * 8 MAC units * 9 multipliers, 16x16 -> 288 on 7-series
+    # BRAM18: 32 weight memories of 144 bits x 16 words -> 4 units each = 128;
+    #         4 streams x 2 line buffers of 16 bits x 136 words (2176 bits) -> 1 each = 8
+    #         window buffers (4 words) and accumulators (4 words) fit LUTRAM
+    used = layer_resources(conv(), load_platform("zc706"))
+    assert used.dsp == 288
+    assert used.bram18 == 136
+    assert used.uram == 0
+    assert used.lutram > 0 and used.lut > used.lutram and used.ff > 0
+
+
+def test_precision_and_family_change_dsp():
+    # 8-bit on UltraScale+ packs two products per DSP48E2: 288 / 2
+    zcu102 = load_platform("zcu102")
+    assert layer_resources(conv(data_width=8, weight_width=8), zcu102).dsp == 144
+    assert layer_resources(conv(data_width=8, weight_width=8), load_platform("zc706")).dsp == 288
+    assert layer_resources(conv(data_width=32, weight_width=32), zcu102).dsp == 288 * 4
+
+
+def test_fine_folding_reduces_dsp():
+    assert layer_resources(conv(fine=3), load_platform("zc706")).dsp == 4 * 8 * 3
+
+
+def test_large_weight_memory_goes_to_uram_where_available():
+    # 2048 -> 1024 FC, ci=1, co=4: 4 memories of 16 bits x 2048*256 = 524288 words
+    #   URAM: 128 x 1 each = 512 on the U250; BRAM18: 512 each = 2048 on the ZCU102
+    fc = LayerSpec("fc", "inner_product", ((2048,),), ((1024,),), coarse_out=4)
+    on_u250 = layer_resources(fc, load_platform("u250"))
+    on_zcu102 = layer_resources(fc, load_platform("zcu102"))
+    assert on_u250.uram == 512
+    assert on_zcu102.uram == 0 and on_zcu102.bram18 >= 2048
+
+
+def test_weights_off_chip_shrinks_on_chip_memory():
+    # all weights streamed: per MAC unit only the double-buffered 512-word fragment
+    # (16 x 1024 -> 1 BRAM18) stays, next to the accumulator of 256 partial sums
+    # (32 x 256 -> one 512x36 BRAM18): 4 units * (1 + 1)
+    fc = LayerSpec("fc", "inner_product", ((2048,),), ((1024,),), coarse_out=4,
+                   weights_off_chip=1.0)
+    used = layer_resources(fc, load_platform("zcu102"))
+    assert used.bram18 == 4 * (bram18_blocks(16, 1024) + bram18_blocks(32, 256)) == 8
+
+
+def test_pixels_lanes_replicate_arithmetic():
+    zc706 = load_platform("zc706")
+    assert layer_resources(conv(pixels=(2, 1)), zc706).dsp == 576
+    assert layer_resources(conv(pixels=(2, 4)), zc706).dsp == 144
+
+
+def test_sparse_engine_costs_crossbar_logic():
+    zc706 = load_platform("zc706")
+    dense = layer_resources(conv(fine=3), zc706)
+    sparse = layer_resources(conv(fine=3, sparsity=(0.5,) * 16), zc706)
+    assert sparse.dsp == dense.dsp  # R_DSP = N_I * N_O * k (PASS eq. 1)
+    assert sparse.lut > dense.lut
+
+
+def test_resources_add_and_utilisation():
+    total = Resources(1, 2, 3, 4, 5, 1) + Resources(10, 20, 30, 40, 50, 2)
+    assert total == Resources(11, 22, 33, 44, 55, 3)
+    zc706 = load_platform("zc706")
+    pct = Resources(dsp=90, bram18=109).utilisation(zc706)
+    assert pct["dsp"] == pytest.approx(10.0) and pct["bram18"] == pytest.approx(10.0)
+    assert Resources(dsp=900).fits(zc706) and not Resources(dsp=901).fits(zc706)
+    assert not Resources(uram=1).fits(zc706)
+
+
+def every_kind(width):
+    shape = (8, 8, 8)
+    widths = dict(data_width=width, weight_width=width, acc_width=min(2 * width + 8, 64))
+    return [
+        LayerSpec("conv", "conv", (shape,), (shape,), kernel=(3, 3), stride=(1, 1),
+                  pad=(1, 1, 1, 1), coarse_out=2, fine=3, **widths),
+        LayerSpec("ip", "inner_product", (shape,), ((10,),), has_bias=True, **widths),
+        LayerSpec("pool", "pool", (shape,), ((8, 4, 4),), kernel=(2, 2), stride=(2, 2),
+                  mode="avg", **widths),
+        LayerSpec("gp", "global_pool", (shape,), ((8, 1, 1),), mode="avg", **widths),
+        LayerSpec("act", "activation", (shape,), (shape,), mode="silu", **widths),
+        LayerSpec("mul", "eltwise", (shape, shape), (shape,), mode="mul", **widths),
+        LayerSpec("cat", "concat", (shape, shape), ((16, 8, 8),), **widths),
+        LayerSpec("split", "split", (shape,), (shape, shape), **widths),
+        LayerSpec("up", "resize", (shape,), ((8, 16, 16),), mode="nearest", **widths),
+        LayerSpec("bn", "scale_shift", (shape,), (shape,), **widths),
+    ]
+
+
+@pytest.mark.parametrize("width", [4, 8, 12, 16, 24, 32])
+def test_every_kind_every_precision_every_board(width):
+    for board in platform_names():
+        platform = load_platform(board)
+        for spec in every_kind(width):
+            used = layer_resources(spec, platform)
+            assert all(isinstance(v, int) and v >= 0 for v in used.as_dict().values())
+            assert used.lut > 0 and used.ff > 0, (spec.name, board)
+            if spec.kind in ("conv", "inner_product", "eltwise", "scale_shift"):
+                assert used.dsp > 0, (spec.name, board, width)
