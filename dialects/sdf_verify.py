@@ -25,6 +25,7 @@ def verify_op(op) -> list[str]:
         check = _CHECKS.get(op.operation.name)
         if check:
             problems += check(op) or []
+        problems += _folding_problems(op)
     except AttrError as err:
         problems.append(str(err))
     except _Invalid as err:
@@ -65,6 +66,19 @@ def _check_hardware_attrs(op) -> None:
         _expect(isinstance(attr, FixedAttr), f"attribute 'output_format' must be #sdf.fixed<width, frac>, got {attr}")
         width, _ = fixed_value(attr)
         _expect(1 <= width <= 64, f"fixed-point width must be in [1, 64], got {width}")
+
+
+def _folding_problems(op) -> list[str]:
+    """Folding legality is the hardware model's to decide: ask it about this layer."""
+    from .sdf import LAYER_KINDS
+
+    if op.operation.name not in LAYER_KINDS or not any(has(op, a) for a in HARDWARE_INT_ATTRS):
+        return []
+    from fpga_sdf.model import check_folding
+    from fpga_sdf.network import layer_spec
+
+    # The model names the layer in its messages; here the diagnostic's location does.
+    return [m.removeprefix("this: ") for m in check_folding(layer_spec("this", op))]
 
 
 def _spatial_rank(op, value, what: str = "input") -> int:

@@ -178,3 +178,27 @@ func.func @operand_count(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
   %0 = "sdf.activation"(%x, %x) {kind = "relu"} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
   return %0 : tensor<1x4x8x8xf32>
 }
+
+// -----
+
+func.func @coarse_in_divides(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x6x6xf32> {
+  // expected-error @+1 {{coarse_in=3}}
+  %0 = "sdf.conv"(%x, %w, %b) {coarse_in = 3} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
+  return %0 : tensor<1x8x6x6xf32>
+}
+
+// -----
+
+func.func @fine_divides(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x6x6xf32> {
+  // expected-error @+1 {{fine=4}}
+  %0 = "sdf.conv"(%x, %w, %b) {fine = 4} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
+  return %0 : tensor<1x8x6x6xf32>
+}
+
+// -----
+
+func.func @depthwise_coarse_group(%x: tensor<1x8x8x8xf32>, %w: tensor<8x1x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x6x6xf32> {
+  // expected-error @+1 {{coarse_group=3}}
+  %0 = "sdf.conv"(%x, %w, %b) {groups = 8, coarse_group = 3} : (tensor<1x8x8x8xf32>, tensor<8x1x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
+  return %0 : tensor<1x8x6x6xf32>
+}
