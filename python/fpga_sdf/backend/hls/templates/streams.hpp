@@ -1,0 +1,157 @@
+// fpga-sdf HLS templates: element-wise, concat, split (fork), resize and scale-shift.
+#ifndef SDF_STREAMS_HPP
+#define SDF_STREAMS_HPP
+
+#include "sdf_common.hpp"
+
+namespace sdf {
+
+enum eltwise_mode { ELT_ADD = 0, ELT_MUL = 1 };
+
+// Element-wise add / mul of a (PIXELS x C) and b, COARSE parallel streams (channel c on
+// stream c % COARSE). BROADCAST: b is (C, 1, 1[, 1]), streamed once (C values) and
+// buffered. The sum / product is exact (ap_fixed full precision), then converted to out_t.
+template <typename a_t, typename b_t, typename out_t, int C, int PIXELS, int MODE,
+          bool BROADCAST = false, int COARSE = 1>
+void eltwise(hls::stream<a_t> a[COARSE], hls::stream<b_t> b[COARSE],
+             hls::stream<out_t> out[COARSE]) {
+#pragma HLS INLINE off
+    static_assert(C % COARSE == 0, "COARSE must divide C");
+    const int CH = C / COARSE;
+    b_t bbuf[COARSE][CH];
+#pragma HLS ARRAY_PARTITION variable=bbuf complete dim=1
+    if (BROADCAST) {
+    eltwise_load:
+        for (int c = 0; c < CH; c++) {
+#pragma HLS PIPELINE II=1
+            for (int s = 0; s < COARSE; s++) {
+#pragma HLS UNROLL
+                bbuf[s][c] = b[s].read();
+            }
+        }
+    }
+eltwise_loop:
+    for (int i = 0; i < PIXELS * CH; i++) {
+#pragma HLS PIPELINE II=1
+        for (int s = 0; s < COARSE; s++) {
+#pragma HLS UNROLL
+            const a_t x = a[s].read();
+            const b_t y = BROADCAST ? bbuf[s][i % CH] : b[s].read();
+            if (MODE == ELT_ADD) out[s].write(out_t(x + y));
+            else out[s].write(out_t(x * y));
+        }
+    }
+}
+
+// Channel concatenation of two maps: per pixel, the C1 channels of a then the C2 of b,
+// each converted to out_t.
+template <typename a_t, typename b_t, typename out_t, int C1, int C2, int PIXELS>
+void concat(hls::stream<a_t>& a, hls::stream<b_t>& b, hls::stream<out_t>& out) {
+#pragma HLS INLINE off
+concat_loop:
+    for (int i = 0; i < PIXELS * (C1 + C2); i++) {
+#pragma HLS PIPELINE II=1
+        const int c = i % (C1 + C2);
+        if (c < C1) out.write(out_t(a.read()));
+        else out.write(out_t(b.read()));
+    }
+}
+
+// Split / fork: copy each of the N words of every input stream to N_OUT output streams.
+template <typename T, int N_OUT, int N, int COARSE = 1>
+void split(hls::stream<T> in[COARSE], hls::stream<T> out[N_OUT][COARSE]) {
+#pragma HLS INLINE off
+split_loop:
+    for (int i = 0; i < N; i++) {
+#pragma HLS PIPELINE II=1
+        for (int s = 0; s < COARSE; s++) {
+#pragma HLS UNROLL
+            const T v = in[s].read();
+            for (int o = 0; o < N_OUT; o++) {
+#pragma HLS UNROLL
+                out[o][s].write(v);
+            }
+        }
+    }
+}
+
+// Nearest-neighbour upsampling by integer factors (SD, SH, SW), CH channels per stream.
+// A row buffer (PW x CH) repeats rows; with SD > 1 it holds a whole plane to repeat planes.
+// One word out per cycle; an input word is read the first time its pixel is emitted.
+template <typename T, int CH, int D, int H, int W, int SD, int SH, int SW>
+void resize_nearest_unit(hls::stream<T>& in, hls::stream<T>& out) {
+#pragma HLS INLINE off
+    const int ROWS = SD > 1 ? H : 1;
+    T buf[ROWS][W][CH];
+    int c = 0, rw = 0, w = 0, rh = 0, h = 0, rd = 0, d = 0;
+resize_loop:
+    for (int i = 0; i < D * SD * H * SH * W * SW * CH; i++) {
+#pragma HLS PIPELINE II=1
+        const int row = SD > 1 ? h : 0;
+        T v;
+        if (rd == 0 && rh == 0 && rw == 0) {
+            v = in.read();
+            buf[row][w][c] = v;
+        } else {
+            v = buf[row][w][c];
+        }
+        out.write(v);
+        // counters, fastest first: c, rw, w, rh, h, rd, d
+        if (c < CH - 1) { c++; continue; }
+        c = 0;
+        if (rw < SW - 1) { rw++; continue; }
+        rw = 0;
+        if (w < W - 1) { w++; continue; }
+        w = 0;
+        if (rh < SH - 1) { rh++; continue; }
+        rh = 0;
+        if (h < H - 1) { h++; continue; }
+        h = 0;
+        if (rd < SD - 1) { rd++; continue; }
+        rd = 0;
+        d++;
+    }
+}
+
+template <typename T, int C, int D, int H, int W, int SD, int SH, int SW, int COARSE = 1>
+void resize_nearest(hls::stream<T> in[COARSE], hls::stream<T> out[COARSE]) {
+#pragma HLS INLINE off
+    static_assert(C % COARSE == 0, "COARSE must divide C");
+#pragma HLS DATAFLOW
+    for (int s = 0; s < COARSE; s++) {
+#pragma HLS UNROLL
+        resize_nearest_unit<T, C / COARSE, D, H, W, SD, SH, SW>(in[s], out[s]);
+    }
+}
+
+// Per-channel affine y = x * scale[c] + shift[c] (an unfolded batch norm): acc_t is the
+// wrapping accumulator at frac x.frac + scale.frac (acc_fixed), shift is at that frac.
+template <typename in_t, typename s_t, typename b_t, typename acc_t, typename out_t, int C,
+          int PIXELS, int COARSE = 1>
+void scale_shift(hls::stream<in_t> in[COARSE], hls::stream<out_t> out[COARSE],
+                 const s_t (&scale)[C], const b_t (&shift)[C]) {
+#pragma HLS INLINE off
+    static_assert(C % COARSE == 0, "COARSE must divide C");
+    static_assert(frac_of<acc_t>() == frac_of<in_t>() + frac_of<s_t>(),
+                  "accumulator frac must be input frac + scale frac");
+    static_assert(frac_of<b_t>() == frac_of<acc_t>(), "shift must be at the accumulator frac");
+#pragma HLS ARRAY_PARTITION variable=scale cyclic factor=COARSE dim=1
+#pragma HLS ARRAY_PARTITION variable=shift cyclic factor=COARSE dim=1
+    const int CH = C / COARSE;
+scale_shift_loop:
+    for (int i = 0; i < PIXELS * CH; i++) {
+#pragma HLS PIPELINE II=1
+        const int cl = i % CH;
+        for (int s = 0; s < COARSE; s++) {
+#pragma HLS UNROLL
+            const int c = cl * COARSE + s;
+            acc_t acc = shift[c];
+            acc += in[s].read() * scale[c];
+            out[s].write(out_t(acc));
+        }
+    }
+}
+
+}  // namespace sdf
+
+#endif  // SDF_STREAMS_HPP
