@@ -28,8 +28,35 @@ def context() -> ir.Context:
     return _context
 
 
-_RESOURCES = re.compile(r"^\{-#", re.MULTILINE)
 _MODULE_START = re.compile(r"\A(\s*(//[^\n]*\n\s*)*)module\b")
+_ALIAS = re.compile(r"^[#!][^\s=]+\s*=")
+_RESOURCES = re.compile(r"^\{-#")
+
+
+def _wrap_in_module(text: str) -> str:
+    """Put top-level ops in an implicit `module { }` as mlir-opt does, moving no line.
+
+    Attribute/type alias definitions and the resource section stay outside the module;
+    `module {` goes on a blank line before the first op where there is one.
+    """
+    lines = text.split("\n")
+
+    def is_body(line: str) -> bool:
+        stripped = line.strip()
+        return bool(stripped) and not stripped.startswith("//") and not _ALIAS.match(line) \
+            and not _RESOURCES.match(line)
+
+    body = [i for i, line in enumerate(lines) if is_body(line)]
+    if not body:
+        return text
+    first, last = body[0], body[-1]
+    blank = next((j for j in range(first - 1, -1, -1) if not lines[j].strip()), None)
+    if blank is not None and all(not lines[j].strip() or lines[j].strip().startswith("//") for j in range(blank, first)):
+        lines[blank] = "module {"
+    else:
+        lines[first] = "module {" + lines[first]
+    lines[last] = lines[last] + "\n}"
+    return "\n".join(lines)
 
 
 def parse(text: str, filename: str = "<stdin>") -> ir.Operation:
@@ -38,10 +65,7 @@ def parse(text: str, filename: str = "<stdin>") -> ir.Operation:
     Errors (syntax, unknown ops, verifier failures) raise `UserError` with file:line:col.
     """
     if not _MODULE_START.match(text):
-        # Wrap in an implicit module without moving any line: diagnostics keep their lines.
-        resources = _RESOURCES.search(text)
-        body, tail = (text[: resources.start()], text[resources.start():]) if resources else (text, "")
-        text = "module {" + body + "\n}\n" + tail
+        text = _wrap_in_module(text)
     with context():
         try:
             return ir.Operation.parse(text, source_name=filename)

@@ -12,6 +12,17 @@ from .dialects import sdf
 from .ir import walk
 
 
+PARAMETER_OPERANDS = {"sdf.conv": 1, "sdf.inner_product": 1, "sdf.scale_shift": 1}
+"""Ops whose operands after the first are parameters (weights, bias, scale, shift)."""
+
+
+def stream_operands(op) -> list:
+    """The operands that arrive as feature-map streams (not parameters)."""
+    operands = list(op.operation.operands)
+    keep = PARAMETER_OPERANDS.get(op.operation.name)
+    return operands[:keep] if keep else operands
+
+
 def layers(module) -> list:
     """Layer ops (the ones that become hardware) in program order, partitions included."""
     return [op for op in walk(module) if op.operation.name in sdf.LAYER_KINDS]
@@ -97,7 +108,7 @@ def layer_spec(name: str, op, default_width: int = 16):
 
     kind = sdf.LAYER_KINDS[op.operation.name]
     operands = list(op.operation.operands)
-    data_inputs = operands[:1] if kind in ("conv", "inner_product", "scale_shift") else operands
+    data_inputs = stream_operands(op)
     x = shape(operands[0])
     rank = len(x) - 2
     fields = dict(

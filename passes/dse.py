@@ -1,0 +1,97 @@
+"""--dse: search folding, partitioning and weights reloading for a board and an objective."""
+
+import json
+from dataclasses import dataclass, field
+
+from fpga_sdf import target
+from fpga_sdf.cli import write_bytes_atomically, write_output_atomically
+from fpga_sdf.diagnostics import Diagnostics, UserError
+from fpga_sdf.dse.explore import STRATEGIES, explore, pareto
+from fpga_sdf.dse.ir_bridge import problem_of, write_design
+from fpga_sdf.dse.problem import OBJECTIVES, Constraints
+from fpga_sdf.pass_registry import Pass, register
+
+
+@register
+@dataclass(frozen=True)
+class Dse(Pass):
+    """Explore folding, partitions and weights reloading; write the best design into the IR."""
+
+    name = "dse"
+    platform: str = field(default="", metadata={"help": "board (default: the module's sdf.target)"})
+    objective: str = field(default="throughput", metadata={"help": "throughput, latency, power or pareto"})
+    batch: int = field(default=0, metadata={"help": "images per run (default: the target's, or 1)"})
+    clock: float = field(default=0.0, metadata={"help": "MHz (default: the target's or the board's)"})
+    budget: float = field(default=0.9, metadata={"help": "fraction of every resource the design may use"})
+    power_cap: float = field(default=0.0, metadata={"help": "watts the design may draw (0: no cap)"})
+    strategy: str = field(default="greedy", metadata={"help": "greedy, anneal or exhaustive"})
+    seed: int = field(default=1, metadata={"help": "random seed (anneal); same seed, same design"})
+    time_limit: float = field(default=60.0, metadata={"help": "seconds the search may take"})
+    pareto_output: str = field(default="pareto", metadata={"help": "objective=pareto writes PREFIX.json and PREFIX.png"})
+
+    def run(self, module, diag: Diagnostics) -> None:
+        if self.objective not in OBJECTIVES:
+            raise UserError(f"--dse: unknown objective '{self.objective}' (objectives: {', '.join(OBJECTIVES)})")
+        if self.strategy not in STRATEGIES:
+            raise UserError(f"--dse: unknown strategy '{self.strategy}' (strategies: {', '.join(STRATEGIES)})")
+        if not 0 < self.budget <= 1:
+            raise UserError(f"--dse: budget must be in (0, 1], got {self.budget}")
+        goal = self._target(module)
+        constraints = Constraints(goal.platform, goal.clock_mhz, goal.batch, self.budget, self.power_cap)
+        problem, ops = problem_of(module)
+        if self.objective == "pareto":
+            design, front = pareto(problem, constraints, self.seed, self.time_limit)
+            _write_pareto(self.pareto_output, front, design)
+        else:
+            design = explore(problem, constraints, self.objective, self.strategy, self.seed, self.time_limit)
+        write_design(module, design, ops)
+        target.write(module, goal)
+
+    def _target(self, module):
+        current = None
+        if target.ATTR in module.operation.attributes:
+            current = target.read(module, self.name)
+        platform = self.platform or (current.platform_ref if current else "")
+        if not platform:
+            raise UserError("--dse: needs platform=NAME (or run --sdf-target first)")
+        clock = self.clock or (current.clock_mhz if current and not self.platform else 0.0)
+        batch = self.batch or (current.batch if current else 1)
+        return target.resolve(platform, clock, batch)
+
+
+def _summary(design) -> dict:
+    return {
+        "fps": design.perf.fps, "latency_ms": design.perf.latency_ms, "gops": design.perf.gops,
+        "partitions": len(design.partitions),
+        "dsp": max(p.resources.dsp for p in design.partitions),
+        "bram18": max(p.resources.bram18 for p in design.partitions),
+        "power_w": max(p.power_w for p in design.partitions),
+    }
+
+
+def _write_pareto(prefix: str, front, chosen) -> None:
+    """The front as JSON and a PNG plot (throughput against power, latency as colour)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points = [_summary(d) | {"chosen": d is chosen} for d in front]
+    write_output_atomically(prefix + ".json", json.dumps({"front": points}, indent=2) + "\n")
+    fig, ax = plt.subplots(figsize=(6, 4))
+    scatter = ax.scatter([p["power_w"] for p in points], [p["fps"] for p in points],
+                         c=[p["latency_ms"] for p in points], cmap="viridis")
+    for p in points:
+        if p["chosen"]:
+            ax.annotate("chosen", (p["power_w"], p["fps"]))
+    ax.set_xlabel("power (W)")
+    ax.set_ylabel("throughput (frames/s)")
+    fig.colorbar(scatter, label="latency (ms)")
+    ax.set_title(f"Pareto front ({len(points)} designs)")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    write_bytes_atomically(prefix + ".png", buffer.getvalue())

@@ -1,0 +1,47 @@
+"""--sdf-partition: cut the network into partitions, one FPGA configuration each.
+
+Partitions run one after another over the batch, with feature maps written back to off-chip
+memory between them (fpgaConvNet transformation 3). `cuts` names the layers after which the
+network is cut; a cut is legal only where a single stream is live.
+"""
+
+from dataclasses import dataclass, field
+
+from fpga_sdf import network
+from fpga_sdf.diagnostics import Diagnostics, UserError
+from fpga_sdf.partitioning import apply_cuts, cut_points, unpartition
+from fpga_sdf.pass_registry import Pass, register
+
+
+@register
+@dataclass(frozen=True)
+class SdfPartition(Pass):
+    """Cut the network after the named layers into sdf.partition regions (cuts=none: one)."""
+
+    name = "sdf-partition"
+    cuts: str = field(default="", metadata={"help": "comma-separated layer names to cut after, or none"})
+
+    def run(self, module, diag: Diagnostics) -> None:
+        if not self.cuts:
+            raise UserError("--sdf-partition: needs cuts=LAYER[,LAYER...] (or cuts=none)")
+        unpartition(module)
+        if self.cuts == "none":
+            return
+        funcs = network.functions(module)
+        if len(funcs) != 1:
+            raise UserError(f"--sdf-partition: needs a module with one function, found {len(funcs)}")
+        named = network.named_layers(module)
+        stage = {name: i for i, (name, _) in enumerate(named)}
+        legal = set(cut_points(funcs[0]))
+        legal_names = [named[i][0] for i in sorted(legal)]
+        indices = []
+        for name in (n.strip() for n in self.cuts.split(",")):
+            if name not in stage:
+                raise UserError(f"--sdf-partition: no layer named '{name}' (layers: {', '.join(stage)})")
+            if stage[name] not in legal:
+                diag.error(dict(named)[name], f"cannot cut after '{name}': more than one stream is live there "
+                                              f"(legal cuts: {', '.join(legal_names) or 'none'})")
+                continue
+            indices.append(stage[name])
+        if not diag.errors:
+            apply_cuts(module, indices)

@@ -1,0 +1,48 @@
+"""--sdf-weights-reloading: fold a layer's filters over time, reloading weights from off-chip.
+
+A layer with wr_factor = N keeps 1/N of its filters on chip; its partition runs N times over
+the batch, loading the next share of weights each time. That trades latency for on-chip
+memory, for networks whose weights do not fit (fpgaConvNet transformation 4).
+"""
+
+from dataclasses import dataclass, field, replace
+
+from fpga_sdf import network
+from fpga_sdf.diagnostics import Diagnostics, UserError
+from fpga_sdf.dialects.sdf_attrs import set_int
+from fpga_sdf.layer_selection import select
+from fpga_sdf.model import check_folding, folding_choices
+from fpga_sdf.pass_registry import Pass, register
+
+
+@register
+@dataclass(frozen=True)
+class SdfWeightsReloading(Pass):
+    """Set the weights-reloading factor of conv / inner-product layers (a value, min or max)."""
+
+    name = "sdf-weights-reloading"
+    factor: str = field(default="", metadata={"help": "min (1), max, or a divisor of the filters per group"})
+    layers: str = field(default="", metadata={"help": "comma-separated layer names (default: all conv and inner_product)"})
+
+    def run(self, module, diag: Diagnostics) -> None:
+        if not self.factor:
+            raise UserError("--sdf-weights-reloading: needs factor=N (or min/max)")
+        for name, op in select(module, self.layers, self.name, kinds=("conv", "inner_product")):
+            spec = network.layer_spec(name, op)
+            allowed = folding_choices(spec).wr_factor
+            if self.factor in ("min", "max"):
+                value = allowed[0] if self.factor == "min" else allowed[-1]
+            else:
+                try:
+                    value = int(self.factor)
+                except ValueError:
+                    raise UserError(f"--sdf-weights-reloading: factor='{self.factor}' must be min, max or an integer") from None
+                if value not in allowed:
+                    diag.error(op, f"wr_factor={value} is not legal for this layer; choose one of {list(allowed)}")
+                    continue
+            # Filters left per run must still split evenly over the output streams.
+            spec = replace(spec, wr_factor=value)
+            if check_folding(spec):
+                spec = replace(spec, coarse_out=1)
+                set_int(op, "coarse_out", 1)
+            set_int(op, "wr_factor", value)

@@ -1,0 +1,182 @@
+"""The exploration: where to cut the network into partitions, and how to fold each one.
+
+Partitions run one after the other, so the cost of a network design is the sum of its
+partitions' costs plus one reconfiguration per partition (when there is more than one).
+That makes the best partitioning a shortest path over the legal cut points, found exactly
+by dynamic programming; each candidate partition is folded by `balance.fold_partition`.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from dataclasses import dataclass, replace
+
+from ..diagnostics import UserError
+from ..model import LayerSpec, NetworkPerf, Resources, network_performance, power
+from .anneal import anneal
+from .balance import Infeasible, PartitionDesign, evaluate, fold_partition
+from .problem import Constraints
+
+STRATEGIES = ("greedy", "anneal", "exhaustive")
+POINTWISE = ("activation", "scale_shift")
+
+
+@dataclass(frozen=True)
+class NetworkDesign:
+    partitions: tuple[PartitionDesign, ...]
+    cuts: tuple[int, ...]  # stage indices after which the network is cut
+    perf: NetworkPerf
+    cost: float
+
+
+@dataclass(frozen=True)
+class Problem:
+    specs: tuple[LayerSpec, ...]  # stages in order
+    edges: tuple[tuple[str, str], ...]
+    legal_cuts: tuple[int, ...]
+
+
+class Progress:
+    """A one-line progress bar on a terminal; silent otherwise."""
+
+    def __init__(self, total: int, enabled: bool | None = None):
+        self.total, self.done = max(total, 1), 0
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+
+    def step(self, label: str = "") -> None:
+        self.done += 1
+        if self.enabled:
+            filled = int(30 * self.done / self.total)
+            sys.stderr.write(f"\rdse [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} {label[:30]:<30}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def candidate_cuts(problem: Problem) -> list[int]:
+    """Legal cuts worth trying: not between a layer and the point-wise op that finishes it
+    (a cut there costs a feature-map round trip and frees nothing)."""
+    return [i for i in problem.legal_cuts if problem.specs[i + 1].kind not in POINTWISE]
+
+
+def _segment(problem: Problem, lo: int, hi: int):
+    specs = problem.specs[lo:hi + 1]
+    names = {s.name for s in specs}
+    edges = tuple(e for e in problem.edges if e[0] in names and e[1] in names)
+    return specs, edges
+
+
+def _reconfiguration_cost(c: Constraints, objective: str) -> float:
+    seconds = c.platform.reconfiguration_ms / 1e3
+    if objective == "power":
+        return seconds * power(Resources(), c.platform, c.clock_mhz).total_w
+    return seconds
+
+
+def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "greedy", seed: int = 1,
+            time_limit: float = 60.0, progress: bool | None = None) -> NetworkDesign:
+    """The best design for `objective` (throughput, latency or power) under `c`."""
+    if strategy not in STRATEGIES:
+        raise UserError(f"unknown strategy '{strategy}' (strategies: {', '.join(STRATEGIES)})")
+    start = time.monotonic()
+    fold_strategy = "exhaustive" if strategy == "exhaustive" else "greedy"
+    bounds = [-1] + candidate_cuts(problem) + [len(problem.specs) - 1]
+    bar = Progress(len(bounds) * (len(bounds) - 1) // 2, progress)
+    cache: dict[tuple[int, int], PartitionDesign | None] = {}
+
+    def design_of(a: int, b: int) -> PartitionDesign | None:
+        key = (bounds[a] + 1, bounds[b])
+        if key not in cache:
+            specs, edges = _segment(problem, *key)
+            try:
+                cache[key] = fold_partition(specs, edges, c, objective, fold_strategy)
+            except Infeasible as err:
+                if err.layer is not None or len(specs) == 1:
+                    raise UserError(f"the network cannot be mapped onto {c.platform.name}: {err}") from None
+                cache[key] = None
+            bar.step(specs[0].name)
+        return cache[key]
+
+    # Shortest path over boundaries; a segment too big stays too big when it grows.
+    reconfig = _reconfiguration_cost(c, objective)
+    best: list[tuple[float, tuple[int, ...]] | None] = [None] * len(bounds)
+    best[0] = (0.0, ())
+    for j in range(1, len(bounds)):
+        for i in range(j - 1, -1, -1):
+            if time.monotonic() - start > time_limit and best[j] is not None:
+                break
+            design = design_of(i, j)
+            if design is None:
+                break
+            if best[i] is None:
+                continue
+            total = best[i][0] + design.cost + reconfig
+            if best[j] is None or total < best[j][0]:
+                best[j] = (total, best[i][1] + (j,))
+    bar.close()
+    if best[-1] is None:
+        raise UserError(f"the network cannot be mapped onto {c.platform.name} within the time limit")
+    chosen = best[-1][1]
+    whole = cache.get((0, bounds[-1]))
+    if whole is not None and whole.cost <= best[-1][0]:
+        chosen = (len(bounds) - 1,)  # one partition: no reconfiguration at all
+    edges = [0] + list(chosen)
+    parts = [design_of(a, b) for a, b in zip(edges, edges[1:])]
+    if strategy == "anneal":
+        rng = random.Random(seed)
+        remaining = max(time_limit - (time.monotonic() - start), 0.0)
+        parts = [anneal(p, c, objective, rng, remaining / len(parts)) for p in parts]
+    return assemble(parts, [bounds[b] for b in chosen[:-1]], c, objective)
+
+
+def assemble(parts, cuts, c: Constraints, objective: str) -> NetworkDesign:
+    perf = network_performance([(p.specs, p.edges) for p in parts], c.platform, c.clock_mhz, c.batch)
+    cost = sum(p.cost for p in parts) + (_reconfiguration_cost(c, objective) * len(parts) if len(parts) > 1 else 0.0)
+    return NetworkDesign(tuple(parts), tuple(cuts), perf, cost)
+
+
+def pareto(problem: Problem, c: Constraints, seed: int = 1, time_limit: float = 60.0,
+           progress: bool | None = None) -> tuple[NetworkDesign, list[NetworkDesign]]:
+    """The throughput-optimal design and the Pareto front (fps, latency, DSP, power) around it.
+
+    Points come from slowing each partition of the best partitioning down by a common factor
+    (cheaper, lower-power designs) and from the latency- and power-optimal designs.
+    """
+    anchor = explore(problem, c, "throughput", "greedy", seed, time_limit, progress)
+    candidates = [anchor]
+    for objective in ("latency", "power"):
+        candidates.append(explore(problem, replace(c), objective, "greedy", seed, time_limit, False))
+    from .options import layer_options
+    from .balance import _pick
+
+    for factor in (1.5, 2, 3, 4, 6, 8, 12, 16, 32, 64):
+        parts = []
+        for p in anchor.partitions:
+            options = {s.name: layer_options(s, c.platform) for s in p.specs}
+            picked = _pick(options, p.specs, int(p.perf.compute_interval * factor), c)
+            if picked is None:
+                break
+            parts.append(evaluate(picked, p.edges, c, "throughput"))
+        else:
+            candidates.append(assemble(parts, anchor.cuts, c, "throughput"))
+    front = [d for d in candidates if not any(_dominates(o, d) for o in candidates if o is not d)]
+    unique = {}
+    for d in front:
+        unique.setdefault(_objectives(d), d)
+    return anchor, sorted(unique.values(), key=lambda d: -d.perf.fps)
+
+
+def _objectives(d: NetworkDesign) -> tuple[float, float, int, float]:
+    dsp = max(p.resources.dsp for p in d.partitions)
+    watts = max(p.power_w for p in d.partitions)
+    return round(d.perf.fps, 6), round(d.perf.latency_ms, 9), dsp, round(watts, 6)
+
+
+def _dominates(a: NetworkDesign, b: NetworkDesign) -> bool:
+    fa, la, da, pa = _objectives(a)
+    fb, lb, db, pb = _objectives(b)
+    return fa >= fb and la <= lb and da <= db and pa <= pb and (fa, la, da, pa) != (fb, lb, db, pb)

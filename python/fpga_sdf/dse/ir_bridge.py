@@ -1,0 +1,46 @@
+"""Between sdf IR and the exploration: the problem a module poses, and writing a design back.
+
+Decisions become attributes (coarse_in, coarse_out, coarse_group, fine, wr_factor) and
+`sdf.partition` regions, so `--sdf-report` and the backends read them like hand-made ones.
+"""
+
+from __future__ import annotations
+
+from ..diagnostics import UserError
+from ..dialects.sdf_attrs import set_int
+from ..network import functions, layer_spec, named_layers
+from ..partitioning import apply_cuts, cut_points, unpartition
+from .explore import NetworkDesign, Problem
+
+FOLDING_ATTRS = ("coarse_in", "coarse_out", "coarse_group", "fine", "wr_factor")
+
+
+def problem_of(module):
+    """(Problem, {layer name: op}) for the module's entry function, partitions removed."""
+    unpartition(module)
+    funcs = functions(module)
+    if len(funcs) != 1:
+        raise UserError(f"design-space exploration needs a module with one function, found {len(funcs)}")
+    named = named_layers(module)
+    ops = {name: op for name, op in named}
+    specs = tuple(layer_spec(name, op) for name, op in named)
+    index = {op.operation: name for name, op in named}
+    edges = []
+    for name, op in named:
+        for value in op.operation.operands:
+            owner = value.owner
+            if owner in index:
+                edges.append((index[owner], name))
+    return Problem(specs, tuple(edges), tuple(cut_points(funcs[0]))), ops
+
+
+def write_design(module, design: NetworkDesign, ops) -> None:
+    for part in design.partitions:
+        for spec in part.specs:
+            op = ops[spec.name]
+            for attr in FOLDING_ATTRS:
+                # Coarse factors always say what was chosen; the others only when not 1.
+                if attr in ("coarse_in", "coarse_out") or getattr(spec, attr) != 1:
+                    set_int(op, attr, getattr(spec, attr))
+    if len(design.partitions) > 1:
+        apply_cuts(module, list(design.cuts))
