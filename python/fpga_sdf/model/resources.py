@@ -64,13 +64,42 @@ def module_resources(module: Module, family: str, has_uram: bool) -> Resources:
     ff = _logic(module, "ff") * n
     bram = uram = lutram = 0
     for memory in module.memories:
-        b, u, l, f = map_memory(memory.role, memory.width, memory.depth, has_uram)
         copies = memory.copies * n
-        bram += b * copies
-        uram += u * copies
-        lutram += l * copies
-        ff += f * copies
+        b, u, l, f = memory_cost(memory, copies, has_uram)
+        bram += b
+        uram += u
+        lutram += l
+        ff += f
     return Resources(dsp, bram, uram, int(round(lut)) + lutram, int(round(ff)), lutram)
+
+
+def memory_cost(memory, copies: int, has_uram: bool) -> tuple[int, int, int, int]:
+    """(bram18, uram, lutram_luts, ff) of `copies` identical memories.
+
+    Weight banks read in lock-step can instead be packed side by side into one wide memory
+    (HLS ARRAY_RESHAPE rather than ARRAY_PARTITION): shallow banks then share blocks instead
+    of each wasting most of an 18 Kb BRAM. `weights_packed` says which layout is cheaper; the
+    HLS backend asks the same function, so the model costs what is emitted.
+    """
+    if weights_packed(memory, copies, has_uram):
+        return map_memory(memory.role, memory.width * copies, memory.depth, has_uram)
+    b, u, l, f = map_memory(memory.role, memory.width, memory.depth, has_uram)
+    return b * copies, u * copies, l * copies, f * copies
+
+
+def _block_cost(cost: tuple[int, int, int, int]) -> float:
+    bram, uram, luts, _ = cost
+    return bram + 16 * uram + luts / 64  # URAM holds 16x a BRAM18; 64 LUTs ~ 1 Kb of LUTRAM
+
+
+@lru_cache(maxsize=65536)
+def weights_packed(memory, copies: int, has_uram: bool) -> bool:
+    """Whether `copies` weight banks are cheaper packed into one wide memory."""
+    if memory.role != "weights" or copies <= 1:
+        return False
+    banked = map_memory(memory.role, memory.width, memory.depth, has_uram)
+    packed = map_memory(memory.role, memory.width * copies, memory.depth, has_uram)
+    return _block_cost(packed) < _block_cost(banked) * copies
 
 
 def _logic(module: Module, resource: str) -> float:

@@ -81,13 +81,32 @@ def test_fine_folding_reduces_dsp():
 
 
 def test_large_weight_memory_goes_to_uram_where_available():
-    # 2048 -> 1024 FC, ci=1, co=4: 4 memories of 16 bits x 2048*256 = 524288 words
-    #   URAM: 128 x 1 each = 512 on the U250; BRAM18: 512 each = 2048 on the ZCU102
+    # 2048 -> 1024 FC, ci=1, co=4: 4 banks of 16 bits x 2048*256 = 524288 words, read in
+    # lock-step, packed into one 64-bit memory:
+    #   URAM (4K x 72): 524288 / 4096 = 128 deep x 1 wide = 128 on the U250 (banked: 512);
+    #   BRAM18: 64 bits x 524288 = 2048 blocks on the ZCU102 either way.
     fc = LayerSpec("fc", "inner_product", ((2048,),), ((1024,),), coarse_out=4)
     on_u250 = layer_resources(fc, load_platform("u250"))
     on_zcu102 = layer_resources(fc, load_platform("zcu102"))
-    assert on_u250.uram == 512
+    assert on_u250.uram == 128
     assert on_zcu102.uram == 0 and on_zcu102.bram18 >= 2048
+
+
+def test_shallow_weight_banks_are_packed_into_wide_memory():
+    # 32 banks of 16 bits x 100 words: banked, each takes a whole BRAM18 (one 1K x 18 block,
+    # 100 of its rows used); packed, 512 bits x 100 words fits 512-deep 36-wide blocks:
+    # ceil(512 / 36) = 15. Banks small enough for LUTRAM stay banked.
+    from fpga_sdf.model.memory import map_memory
+    from fpga_sdf.model.modules import Memory
+    from fpga_sdf.model.resources import weights_packed
+
+    bank = Memory("weights", 16, 100)  # 1600 bits: BRAM18 each, 100 of 512 rows used
+    banked = map_memory("weights", 16, 100, False)[0] * 32
+    packed = map_memory("weights", 16 * 32, 100, False)[0]
+    assert (banked, packed) == (32, 15)  # 512 bits wide / 36 = 15 blocks of 512 x 36
+    assert weights_packed(bank, 32, False)
+    tiny = Memory("weights", 16, 32)  # 512 bits: LUTRAM, packing would only cost BRAM
+    assert not weights_packed(tiny, 32, False)
 
 
 def test_weights_off_chip_shrinks_on_chip_memory():
