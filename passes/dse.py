@@ -26,7 +26,8 @@ class Dse(Pass):
     power_cap: float = field(default=0.0, metadata={"help": "watts the design may draw (0: no cap)"})
     strategy: str = field(default="greedy", metadata={"help": "greedy, anneal or exhaustive"})
     seed: int = field(default=1, metadata={"help": "random seed (anneal); same seed, same design"})
-    time_limit: float = field(default=60.0, metadata={"help": "seconds the search may take"})
+    time_limit: float = field(default=60.0, metadata={"help": "seconds the search may take (cutting it short loses determinism)"})
+    anneal_steps: int = field(default=2000, metadata={"help": "proposals per partition for strategy=anneal"})
     pareto_output: str = field(default="pareto", metadata={"help": "objective=pareto writes PREFIX.json and PREFIX.png"})
 
     def run(self, module, diag: Diagnostics) -> None:
@@ -43,7 +44,8 @@ class Dse(Pass):
             design, front = pareto(problem, constraints, self.seed, self.time_limit)
             _write_pareto(self.pareto_output, front, design)
         else:
-            design = explore(problem, constraints, self.objective, self.strategy, self.seed, self.time_limit)
+            design = explore(problem, constraints, self.objective, self.strategy, self.seed, self.time_limit,
+                             anneal_steps=self.anneal_steps)
         write_design(module, design, ops)
         target.write(module, goal)
 

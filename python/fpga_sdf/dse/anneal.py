@@ -27,7 +27,9 @@ def _index_of(spec, options) -> int:
 
 
 def anneal(start: PartitionDesign, c: Constraints, objective: str, rng: random.Random,
-           seconds: float, max_steps: int = 100000) -> PartitionDesign:
+           steps: int, seconds: float = float("inf")) -> PartitionDesign:
+    """`steps` proposals (the walk a seed determines); `seconds` only guards against a
+    pathological run and makes the result depend on the machine when it cuts in."""
     options = [layer_options(s, c.platform) for s in start.specs]
     index = [_index_of(s, opts) for s, opts in zip(start.specs, options)]
     current = best = start
@@ -35,10 +37,10 @@ def anneal(start: PartitionDesign, c: Constraints, objective: str, rng: random.R
     tunable = [i for i, opts in enumerate(options) if len(opts) > 1]
     if not tunable:
         return start
-    step = 0
-    while step < max_steps and time.monotonic() < deadline:
-        step += 1
-        temperature = 0.05 * (0.001 ** (step / max_steps))
+    for step in range(1, steps + 1):
+        if time.monotonic() > deadline:
+            break
+        temperature = 0.05 * (0.001 ** (step / steps))
         proposal = list(index)
         i = rng.choice(tunable)
         proposal[i] = min(max(proposal[i] + rng.choice((-1, 1)), 0), len(options[i]) - 1)

@@ -78,8 +78,11 @@ def _reconfiguration_cost(c: Constraints, objective: str) -> float:
 
 
 def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "greedy", seed: int = 1,
-            time_limit: float = 60.0, progress: bool | None = None) -> NetworkDesign:
-    """The best design for `objective` (throughput, latency or power) under `c`."""
+            time_limit: float = 60.0, progress: bool | None = None, anneal_steps: int = 2000) -> NetworkDesign:
+    """The best design for `objective` (throughput, latency or power) under `c`.
+
+    Deterministic for a given seed unless `time_limit` cuts the search short.
+    """
     if strategy not in STRATEGIES:
         raise UserError(f"unknown strategy '{strategy}' (strategies: {', '.join(STRATEGIES)})")
     start = time.monotonic()
@@ -129,7 +132,7 @@ def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "g
     if strategy == "anneal":
         rng = random.Random(seed)
         remaining = max(time_limit - (time.monotonic() - start), 0.0)
-        parts = [anneal(p, c, objective, rng, remaining / len(parts)) for p in parts]
+        parts = [anneal(p, c, objective, rng, anneal_steps, remaining / len(parts)) for p in parts]
     return assemble(parts, [bounds[b] for b in chosen[:-1]], c, objective)
 
 
