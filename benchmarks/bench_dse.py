@@ -1,0 +1,84 @@
+"""Quality of result and speed of the DSE over the model zoo.
+
+For each network x board (W16A16, 200 MHz, batch 256, throughput objective): fps, GOP/s,
+GOP/s per DSP, DSP and BRAM use, the fraction of the DSP roofline (2 ops x DSPs x clock)
+reached, and the seconds the exploration took on this machine. Also checks that annealing
+for twice as many steps finds no design more than 2% better.
+
+    .venv/bin/python benchmarks/bench_dse.py [--models a,b] [--boards x,y] [--markdown]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform as host
+import time
+
+from fpga_sdf.dse.explore import explore
+from fpga_sdf.dse.ir_bridge import problem_of
+from fpga_sdf.dse.problem import Constraints
+from fpga_sdf.frontend import zoo
+from fpga_sdf.frontend.importer import import_model
+from fpga_sdf.model import load_platform
+
+MODELS = ["lenet", "alexnet", "vgg11", "vgg16", "resnet18", "resnet50", "mobilenetv2", "c3d", "r2plus1d_18"]
+BOARDS = ["zc706", "zcu102", "u250"]
+CLOCK, BATCH, BUDGET = 200.0, 256, 0.9
+
+
+def problem_for(name: str):
+    model, example = zoo.build(name)
+    module = import_model(model, example, weights="inline")
+    problem, _ = problem_of(module)
+    return problem
+
+
+def row(name, board, problem, strategy="greedy", steps=2000):
+    platform = load_platform(board)
+    c = Constraints(platform, CLOCK, BATCH, BUDGET)
+    start = time.monotonic()
+    design = explore(problem, c, "throughput", strategy, seed=1, time_limit=600, progress=False, anneal_steps=steps)
+    seconds = time.monotonic() - start
+    dsp = max(p.resources.dsp for p in design.partitions)
+    bram = max(p.resources.bram18 for p in design.partitions)
+    gops = design.perf.gops
+    return {
+        "model": name, "board": board, "partitions": len(design.partitions), "fps": design.perf.fps, "gops": gops,
+        "gops_per_dsp": gops / dsp, "dsp_pct": 100 * dsp / platform.dsp, "bram_pct": 100 * bram / platform.bram18,
+        "roofline": gops / (2 * platform.dsp * CLOCK / 1e3), "reloads": max(p.perf.runs for p in design.partitions),
+        "seconds": seconds, "cost": design.cost,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--boards", default=",".join(BOARDS))
+    parser.add_argument("--anneal-check", default="resnet50:u250", help="MODEL:BOARD for the 2x annealing check ('' to skip)")
+    args = parser.parse_args()
+    print(f"machine: {host.processor() or host.machine()}, {host.system()}, python {host.python_version()}")
+    print(f"W16A16, {CLOCK:.0f} MHz, batch {BATCH}, budget {BUDGET:.0%}, objective throughput, strategy greedy\n")
+    print("| model | board | parts | max reload | fps | GOP/s | GOP/s/DSP | DSP % | BRAM % | roofline | DSE s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    problems = {}
+    for name in args.models.split(","):
+        problems[name] = problem_for(name)
+        for board in args.boards.split(","):
+            r = row(name, board, problems[name])
+            print(f"| {name} | {board} | {r['partitions']} | {r['reloads']} | {r['fps']:.1f} | {r['gops']:.1f} | "
+                  f"{r['gops_per_dsp']:.3f} | {r['dsp_pct']:.0f} | {r['bram_pct']:.0f} | {r['roofline']:.2f} | "
+                  f"{r['seconds']:.1f} |", flush=True)
+    if args.anneal_check:
+        name, board = args.anneal_check.split(":")
+        problem = problems.get(name) or problem_for(name)
+        greedy = row(name, board, problem)
+        once = row(name, board, problem, "anneal", 2000)
+        twice = row(name, board, problem, "anneal", 4000)
+        gain = (once["cost"] - twice["cost"]) / once["cost"]
+        print(f"\nannealing check on {name}/{board}: greedy {greedy['fps']:.1f} fps ({greedy['seconds']:.1f} s); "
+              f"anneal 2000 steps {once['fps']:.1f} fps ({once['seconds']:.1f} s); 4000 steps {twice['fps']:.1f} fps "
+              f"({twice['seconds']:.1f} s): twice as long is {100 * gain:.2f}% better")
+
+
+if __name__ == "__main__":
+    main()
