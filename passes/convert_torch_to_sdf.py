@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -226,8 +226,8 @@ class _Converter:
         where = _layer_of(op.location)
         origin = f" in layer '{where}'" if where else ""
         if reason is None:
-            message = (f"unsupported operation '{key}'{origin}: the sdf conversion supports "
-                       f"{', '.join(supported_ops())}")
+            message = (f"unsupported operation '{key}'{origin}; the sdf conversion supports "
+                       f"{'; '.join(supported_ops())}")
         else:
             message = f"cannot convert '{short}'{origin}: {reason}"
         self.diag.error(op, message)
@@ -483,8 +483,15 @@ def _insert_splits(block) -> None:
 
 
 def supported_ops() -> list[str]:
-    return sorted({name.removeprefix("torch.aten.").removeprefix("torch.prims.").removeprefix("torch.")
-                   for name, handler in HANDLERS.items() if handler not in _STRUCTURAL and name not in _HIDDEN})
+    """The supported torch ops by family, for diagnostics: ["pooling: avg_pool2d, ...", ...]."""
+    out = []
+    for family, ops in FAMILIES.items():
+        if family is None:
+            continue
+        names = sorted({n.removeprefix("torch.aten.").removeprefix("torch.prims.").removeprefix("torch.")
+                        for n in ops if n not in _HIDDEN})
+        out.append(f"{family}: {', '.join(names)}")
+    return out
 
 
 # ------------------------------------------------------------------------------ argument access
@@ -830,17 +837,26 @@ def _clamp_with(cv, op, x, lo, hi, torch_value=None):
     return Clamped(cv.stream(x), lo, hi, op.location, op.operands[0] if torch_value is None else torch_value)
 
 
+def _eager(cv, clamped: Clamped):
+    """A clamp that is already relu or relu6 is emitted where it stands (program order);
+    other bounds wait for a maximum/minimum partner or an affine (ONNX's HardSigmoid)."""
+    if (clamped.lo, clamped.hi) in ((0, math.inf), (0, 6)):
+        return cv.stream(clamped)
+    return clamped
+
+
 def _hardtanh(cv, op, args):
     """aten.hardtanh / clamp (x, min, max)."""
-    return _clamp_with(cv, op, args[0], args[1] if len(args) > 1 else None, args[2] if len(args) > 2 else None)
+    return _eager(cv, _clamp_with(cv, op, args[0], args[1] if len(args) > 1 else None,
+                                  args[2] if len(args) > 2 else None))
 
 
 def _clamp_min(cv, op, args):
-    return _clamp_with(cv, op, args[0], args[1], None)
+    return _eager(cv, _clamp_with(cv, op, args[0], args[1], None))
 
 
 def _relu6(cv, op, args):
-    return _clamp_with(cv, op, args[0], 0.0, 6.0)
+    return _eager(cv, _clamp_with(cv, op, args[0], 0.0, 6.0))
 
 
 def _min_max(is_max: bool):
@@ -1172,85 +1188,96 @@ def _shape_eval(fn):
 
 # ------------------------------------------------------------------------------ the table
 
-HANDLERS: dict[str, Callable] = {
-    # structure and constants
-    "torch.constant.int": _constant,
-    "torch.constant.float": _constant,
-    "torch.constant.bool": _constant,
-    "torch.constant.str": _constant,
-    "torch.constant.none": _constant,
-    "torch.constant.number": _constant,
-    "torch.prim.ListConstruct": _list,
-    "torch.vtensor.literal": _literal,
-    # convolution and fully connected
-    "torch.aten.conv2d": _conv_nd,
-    "torch.aten.conv3d": _conv_nd,
-    "torch.aten.convolution": _convolution,
-    "torch.aten._convolution": _convolution,
-    "torch.aten.linear": _linear,
-    "torch.aten.addmm": _addmm,
-    "torch.aten.mm": _mm,
-    "torch.aten.matmul": _mm,
-    # normalisation
-    "torch.aten.batch_norm": _batch_norm,
-    "torch.aten._native_batch_norm_legit_no_training": _native_batch_norm,
-    # pooling
-    "torch.aten.max_pool2d": _max_pool,
-    "torch.aten.max_pool3d": _max_pool,
-    "torch.aten.max_pool2d_with_indices": _max_pool_with_indices,
-    "torch.aten.max_pool3d_with_indices": _max_pool_with_indices,
-    "torch.aten.avg_pool2d": _avg_pool,
-    "torch.aten.avg_pool3d": _avg_pool,
-    "torch.aten.adaptive_avg_pool2d": _adaptive_avg_pool,
-    "torch.aten.adaptive_avg_pool3d": _adaptive_avg_pool,
-    "torch.aten.mean.dim": _mean,
-    # activations
-    "torch.aten.relu": _keep_flat(_activation("relu")),
-    "torch.aten.relu6": _keep_flat(_relu6),
-    "torch.aten.hardtanh": _keep_flat(_hardtanh),
-    "torch.aten.clamp": _keep_flat(_hardtanh),
-    "torch.aten.clamp.Tensor": _keep_flat(_hardtanh),
-    "torch.aten.clamp_min": _keep_flat(_clamp_min),
-    "torch.aten.maximum": _min_max(True),
-    "torch.aten.minimum": _min_max(False),
-    "torch.aten.leaky_relu": _keep_flat(_leaky_relu),
-    "torch.aten.sigmoid": _keep_flat(_activation("sigmoid")),
-    "torch.aten.hardsigmoid": _keep_flat(_activation("hard_sigmoid")),
-    "torch.aten.hardswish": _keep_flat(_activation("hard_swish")),
-    "torch.aten.silu": _keep_flat(_activation("silu")),
-    # element-wise arithmetic
-    "torch.aten.add.Tensor": _binary("add"),
-    "torch.aten.sub.Tensor": _binary("sub"),
-    "torch.aten.mul.Tensor": _silu_or_mul,
-    "torch.aten.div.Tensor": _binary("div"),
-    "torch.aten.add.Scalar": _scalar_op("add"),
-    "torch.aten.sub.Scalar": _scalar_op("sub"),
-    "torch.aten.mul.Scalar": _scalar_op("mul"),
-    "torch.aten.div.Scalar": _scalar_op("div"),
-    # data movement
-    "torch.aten.cat": _cat,
-    "torch.aten.upsample_nearest2d.vec": _upsample_vec,
-    "torch.aten.upsample_nearest3d.vec": _upsample_vec,
-    "torch.aten.upsample_nearest2d": _upsample_scalars,
-    "torch.aten.upsample_nearest3d": _upsample_scalars,
-    "torch.aten.__interpolate.size_list_scale_list": _interpolate,
-    "torch.aten.pad": _pad,
-    "torch.aten.constant_pad_nd": _constant_pad_nd,
-    # no hardware
-    "torch.aten.view": _view,
-    "torch.aten.reshape": _view,
-    "torch.aten._unsafe_view": _view,
-    "torch.aten.flatten.using_ints": _flatten,
-    "torch.prims.collapse": _collapse,
-    "torch.aten.squeeze.dim": _squeeze_like,
-    "torch.aten.unsqueeze": _squeeze_like,
-    "torch.aten.dropout": _dropout,
-    "torch.aten.clone": _identity,
-    "torch.aten.contiguous": _identity,
-    "torch.aten.detach": _identity,
-    "torch.aten.alias": _identity,
-    "torch.aten.lift_fresh_copy": _identity,
-    "torch.aten.identity": _identity,
-    "torch.aten.size.int": _shape_eval(lambda s, d: s[d]),
-    "torch.runtime.assert": _runtime_assert,
+FAMILIES: dict[str | None, dict[str, Callable]] = {
+    None: {  # structure and constants
+        "torch.constant.int": _constant,
+        "torch.constant.float": _constant,
+        "torch.constant.bool": _constant,
+        "torch.constant.str": _constant,
+        "torch.constant.none": _constant,
+        "torch.constant.number": _constant,
+        "torch.prim.ListConstruct": _list,
+        "torch.vtensor.literal": _literal,
+    },
+    "convolution / fully connected": {
+        "torch.aten.conv2d": _conv_nd,
+        "torch.aten.conv3d": _conv_nd,
+        "torch.aten.convolution": _convolution,
+        "torch.aten._convolution": _convolution,
+        "torch.aten.linear": _linear,
+        "torch.aten.addmm": _addmm,
+        "torch.aten.mm": _mm,
+        "torch.aten.matmul": _mm,
+    },
+    "batch norm": {
+        "torch.aten.batch_norm": _batch_norm,
+        "torch.aten._native_batch_norm_legit_no_training": _native_batch_norm,
+    },
+    "pooling": {
+        "torch.aten.max_pool2d": _max_pool,
+        "torch.aten.max_pool3d": _max_pool,
+        "torch.aten.max_pool2d_with_indices": _max_pool_with_indices,
+        "torch.aten.max_pool3d_with_indices": _max_pool_with_indices,
+        "torch.aten.avg_pool2d": _avg_pool,
+        "torch.aten.avg_pool3d": _avg_pool,
+        "torch.aten.adaptive_avg_pool2d": _adaptive_avg_pool,
+        "torch.aten.adaptive_avg_pool3d": _adaptive_avg_pool,
+        "torch.aten.mean.dim": _mean,
+    },
+    "activations": {
+        "torch.aten.relu": _keep_flat(_activation("relu")),
+        "torch.aten.relu6": _keep_flat(_relu6),
+        "torch.aten.hardtanh": _keep_flat(_hardtanh),
+        "torch.aten.clamp": _keep_flat(_hardtanh),
+        "torch.aten.clamp.Tensor": _keep_flat(_hardtanh),
+        "torch.aten.clamp_min": _keep_flat(_clamp_min),
+        "torch.aten.maximum": _min_max(True),
+        "torch.aten.minimum": _min_max(False),
+        "torch.aten.leaky_relu": _keep_flat(_leaky_relu),
+        "torch.aten.sigmoid": _keep_flat(_activation("sigmoid")),
+        "torch.aten.hardsigmoid": _keep_flat(_activation("hard_sigmoid")),
+        "torch.aten.hardswish": _keep_flat(_activation("hard_swish")),
+        "torch.aten.silu": _keep_flat(_activation("silu")),
+    },
+    "element-wise (feature maps, or a per-channel constant)": {
+        "torch.aten.add.Tensor": _binary("add"),
+        "torch.aten.sub.Tensor": _binary("sub"),
+        "torch.aten.mul.Tensor": _silu_or_mul,
+        "torch.aten.div.Tensor": _binary("div"),
+        "torch.aten.add.Scalar": _scalar_op("add"),
+        "torch.aten.sub.Scalar": _scalar_op("sub"),
+        "torch.aten.mul.Scalar": _scalar_op("mul"),
+        "torch.aten.div.Scalar": _scalar_op("div"),
+    },
+    "concat / upsample / zero pad": {
+        "torch.aten.cat": _cat,
+        "torch.aten.upsample_nearest2d.vec": _upsample_vec,
+        "torch.aten.upsample_nearest3d.vec": _upsample_vec,
+        "torch.aten.upsample_nearest2d": _upsample_scalars,
+        "torch.aten.upsample_nearest3d": _upsample_scalars,
+        "torch.aten.__interpolate.size_list_scale_list": _interpolate,
+        "torch.aten.pad": _pad,
+        "torch.aten.constant_pad_nd": _constant_pad_nd,
+    },
+    "no hardware (views, dropout, copies)": {
+        "torch.aten.view": _view,
+        "torch.aten.reshape": _view,
+        "torch.aten._unsafe_view": _view,
+        "torch.aten.flatten.using_ints": _flatten,
+        "torch.prims.collapse": _collapse,
+        "torch.aten.squeeze.dim": _squeeze_like,
+        "torch.aten.unsqueeze": _squeeze_like,
+        "torch.aten.dropout": _dropout,
+        "torch.aten.clone": _identity,
+        "torch.aten.contiguous": _identity,
+        "torch.aten.detach": _identity,
+        "torch.aten.alias": _identity,
+        "torch.aten.lift_fresh_copy": _identity,
+        "torch.aten.identity": _identity,
+        "torch.aten.size.int": _shape_eval(lambda s, d: s[d]),
+        "torch.runtime.assert": _runtime_assert,
+    },
 }
+"""The conversion table: torch op name -> handler, grouped by what the diagnostics call them."""
+
+HANDLERS: dict[str, Callable] = {name: h for family in FAMILIES.values() for name, h in family.items()}

@@ -20,15 +20,16 @@ def context() -> ir.Context:
     """The process-wide context, created on first use with all our dialects loaded."""
     global _context
     if _context is None:
-        from fpga_sdf.dialects import sdf
+        from fpga_sdf.dialects import sdf, sdf_hw
 
         _context = ir.Context()
         torch_dialect.register_dialect(_context)
         sdf.load(_context)
+        sdf_hw.load(_context)
     return _context
 
 
-_MODULE_START = re.compile(r"\A(\s*(//[^\n]*\n\s*)*)module\b")
+_MODULE_START = re.compile(r"\A(\s*(//[^\n]*\n\s*|#[\w$.-]+\s*=[^\n]*\n\s*)*)module\b")  # comments, location aliases
 _ALIAS = re.compile(r"^[#!][^\s=]+\s*=")
 _RESOURCES = re.compile(r"^\{-#")
 
