@@ -1,9 +1,15 @@
 """fpga-run: execute sdf IR on numpy inputs with the reference executor.
 
     fpga-run model.mlir --input x.npy -o y.npy [--mode float|fixed] [--func NAME]
+    fpga-run DIR --backend csim --input x.npy -o y.npy
 
 Float mode is the network's float semantics; fixed mode is the bit-exact arithmetic of the
 quantized hardware (needs --sdf-quantize first), the oracle of every backend.
+
+`--backend csim` runs a project directory written by `fpga-translate --sdf-to-hls`: it builds
+every partition's C-simulation binary (`make build`, cached) and runs the partitions in the
+order of schedule.json, quantizing the input with the network's input format and
+dequantizing the output, so it takes and returns the same arrays as `--mode fixed`.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", action="append", help="where to write each output (.npy); default: print a summary")
     p.add_argument("--mode", choices=MODES, default="float", help="float semantics or bit-exact fixed point")
     p.add_argument("--func", help="function to run (default: the first)")
+    p.add_argument("--backend", choices=("reference", "csim"), default=None,
+                   help="reference executor (default for .mlir) or C-simulation of an fpga-translate "
+                        "project directory (default for a directory)")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
     return p
 
@@ -38,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
+    backend = args.backend or ("csim" if args.model != "-" and os.path.isdir(args.model) else "reference")
+    if backend == "csim":
+        return _run_csim(args)
+    if os.path.isdir(args.model):
+        raise UserError(f"'{args.model}' is a directory: use --backend csim for an fpga-translate project")
     if args.model != "-":
         weights.add_search_dir(os.path.dirname(os.path.abspath(args.model)))
     module = sdf_ir.parse(read_input(args.model), "<stdin>" if args.model == "-" else args.model)
@@ -51,6 +65,26 @@ def _run(args) -> int:
     else:
         for i, y in enumerate(outputs):
             print(f"output #{i}: shape {y.shape}, argmax {np.argmax(y.reshape(y.shape[0], -1), axis=1).tolist()}")
+    return 0
+
+
+def _run_csim(args) -> int:
+    from fpga_sdf.backend.hls import project
+
+    if not project.is_project(args.model):
+        raise UserError(f"--backend csim needs a project directory written by fpga-translate --sdf-to-hls, "
+                        f"got '{args.model}'")
+    if len(args.input) != 1:
+        raise UserError(f"the network takes 1 input, {len(args.input)} given")
+    x = _load(args.input[0])
+    project.build(args.model)
+    y = project.run(args.model, x)
+    if args.output:
+        if len(args.output) != 1:
+            raise UserError(f"the network has 1 output, {len(args.output)} -o files given")
+        _save(args.output[0], y)
+    else:
+        print(f"output #0: shape {y.shape}, argmax {np.argmax(y.reshape(y.shape[0], -1), axis=1).tolist()}")
     return 0
 
 

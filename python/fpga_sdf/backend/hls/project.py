@@ -1,0 +1,150 @@
+"""Build and run an HLS project written by `fpga-translate --sdf-to-hls` (C-simulation).
+
+`build(dir)` runs `make build` in every partition, reusing binaries from the C-simulation
+cache of `csim.py` (keyed by the content of the partition's sources, the templates, the
+compiler and the flags), so an unchanged project is not recompiled. `run(dir, x)` quantizes
+the float input with the network's input format, runs the partitions in schedule order
+(feature maps between them as integers in the streaming order, weights reloading as
+several runs assembled on the host) and returns the dequantized output: the same arrays in
+and out as the reference executor's fixed mode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ...diagnostics import UserError
+from ...interp.fixed import Fixed, dequantize, quantize
+from . import csim
+from .emit import from_stream_order, stream_order
+
+__all__ = ["load_schedule", "build", "run", "run_integers", "is_project"]
+
+
+def is_project(path: str) -> bool:
+    return os.path.isdir(path) and os.path.isfile(os.path.join(path, "schedule.json"))
+
+
+def load_schedule(directory: str) -> dict:
+    try:
+        with open(os.path.join(directory, "schedule.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError) as err:
+        raise UserError(f"'{directory}' is not an fpga-translate project: cannot read schedule.json ({err})") from None
+
+
+def _digest(part_dir: Path, root: Path) -> str:
+    h = hashlib.sha256()
+    files = sorted(list(part_dir.glob("src/*.cpp")) + list(part_dir.glob("tb/*.cpp"))
+                   + list(part_dir.glob("*.hpp")) + list(part_dir.glob("Makefile"))
+                   + list((root / "include").glob("*.hpp")))
+    for p in files:
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    cxx = csim.compiler() or "g++"
+    h.update(csim._compiler_id(cxx).encode())
+    h.update(os.environ.get("CXXFLAGS", "").encode())
+    return h.hexdigest()[:24]
+
+
+def build(directory: str, jobs: int = 2, use_cache: bool = True) -> dict:
+    """`make build` in every partition (cached); returns {partition: seconds compiling}."""
+    root = Path(directory).resolve()
+    schedule = load_schedule(str(root))
+    if csim.compiler() is None:
+        raise UserError("C-simulation needs a C++ compiler (set CXX or install g++)")
+    try:
+        ap = str(csim.ap_types_include())
+    except csim.CsimError as err:
+        raise UserError(f"C-simulation needs the ap_types headers: {err}") from None
+    times = {}
+    for part in schedule["partitions"]:
+        pdir = root / part["name"]
+        binary = root / part["binary"]
+        key = _digest(pdir, root)
+        cached = csim._cache_dir() / f"hlsproj_{key}.bin"
+        if use_cache and cached.is_file():
+            binary.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(cached, binary)
+            times[part["name"]] = 0.0
+            continue
+        import time
+
+        t0 = time.perf_counter()
+        proc = subprocess.run(["make", "-s", f"-j{jobs}", "build", f"AP_TYPES={ap}",
+                               f"CXX={csim.compiler()}"], cwd=pdir, capture_output=True, text=True, check=False)
+        times[part["name"]] = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise UserError(f"make build failed in {pdir}:\n{proc.stdout[-4000:]}{proc.stderr[-6000:]}")
+        if use_cache:
+            tmp = cached.with_suffix(f".tmp{os.getpid()}")
+            shutil.copy2(binary, tmp)
+            os.replace(tmp, cached)
+    return times
+
+
+def _run_binary(binary: Path, x_int: np.ndarray, extra: list[str] | None = None) -> np.ndarray:
+    with tempfile.TemporaryDirectory(prefix="sdf_hls_run_") as tmp:
+        fin, fout = Path(tmp) / "in.bin", Path(tmp) / "out.bin"
+        np.ascontiguousarray(x_int, dtype="<i8").tofile(fin)
+        proc = subprocess.run([str(binary), str(fin), str(fout)] + (extra or []), capture_output=True,
+                              text=True, check=False, timeout=3600)
+        if proc.returncode != 0:
+            raise UserError(f"{binary} exited with {proc.returncode}:\n{proc.stdout[-2000:]}{proc.stderr[-4000:]}")
+        return np.fromfile(fout, dtype="<i8").astype(np.int64)
+
+
+def run_integers(directory: str, x_int: np.ndarray) -> np.ndarray:
+    """Run the partitions in schedule order on integer frames (N, *input shape) of the input
+    format; return the integer output (N, *output shape) of the output format."""
+    root = Path(directory).resolve()
+    schedule = load_schedule(str(root))
+    x = np.asarray(x_int, dtype=np.int64)
+    n = x.shape[0]
+    for part in schedule["partitions"]:
+        shape_in = tuple(part["input"]["shape"])
+        if x.shape[1:] != shape_in:
+            raise UserError(f"partition {part['name']} expects input (N, {', '.join(map(str, shape_in))}), "
+                            f"got {x.shape}")
+        binary = root / part["binary"]
+        if not binary.is_file():
+            raise UserError(f"{binary} is not built (run `make build` or fpga-run --backend csim)")
+        flat = stream_order(x)
+        out_shape = (n,) + tuple(part["output"]["shape"])
+        reload = part.get("weights_reload")
+        if not reload:
+            y = _run_binary(binary, flat)
+            x = from_stream_order(y, out_shape)
+            continue
+        # weights reloading: each run computes `filters_per_run` consecutive filters
+        fr, runs = reload["filters_per_run"], part["runs"]
+        pixels = math.prod(out_shape[2:]) if len(out_shape) > 2 else 1
+        full = np.zeros((n, pixels, reload["channels"]), dtype=np.int64)
+        wfile, bfile = str(root / reload["weights"]["file"]), str(root / reload["bias"]["file"])
+        for r in range(runs):
+            y = _run_binary(binary, flat, [wfile, bfile, str(r)])
+            full[:, :, r * fr:(r + 1) * fr] = y.reshape(n, pixels, fr)
+        x = from_stream_order(full.reshape(n, -1), out_shape)
+    return x
+
+
+def run(directory: str, x: np.ndarray) -> np.ndarray:
+    """Float input -> float output through the C-simulated project (executor conventions)."""
+    schedule = load_schedule(directory)
+    fin = Fixed(*schedule["input_format"])
+    fout = Fixed(*schedule["partitions"][-1]["output"]["format"])
+    x = np.asarray(x, dtype=np.float32)
+    shape_in = tuple(schedule["partitions"][0]["input"]["shape"])
+    if x.shape[1:] != shape_in:
+        raise UserError(f"input has shape {x.shape}, the network expects (N, {', '.join(map(str, shape_in))})")
+    y = run_integers(directory, quantize(x, fin))
+    return dequantize(y, fout).astype(np.float32)
