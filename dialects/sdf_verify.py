@@ -72,7 +72,7 @@ def _folding_problems(op) -> list[str]:
     """Folding legality is the hardware model's to decide: ask it about this layer."""
     from .sdf import LAYER_KINDS
 
-    if op.operation.name not in LAYER_KINDS or not any(has(op, a) for a in HARDWARE_INT_ATTRS):
+    if op.operation.name not in LAYER_KINDS or not any(has(op, a) for a in HARDWARE_INT_ATTRS + ("weights_memory",)):
         return []
     from fpga_sdf.model import check_folding
     from fpga_sdf.network import layer_spec

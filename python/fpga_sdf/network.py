@@ -141,6 +141,8 @@ def layer_spec(name: str, op, default_width: int = 16):
                       acc_width=get_int(op, "acc_width", 2 * default_width + 8))
     if has(op, "sparsity"):
         fields["sparsity"] = tuple(float(v) for v in op.operation.attributes["sparsity"])
+    if has(op, "weights_memory"):
+        fields["weights_memory"] = get_str(op, "weights_memory")
     if has(op, "weights_off_chip"):
         fields["weights_off_chip"] = get_float(op, "weights_off_chip")
     if has(op, "pixels"):

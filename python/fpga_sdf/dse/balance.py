@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import itertools
 from bisect import bisect_left
+
+import numpy as np
 from dataclasses import dataclass, replace
 
 from ..model import LayerSpec, PartitionPerf, Resources, folding_choices, layer_resources
 from ..model import partition_performance, partition_resources
 from ..model.spec import WEIGHT_KINDS
-from .options import Option, layer_options
-from .problem import Constraints, partition_cost
+from .options import Menu, layer_menu
+from .problem import RESOURCES, Constraints, partition_cost
 
 EXHAUSTIVE_LIMIT = 20000
+REBALANCE_ROUNDS = 4
 
 
 class Infeasible(Exception):
@@ -49,29 +52,58 @@ def evaluate(specs, edges, c: Constraints, objective: str) -> PartitionDesign:
 
 def fold_partition(specs, edges, c: Constraints, objective: str, strategy: str = "greedy") -> PartitionDesign:
     """The best design of these layers as one partition, or `Infeasible`."""
-    specs = _with_reloading(_unfolded(specs), edges, c, objective)
-    options = {s.name: layer_options(s, c.platform) for s in specs}
+    specs, options = _with_reloading(_unfolded(specs), edges, c, objective)
     if strategy == "exhaustive":
         return _exhaustive(specs, edges, options, c, objective)
     return _balanced(specs, edges, options, c, objective)
 
 
 def _unfolded(specs) -> list[LayerSpec]:
-    return [replace(s, coarse_in=1, coarse_out=1, coarse_group=1, fine=1, wr_factor=1) for s in specs]
+    return [replace(s, coarse_in=1, coarse_out=1, coarse_group=1, fine=1, wr_factor=1, weights_memory="auto")
+            for s in specs]
 
 
-def _with_reloading(specs, edges, c: Constraints, objective: str) -> list[LayerSpec]:
-    """Raise weights-reloading factors, largest weight memory first, until the design fits."""
+def _with_reloading(specs, edges, c: Constraints, objective: str):
+    """Raise weights-reloading factors, largest weight memory first, until some design fits.
+
+    "Fits" means with each layer at its cheapest folding and memory binding, at any speed:
+    the most folded design is not always the smallest (narrow deep memories waste URAM
+    width). Each step jumps straight to the factor that frees the memory overflowing, since
+    a layer's weight memory shrinks about as 1/wr_factor.
+    """
     specs = list(specs)
     while True:
-        design = evaluate(specs, edges, c, objective)
-        if c.fits(design.resources):
-            return specs
+        options = {s.name: layer_menu(s, c.platform) for s in specs}
+        design = _design_at(None, specs, edges, options, c, objective)
+        if design is not None:
+            return specs, options
+        cheapest = evaluate(_pick(options, specs, None, c), edges, c, objective)
         candidates = [(i, s) for i, s in enumerate(specs) if s.kind in WEIGHT_KINDS and _next_wr(s)]
         if not candidates:
-            raise _explain(specs, design, c)
+            raise _explain(specs, cheapest, c)
         i, s = max(candidates, key=lambda item: _memory_cost(item[1], c))
-        specs[i] = replace(s, wr_factor=_next_wr(s))
+        specs[i] = replace(s, wr_factor=_wr_freeing(s, _memory_overflow(cheapest, c), c))
+
+
+def _memory_overflow(design: PartitionDesign, c: Constraints) -> float:
+    """Memory over budget, as a fraction of the board's (BRAM18 + URAM) capacity."""
+    used = design.resources
+    return max(used.bram18 - c.capacity("bram18"), 0) / max(c.platform.bram18, 1) + \
+        max(used.uram - c.capacity("uram"), 0) / max(c.platform.uram, 1)
+
+
+def _wr_freeing(spec: LayerSpec, overflow: float, c: Constraints) -> int:
+    """The smallest legal factor above the current one expected to free `overflow`, or to
+    free three quarters of the layer's memory when the overflow is more than that (the
+    next-largest layer then takes its share: reloading one layer many times slows the
+    whole partition, a few layers a little each cost less)."""
+    memory = _memory_cost(spec, c)
+    wanted = min(overflow, 0.75 * memory)
+    larger = [w for w in folding_choices(spec).wr_factor if w > spec.wr_factor]
+    for w in larger:
+        if memory * (1 - spec.wr_factor / w) >= wanted:
+            return w
+    return larger[-1]
 
 
 def _next_wr(spec: LayerSpec) -> int | None:
@@ -96,27 +128,58 @@ def _explain(specs, design: PartitionDesign, c: Constraints) -> Infeasible:
                       + " do not fit together: " + "; ".join(c.overflow(design.resources)))
 
 
-def _pick(options: dict[str, tuple[Option, ...]], specs, target: int, c: Constraints):
-    """Each layer's cheapest option meeting the target interval (None if one cannot)."""
+def _pick(menus: dict[str, Menu], specs, target: int | None, c: Constraints, weights=None):
+    """Each layer's cheapest option meeting the target interval (any speed if None; None if
+    a layer cannot meet it).
+
+    Cheapest by the weighted sum of used fractions of the board; `weights` make a scarce
+    resource dearer (see `_design_at`).
+    """
+    w = np.array([(weights or {}).get(r, 1.0) for r in RESOURCES])
     chosen = []
     for s in specs:
-        meeting = [o for o in options[s.name] if o.interval <= target]
-        if not meeting:
+        option = menus[s.name].cheapest(target, w)
+        if option is None:
             return None
-        chosen.append(min(meeting, key=lambda o: (c.cost(o.resources), o.interval)).spec)
+        chosen.append(option.spec)
     return chosen
 
 
+def _design_at(target: int | None, specs, edges, options, c: Constraints, objective: str):
+    """A design meeting `target` that fits, or None.
+
+    Layers pick independently, so the first pick may overflow one resource while another
+    lies idle (BRAM full, URAM empty): each round makes the overflowing resources dearer and
+    picks again, moving layers to foldings and memories that use what is left.
+    """
+    weights = {r: 1.0 for r in RESOURCES}
+    for _ in range(REBALANCE_ROUNDS):
+        picked = _pick(options, specs, target, c, weights)
+        if picked is None:
+            return None
+        design = evaluate(picked, edges, c, objective)
+        if c.fits(design.resources):
+            return design
+        over = {r: getattr(design.resources, r) / c.capacity(r) for r in RESOURCES if c.capacity(r)}
+        if max(over.values()) <= 1:
+            return None  # only the power cap is exceeded: slower is the only way
+        for r, ratio in over.items():
+            if ratio > 1:
+                weights[r] *= 2 * ratio
+    return None
+
+
 def _balanced(specs, edges, options, c: Constraints, objective: str) -> PartitionDesign:
-    targets = sorted({o.interval for opts in options.values() for o in opts})
-    floor = max(opts[0].interval for opts in options.values())  # the fastest the slowest layer can go
+    targets = sorted({int(i) for menu in options.values() for i in menu.intervals})
+    floor = max(int(menu.intervals[0]) for menu in options.values())  # the fastest the slowest layer can go
     targets = targets[bisect_left(targets, floor):]
-    best = evaluate(_pick(options, specs, targets[-1], c), edges, c, objective)  # fits (checked by reloading)
+    best = _design_at(targets[-1], specs, edges, options, c, objective) or \
+        evaluate(_pick(options, specs, targets[-1], c), edges, c, objective)  # fits: reloading checked it
     lo, hi = 0, len(targets) - 1
     while lo < hi:  # smallest target interval whose design fits
         mid = (lo + hi) // 2
-        design = evaluate(_pick(options, specs, targets[mid], c), edges, c, objective)
-        if c.fits(design.resources):
+        design = _design_at(targets[mid], specs, edges, options, c, objective)
+        if design is not None:
             hi = mid
             # Faster is better for time objectives; energy may prefer a slower design.
             best = design if objective != "power" else min(best, design, key=lambda d: d.cost)
@@ -125,23 +188,21 @@ def _balanced(specs, edges, options, c: Constraints, objective: str) -> Partitio
     # Off-chip bandwidth may bound the partition below the compute rate: then slower,
     # cheaper layers cost nothing in speed.
     if best.perf.bandwidth_interval > best.perf.compute_interval:
-        relaxed = _pick(options, specs, best.perf.bandwidth_interval, c)
-        if relaxed is not None:
-            candidate = evaluate(relaxed, edges, c, objective)
-            if c.fits(candidate.resources) and candidate.cost <= best.cost * 1.0001:
-                best = candidate
+        candidate = _design_at(best.perf.bandwidth_interval, specs, edges, options, c, objective)
+        if candidate is not None and candidate.cost <= best.cost * 1.0001:
+            best = candidate
     return best
 
 
 def _exhaustive(specs, edges, options, c: Constraints, objective: str) -> PartitionDesign:
     count = 1
-    for opts in options.values():
-        count *= len(opts)
+    for menu in options.values():
+        count *= len(menu.options)
     if count > EXHAUSTIVE_LIMIT:
         raise Infeasible(f"exhaustive search would visit {count} designs (limit {EXHAUSTIVE_LIMIT}); "
                          "use strategy=greedy or strategy=anneal")
     best = None
-    for combo in itertools.product(*(options[s.name] for s in specs)):
+    for combo in itertools.product(*(options[s.name].options for s in specs)):
         design = evaluate([o.spec for o in combo], edges, c, objective)
         if c.fits(design.resources) and (best is None or design.cost < best.cost):
             best = design

@@ -153,13 +153,13 @@ def pareto(problem: Problem, c: Constraints, seed: int = 1, time_limit: float = 
     candidates = [anchor]
     for objective in ("latency", "power"):
         candidates.append(explore(problem, replace(c), objective, "greedy", seed, time_limit, False))
-    from .options import layer_options
     from .balance import _pick
+    from .options import layer_menu
 
     for factor in (1.5, 2, 3, 4, 6, 8, 12, 16, 32, 64):
         parts = []
         for p in anchor.partitions:
-            options = {s.name: layer_options(s, c.platform) for s in p.specs}
+            options = {s.name: layer_menu(s, c.platform) for s in p.specs}
             picked = _pick(options, p.specs, int(p.perf.compute_interval * factor), c)
             if picked is None:
                 break

@@ -7,7 +7,7 @@ Decisions become attributes (coarse_in, coarse_out, coarse_group, fine, wr_facto
 from __future__ import annotations
 
 from ..diagnostics import UserError
-from ..dialects.sdf_attrs import set_int
+from ..dialects.sdf_attrs import set_int, set_str
 from ..network import functions, layer_spec, named_layers
 from ..partitioning import apply_cuts, cut_points, unpartition
 from .explore import NetworkDesign, Problem
@@ -42,5 +42,7 @@ def write_design(module, design: NetworkDesign, ops) -> None:
                 # Coarse factors always say what was chosen; the others only when not 1.
                 if attr in ("coarse_in", "coarse_out") or getattr(spec, attr) != 1:
                     set_int(op, attr, getattr(spec, attr))
+            if spec.weights_memory != "auto":
+                set_str(op, "weights_memory", spec.weights_memory)
     if len(design.partitions) > 1:
         apply_cuts(module, list(design.cuts))

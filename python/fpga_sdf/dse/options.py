@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import numpy as np
 
 from ..model import LayerSpec, Resources, folding_choices, layer_performance, layer_resources
+from .problem import RESOURCES
 from ..model.spec import WEIGHT_KINDS
 
 
@@ -21,30 +25,62 @@ class Option:
     resources: Resources
 
 
-def foldings(spec: LayerSpec):
-    """Every legal (coarse_in, coarse_out, coarse_group, fine) of the layer."""
+def foldings(spec: LayerSpec, has_uram: bool = False):
+    """Every legal (coarse_in, coarse_out, coarse_group, fine, weights_memory) of the layer."""
     legal = folding_choices(spec)
     if spec.kind in WEIGHT_KINDS:
         per_run = spec.outputs[0][0] // (spec.groups if spec.kind == "conv" else 1) // spec.wr_factor
         outs = tuple(c for c in legal.coarse_out if per_run % c == 0)
-        yield from itertools.product(legal.coarse_in, outs, legal.coarse_group, legal.fine)
+        memories = ("auto", "uram") if has_uram else ("auto",)
+        yield from itertools.product(legal.coarse_in, outs, legal.coarse_group, legal.fine, memories)
     else:
         for coarse, fine in itertools.product(legal.coarse_in, legal.fine):
-            yield coarse, coarse, 1, fine
+            yield coarse, coarse, 1, fine, "auto"
 
 
+@lru_cache(maxsize=16384)
 def layer_options(spec: LayerSpec, platform) -> tuple[Option, ...]:
-    """Pareto-optimal foldings of `spec`, fastest first."""
+    """Pareto-optimal foldings (and weight-memory bindings) of `spec`, fastest first.
+
+    Cached: the partitioning search folds the same layer in many candidate partitions.
+    """
     candidates = []
-    for ci, co, cg, fine in foldings(spec):
-        folded = replace(spec, coarse_in=ci, coarse_out=co, coarse_group=cg, fine=fine)
+    for ci, co, cg, fine, memory in foldings(spec, platform.uram > 0):
+        folded = replace(spec, coarse_in=ci, coarse_out=co, coarse_group=cg, fine=fine, weights_memory=memory)
         candidates.append(Option(folded, layer_performance(folded).interval, layer_resources(folded, platform)))
     candidates.sort(key=lambda o: (o.interval, o.resources.dsp, o.resources.bram18, o.resources.lut))
     frontier: list[Option] = []
-    for option in candidates:
+    for option in candidates:  # sorted by interval: only a kept option can dominate a later one
         if not any(_dominates(kept, option) for kept in frontier):
             frontier.append(option)
     return tuple(frontier)
+
+
+@dataclass(frozen=True)
+class Menu:
+    """A layer's options as arrays: intervals ascending, and each option's used fraction of
+    every board resource, so choosing the cheapest option under given resource weights is
+    one matrix-vector product."""
+
+    options: tuple[Option, ...]
+    intervals: np.ndarray
+    fractions: np.ndarray  # (options, resources)
+
+    def cheapest(self, target: int | None, weights: np.ndarray) -> Option | None:
+        count = len(self.options) if target is None else int(np.searchsorted(self.intervals, target, side="right"))
+        if count == 0:
+            return None
+        costs = self.fractions[:count] @ weights
+        return self.options[int(np.argmin(costs))]  # first minimum: the fastest among equals
+
+
+@lru_cache(maxsize=16384)
+def layer_menu(spec: LayerSpec, platform) -> Menu:
+    options = layer_options(spec, platform)
+    board = np.array([getattr(platform, r) or 0 for r in RESOURCES], dtype=float)
+    scale = np.divide(1.0, board, out=np.zeros_like(board), where=board > 0)
+    fractions = np.array([[getattr(o.resources, r) for r in RESOURCES] for o in options], dtype=float) * scale
+    return Menu(options, np.array([o.interval for o in options]), fractions)
 
 
 def _dominates(a: Option, b: Option) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from math import gcd, prod
 
-from .spec import MODES, WEIGHT_KINDS, LayerSpec, kernel_of, padded_spatial, spatial
+from .spec import MODES, WEIGHT_KINDS, WEIGHT_MEMORIES, LayerSpec, kernel_of, padded_spatial, spatial
 
 
 @dataclass(frozen=True)
@@ -155,6 +155,10 @@ def _extension_problems(spec: LayerSpec) -> list[str]:
             problems.append(f"{spec.name}: sparsity values must lie in [0, 1]")
     if not 0.0 <= spec.weights_off_chip <= 1.0:
         problems.append(f"{spec.name}: weights_off_chip={spec.weights_off_chip} must lie in [0, 1]")
+    if spec.weights_memory not in WEIGHT_MEMORIES:
+        problems.append(f"{spec.name}: weights_memory={spec.weights_memory!r} must be one of {list(WEIGHT_MEMORIES)}")
+    elif spec.weights_memory != "auto" and spec.kind not in WEIGHT_KINDS:
+        problems.append(f"{spec.name}: weights_memory only applies to conv and inner_product")
     if spec.weights_off_chip and spec.kind not in WEIGHT_KINDS:
         problems.append(f"{spec.name}: weights_off_chip only applies to conv and inner_product")
     j, h = spec.pixels

@@ -47,13 +47,18 @@ def lutram_luts(width: int, depth: int) -> int:
 
 
 @lru_cache(maxsize=65536)
-def map_memory(role: str, width: int, depth: int, has_uram: bool) -> tuple[int, int, int, int]:
+def map_memory(role: str, width: int, depth: int, has_uram: bool, binding: str = "auto") -> tuple[int, int, int, int]:
     """(bram18, uram, lutram_luts, ff) of one memory, choosing the primitive like synthesis
     would: registers when tiny, LUTRAM below a size threshold, URAM for deep weight
-    memories where the device has it, BRAM otherwise."""
+    memories where the device has it, BRAM otherwise. A `binding` of "bram" or "uram" is
+    the design's own choice of block memory (URAM falls back to BRAM on devices without)."""
     rules = resource_coefficients()["memory"]
     if width <= 0 or depth <= 0:
         return 0, 0, 0, 0
+    if binding == "uram" and has_uram:
+        return 0, uram_blocks(width, depth), 0, 0
+    if binding in ("bram", "uram"):
+        return bram18_blocks(width, depth), 0, 0, 0
     if depth <= rules["register_max_depth"]:
         return 0, 0, 0, width * depth
     if width * depth <= rules["lutram_max_bits"]:

@@ -32,6 +32,7 @@ class Memory:
     width: int
     depth: int
     copies: int = 1
+    binding: str = "auto"  # "bram" / "uram" when the design chose the primitive (BIND_STORAGE)
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,7 @@ def _weights_memory(spec: LayerSpec, mac_units: int, reads: int, word: int,
     through a double-buffered fragment (seed 000, memory fragmentation)."""
     off = spec.weights_off_chip
     on_depth = depth - int(depth * off)
-    memories = [Memory("weights", word, on_depth)] if on_depth else []
+    memories = [Memory("weights", word, on_depth, binding=spec.weights_memory)] if on_depth else []
     if off:
         fragment = min(depth - on_depth, 512)
         memories.append(Memory("stream_buffer", word, 2 * fragment))

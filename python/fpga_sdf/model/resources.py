@@ -82,8 +82,8 @@ def memory_cost(memory, copies: int, has_uram: bool) -> tuple[int, int, int, int
     HLS backend asks the same function, so the model costs what is emitted.
     """
     if weights_packed(memory, copies, has_uram):
-        return map_memory(memory.role, memory.width * copies, memory.depth, has_uram)
-    b, u, l, f = map_memory(memory.role, memory.width, memory.depth, has_uram)
+        return map_memory(memory.role, memory.width * copies, memory.depth, has_uram, memory.binding)
+    b, u, l, f = map_memory(memory.role, memory.width, memory.depth, has_uram, memory.binding)
     return b * copies, u * copies, l * copies, f * copies
 
 
@@ -97,8 +97,8 @@ def weights_packed(memory, copies: int, has_uram: bool) -> bool:
     """Whether `copies` weight banks are cheaper packed into one wide memory."""
     if memory.role != "weights" or copies <= 1:
         return False
-    banked = map_memory(memory.role, memory.width, memory.depth, has_uram)
-    packed = map_memory(memory.role, memory.width * copies, memory.depth, has_uram)
+    banked = map_memory(memory.role, memory.width, memory.depth, has_uram, memory.binding)
+    packed = map_memory(memory.role, memory.width * copies, memory.depth, has_uram, memory.binding)
     return _block_cost(packed) < _block_cost(banked) * copies
 
 

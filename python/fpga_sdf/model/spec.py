@@ -14,6 +14,7 @@ KINDS = frozenset({
     "split", "resize", "scale_shift",
 })
 WEIGHT_KINDS = frozenset({"conv", "inner_product"})
+WEIGHT_MEMORIES = ("auto", "bram", "uram")
 MODES = {
     "pool": ("max", "avg"),
     "global_pool": ("avg", "max"),
@@ -49,6 +50,7 @@ class LayerSpec:
     acc_width: int = 32
     sparsity: tuple[float, ...] = ()  # PASS: mean zero fraction of windows, per input channel
     weights_off_chip: float = 0.0  # AutoWS: fraction of the weights memory streamed from DRAM
+    weights_memory: str = "auto"  # on-chip weights in "bram", "uram", or "auto" (by size)
     pixels: tuple[int, int] = (1, 1)  # data-rate-aware (j, h): j pixels every h cycles
 
     def __post_init__(self):

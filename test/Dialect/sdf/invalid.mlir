@@ -202,3 +202,11 @@ func.func @depthwise_coarse_group(%x: tensor<1x8x8x8xf32>, %w: tensor<8x1x3x3xf3
   %0 = "sdf.conv"(%x, %w, %b) {groups = 8, coarse_group = 3} : (tensor<1x8x8x8xf32>, tensor<8x1x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
   return %0 : tensor<1x8x6x6xf32>
 }
+
+// -----
+
+func.func @weights_memory_kind(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x6x6xf32> {
+  // expected-error @+1 {{weights_memory='flash' must be one of ['auto', 'bram', 'uram']}}
+  %0 = "sdf.conv"(%x, %w, %b) {weights_memory = "flash"} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
+  return %0 : tensor<1x8x6x6xf32>
+}

@@ -1,8 +1,10 @@
 """DSP, BRAM/URAM/LUTRAM mapping and layer resources, against hand computations."""
 
+from dataclasses import replace
+
 import pytest
 
-from fpga_sdf.model import LayerSpec, Resources, layer_resources, load_platform
+from fpga_sdf.model import LayerSpec, Resources, check_folding, layer_resources, load_platform
 from fpga_sdf.model.dsp import dsp_per_multiplier
 from fpga_sdf.model.memory import bram18_blocks, lutram_luts, map_memory, uram_blocks
 from fpga_sdf.model.platforms import platform_names
@@ -172,3 +174,18 @@ def test_every_kind_every_precision_every_board(width):
             assert used.lut > 0 and used.ff > 0, (spec.name, board)
             if spec.kind in ("conv", "inner_product", "eltwise", "scale_shift"):
                 assert used.dsp > 0, (spec.name, board, width)
+
+
+def test_weights_memory_binding_is_the_designs_choice():
+    # 3x3 conv 64 -> 64 at coarse 1: one bank of 16 bits x 36864 words (64 x 64 x 9).
+    #   auto: deep enough (>= 2048) for URAM on the U250: 36864 / 4096 = 9 URAM;
+    #   bram: 16 bits x 36864 words = 36 BRAM18 in 1K x 18 mode;
+    #   uram on a board without URAM falls back to BRAM.
+    spec = LayerSpec("c", "conv", ((64, 8, 8),), ((64, 8, 8),), kernel=(3, 3), stride=(1, 1),
+                     pad=(1, 1, 1, 1), dilation=(1, 1), has_bias=True)
+    u250, zcu102 = load_platform("u250"), load_platform("zcu102")
+    assert layer_resources(spec, u250).uram == 9
+    forced = layer_resources(replace(spec, weights_memory="bram"), u250)
+    assert forced.uram == 0 and forced.bram18 >= 36
+    assert layer_resources(replace(spec, weights_memory="uram"), zcu102).uram == 0
+    assert check_folding(replace(spec, weights_memory="flash")) != []
