@@ -22,6 +22,7 @@ from .problem import RESOURCES, Constraints, partition_cost
 
 EXHAUSTIVE_LIMIT = 20000
 REBALANCE_ROUNDS = 4
+STREAM_STEP = 0.25  # fraction of a layer's weights moved off chip per step
 
 
 class Infeasible(Exception):
@@ -59,12 +60,18 @@ def fold_partition(specs, edges, c: Constraints, objective: str, strategy: str =
 
 
 def _unfolded(specs) -> list[LayerSpec]:
-    return [replace(s, coarse_in=1, coarse_out=1, coarse_group=1, fine=1, wr_factor=1, weights_memory="auto")
-            for s in specs]
+    return [replace(s, coarse_in=1, coarse_out=1, coarse_group=1, fine=1, wr_factor=1, weights_memory="auto",
+                    weights_off_chip=0.0) for s in specs]
 
 
 def _with_reloading(specs, edges, c: Constraints, objective: str):
-    """Raise weights-reloading factors, largest weight memory first, until some design fits.
+    """Raise the weights-reloading factor, then stream weights, until some design fits.
+
+    Only the partition's last layer can reload: each run computes a share of its filters,
+    which the host writes into the right channels of the partition's output (what the HLS
+    backend emits). Elsewhere the next layer would need every channel at once, so layers
+    inside a partition that cannot be cut (a residual block) stream a growing fraction of
+    their weights from off-chip memory instead, largest memory first.
 
     "Fits" means with each layer at its cheapest folding and memory binding, at any speed:
     the most folded design is not always the smallest (narrow deep memories waste URAM
@@ -78,11 +85,17 @@ def _with_reloading(specs, edges, c: Constraints, objective: str):
         if design is not None:
             return specs, options
         cheapest = evaluate(_pick(options, specs, None, c), edges, c, objective)
-        candidates = [(i, s) for i, s in enumerate(specs) if s.kind in WEIGHT_KINDS and _next_wr(s)]
-        if not candidates:
+        last = specs[-1]
+        if last.kind in WEIGHT_KINDS and _next_wr(last):
+            specs[-1] = replace(last, wr_factor=_wr_freeing(last, _memory_overflow(cheapest, c), c))
+            continue
+        # Layers inside the partition stream part of their weights from off-chip memory
+        # instead (AutoWS): it costs bandwidth rather than re-running the partition.
+        streamable = [(i, s) for i, s in enumerate(specs) if s.kind in WEIGHT_KINDS and s.weights_off_chip < 1]
+        if not streamable:
             raise _explain(specs, cheapest, c)
-        i, s = max(candidates, key=lambda item: _memory_cost(item[1], c))
-        specs[i] = replace(s, wr_factor=_wr_freeing(s, _memory_overflow(cheapest, c), c))
+        i, s = max(streamable, key=lambda item: _memory_cost(item[1], c))
+        specs[i] = replace(s, weights_off_chip=min(1.0, s.weights_off_chip + STREAM_STEP))
 
 
 def _memory_overflow(design: PartitionDesign, c: Constraints) -> float:
@@ -93,10 +106,8 @@ def _memory_overflow(design: PartitionDesign, c: Constraints) -> float:
 
 
 def _wr_freeing(spec: LayerSpec, overflow: float, c: Constraints) -> int:
-    """The smallest legal factor above the current one expected to free `overflow`, or to
-    free three quarters of the layer's memory when the overflow is more than that (the
-    next-largest layer then takes its share: reloading one layer many times slows the
-    whole partition, a few layers a little each cost less)."""
+    """The smallest legal factor above the current one expected to free `overflow` (a step
+    at a time when the layer's memory estimate cannot say: the loop re-checks)."""
     memory = _memory_cost(spec, c)
     wanted = min(overflow, 0.75 * memory)
     larger = [w for w in folding_choices(spec).wr_factor if w > spec.wr_factor]

@@ -14,13 +14,15 @@ import time
 from dataclasses import dataclass, replace
 
 from ..diagnostics import UserError
-from ..model import LayerSpec, NetworkPerf, Resources, network_performance, power
+from ..model import LayerSpec, NetworkPerf, Resources, layer_resources, network_performance, power
+from ..model.spec import WEIGHT_KINDS
 from .anneal import anneal
 from .balance import Infeasible, PartitionDesign, evaluate, fold_partition
 from .problem import Constraints
 
 STRATEGIES = ("greedy", "anneal", "exhaustive")
 POINTWISE = ("activation", "scale_shift")
+HEAVY = 0.25  # a layer whose fully folded weights take this much of a memory may need reloading
 
 
 @dataclass(frozen=True)
@@ -57,10 +59,18 @@ class Progress:
             sys.stderr.write("\n")
 
 
-def candidate_cuts(problem: Problem) -> list[int]:
+def candidate_cuts(problem: Problem, c: Constraints) -> list[int]:
     """Legal cuts worth trying: not between a layer and the point-wise op that finishes it
-    (a cut there costs a feature-map round trip and frees nothing)."""
-    return [i for i in problem.legal_cuts if problem.specs[i + 1].kind not in POINTWISE]
+    (a cut there costs a feature-map round trip and frees nothing) -- except after a layer
+    whose weights fill much of the board, which may have to end a partition to reload them."""
+    def heavy(spec) -> bool:
+        if spec.kind not in WEIGHT_KINDS:
+            return False
+        used = layer_resources(spec, c.platform)
+        return used.bram18 > HEAVY * c.capacity("bram18") or used.uram > HEAVY * max(c.capacity("uram"), 0)
+
+    return [i for i in problem.legal_cuts
+            if problem.specs[i + 1].kind not in POINTWISE or heavy(problem.specs[i])]
 
 
 def _segment(problem: Problem, lo: int, hi: int):
@@ -87,9 +97,10 @@ def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "g
         raise UserError(f"unknown strategy '{strategy}' (strategies: {', '.join(STRATEGIES)})")
     start = time.monotonic()
     fold_strategy = "exhaustive" if strategy == "exhaustive" else "greedy"
-    bounds = [-1] + candidate_cuts(problem) + [len(problem.specs) - 1]
+    bounds = [-1] + candidate_cuts(problem, c) + [len(problem.specs) - 1]
     bar = Progress(len(bounds) * (len(bounds) - 1) // 2, progress)
     cache: dict[tuple[int, int], PartitionDesign | None] = {}
+    failures: dict[tuple[int, int], str] = {}
 
     def design_of(a: int, b: int) -> PartitionDesign | None:
         key = (bounds[a] + 1, bounds[b])
@@ -98,9 +109,7 @@ def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "g
             try:
                 cache[key] = fold_partition(specs, edges, c, objective, fold_strategy)
             except Infeasible as err:
-                if err.layer is not None or len(specs) == 1:
-                    raise UserError(f"the network cannot be mapped onto {c.platform.name}: {err}") from None
-                cache[key] = None
+                cache[key], failures[key] = None, str(err)
             bar.step(specs[0].name)
         return cache[key]
 
@@ -122,7 +131,10 @@ def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "g
                 best[j] = (total, best[i][1] + (j,))
     bar.close()
     if best[-1] is None:
-        raise UserError(f"the network cannot be mapped onto {c.platform.name} within the time limit")
+        # The first boundary no partitioning reaches: its shortest partition does not fit.
+        j = next(j for j in range(1, len(bounds)) if best[j] is None)
+        reason = failures.get((bounds[j - 1] + 1, bounds[j]), "the search ran out of time")
+        raise UserError(f"the network cannot be mapped onto {c.platform.name}: {reason}")
     chosen = best[-1][1]
     whole = cache.get((0, bounds[-1]))
     if whole is not None and whole.cost <= best[-1][0]:

@@ -7,7 +7,7 @@ Decisions become attributes (coarse_in, coarse_out, coarse_group, fine, wr_facto
 from __future__ import annotations
 
 from ..diagnostics import UserError
-from ..dialects.sdf_attrs import set_int, set_str
+from ..dialects.sdf_attrs import set_float, set_int, set_str
 from ..network import functions, layer_spec, named_layers
 from ..partitioning import apply_cuts, cut_points, unpartition
 from .explore import NetworkDesign, Problem
@@ -44,5 +44,7 @@ def write_design(module, design: NetworkDesign, ops) -> None:
                     set_int(op, attr, getattr(spec, attr))
             if spec.weights_memory != "auto":
                 set_str(op, "weights_memory", spec.weights_memory)
+            if spec.weights_off_chip:
+                set_float(op, "weights_off_chip", spec.weights_off_chip)
     if len(design.partitions) > 1:
         apply_cuts(module, list(design.cuts))
