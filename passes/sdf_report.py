@@ -3,10 +3,10 @@
 import json
 from dataclasses import dataclass, field
 
-from fpga_sdf import network, target
 from fpga_sdf.cli import write_output_atomically
+from fpga_sdf.design_report import network_report
 from fpga_sdf.diagnostics import Diagnostics, UserError
-from fpga_sdf.model import build_report, format_table
+from fpga_sdf.model import format_table
 from fpga_sdf.pass_registry import Pass, register
 
 FORMATS = ("table", "json")
@@ -32,11 +32,3 @@ class SdfReport(Pass):
             import sys
 
             sys.stderr.write(text)
-
-
-def network_report(module, needed_by: str) -> dict:
-    """The report dict of the model for the module's current design and target."""
-    goal = target.read(module, needed_by)
-    name = network.functions(module)[0].operation.attributes["sym_name"]
-    return build_report(network.model_partitions(module), goal.platform, goal.clock_mhz, goal.batch,
-                        network_name=str(name).strip('"'))

@@ -630,3 +630,14 @@ def build(name: str) -> tuple[nn.Module, torch.Tensor]:
     with torch.random.fork_rng(devices=[]):
         model, example = ZOO[name]()
     return model.eval(), example
+
+
+def calibration_data(name: str):
+    """Representative inputs for quantization, for the zoo models trained on real data
+    (float32 numpy, batch first), or None where the weights are random anyway."""
+    if name == "digits":
+        from . import digits
+
+        x, _ = digits.load_train_set()
+        return x[:256].numpy()
+    return None

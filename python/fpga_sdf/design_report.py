@@ -1,0 +1,14 @@
+"""The report of a module's current design on its target (what --sdf-report prints)."""
+
+from __future__ import annotations
+
+from . import network, target
+from .model import build_report
+
+
+def network_report(module, needed_by: str) -> dict:
+    """The model's report dict (network, partitions, layers, platform) for the module."""
+    goal = target.read(module, needed_by)
+    name = network.functions(module)[0].operation.attributes["sym_name"]
+    return build_report(network.model_partitions(module), goal.platform, goal.clock_mhz, goal.batch,
+                        network_name=str(name).strip('"'))
