@@ -10,10 +10,10 @@ its own verifier; they report at the op's location. See `dialects/SdfRationale.m
 from collections.abc import Sequence
 
 from torch_mlir import ir
-from torch_mlir.dialects import ext, irdl
-from torch_mlir.dialects.ext import _cext
+from torch_mlir.dialects import ext
 
 from . import sdf_shapes as shapes
+from .irdl_loading import load_without_cse
 
 Tensor = ir.RankedTensorType
 
@@ -23,21 +23,7 @@ class SdfDialect(ext.Dialect, name="sdf"):
 
     @classmethod
     def load(cls) -> None:
-        # `ext.Dialect.load` runs CSE over the IRDL definition, which merges identical
-        # constraints into one IRDL variable, and IRDL binds a variable to a single type:
-        # the input and output tensors of an op would then have to be equal. Loading the
-        # definition as emitted keeps one constraint variable per operand and result.
-        cls._mlir_module = cls._emit_module()
-        irdl.load_dialects(cls._mlir_module)
-        for op in cls.operations:
-            op._attach_traits()
-        _cext.globals._register_dialect_impl(cls.DIALECT_NAMESPACE, cls, replace=True)
-        for attr in cls.attributes:
-            typeid = ir.DynamicAttr.lookup_typeid(attr.attr_name)
-            _cext.register_type_caster(typeid, replace=True)(attr)
-        for op in cls.operations:
-            _cext.register_operation(cls, replace=True)(op)
-            _cext.register_op_adaptor(op, replace=True)(op.Adaptor)
+        load_without_cse(cls)  # one IRDL constraint variable per operand (see irdl_loading)
 
 
 def load(context: ir.Context) -> None:

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from torch_mlir import ir
-from torch_mlir.dialects import ext, irdl
-from torch_mlir.dialects.ext import _cext
+from torch_mlir.dialects import ext
+
+from .irdl_loading import load_without_cse
 
 Tensor = ir.RankedTensorType
 
@@ -26,19 +27,7 @@ class SdfHwDialect(ext.Dialect, name="sdf_hw"):
 
     @classmethod
     def load(cls) -> None:
-        # As SdfDialect.load: no CSE over the IRDL definition, so operands and results keep
-        # their own constraint variables (an op's input and output streams may differ).
-        cls._mlir_module = cls._emit_module()
-        irdl.load_dialects(cls._mlir_module)
-        for op in cls.operations:
-            op._attach_traits()
-        _cext.globals._register_dialect_impl(cls.DIALECT_NAMESPACE, cls, replace=True)
-        for type_ in cls.types:
-            typeid = ir.DynamicType.lookup_typeid(type_.type_name)
-            _cext.register_type_caster(typeid, replace=True)(type_)
-        for op in cls.operations:
-            _cext.register_operation(cls, replace=True)(op)
-            _cext.register_op_adaptor(op, replace=True)(op.Adaptor)
+        load_without_cse(cls)  # an op's input and output streams may differ (see irdl_loading)
 
 
 def load(context: ir.Context) -> None:

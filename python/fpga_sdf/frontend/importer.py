@@ -60,20 +60,13 @@ class Imported:
 
 
 def save_npz_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
-    import tempfile
+    import io
 
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".fpga-sdf-", suffix=".npz")
-    except OSError as err:
-        raise UserError(f"cannot write weights file '{path}': {err.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    from ..cli import write_bytes_atomically
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_bytes_atomically(path, buffer.getvalue())
 
 
 def sidecar_name(output: str | None) -> str:
