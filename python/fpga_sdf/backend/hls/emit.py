@@ -362,6 +362,12 @@ class _Emitter:
             return
         kind = sdf.LAYER_KINDS[name]
         spec = network.layer_spec(self.names[op.operation], op)
+        for what, used in (("streaming weights from off-chip memory (weights_off_chip, AutoWS)", spec.weights_off_chip),
+                           ("the sparse engine (sparsity, PASS)", spec.sparsity),
+                           ("multi-pixel streams (pixels)", spec.pixels != (1, 1))):
+            if used:
+                self.error(op, f"{what} is modelled and explored, but the HLS backend does not emit it yet")
+                return
         for module in expand(spec):
             self.plan.modules.append((cname, module.name, module.instances))
         handler = getattr(self, f"_{kind}")
@@ -383,7 +389,7 @@ class _Emitter:
                 + ", ".join(f"{m.name} x{m.instances}" for m in expand(spec)) + "\n"
                 f"#include \"{self.plan.name}.hpp\"\n\n"
                 f"namespace ns_{cname} {{\n{decls}}}  // namespace ns_{cname}\n\n"
-                f"{proto} {{\n#pragma HLS INLINE off\n{call}}}\n")
+                f"{proto} {{\n#pragma HLS INLINE off\n{self._binding(op, cname, spec, wr)}{call}}}\n")
         self.plan.layers.append((cname, self.names[op.operation], kind, text, proto + ";"))
 
     def _result_bundle(self, op, out_fmt, cname, streams=None, index=0):
@@ -429,6 +435,13 @@ class _Emitter:
                 f"static const sdf::rom<{t}, {n}> {name}_rom({name}_literals);\n"
                 f"static const {t} (&{name})[{n}] = {name}_rom.v;\n#endif\n"
                 f"#undef {name.upper()}_LITERALS\n")
+
+    @staticmethod
+    def _binding(op, cname: str, spec, wr: bool) -> str:
+        """The block memory the design chose for the weights ROM (weights_memory)."""
+        if spec.weights_memory == "auto" or wr or spec.kind not in ("conv", "inner_product"):
+            return ""
+        return f"#pragma HLS BIND_STORAGE variable=ns_{cname}::weights type=rom_2p impl={spec.weights_memory}\n"
 
     def _reload_params(self, op):
         r = self.plan.reload
