@@ -13,8 +13,7 @@ from fpga_sdf.interp.kernels import conv_fixed, inner_product_fixed
 from hls_tb import Bench, T, acc_type, const_array, from_stream, geometry, rand_fixed, \
     stream_io, to_stream
 
-pytestmark = [pytest.mark.csim,
-              pytest.mark.skipif(not csim.available(), reason="needs g++ and ap_types")]
+pytestmark = [pytest.mark.csim]
 
 # name: (C, spatial, F, kernel, stride, pad, dilation, groups, formats (x, w, out), acc_w)
 LAYERS = {

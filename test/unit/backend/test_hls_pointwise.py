@@ -17,8 +17,7 @@ from fpga_sdf.interp.kernels import (activation_fixed, concat_fixed, eltwise_fix
 
 from hls_tb import Bench, T, const_array, rand_fixed, stream_io, to_stream
 
-pytestmark = [pytest.mark.csim,
-              pytest.mark.skipif(not csim.available(), reason="needs g++ and ap_types")]
+pytestmark = [pytest.mark.csim]
 
 
 def _all_ints(fmt: Fixed) -> np.ndarray:

@@ -12,8 +12,7 @@ from fpga_sdf.interp.kernels import global_pool_fixed, pool_fixed
 
 from hls_tb import Bench, T, geometry, rand_fixed, stream_io, to_stream
 
-pytestmark = [pytest.mark.csim,
-              pytest.mark.skipif(not csim.available(), reason="needs g++ and ap_types")]
+pytestmark = [pytest.mark.csim]
 
 # name: (C, spatial, mode, kernel, stride, pad, count_include_pad, x_fmt, out_fmt, coarse)
 POOLS = {

@@ -25,7 +25,7 @@ from fpga_sdf.interp.executor import _arg_format, entry_function, execute
 from fpga_sdf.interp.fixed import Fixed, quantize
 from fpga_sdf.pass_registry import lookup
 
-pytestmark = [pytest.mark.csim, pytest.mark.skipif(not csim.available(), reason="needs g++ and ap_types")]
+pytestmark = [pytest.mark.csim]
 
 NETWORKS = ("digits", "tiny_resnet", "tiny_mobilenet", "tiny_c3d")
 FOLDINGS = {
