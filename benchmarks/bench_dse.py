@@ -14,6 +14,7 @@ import argparse
 import platform as host
 import time
 
+from fpga_sdf.diagnostics import UserError
 from fpga_sdf.dse.explore import explore
 from fpga_sdf.dse.ir_bridge import problem_of
 from fpga_sdf.dse.problem import Constraints
@@ -64,7 +65,11 @@ def main() -> None:
     for name in args.models.split(","):
         problems[name] = problem_for(name)
         for board in args.boards.split(","):
-            r = row(name, board, problems[name])
+            try:
+                r = row(name, board, problems[name])
+            except UserError as err:
+                print(f"| {name} | {board} | not mappable: {err.diagnostics[0].message} |", flush=True)
+                continue
             print(f"| {name} | {board} | {r['partitions']} | {r['reloads']} | {r['fps']:.1f} | {r['gops']:.1f} | "
                   f"{r['gops_per_dsp']:.3f} | {r['dsp_pct']:.0f} | {r['bram_pct']:.0f} | {r['roofline']:.2f} | "
                   f"{r['seconds']:.1f} |", flush=True)

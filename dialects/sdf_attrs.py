@@ -73,6 +73,18 @@ def get_float(op, name: str, default: float | None = None) -> float:
     raise AttrError(f"attribute '{name}' must be a float, got {attr}")
 
 
+def get_floats(op, name: str) -> tuple[float, ...]:
+    """A float array attribute: array<f64: ...> or [0.5, ...]."""
+    attr = _get(op, name)
+    if attr is None:
+        raise AttrError(f"requires float array attribute '{name}'")
+    if isinstance(attr, (ir.DenseF64ArrayAttr, ir.DenseF32ArrayAttr)):
+        return tuple(float(v) for v in attr)
+    if isinstance(attr, ir.ArrayAttr) and all(isinstance(a, ir.FloatAttr) for a in attr):
+        return tuple(ir.FloatAttr(a).value for a in attr)
+    raise AttrError(f"attribute '{name}' must be a float array (array<f64: ...>), got {attr}")
+
+
 def get_bool(op, name: str, default: bool = False) -> bool:
     attr = _get(op, name)
     if attr is None:

@@ -10,7 +10,11 @@ from __future__ import annotations
 from torch_mlir import ir
 
 from . import sdf_shapes as shapes
-from .sdf_attrs import HARDWARE_INT_ATTRS, AttrError, get_bool, get_float, get_int, get_ints, get_str, has, shape
+from .sdf_attrs import (HARDWARE_INT_ATTRS, AttrError, get_bool, get_float, get_floats, get_int, get_ints, get_str,
+                         has, shape)
+
+MODEL_ATTRS = HARDWARE_INT_ATTRS + ("weights_memory", "weights_off_chip", "sparsity", "pixels")
+"""Attributes whose legality the hardware model decides."""
 
 POOL_MODES = ("max", "avg")
 ELTWISE_MODES = ("add", "mul")
@@ -58,7 +62,16 @@ def _check_hardware_attrs(op) -> None:
         if has(op, name):
             _expect(get_int(op, name) >= 1, f"attribute '{name}' must be at least 1")
     if has(op, "acc_width"):
-        _expect(1 <= get_int(op, "acc_width") <= 128, "attribute 'acc_width' must be in [1, 128]")
+        _expect(1 <= get_int(op, "acc_width") <= 64, "attribute 'acc_width' must be in [1, 64]")
+    # Extension attributes: kinds here; their ranges are the hardware model's (check_folding).
+    if has(op, "weights_off_chip"):
+        get_float(op, "weights_off_chip")
+    if has(op, "weights_memory"):
+        get_str(op, "weights_memory")
+    if has(op, "pixels"):
+        _expect(len(get_ints(op, "pixels")) == 2, "attribute 'pixels' needs two values: j, h")
+    if has(op, "sparsity"):
+        get_floats(op, "sparsity")
     if has(op, "output_format"):
         from .sdf import FixedAttr, fixed_value
 
@@ -72,7 +85,7 @@ def _folding_problems(op) -> list[str]:
     """Folding legality is the hardware model's to decide: ask it about this layer."""
     from .sdf import LAYER_KINDS
 
-    if op.operation.name not in LAYER_KINDS or not any(has(op, a) for a in HARDWARE_INT_ATTRS + ("weights_memory",)):
+    if op.operation.name not in LAYER_KINDS or not any(has(op, a) for a in MODEL_ATTRS):
         return []
     from fpga_sdf.model import check_folding
     from fpga_sdf.network import layer_spec

@@ -77,6 +77,8 @@ class SdfQuantize(Pass):
                 data = np.load(self.calibration, allow_pickle=False)
             except (OSError, ValueError) as err:
                 raise UserError(f"--sdf-quantize: cannot read calibration data '{self.calibration}': {err}") from None
+            if data.size == 0 or not np.all(np.isfinite(data)):
+                raise UserError(f"--sdf-quantize: calibration data '{self.calibration}' is empty or not finite")
             inputs = [data]
         else:
             diag.warning(func, "no calibration data given: activation ranges come from 8 N(0,1) samples "
@@ -142,7 +144,10 @@ class SdfQuantize(Pass):
                 raise UserError(f"--sdf-quantize: cannot read layer override '{entry}' (expected NAME:wXaY)")
             if name not in names:
                 raise UserError(f"--sdf-quantize: no layer named '{name}' (layers: {', '.join(sorted(names))})")
-            result[name] = (int(match.group(1)), int(match.group(2)))
+            widths = (int(match.group(1)), int(match.group(2)))
+            if not all(2 <= w <= 32 for w in widths):
+                raise UserError(f"--sdf-quantize: layer override '{entry}' is outside [2, 32] bits")
+            result[name] = widths
         return result
 
 

@@ -13,7 +13,7 @@ class SdfTarget(Pass):
     """Record the target board, clock and batch size as the module attribute sdf.target."""
 
     name = "sdf-target"
-    platform: str = field(default="", metadata={"help": "board name (see fpga-compile --list-platforms) or a board JSON file"})
+    platform: str = field(default="", metadata={"help": "board name (zc706, zcu102, u250, ...: an unknown name lists them all) or a board JSON file"})
     clock: float = field(default=0.0, metadata={"help": "fabric clock in MHz (0: the board's default)"})
     batch: int = field(default=1, metadata={"help": "images per run: trades latency for throughput"})
 

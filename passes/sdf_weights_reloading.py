@@ -11,7 +11,7 @@ from fpga_sdf import network
 from fpga_sdf.diagnostics import Diagnostics, UserError
 from fpga_sdf.dialects.sdf_attrs import set_int
 from fpga_sdf.layer_selection import select
-from fpga_sdf.model import check_folding, folding_choices
+from fpga_sdf.model import folding_choices
 from fpga_sdf.pass_registry import Pass, register
 
 
@@ -42,7 +42,8 @@ class SdfWeightsReloading(Pass):
                     continue
             # Filters left per run must still split evenly over the output streams.
             spec = replace(spec, wr_factor=value)
-            if check_folding(spec):
-                spec = replace(spec, coarse_out=1)
+            if spec.coarse_out not in folding_choices(spec).coarse_out:
+                diag.warning(op, f"coarse_out={spec.coarse_out} does not divide the filters left per run by "
+                                 f"wr_factor={value}: coarse_out set to 1")
                 set_int(op, "coarse_out", 1)
             set_int(op, "wr_factor", value)

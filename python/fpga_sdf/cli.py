@@ -40,10 +40,29 @@ def write_bytes_atomically(path: str, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600: give the file the usual mode
         os.replace(tmp, path)
+    except OSError as err:
+        os.unlink(tmp)
+        raise UserError(f"cannot write output file '{path}': {err.strerror}") from None
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def check_replaceable(out_dir: str, marker: str, tool: str) -> None:
+    """Refuse to replace a directory that is not an earlier output of `tool` (one holding
+    `marker`) and not empty: replacing an output directory must never delete a user's files."""
+    out = os.path.abspath(out_dir)
+    if not os.path.exists(out):
+        return
+    if not os.path.isdir(out):
+        raise UserError(f"output '{out_dir}' exists and is not a directory")
+    if out == os.getcwd() or os.listdir(out) and not os.path.exists(os.path.join(out, marker)):
+        raise UserError(f"output directory '{out_dir}' is not empty and was not written by {tool}; "
+                        "choose a new directory or remove it first")
 
 
 def format_diagnostic(tool: str, d) -> str:

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import ir as sdf_ir
+from .cli import check_replaceable
 from . import weights as weight_store
-from .diagnostics import Diagnostics, UserError
+from .diagnostics import Diagnostic, Diagnostics, UserError
 from .frontend import sources, zoo
 from .design_report import network_report
 from .model import format_table
@@ -61,15 +62,17 @@ def compile_network(model: str | None, zoo_name: str | None, out_dir: str, optio
     report.txt and, with emit_hls, the HLS project in hls/. `out_dir` is replaced only when
     every step succeeded."""
     w_bits, a_bits = precision_bits(options.precision)
+    check_replaceable(out_dir, "report.json", "fpga-compile")
     parent = os.path.dirname(os.path.abspath(out_dir))
-    os.makedirs(parent, exist_ok=True)
-    work = tempfile.mkdtemp(prefix=".fpga-compile-", dir=parent)
+    try:
+        os.makedirs(parent, exist_ok=True)
+        work = tempfile.mkdtemp(prefix=".fpga-compile-", dir=parent)
+    except OSError as err:
+        raise UserError(f"cannot create the output directory '{out_dir}': {err.strerror}") from None
     try:
         result = _compile_into(work, model, zoo_name, options, w_bits, a_bits)
         if os.path.isdir(out_dir):
             shutil.rmtree(out_dir)
-        elif os.path.exists(out_dir):
-            raise UserError(f"output '{out_dir}' exists and is not a directory")
         os.replace(work, out_dir)
         return result
     except BaseException:
@@ -115,7 +118,12 @@ def _compile_into(work, model, zoo_name, options, w_bits, a_bits) -> CompileResu
     if options.emit_hls:
         from .backend.hls.emit import emit, write_project
 
-        project = emit(module, source=os.path.join(work, "model.mlir"))
+        try:
+            project = emit(module, source=os.path.join(work, "model.mlir"))
+        except UserError as err:
+            err.diagnostics.append(Diagnostic("note", "the design cannot be emitted as HLS yet; "
+                                                      "--no-hls writes the design and its report"))
+            raise
         write_project(project, os.path.join(work, "hls"))
     return CompileResult(report, table, warnings)
 

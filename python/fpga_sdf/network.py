@@ -29,7 +29,10 @@ def layers(module) -> list:
 
 
 def layer_name(op, index: int) -> str:
-    """The layer's name: its location name (set by the importer) or `<kind><index>`."""
+    """The layer's name: its `name` attribute (set by the importer), else its location
+    name, else `<kind><index>`."""
+    if "name" in op.operation.attributes:
+        return ir.StringAttr(op.operation.attributes["name"]).value
     location = op.location
     try:
         return location.name_str
@@ -103,7 +106,7 @@ def _format_width(value, default: int) -> int:
 
 def layer_spec(name: str, op, default_width: int = 16):
     """The hardware model's description of one layer op (shapes without the batch dim)."""
-    from .dialects.sdf_attrs import get_float, get_int, get_ints, get_str, has, shape
+    from .dialects.sdf_attrs import get_float, get_floats, get_int, get_ints, get_str, has, shape
     from .model import LayerSpec
 
     kind = sdf.LAYER_KINDS[op.operation.name]
@@ -140,7 +143,7 @@ def layer_spec(name: str, op, default_width: int = 16):
         fields.update(weight_width=_format_width(operands[1], default_width),
                       acc_width=get_int(op, "acc_width", 2 * default_width + 8))
     if has(op, "sparsity"):
-        fields["sparsity"] = tuple(float(v) for v in op.operation.attributes["sparsity"])
+        fields["sparsity"] = get_floats(op, "sparsity")
     if has(op, "weights_memory"):
         fields["weights_memory"] = get_str(op, "weights_memory")
     if has(op, "weights_off_chip"):
@@ -150,13 +153,26 @@ def layer_spec(name: str, op, default_width: int = 16):
     return LayerSpec(**fields)
 
 
-def model_partitions(module, default_width: int = 16):
+def require_layer_level(module, needed_by: str) -> None:
+    """Passes that reason about layers refuse module-level (sdf_hw) IR with a diagnostic."""
+    from .diagnostics import UserError
+
+    if any(op.operation.name.startswith("sdf_hw.") for op in walk(module)):
+        raise UserError(f"--{needed_by} needs layer-level sdf IR; this module was already expanded "
+                        "to hardware modules (sdf_hw) by --sdf-expand-modules")
+    if not layers(module):
+        raise UserError(f"--{needed_by}: the module has no sdf layers")
+
+
+def model_partitions(module, default_width: int = 16, needed_by: str = "sdf-report"):
     """The network as the model sees it: a list of `Partition`s in execution order.
 
     An unpartitioned function is one partition. Edges join a producer layer to each layer
     that reads its result inside the same partition.
     """
     from .model import Partition
+
+    require_layer_level(module, needed_by)
 
     named = named_layers(module)
     names = {op.operation: name for name, op in named}

@@ -65,10 +65,24 @@ def cut_points(func) -> list[int]:
     return cuts
 
 
+def _hoist_weights(func) -> None:
+    """Move every `sdf.weights` op above the first pipeline op, keeping their order:
+    parameters are loaded with their partition and a partition may read any of them, so
+    each must be defined before the first partition (the importer puts them by their layer)."""
+    ops = list(_body(func).operations)
+    first_stage = next((op for op in ops if op.operation.name != "sdf.weights"), None)
+    if first_stage is None:
+        return
+    for op in ops:
+        if op.operation.name == "sdf.weights":
+            op.operation.move_before(first_stage.operation)
+
+
 def apply_cuts(module, cuts: list[int]) -> None:
     """Wrap the stages between consecutive cuts into `sdf.partition` ops (replacing any)."""
     unpartition(module)
     (func, *_) = functions(module)
+    _hoist_weights(func)
     legal = set(cut_points(func))
     bad = [c for c in cuts if c not in legal]
     if bad:

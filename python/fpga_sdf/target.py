@@ -6,6 +6,7 @@ travels with the IR instead of being repeated on every command line.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from torch_mlir import ir
@@ -31,7 +32,7 @@ def resolve(platform: str, clock_mhz: float = 0.0, batch: int = 1) -> Target:
     except PlatformError as err:
         raise UserError(str(err)) from None
     clock = clock_mhz or board.clock_mhz
-    if clock <= 0:
+    if not math.isfinite(clock) or clock <= 0:
         raise UserError(f"clock must be positive, got {clock_mhz}")
     if batch < 1:
         raise UserError(f"batch must be at least 1, got {batch}")

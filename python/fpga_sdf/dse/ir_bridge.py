@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..diagnostics import UserError
 from ..dialects.sdf_attrs import set_float, set_int, set_str
-from ..network import functions, layer_spec, named_layers
+from ..network import functions, layer_spec, named_layers, require_layer_level
 from ..partitioning import apply_cuts, cut_points, unpartition
 from .explore import NetworkDesign, Problem
 
@@ -17,6 +17,7 @@ FOLDING_ATTRS = ("coarse_in", "coarse_out", "coarse_group", "fine", "wr_factor")
 
 def problem_of(module):
     """(Problem, {layer name: op}) for the module's entry function, partitions removed."""
+    require_layer_level(module, "dse")
     unpartition(module)
     funcs = functions(module)
     if len(funcs) != 1:

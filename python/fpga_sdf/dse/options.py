@@ -29,10 +29,8 @@ def foldings(spec: LayerSpec, has_uram: bool = False):
     """Every legal (coarse_in, coarse_out, coarse_group, fine, weights_memory) of the layer."""
     legal = folding_choices(spec)
     if spec.kind in WEIGHT_KINDS:
-        per_run = spec.outputs[0][0] // (spec.groups if spec.kind == "conv" else 1) // spec.wr_factor
-        outs = tuple(c for c in legal.coarse_out if per_run % c == 0)
         memories = ("auto", "uram") if has_uram else ("auto",)
-        yield from itertools.product(legal.coarse_in, outs, legal.coarse_group, legal.fine, memories)
+        yield from itertools.product(legal.coarse_in, legal.coarse_out, legal.coarse_group, legal.fine, memories)
     else:
         for coarse, fine in itertools.product(legal.coarse_in, legal.fine):
             yield coarse, coarse, 1, fine, "auto"

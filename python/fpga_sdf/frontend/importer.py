@@ -108,8 +108,20 @@ def _finish(module, emit: str, weights: str, sidecar: str, full: bool):
     arrays: dict[str, np.ndarray] = {}
     if emit == "sdf":
         arrays = to_sdf(module, weights, sidecar or "model.weights.npz")
+        _name_layers(module)
     result = Imported(module, arrays, sidecar or "model.weights.npz")
     return result if full else module
+
+
+def _name_layers(module) -> None:
+    """Record each layer's name (from the PyTorch module path or ONNX node) as its `name`
+    attribute: locations are not printed by default, names in attributes survive every
+    fpga-opt round trip, so `layers=` options and reports keep meaning the same layers."""
+    from ..dialects.sdf_attrs import set_str
+    from ..network import named_layers
+
+    for name, op in named_layers(module):
+        set_str(op, "name", name)
 
 
 def to_sdf(module, weights: str = "inline", sidecar: str = "model.weights.npz") -> dict[str, np.ndarray]:

@@ -46,6 +46,8 @@ def execute(module, inputs: list[np.ndarray], mode: str = "float", func_name: st
     for i, (arg, x) in enumerate(zip(args, inputs)):
         expected = shape(arg)
         x = np.asarray(x, dtype=np.float32)
+        if x.ndim == 0 or x.shape[0] == 0 or not np.all(np.isfinite(x)):
+            raise UserError(f"input #{i} must hold at least one sample and only finite values")
         if x.shape[1:] != expected[1:]:
             raise UserError(f"input #{i} has shape {x.shape}, the network expects (N, {', '.join(map(str, expected[1:]))})")
         state.bind(arg, x, _arg_format(func, i) if mode == "fixed" else None)

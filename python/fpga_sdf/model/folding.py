@@ -64,9 +64,13 @@ def folding_choices(spec: LayerSpec) -> FoldingChoices:
     if spec.kind in WEIGHT_KINDS:
         groups = spec.groups if spec.kind == "conv" else 1
         filters_per_group = channels_out(spec) // groups
+        # Each weights-reloading run computes filters_per_group / wr_factor filters: the
+        # output streams must share those evenly.
+        per_run = filters_per_group // spec.wr_factor if spec.wr_factor >= 1 and \
+            filters_per_group % spec.wr_factor == 0 else filters_per_group
         return FoldingChoices(
             coarse_in=divisors(channels_in(spec) // groups),
-            coarse_out=divisors(filters_per_group),
+            coarse_out=divisors(per_run),
             coarse_group=divisors(groups),
             fine=divisors(prod(kernel_of(spec))) if spec.kind == "conv" else (1,),
             wr_factor=divisors(filters_per_group),

@@ -210,3 +210,43 @@ func.func @weights_memory_kind(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>,
   %0 = "sdf.conv"(%x, %w, %b) {weights_memory = "flash"} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
   return %0 : tensor<1x8x6x6xf32>
 }
+
+// -----
+
+func.func @pixels_pair(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{attribute 'pixels' needs two values: j, h}}
+  %0 = "sdf.activation"(%x) {kind = "relu", pixels = array<i64: 1>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @pixels_positive(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{pixels=(j, h)=(0, 0) must be positive}}
+  %0 = "sdf.activation"(%x) {kind = "relu", pixels = array<i64: 0, 0>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @sparsity_kind(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x6x6xf32> {
+  // expected-error @+1 {{attribute 'sparsity' must be a float array (array<f64: ...>), got 3 : i64}}
+  %0 = "sdf.conv"(%x, %w, %b) {sparsity = 3} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
+  return %0 : tensor<1x8x6x6xf32>
+}
+
+// -----
+
+func.func @sparsity_per_channel(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x6x6xf32> {
+  // expected-error @+1 {{sparsity has 1 entries, expected one per input channel (4)}}
+  %0 = "sdf.conv"(%x, %w, %b) {sparsity = array<f64: 0.5>} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
+  return %0 : tensor<1x8x6x6xf32>
+}
+
+// -----
+
+func.func @off_chip_fraction(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x6x6xf32> {
+  // expected-error @+1 {{weights_off_chip=2.0 must lie in [0, 1]}}
+  %0 = "sdf.conv"(%x, %w, %b) {weights_off_chip = 2.0 : f64} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
+  return %0 : tensor<1x8x6x6xf32>
+}

@@ -56,7 +56,6 @@ def networks(draw):
             body_name = add(body, [fork])
             name = add(LayerSpec(f"add{i}", "eltwise", (shape, shape), (shape,), mode="add"), [body_name, fork])
         channels, last = c_out, name
-    features = channels * size * size
     add(LayerSpec("fc", "inner_product", ((channels, size, size),), ((10,),), has_bias=True), [last])
     # Legal cuts: where a single edge crosses.
     position = {s.name: i for i, s in enumerate(specs)}
@@ -64,7 +63,6 @@ def networks(draw):
         crossing = [e for e in edges if position[e[0]] <= i < position[e[1]]]
         if len(crossing) == 1:
             cuts.append(i)
-    del features
     return Problem(tuple(specs), tuple(edges), tuple(cuts))
 
 

@@ -1049,10 +1049,11 @@ def emit(module, source: str = "<stdin>", platform: str | None = None) -> Projec
 def write_project(project: Project, out_dir: str) -> None:
     """Write the project atomically: build it in a temporary directory beside `out_dir`, then
     swap it in. A failure leaves neither a half-written project nor a damaged old one."""
+    from ...cli import check_replaceable
+
+    check_replaceable(out_dir, "schedule.json", "fpga-translate")
     out = Path(out_dir).resolve()
     parent = out.parent
-    if out.exists() and not out.is_dir():
-        raise UserError(f"output '{out_dir}' exists and is not a directory")
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
