@@ -7,7 +7,7 @@ coarse_in = ci, coarse_out = co, coarse_group = cg becomes ci*cg sliding windows
 accumulators (when a stream carries more than one channel per group), co*cg glues (ci > 1)
 and co*cg biases. Between layers whose stream counts differ a `sdf_hw.squeeze` re-streams the
 map; a partition's (or the function's) input and output become `sdf_hw.dma_in` / `dma_out`.
-Every op gets `layer`, `instance` and the model's per-instance `words_in` / `words_out`, and
+Every module op of a layer gets `layer`, `instance` and the model's per-instance `words_in` / `words_out`, and
 the pass checks its own op counts against the model. See dialects/SdfHwRationale.md.
 """
 
