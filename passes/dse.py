@@ -37,6 +37,8 @@ class Dse(Pass):
             raise UserError(f"--dse: unknown strategy '{self.strategy}' (strategies: {', '.join(STRATEGIES)})")
         if not 0 < self.budget <= 1:
             raise UserError(f"--dse: budget must be in (0, 1], got {self.budget}")
+        if not self.time_limit > 0 or self.anneal_steps < 0 or self.batch < 0 or self.power_cap < 0:
+            raise UserError("--dse: time_limit must be positive; anneal_steps, batch and power_cap non-negative")
         goal = self._target(module)
         constraints = Constraints(goal.platform, goal.clock_mhz, goal.batch, self.budget, self.power_cap)
         problem, ops = problem_of(module)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from fpga_sdf import network, target
 from fpga_sdf.diagnostics import Diagnostics, UserError
-from fpga_sdf.dialects.sdf_attrs import set_int
+from fpga_sdf.dialects.sdf_attrs import set_int, set_str
 from fpga_sdf.dse.options import layer_options
 from fpga_sdf.layer_selection import select
 from fpga_sdf.model import check_folding, folding_choices
@@ -53,6 +53,8 @@ class SdfFold(Pass):
                 for attr in FACTORS:
                     if attr in ("coarse_in", "coarse_out") or getattr(spec, attr) != 1:
                         set_int(op, attr, getattr(spec, attr))
+                if spec.weights_memory != "auto":  # interval= costed this binding: keep it
+                    set_str(op, "weights_memory", spec.weights_memory)
 
     def _for_interval(self, spec, platform, op, diag):
         meeting = [o for o in layer_options(spec, platform) if o.interval <= self.interval]

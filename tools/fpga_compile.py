@@ -17,6 +17,7 @@ import sys
 
 from fpga_sdf.cli import run_tool
 from fpga_sdf.compile import CompileOptions, compile_network
+from fpga_sdf.diagnostics import UserError
 from fpga_sdf.dse.explore import STRATEGIES
 from fpga_sdf.dse.problem import OBJECTIVES
 
@@ -47,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
+    if args.batch < 1:
+        raise UserError(f"--batch must be at least 1, got {args.batch}")
     options = CompileOptions(
         platform=args.platform, objective=args.objective, precision=args.precision, batch=args.batch,
         clock=args.clock, budget=args.budget, strategy=args.strategy, seed=args.seed,
