@@ -84,7 +84,7 @@ def _with_reloading(specs, edges, c: Constraints, objective: str):
         design = _design_at(None, specs, edges, options, c, objective)
         if design is not None:
             return specs, options
-        cheapest = evaluate(_pick(options, specs, None, c), edges, c, objective)
+        cheapest = evaluate(pick(options, specs, None, c), edges, c, objective)
         last = specs[-1]
         if last.kind in WEIGHT_KINDS and _next_wr(last):
             specs[-1] = replace(last, wr_factor=_wr_freeing(last, _memory_overflow(cheapest, c), c))
@@ -139,7 +139,7 @@ def _explain(specs, design: PartitionDesign, c: Constraints) -> Infeasible:
                       + " do not fit together: " + "; ".join(c.overflow(design.resources)))
 
 
-def _pick(menus: dict[str, Menu], specs, target: int | None, c: Constraints, weights=None):
+def pick(menus: dict[str, Menu], specs, target: int | None, c: Constraints, weights=None):
     """Each layer's cheapest option meeting the target interval (any speed if None; None if
     a layer cannot meet it).
 
@@ -165,7 +165,7 @@ def _design_at(target: int | None, specs, edges, options, c: Constraints, object
     """
     weights = {r: 1.0 for r in RESOURCES}
     for _ in range(REBALANCE_ROUNDS):
-        picked = _pick(options, specs, target, c, weights)
+        picked = pick(options, specs, target, c, weights)
         if picked is None:
             return None
         design = evaluate(picked, edges, c, objective)
@@ -185,7 +185,7 @@ def _balanced(specs, edges, options, c: Constraints, objective: str) -> Partitio
     floor = max(int(menu.intervals[0]) for menu in options.values())  # the fastest the slowest layer can go
     targets = targets[bisect_left(targets, floor):]
     best = _design_at(targets[-1], specs, edges, options, c, objective) or \
-        evaluate(_pick(options, specs, targets[-1], c), edges, c, objective)  # fits: reloading checked it
+        evaluate(pick(options, specs, targets[-1], c), edges, c, objective)  # fits: reloading checked it
     lo, hi = 0, len(targets) - 1
     while lo < hi:  # smallest target interval whose design fits
         mid = (lo + hi) // 2

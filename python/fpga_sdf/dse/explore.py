@@ -11,13 +11,14 @@ from __future__ import annotations
 import random
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..diagnostics import UserError
 from ..model import LayerSpec, NetworkPerf, Resources, layer_resources, network_performance, power
 from ..model.spec import WEIGHT_KINDS
 from .anneal import anneal
-from .balance import Infeasible, PartitionDesign, evaluate, fold_partition
+from .balance import Infeasible, PartitionDesign, evaluate, fold_partition, pick
+from .options import layer_menu
 from .problem import Constraints
 
 STRATEGIES = ("greedy", "anneal", "exhaustive")
@@ -139,8 +140,8 @@ def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "g
     whole = cache.get((0, bounds[-1]))
     if whole is not None and whole.cost <= best[-1][0]:
         chosen = (len(bounds) - 1,)  # one partition: no reconfiguration at all
-    edges = [0] + list(chosen)
-    parts = [design_of(a, b) for a, b in zip(edges, edges[1:])]
+    ends = [0] + list(chosen)
+    parts = [design_of(a, b) for a, b in zip(ends, ends[1:])]
     if strategy == "anneal":
         rng = random.Random(seed)
         remaining = max(time_limit - (time.monotonic() - start), 0.0)
@@ -164,15 +165,13 @@ def pareto(problem: Problem, c: Constraints, seed: int = 1, time_limit: float = 
     anchor = explore(problem, c, "throughput", "greedy", seed, time_limit, progress)
     candidates = [anchor]
     for objective in ("latency", "power"):
-        candidates.append(explore(problem, replace(c), objective, "greedy", seed, time_limit, False))
-    from .balance import _pick
-    from .options import layer_menu
+        candidates.append(explore(problem, c, objective, "greedy", seed, time_limit, False))
 
     for factor in (1.5, 2, 3, 4, 6, 8, 12, 16, 32, 64):
         parts = []
         for p in anchor.partitions:
             options = {s.name: layer_menu(s, c.platform) for s in p.specs}
-            picked = _pick(options, p.specs, int(p.perf.compute_interval * factor), c)
+            picked = pick(options, p.specs, int(p.perf.compute_interval * factor), c)
             if picked is None:
                 break
             parts.append(evaluate(picked, p.edges, c, "throughput"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fpga_sdf.backend.hls import csim
 from fpga_sdf.backend.hls.tables import acc_type, activation_table, activation_table_header
 from fpga_sdf.interp.fixed import Fixed, quantize
 from fpga_sdf.interp.kernels import (activation_fixed, concat_fixed, eltwise_fixed,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fpga_sdf.backend.hls import csim
 from fpga_sdf.interp.fixed import Fixed
 from fpga_sdf.interp.kernels import global_pool_fixed, pool_fixed
 

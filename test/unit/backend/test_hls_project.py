@@ -20,7 +20,7 @@ import pytest
 from fpga_sdf import ir as sdf_ir
 from fpga_sdf.backend.hls import csim, project
 from fpga_sdf.backend.hls.emit import emit, write_project
-from fpga_sdf.diagnostics import Diagnostics, UserError
+from fpga_sdf.diagnostics import Diagnostics
 from fpga_sdf.interp.executor import _arg_format, entry_function, execute
 from fpga_sdf.interp.fixed import Fixed, quantize
 from fpga_sdf.pass_registry import lookup

@@ -897,7 +897,6 @@ int main(int argc, char** argv) {{
 
     def _tb_reload(self, plan) -> str:
         p, P = plan.name, plan.name.upper()
-        r = plan.reload
         return f"""    // weights reloading: run R of {P}_RUNS loads its share of the filters
     int run = argc > 5 ? std::atoi(argv[5]) : 0;
     std::vector<long long> wv = argc > 4 ? read_raw(argv[3]) : std::vector<long long>({P}_RUNS * {P}_W_WORDS, 0);
