@@ -36,9 +36,8 @@ def layer_name(op, index: int) -> str:
     location = op.location
     try:
         return location.name_str
-    except (ValueError, RuntimeError, AttributeError):
-        pass
-    return f"{sdf.LAYER_KINDS[op.operation.name]}{index}"
+    except (ValueError, RuntimeError, AttributeError):  # not a name location
+        return f"{sdf.LAYER_KINDS[op.operation.name]}{index}"
 
 
 def named_layers(module) -> list[tuple[str, object]]:
