@@ -4,7 +4,6 @@ import json
 from dataclasses import dataclass, field
 
 from fpga_sdf import target
-from fpga_sdf.cli import write_bytes_atomically, write_output_atomically
 from fpga_sdf.diagnostics import Diagnostics, UserError
 from fpga_sdf.dse.explore import STRATEGIES, explore, pareto
 from fpga_sdf.dse.ir_bridge import problem_of, write_design
@@ -44,7 +43,7 @@ class Dse(Pass):
         problem, ops = problem_of(module)
         if self.objective == "pareto":
             design, front = pareto(problem, constraints, self.seed, self.time_limit)
-            _write_pareto(self.pareto_output, front, design)
+            _pareto_files(self.pareto_output, front, design, diag)
         else:
             design = explore(problem, constraints, self.objective, self.strategy, self.seed, self.time_limit,
                              anneal_steps=self.anneal_steps)
@@ -73,7 +72,7 @@ def _summary(design) -> dict:
     }
 
 
-def _write_pareto(prefix: str, front, chosen) -> None:
+def _pareto_files(prefix: str, front, chosen, diag: Diagnostics) -> None:
     """The front as JSON and a PNG plot (throughput against power, latency as colour)."""
     import io
 
@@ -83,7 +82,7 @@ def _write_pareto(prefix: str, front, chosen) -> None:
     import matplotlib.pyplot as plt
 
     points = [_summary(d) | {"chosen": d is chosen} for d in front]
-    write_output_atomically(prefix + ".json", json.dumps({"front": points}, indent=2) + "\n")
+    diag.file(prefix + ".json", json.dumps({"front": points}, indent=2) + "\n")
     fig, ax = plt.subplots(figsize=(6, 4))
     scatter = ax.scatter([p["power_w"] for p in points], [p["fps"] for p in points],
                          c=[p["latency_ms"] for p in points], cmap="viridis")
@@ -98,4 +97,4 @@ def _write_pareto(prefix: str, front, chosen) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
     plt.close(fig)
-    write_bytes_atomically(prefix + ".png", buffer.getvalue())
+    diag.file(prefix + ".png", buffer.getvalue())

@@ -11,7 +11,7 @@ from fpga_sdf import network, target
 from fpga_sdf.diagnostics import Diagnostics, UserError
 from fpga_sdf.dialects.sdf_attrs import set_int, set_str
 from fpga_sdf.dse.options import layer_options
-from fpga_sdf.layer_selection import select
+from fpga_sdf.layer_selection import factor_value, select
 from fpga_sdf.model import check_folding, folding_choices
 from fpga_sdf.model.spec import WEIGHT_KINDS
 from fpga_sdf.pass_registry import Pass, register
@@ -68,21 +68,11 @@ class SdfFold(Pass):
         legal = folding_choices(spec)
         values = {}
         for attr, text in requested.items():
-            allowed = getattr(legal, attr)
-            if text == "min":
-                values[attr] = allowed[0]
-            elif text == "max":
-                values[attr] = allowed[-1]
-            else:
-                try:
-                    values[attr] = int(text)
-                except ValueError:
-                    diag.error(op, f"{attr}='{text}' must be min, max or an integer")
-                    return None
-                if values[attr] not in allowed:
-                    diag.error(op, f"{attr}={values[attr]} is not legal for this {spec.kind} layer; "
-                                   f"choose one of {list(allowed)}")
-                    return None
+            try:
+                values[attr] = factor_value(text, getattr(legal, attr), attr, spec.kind, self.name)
+            except ValueError as err:
+                diag.error(op, str(err))
+                return None
         if spec.kind not in WEIGHT_KINDS:
             # Layers without weights pass streams through: as many out as in.
             coarse = values.get("coarse_in", values.get("coarse_out"))

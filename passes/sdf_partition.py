@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from fpga_sdf import network
 from fpga_sdf.diagnostics import Diagnostics, UserError
+from fpga_sdf.layer_selection import select
 from fpga_sdf.partitioning import apply_cuts, cut_points, unpartition
 from fpga_sdf.pass_registry import Pass, register
 
@@ -31,17 +32,15 @@ class SdfPartition(Pass):
         if len(funcs) != 1:
             raise UserError(f"--sdf-partition: needs a module with one function, found {len(funcs)}")
         named = network.named_layers(module)
-        stage = {name: i for i, (name, _) in enumerate(named)}
+        stage = {op.operation: i for i, (_, op) in enumerate(named)}
         legal = set(cut_points(funcs[0]))
         legal_names = [named[i][0] for i in sorted(legal)]
         indices = []
-        for name in (n.strip() for n in self.cuts.split(",")):
-            if name not in stage:
-                raise UserError(f"--sdf-partition: no layer named '{name}' (layers: {', '.join(stage)})")
-            if stage[name] not in legal:
-                diag.error(dict(named)[name], f"cannot cut after '{name}': more than one stream is live there "
-                                              f"(legal cuts: {', '.join(legal_names) or 'none'})")
+        for name, op in select(module, self.cuts, self.name):
+            if stage[op.operation] not in legal:
+                diag.error(op, f"cannot cut after '{name}': more than one stream is live there "
+                               f"(legal cuts: {', '.join(legal_names) or 'none'})")
                 continue
-            indices.append(stage[name])
+            indices.append(stage[op.operation])
         if not diag.errors:
             apply_cuts(module, indices)

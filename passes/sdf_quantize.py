@@ -18,6 +18,7 @@ from fpga_sdf.dialects import sdf
 from fpga_sdf.dialects.sdf_attrs import set_int, shape
 from fpga_sdf.interp.executor import entry_function, execute
 from fpga_sdf.interp.fixed import Fixed, quantize
+from fpga_sdf.layer_selection import select
 from fpga_sdf.pass_registry import Pass, register
 from fpga_sdf import weights as weight_store
 
@@ -50,22 +51,23 @@ class SdfQuantize(Pass):
             widths[op.operation] = overrides.get(name, (self.weights, self.activations))
 
         # Inputs, then every value-producing op in program order.
+        formats: dict = {}
+        largest: dict = {}  # weights value -> largest quantized magnitude
         for i, arg in enumerate(func.operation.regions[0].blocks[0].arguments):
-            network.set_arg_attr(func, i, "sdf.format", sdf.fixed(*format_for(ranges[arg], self.activations)))
-        formats = {arg: Fixed(*format_for(ranges[arg], self.activations))
-                   for arg in func.operation.regions[0].blocks[0].arguments}
+            formats[arg] = Fixed(*format_for(ranges[arg], self.activations))
+            network.set_arg_attr(func, i, "sdf.format", sdf.fixed(formats[arg].width, formats[arg].frac))
         for op in network.layers(module):
             w_bits, a_bits = widths[op.operation]
             for value in op.operation.operands:
                 owner = value.owner
                 if getattr(owner, "name", None) == "sdf.weights" and value not in formats:
-                    formats[value] = self._weights_format(owner.opview, op, value, w_bits, formats)
+                    formats[value] = self._weights_format(owner.opview, op, value, w_bits, formats, largest)
             out_fmt = self._output_format(op, ranges, formats, a_bits)
             for result in op.operation.results:
                 formats[result] = out_fmt
             op.operation.attributes["output_format"] = sdf.fixed(out_fmt.width, out_fmt.frac)
             if op.operation.name in MAC_OPS:
-                self._set_accumulator(op, formats, diag)
+                self._set_accumulator(op, formats, largest, diag)
         _propagate_partitions(module)
 
     # -- calibration ---------------------------------------------------------------------
@@ -95,20 +97,24 @@ class SdfQuantize(Pass):
 
     # -- formats -------------------------------------------------------------------------
 
-    def _weights_format(self, weights_op, user, value, w_bits: int, formats) -> Fixed:
-        """Weights take `w_bits`; a bias or shift is stored at its accumulator's binary point."""
+    def _weights_format(self, weights_op, user, value, w_bits: int, formats, largest) -> Fixed:
+        """Weights take `w_bits`; a bias or shift is stored at its accumulator's binary point.
+
+        Records the largest quantized magnitude in `largest`, which sizes the accumulator.
+        """
+        values = weight_store.read(weights_op)
         if user.operation.name in MAC_OPS and value == user.operation.operands[2]:
             x_fmt = formats[user.operation.operands[0]]
             scale = user.operation.operands[1]
             if scale not in formats:
-                formats[scale] = self._weights_format(scale.owner.opview, user, scale, w_bits, formats)
+                formats[scale] = self._weights_format(scale.owner.opview, user, scale, w_bits, formats, largest)
             frac = x_fmt.frac + formats[scale].frac
-            values = weight_store.read(weights_op)
-            width = _bits_for_int(np.max(np.abs(quantize(values, Fixed(64, frac))))) if values.size else 1
-            fmt = Fixed(max(width, 2), frac)
+            q = quantize(values, Fixed(64, frac))
+            fmt = Fixed(max(_bits_for_int(np.max(np.abs(q))) if q.size else 1, 2), frac)
         else:
-            values = weight_store.read(weights_op)
             fmt = Fixed(*format_for(float(np.max(np.abs(values))) if values.size else 0.0, w_bits))
+            q = quantize(values, fmt)
+        largest[value] = int(np.max(np.abs(q))) if q.size else 0
         weights_op.operation.attributes["output_format"] = sdf.fixed(fmt.width, fmt.frac)
         return fmt
 
@@ -118,14 +124,10 @@ class SdfQuantize(Pass):
             return formats[op.operation.operands[0]]
         return Fixed(*format_for(ranges[op.operation.results[0]], a_bits))
 
-    def _set_accumulator(self, op, formats, diag: Diagnostics) -> None:
+    def _set_accumulator(self, op, formats, largest, diag: Diagnostics) -> None:
         """Worst case over every input the input format can hold, so no overflow is possible."""
         x, w, b = op.operation.operands
-        x_fmt, w_fmt, b_fmt = formats[x], formats[w], formats[b]
-        w_max = int(np.max(np.abs(quantize(weight_store.read(w.owner.opview), w_fmt))))
-        b_max = int(np.max(np.abs(quantize(weight_store.read(b.owner.opview), b_fmt))))
-        fan_in = _fan_in(op)
-        bound = fan_in * (2 ** (x_fmt.width - 1)) * w_max + b_max
+        bound = _fan_in(op) * (2 ** (formats[x].width - 1)) * largest[w] + largest[b]
         width = _bits_for_int(bound)
         if width > MAX_ACC_WIDTH:
             diag.error(op, f"accumulator would need {width} bits (more than {MAX_ACC_WIDTH}); use narrower formats")
@@ -135,15 +137,13 @@ class SdfQuantize(Pass):
     def _overrides(self, module) -> dict[str, tuple[int, int]]:
         if not self.layers:
             return {}
-        names = {name for name, _ in network.named_layers(module)}
         result = {}
         for entry in self.layers.split(","):
             name, _, spec = entry.strip().rpartition(":")
             match = _OVERRIDE.match(spec)
             if not name or not match:
                 raise UserError(f"--sdf-quantize: cannot read layer override '{entry}' (expected NAME:wXaY)")
-            if name not in names:
-                raise UserError(f"--sdf-quantize: no layer named '{name}' (layers: {', '.join(sorted(names))})")
+            select(module, name, self.name)  # the layer must exist
             widths = (int(match.group(1)), int(match.group(2)))
             if not all(2 <= w <= 32 for w in widths):
                 raise UserError(f"--sdf-quantize: layer override '{entry}' is outside [2, 32] bits")

@@ -3,7 +3,6 @@
 import json
 from dataclasses import dataclass, field
 
-from fpga_sdf.cli import write_output_atomically
 from fpga_sdf.design_report import network_report
 from fpga_sdf.diagnostics import Diagnostics, UserError
 from fpga_sdf.model import format_table
@@ -27,7 +26,7 @@ class SdfReport(Pass):
         report = network_report(module, "sdf-report")
         text = json.dumps(report, indent=2) + "\n" if self.format == "json" else format_table(report) + "\n"
         if self.output:
-            write_output_atomically(self.output, text)
+            diag.file(self.output, text)
         else:
             import sys
 

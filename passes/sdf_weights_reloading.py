@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from fpga_sdf import network
 from fpga_sdf.diagnostics import Diagnostics, UserError
 from fpga_sdf.dialects.sdf_attrs import set_int
-from fpga_sdf.layer_selection import select
+from fpga_sdf.layer_selection import factor_value, select
 from fpga_sdf.model import folding_choices
 from fpga_sdf.pass_registry import Pass, register
 
@@ -29,17 +29,11 @@ class SdfWeightsReloading(Pass):
             raise UserError("--sdf-weights-reloading: needs factor=N (or min/max)")
         for name, op in select(module, self.layers, self.name, kinds=("conv", "inner_product")):
             spec = network.layer_spec(name, op)
-            allowed = folding_choices(spec).wr_factor
-            if self.factor in ("min", "max"):
-                value = allowed[0] if self.factor == "min" else allowed[-1]
-            else:
-                try:
-                    value = int(self.factor)
-                except ValueError:
-                    raise UserError(f"--sdf-weights-reloading: factor='{self.factor}' must be min, max or an integer") from None
-                if value not in allowed:
-                    diag.error(op, f"wr_factor={value} is not legal for this layer; choose one of {list(allowed)}")
-                    continue
+            try:
+                value = factor_value(self.factor, folding_choices(spec).wr_factor, "wr_factor", spec.kind, self.name)
+            except ValueError as err:
+                diag.error(op, str(err))
+                continue
             # Filters left per run must still split evenly over the output streams.
             spec = replace(spec, wr_factor=value)
             if spec.coarse_out not in folding_choices(spec).coarse_out:

@@ -13,7 +13,7 @@ import traceback
 from dataclasses import dataclass
 
 from fpga_sdf import ir as sdf_ir
-from fpga_sdf.cli import format_diagnostic, print_diagnostics, read_input, write_output_atomically
+from fpga_sdf.cli import format_diagnostic, print_diagnostics, read_input, write_files, write_output_atomically
 from fpga_sdf.diagnostics import Diagnostic, Diagnostics, UserError
 from fpga_sdf.pass_registry import Pass, load_all, lookup
 from fpga_sdf.verify_diagnostics import check_expectations, split_input
@@ -187,6 +187,7 @@ def run(options: Options, steps: list[Step]) -> int:
     filename = "<stdin>" if options.input == "-" else options.input
     chunks = split_input(text) if options.split_input_file else [(1, text)]
     outputs: list[str] = []
+    files: dict[str, bytes] = {}
     failed = False
     for first_line, chunk in chunks:
         # Pad with newlines so diagnostics carry the line numbers of the whole file.
@@ -195,7 +196,7 @@ def run(options: Options, steps: list[Step]) -> int:
         result = None
         try:
             module = sdf_ir.parse(padded, filename)
-            run_pipeline(module, steps, options, diagnostics)
+            run_pipeline(module, steps, options, diagnostics, files)
             result = sdf_ir.to_text(module, options.debug_info)
         except UserError as err:
             diagnostics += err.diagnostics
@@ -212,11 +213,13 @@ def run(options: Options, steps: list[Step]) -> int:
             outputs.append(result)
     if failed:
         return 1
+    write_files(files)
     write_output_atomically(options.output, "// -----\n".join(outputs))
     return 0
 
 
-def run_pipeline(module, steps: list[Step], options: Options, diagnostics: list[Diagnostic]) -> None:
+def run_pipeline(module, steps: list[Step], options: Options, diagnostics: list[Diagnostic],
+                 files: dict[str, bytes]) -> None:
     from torch_mlir import ir
     from torch_mlir.passmanager import PassManager
 
@@ -228,6 +231,7 @@ def run_pipeline(module, steps: list[Step], options: Options, diagnostics: list[
                 diagnostics += [d for d in diag.items if d.severity != "error"]
                 if diag.errors:
                     raise UserError(diag.errors)
+                files.update(diag.files)
             else:
                 try:
                     PassManager.parse(f"builtin.module({step.upstream})").run(module.operation)

@@ -52,6 +52,12 @@ def write_bytes_atomically(path: str, data: bytes) -> None:
         raise
 
 
+def write_files(files: dict[str, bytes]) -> None:
+    """Write the files passes produced (each atomically)."""
+    for path, data in files.items():
+        write_bytes_atomically(path, data)
+
+
 def check_replaceable(out_dir: str, marker: str, tool: str) -> None:
     """Refuse to replace a directory that is not an earlier output of `tool` (one holding
     `marker`) and not empty: replacing an output directory must never delete a user's files."""

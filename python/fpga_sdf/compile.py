@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import ir as sdf_ir
-from .cli import check_replaceable
+from .cli import check_replaceable, write_files
 from . import weights as weight_store
 from .diagnostics import Diagnostic, Diagnostics, UserError
 from .frontend import sources, zoo
@@ -99,6 +99,7 @@ def _compile_into(work, model, zoo_name, options, w_bits, a_bits) -> CompileResu
                      time_limit=options.time_limit, pareto_output=os.path.join(work, "pareto"))),
         ("sdf-verify", {}),
     ]
+    files: dict[str, bytes] = {}
     with sdf_ir.context():
         from torch_mlir import ir
 
@@ -109,7 +110,9 @@ def _compile_into(work, model, zoo_name, options, w_bits, a_bits) -> CompileResu
                 warnings += [str(d) for d in diag.items if d.severity == "warning"]
                 if diag.errors:
                     raise UserError(diag.errors)
+                files.update(diag.files)
                 sdf_ir.verify(module)
+    write_files(files)
     report = network_report(module, "fpga-compile")
     table = format_table(report)
     _write(os.path.join(work, "model.mlir"), sdf_ir.to_text(module, debug_info=True))

@@ -76,10 +76,16 @@ class UserError(Exception):
 
 
 class Diagnostics:
-    """What a pass reports while it runs; errors stop the pipeline after the pass."""
+    """What a pass reports while it runs: diagnostics (errors stop the pipeline after the
+    pass) and files it produces (reports, plots), which the driver writes only once the
+    whole pipeline has succeeded, so a failed run leaves earlier outputs intact."""
 
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
+        self.files: dict[str, bytes] = {}
+
+    def file(self, path: str, data: bytes | str) -> None:
+        self.files[path] = data.encode("utf-8") if isinstance(data, str) else data
 
     def error(self, op_or_location, message: str) -> None:
         self._add(op_or_location, message, "error")

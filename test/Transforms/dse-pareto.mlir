@@ -7,11 +7,13 @@
 // CHECK: "sdf.conv"{{.*}}{coarse_in = 4 : i64, coarse_out = 8 : i64, fine = 9 : i64}
 
 // The front holds several designs trading throughput against DSPs and power; one is chosen.
+// The chosen point is the design in the IR: 4 x 8 x 9 = 288 multipliers, one DSP each.
 // JSON: "front": [
 // JSON: "fps":
-// JSON: "dsp":
-// JSON: "power_w":
-// JSON: "chosen": true
+// JSON: "dsp": 288,
+// JSON-NEXT: "bram18":
+// JSON-NEXT: "power_w":
+// JSON-NEXT: "chosen": true
 // JSON: "fps":
 
 func.func @net(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x6x6xf32> {

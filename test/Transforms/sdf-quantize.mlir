@@ -27,7 +27,7 @@
 // OVERRIDE: "sdf.weights"() {output_format = #sdf.fixed<16 : i64, 19 : i64>
 // OVERRIDE: "sdf.inner_product"{{.*}}output_format = #sdf.fixed<16 : i64
 
-// NOLAYER: error: --sdf-quantize: no layer named 'nope' (layers: activation, conv, fc, pool)
+// NOLAYER: error: --sdf-quantize: no layer named 'nope' here (layers: conv, activation, pool, fc)
 // WIDTH: error: --sdf-quantize: weights=1 is outside [2, 32] bits
 // CALIB: error: --sdf-quantize: cannot read calibration data
 

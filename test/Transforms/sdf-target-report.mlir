@@ -31,3 +31,8 @@ func.func @net(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf3
   %0 = "sdf.conv"(%x, %w, %b) : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32> loc("conv")
   return %0 : tensor<1x8x6x6xf32>
 }
+
+// A report is a result of the run: a later failing pass keeps it from being written.
+// RUN: rm -f %t.failed.json
+// RUN: not fpga-opt %s --sdf-target="platform=zcu102" --sdf-report="format=json output=%t.failed.json" --sdf-fold="coarse_in=abc" -o /dev/null
+// RUN: not ls %t.failed.json

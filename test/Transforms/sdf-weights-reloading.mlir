@@ -17,10 +17,10 @@
 // REPORT: "runs": 4
 
 func.func @net(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>, %fw: tensor<16x288xf32>, %fb: tensor<16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{wr_factor=3 is not legal for this layer; choose one of [1, 2, 4, 8]}}
+  // expected-error @+1 {{wr_factor=3 is not legal for this conv layer; choose one of [1, 2, 4, 8]}}
   %0 = "sdf.conv"(%x, %w, %b) : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32> loc("conv"("sdf-weights-reloading.mlir":21:8))
   %1 = "sdf.activation"(%0) {kind = "relu"} : (tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32> loc("relu")
-  // expected-error @+1 {{wr_factor=3 is not legal for this layer; choose one of [1, 2, 4, 8, 16]}}
+  // expected-error @+1 {{wr_factor=3 is not legal for this inner_product layer; choose one of [1, 2, 4, 8, 16]}}
   %2 = "sdf.inner_product"(%1, %fw, %fb) : (tensor<1x8x6x6xf32>, tensor<16x288xf32>, tensor<16xf32>) -> tensor<1x16xf32> loc("fc"("sdf-weights-reloading.mlir":24:8))
   return %2 : tensor<1x16xf32>
 }

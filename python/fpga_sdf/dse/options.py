@@ -82,6 +82,4 @@ def layer_menu(spec: LayerSpec, platform) -> Menu:
 
 
 def _dominates(a: Option, b: Option) -> bool:
-    ra, rb = a.resources, b.resources
-    return (a.interval <= b.interval and ra.dsp <= rb.dsp and ra.bram18 <= rb.bram18 and ra.uram <= rb.uram
-            and ra.lut <= rb.lut and ra.ff <= rb.ff)
+    return a.interval <= b.interval and all(getattr(a.resources, r) <= getattr(b.resources, r) for r in RESOURCES)

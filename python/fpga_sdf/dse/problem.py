@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model import Platform, Resources, power
+from ..model.resources import BOARD_RESOURCES
 
 OBJECTIVES = ("throughput", "latency", "power", "pareto")
-RESOURCES = ("dsp", "bram18", "uram", "lut", "ff")
+RESOURCES = BOARD_RESOURCES
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from .spec import LayerSpec
 # data-rate lanes; counters and stream control are shared.
 ARITHMETIC_FEATURES = frozenset({"mult_bits", "adder_bits", "compare_bits", "crossbar_bits"})
 FIELDS = ("dsp", "bram18", "uram", "lut", "ff", "lutram")
+BOARD_RESOURCES = ("dsp", "bram18", "uram", "lut", "ff")
+"""What a board has a budget of (LUTRAM is counted inside `lut`)."""
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,11 @@ class Resources:
         """Percent of the board used, per resource (0 when the board has none)."""
         return {name: 100.0 * getattr(self, name) / getattr(platform, name)
                 if getattr(platform, name) else (0.0 if not getattr(self, name) else float("inf"))
-                for name in ("dsp", "bram18", "uram", "lut", "ff")}
+                for name in BOARD_RESOURCES}
 
     def fits(self, platform) -> bool:
         """True when every resource is within the board's capacity."""
-        return all(getattr(self, name) <= getattr(platform, name)
-                   for name in ("dsp", "bram18", "uram", "lut", "ff"))
+        return all(getattr(self, name) <= getattr(platform, name) for name in BOARD_RESOURCES)
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in FIELDS}

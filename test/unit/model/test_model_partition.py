@@ -5,18 +5,11 @@ import math
 
 import pytest
 
+from model_test_specs import conv
 from fpga_sdf.model import (LayerSpec, Partition, load_platform, network_performance,
                             partition_performance, platform_from_dict)
 
 ZC706 = load_platform("zc706")
-
-
-def conv(**kw):
-    base = dict(name="conv", kind="conv", inputs=((16, 32, 32),), outputs=((32, 32, 32),),
-                kernel=(3, 3), stride=(1, 1), pad=(1, 1, 1, 1), coarse_in=4, coarse_out=8,
-                fine=9)
-    base.update(kw)
-    return LayerSpec(**base)
 
 
 def relu(coarse=8, channels=32):

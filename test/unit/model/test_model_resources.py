@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import pytest
 
+from model_test_specs import conv
 from fpga_sdf.model import LayerSpec, Resources, check_folding, layer_resources, load_platform
 from fpga_sdf.model.dsp import dsp_per_multiplier
 from fpga_sdf.model.memory import bram18_blocks, lutram_luts, map_memory, uram_blocks
@@ -48,14 +49,6 @@ def test_memory_primitive_choice():
     assert map_memory("weights", 16, 4096, True) == (0, 1, 0, 0)  # deep weights: URAM
     assert map_memory("weights", 16, 4096, False) == (4, 0, 0, 0)
     assert map_memory("line_buffer", 16, 4096, True) == (4, 0, 0, 0)  # only weights to URAM
-
-
-def conv(**kw):
-    base = dict(name="conv", kind="conv", inputs=((16, 32, 32),), outputs=((32, 32, 32),),
-                kernel=(3, 3), stride=(1, 1), pad=(1, 1, 1, 1), coarse_in=4, coarse_out=8,
-                fine=9)
-    base.update(kw)
-    return LayerSpec(**base)
 
 
 def test_conv_layer_resources_hand_computed():
