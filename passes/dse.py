@@ -1,6 +1,7 @@
 """--dse: search folding, partitioning and weights reloading for a board and an objective."""
 
 import json
+import os
 from dataclasses import dataclass, field
 
 from fpga_sdf import target
@@ -38,6 +39,9 @@ class Dse(Pass):
             raise UserError(f"--dse: budget must be in (0, 1], got {self.budget}")
         if not self.time_limit > 0 or self.anneal_steps < 0 or self.batch < 0 or self.power_cap < 0:
             raise UserError("--dse: time_limit must be positive; anneal_steps, batch and power_cap non-negative")
+        if self.objective == "pareto" and (not os.path.basename(self.pareto_output)):
+            raise UserError(f"--dse: pareto_output must be a file prefix (PREFIX.json, PREFIX.png are written), "
+                            f"got '{self.pareto_output}'")
         goal = self._target(module)
         constraints = Constraints(goal.platform, goal.clock_mhz, goal.batch, self.budget, self.power_cap)
         problem, ops = problem_of(module)

@@ -13,7 +13,7 @@ import traceback
 from dataclasses import dataclass
 
 from fpga_sdf import ir as sdf_ir
-from fpga_sdf.cli import format_diagnostic, print_diagnostics, read_input, write_files, write_output_atomically
+from fpga_sdf.cli import format_diagnostic, print_diagnostics, read_input, write_outputs
 from fpga_sdf.diagnostics import Diagnostic, Diagnostics, UserError
 from fpga_sdf.pass_registry import Pass, load_all, lookup
 from fpga_sdf.verify_diagnostics import check_expectations, split_input
@@ -213,8 +213,8 @@ def run(options: Options, steps: list[Step]) -> int:
             outputs.append(result)
     if failed:
         return 1
-    write_files(files)
-    write_output_atomically(options.output, "// -----\n".join(outputs))
+    files[options.output or "-"] = "// -----\n".join(outputs).encode("utf-8")
+    write_outputs(files)  # the IR and the files passes produced: all or nothing
     return 0
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from fpga_sdf import ir as sdf_ir
 from fpga_sdf import weights
-from fpga_sdf.cli import read_input, run_tool
+from fpga_sdf.cli import read_input, run_tool, write_outputs
 from fpga_sdf.diagnostics import UserError
 from fpga_sdf.interp.executor import MODES, execute
 
@@ -60,8 +60,7 @@ def _run(args) -> int:
     if args.output:
         if len(args.output) != len(outputs):
             raise UserError(f"the network has {len(outputs)} outputs, {len(args.output)} -o files given")
-        for path, y in zip(args.output, outputs):
-            _save(path, y)
+        _save(args.output, outputs)
     else:
         for i, y in enumerate(outputs):
             print(f"output #{i}: shape {y.shape}, argmax {np.argmax(y.reshape(y.shape[0], -1), axis=1).tolist()}")
@@ -82,7 +81,7 @@ def _run_csim(args) -> int:
     if args.output:
         if len(args.output) != 1:
             raise UserError(f"the network has 1 output, {len(args.output)} -o files given")
-        _save(args.output[0], y)
+        _save(args.output, [y])
     else:
         print(f"output #0: shape {y.shape}, argmax {np.argmax(y.reshape(y.shape[0], -1), axis=1).tolist()}")
     return 0
@@ -95,12 +94,14 @@ def _load(path: str) -> np.ndarray:
         raise UserError(f"cannot read input array '{path}': {err}") from None
 
 
-def _save(path: str, y: np.ndarray) -> None:
-    buffer = io.BytesIO()
-    np.save(buffer, y)
-    from fpga_sdf.cli import write_bytes_atomically
-
-    write_bytes_atomically(path, buffer.getvalue())
+def _save(paths: list[str], arrays: list[np.ndarray]) -> None:
+    """Write every output or none (a bad second path must not cost the first file)."""
+    files = {}
+    for path, y in zip(paths, arrays):
+        buffer = io.BytesIO()
+        np.save(buffer, y)
+        files[path] = buffer.getvalue()
+    write_outputs(files)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import ir as sdf_ir
-from .cli import check_replaceable, write_files
+from .cli import check_replaceable, replace_directory, write_files
 from . import weights as weight_store
 from .diagnostics import Diagnostic, Diagnostics, UserError
 from .frontend import sources, zoo
@@ -62,7 +62,7 @@ def compile_network(model: str | None, zoo_name: str | None, out_dir: str, optio
     report.txt and, with emit_hls, the HLS project in hls/. `out_dir` is replaced only when
     every step succeeded."""
     w_bits, a_bits = precision_bits(options.precision)
-    check_replaceable(out_dir, "report.json", "fpga-compile")
+    check_replaceable(out_dir, "fpga-compile")
     parent = os.path.dirname(os.path.abspath(out_dir))
     try:
         os.makedirs(parent, exist_ok=True)
@@ -71,9 +71,7 @@ def compile_network(model: str | None, zoo_name: str | None, out_dir: str, optio
         raise UserError(f"cannot create the output directory '{out_dir}': {err.strerror}") from None
     try:
         result = _compile_into(work, model, zoo_name, options, w_bits, a_bits)
-        if os.path.isdir(out_dir):
-            shutil.rmtree(out_dir)
-        os.replace(work, out_dir)
+        replace_directory(work, out_dir)
         return result
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

@@ -1,5 +1,5 @@
 // RUN: fpga-opt %s --split-input-file --dse="platform=zcu102 batch=64" | filecheck %s
-// RUN: fpga-opt %s --split-input-file --dse="platform=zedboard budget=0.5" --sdf-report="format=json output=%t.json" -o /dev/null
+// RUN: fpga-opt %s --split-input-file --dse="platform=zedboard budget=0.5" --sdf-report="format=json output=%t.json" -o %t.out.mlir
 // RUN: filecheck %s --check-prefix=BUDGET --input-file %t.json
 // RUN: not fpga-opt %s --split-input-file --dse="platform=zcu102 objective=speed" 2>&1 | filecheck %s --check-prefix=OBJECTIVE
 // RUN: not fpga-opt %s --split-input-file --dse="platform=zcu9" 2>&1 | filecheck %s --check-prefix=BOARD

@@ -1,7 +1,7 @@
 // RUN: fpga-opt %s --sdf-fold="coarse_in=max coarse_out=2 fine=max" | filecheck %s
 // RUN: fpga-opt %s --sdf-fold="coarse_out=min layers=conv" | filecheck %s --check-prefix=MIN
 // RUN: fpga-opt %s --sdf-target=platform=zcu102 --sdf-fold="interval=500 layers=conv" | filecheck %s --check-prefix=INTERVAL
-// RUN: fpga-opt %s --sdf-fold="coarse_in=3" --verify-diagnostics -o /dev/null
+// RUN: fpga-opt %s --sdf-fold="coarse_in=3" --verify-diagnostics -o %t.out.mlir
 // RUN: not fpga-opt %s --sdf-fold="layers=nope coarse_in=1" 2>&1 | filecheck %s --check-prefix=NAME
 // RUN: not fpga-opt %s --sdf-fold 2>&1 | filecheck %s --check-prefix=NOTHING
 

@@ -1,6 +1,6 @@
 // RUN: fpga-opt %s --sdf-partition="cuts=c0,add" | filecheck %s
 // RUN: fpga-opt %s --sdf-partition="cuts=c0,add" --sdf-partition="cuts=none" | filecheck %s --check-prefix=NONE
-// RUN: fpga-opt %s --sdf-partition="cuts=c1" --verify-diagnostics -o /dev/null
+// RUN: fpga-opt %s --sdf-partition="cuts=c1" --verify-diagnostics -o %t.out.mlir
 // RUN: not fpga-opt %s --sdf-partition="cuts=c9" 2>&1 | filecheck %s --check-prefix=NAME
 
 // Cutting after c0 and after the residual add gives three partitions; the residual branch

@@ -1,7 +1,7 @@
 // RUN: fpga-opt %s --sdf-target="platform=zc706 clock=150 batch=8" | filecheck %s --check-prefix=TARGET
-// RUN: fpga-opt %s --sdf-target="platform=zcu102" --sdf-report="format=json output=%t.json" -o /dev/null
+// RUN: fpga-opt %s --sdf-target="platform=zcu102" --sdf-report="format=json output=%t.json" -o %t.out.mlir
 // RUN: filecheck %s --check-prefix=JSON --input-file %t.json
-// RUN: fpga-opt %s --sdf-target="platform=zcu102" --sdf-report -o /dev/null 2>&1 | filecheck %s --check-prefix=TABLE
+// RUN: fpga-opt %s --sdf-target="platform=zcu102" --sdf-report -o %t.out.mlir 2>&1 | filecheck %s --check-prefix=TABLE
 // RUN: not fpga-opt %s --sdf-target="platform=zc7" 2>&1 | filecheck %s --check-prefix=BOARD
 // RUN: not fpga-opt %s --sdf-report 2>&1 | filecheck %s --check-prefix=NOTARGET
 // RUN: not fpga-opt %s --sdf-target="platform=zc706" --sdf-report="format=xml" 2>&1 | filecheck %s --check-prefix=FORMAT
@@ -34,5 +34,5 @@ func.func @net(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf3
 
 // A report is a result of the run: a later failing pass keeps it from being written.
 // RUN: rm -f %t.failed.json
-// RUN: not fpga-opt %s --sdf-target="platform=zcu102" --sdf-report="format=json output=%t.failed.json" --sdf-fold="coarse_in=abc" -o /dev/null
+// RUN: not fpga-opt %s --sdf-target="platform=zcu102" --sdf-report="format=json output=%t.failed.json" --sdf-fold="coarse_in=abc" -o %t.out.mlir
 // RUN: not ls %t.failed.json

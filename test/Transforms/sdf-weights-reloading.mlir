@@ -1,7 +1,7 @@
 // RUN: fpga-opt %s --sdf-weights-reloading="factor=4" | filecheck %s
 // RUN: fpga-opt %s --sdf-weights-reloading="factor=max layers=fc" | filecheck %s --check-prefix=MAX
-// RUN: fpga-opt %s --sdf-weights-reloading="factor=3" --verify-diagnostics -o /dev/null
-// RUN: fpga-opt %s --sdf-target=platform=zc706 --sdf-weights-reloading="factor=4 layers=conv" --sdf-report="format=json output=%t.json" -o /dev/null
+// RUN: fpga-opt %s --sdf-weights-reloading="factor=3" --verify-diagnostics -o %t.out.mlir
+// RUN: fpga-opt %s --sdf-target=platform=zc706 --sdf-weights-reloading="factor=4 layers=conv" --sdf-report="format=json output=%t.json" -o %t.out.mlir
 // RUN: filecheck %s --check-prefix=REPORT --input-file %t.json
 
 // Every conv / inner product takes the factor; layers without weights are left alone.

@@ -48,25 +48,24 @@ class Imported:
         return sdf_ir.to_text(self.module, debug_info=True)
 
     def write(self, path: str) -> None:
-        """Write the IR to `path` and the sidecar next to it, each atomically (a failure
-        leaves earlier outputs intact). The sidecar is written first: the IR refers to it."""
-        from ..cli import write_output_atomically
+        """Write the IR to `path` and the sidecar next to it, both or neither (a failure
+        leaves earlier outputs intact)."""
+        from ..cli import write_outputs
 
-        text = self.text()
+        files = {}
         if self.arrays:
             directory = os.path.dirname(os.path.abspath(path)) if path not in (None, "-") else os.getcwd()
-            save_npz_atomically(os.path.join(directory, self.sidecar), self.arrays)
-        write_output_atomically(path, text)
+            files[os.path.join(directory, self.sidecar)] = npz_bytes(self.arrays)
+        files[path or "-"] = self.text().encode("utf-8")
+        write_outputs(files)
 
 
-def save_npz_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     import io
-
-    from ..cli import write_bytes_atomically
 
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    write_bytes_atomically(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
 def sidecar_name(output: str | None) -> str:
@@ -298,4 +297,4 @@ def export_onnx(model, example_input) -> bytes:
 
 
 __all__ = ["Imported", "import_model", "import_onnx", "to_sdf", "torch_from_module", "torch_from_onnx",
-           "export_onnx", "sidecar_name", "save_npz_atomically"]
+           "export_onnx", "sidecar_name", "npz_bytes"]

@@ -1048,17 +1048,15 @@ def emit(module, source: str = "<stdin>", platform: str | None = None) -> Projec
 def write_project(project: Project, out_dir: str) -> None:
     """Write the project atomically: build it in a temporary directory beside `out_dir`, then
     swap it in. A failure leaves neither a half-written project nor a damaged old one."""
-    from ...cli import check_replaceable
+    from ...cli import check_replaceable, replace_directory
 
-    check_replaceable(out_dir, "schedule.json", "fpga-translate")
+    check_replaceable(out_dir, "fpga-translate")
     out = Path(out_dir).resolve()
-    parent = out.parent
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     except OSError as err:
         raise UserError(f"cannot create the output directory '{out_dir}': {err.strerror}") from None
-    old = None
     try:
         for rel, content in project.files.items():
             path = tmp / rel
@@ -1067,16 +1065,10 @@ def write_project(project: Project, out_dir: str) -> None:
                 path.write_bytes(content)
             else:
                 path.write_text(content)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
-            os.rmdir(old)
-            os.replace(out, old)
-        os.replace(tmp, out)
+        replace_directory(str(tmp), str(out))
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UserError(f"cannot write the project '{out_dir}': {err.strerror}") from None
     except BaseException:
-        if old is not None and not out.exists():
-            os.replace(old, out)
-            old = None
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
