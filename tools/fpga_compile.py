@@ -16,7 +16,7 @@ import argparse
 import sys
 
 from fpga_sdf.cli import run_tool
-from fpga_sdf.compile import CompileOptions, compile_network
+from fpga_sdf.flow import CompileOptions, compile_network
 from fpga_sdf.diagnostics import UserError
 from fpga_sdf.dse.explore import STRATEGIES
 from fpga_sdf.dse.problem import OBJECTIVES

@@ -39,7 +39,7 @@ class CompileOptions:
     strategy: str = "greedy"
     seed: int = 1
     time_limit: float = 60.0
-    calibration: str = ""  # .npy; empty: the zoo model's own data, else synthetic
+    calibration: object = ""  # .npy path or an array; empty: the zoo model's own data, else synthetic
     emit_hls: bool = True
 
 
@@ -57,10 +57,11 @@ def precision_bits(text: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def compile_network(model: str | None, zoo_name: str | None, out_dir: str, options: CompileOptions) -> CompileResult:
-    """Compile MODEL (or a zoo network) into `out_dir`: model.mlir (+ weights), report.json,
-    report.txt and, with emit_hls, the HLS project in hls/. `out_dir` is replaced only when
-    every step succeeded."""
+def compile_network(model: str | None, zoo_name: str | None, out_dir: str, options: CompileOptions,
+                    network=None) -> CompileResult:
+    """Compile MODEL (or a zoo network, or `network` = (nn.Module, example input) from Python)
+    into `out_dir`: model.mlir (+ weights), report.json, report.txt and, with emit_hls, the
+    HLS project in hls/. `out_dir` is replaced only when every step succeeded."""
     w_bits, a_bits = precision_bits(options.precision)
     check_replaceable(out_dir, "fpga-compile")
     parent = os.path.dirname(os.path.abspath(out_dir))
@@ -70,7 +71,7 @@ def compile_network(model: str | None, zoo_name: str | None, out_dir: str, optio
     except OSError as err:
         raise UserError(f"cannot create the output directory '{out_dir}': {err.strerror}") from None
     try:
-        result = _compile_into(work, model, zoo_name, options, w_bits, a_bits)
+        result = _compile_into(work, model, zoo_name, options, w_bits, a_bits, network)
         replace_directory(work, out_dir)
         return result
     except BaseException:
@@ -78,16 +79,24 @@ def compile_network(model: str | None, zoo_name: str | None, out_dir: str, optio
         raise
 
 
-def _compile_into(work, model, zoo_name, options, w_bits, a_bits) -> CompileResult:
-    imported = sources.load(model, zoo_name, None, emit="sdf", weights="auto",
-                            sidecar="model.weights.npz", full=True)
+def _compile_into(work, model, zoo_name, options, w_bits, a_bits, network) -> CompileResult:
+    import_options = dict(emit="sdf", weights="auto", sidecar="model.weights.npz", full=True)
+    if network is not None:
+        from .frontend.importer import import_model
+
+        imported = import_model(network[0], network[1], func_name="forward", **import_options)
+    else:
+        imported = sources.load(model, zoo_name, None, **import_options)
     module = imported.module
     imported.write(os.path.join(work, "imported.mlir"))
     weight_store.add_search_dir(work)
     warnings: list[str] = []
 
     calibration = options.calibration
-    if not calibration and zoo_name and zoo.calibration_data(zoo_name) is not None:
+    if isinstance(calibration, np.ndarray):  # from the Python API
+        np.save(os.path.join(work, "calibration.npy"), calibration)
+        calibration = os.path.join(work, "calibration.npy")
+    elif not calibration and zoo_name and zoo.calibration_data(zoo_name) is not None:
         calibration = os.path.join(work, "calibration.npy")
         np.save(calibration, zoo.calibration_data(zoo_name))
     steps = [
