@@ -1,7 +1,9 @@
 """How many DSP slices a multiplier costs on each device family.
 
-A DSP48E1 (7-series) multiplies 25x18 bits, a DSP48E2 (UltraScale+) 27x18; narrow products
-can share one slice (packing), wide ones are split into partial products across slices.
+A DSP48E1 (7-series) multiplies 25x18 bits, a DSP48E2 (UltraScale+) 27x18; wide products are
+split into partial products across slices, tiny ones (at most 8 product bits) built from LUTs.
+Packing two narrow products into one slice is not counted: no generated RTL does it (yosys
+`synth_xilinx` gives every product of 9 bits or more its own slice).
 """
 
 from __future__ import annotations
@@ -20,11 +22,10 @@ def _slices(bits: int, port: int) -> int:
 
 @lru_cache(maxsize=1024)
 def dsp_per_multiplier(a_bits: int, b_bits: int, family: str) -> float:
-    """DSP slices per a_bits x b_bits multiplier (a fraction when products are packed)."""
+    """DSP slices per a_bits x b_bits signed multiplier, as yosys synth_xilinx maps it."""
     table = resource_coefficients()["dsp"][family]
-    for max_bits, products in table["packing"]:
-        if max(a_bits, b_bits) <= max_bits:
-            return 1.0 / products
+    if a_bits + b_bits <= table["lut_product_bits"]:
+        return 0.0  # synthesis builds tiny products from LUTs
     wide, narrow = table["ports"]
     return float(min(_slices(a_bits, wide) * _slices(b_bits, narrow),
                      _slices(b_bits, wide) * _slices(a_bits, narrow)))

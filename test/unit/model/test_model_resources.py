@@ -16,8 +16,8 @@ from fpga_sdf.model.platforms import platform_names
     (26, 18, "7series", 2),  # 26 bits overflow the 25-bit port; 18 on it leaves 26 on 18
     (32, 32, "7series", 4),  # 32 = 25 + 7 and 18 + 14 unsigned -> 2 x 2
     (27, 18, "ultrascale+", 1), (32, 16, "ultrascale+", 2),
-    (8, 8, "7series", 1), (8, 8, "ultrascale+", 0.5),  # two INT8 products per DSP48E2
-    (4, 4, "ultrascale+", 0.25), (4, 4, "7series", 0.5), (6, 4, "ultrascale+", 0.5),
+    (8, 8, "7series", 1), (8, 8, "ultrascale+", 1),  # no RTL packs two INT8 products
+    (4, 4, "ultrascale+", 0), (4, 4, "7series", 0), (5, 4, "ultrascale+", 1),  # 8-bit products: LUTs
 ])
 def test_dsp_per_multiplier(a, b, family, dsp):
     assert dsp_per_multiplier(a, b, family) == dsp
@@ -64,9 +64,10 @@ def test_conv_layer_resources_hand_computed():
 
 
 def test_precision_and_family_change_dsp():
-    # 8-bit on UltraScale+ packs two products per DSP48E2: 288 / 2
+    # 8-bit products each take a slice on both families (no generated RTL packs them)
     zcu102 = load_platform("zcu102")
-    assert layer_resources(conv(data_width=8, weight_width=8), zcu102).dsp == 144
+    assert layer_resources(conv(data_width=8, weight_width=8), zcu102).dsp == 288
+    assert layer_resources(conv(data_width=4, weight_width=4), zcu102).dsp == 0  # LUT products
     assert layer_resources(conv(data_width=8, weight_width=8), load_platform("zc706")).dsp == 288
     assert layer_resources(conv(data_width=32, weight_width=32), zcu102).dsp == 288 * 4
 
@@ -165,7 +166,7 @@ def test_every_kind_every_precision_every_board(width):
             used = layer_resources(spec, platform)
             assert all(isinstance(v, int) and v >= 0 for v in used.as_dict().values())
             assert used.lut > 0 and used.ff > 0, (spec.name, board)
-            if spec.kind in ("conv", "inner_product", "eltwise", "scale_shift"):
+            if spec.kind in ("conv", "inner_product", "eltwise", "scale_shift") and width > 4:  # 4x4: LUTs
                 assert used.dsp > 0, (spec.name, board, width)
 
 
