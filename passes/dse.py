@@ -87,18 +87,23 @@ def _pareto_files(prefix: str, front, chosen, diag: Diagnostics) -> None:
 
     points = [_summary(d) | {"chosen": d is chosen} for d in front]
     diag.file(prefix + ".json", json.dumps({"front": points}, indent=2) + "\n")
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(7, 4.5))
     scatter = ax.scatter([p["power_w"] for p in points], [p["fps"] for p in points],
-                         c=[p["latency_ms"] for p in points], cmap="viridis")
+                         c=[p["latency_ms"] for p in points], cmap="viridis", zorder=2)
     for p in points:
         if p["chosen"]:
-            ax.annotate("chosen", (p["power_w"], p["fps"]))
+            ax.scatter([p["power_w"]], [p["fps"]], s=160, facecolors="none", edgecolors="#d62728",
+                       linewidths=2, zorder=3)
+            # label toward the plot's centre, so it is never cut off at an edge
+            ax.annotate(f"chosen: {p['fps']:.0f} fps, {p['power_w']:.2f} W", (p["power_w"], p["fps"]),
+                        xytext=(0.5, 0.92), textcoords="axes fraction", ha="center", color="#d62728",
+                        arrowprops=dict(arrowstyle="->", color="#d62728"))
     ax.set_xlabel("power (W)")
     ax.set_ylabel("throughput (frames/s)")
+    ax.margins(0.12)
     fig.colorbar(scatter, label="latency (ms)")
     ax.set_title(f"Pareto front ({len(points)} designs)")
-    fig.tight_layout()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     diag.file(prefix + ".png", buffer.getvalue())

@@ -5,7 +5,8 @@
 
 Imports the network (an .onnx file, path.py[:FUNC], or a zoo model), quantizes it, explores
 folding, partitioning and weights reloading for the board, and writes into DIR: model.mlir
-(the chosen design as sdf IR, with its weights), report.json / report.txt, and hls/ (the
+(the chosen design as sdf IR, with its weights), report.json / report.txt, pictures of the
+design (diagram.svg, resources.png, roofline.png), and hls/ (the
 Vitis HLS project, checked by `fpga-run DIR/hls --backend csim`). DIR is replaced only when
 every step succeeded. The report table is printed.
 """
@@ -58,7 +59,7 @@ def _run(args) -> int:
     for warning in result.warnings:
         print(f"fpga-compile: {warning}", file=sys.stderr)
     print(result.table)
-    print(f"\nwrote {args.output}/: model.mlir, report.json, report.txt"
+    print(f"\nwrote {args.output}/: model.mlir, report.json, report.txt, diagram.svg, resources.png, roofline.png"
           + (", hls/ (check it with: fpga-run " + args.output + "/hls --input x.npy --backend csim)" if args.emit_hls else ""))
     return 0
 

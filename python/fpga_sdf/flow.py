@@ -21,6 +21,7 @@ from .cli import check_replaceable, replace_directory, write_files
 from . import weights as weight_store
 from .diagnostics import Diagnostic, Diagnostics, UserError
 from .frontend import sources, zoo
+from .design_plots import picture_files
 from .design_report import network_report
 from .model import format_table
 from .pass_registry import lookup
@@ -125,6 +126,9 @@ def _compile_into(work, model, zoo_name, options, w_bits, a_bits, network) -> Co
     _write(os.path.join(work, "model.mlir"), sdf_ir.to_text(module, debug_info=True))
     _write(os.path.join(work, "report.json"), json.dumps(report, indent=2) + "\n")
     _write(os.path.join(work, "report.txt"), table + "\n")
+    for path, data in picture_files(report, work + os.sep).items():
+        with open(path, "wb") as f:
+            f.write(data)
     if options.emit_hls:
         from .backend.hls.emit import emit, write_project
 

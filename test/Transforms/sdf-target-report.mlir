@@ -2,6 +2,9 @@
 // RUN: fpga-opt %s --sdf-target="platform=zcu102" --sdf-report="format=json output=%t.json" -o %t.out.mlir
 // RUN: filecheck %s --check-prefix=JSON --input-file %t.json
 // RUN: fpga-opt %s --sdf-target="platform=zcu102" --sdf-report -o %t.out.mlir 2>&1 | filecheck %s --check-prefix=TABLE
+// RUN: rm -f %t-diagram.svg && fpga-opt %s --sdf-target="platform=zcu102" --sdf-report="pictures=%t" -o %t.out.mlir && filecheck %s --check-prefix=SVG < %t-diagram.svg && test -s %t-resources.png && test -s %t-roofline.png
+// SVG: <svg
+// SVG: partition 0: interval
 // RUN: not fpga-opt %s --sdf-target="platform=zc7" 2>&1 | filecheck %s --check-prefix=BOARD
 // RUN: not fpga-opt %s --sdf-report 2>&1 | filecheck %s --check-prefix=NOTARGET
 // RUN: not fpga-opt %s --sdf-target="platform=zc706" --sdf-report="format=xml" 2>&1 | filecheck %s --check-prefix=FORMAT

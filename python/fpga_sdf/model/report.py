@@ -45,6 +45,8 @@ def build_report(partitions, platform, clock_mhz=None, batch: int = 1,
             gops = lp.ops * perf.fps / 1e9
             layer_rows.append({
                 "name": lp.name, "kind": lp.kind, "partition": index,
+                "folding": _folding(specs[lp.name]),
+                "weights_off_chip": specs[lp.name].weights_off_chip,
                 "interval": lp.interval, "cycles": lp.interval * perf.runs * batch,
                 "latency_cycles": lp.latency, "bottleneck": lp.bottleneck,
                 "is_partition_bottleneck": lp.name == perf.bottleneck,
@@ -71,6 +73,12 @@ def build_report(partitions, platform, clock_mhz=None, batch: int = 1,
     }
     return {"network": network, "partitions": part_rows, "layers": layer_rows,
             "platform": _platform_dict(platform)}
+
+
+def _folding(spec) -> dict:
+    """The folding decisions of a layer, as its IR attributes name them."""
+    return {"coarse_in": spec.coarse_in, "coarse_out": spec.coarse_out, "coarse_group": spec.coarse_group,
+            "fine": spec.fine, "wr_factor": spec.wr_factor}
 
 
 def _power_dict(watts) -> dict:
