@@ -40,3 +40,17 @@ def test_picture_files_are_an_svg_and_two_pngs(tmp_path):
     for path, data in files.items():
         if path.endswith(".png"):
             assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def test_progress_draws_only_when_asked(capsys):
+    from fpga_sdf.progress import Progress
+
+    with Progress(2, "work", enabled=False) as quiet:
+        quiet.step("a")
+        quiet.step("b")
+    assert capsys.readouterr().err == ""
+    with Progress(2, "work", enabled=True) as loud:
+        loud.step("a")
+        loud.step("b")
+    err = capsys.readouterr().err
+    assert "work [###############...............] 1/2 a" in err and "2/2 b" in err and err.endswith("\n")

@@ -9,13 +9,13 @@ by dynamic programming; each candidate partition is folded by `balance.fold_part
 from __future__ import annotations
 
 import random
-import sys
 import time
 from dataclasses import dataclass
 
 from ..diagnostics import UserError
 from ..model import LayerSpec, NetworkPerf, Resources, layer_resources, network_performance, power
 from ..model.spec import WEIGHT_KINDS
+from ..progress import Progress
 from .anneal import anneal
 from .balance import Infeasible, PartitionDesign, evaluate, fold_partition, pick
 from .options import layer_menu
@@ -39,25 +39,6 @@ class Problem:
     specs: tuple[LayerSpec, ...]  # stages in order
     edges: tuple[tuple[str, str], ...]
     legal_cuts: tuple[int, ...]
-
-
-class Progress:
-    """A one-line progress bar on a terminal; silent otherwise."""
-
-    def __init__(self, total: int, enabled: bool | None = None):
-        self.total, self.done = max(total, 1), 0
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-
-    def step(self, label: str = "") -> None:
-        self.done += 1
-        if self.enabled:
-            filled = int(30 * self.done / self.total)
-            sys.stderr.write(f"\rdse [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} {label[:30]:<30}")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
 
 
 def candidate_cuts(problem: Problem, c: Constraints) -> list[int]:
@@ -99,7 +80,7 @@ def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "g
     start = time.monotonic()
     fold_strategy = "exhaustive" if strategy == "exhaustive" else "greedy"
     bounds = [-1] + candidate_cuts(problem, c) + [len(problem.specs) - 1]
-    bar = Progress(len(bounds) * (len(bounds) - 1) // 2, progress)
+    bar = Progress(len(bounds) * (len(bounds) - 1) // 2, "dse", progress)
     cache: dict[tuple[int, int], PartitionDesign | None] = {}
     failures: dict[tuple[int, int], str] = {}
 

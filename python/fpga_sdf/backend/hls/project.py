@@ -18,11 +18,13 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
 
 from ...diagnostics import UserError
+from ...progress import Progress
 from ...interp.fixed import Fixed, dequantize, quantize
 from . import csim
 from .emit import from_stream_order, stream_order
@@ -67,29 +69,33 @@ def build(directory: str, jobs: int = 2, use_cache: bool = True) -> dict:
     except csim.CsimError as err:
         raise UserError(f"C-simulation needs the ap_types headers: {err}") from None
     times = {}
-    for part in schedule["partitions"]:
-        pdir = root / part["name"]
-        binary = root / part["binary"]
-        key = _digest(pdir, root)
-        cached = csim._cache_dir() / f"hlsproj_{key}.bin"
-        if use_cache and cached.is_file():
-            binary.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(cached, binary)
-            times[part["name"]] = 0.0
-            continue
-        import time
-
-        t0 = time.perf_counter()
-        proc = subprocess.run(["make", "-s", f"-j{jobs}", "build", f"AP_TYPES={ap}",
-                               f"CXX={csim.compiler()}"], cwd=pdir, capture_output=True, text=True, check=False)
-        times[part["name"]] = time.perf_counter() - t0
-        if proc.returncode != 0:
-            raise UserError(f"make build failed in {pdir}:\n{proc.stdout[-4000:]}{proc.stderr[-6000:]}")
-        if use_cache:
-            tmp = cached.with_suffix(f".tmp{os.getpid()}")
-            shutil.copy2(binary, tmp)
-            os.replace(tmp, cached)
+    with Progress(len(schedule["partitions"]), "csim build") as bar:
+        for part in schedule["partitions"]:
+            times[part["name"]] = _build_partition(root, part, ap, jobs, use_cache)
+            bar.step(part["name"])
     return times
+
+
+def _build_partition(root: Path, part: dict, ap: str, jobs: int, use_cache: bool) -> float:
+    """`make build` of one partition (or its cached binary); returns seconds compiling."""
+    pdir = root / part["name"]
+    binary = root / part["binary"]
+    cached = csim._cache_dir() / f"hlsproj_{_digest(pdir, root)}.bin"
+    if use_cache and cached.is_file():
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(cached, binary)
+        return 0.0
+    t0 = time.perf_counter()
+    proc = subprocess.run(["make", "-s", f"-j{jobs}", "build", f"AP_TYPES={ap}",
+                           f"CXX={csim.compiler()}"], cwd=pdir, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise UserError(f"make build failed in {pdir}:\n{proc.stdout[-4000:]}{proc.stderr[-6000:]}")
+    if use_cache:
+        tmp = cached.with_suffix(f".tmp{os.getpid()}")
+        shutil.copy2(binary, tmp)
+        os.replace(tmp, cached)
+    return seconds
 
 
 def _run_binary(binary: Path, x_int: np.ndarray, extra: list[str] | None = None) -> np.ndarray:
