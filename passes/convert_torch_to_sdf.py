@@ -52,8 +52,11 @@ class ConvertTorchToSdf(Pass):
 
 
 def convert(module, diag: Diagnostics, weights: str = "inline", sidecar: str = "",
-            threshold: int = SIDECAR_THRESHOLD) -> dict[str, np.ndarray]:
+            threshold: int = SIDECAR_THRESHOLD, onnx_nodes: dict[str, str] | None = None) -> dict[str, np.ndarray]:
     """Convert every torch-dialect function of `module` in place.
+
+    `onnx_nodes` (node name -> op type) names refusals after the ONNX node the user wrote,
+    not the torch ops the ONNX importer lowered it to.
 
     `weights`: "inline" puts every parameter in a `dense<...>` attribute; "sidecar" refers to
     arrays of the file `sidecar` (`file`/`key` attributes) and returns those arrays for the
@@ -66,7 +69,7 @@ def convert(module, diag: Diagnostics, weights: str = "inline", sidecar: str = "
     for fn in network.functions(module):
         if not _is_torch_function(fn):
             continue
-        converter = _Converter(module, fn, diag)
+        converter = _Converter(module, fn, diag, onnx_nodes or {})
         new_fn = converter.run()
         if new_fn is None:
             continue
@@ -140,8 +143,10 @@ class _Layer:
 
 
 class _Converter:
-    def __init__(self, module, fn, diag: Diagnostics):
+    def __init__(self, module, fn, diag: Diagnostics, onnx_nodes: dict[str, str]):
         self.module = module
+        self.onnx_nodes = onnx_nodes
+        self.refused_nodes: set[str] = set()
         self.fn = fn
         self.diag = diag
         self.values: dict = {}          # torch value -> converted value (ir.Value, lazy, constant)
@@ -221,16 +226,23 @@ class _Converter:
                     self.aliased.add(out)
 
     def _refuse(self, op, key: str, reason: str | None) -> None:
-        self.errors += 1
+        """Report an op that cannot be converted, named as the user knows it: the PyTorch
+        layer and source line, or the ONNX node (once per node, whatever it lowered to)."""
         short = key.removeprefix("torch.")
         where = _layer_of(op.location)
-        origin = f" in layer '{where}'" if where else ""
-        if reason is None:
-            message = (f"unsupported operation '{key}'{origin}; the sdf conversion supports "
-                       f"{'; '.join(supported_ops())}")
+        node_type = self.onnx_nodes.get(where) if where else None
+        if node_type is not None:
+            if where in self.refused_nodes:
+                return
+            self.refused_nodes.add(where)
+            detail = reason or f"it lowers to '{short}', which has no sdf equivalent"
+            message = f"ONNX node '{where}' ({node_type}) is not supported: {detail}"
         else:
-            message = f"cannot convert '{short}'{origin}: {reason}"
-        self.diag.error(op, message)
+            origin = f" in layer '{where}'" if where else ""
+            message = (f"unsupported operation '{short}'{origin}" if reason is None
+                       else f"cannot convert '{short}'{origin}: {reason}")
+        self.errors += 1
+        self.diag.error(op, message + ("" if reason else " (fpga-import --list-ops lists the supported operations)"))
 
     def _return(self, op) -> list:
         results = []

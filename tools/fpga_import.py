@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", choices=WEIGHT_MODES, default="auto",
                    help="inline dense<...>, a sidecar .npz, or auto: sidecar above 4 MB (default)")
     p.add_argument("--func-name", help="name of the output function (default: from the model)")
+    p.add_argument("--list-ops", action="store_true",
+                   help="list the operations the sdf conversion supports, by family, and exit")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
     return p
 
@@ -39,6 +41,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
+    if args.list_ops:
+        from fpga_sdf.passes.convert_torch_to_sdf import supported_ops
+
+        print("Operations the sdf conversion supports (PyTorch's aten names; ONNX operators are")
+        print("lowered to these by torch-mlir first):")
+        for family in supported_ops():
+            name, _, ops = family.partition(": ")
+            print(f"  {name}:\n    {ops}")
+        return 0
     if bool(args.model) == bool(args.zoo):
         raise UserError("give either a MODEL file or --zoo NAME (see fpga-import --help)")
     if args.emit == "torch" and args.weights == "sidecar":

@@ -95,18 +95,19 @@ def import_model(model, example_input, *, emit: str = "sdf", weights: str = "inl
 def import_onnx(path: str, *, emit: str = "sdf", weights: str = "inline", sidecar: str = "",
                 full: bool = False):
     """An ONNX file as an sdf (or torch-dialect) module; as `import_model`."""
-    module = torch_from_onnx(path)
-    return _finish(module, emit, weights, sidecar, full)
+    nodes: dict[str, str] = {}
+    module = torch_from_onnx(path, nodes)
+    return _finish(module, emit, weights, sidecar, full, nodes)
 
 
-def _finish(module, emit: str, weights: str, sidecar: str, full: bool):
+def _finish(module, emit: str, weights: str, sidecar: str, full: bool, onnx_nodes: dict[str, str] | None = None):
     if emit not in EMITS:
         raise UserError(f"unknown --emit '{emit}' (choose from {', '.join(EMITS)})")
     if weights not in WEIGHT_MODES:
         raise UserError(f"unknown --weights '{weights}' (choose from {', '.join(WEIGHT_MODES)})")
     arrays: dict[str, np.ndarray] = {}
     if emit == "sdf":
-        arrays = to_sdf(module, weights, sidecar or "model.weights.npz")
+        arrays = to_sdf(module, weights, sidecar or "model.weights.npz", onnx_nodes)
         _name_layers(module)
     result = Imported(module, arrays, sidecar or "model.weights.npz")
     return result if full else module
@@ -123,7 +124,8 @@ def _name_layers(module) -> None:
         set_str(op, "name", name)
 
 
-def to_sdf(module, weights: str = "inline", sidecar: str = "model.weights.npz") -> dict[str, np.ndarray]:
+def to_sdf(module, weights: str = "inline", sidecar: str = "model.weights.npz",
+           onnx_nodes: dict[str, str] | None = None) -> dict[str, np.ndarray]:
     """Run --convert-torch-to-sdf on `module` in place; return the sidecar arrays (if any)."""
     from torch_mlir import ir
 
@@ -131,7 +133,7 @@ def to_sdf(module, weights: str = "inline", sidecar: str = "model.weights.npz") 
 
     diag = Diagnostics()
     with sdf_ir.context(), ir.Location.unknown():
-        arrays = convert(module, diag, weights=weights, sidecar=sidecar)
+        arrays = convert(module, diag, weights=weights, sidecar=sidecar, onnx_nodes=onnx_nodes)
         if diag.errors:
             raise UserError(diag.errors)
         sdf_ir.verify(module)
@@ -234,8 +236,9 @@ def _first_line(err: Exception) -> str:
 # ------------------------------------------------------------------------------ ONNX
 
 
-def torch_from_onnx(path_or_bytes) -> object:
-    """An ONNX model (path or serialized bytes) in the torch dialect."""
+def torch_from_onnx(path_or_bytes, node_types: dict[str, str] | None = None) -> object:
+    """An ONNX model (path or serialized bytes) in the torch dialect; `node_types`, if
+    given, is filled with node name -> op type (refusals name the user's ONNX node)."""
     import onnx
     from torch_mlir import ir
     from torch_mlir.extras import onnx_importer
@@ -246,6 +249,8 @@ def torch_from_onnx(path_or_bytes) -> object:
     except Exception as err:  # noqa: BLE001 - a missing or corrupt file
         raise UserError(f"cannot read ONNX model '{path_or_bytes if isinstance(path_or_bytes, str) else '<bytes>'}': "
                         f"{_first_line(err)}") from None
+    if node_types is not None:
+        node_types.update({node.name: node.op_type for node in proto.graph.node if node.name})
     try:
         proto = onnx.shape_inference.infer_shapes(proto)
     except Exception as err:  # noqa: BLE001
