@@ -4,7 +4,7 @@
 // An op with no sdf equivalent is an error at its location, naming the op and pointing at
 // the list of supported ones; the module is left unchanged (nothing is silently dropped).
 
-// CHECK: unsupported.mlir:12:8: error: unsupported operation 'aten.tanh' (fpga-import --list-ops lists the supported operations)
+// CHECK: unsupported.mlir:11:8: error: unsupported operation 'aten.tanh' (fpga-import --list-ops lists the supported operations)
 // CHECK-NOT: conv2d
 func.func @tanh(%arg0: !torch.vtensor<[1,2,4,4],f32>) -> !torch.vtensor<[1,2,4,4],f32> {
   // expected-error @+1 {{unsupported operation 'aten.tanh' (fpga-import --list-ops lists the supported operations)}}
