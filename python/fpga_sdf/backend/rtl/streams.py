@@ -23,7 +23,7 @@ import numpy as np
 from ...interp.fixed import Fixed
 
 __all__ = [
-    "StreamType", "ModuleParams", "stream_module", "OutputSkid", "skid_buffer", "fifo", "Ram",
+    "StreamType", "ModuleParams", "Unsupported", "stream_module", "OutputSkid", "skid_buffer", "fifo", "Ram",
     "lanes_of", "pack_lanes", "requantize_hw", "saturate_hw", "shift_round_hw", "incr", "const",
     "counter_bits", "eq", "lt", "port_names", "pack_words", "unpack_words",
 ]
@@ -52,7 +52,8 @@ class StreamType:
     @staticmethod
     def parse(text: str) -> "StreamType":
         """From the printed `!sdf_hw.stream<#sdf.fixed<W, F>, L>` (refuses f32 streams)."""
-        m = re.search(r"fixed<\s*(-?\d+)\s*,\s*(-?\d+)\s*>\s*,\s*(\d+)", str(text))
+        num = r"\s*(-?\d+)(?:\s*:\s*i64)?\s*"
+        m = re.search(rf"fixed<{num},{num}>\s*,{num}>", str(text))
         if not m:
             raise ValueError(f"not a fixed-point stream type: {text} (run --sdf-quantize)")
         return StreamType(int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -81,9 +82,15 @@ class ModuleParams:
     formats: dict = field(default_factory=dict)  # name -> Fixed of params[name]
     reload: dict | None = None  # {"runs": R, "filters_per_run": F} when wr_factor > 1
     name: str = ""  # a unique, Verilog-safe module name the driver chose
+    layer_attrs: dict = field(default_factory=dict)  # the layer op's attributes (stride, alpha, ...)
 
     def attr(self, key: str, default=None):
         return self.attrs.get(key, default)
+
+
+class Unsupported(Exception):
+    """Raised by a generator for a configuration it does not build; the driver reports the
+    message at the op (never emits it wrong)."""
 
 
 # ------------------------------------------------------------------------------ ports
@@ -172,7 +179,7 @@ class OutputSkid:
     are high. The buffer drives out{j}_data / out{j}_valid from registers, so it sustains one
     word per cycle and cuts the combinational path from out{j}_ready back into the module."""
 
-    def __init__(self, ports, j: int, width: int | None = None, name: str | None = None):
+    def __init__(self, ports, j: int, width: int | None = None, name: str | None = None, drive: bool = True):
         from pycde.constructs import Reg
         from pycde.types import Bits
 
@@ -189,6 +196,8 @@ class OutputSkid:
         self.skid_data = Reg(Bits(self.width), clk, name=f"{tag}_skid_data", rst_value=None)
         self.ready = ~self.skid_valid
         self._out_ready = getattr(ports, r)
+        self.drive = drive  # False: the caller routes .data / .valid (e.g. a wider word with tlast)
+        self.data, self.valid = self.main_data, self.main_valid
 
     def push(self, valid, data) -> None:
         from pycde.constructs import Mux
@@ -200,9 +209,10 @@ class OutputSkid:
         self.main_data.assign(Mux(free, self.main_data, Mux(self.skid_valid, data, self.skid_data)))
         self.skid_valid.assign(Mux(free, self.skid_valid | fire_in, Bits(1)(0)))
         self.skid_data.assign(Mux(fire_in & ~free, self.skid_data, data))
-        d, v, _ = port_names(f"out{self.j}")
-        setattr(self.ports, d, self.main_data)
-        setattr(self.ports, v, self.main_valid)
+        if self.drive:
+            d, v, _ = port_names(f"out{self.j}")
+            setattr(self.ports, d, self.main_data)
+            setattr(self.ports, v, self.main_valid)
 
 
 _MODULE_CACHE: dict = {}

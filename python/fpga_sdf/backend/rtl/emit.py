@@ -1,0 +1,544 @@
+"""The RTL driver (`fpga-translate --sdf-to-rtl`): layer-level sdf -> SystemVerilog project.
+
+It reads what the generators need from the layer level (specs, quantized parameters, the
+model's FIFO depths), runs `--sdf-expand-modules`, builds a `ModuleParams` per `sdf_hw` op,
+asks the generator of each kind for its PyCDE module, and wires one top per partition:
+AXI-Stream in (`s_axis_*`, one beat = one word of every dma_in stream) and out (`m_axis_*`),
+a FIFO on each stream the model buffers (skip connections), and a `debug_valid` /
+`debug_ready` pair of vectors (bit k = stream k) the simulator reads to time every layer and
+to name stalled streams. See docs/notes/rtl-backend.md.
+
+    <dir>/rtl.json            partitions in order, formats, word order, streams, per-layer model figures
+    <dir>/filelist.f          every .sv file, partition by partition
+    <dir>/vivado.tcl          adds the sources to a Vivado project
+    <dir>/<partition>/*.sv    the partition top and its modules
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from torch_mlir import ir
+
+from ... import network
+from ... import weights as weight_store
+from ...diagnostics import Diagnostic, Diagnostics, UserError, at
+from ...dialects import sdf
+from ...interp.fixed import Fixed, quantize, requantize
+from ...model import expand
+from ...model.performance import layer_performance, partition_performance
+from ..hls.emit import value_format
+from . import generators
+from .module_sim import elaborate
+from .streams import ModuleParams, StreamType, Unsupported, fifo, port_names
+
+__all__ = ["emit", "write_project", "Project"]
+
+
+@dataclass
+class Project:
+    files: dict  # relative path -> text
+    manifest: dict  # rtl.json
+    warning: str | None = None
+
+
+@dataclass
+class _Stream:
+    index: int
+    type: StreamType
+    words: int  # per frame (per run)
+    producer: tuple = (None, 0)  # (instance index, output port)
+    consumer: tuple = (None, 0)
+    origin: str | None = None  # the layer whose data it carries (through squeezes)
+    depth: int = 2
+
+
+@dataclass
+class _Instance:
+    name: str
+    kind: str
+    layer: str | None
+    params: ModuleParams
+    inputs: list = field(default_factory=list)  # stream indices
+    outputs: list = field(default_factory=list)
+    cls: object = None
+    op: object = None
+
+
+def ident(text: str) -> str:
+    s = re.sub(r"\W", "_", text)
+    return s if s and not s[0].isdigit() else f"_{s}"
+
+
+def _attr_value(attr):
+    """A Python value of an MLIR attribute (ints, floats, strings, arrays, #sdf.fixed)."""
+    for cast in (ir.IntegerAttr, ir.FloatAttr, ir.StringAttr, ir.BoolAttr):
+        try:
+            return cast(attr).value
+        except (ValueError, TypeError):
+            pass
+    try:
+        return tuple(ir.DenseI64ArrayAttr(attr))
+    except (ValueError, TypeError):
+        pass
+    try:
+        return Fixed(*sdf.fixed_value(attr))
+    except Exception:  # noqa: BLE001 - anything else is kept as its text
+        return str(attr)
+
+
+def _attrs(op) -> dict:
+    attrs = op.operation.attributes
+    return {name: _attr_value(attrs[name]) for name in attrs}
+
+
+# ------------------------------------------------------------------------------ layer level
+
+
+@dataclass
+class _Layer:
+    name: str
+    kind: str
+    spec: object
+    attrs: dict
+    params: dict
+    formats: dict
+    partition: int
+
+
+def _layer_params(op, kind: str, problems: list) -> tuple[dict, dict]:
+    """Quantized parameters of a layer, as the HLS backend and interp/kernels.py compute them."""
+    operands = list(op.operation.operands)
+
+    def fmt(value, what):
+        f = value_format(value)
+        if f is None:
+            problems.append(at(op.location, f"the RTL backend needs quantized IR: the {what} have no "
+                                            "fixed-point format (run --sdf-quantize)"))
+        return f
+
+    def read(value):
+        owner = value.owner
+        if getattr(owner, "name", "") != "sdf.weights":
+            problems.append(at(op.location, "parameters must come from sdf.weights ops"))
+            return None
+        return weight_store.read(owner.opview)
+
+    params, formats = {}, {}
+    if kind in ("conv", "inner_product", "scale_shift"):
+        x_fmt = fmt(operands[0], "inputs")
+        if "acc_width" not in op.operation.attributes:
+            problems.append(at(op.location, f"'{op.operation.name}' has no 'acc_width' (run --sdf-quantize)"))
+            return params, formats
+        acc = ir.IntegerAttr(op.operation.attributes["acc_width"]).value
+        names = ("weights", "bias") if kind != "scale_shift" else ("scale", "shift")
+        p_fmt, q_fmt = fmt(operands[1], names[0]), fmt(operands[2], names[1])
+        w, b = read(operands[1]), read(operands[2])
+        if None in (x_fmt, p_fmt, q_fmt) or w is None or b is None:
+            return params, formats
+        wq = quantize(w, p_fmt)
+        acc_fmt = Fixed(acc, x_fmt.frac + p_fmt.frac)
+        bq = requantize(quantize(b, q_fmt), q_fmt.frac, acc_fmt)
+        if kind == "inner_product":
+            # the stream carries the input channels fastest; the weights follow torch's flatten
+            x_shape = _shape(operands[0])[1:]
+            f_total = wq.shape[0]
+            c, pixels = x_shape[0], math.prod(x_shape[1:])
+            wq = wq.reshape(f_total, c, pixels).transpose(0, 2, 1).reshape(f_total, c * pixels)
+        params = {names[0]: wq, names[1]: bq}
+        formats = {names[0]: p_fmt, names[1]: acc_fmt, "input": x_fmt}
+    return params, formats
+
+
+def _collect_layers(module, problems: list) -> dict:
+    layers = {}
+    parts = network.partitions(module)
+    index_of = {p.operation: i for i, p in enumerate(parts)}
+    for name, op in network.named_layers(module):
+        kind = sdf.LAYER_KINDS[op.operation.name]
+        spec = network.layer_spec(name, op)
+        for what, used in (("streaming weights from off-chip memory (weights_off_chip, AutoWS)", spec.weights_off_chip),
+                           ("the sparse engine (sparsity, PASS)", spec.sparsity),
+                           ("multi-pixel streams (pixels)", spec.pixels != (1, 1))):
+            if used:
+                problems.append(at(op.location, f"{what} is modelled and explored, but the RTL backend does not "
+                                                "emit it yet"))
+        params, formats = _layer_params(op, kind, problems)
+        part = network.partition_of(op)
+        layers[name] = _Layer(name, kind, spec, _attrs(op), params, formats,
+                              index_of.get(part.operation, 0) if part is not None else 0)
+    return layers
+
+
+# ------------------------------------------------------------------------------ driver
+
+
+class _Emitter:
+    def __init__(self, module, source: str, platform: str | None):
+        self.module, self.source, self.platform_arg = module, source, platform
+        self.problems: list[Diagnostic] = []
+        self.warning = None
+
+    def error(self, op, message: str) -> None:
+        self.problems.append(at(op.location, message) if op is not None else Diagnostic("error", message))
+
+    def run(self) -> Project:
+        funcs = network.functions(self.module)
+        if not funcs:
+            raise UserError("no function to translate in the module")
+        if any(op.operation.name.startswith("sdf_hw.") for op in sdf_ir_walk(self.module)):
+            raise UserError("--sdf-to-rtl needs layer-level sdf IR (after --sdf-quantize and folding); this module "
+                            "was already expanded to sdf_hw modules, which no longer hold the layer shapes and "
+                            "parameters the generators read")
+        if not network.layers(self.module):
+            raise UserError("--sdf-to-rtl: the module has no sdf layers")
+        func = funcs[0]
+        block = func.operation.regions[0].blocks[0]
+        if len(block.arguments) != 1:
+            raise UserError(at(func.location, f"the RTL backend needs a function with one input, "
+                                              f"this one has {len(block.arguments)}"))
+        in_fmt = value_format(block.arguments[0])
+        if in_fmt is None:
+            raise UserError(at(func.location, "the RTL backend needs quantized IR: the input has no sdf.format "
+                                              "(run --sdf-quantize)"))
+        self.layers = _collect_layers(self.module, self.problems)
+        model_parts = network.model_partitions(self.module, needed_by="sdf-to-rtl")
+        if self.problems:
+            raise UserError(self.problems)
+        self._expand()
+        target = self._target()
+        parts = [op for op in block.operations if op.operation.name == "sdf.partition"]
+        blocks = [p.operation.regions[0].blocks[0] for p in parts] or [block]
+        plans = []
+        for index, (b, mp) in enumerate(zip(blocks, model_parts)):
+            plans.append(self._partition(index, b, mp, target))
+        if self.problems:
+            raise UserError(self.problems)
+        return self._render(plans, in_fmt, target)
+
+    def _expand(self) -> None:
+        from ...pass_registry import lookup
+        from ... import ir as sdf_ir
+
+        diag = Diagnostics()
+        with sdf_ir.context():
+            lookup("sdf-expand-modules").from_options("").run(self.module, diag)
+        if diag.errors:
+            raise UserError(diag.errors)
+
+    def _target(self):
+        from ... import target as target_mod
+
+        if self.platform_arg:
+            return target_mod.resolve(self.platform_arg)
+        if target_mod.ATTR in self.module.operation.attributes:
+            return target_mod.read(self.module, "sdf-to-rtl")
+        self.warning = ("the module has no sdf.target: the model's figures use zcu102's clock "
+                        "(run --sdf-target=\"platform=NAME\" or pass --platform)")
+        return target_mod.resolve("zcu102")
+
+    # -- one partition -------------------------------------------------------------------
+
+    def _partition(self, index: int, block, model_part, target) -> dict:
+        pname = f"p{index}"
+        streams: list[_Stream] = []
+        insts: list[_Instance] = []
+        of_value: dict = {}
+        plan = {"name": pname, "index": index, "streams": streams, "insts": insts}
+        layer_of_partition = [s.name for s in model_part.layers]
+        perf = partition_performance(model_part.layers, model_part.edges, None, target.clock_mhz, 1)
+        fifo_depth = {edge: m.memories[0].depth for edge, m in perf.fifos}
+        for op in block.operations:
+            name = op.operation.name
+            if not name.startswith("sdf_hw."):
+                if name not in ("sdf.weights", "sdf.yield", "func.return"):
+                    self.error(op, f"the RTL backend has no module for '{name}'")
+                continue
+            kind = name[len("sdf_hw."):]
+            attrs = _attrs(op)
+            layer = attrs.get("layer")
+            instance = attrs.get("instance")
+            try:
+                ins = [self._stream_type(v) for v in op.operation.operands if _is_stream(v)]
+                outs = [self._stream_type(r) for r in op.operation.results if _is_stream(r)]
+            except ValueError as err:
+                self.error(op, str(err))
+                continue
+            info = self.layers.get(layer)
+            mname = ident(f"{pname}_{layer}_{kind}{instance}" if layer is not None else f"{pname}_{kind}")
+            model = None
+            if info is not None:
+                model = next((m for m in expand(info.spec) if m.name == kind), None)
+            p = ModuleParams(kind=kind, layer=layer, instance=instance, attrs=attrs, inputs=ins, outputs=outs,
+                             spec=info.spec if info else None, model=model,
+                             params=info.params if info else {}, formats=info.formats if info else {},
+                             name=mname, layer_attrs=info.attrs if info else {})
+            if info is not None and info.spec.wr_factor > 1 and kind in ("weights_memory", "bias"):
+                f_total = info.spec.outputs[0][0]
+                p.reload = {"runs": info.spec.wr_factor, "filters_per_run": f_total // info.spec.wr_factor}
+            inst = _Instance(mname, kind, None if kind in ("squeeze", "dma_in", "dma_out") else layer, p, op=op)
+            # inputs
+            if kind == "dma_in":
+                shp = _shape(op.operation.operands[0])
+                n = len(outs)
+                total = math.prod(shp[1:])
+                if total % n:
+                    self.error(op, f"a feature map of {total} words cannot be spread evenly over {n} streams")
+                    continue
+                inst.params.attrs["frame_beats"] = total // n
+                plan["input"] = {"shape": list(shp[1:]), "format": [ins[0].width, ins[0].frac] if ins else
+                                 [outs[0].width, outs[0].frac], "streams": n, "words": total}
+            for v in op.operation.operands:
+                if not _is_stream(v):
+                    continue
+                s = streams[of_value[v]]
+                s.consumer = (len(insts), len(inst.inputs))
+                inst.inputs.append(s.index)
+            if kind == "dma_out":
+                shp = _shape(op.operation.results[0])
+                total = math.prod(shp[1:])
+                n = len(inst.inputs)
+                if total % n:
+                    self.error(op, f"a feature map of {total} words cannot be gathered evenly from {n} streams")
+                    continue
+                inst.params.attrs["frame_beats"] = total // n
+                plan["output"] = {"shape": list(shp[1:]), "format": [ins[0].width, ins[0].frac], "streams": n,
+                                  "words": total}
+            # outputs
+            results = [r for r in op.operation.results if _is_stream(r)]
+            for j, r in enumerate(results):
+                if kind == "dma_in":
+                    words = plan["input"]["words"] // len(results)
+                    origin = None
+                elif kind == "squeeze":
+                    words = sum(streams[i].words for i in inst.inputs) // len(results)
+                    origin = streams[inst.inputs[0]].origin
+                else:
+                    words = int(attrs.get("words_out", 0)) // len(results)
+                    origin = layer
+                s = _Stream(len(streams), outs[j], words, (len(insts), j), origin=origin)
+                streams.append(s)
+                of_value[r] = s.index
+                inst.outputs.append(s.index)
+            if kind == "dma_in":
+                inst.params.inputs = [StreamType(outs[0].width, outs[0].frac, len(outs))]
+            insts.append(inst)
+        # FIFOs the model chose on skip connections: streams into a layer from an earlier one
+        for s in streams:
+            ci = s.consumer[0]
+            if ci is None or s.origin is None:
+                continue
+            consumer_layer = insts[ci].params.layer if insts[ci].kind != "dma_out" else None
+            depth = fifo_depth.get((s.origin, consumer_layer))
+            if depth and depth > 2:
+                s.depth = depth
+        for inst in insts:
+            gen = generators.generator(inst.kind)
+            if gen is None:
+                self.error(inst.op, f"sdf_hw.{inst.kind} has no RTL generator yet")
+                continue
+            try:
+                inst.cls = gen(inst.params)
+            except Unsupported as err:
+                self.error(inst.op, f"sdf_hw.{inst.kind}: {err}")
+        plan["model"] = {
+            "interval": perf.interval, "depth": perf.depth, "runs": perf.runs,
+            "layers": {lp.name: {"interval": lp.interval, "latency": lp.latency} for lp in perf.layers},
+        }
+        plan["layers"] = layer_of_partition
+        reloads = {self.layers[n].spec.wr_factor for n in layer_of_partition}
+        plan["runs"] = max(reloads)
+        return plan
+
+    def _stream_type(self, value) -> StreamType:
+        return StreamType.parse(str(value.type))
+
+    # -- render --------------------------------------------------------------------------
+
+    def _render(self, plans, in_fmt: Fixed, target) -> Project:
+        files: dict = {}
+        parts_json = []
+        filelist = []
+        tcl = ["# Adds the RTL of every partition to the current Vivado project (generated by "
+               "fpga-translate --sdf-to-rtl).", "set here [file dirname [file normalize [info script]]]"]
+        for plan in plans:
+            top_name = f"{plan['name']}_top"
+            top_cls, debug = _top_module(top_name, plan)
+            sv = elaborate(top_cls, top_name)
+            for fname, text in sv.items():
+                files[f"{plan['name']}/{fname}"] = text
+                filelist.append(f"{plan['name']}/{fname}")
+            tcl.append(f"add_files -norecurse [list {' '.join('$here/' + plan['name'] + '/' + f for f in sorted(sv))}]")
+            parts_json.append(self._part_json(plan, top_name, sorted(sv), debug))
+        tcl.append(f"set_property top {plans[0]['name']}_top [current_fileset]")
+        manifest = {
+            "generator": "fpga-translate --sdf-to-rtl", "source": self.source,
+            "platform": target.platform.name, "part": target.platform.part, "clock_mhz": target.clock_mhz,
+            "batch": target.batch, "input_format": [in_fmt.width, in_fmt.frac],
+            "word_order": "per frame: channels fastest, then W, H, D; one AXI beat = one word of every "
+                          "dma stream (stream k in lane k: words k*N .. k*N+N-1 of the flat order)",
+            "partitions": parts_json,
+        }
+        files["rtl.json"] = json.dumps(manifest, indent=2) + "\n"
+        files["filelist.f"] = "\n".join(filelist) + "\n"
+        files["vivado.tcl"] = "\n".join(tcl) + "\n"
+        return Project(files, manifest, self.warning)
+
+    def _part_json(self, plan, top: str, sv_files, debug) -> dict:
+        streams, insts = plan["streams"], plan["insts"]
+
+        def end(inst_index, port, side):
+            if inst_index is None:
+                return None
+            inst = insts[inst_index]
+            return f"{inst.name}.{side}{port}"
+        stream_json = [{
+            "index": s.index, "bits": s.type.bits, "width": s.type.width, "frac": s.type.frac, "lanes": s.type.lanes,
+            "words_per_frame": s.words, "depth": s.depth, "layer": s.origin,
+            "from": end(*s.producer, "out"), "to": end(*s.consumer, "in"),
+        } for s in streams]
+        layers = []
+        for name in plan["layers"]:
+            outs = [s.index for s in streams
+                    if s.producer[0] is not None and insts[s.producer[0]].layer == name
+                    and (s.consumer[0] is None or insts[s.consumer[0]].layer != name)]
+            info = self.layers[name]
+            model = plan["model"]["layers"][name]
+            layers.append({"name": name, "kind": info.kind, "streams": outs,
+                           "words_per_frame": [streams[i].words for i in outs],
+                           "model_interval": model["interval"], "model_latency": model["latency"],
+                           "model_cycles_per_frame": plan["model"]["interval"]})
+        return {
+            "name": plan["name"], "index": plan["index"], "top": top, "files": [f"{plan['name']}/{f}" for f in sv_files],
+            "input": dict(plan["input"], order="channels_last"), "output": dict(plan["output"], order="channels_last"),
+            "runs": plan["runs"], "streams": stream_json, "debug_bits": debug, "layers": layers,
+            "model": {"cycles_per_frame": plan["model"]["interval"], "depth": plan["model"]["depth"],
+                      "runs": plan["model"]["runs"]},
+        }
+
+
+def sdf_ir_walk(module):
+    from ...ir import walk
+    return walk(module)
+
+
+def _is_stream(value) -> bool:
+    return str(value.type).startswith("!sdf_hw.stream")
+
+
+def _shape(value) -> tuple:
+    return tuple(ir.RankedTensorType(value.type).shape)
+
+
+# ------------------------------------------------------------------------------ the top
+
+
+def _top_module(name: str, plan):
+    """The partition top: instances wired stream by stream, FIFOs where the model buffers,
+    AXI-Stream ends, and the debug vectors."""
+    from pycde import Clock, Input, Module, Output, Reset, generator
+    from pycde.constructs import Wire
+    from pycde.signals import BitsSignal
+    from pycde.types import Bits
+
+    streams, insts = plan["streams"], plan["insts"]
+    dma_in = next(i for i in insts if i.kind == "dma_in")
+    dma_out = next(i for i in insts if i.kind == "dma_out")
+    in_bits = dma_in.params.inputs[0].bits
+    out_bits = dma_out.params.inputs[0].bits * len(dma_out.inputs)
+    n = len(streams)
+    ns = {"module_name": name, "clk": Clock(), "rst": Reset(),
+          "s_axis_tdata": Input(Bits(in_bits)), "s_axis_tvalid": Input(Bits(1)), "s_axis_tlast": Input(Bits(1)),
+          "s_axis_tready": Output(Bits(1)),
+          "m_axis_tdata": Output(Bits(out_bits)), "m_axis_tvalid": Output(Bits(1)), "m_axis_tlast": Output(Bits(1)),
+          "m_axis_tready": Input(Bits(1)),
+          "debug_valid": Output(Bits(n)), "debug_ready": Output(Bits(n))}
+
+    def construct(ports):
+        data = [Wire(Bits(s.type.bits), f"s{s.index}_data") for s in streams]
+        valid = [Wire(Bits(1), f"s{s.index}_valid") for s in streams]
+        ready = [Wire(Bits(1), f"s{s.index}_ready") for s in streams]
+        # a FIFO splits stream k into producer side (k_p) and consumer side (the wires above)
+        prod_data, prod_valid, prod_ready = list(data), list(valid), list(ready)
+        for s in streams:
+            if s.depth > 2:
+                pd, pv = Wire(Bits(s.type.bits), f"s{s.index}_in_data"), Wire(Bits(1), f"s{s.index}_in_valid")
+                f = fifo(s.type, s.depth)(clk=ports.clk, rst=ports.rst, in0_data=pd, in0_valid=pv,
+                                          out0_ready=ready[s.index], instance_name=f"fifo_s{s.index}")
+                data[s.index].assign(f.out0_data)
+                valid[s.index].assign(f.out0_valid)
+                prod_data[s.index], prod_valid[s.index] = pd, pv
+                prod_ready[s.index] = f.in0_ready
+        for inst in insts:
+            kw = {"clk": ports.clk, "rst": ports.rst}
+            if inst.kind == "dma_in":
+                kw.update(in0_data=ports.s_axis_tdata, in0_valid=ports.s_axis_tvalid)
+            for i, k in enumerate(inst.inputs):
+                d, v, _ = port_names(f"in{i}")
+                kw[d], kw[v] = data[k], valid[k]
+            if inst.kind == "dma_out":
+                kw["out0_ready"] = ports.m_axis_tready
+            for j, k in enumerate(inst.outputs):
+                kw[port_names(f"out{j}")[2]] = prod_ready[k]
+            m = inst.cls(instance_name=inst.name, **kw)
+            if inst.kind == "dma_in":
+                ports.s_axis_tready = m.in0_ready
+            for i, k in enumerate(inst.inputs):
+                ready[k].assign(getattr(m, f"in{i}_ready"))
+            if inst.kind == "dma_out":
+                ports.m_axis_tdata = m.out0_data
+                ports.m_axis_tvalid = m.out0_valid
+                ports.m_axis_tlast = m.out0_last
+            for j, k in enumerate(inst.outputs):
+                prod_data[k].assign(getattr(m, f"out{j}_data"))
+                prod_valid[k].assign(getattr(m, f"out{j}_valid"))
+        ports.debug_valid = BitsSignal.concat(list(reversed(valid))) if n > 1 else valid[0]
+        ports.debug_ready = BitsSignal.concat(list(reversed(ready))) if n > 1 else ready[0]
+
+    ns["construct"] = generator(construct)
+    return type(name, (Module,), ns), n
+
+
+# ------------------------------------------------------------------------------ entry points
+
+
+def emit(module, source: str = "<stdin>", platform: str | None = None) -> Project:
+    """The files of the RTL project for `module` (raises UserError with every refusal).
+    `module` is expanded in place (--sdf-expand-modules)."""
+    return _Emitter(module, source, platform).run()
+
+
+def write_project(project: Project, out_dir: str) -> None:
+    """Write the project atomically (a temporary directory swapped in; an output directory
+    holding files fpga-translate did not write is refused before any work)."""
+    from ...cli import check_replaceable, replace_directory
+
+    check_replaceable(out_dir, "fpga-translate")
+    out = Path(out_dir).resolve()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as err:
+        raise UserError(f"cannot create the output directory '{out_dir}': {err.strerror}") from None
+    try:
+        for rel, content in project.files.items():
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content)
+        replace_directory(str(tmp), str(out))
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UserError(f"cannot write the project '{out_dir}': {err.strerror}") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

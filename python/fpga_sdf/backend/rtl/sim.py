@@ -1,0 +1,216 @@
+"""Cycle-accurate simulation of an RTL project (`fpga-run DIR --backend rtl`) with Verilator.
+
+Each partition top is compiled with a generated C++ testbench (`module_sim.harness_source`,
+`verilator --cc --exe --build -O2`, cached by content). The batch is quantized with the
+network's input format and streamed through the partitions in order, as the HLS backend's
+`project.run` does (feature maps between partitions as integers in the streaming order); the
+AXI-Stream input is offered every cycle and the output always taken, so the figures are the
+design's own. Measured per partition: cycles per frame in the steady state (between the last
+outputs of successive frames) and the cycles of the whole batch; per layer: cycles per frame
+from the first and last word each of its output streams carries per frame (the `debug_valid`
+/ `debug_ready` vectors of the top). A simulation where no stream moves for `stall_cycles`
+stops with an error naming the streams that hold a word nobody takes and those waiting for one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ...diagnostics import UserError
+from ...interp.fixed import Fixed, dequantize, quantize
+from ..hls.emit import from_stream_order, stream_order
+from . import module_sim
+from .module_sim import PortSpec
+from .streams import StreamType, pack_words, unpack_words
+
+__all__ = ["is_project", "load_manifest", "build", "run", "run_integers", "DEFAULT_STALL_CYCLES"]
+
+DEFAULT_STALL_CYCLES = 100_000
+
+
+def is_project(path: str) -> bool:
+    return os.path.isdir(path) and os.path.isfile(os.path.join(path, "rtl.json"))
+
+
+def load_manifest(directory: str) -> dict:
+    try:
+        with open(os.path.join(directory, "rtl.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError) as err:
+        raise UserError(f"'{directory}' is not an RTL project of fpga-translate --sdf-to-rtl: cannot read "
+                        f"rtl.json ({err})") from None
+
+
+def _ports(part: dict) -> tuple[PortSpec, PortSpec]:
+    i, o = part["input"], part["output"]
+    s_bits = i["format"][0] * i["streams"]
+    m_bits = o["format"][0] * o["streams"]
+    return (PortSpec("s_axis_tdata", "s_axis_tvalid", "s_axis_tready", s_bits, last="s_axis_tlast"),
+            PortSpec("m_axis_tdata", "m_axis_tvalid", "m_axis_tready", m_bits))
+
+
+def build(directory: str) -> dict:
+    """Compile every partition (cached); returns {partition: module_sim.Binary}."""
+    root = Path(directory)
+    manifest = load_manifest(directory)
+    binaries = {}
+    for part in manifest["partitions"]:
+        sources = {}
+        for rel in part["files"]:
+            try:
+                sources[Path(rel).name] = (root / rel).read_text()
+            except OSError as err:
+                raise UserError(f"cannot read {root / rel}: {err.strerror}") from None
+        s_axis, m_axis = _ports(part)
+        harness = module_sim.harness_source(part["top"], [s_axis], [m_axis], part["debug_bits"])
+        try:
+            binaries[part["name"]] = module_sim.build(sources, part["top"], harness)
+        except RuntimeError as err:
+            raise UserError(f"Verilator could not build partition {part['name']}: {err}") from None
+    return binaries
+
+
+def _steady(last: list[int]) -> float:
+    """Cycles per frame in the steady state: between the last outputs of successive frames,
+    skipping the first frame (pipeline fill) when there are three or more."""
+    if len(last) >= 3:
+        return (last[-1] - last[1]) / (len(last) - 2)
+    if len(last) == 2:
+        return float(last[1] - last[0])
+    return float("nan")
+
+
+def _stall_report(part: dict, text: str, stall: int) -> str:
+    blocked, starved = [], []
+    cycle = "?"
+    for line in text.splitlines():
+        f = line.split()
+        if f and f[0] == "cycle":
+            cycle = f[1]
+        if len(f) == 4 and f[0] == "stream":
+            s = part["streams"][int(f[1])]
+            desc = f"s{s['index']} {s['from'] or 'AXI s_axis'} -> {s['to'] or 'AXI m_axis'}"
+            if f[2] == "1" and f[3] == "0":
+                blocked.append(desc)
+            elif f[2] == "0":
+                starved.append(desc)
+    msg = (f"partition {part['name']}: no stream moved for {stall} cycles (stopped at cycle {cycle}); "
+           f"holding a word nobody takes (valid, not ready): {', '.join(blocked) or 'none'}")
+    if starved:
+        msg += f"; waiting for a word (not valid): {', '.join(starved[:12])}" + (
+            f" and {len(starved) - 12} more" if len(starved) > 12 else "")
+    return msg
+
+
+def _run_partition(binary, part: dict, x: np.ndarray, stall_cycles: int | None) -> tuple[np.ndarray, dict]:
+    """One run of a partition over the batch: integers in (N, *shape), integers out, figures."""
+    n = x.shape[0]
+    i, o = part["input"], part["output"]
+    t_in = StreamType(i["format"][0], i["format"][1], i["streams"])
+    t_out = StreamType(o["format"][0], o["format"][1], o["streams"])
+    flat = stream_order(x)
+    beats_in = i["words"] // i["streams"]
+    beats_out = o["words"] // o["streams"]
+    interval = part["model"]["cycles_per_frame"]
+    stall = stall_cycles or max(DEFAULT_STALL_CYCLES, 2 * interval)
+    budget = 20 * (part["model"]["depth"] + interval * (n + 1)) + 10 * stall
+    with tempfile.TemporaryDirectory(prefix="sdf_rtlsim_") as tmp:
+        work = Path(tmp)
+        pack_words(flat.reshape(-1, t_in.lanes), t_in).tofile(work / "in0.bin")
+        (work / "frames.txt").write_text(f"{beats_in}\n")
+        (work / "expect.txt").write_text(f"{n * beats_out}\n")
+        (work / "config.txt").write_text(f"{budget} {stall} 0 1\n")
+        track = []
+        for layer in part["layers"]:
+            for k, w in zip(layer["streams"], layer["words_per_frame"]):
+                track.append((k, w))
+        (work / "track.txt").write_text("".join(f"{k} {w}\n" for k, w in track))
+        status, seconds = module_sim.run_binary(binary.path, work)
+        cycles = int((work / "cycles.txt").read_text())
+        if status == 3:
+            raise UserError(_stall_report(part, (work / "stall.txt").read_text(), stall))
+        words = np.fromfile(work / "out0.bin", dtype="<u4").reshape(-1, -(-t_out.bits // 32))
+        when = np.fromfile(work / "out0.cyc", dtype="<u8").astype(np.int64)
+        trace = np.fromfile(work / "trace.bin", dtype="<u8").astype(np.int64)
+    y = unpack_words(words, t_out).reshape(n, o["words"])
+    last = [int(when[(f + 1) * beats_out - 1]) for f in range(n)]
+    firsts, lasts, pos = [], [], 0
+    for _ in track:
+        c = int(trace[pos]); firsts.append(trace[pos + 1:pos + 1 + c].tolist()); pos += 1 + c
+        c = int(trace[pos]); lasts.append(trace[pos + 1:pos + 1 + c].tolist()); pos += 1 + c
+    layers, k = [], 0
+    for layer in part["layers"]:
+        m = len(layer["streams"])
+        lf = [min(f[j] for f in firsts[k:k + m]) for j in range(n)] if m else []
+        ll = [max(f[j] for f in lasts[k:k + m]) for j in range(n)] if m else []
+        k += m
+        layers.append({"name": layer["name"], "first": lf, "last": ll})
+    figures = {"cycles": cycles, "seconds": seconds, "last": last, "first_out": int(when[0]) if len(when) else 0,
+               "layers": layers}
+    return y, figures
+
+
+def run_integers(directory: str, x_int: np.ndarray, stall_cycles: int | None = None) -> tuple[np.ndarray, dict]:
+    """Integer frames (N, *input shape) of the input format through every partition in order;
+    returns the integer output and the stats (see docs/notes/rtl-backend.md)."""
+    manifest = load_manifest(directory)
+    binaries = build(directory)
+    x = np.asarray(x_int, dtype=np.int64)
+    n = x.shape[0]
+    parts_stats, layer_stats = [], []
+    sim_cycles, sim_seconds = 0, 0.0
+    for part in manifest["partitions"]:
+        shape_in = tuple(part["input"]["shape"])
+        if x.shape[1:] != shape_in:
+            raise UserError(f"partition {part['name']} expects input (N, {', '.join(map(str, shape_in))}), got {x.shape}")
+        if part["runs"] > 1:
+            raise UserError(f"partition {part['name']} reloads weights ({part['runs']} runs): the RTL simulator "
+                            "does not stream reloaded weights yet")
+        y, fig = _run_partition(binaries[part["name"]], part, x, stall_cycles)
+        x = from_stream_order(y, (n,) + tuple(part["output"]["shape"]))
+        sim_cycles += fig["cycles"]
+        sim_seconds += fig["seconds"]
+        model = part["model"]
+        measured = _steady(fig["last"])
+        parts_stats.append({
+            "index": part["index"], "name": part["name"], "frames": n,
+            "cycles_per_frame": measured, "batch_cycles": fig["last"][-1] + 1 if fig["last"] else 0,
+            "model_cycles_per_frame": model["cycles_per_frame"],
+            "model_batch_cycles": model["runs"] * (model["depth"] + model["cycles_per_frame"] * n),
+            "model_depth": model["depth"], "first_output_cycle": fig["first_out"],
+        })
+        for meta, lf in zip(part["layers"], fig["layers"]):
+            layer_stats.append({
+                "name": meta["name"], "partition": part["index"], "kind": meta["kind"],
+                "cycles_per_frame": _steady(lf["last"]),
+                "model_cycles_per_frame": meta["model_cycles_per_frame"],
+                "model_layer_interval": meta["model_interval"],
+                "first_output_cycle": lf["first"][0] if lf["first"] else None,
+                "frame_span_cycles": (lf["last"][-1] - lf["first"][-1] + 1) if lf["first"] else None,
+            })
+    stats = {"frames": n, "partitions": parts_stats, "layers": layer_stats,
+             "batch_cycles": sum(p["batch_cycles"] for p in parts_stats),
+             "model_batch_cycles": sum(p["model_batch_cycles"] for p in parts_stats),
+             "simulated_cycles": sim_cycles, "simulation_seconds": sim_seconds,
+             "cycles_per_second": sim_cycles / sim_seconds if sim_seconds else None}
+    return x, stats
+
+
+def run(directory: str, x: np.ndarray, stall_cycles: int | None = None) -> tuple[np.ndarray, dict]:
+    """Float input -> float output through the simulated RTL (the executor's conventions)."""
+    manifest = load_manifest(directory)
+    fin = Fixed(*manifest["input_format"])
+    fout = Fixed(*manifest["partitions"][-1]["output"]["format"])
+    x = np.asarray(x, dtype=np.float32)
+    shape_in = tuple(manifest["partitions"][0]["input"]["shape"])
+    if x.shape[1:] != shape_in:
+        raise UserError(f"input has shape {x.shape}, the network expects (N, {', '.join(map(str, shape_in))})")
+    y, stats = run_integers(directory, quantize(x, fin), stall_cycles)
+    return dequantize(y, fout).astype(np.float32), stats
