@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from math import gcd, prod
 
-from .spec import MODES, WEIGHT_KINDS, WEIGHT_MEMORIES, LayerSpec, kernel_of, padded_spatial, spatial
+from .spec import (MODES, WEIGHT_KINDS, WEIGHT_MEMORIES, LayerSpec, kernel_of, padded_spatial,
+                   sparse_engine, spatial)
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,22 @@ def folding_choices(spec: LayerSpec) -> FoldingChoices:
             coarse_in=divisors(channels_in(spec) // groups),
             coarse_out=divisors(per_run),
             coarse_group=divisors(groups),
-            fine=divisors(prod(kernel_of(spec))) if spec.kind == "conv" else (1,),
+            fine=_fine_choices(spec),
             wr_factor=divisors(filters_per_group),
         )
     coarse = divisors(stream_channels(spec))
     fine = divisors(prod(kernel_of(spec))) if spec.kind == "pool" else (1,)
     return FoldingChoices(coarse_in=coarse, coarse_out=coarse, fine=fine)
+
+
+def _fine_choices(spec: LayerSpec) -> tuple[int, ...]:
+    """MACs per window: a divisor of the window for the dense engine (each window takes
+    K / fine cycles); any k <= K for PASS's sparse engine, whose cycles per window follow
+    the non-zeros rather than the window."""
+    if spec.kind != "conv":
+        return (1,)
+    window = prod(kernel_of(spec))
+    return tuple(range(1, window + 1)) if sparse_engine(spec) else divisors(window)
 
 
 def check_folding(spec: LayerSpec) -> list[str]:
@@ -157,6 +168,11 @@ def _extension_problems(spec: LayerSpec) -> list[str]:
                             f"one per input channel ({cin})")
         if any(not 0.0 <= s <= 1.0 for s in spec.sparsity):
             problems.append(f"{spec.name}: sparsity values must lie in [0, 1]")
+    if spec.sparse_buffer < 0:
+        problems.append(f"{spec.name}: sparse_buffer={spec.sparse_buffer} must be non-negative")
+    elif spec.sparse_buffer and not sparse_engine(spec):
+        problems.append(f"{spec.name}: sparse_buffer only applies to a conv with sparsity and a "
+                        "kernel larger than 1x1 (the sparse engine)")
     if not 0.0 <= spec.weights_off_chip <= 1.0:
         problems.append(f"{spec.name}: weights_off_chip={spec.weights_off_chip} must lie in [0, 1]")
     if spec.weights_memory not in WEIGHT_MEMORIES:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from math import prod
 
 from .folding import channels_in, channels_out
-from .spec import LayerSpec, cdiv, kernel_of, padded_spatial, pixels_of, spatial
+from .spec import LayerSpec, cdiv, kernel_of, padded_spatial, pixels_of, sparse_engine, spatial
 
 # Multipliers per element for each activation: piecewise-linear sigmoids need one, the
 # x*f(x) forms (hard_swish, silu) one more.
@@ -160,20 +160,23 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
     windows = out_pixels * ch_s  # window tokens per input stream
     dots = windows * cout_s  # dot products per MAC unit
 
+    sparse = sparse_engine(spec)
     modules = []
     if is_conv and _needs_window(spec):
         modules.append(_sliding_window(spec, in_streams, ch_s))
+    if sparse and spec.sparse_buffer:
+        modules.append(_sparse_buffer(spec, in_streams, windows, kernel))
     if co > 1:
         modules.append(Module("fork", in_streams, windows, windows * co, windows, 1,
                               logic=(("const", 1), ("io_bits", kernel * dw * (1 + co)))))
 
-    if spec.sparsity and is_conv:
+    if sparse:
         # PASS: an S-MVE with f MACs sustains theta = min(1, f / ((1 - s) K)) windows per
-        # cycle; the slowest stream sets the interval (seed 003, eqs. 2-3).
+        # cycle; the slowest (densest) stream sets the interval (seed 003, eqs. 2-3).
         densest = min(_stream_sparsity(spec, in_streams, groups, ci, cg))
         ii = max(1.0, (1.0 - densest) * kernel / f)
         weight_word, weight_depth = kernel * ww, ch_s * cout_s
-        crossbar = kernel * f * dw
+        crossbar = crossbar_bits(kernel, f, dw)
     else:
         ii = cdiv(kernel, f)
         weight_word, weight_depth = f * ww, ch_s * cout_s * cdiv(kernel, f)
@@ -185,7 +188,7 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
         logic=(("const", 1), ("io_bits", kernel * dw + aw), ("mult_bits", f * (dw + ww)),
                ("adder_bits", max(f - 1, 0) * aw), ("counter_bits", clog2(cdiv(kernel, f))),
                ("crossbar_bits", crossbar))))
-    reads = dots if spec.sparsity else dots * ii  # the sparse engine reads all K per window
+    reads = dots if sparse else dots * ii  # the sparse engine reads all K weights per window
     modules.append(_weights_memory(spec, mac_units, reads, weight_word, weight_depth))
 
     acc_in = cdiv(cin_g, ci)
@@ -207,6 +210,26 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
             logic=(("const", 1), ("io_bits", aw + dw), ("adder_bits", aw),
                    ("counter_bits", clog2(cout_s)))))
     return tuple(modules)
+
+
+def crossbar_bits(kernel: int, k: int, width: int) -> int:
+    """Mux-input bits of the S-MVE's crossbar squeezing K window values onto k MACs.
+
+    The j-th MAC takes the j-th non-zero value, which can only be one of inputs j..K-k+j, so
+    the crossbar is k muxes of K-k+1 inputs: smallest at both ends (k = 1, k = K) and
+    largest in the middle, where PASS Fig. 4 shows the LUTs plateau and the clock dip.
+    """
+    return k * (kernel - k + 1) * width
+
+
+def _sparse_buffer(spec: LayerSpec, streams: int, windows: int, kernel: int) -> Module:
+    """PASS's FIFO before the sparse engines of one input stream, sized by the back-pressure
+    metric (eq. 6): one narrow FIFO per window value, so it maps to LUTRAM. The engines
+    behind one stream see the same windows and run in lock-step, so a stream needs one."""
+    depth = spec.sparse_buffer
+    return Module("sparse_buffer", streams, windows, windows, windows, 1, pipeline=1,
+                  memories=(Memory("buffer", spec.data_width, depth, kernel),),
+                  logic=(("const", 1), ("counter_bits", 2 * clog2(depth))))
 
 
 def _weights_memory(spec: LayerSpec, mac_units: int, reads: int, word: int,

@@ -12,11 +12,14 @@ from functools import lru_cache
 from math import lcm, prod
 
 from .modules import Memory, Module, clog2, expand
-from .spec import LayerSpec, Partition, pixels_of
+from .spec import LayerSpec, Partition, pixels_of, sparse_engine
 from .workload import layer_ops, layer_weights, streamed_weights
 
 BANDWIDTH_BOTTLENECK = "off-chip bandwidth"
 MIN_FIFO_DEPTH = 2
+SPARSE_CLOCK_FACTOR = 0.9
+"""Clock reachable with PASS's sparse engine against the dense one: its crossbar is on the
+critical path (seed 003, Table IV: 200 vs 223 MHz for a 3x3 layer)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class LayerPerf:
     weight_width: int
     pipeline_cycles: int  # fixed part of the depth
     fill_per_interval: float  # buffered fraction of a frame: depth grows by this x interval
+    clock_factor: float = 1.0  # fraction of the fabric clock the layer's logic reaches
 
     def depth_at(self, interval: int) -> int:
         """Pipeline depth when the layer is slowed to a partition's interval."""
@@ -127,7 +131,8 @@ def layer_performance(spec: LayerSpec) -> LayerPerf:
         weights_streamed_words=streamed_weights(spec),
         weights_reload_words=weights if spec.wr_factor > 1 else 0,
         data_width=spec.data_width, weight_width=spec.weight_width,
-        pipeline_cycles=pipeline, fill_per_interval=fill)
+        pipeline_cycles=pipeline, fill_per_interval=fill,
+        clock_factor=SPARSE_CLOCK_FACTOR if sparse_engine(spec) else 1.0)
 
 
 def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
@@ -140,10 +145,11 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
     layers = tuple(layers)
     if edges is None:
         edges = Partition.chain(layers).edges
-    clock = _clock(platform, clock_mhz)
     perfs = {spec.name: layer_performance(spec) for spec in layers}
     if len(perfs) != len(layers):
         raise ValueError("layer names in a partition must be unique")
+    # One clock per partition: its slowest logic (a sparse engine's crossbar) sets it.
+    clock = _clock(platform, clock_mhz) * min((p.clock_factor for p in perfs.values()), default=1.0)
     preds, succs, order = _graph(tuple(perfs), tuple(edges))
     specs = {spec.name: spec for spec in layers}
 

@@ -49,6 +49,8 @@ class LayerSpec:
     weight_width: int = 16
     acc_width: int = 32
     sparsity: tuple[float, ...] = ()  # PASS: mean zero fraction of windows, per input channel
+    sparsity_assumed: bool = False  # the sparsity is an assumed profile, not measured on data
+    sparse_buffer: int = 0  # PASS: FIFO depth (windows) per input stream before the sparse engines
     weights_off_chip: float = 0.0  # AutoWS: fraction of the weights memory streamed from DRAM
     weights_memory: str = "auto"  # on-chip weights in "bram", "uram", or "auto" (by size)
     pixels: tuple[int, int] = (1, 1)  # data-rate-aware (j, h): j pixels every h cycles
@@ -111,6 +113,12 @@ def padded_spatial(spec: LayerSpec) -> Shape:
     pad = spec.pad or (0,) * (2 * len(dims))
     n = len(dims)
     return tuple(d + pad[i] + pad[n + i] for i, d in enumerate(dims))
+
+
+def sparse_engine(spec: LayerSpec) -> bool:
+    """Whether the layer uses PASS's sparse engine: a conv with sparsity annotated and more
+    than one value per window (a 1x1 window has no zeros to skip past: theta = 1 already)."""
+    return bool(spec.sparsity) and spec.kind == "conv" and prod(kernel_of(spec)) > 1
 
 
 def cdiv(a: int, b: int) -> int:

@@ -1,0 +1,114 @@
+"""PASS's sparse matrix-vector engine in the model (seed 003), against hand computations.
+
+The reference layer is model_test_specs.conv: 3x3, 16 -> 32 channels at 32x32, pad 1,
+coarse_in 4, coarse_out 8: Po = 1024 output pixels, ch_s = 4 channels per input stream,
+cout_s = 4 filters per output stream, so Po * ch_s * cout_s = 16384 dot products per engine.
+"""
+
+from dataclasses import replace
+
+import pytest
+from model_test_specs import conv
+
+from fpga_sdf.model import (check_folding, expand, folding_choices, layer_performance, layer_resources,
+                            load_platform, partition_performance)
+from fpga_sdf.model.modules import crossbar_bits
+from fpga_sdf.model.performance import SPARSE_CLOCK_FACTOR
+
+DOTS = 16384
+
+
+def modules(spec):
+    return {m.name: m for m in expand(spec)}
+
+
+@pytest.mark.parametrize("k, s, cycles_per_dot", [
+    (1, 0.5, 4.5),     # 1 / theta = (1 - 0.5) * 9 / 1
+    (3, 0.5, 1.5),     # 4.5 / 3
+    (4, 0.5, 1.125),   # 4.5 / 4
+    (5, 0.5, 1.0),     # k >= (1 - s) K: theta saturates at one window per cycle
+    (9, 0.0, 1.0),     # dense data, all 9 MACs: as fast as the dense engine
+    (2, 0.0, 4.5),     # dense data, 2 MACs: 9 / 2 (the dense engine needs a divisor of 9)
+])
+def test_interval_follows_eq2(k, s, cycles_per_dot):
+    perf = layer_performance(conv(fine=k, sparsity=(s,) * 16))
+    assert perf.interval == int(-(-DOTS * cycles_per_dot // 1))
+    assert modules(conv(fine=k, sparsity=(s,) * 16))["conv"].ii == pytest.approx(cycles_per_dot)
+
+
+def test_slowest_stream_sets_the_layer():
+    # coarse_in 4: channel c goes to stream c % 4. Stream 1 (channels 1, 5, 9, 13) is the
+    # densest at mean 0.25 (0.1, 0.2, 0.3, 0.4); the others are 0.8.
+    # k = 3: 1/theta = 0.75 * 9 / 3 = 2.25 cycles per window -> 16384 * 2.25 = 36864.
+    dens = {1: 0.1, 5: 0.2, 9: 0.3, 13: 0.4}
+    sparsity = tuple(dens.get(c, 0.8) for c in range(16))
+    assert layer_performance(conv(fine=3, sparsity=sparsity)).interval == 36864
+    # One stream (coarse_in 1): the mean over all 16 channels, (1.0 + 12 * 0.8) / 16 = 0.6625
+    # -> 1/theta = 0.3375 * 9 / 3 = 1.0125 -> ceil(16384 * 1.0125 * 4) with ch_s = 16.
+    assert layer_performance(conv(fine=3, coarse_in=1, sparsity=sparsity)).interval == \
+        int(-(-DOTS * 4 * 1.0125 // 1))
+
+
+def test_one_by_one_kernels_gain_nothing():
+    pointwise = conv(kernel=(1, 1), pad=(0, 0, 0, 0), fine=1)
+    sparse = replace(pointwise, sparsity=(0.9,) * 16)
+    assert layer_performance(sparse).interval == layer_performance(pointwise).interval == DOTS
+    zc706 = load_platform("zc706")
+    assert layer_resources(sparse, zc706) == layer_resources(pointwise, zc706)  # no crossbar
+    assert layer_performance(sparse).clock_factor == 1.0
+    assert folding_choices(sparse).fine == (1,)
+
+
+def test_any_k_up_to_the_window_is_legal_for_the_sparse_engine():
+    assert folding_choices(conv(sparsity=(0.5,) * 16)).fine == tuple(range(1, 10))
+    assert folding_choices(conv()).fine == (1, 3, 9)  # dense: divisors of the window
+    assert any("fine=4" in p for p in check_folding(conv(fine=4)))
+    assert not check_folding(conv(fine=4, sparsity=(0.5,) * 16))
+
+
+def test_dsp_is_engines_times_k():
+    # eq. 1: R_DSP = N_I * N_O * k = 4 * 8 * 5 (16-bit products: one DSP each)
+    used = layer_resources(conv(fine=5, sparsity=(0.5,) * 16), load_platform("zc706"))
+    assert used.dsp == 160
+
+
+def test_crossbar_cost():
+    # k muxes of K - k + 1 inputs: 3x3, 16 bit: k=1 -> 144, k=3 -> 336, k=5 -> 400, k=9 -> 144
+    assert [crossbar_bits(9, k, 16) for k in (1, 3, 5, 9)] == [144, 336, 400, 144]
+    dense, sparse = conv(fine=3), conv(fine=3, sparsity=(0.5,) * 16)
+    zc706 = load_platform("zc706")
+    extra = layer_resources(sparse, zc706).lut - layer_resources(dense, zc706).lut
+    # crossbar: 32 engines x 336 bits x 0.55 LUT/bit = 5913.6; the weights word grows from
+    # 3 to 9 weights (16 bit): 32 x 96 io bits x 0.25 LUT/bit = 768; its address counter
+    # shrinks from clog2(48) = 6 to clog2(16) = 4 bits: -32 x 2 bits x 2 LUT/bit = -128
+    assert extra == pytest.approx(5913.6 + 768 - 128, abs=1)
+
+
+def test_table_iv_layer():
+    # VGG16 conv3 (64 -> 128, 3x3, 112x112), 192 DSPs, s = 0.64. PASS Table IV: LUT 1.46x,
+    # FF 1.19x, BRAM 1.0x, frequency 0.9x, latency 0.40x of the dense layer.
+    dense = replace(conv(), inputs=((64, 112, 112),), outputs=((128, 112, 112),), coarse_in=4,
+                    coarse_out=16, fine=3, has_bias=True)
+    sparse = replace(dense, sparsity=(0.64,) * 64)
+    zcu102 = load_platform("zcu102")
+    d, s = layer_resources(dense, zcu102), layer_resources(sparse, zcu102)
+    assert d.dsp == s.dsp == 192
+    assert 1.3 < s.lut / d.lut < 1.6 and 1.1 < s.ff / d.ff < 1.35
+    pd = partition_performance([dense], platform=zcu102)
+    ps = partition_performance([sparse], platform=zcu102)
+    assert ps.clock_mhz == pytest.approx(zcu102.clock_mhz * SPARSE_CLOCK_FACTOR)
+    # cycles: (1 - 0.64) * 9 / 3 = 1.08 against 3 per window; time: 0.36 / 0.9 = 0.4
+    assert ps.time_s / pd.time_s == pytest.approx(0.4, rel=1e-3)
+
+
+def test_sparse_buffer_is_a_lutram_fifo_per_input_stream():
+    spec = conv(fine=3, sparsity=(0.5,) * 16, sparse_buffer=32)
+    buffer = modules(spec)["sparse_buffer"]
+    assert buffer.instances == 4 and buffer.interval == 1024 * 4  # one window per cycle
+    memory, = buffer.memories
+    assert (memory.width, memory.depth, memory.copies) == (16, 32, 9)
+    zc706 = load_platform("zc706")
+    extra = layer_resources(spec, zc706).lutram - layer_resources(replace(spec, sparse_buffer=0), zc706).lutram
+    assert extra == 4 * 9 * 12  # RAM32M: 32 x 6 bits per 4 LUTs -> ceil(16 / 6) * 4 = 12 LUTs
+    assert layer_performance(spec).interval == layer_performance(replace(spec, sparse_buffer=0)).interval
+    assert any("sparse_buffer" in p for p in check_folding(conv(sparse_buffer=8)))
