@@ -143,6 +143,9 @@ def layer_spec(name: str, op, default_width: int = 16):
                       acc_width=get_int(op, "acc_width", 2 * default_width + 8))
     if has(op, "sparsity"):
         fields["sparsity"] = get_floats(op, "sparsity")
+        fields["sparsity_assumed"] = get_str(op, "sparsity_source", "measured") == "assumed"
+    if has(op, "sparse_buffer"):
+        fields["sparse_buffer"] = get_int(op, "sparse_buffer")
     if has(op, "weights_memory"):
         fields["weights_memory"] = get_str(op, "weights_memory")
     if has(op, "weights_off_chip"):
