@@ -2,6 +2,7 @@
 
     fpga-run model.mlir --input x.npy -o y.npy [--mode float|fixed] [--func NAME]
     fpga-run DIR --backend csim --input x.npy -o y.npy
+    fpga-run DIR --backend rtl --input x.npy -o y.npy [--stats stats.json]
 
 Float mode is the network's float semantics; fixed mode is the bit-exact arithmetic of the
 quantized hardware (needs --sdf-quantize first), the oracle of every backend.
@@ -10,6 +11,10 @@ quantized hardware (needs --sdf-quantize first), the oracle of every backend.
 every partition's C-simulation binary (`make build`, cached) and runs the partitions in the
 order of schedule.json, quantizing the input with the network's input format and
 dequantizing the output, so it takes and returns the same arrays as `--mode fixed`.
+
+`--backend rtl` runs a directory written by `fpga-translate --sdf-to-rtl` the same way through
+a cycle-accurate Verilator simulation of every partition; `--stats` writes the measured cycles
+per frame (per partition and per layer) and of the whole batch beside the model's figures.
 """
 
 from __future__ import annotations
@@ -35,9 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", action="append", help="where to write each output (.npy); default: print a summary")
     p.add_argument("--mode", choices=MODES, default="float", help="float semantics or bit-exact fixed point")
     p.add_argument("--func", help="function to run (default: the first)")
-    p.add_argument("--backend", choices=("reference", "csim"), default=None,
-                   help="reference executor (default for .mlir) or C-simulation of an fpga-translate "
-                        "project directory (default for a directory)")
+    p.add_argument("--backend", choices=("reference", "csim", "rtl"), default=None,
+                   help="reference executor (default for .mlir), C-simulation of an --sdf-to-hls project "
+                        "directory, or Verilator simulation of an --sdf-to-rtl directory (a directory's default: "
+                        "what it holds)")
+    p.add_argument("--stats", help="with --backend rtl: write measured and modelled cycles here (JSON)")
+    p.add_argument("--stall-cycles", type=int, default=None,
+                   help="with --backend rtl: stop with an error when no stream moves for this many cycles")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
     return p
 
@@ -47,7 +56,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
-    backend = args.backend or ("csim" if args.model != "-" and os.path.isdir(args.model) else "reference")
+    backend = args.backend or _directory_backend(args.model)
+    if args.stats and backend != "rtl":
+        raise UserError("--stats needs --backend rtl (cycles are measured by the RTL simulation)")
+    if backend == "rtl":
+        return _run_rtl(args)
     if backend == "csim":
         return _run_csim(args)
     if os.path.isdir(args.model):
@@ -84,6 +97,45 @@ def _run_csim(args) -> int:
         _save(args.output, [y])
     else:
         print(f"output #0: shape {y.shape}, argmax {np.argmax(y.reshape(y.shape[0], -1), axis=1).tolist()}")
+    return 0
+
+
+def _directory_backend(model: str) -> str:
+    if model == "-" or not os.path.isdir(model):
+        return "reference"
+    return "rtl" if os.path.isfile(os.path.join(model, "rtl.json")) else "csim"
+
+
+def _run_rtl(args) -> int:
+    import json
+
+    from fpga_sdf.backend.rtl import sim
+
+    if not sim.is_project(args.model):
+        raise UserError(f"--backend rtl needs a directory written by fpga-translate --sdf-to-rtl, got '{args.model}'")
+    if len(args.input) != 1:
+        raise UserError(f"the network takes 1 input, {len(args.input)} given")
+    if args.output and len(args.output) != 1:
+        raise UserError(f"the network has 1 output, {len(args.output)} -o files given")
+    if args.stall_cycles is not None and args.stall_cycles < 1:
+        raise UserError(f"--stall-cycles must be at least 1, got {args.stall_cycles}")
+    x = _load(args.input[0])
+    y, stats = sim.run(args.model, x, args.stall_cycles)
+    files = {}
+    if args.output:
+        buffer = io.BytesIO()
+        np.save(buffer, y)
+        files[args.output[0]] = buffer.getvalue()
+    if args.stats:
+        files[args.stats] = (json.dumps(stats, indent=2) + "\n").encode()
+    if files:
+        write_outputs(files)
+    if not args.output:
+        print(f"output #0: shape {y.shape}, argmax {np.argmax(y.reshape(y.shape[0], -1), axis=1).tolist()}")
+    for part in stats["partitions"]:
+        print(f"partition {part['index']}: {part['cycles_per_frame']:.0f} cycles/frame measured, "
+              f"{part['model_cycles_per_frame']} modelled; batch {part['batch_cycles']} cycles "
+              f"(model {part['model_batch_cycles']})", file=sys.stderr)
     return 0
 
 
