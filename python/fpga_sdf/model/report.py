@@ -10,6 +10,7 @@ from .performance import as_partition, network_performance
 from .platforms import load_platform
 from .power import power
 from .resources import Resources, layer_resources, partition_resources
+from .spec import sparse_engine
 
 
 def build_report(partitions, platform, clock_mhz=None, batch: int = 1,
@@ -34,6 +35,7 @@ def build_report(partitions, platform, clock_mhz=None, batch: int = 1,
             "bandwidth_interval": perf.bandwidth_interval, "cycles": perf.cycles,
             "depth_cycles": perf.depth, "bottleneck": perf.bottleneck, "runs": perf.runs,
             "fps": perf.fps, "latency_ms": perf.latency_ms, "gops": perf.gops,
+            "clock_mhz": perf.clock_mhz,
             "gops_per_dsp": perf.gops / used.dsp if used.dsp else 0.0,
             "bandwidth_gbps": perf.bandwidth_gbps,
             "bandwidth_pct": 100.0 * perf.bandwidth_gbps / platform.bandwidth_gbps,
@@ -50,12 +52,14 @@ def build_report(partitions, platform, clock_mhz=None, batch: int = 1,
                 "interval": lp.interval, "cycles": lp.interval * perf.runs * batch,
                 "latency_cycles": lp.latency, "bottleneck": lp.bottleneck,
                 "is_partition_bottleneck": lp.name == perf.bottleneck,
-                "ops": lp.ops, "fps": clock * 1e6 / lp.interval if lp.interval else 0.0,
+                "ops": lp.ops, "fps": perf.clock_mhz * 1e6 / lp.interval if lp.interval else 0.0,
                 "gops": gops, "gops_per_dsp": gops / layer_used.dsp if layer_used.dsp else 0.0,
                 "weights_bits": lp.weights_bits, "resources": layer_used.as_dict(),
                 "utilisation_pct": layer_used.utilisation(platform),
                 "power_w": _power_dict(power(layer_used, platform, clock, activity)),
             })
+            if specs[lp.name].sparsity:
+                layer_rows[-1]["sparsity"] = _sparsity(specs[lp.name])
     slowest = net.partitions[net.bottleneck_partition]
     network = {
         "name": network_name, "batch": batch, "clock_mhz": clock,
@@ -79,6 +83,15 @@ def _folding(spec) -> dict:
     """The folding decisions of a layer, as its IR attributes name them."""
     return {"coarse_in": spec.coarse_in, "coarse_out": spec.coarse_out, "coarse_group": spec.coarse_group,
             "fine": spec.fine, "wr_factor": spec.wr_factor}
+
+
+def _sparsity(spec) -> dict:
+    """What the sparse engine was sized on, and whether anyone measured it."""
+    values = spec.sparsity
+    return {"mean": sum(values) / len(values), "min": min(values), "max": max(values),
+            "source": "assumed, not measured" if spec.sparsity_assumed else "measured",
+            "sparse_engine": sparse_engine(spec), "macs_per_engine": spec.fine,
+            "buffer": spec.sparse_buffer}
 
 
 def _power_dict(watts) -> dict:
@@ -119,6 +132,18 @@ def format_table(report: dict) -> str:
                      f"{layer['interval']:>10} {layer['gops']:>8.2f} {r['dsp']:>6} "
                      f"{r['bram18']:>7} {r['uram']:>5} {r['lut']:>8} {r['ff']:>8}  "
                      f"{layer['bottleneck']}{mark}")
+    sparse = [layer for layer in report["layers"] if "sparsity" in layer]
+    if sparse:
+        clocks = sorted({p["clock_mhz"] for p in report["partitions"]})
+        if clocks != [net["clock_mhz"]]:
+            lines += ["", "clock with the sparse engines' crossbar: " +
+                      ", ".join(f"{c:g}" for c in clocks) + " MHz"]
+        lines += ["", f"{'sparsity':<24} {'mean':>6} {'min':>6} {'max':>6} {'k':>3} {'buffer':>6}  source"]
+        for layer in sparse:
+            s = layer["sparsity"]
+            engine = f"{s['macs_per_engine']:>3} {s['buffer']:>6}" if s["sparse_engine"] else f"{'dense (1x1)':>10}"
+            lines.append(f"{layer['name'][:24]:<24} {s['mean']:>6.3f} {s['min']:>6.3f} {s['max']:>6.3f} "
+                         f"{engine}  {s['source']}")
     return "\n".join(lines)
 
 

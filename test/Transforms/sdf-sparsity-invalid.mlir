@@ -1,0 +1,21 @@
+// RUN: %python -c "import numpy as np; np.save('%t.npy', np.ones((2, 2, 4, 4), np.float32))"
+// RUN: fpga-opt %s --sdf-sparsity="data=%t.npy" --split-input-file --verify-diagnostics -o %t.out.mlir
+// RUN: fpga-opt %s --sdf-sparsity="profile=0.5" --split-input-file --verify-diagnostics -o %t.out.mlir
+
+// Without a ReLU there is no post-activation sparsity to measure or assume.
+// expected-error @+1 {{the network has no ReLU, so its convolutions see no post-activation sparsity to exploit}}
+func.func @no_relu(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w = "sdf.weights"() {value = dense<0.5> : tensor<2x2x3x3xf32>} : () -> tensor<2x2x3x3xf32>
+  %b = "sdf.weights"() {value = dense<0.0> : tensor<2xf32>} : () -> tensor<2xf32>
+  %y = "sdf.conv"(%x, %w, %b) {pad = array<i64: 1, 1, 1, 1>} : (tensor<1x2x4x4xf32>, tensor<2x2x3x3xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  %r = "sdf.activation"(%y) {kind = "sigmoid"} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  return %r : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{the network has no convolution to annotate}}
+func.func @no_conv(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %r = "sdf.activation"(%x) {kind = "relu"} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  return %r : tensor<1x2x4x4xf32>
+}
