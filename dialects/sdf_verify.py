@@ -7,6 +7,9 @@ boundary checks these invariants.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 from torch_mlir import ir
 
 from . import sdf_shapes as shapes
@@ -20,12 +23,24 @@ POOL_MODES = ("max", "avg")
 ELTWISE_MODES = ("add", "mul")
 ACTIVATIONS = ("relu", "relu6", "leaky_relu", "sigmoid", "hard_sigmoid", "hard_swish", "silu")
 
+MAX_ELEMENTS = 2 ** 40
+"""Largest tensor accepted (elements): far beyond any FPGA design, and small enough that
+sizes, words and cycles computed from it stay well inside int64."""
+
+FRAC_RANGE = (-256, 256)
+"""Binary-point positions of #sdf.fixed: every scale 2^frac (and the sum of two, as a bias
+at its accumulator's point) is then an exact float64, and float32 data needs no more."""
+
+PARAMETER_OPERANDS = {"sdf.conv": 1, "sdf.inner_product": 1, "sdf.scale_shift": 1}
+"""Ops whose operands from this index on are parameters (weights, bias, scale, shift)."""
+
 
 def verify_op(op) -> list[str]:
     problems: list[str] = []
     try:
-        _check_static_tensors(op)
+        _check_tensors(op)
         _check_hardware_attrs(op)
+        _check_fan_out(op)
         check = _CHECKS.get(op.operation.name)
         if check:
             problems += check(op) or []
@@ -50,11 +65,63 @@ def _fmt(shape_: tuple[int, ...]) -> str:
     return "tensor<" + "x".join(str(d) for d in shape_) + "xf32>"
 
 
-def _check_static_tensors(op) -> None:
+def tensor_problem(t: ir.Type) -> str | None:
+    """Why `t` is not a stream or parameter type of the sdf dialect (None if it is): every
+    value is a statically shaped, non-empty f32 tensor; formats live in attributes."""
+    if not isinstance(t, ir.RankedTensorType):
+        return f"must be a ranked tensor, got {t}"
+    if not t.has_static_shape:
+        return f"must have a static shape, got {t}"
+    if t.element_type != ir.F32Type.get():
+        return f"must have element type f32 (fixed-point formats are attributes), got {t}"
+    if any(d < 1 for d in t.shape):
+        return f"must have no empty dimension, got {t}"
+    elements = 1
+    for d in t.shape:
+        elements *= d
+    if elements > MAX_ELEMENTS:
+        return f"has {elements} elements, more than the {MAX_ELEMENTS} (2^40) supported"
+    return None
+
+
+def _check_tensors(op) -> None:
     for kind, values in (("operand", op.operation.operands), ("result", op.operation.results)):
         for i, value in enumerate(values):
-            t = ir.RankedTensorType(value.type)
-            _expect(t.has_static_shape, f"{kind} #{i} must have a static shape, got {t}")
+            problem = tensor_problem(value.type)
+            _expect(problem is None, f"{kind} #{i} {problem}")
+
+
+def format_problem(attr: ir.Attribute, what: str) -> str | None:
+    """Why `attr` is not a valid fixed-point format (None if it is)."""
+    from .sdf import FixedAttr, fixed_value
+
+    if not isinstance(attr, FixedAttr):
+        return f"{what} must be #sdf.fixed<width, frac>, got {attr}"
+    try:
+        width, frac = fixed_value(attr)
+    except (ValueError, TypeError, OverflowError):
+        return f"{what} must hold two integers, got {attr}"
+    if not 1 <= width <= 64:
+        return f"fixed-point width must be in [1, 64], got {width}"
+    if not FRAC_RANGE[0] <= frac <= FRAC_RANGE[1]:
+        return f"fixed-point frac must be in [{FRAC_RANGE[0]}, {FRAC_RANGE[1]}], got {frac}"
+    return None
+
+
+def _check_fan_out(op) -> None:
+    """A stream has one reader: copies to several are an explicit `sdf.split` fork."""
+    if op.operation.name == "sdf.weights":
+        return
+    for i, result in enumerate(op.operation.results):
+        problem = fan_out_problem(result)
+        _expect(problem is None, f"result #{i} {problem}")
+
+
+def fan_out_problem(value) -> str | None:
+    readers = len(list(value.uses))
+    if readers > 1:
+        return f"is read {readers} times; a stream read by several layers needs an 'sdf.split'"
+    return None
 
 
 def _check_hardware_attrs(op) -> None:
@@ -73,12 +140,10 @@ def _check_hardware_attrs(op) -> None:
     if has(op, "sparsity"):
         get_floats(op, "sparsity")
     if has(op, "output_format"):
-        from .sdf import FixedAttr, fixed_value
-
-        attr = op.operation.attributes["output_format"]
-        _expect(isinstance(attr, FixedAttr), f"attribute 'output_format' must be #sdf.fixed<width, frac>, got {attr}")
-        width, _ = fixed_value(attr)
-        _expect(1 <= width <= 64, f"fixed-point width must be in [1, 64], got {width}")
+        problem = format_problem(op.operation.attributes["output_format"], "attribute 'output_format'")
+        _expect(problem is None, problem)
+    if has(op, "name"):
+        get_str(op, "name")
 
 
 def _folding_problems(op) -> list[str]:
@@ -129,13 +194,24 @@ def _check_window_fits(in_shape, kernel, pad, dilation) -> None:
 
 def _check_weights(op):
     if has(op, "value"):
+        _expect(not has(op, "file") and not has(op, "key"),
+                "has both an inline 'value' and a sidecar 'file'/'key': give one of them")
         value = op.operation.attributes["value"]
         _expect(isinstance(value, (ir.DenseElementsAttr, ir.DenseResourceElementsAttr)), "'value' must be a dense elements attribute")
         _expect(value.type == op.operation.results[0].type, f"'value' type {value.type} differs from the result type")
+        if isinstance(value, ir.DenseFPElementsAttr):
+            values = [ir.FloatAttr(value.get_splat_value()).value] if value.is_splat else np.asarray(value)
+            _expect(bool(np.all(np.isfinite(values))), "'value' holds NaN or infinite values")
     else:
         _expect(has(op, "file") and has(op, "key"), "needs either 'value' or both 'file' and 'key' (a sidecar .npz)")
-        get_str(op, "file")
+        _expect(get_str(op, "file") != "", "'file' must name a sidecar .npz, got an empty string")
         get_str(op, "key")
+    for use in op.operation.results[0].uses:  # sdf_hw modules (after expansion) check their own
+        user = use.owner
+        first = PARAMETER_OPERANDS.get(user.name)
+        _expect(not user.name.startswith("sdf.") or first is not None and use.operand_number >= first,
+                f"weights can only be parameters (of {', '.join(PARAMETER_OPERANDS)}), "
+                f"but operand #{use.operand_number} of '{user.name}' reads them")
 
 
 def _check_conv(op):
@@ -170,6 +246,9 @@ def _check_pool(op):
     get_bool(op, "count_include_pad")
     x = shape(op.operation.operands[0])
     _check_window_fits(x, kernel, pad, (1,) * rank)
+    # A window entirely in the padding would average nothing (NaN) or find no maximum.
+    _expect(all(pad[d] < kernel[d] and pad[rank + d] < kernel[d] for d in range(rank)),
+            f"'pad' values must be smaller than the kernel ({', '.join(map(str, kernel))}) in their dim")
     _check_result(op, shapes.pool(x, kernel, stride, pad))
 
 
@@ -185,7 +264,7 @@ def _check_activation(op):
     _expect(kind in ACTIVATIONS, f"'kind' must be one of {', '.join(ACTIVATIONS)}, got '{kind}'")
     if has(op, "alpha"):
         _expect(kind == "leaky_relu", "'alpha' applies only to leaky_relu")
-        get_float(op, "alpha")
+        _expect(math.isfinite(get_float(op, "alpha")), "'alpha' must be a finite number")
     _check_result(op, shape(op.operation.operands[0]))
 
 
@@ -262,3 +341,66 @@ _CHECKS = {
     "sdf.partition": _check_partition,
     "sdf.yield": _check_yield,
 }
+
+
+# ------------------------------------------------------------------------ whole module
+
+
+def verify_module(module) -> list[tuple[object, str]]:
+    """Checks no single sdf op can make: the signatures of functions holding sdf ops, input
+    formats (`sdf.format` argument attributes), fan-out of function and partition inputs,
+    and partitions reading only their input and weights. (location, message) pairs."""
+    problems: list[tuple[object, str]] = []
+    for func in module.operation.regions[0].blocks[0].operations:
+        if func.operation.name != "func.func":
+            continue
+        _check_arg_formats(func, problems)
+        if not func.operation.regions[0].blocks:
+            continue
+        block = func.operation.regions[0].blocks[0]
+        ops = [op.operation for op in block.operations]
+        if not any(op.name.startswith("sdf.") for op in ops):
+            continue  # torch or other IR: not ours to check
+        for i, arg in enumerate(block.arguments):
+            problem = tensor_problem(arg.type) or fan_out_problem(arg)
+            if problem:
+                problems.append((func.location, f"argument #{i} {problem}"))
+        for op in ops:
+            if op.name == "sdf.partition":
+                _check_partition_inputs(op, problems)
+    return problems
+
+
+def _check_arg_formats(func, problems) -> None:
+    attrs = func.operation.attributes
+    if "arg_attrs" not in attrs:
+        return
+    for i, entry in enumerate(ir.ArrayAttr(attrs["arg_attrs"])):
+        entry = ir.DictAttr(entry)
+        if "sdf.format" in entry:
+            problem = format_problem(entry["sdf.format"], f"argument #{i} attribute 'sdf.format'")
+            if problem:
+                problems.append((func.location, problem))
+
+
+def _check_partition_inputs(partition, problems) -> None:
+    """A partition is loaded alone: only its input stream and weights may cross into it."""
+    body = partition.regions[0].blocks[0]
+    problem = fan_out_problem(body.arguments[0]) if len(body.arguments) else None
+    if problem:
+        problems.append((partition.location, f"input {problem}"))
+    inside = set()
+
+    def collect(op):
+        if op != partition:
+            inside.add(op)
+        return ir.WalkResult.ADVANCE
+
+    partition.walk(collect, ir.WalkOrder.PRE_ORDER)
+    for op in inside:
+        for value in op.operands:
+            owner = value.owner
+            if isinstance(owner, ir.Block) or owner in inside or owner.name == "sdf.weights":
+                continue
+            problems.append((op.location, f"'{op.name}' uses a stream produced outside its partition by "
+                                          f"'{owner.name}'; partitions may only read their input and weights"))

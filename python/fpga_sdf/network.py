@@ -9,11 +9,8 @@ from __future__ import annotations
 from torch_mlir import ir
 
 from .dialects import sdf
+from .dialects.sdf_verify import PARAMETER_OPERANDS
 from .ir import walk
-
-
-PARAMETER_OPERANDS = {"sdf.conv": 1, "sdf.inner_product": 1, "sdf.scale_shift": 1}
-"""Ops whose operands after the first are parameters (weights, bias, scale, shift)."""
 
 
 def stream_operands(op) -> list:
@@ -70,7 +67,23 @@ def partition_of(op):
 
 
 def functions(module) -> list:
-    return [op for op in module.operation.regions[0].blocks[0].operations if op.operation.name == "func.func"]
+    """The module's functions with a body (declarations such as `func.func private @f(...)`
+    have nothing to run, map or emit)."""
+    return [op for op in module.operation.regions[0].blocks[0].operations
+            if op.operation.name == "func.func" and len(op.operation.regions[0].blocks)]
+
+
+def only_function(module, needed_by: str):
+    """The one function a whole-network pass works on; a diagnostic when there are several."""
+    from .diagnostics import UserError, at
+
+    funcs = functions(module)
+    if not funcs:
+        raise UserError(f"--{needed_by}: the module has no function with a body")
+    if len(funcs) > 1:
+        raise UserError(at(funcs[1].location, f"--{needed_by} works on one network, but the module has "
+                                              f"{len(funcs)} functions"))
+    return funcs[0]
 
 
 def set_arg_attr(func, index: int, name: str, value: ir.Attribute) -> None:

@@ -16,12 +16,15 @@ func.func @layers2d(%x: tensor<1x4x8x8xf32>) -> tensor<1x10xf32> {
   %l = "sdf.activation"(%s#1) {kind = "leaky_relu", alpha = 0.1 : f64} : (tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32>
   // CHECK: "sdf.eltwise"({{.*}}) {mode = "add"}
   %e = "sdf.eltwise"(%r, %l) {mode = "add"} : (tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32>
+  // A stream read by several layers is forked by an explicit split.
+  // CHECK: "sdf.split"({{.*}}) : (tensor<1x8x8x8xf32>) -> (tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>)
+  %es:3 = "sdf.split"(%e) : (tensor<1x8x8x8xf32>) -> (tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>)
   // CHECK: "sdf.global_pool"({{.*}}) {mode = "avg"}
-  %g = "sdf.global_pool"(%e) {mode = "avg"} : (tensor<1x8x8x8xf32>) -> tensor<1x8x1x1xf32>
+  %g = "sdf.global_pool"(%es#0) {mode = "avg"} : (tensor<1x8x8x8xf32>) -> tensor<1x8x1x1xf32>
   // CHECK: "sdf.eltwise"({{.*}}) {mode = "mul"} : (tensor<1x8x8x8xf32>, tensor<1x8x1x1xf32>) -> tensor<1x8x8x8xf32>
-  %m = "sdf.eltwise"(%e, %g) {mode = "mul"} : (tensor<1x8x8x8xf32>, tensor<1x8x1x1xf32>) -> tensor<1x8x8x8xf32>
+  %m = "sdf.eltwise"(%es#1, %g) {mode = "mul"} : (tensor<1x8x8x8xf32>, tensor<1x8x1x1xf32>) -> tensor<1x8x8x8xf32>
   // CHECK: "sdf.concat"({{.*}}) : (tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>) -> tensor<1x16x8x8xf32>
-  %cat = "sdf.concat"(%m, %e) : (tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>) -> tensor<1x16x8x8xf32>
+  %cat = "sdf.concat"(%m, %es#2) : (tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>) -> tensor<1x16x8x8xf32>
   %sc = "sdf.weights"() {value = dense<2.0> : tensor<16xf32>} : () -> tensor<16xf32>
   %sh = "sdf.weights"() {value = dense<1.0> : tensor<16xf32>} : () -> tensor<16xf32>
   // CHECK: "sdf.scale_shift"
