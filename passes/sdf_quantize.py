@@ -11,12 +11,14 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+from torch_mlir import ir
 
 from fpga_sdf import network
 from fpga_sdf.diagnostics import Diagnostics, UserError
 from fpga_sdf.dialects import sdf
 from fpga_sdf.dialects.sdf_attrs import set_int, shape
-from fpga_sdf.interp.executor import entry_function, execute
+from fpga_sdf.arrays import load_array
+from fpga_sdf.interp.executor import execute
 from fpga_sdf.interp.fixed import Fixed, quantize
 from fpga_sdf.layer_selection import select
 from fpga_sdf.pass_registry import Pass, register
@@ -43,8 +45,13 @@ class SdfQuantize(Pass):
         for width, what in ((self.weights, "weights"), (self.activations, "activations")):
             if not 2 <= width <= 32:
                 raise UserError(f"--sdf-quantize: {what}={width} is outside [2, 32] bits")
+        if self.seed < 0:
+            raise UserError(f"--sdf-quantize: seed must be non-negative, got {self.seed}")
+        network.require_layer_level(module, self.name)
+        func = network.only_function(module, self.name)
+        if not _parameters_are_weights(module, diag):
+            return
         overrides = self._overrides(module)
-        func = entry_function(module)
         ranges = self._calibrate(module, func, diag)
         widths = {}
         for name, op in network.named_layers(module):
@@ -76,11 +83,11 @@ class SdfQuantize(Pass):
         args = list(func.operation.regions[0].blocks[0].arguments)
         if self.calibration:
             try:
-                data = np.load(self.calibration, allow_pickle=False)
-            except (OSError, ValueError) as err:
-                raise UserError(f"--sdf-quantize: cannot read calibration data '{self.calibration}': {err}") from None
-            if data.size == 0 or not np.all(np.isfinite(data)):
-                raise UserError(f"--sdf-quantize: calibration data '{self.calibration}' is empty or not finite")
+                data = load_array(self.calibration, "calibration data")
+            except UserError as err:
+                raise UserError(f"--sdf-quantize: {err.diagnostics[0].message}") from None
+            if data.size == 0:
+                raise UserError(f"--sdf-quantize: calibration data '{self.calibration}' is empty")
             inputs = [data]
         else:
             diag.warning(func, "no calibration data given: activation ranges come from 8 N(0,1) samples "
@@ -149,6 +156,24 @@ class SdfQuantize(Pass):
                 raise UserError(f"--sdf-quantize: layer override '{entry}' is outside [2, 32] bits")
             result[name] = widths
         return result
+
+
+def _parameters_are_weights(module, diag: Diagnostics) -> bool:
+    """Weights, biases, scales and shifts get formats from their values, so they must be
+    `sdf.weights` constants, not function arguments (whose values come only at run time)."""
+    ok = True
+    for op in network.layers(module):
+        first = network.PARAMETER_OPERANDS.get(op.operation.name)
+        for i, value in enumerate(op.operation.operands):
+            if first is None or i < first:
+                continue
+            owner = value.owner
+            if isinstance(owner, ir.Block) or owner.name != "sdf.weights":
+                what = "a function argument" if isinstance(owner, ir.Block) else f"produced by '{owner.name}'"
+                diag.error(op, f"parameter operand #{i} is {what}; --sdf-quantize needs parameters "
+                               "as 'sdf.weights' constants to choose their formats")
+                ok = False
+    return ok
 
 
 def format_for(max_abs: float, width: int) -> tuple[int, int]:

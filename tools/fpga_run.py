@@ -140,10 +140,9 @@ def _run_rtl(args) -> int:
 
 
 def _load(path: str) -> np.ndarray:
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        raise UserError(f"cannot read input array '{path}': {err}") from None
+    from fpga_sdf.arrays import load_array
+
+    return load_array(path, "input array")
 
 
 def _save(paths: list[str], arrays: list[np.ndarray]) -> None:

@@ -9,6 +9,7 @@ from .model import build_report
 def network_report(module, needed_by: str) -> dict:
     """The model's report dict (network, partitions, layers, platform) for the module."""
     goal = target.read(module, needed_by)
-    name = network.functions(module)[0].operation.attributes["sym_name"]
-    return build_report(network.model_partitions(module), goal.platform, goal.clock_mhz, goal.batch,
+    partitions = network.model_partitions(module, needed_by=needed_by)
+    name = network.only_function(module, needed_by).operation.attributes["sym_name"]
+    return build_report(partitions, goal.platform, goal.clock_mhz, goal.batch,
                         network_name=str(name).strip('"'))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import math
 import pkgutil
 import shlex
 import typing
@@ -68,9 +69,13 @@ def _convert(pass_name: str, key: str, kind: type, raw: str):
         if kind is int:
             return int(raw)
         if kind is float:
-            return float(raw)
+            value = float(raw)
+            if not math.isfinite(value):  # nan compares false with every bound a pass checks
+                raise ValueError
+            return value
     except ValueError:
-        raise UserError(f"--{pass_name}: option '{key}' expects {kind.__name__}, got '{raw}'") from None
+        expected = "a finite float" if kind is float else kind.__name__
+        raise UserError(f"--{pass_name}: option '{key}' expects {expected}, got '{raw}'") from None
     return raw
 
 

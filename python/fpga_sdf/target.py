@@ -15,6 +15,10 @@ from .diagnostics import UserError
 from .model import Platform, PlatformError, load_platform
 
 ATTR = "sdf.target"
+MAX_CLOCK_MHZ = 10_000.0
+"""No FPGA fabric runs at 10 GHz; far faster clocks make cycle times round to zero."""
+MAX_BATCH = 2 ** 31 - 1
+"""Batch sizes are stored as i64 and multiplied by per-frame cycles and words: keep them sane."""
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,10 @@ def resolve(platform: str, clock_mhz: float = 0.0, batch: int = 1) -> Target:
     except PlatformError as err:
         raise UserError(str(err)) from None
     clock = clock_mhz or board.clock_mhz
-    if not math.isfinite(clock) or clock <= 0:
-        raise UserError(f"clock must be positive, got {clock_mhz}")
-    if batch < 1:
-        raise UserError(f"batch must be at least 1, got {batch}")
+    if not math.isfinite(clock) or not 0 < clock <= MAX_CLOCK_MHZ:
+        raise UserError(f"clock must be in (0, {MAX_CLOCK_MHZ}] MHz, got {clock_mhz}")
+    if not 1 <= batch <= MAX_BATCH:
+        raise UserError(f"batch must be in [1, {MAX_BATCH}], got {batch}")
     return Target(board, platform, float(clock), int(batch))
 
 

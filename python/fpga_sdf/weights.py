@@ -8,12 +8,14 @@ the directory of the file they read.
 
 from __future__ import annotations
 
+import math
 import os
 from functools import lru_cache
 
 import numpy as np
 from torch_mlir import ir
 
+from .arrays import MAX_VALUES, READ_ERRORS, real_values
 from .diagnostics import UserError, at
 from .dialects.sdf_attrs import get_str, has
 
@@ -28,7 +30,7 @@ def add_search_dir(directory: str) -> None:
 
 @lru_cache(maxsize=8)
 def _open_npz(path: str, mtime: float):
-    return np.load(path)
+    return np.load(path, allow_pickle=False)
 
 
 def _resolve(name: str) -> str | None:
@@ -42,21 +44,39 @@ def _resolve(name: str) -> str | None:
 
 
 def read(op) -> np.ndarray:
-    """The float32 values of an `sdf.weights` op."""
+    """The float32 values of an `sdf.weights` op; a sidecar that is missing, corrupt or holds
+    other than real finite numbers of the declared shape is an error at the op."""
+    elements = math.prod(ir.RankedTensorType(op.operation.results[0].type).shape)
+    if elements > MAX_VALUES:
+        raise UserError(at(op.location, f"weights of {elements} elements are more than the {MAX_VALUES} "
+                                        "the tools hold in memory"))
     if has(op, "value"):
         return np.asarray(op.operation.attributes["value"], dtype=np.float32)
     name, key = get_str(op, "file"), get_str(op, "key")
     path = _resolve(name)
     if path is None:
         raise UserError(at(op.location, f"weights file '{name}' not found (looked in {', '.join(search_path + [os.getcwd()])})"))
-    archive = _open_npz(path, os.path.getmtime(path))
+    if not os.path.isfile(path):
+        raise UserError(at(op.location, f"weights file '{name}' is not a file"))
+    try:
+        archive = _open_npz(path, os.path.getmtime(path))
+    except READ_ERRORS as err:
+        raise UserError(at(op.location, f"cannot read weights file '{name}': {err}")) from None
+    if not hasattr(archive, "files"):
+        raise UserError(at(op.location, f"weights file '{name}' is a single array, not an .npz archive (numpy.savez)"))
     if key not in archive.files:
         raise UserError(at(op.location, f"weights file '{name}' has no array '{key}'"))
-    values = archive[key]
+    try:
+        values = archive[key]
+    except READ_ERRORS as err:
+        raise UserError(at(op.location, f"cannot read array '{key}' of weights file '{name}': {err}")) from None
     expected = tuple(ir.RankedTensorType(op.operation.results[0].type).shape)
     if values.shape != expected:
         raise UserError(at(op.location, f"array '{key}' in '{name}' has shape {values.shape}, the IR expects {expected}"))
-    return values.astype(np.float32, copy=False)
+    try:
+        return real_values(values, f"array '{key}' in '{name}'")
+    except UserError as err:
+        raise UserError(at(op.location, err.diagnostics[0].message)) from None
 
 
 def inline_attr(values: np.ndarray) -> ir.DenseElementsAttr:

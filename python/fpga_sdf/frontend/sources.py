@@ -61,7 +61,7 @@ def _load_python(spec: str):
         built = builder()
     except UserError:
         raise
-    except Exception as err:  # noqa: BLE001 - the user's code failed: say where, no traceback
+    except (Exception, SystemExit) as err:  # noqa: BLE001 - the user's code failed (or exited): say where
         raise UserError(_user_code_error(path, err)) from None
     finally:
         sys.path.remove(os.path.dirname(os.path.abspath(path)))
@@ -77,7 +77,10 @@ def _user_code_error(path: str, err: Exception):
     from ..diagnostics import Diagnostic
 
     frames = [f for f in traceback.extract_tb(err.__traceback__) if os.path.abspath(f.filename) == os.path.abspath(path)]
-    message = f"running the model file failed: {type(err).__name__}: {err}"
+    if isinstance(err, SystemExit):
+        message = f"the model file exited (sys.exit({err.code!r})) instead of returning (nn.Module, example_input)"
+    else:
+        message = f"running the model file failed: {type(err).__name__}: {err}"
     if frames:
         return Diagnostic("error", message, path, frames[-1].lineno, 0)
     return Diagnostic("error", message, where=path)

@@ -6,10 +6,13 @@ must reproduce bit for bit, using the formats the quantize pass wrote on each op
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from torch_mlir import ir
 
 from .. import weights as weight_store
+from ..arrays import MAX_VALUES
 from ..diagnostics import UserError, at
 from ..dialects import sdf
 from ..dialects.sdf_attrs import get_bool, get_float, get_int, get_ints, get_str, has, shape
@@ -19,9 +22,12 @@ from .fixed import Fixed, dequantize, quantize, requantize
 MODES = ("float", "fixed")
 
 
+
 def entry_function(module, name: str | None = None):
     """The function to execute: `name`, or the module's only (or first public) function."""
-    funcs = [op for op in module.operation.regions[0].blocks[0].operations if op.operation.name == "func.func"]
+    from ..network import functions
+
+    funcs = functions(module)
     if name is not None:
         funcs = [f for f in funcs if ir.StringAttr(f.operation.attributes["sym_name"]).value == name]
     if not funcs:
@@ -42,7 +48,7 @@ def execute(module, inputs: list[np.ndarray], mode: str = "float", func_name: st
     args = list(block.arguments)
     if len(inputs) != len(args):
         raise UserError(f"the function takes {len(args)} inputs, {len(inputs)} given")
-    state = _State(mode, observe)
+    state = _State(mode, observe, batch=len(inputs[0]) if inputs and np.ndim(inputs[0]) else 1)
     for i, (arg, x) in enumerate(zip(args, inputs)):
         expected = shape(arg)
         x = np.asarray(x, dtype=np.float32)
@@ -68,9 +74,10 @@ def _arg_format(func, index: int) -> Fixed:
 class _State:
     """Values computed so far: value -> (array, format or None)."""
 
-    def __init__(self, mode: str, observe=None):
+    def __init__(self, mode: str, observe=None, batch: int = 1):
         self.mode = mode
         self.observe = observe
+        self.batch = batch
         self.values: dict = {}
 
     def bind(self, value, x: np.ndarray, fmt: Fixed | None) -> None:
@@ -96,6 +103,7 @@ class _State:
             step = _FLOAT_OPS.get(name) if self.mode == "float" else _FIXED_OPS.get(name)
             if step is None:
                 raise UserError(at(op.location, f"the executor cannot run '{name}'"))
+            _check_size(op, self.batch)
             outputs = step(self, op)
             for result, out in zip(op.operation.results, outputs):
                 self.values[result] = out
@@ -105,6 +113,21 @@ class _State:
 
     def operand(self, op, i: int):
         return self.values[op.operation.operands[i]]
+
+
+def _check_size(op, batch: int) -> None:
+    """Refuse an op whose arrays would exceed MAX_VALUES elements (see there)."""
+    name = op.operation.name
+    per_sample = [math.prod(shape(r)) if name == "sdf.weights" else batch * math.prod(shape(r)[1:])
+                  for r in op.operation.results]
+    largest = max(per_sample, default=0)
+    if name in ("sdf.conv", "sdf.pool"):
+        x, out = shape(op.operation.operands[0]), shape(op.operation.results[0])
+        kernel = shape(op.operation.operands[1])[2:] if name == "sdf.conv" else get_ints(op, "kernel")
+        largest = max(largest, batch * x[1] * math.prod(out[2:]) * math.prod(kernel))
+    if largest > MAX_VALUES:
+        raise UserError(at(op.location, f"the reference executor would need arrays of {largest} elements for "
+                                        f"'{name}' (at most {MAX_VALUES}); run a smaller batch or network"))
 
 
 # ------------------------------------------------------------------------------ shared attrs
