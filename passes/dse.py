@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from fpga_sdf import target
 from fpga_sdf.diagnostics import Diagnostics, UserError
 from fpga_sdf.dse.explore import STRATEGIES, explore, pareto
-from fpga_sdf.dse.ir_bridge import problem_of, write_design
+from fpga_sdf.dse.ir_bridge import problem_of, write_design, write_sparse_buffers
 from fpga_sdf.dse.problem import OBJECTIVES, Constraints
 from fpga_sdf.pass_registry import Pass, register
 
@@ -29,6 +29,8 @@ class Dse(Pass):
     time_limit: float = field(default=60.0, metadata={"help": "seconds the search may take (cutting it short loses determinism)"})
     anneal_steps: int = field(default=2000, metadata={"help": "proposals per partition for strategy=anneal"})
     pareto_output: str = field(default="pareto", metadata={"help": "objective=pareto writes PREFIX.json and PREFIX.png"})
+    sparse_lutram: float = field(default=0.05, metadata={"help": "fraction of the board's LUTs the FIFOs before sparse engines may use"})
+    sparse_rho: float = field(default=0.05, metadata={"help": "back-pressure metric (PASS eq. 6) at which such a FIFO stops growing"})
 
     def run(self, module, diag: Diagnostics) -> None:
         if self.objective not in OBJECTIVES:
@@ -37,6 +39,8 @@ class Dse(Pass):
             raise UserError(f"--dse: unknown strategy '{self.strategy}' (strategies: {', '.join(STRATEGIES)})")
         if not 0 < self.budget <= 1:
             raise UserError(f"--dse: budget must be in (0, 1], got {self.budget}")
+        if not 0 <= self.sparse_lutram <= 1 or self.sparse_rho < 0:
+            raise UserError("--dse: sparse_lutram must be in [0, 1] and sparse_rho non-negative")
         if not self.time_limit > 0 or self.anneal_steps < 0 or self.batch < 0 or self.power_cap < 0:
             raise UserError("--dse: time_limit must be positive; anneal_steps, batch and power_cap non-negative")
         if self.objective == "pareto" and (not os.path.basename(self.pareto_output)):
@@ -51,6 +55,7 @@ class Dse(Pass):
         else:
             design = explore(problem, constraints, self.objective, self.strategy, self.seed, self.time_limit,
                              anneal_steps=self.anneal_steps)
+        write_sparse_buffers(module, design, ops, constraints, self.sparse_lutram, self.sparse_rho, diag)
         write_design(module, design, ops)
         target.write(module, goal)
 

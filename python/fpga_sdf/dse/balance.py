@@ -61,7 +61,7 @@ def fold_partition(specs, edges, c: Constraints, objective: str, strategy: str =
 
 def _unfolded(specs) -> list[LayerSpec]:
     return [replace(s, coarse_in=1, coarse_out=1, coarse_group=1, fine=1, wr_factor=1, weights_memory="auto",
-                    weights_off_chip=0.0) for s in specs]
+                    weights_off_chip=0.0, sparse_buffer=0) for s in specs]
 
 
 def _with_reloading(specs, edges, c: Constraints, objective: str):

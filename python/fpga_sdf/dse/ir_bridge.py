@@ -7,10 +7,12 @@ Decisions become attributes (coarse_in, coarse_out, coarse_group, fine, wr_facto
 from __future__ import annotations
 
 from ..diagnostics import UserError
-from ..dialects.sdf_attrs import set_float, set_int, set_str
+from ..dialects.sdf_attrs import AttrError, set_float, set_int, set_str
 from ..network import functions, layer_spec, named_layers, require_layer_level
 from ..partitioning import apply_cuts, cut_points, unpartition
+from ..sparsity import read_rho
 from .explore import NetworkDesign, Problem
+from .sparse_buffers import candidate_of, size_buffers
 
 FOLDING_ATTRS = ("coarse_in", "coarse_out", "coarse_group", "fine", "wr_factor")
 
@@ -49,3 +51,36 @@ def write_design(module, design: NetworkDesign, ops) -> None:
                 set_float(op, "weights_off_chip", spec.weights_off_chip)
     if len(design.partitions) > 1:
         apply_cuts(module, list(design.cuts))
+
+
+def write_sparse_buffers(module, design: NetworkDesign, ops, c, lutram_fraction: float, tolerance: float,
+                         diag) -> None:
+    """Size the FIFO before every sparse engine for the folding the design chose (eq. 6),
+    each partition within `lutram_fraction` of the board's LUTs and its remaining budget;
+    written as `sparse_buffer`. Layers without a measured rho get none, with a remark."""
+    for part in design.partitions:
+        candidates = []
+        for spec in part.specs:
+            op = ops[spec.name]
+            if "sparse_buffer" in op.operation.attributes:
+                del op.operation.attributes["sparse_buffer"]
+            try:
+                windows, rho = read_rho(op)
+            except AttrError as err:
+                diag.error(op, str(err))
+                continue
+            candidate = candidate_of(spec, windows, rho)
+            if candidate is not None:
+                candidates.append(candidate)
+            elif spec.sparsity and spec.coarse_in * spec.coarse_group > 1 and spec.kernel and \
+                    max(spec.kernel) > 1:
+                diag.remark(op, f"no back-pressure metric measured for coarse_in={spec.coarse_in} "
+                                f"coarse_group={spec.coarse_group}: no FIFO before its sparse engines "
+                                "(measure with --sdf-sparsity data=...)")
+        if not candidates:
+            continue
+        limit = min(lutram_fraction * c.platform.lut, c.capacity("lut") - part.resources.lut)
+        sizing = size_buffers(candidates, c.platform, limit, tolerance)
+        for name, depth in sizing.depths.items():
+            if depth:
+                set_int(ops[name], "sparse_buffer", depth)

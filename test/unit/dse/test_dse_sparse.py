@@ -1,0 +1,118 @@
+"""MAC allocation against measured sparsity (PASS eqs. 1-4) and FIFO sizing by the
+back-pressure metric under a LUTRAM limit (eq. 6)."""
+
+from dataclasses import replace
+from math import ceil
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fpga_sdf
+from fpga_sdf import network
+from fpga_sdf.dialects.sdf_attrs import get_int
+from fpga_sdf.dse.balance import fold_partition
+from fpga_sdf.dse.options import layer_options
+from fpga_sdf.dse.problem import Constraints
+from fpga_sdf.dse.sparse_buffers import Candidate, buffer_lutram, size_buffers
+from fpga_sdf.model import LayerSpec, load_platform, partition_resources
+
+ZC706 = load_platform("zc706")
+
+
+def conv(name="conv", c_in=32, c_out=64, size=28, **kw):
+    return LayerSpec(name, "conv", ((c_in, size, size),), ((c_out, size, size),), kernel=(3, 3),
+                     stride=(1, 1), pad=(1, 1, 1, 1), dilation=(1, 1), has_bias=True, **kw)
+
+
+@pytest.mark.parametrize("s", [0.3, 0.5, 0.65, 0.8])
+def test_no_design_buys_macs_beyond_saturation(s):
+    # eq. 2: theta reaches 1 at k = (1 - s) K; more MACs cost DSPs and gain no cycle, so the
+    # chosen design never has more than ceil((1 - s) * 9) MACs per engine.
+    c = Constraints(ZC706, 200.0, 1)
+    design = fold_partition([conv(sparsity=(s,) * 32)], [], c, "throughput")
+    k = design.specs[0].fine
+    assert k <= ceil((1 - s) * 9 - 1e-9)
+    # the options offer every k <= 9, not only the divisors of 9 the dense engine can use
+    assert {o.spec.fine for o in layer_options(conv(sparsity=(s,) * 32), ZC706)} - {1, 3, 9}
+
+
+@settings(max_examples=15, deadline=None)
+@given(s=st.floats(0.3, 0.9), dsp_fraction=st.sampled_from([0.05, 0.1, 0.2]))
+def test_sparse_design_beats_dense_under_the_same_dsp_budget(s, dsp_fraction):
+    # eq. 4: max over allocations of the slowest layer's throughput under the DSP budget.
+    # A sparse engine with the dense folding is never slower in cycles, so the sparse
+    # optimum takes at most the dense one's cycles (the clock is 0.9x, so compare cycles).
+    layers = [conv("a", 16, 32), conv("b", 32, 32)]
+    board = replace(ZC706, dsp=int(ZC706.dsp * dsp_fraction))
+    c = Constraints(board, 200.0, 1)
+    dense = fold_partition(layers, [("a", "b")], c, "throughput")
+    sparse = fold_partition([replace(x, sparsity=(s,) * x.inputs[0][0]) for x in layers], [("a", "b")], c,
+                            "throughput")
+    assert sparse.perf.interval <= dense.perf.interval
+    assert sparse.resources.dsp <= c.capacity("dsp")
+
+
+def candidates(rhos, spec=None):
+    spec = spec or conv(sparsity=(0.5,) * 32, coarse_in=8, fine=3)
+    windows = (1, 2, 4, 8, 16, 32, 64)
+    return [Candidate(replace(spec, name=f"l{i}"), windows, tuple(r)) for i, r in enumerate(rhos)]
+
+
+def test_buffers_grow_until_rho_is_below_tolerance():
+    rho = [(0.5, 0.4, 0.3, 0.2, 0.1, 0.04, 0.01)]
+    sizing = size_buffers(candidates(rho), ZC706, lutram_limit=1e9, tolerance=0.05)
+    assert sizing.depths == {"l0": 32} and sizing.rho["l0"] == 0.04  # first depth with rho <= 0.05
+
+
+def test_buffers_stay_within_the_lutram_limit_and_favour_the_worst_layer():
+    rho = [(0.5, 0.4, 0.3, 0.2, 0.1, 0.08, 0.07), (0.2, 0.15, 0.1, 0.09, 0.08, 0.07, 0.06)]
+    spec = candidates(rho)[0].spec
+    # 8 streams x 9 FIFOs of 16 bits: depth <= 32 costs one RAM32M group (12 LUTs) per FIFO
+    # -> 8 x 9 x 12 = 864 LUTs; depth 64 costs 8 x 9 x 24 = 1728
+    assert buffer_lutram(spec, 32, ZC706) == (864, 0) and buffer_lutram(spec, 64, ZC706) == (1728, 0)
+    sizing = size_buffers(candidates(rho), ZC706, lutram_limit=1728, tolerance=0.0)
+    assert sizing.lutram <= 1728
+    assert sizing.depths["l0"] >= sizing.depths["l1"]
+    # registers (depth <= 2) are free; with room for exactly two LUTRAM FIFOs both get one
+    assert sizing.depths == {"l0": 32, "l1": 32}
+    roomy = size_buffers(candidates(rho), ZC706, lutram_limit=1e9, tolerance=0.0)
+    assert all(roomy.depths[n] >= sizing.depths[n] for n in sizing.depths)
+    assert size_buffers(candidates(rho), ZC706, lutram_limit=0, tolerance=0.0).lutram == 0
+
+
+def test_a_depth_needing_block_ram_ends_growth():
+    # 16-bit FIFOs deeper than 64 no longer fit a LUTRAM's 1024 bits
+    windows = (1, 2, 4, 8, 16, 32, 64, 128)
+    spec = conv(sparsity=(0.5,) * 32, coarse_in=8, fine=3)
+    sizing = size_buffers([Candidate(spec, windows, (0.5,) * 8)], ZC706, 1e9, 0.0)
+    assert sizing.depths == {"conv": 64}
+
+
+NET = """
+func.func @net(%x: tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32> {
+  %w = "sdf.weights"() {value = dense<0.1> : tensor<8x8x3x3xf32>} : () -> tensor<8x8x3x3xf32>
+  %b = "sdf.weights"() {value = dense<0.0> : tensor<8xf32>} : () -> tensor<8xf32>
+  %r = "sdf.activation"(%x) {kind = "relu"} : (tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32>
+  %y = "sdf.conv"(%r, %w, %b) {pad = array<i64: 1, 1, 1, 1>} : (tensor<1x8x8x8xf32>, tensor<8x8x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32> loc("conv")
+  return %y : tensor<1x8x8x8xf32>
+}
+"""
+
+
+def test_dse_writes_k_and_the_fifo_it_sized(tmp_path):
+    rng = np.random.default_rng(1)
+    # bursty data: whole rows of a channel are negative at random, so streams drift apart
+    x = rng.random((16, 8, 8, 8)) * np.where(rng.random((16, 8, 8, 1)) < 0.5, -1, 1)
+    np.save(tmp_path / "x.npy", x.astype(np.float32))
+    module = fpga_sdf.parse(NET)
+    fpga_sdf.run_pass(module, "sdf-sparsity", data=str(tmp_path / "x.npy"))
+    fpga_sdf.run_pass(module, "dse", platform="zc706", batch=4, sparse_rho=0.0)
+    (name, op), = [(n, o) for n, o in network.named_layers(module) if n == "conv"]
+    spec = network.layer_spec(name, op)
+    assert 1 <= spec.fine <= 9 and spec.coarse_in > 1
+    assert get_int(op, "sparse_buffer") >= 4
+    # the report reads the FIFO back: it costs LUTRAM in the design
+    assert partition_resources([spec], None, ZC706).lutram > \
+        partition_resources([replace(spec, sparse_buffer=0)], None, ZC706).lutram
