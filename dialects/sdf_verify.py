@@ -85,10 +85,17 @@ def tensor_problem(t: ir.Type) -> str | None:
 
 
 def _check_tensors(op) -> None:
+    from fpga_sdf.network import stream_operands
+
     for kind, values in (("operand", op.operation.operands), ("result", op.operation.results)):
         for i, value in enumerate(values):
             problem = tensor_problem(value.type)
             _expect(problem is None, f"{kind} #{i} {problem}")
+    if op.operation.name in ("sdf.weights", "sdf.yield"):
+        return
+    streams = list(stream_operands(op)) + list(op.operation.results)
+    for value in streams:  # every layer reads and writes (N, C, ...) feature maps
+        _expect(len(shape(value)) >= 2, f"streams must be (N, C, ...) tensors of rank 2 or more, got {value.type}")
 
 
 def format_problem(attr: ir.Attribute, what: str) -> str | None:

@@ -50,6 +50,9 @@ def execute(module, inputs: list[np.ndarray], mode: str = "float", func_name: st
         raise UserError(f"the function takes {len(args)} inputs, {len(inputs)} given")
     state = _State(mode, observe, batch=len(inputs[0]) if inputs and np.ndim(inputs[0]) else 1)
     for i, (arg, x) in enumerate(zip(args, inputs)):
+        if not isinstance(arg.type, ir.RankedTensorType):
+            raise UserError(at(func.location, f"input #{i} has type {arg.type}; the executor runs sdf IR "
+                                              "(convert torch IR with --convert-torch-to-sdf first)"))
         expected = shape(arg)
         x = np.asarray(x, dtype=np.float32)
         if x.ndim == 0 or x.shape[0] == 0 or not np.all(np.isfinite(x)):
