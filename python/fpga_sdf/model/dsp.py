@@ -8,7 +8,10 @@ Packing two narrow products into one slice is not counted: no generated RTL does
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass
 from functools import lru_cache
+from math import prod
 
 from .coefficients import resource_coefficients
 from .spec import cdiv
@@ -37,3 +40,93 @@ def dsp_count(multipliers: int, a_bits: int, b_bits: int, family: str) -> int:
         return 0
     per = dsp_per_multiplier(a_bits, b_bits, family)
     return int(-(-multipliers * per // 1))
+
+
+# ------------------------------------------------------------------------------ exact division
+# Average pooling divides a window's exact sum by its in-bounds taps with round half up
+# (interp/kernels._div_round). The RTL (backend/rtl/pointwise.div_round) does it exactly by a
+# multiply with a reciprocal, or by a shift when the divisor is a power of two; these are its
+# sizes, so the model's multiplier widths are the RTL's.
+
+
+@dataclass(frozen=True)
+class Reciprocal:
+    """floor(n / d) = (n * magic) >> shift for every 0 <= n <= n_max (Granlund-Montgomery)."""
+
+    d: int
+    magic: int
+    shift: int
+
+    @staticmethod
+    def of(d: int, n_max: int, shift: int | None = None) -> "Reciprocal":
+        s = max(1, (d - 1).bit_length()) if shift is None else shift
+        while True:
+            m = -(-(1 << s) // d)
+            if (m * d - (1 << s)) * n_max < (1 << s):  # the error stays below 1/d for every n
+                return Reciprocal(d, m, s)
+            if shift is not None:
+                raise ValueError(f"shift {shift} is not exact for 1/{d} up to {n_max}")
+            s += 1
+
+
+@dataclass(frozen=True)
+class DivPlan:
+    """How a `num_bits` signed sum is divided, with round half up, by one of `dens`.
+
+    round_half_up(n 2**-from_frac / d) at out_frac is floor(M / 2d') with M = 2n' + d',
+    n' = n << up, d' = d << -up (up = out_frac - from_frac); as floor(M / (2d 2**pre)) =
+    floor(floor(M / 2**pre) / 2d), it is a division by D = 2d of X = M >> pre. A power-of-two
+    D is a shift; otherwise |X| (for X < 0 in the form -floor((|X| + D - 1) / D)) is multiplied
+    by a reciprocal of D, one common shift for all divisors."""
+
+    up: int
+    pre: int
+    w: int  # bits of M
+    den2: tuple[int, ...]
+    recs: tuple[Reciprocal, ...] | None  # None: every D is a power of two
+    a_bits: int = 0  # the signed multiplier's operand widths
+    b_bits: int = 0
+
+    @staticmethod
+    def of(dens, num_bits: int, from_frac: int = 0, out_frac: int = 0) -> "DivPlan":
+        up = out_frac - from_frac
+        pre, lshift = max(0, -up), max(0, up)
+        dens = [int(d) for d in dens]
+        w = max(num_bits + lshift + 1, (max(dens) << pre).bit_length() + 1) + 1
+        den2 = tuple(2 * d for d in dens)
+        if all(d & (d - 1) == 0 for d in den2):
+            return DivPlan(up, pre, w, den2, None)
+        n_max = (1 << (w - pre - 1)) + max(den2) - 1  # the largest |X| + D - 1
+        shift = max(Reciprocal.of(d, n_max).shift for d in den2)
+        recs = tuple(Reciprocal.of(d, n_max, shift) for d in den2)
+        return DivPlan(up, pre, w, den2, recs, n_max.bit_length() + 1,
+                       max(r.magic.bit_length() for r in recs) + 1)
+
+    @property
+    def mult_widths(self) -> tuple[int, int]:
+        return (self.a_bits, self.b_bits) if self.recs else (0, 0)
+
+    def reference(self, n: int, index: int = 0) -> int:
+        """What the hardware computes, in Python integers (before saturation)."""
+        big_d = self.den2[index]
+        x = (2 * (n << max(0, self.up)) + ((big_d // 2) << self.pre)) >> self.pre
+        if self.recs is None:
+            return x >> (big_d.bit_length() - 1)
+        r = self.recs[index]
+        mag = x if x >= 0 else -x + big_d - 1
+        q = (mag * r.magic) >> r.shift
+        return q if x >= 0 else -q
+
+
+def taps_inside(n: int, k: int, s: int, p0: int, outputs: int) -> list[int]:
+    """In-bounds taps of each output position along one dim (kernels._pool_divisor)."""
+    return [sum(1 for j in range(k) if 0 <= o * s - p0 + j < n) for o in range(outputs)]
+
+
+def pool_divisors(dims, out, kernel, stride, pad_begin, count_include_pad: bool = False):
+    """Per dim the in-bounds taps of every output position (None with count_include_pad),
+    and the distinct divisors of the windows, sorted."""
+    if count_include_pad:
+        return None, [prod(kernel)]
+    tables = [taps_inside(*g) for g in zip(dims, kernel, stride, pad_begin, out)]
+    return tables, sorted({prod(c) for c in itertools.product(*tables)})

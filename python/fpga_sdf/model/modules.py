@@ -13,13 +13,17 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from math import prod
 
+from .dsp import DivPlan, pool_divisors
 from .folding import channels_in, channels_out
 from .spec import LayerSpec, cdiv, kernel_of, padded_spatial, pixels_of, sparse_engine, spatial
 
-# Multipliers per element for each activation: piecewise-linear sigmoids need one, the
-# x*f(x) forms (hard_swish, silu) one more.
-ACTIVATION_MULTS = {"relu": 0, "relu6": 0, "leaky_relu": 1, "sigmoid": 1,
-                    "hard_sigmoid": 1, "hard_swish": 2, "silu": 2}
+# Multipliers per element for each activation: leaky_relu multiplies by alpha (a Fixed(18, 16)
+# constant, interp/kernels.activation_fixed); the others are compares, or a table indexed by
+# the input (TABLE_ACTIVATIONS: 2**data_width entries, the RTL and HLS hold exactly f's values).
+ACTIVATION_MULTS = {"relu": 0, "relu6": 0, "leaky_relu": 1, "sigmoid": 0,
+                    "hard_sigmoid": 0, "hard_swish": 0, "silu": 0}
+TABLE_ACTIVATIONS = ("sigmoid", "hard_sigmoid", "hard_swish", "silu")
+ALPHA_BITS = 18
 # Fixed pipeline stages per module (registers between the stream and the datapath).
 MULT_STAGES = 3
 
@@ -254,9 +258,16 @@ def _pool(spec: LayerSpec) -> tuple[Module, ...]:
     windows = pixels_of(spec.outputs[0]) * ch_s
     ii = cdiv(kernel, f)
     averaging = spec.mode == "avg"
+    widths = (0, 0)
+    if averaging:  # the exact division by the window's in-bounds taps (a shift, or a multiply)
+        k = kernel_of(spec)
+        pad = tuple(spec.pad) or (0,) * (2 * len(k))
+        _, dens = pool_divisors(spatial(spec.inputs[0]), spatial(spec.outputs[0]), k,
+                                tuple(spec.stride) or k, pad[:len(k)])
+        widths = _divider(dens, dw + clog2(kernel))
     pool = Module(
         "pool", c, windows, windows, windows * ii, ii, pipeline=1 + clog2(kernel),
-        mults=1 if averaging else 0, mult_widths=(dw, dw),
+        mults=1 if widths[0] else 0, mult_widths=widths,
         logic=(("const", 1), ("io_bits", dw * (kernel + 1)),
                ("adder_bits" if averaging else "compare_bits", max(f - 1, 1) * dw),
                ("counter_bits", clog2(ii))))
@@ -268,14 +279,21 @@ def _global_pool(spec: LayerSpec) -> tuple[Module, ...]:
     ch_s = cdiv(spec.inputs[0][0], c)
     pixels = pixels_of(spec.inputs[0])
     averaging = spec.mode == "avg"
+    widths = _divider([pixels], dw + clog2(pixels)) if averaging else (0, 0)
     return (Module(
         "global_pool", c, pixels * ch_s, ch_s, pixels * ch_s, 1,
         fill=(pixels - 1) * ch_s + 1, pipeline=MULT_STAGES,
-        mults=1 if averaging else 0, mult_widths=(aw, dw),
+        mults=1 if widths[0] else 0, mult_widths=widths,
         memories=(Memory("accumulator", aw, ch_s),),
         logic=(("const", 1), ("io_bits", dw * 2),
                ("adder_bits" if averaging else "compare_bits", aw),
                ("counter_bits", clog2(pixels) + clog2(ch_s)))),)
+
+
+def _divider(dens, sum_bits: int) -> tuple[int, int]:
+    """Multiplier widths of the exact round-half-up division of a sum by one of `dens` ((0, 0)
+    when every divisor is a power of two: a shift), as the RTL builds it (dsp.DivPlan)."""
+    return DivPlan.of(dens, sum_bits).mult_widths
 
 
 def _elementwise(spec: LayerSpec, name: str, mults: int, extra: tuple = ()) -> Module:
@@ -289,12 +307,18 @@ def _elementwise(spec: LayerSpec, name: str, mults: int, extra: tuple = ()) -> M
 
 def _activation(spec: LayerSpec) -> tuple[Module, ...]:
     mults = ACTIVATION_MULTS.get(spec.mode, 1)
-    return (_elementwise(spec, "activation", mults,
-                         (("compare_bits", spec.data_width * (2 if spec.mode == "relu6" else 1)),)),)
+    module = _elementwise(spec, "activation", mults,
+                          (("compare_bits", spec.data_width * (2 if spec.mode == "relu6" else 1)),))
+    if spec.mode == "leaky_relu":
+        module = replace(module, mult_widths=(spec.data_width, ALPHA_BITS))
+    if spec.mode in TABLE_ACTIVATIONS:
+        module = replace(module, memories=(Memory("table", spec.data_width, 1 << spec.data_width),))
+    return (module,)
 
 
 def _scale_shift(spec: LayerSpec) -> tuple[Module, ...]:
-    module = _elementwise(spec, "scale_shift", 1, (("adder_bits", spec.acc_width),))
+    module = replace(_elementwise(spec, "scale_shift", 1, (("adder_bits", spec.acc_width),)),
+                     mult_widths=(spec.data_width, spec.weight_width))
     params = Memory("parameters", 2 * spec.weight_width, cdiv(spec.inputs[0][0], spec.coarse_in))
     return (replace(module, memories=(params,)),)
 
