@@ -227,6 +227,14 @@ class _Emitter:
         from ...pass_registry import lookup
         from ... import ir as sdf_ir
 
+        # A later partition's input format is read through the earlier partition's yielded
+        # value, which the expansion turns into a dma_out result: pin each partition's format
+        # on the op first (value_format reads `output_format` before looking inside).
+        for part in network.partitions(self.module):
+            fmt = value_format(part.operation.results[0])
+            if fmt is not None:
+                with self.module.context:
+                    part.operation.attributes["output_format"] = sdf.fixed(fmt.width, fmt.frac)
         diag = Diagnostics()
         with sdf_ir.context():
             lookup("sdf-expand-modules").from_options("").run(self.module, diag)
@@ -270,7 +278,7 @@ class _Emitter:
                 outs = [self._stream_type(r) for r in op.operation.results if _is_stream(r)]
             except ValueError as err:
                 self.error(op, str(err))
-                continue
+                return plan
             info = self.layers.get(layer)
             mname = ident(f"{pname}_{layer}_{kind}{instance}" if layer is not None else f"{pname}_{kind}")
             model = None
