@@ -1,0 +1,56 @@
+"""sdf_hw.accum: sums a MAC unit's dot products over the channels of its input stream.
+
+Per output pixel the conv emits, for each group the stream carries, acc_in channels x cout_s
+filters (filter fastest); the accumulator keeps cout_s partial sums (model: Memory
+"accumulator", acc_width x cout_s) and emits the cout_s totals after the group's last
+channel, one word per cycle in. The partial sums live in a RAM read one word ahead (the
+filter order is fixed), so a BRAM-style registered read suffices; one filter needs only a
+register.
+"""
+
+from __future__ import annotations
+
+from pycde.constructs import Reg, Wire
+from pycde.types import Bits
+
+from .mac_common import (MacPlan, OutBuffer, add, bits, counter, eq, memory, module_name,
+                         ram_style, sel, unit_index)
+from .streams import stream_module
+
+
+def generate(p):
+    plan = MacPlan(p.spec, *unit_index(p.spec, p.instance))
+    acc_in, cout_s, aw = plan.acc_in, plan.cout_s, p.inputs[0].width
+
+    def build(ports):
+        clk, rst = ports.clk, ports.rst
+        out = OutBuffer(clk, rst, aw, latency=0)
+        channel = Reg(Bits(max(1, (acc_in - 1).bit_length())), clk, rst, rst_value=0,
+                      name="channel")
+        last_channel = eq(channel, acc_in - 1)
+        ready = out.credit | ~last_channel
+        fire = ports.in0_valid & ready
+        t, last_filter = counter(clk, rst, cout_s, fire, "filter")
+        channel.assign(sel(fire & last_filter,
+                           sel(last_channel, bits(channel.type.width, 0),
+                               add(channel, bits(channel.type.width, 1))), channel))
+        keep = fire & ~last_channel
+        first = eq(channel, 0)
+        if cout_s == 1:
+            prev = Reg(Bits(aw), clk, rst_value=None, name="partial")
+        else:
+            following = sel(last_filter, bits(t.type.width, 0), add(t, bits(t.type.width, 1)))
+            wdata = Wire(Bits(aw))
+            prev = memory(clk, aw, cout_s, following, fire, waddr=t, wdata=wdata, wen=keep,
+                          name="partials", style=ram_style("accumulator", aw, cout_s))
+        partial = sel(first, ports.in0_data, add(prev, ports.in0_data))
+        if cout_s == 1:
+            prev.assign(sel(keep, partial, prev))
+        else:
+            wdata.assign(partial)
+        ports.in0_ready = ready
+        out.issue(fire & last_channel)
+        out.push(fire & last_channel, partial)
+        out.drive(ports)
+
+    return stream_module(module_name(p), p.inputs, p.outputs, build)

@@ -1,0 +1,90 @@
+"""sdf_hw.conv: one MAC unit, `fine` multipliers and an adder tree.
+
+Per window (in0, K taps) it computes cout_s dot products, one per filter, each over
+ceil(K / fine) cycles: a cycle multiplies `fine` taps by one weights word (in1, `fine`
+weights) and adds the products into the accumulator. So a frame takes
+windows * cout_s * ceil(K / fine) cycles, the model's interval, and the unit holds a window
+while it is reused by its filters. Products are exact (x.width + w.width bits), sums wrap in
+acc_width bits like the HLS accumulator; the final sum is exact when it fits.
+
+Pipeline: select taps / register operands, multiply (one DSP each), adder tree, accumulate
+and push into the output buffer.
+"""
+
+from __future__ import annotations
+
+from pycde.constructs import Reg
+from pycde.dialects import comb
+from pycde.types import Bits
+
+from fpga_sdf.model.spec import cdiv
+
+from .mac_common import (MacPlan, OutBuffer, add, bits, counter, eq, module_name, sel, select,
+                         sext, signed_mul, unit_index)
+from .streams import stream_module
+
+LATENCY = 3  # issue -> result pushed: operands, products, tree (the accumulator is the push)
+
+
+def generate(p):
+    plan = MacPlan(p.spec, *unit_index(p.spec, p.instance))
+    x, w, acc = p.inputs[0], p.inputs[1], p.outputs[0]
+    if x.lanes != plan.kernel or w.lanes != plan.fine:
+        raise ValueError(f"RTL conv: {x.lanes} taps / {w.lanes} weights per word, expected "
+                         f"{plan.kernel} / {plan.fine}")
+    kernel, fine, cout_s = plan.kernel, plan.fine, plan.cout_s
+    dw, ww, aw = x.width, w.width, acc.width
+    steps = cdiv(kernel, fine)
+    pw = dw + ww
+
+    def build(ports):
+        clk, rst = ports.clk, ports.rst
+        out = OutBuffer(clk, rst, aw, LATENCY)
+        held = Reg(Bits(1), clk, rst, rst_value=0, name="held")
+        window = Reg(Bits(kernel * dw), clk, name="window")
+
+        # a weights word moves when a window is held; the last step of a dot product
+        # needs a free slot in the output buffer
+        ko = Reg(Bits(max(1, (steps - 1).bit_length())), clk, rst, rst_value=0, name="ko")
+        last_step = eq(ko, steps - 1)
+        take = held & (out.credit | ~last_step)
+        fire = take & ports.in1_valid
+        ko.assign(sel(fire, sel(last_step, bits(ko.type.width, 0),
+                                comb.AddOp(ko, bits(ko.type.width, 1))), ko))
+        t, last_dot = counter(clk, rst, cout_s, fire & last_step, "filter")
+        done = fire & last_step & last_dot
+        in0_fire = ports.in0_valid & (~held | done)
+        held.assign(sel(in0_fire, Bits(1)(1), sel(done, Bits(1)(0), held)))
+        window.assign(sel(in0_fire, ports.in0_data, window))
+        ports.in0_ready = ~held | done
+        ports.in1_ready = take
+        out.issue(fire & last_step)
+
+        # stage 1: the `fine` taps of this step and the weights word
+        padded = comb.ConcatOp(Bits(steps * fine * dw - kernel * dw)(0), window) \
+            if steps * fine > kernel else window
+        groups = [padded[k * fine * dw:(k + 1) * fine * dw] for k in range(steps)]
+        taps = select(ko, groups)
+        a1 = taps.reg(clk, name="taps")
+        b1 = ports.in1_data.reg(clk, name="weights")
+        v1 = fire.reg(clk, rst, rst_value=0)
+        l1 = (fire & last_step).reg(clk, rst, rst_value=0)
+        # stage 2: exact products, one DSP each
+        prods = [signed_mul(a1[k * dw:(k + 1) * dw], b1[k * ww:(k + 1) * ww], pw)
+                 .reg(clk, name=f"prod{k}") for k in range(fine)]
+        v2, l2 = v1.reg(clk, rst, rst_value=0), l1.reg(clk, rst, rst_value=0)
+        # stage 3: adder tree in the accumulator width
+        terms = [sext(q, aw) for q in prods]
+        while len(terms) > 1:
+            terms = [add(terms[k], terms[k + 1]) if k + 1 < len(terms) else terms[k]
+                     for k in range(0, len(terms), 2)]
+        s3 = terms[0].reg(clk, name="tree")
+        v3, l3 = v2.reg(clk, rst, rst_value=0), l2.reg(clk, rst, rst_value=0)
+        # accumulate the steps of one dot product; push it on its last step
+        acc = Reg(Bits(aw), clk, rst, rst_value=0, name="acc")
+        total = add(acc, s3)
+        acc.assign(sel(v3, sel(l3, bits(aw, 0), total), acc))
+        out.push(v3 & l3, total)
+        out.drive(ports)
+
+    return stream_module(module_name(p), p.inputs, p.outputs, build)

@@ -1,0 +1,289 @@
+"""Building blocks shared by the sliding-window and MAC-chain generators (engineer R2's files).
+
+PyCDE has no block-RAM construct, so memories are written as raw `sv` ops: an unpacked `reg`
+array with a clocked, registered read (yosys infers BRAM18/36 or LUTRAM from it, Verilator
+simulates it). A signed multiplier is a `$signed(a) * $signed(b)` expression: CIRCT's comb.mul
+of sign-extended operands would make yosys build a full (a+b)x(a+b) product (3 DSPs for 16x16
+instead of 1).
+
+Every module here drives its output through `OutBuffer`: a small FIFO plus a credit counter
+(entries in flight + stored). Work is issued only when a credit is free, so the FIFO never
+overflows, the datapath never stalls, and `in*_ready` never depends on `out0_ready`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pycde.circt import ir
+from pycde.circt.dialects import hw as raw_hw
+from pycde.circt.dialects import seq as raw_seq
+from pycde.circt.dialects import sv
+from pycde.constructs import Mux, Reg, Wire
+from pycde.dialects import comb
+from pycde.seq import FIFO
+from pycde.signals import _FromCirctValue
+from pycde.types import Bits
+
+from fpga_sdf.model.modules import clog2
+
+
+def module_name(p) -> str:
+    """The driver's unique name for this module, or one made from layer, kind and instance."""
+    if p.name:
+        return p.name
+    return re.sub(r"[^A-Za-z0-9_]", "_", f"{p.layer or 'x'}_{p.kind}_{p.instance or 0}")
+
+
+def bits(width: int, value: int):
+    """A constant of `width` bits (two's complement for negative values)."""
+    return Bits(width)(int(value) & ((1 << width) - 1))
+
+
+def sext(x, width: int):
+    """Sign-extend (or truncate) a Bits signal to `width` bits."""
+    w = x.type.width
+    if width <= w:
+        return x[0:width]
+    sign = x[w - 1]
+    return comb.ConcatOp(*([sign] * (width - w)), x)
+
+
+def zext(x, width: int):
+    w = x.type.width
+    if width <= w:
+        return x[0:width]
+    return comb.ConcatOp(Bits(width - w)(0), x)
+
+
+def add(a, b):
+    """Wrapping sum of two equal-width Bits signals."""
+    return comb.AddOp(a, b)
+
+
+def inc(x):
+    return comb.AddOp(x, Bits(x.type.width)(1))
+
+
+def eq(x, value: int):
+    return x.as_bits() == bits(x.type.width, value)
+
+
+def ult(x, value: int):
+    """Unsigned x < value (value may exceed x's range)."""
+    w = max(x.type.width, int(value).bit_length())
+    return zext(x, w).as_uint() < bits(w, value).as_uint()
+
+
+def uge(x, value: int):
+    return ~ult(x, value)
+
+
+def slt(a, b):
+    return a.as_sint() < b.as_sint()
+
+
+def sel(cond, if_true, if_false):
+    """cond ? if_true : if_false."""
+    return Mux(cond, if_false, if_true)
+
+
+def select(index, values):
+    """values[index] as a tree of 2-way muxes on the index bits (an index past the end gives
+    the last value). Not PyCDE's n-way Mux: its packed array is beyond what yosys 0.23 reads."""
+    level = list(values)
+    for b in range(index.type.width):
+        if len(level) == 1:
+            break
+        level = [sel(index[b], level[k + 1], level[k]) if k + 1 < len(level) else level[k]
+                 for k in range(0, len(level), 2)]
+    return level[0]
+
+
+def signed_mul(a, b, width: int):
+    """The exact signed product of a and b in `width` >= a + b bits, as one DSP-mappable
+    `$signed(a) * $signed(b)` (the expression width comes from the assignment context)."""
+    op = sv.VerbatimExprOp(ir.IntegerType.get_signless(width),
+                           "$signed({{0}}) * $signed({{1}})", [a.value, b.value])
+    return _FromCirctValue(op.result)
+
+
+def counter(clk, rst, n: int, step, name: str):
+    """A counter over 0..n-1 advancing when `step` is high; returns (value, at_last)."""
+    width = clog2(n)
+    value = Reg(Bits(width), clk, rst, rst_value=0, name=name)
+    last = eq(value, n - 1) if n > 1 else Bits(1)(1)
+    value.assign(sel(step, sel(last, bits(width, 0), inc(value)) if n > 1 else bits(width, 0),
+                     value))
+    return value, last
+
+
+def _i(width: int):
+    return ir.IntegerType.get_signless(width)
+
+
+def _const(width: int, value: int):
+    return raw_hw.ConstantOp(ir.IntegerAttr.get(_i(width), int(value) & ((1 << width) - 1))).result
+
+
+def ram_style(role: str, width: int, depth: int, binding: str = "auto") -> str:
+    """The primitive the model costs a memory as (model/memory.py map_memory), as a
+    synthesis ram_style: "block" (BRAM/URAM), "distributed" (LUTRAM) or "registers"."""
+    from fpga_sdf.model.memory import map_memory
+    b, u, lut, _ = map_memory(role, width, depth, False, binding)
+    return "block" if b or u else "distributed" if lut else "registers"
+
+
+def memory(clk, width: int, depth: int, raddr, ren, waddr=None, wdata=None, wen=None,
+           init=None, name: str = "mem", style: str | None = None):
+    """A `depth` x `width` RAM (or ROM with `init`) with one write port and one registered
+    read port (read-first when both use one address): the output, after a cycle with `ren`
+    high, is the word stored at `raddr` before that cycle's write. `style` is the synthesis
+    ram_style (see `ram_style`), so yosys and Vivado build the primitive the model costs."""
+    attrs = None
+    if style:
+        kind = "ram_style" if wen is not None else "rom_style"  # yosys reads the one that applies
+        attrs = [ir.Attribute.parse(f'#sv.attribute<"{kind}" = "\\"{style}\\"">')]
+    mem = sv.RegOp(raw_hw.InOutType.get(ir.Type.parse(f"!hw.uarray<{depth}xi{width}>")), name)
+    if attrs:
+        mem.operation.attributes["sv.attributes"] = ir.ArrayAttr.get(attrs)
+    q = sv.RegOp(raw_hw.InOutType.get(_i(width)), name + "_q")
+    aw = raddr.type.width
+    if init is not None:
+        block = sv.InitialOp().body.blocks.append()
+        with ir.InsertionPoint(block):
+            for k, v in enumerate(init):
+                sv.BPAssignOp(sv.ArrayIndexInOutOp(mem.result, _const(aw, k)).result,
+                              _const(width, v))
+    ff = sv.AlwaysFFOp(ir.IntegerAttr.get(_i(32), 0), raw_seq.FromClockOp(clk.value).result)
+    with ir.InsertionPoint(ff.bodyBlk.blocks.append()):
+        if wen is not None:
+            write = sv.IfOp(wen.value)
+            with ir.InsertionPoint(write.thenRegion.blocks.append()):
+                sv.PAssignOp(sv.ArrayIndexInOutOp(mem.result, waddr.value).result, wdata.value)
+        read = sv.IfOp(ren.value)
+        with ir.InsertionPoint(read.thenRegion.blocks.append()):
+            word = sv.ReadInOutOp(sv.ArrayIndexInOutOp(mem.result, raddr.value).result).result
+            sv.PAssignOp(q.result, word)
+    return _FromCirctValue(sv.ReadInOutOp(q.result).result)
+
+
+class OutBuffer:
+    """The registered output of a module: a FIFO of `latency + 2` words and a credit count.
+
+    `credit` is high when one more result may be issued into a datapath of `latency` cycles;
+    call `issue(fire)` with the issue strobe, `push(valid, data)` where results leave the
+    datapath, and `drive(ports)` to connect out0. `credit` depends on registers only.
+    """
+
+    def __init__(self, clk, rst, width: int, latency: int):
+        self.depth = latency + 2
+        cw = clog2(self.depth + 1)
+        self.fifo = FIFO(Bits(width), self.depth, clk, rst)
+        self.used = Reg(Bits(cw), clk, rst, rst_value=0, name="credits_used")
+        self.credit = ult(self.used, self.depth)
+        self.clk, self.rst, self.cw = clk, rst, cw
+
+    def issue(self, fire):
+        self._issue = fire
+
+    def push(self, valid, data):
+        self.fifo.push(data, valid)
+
+    def drive(self, ports):
+        valid = ~self.fifo.empty
+        pop = valid & ports.out0_ready
+        ports.out0_data = self.fifo.pop(pop)
+        ports.out0_valid = valid
+        up = sel(self._issue, inc(self.used), self.used)
+        self.used.assign(sel(pop, comb.SubOp(up, bits(self.cw, 1)), up))
+
+
+# ------------------------------------------------------------------ the MAC chain's data order
+
+
+class MacPlan:
+    """What MAC unit (g, i, j) of a conv / inner product computes, in stream order.
+
+    Input stream s = g*ci + i carries channels s, s + N, s + 2N, ... (N = ci*cg streams,
+    the flat streaming order); output stream o = g*co + j carries filters o, o + NO, ...
+    For each of its `ch_s` channels the unit computes `cout_s` dot products, one per filter
+    of that channel's group on output stream o, in ascending filter order. The accumulator
+    sums runs of `acc_in` consecutive channels (one group), the glue sums the ci units of
+    (g, j). Foldings whose streams would mix groups are refused (ValueError).
+    """
+
+    def __init__(self, spec, g: int, i: int, j: int):
+        from math import prod
+
+        from fpga_sdf.model.folding import channels_in, channels_out
+        from fpga_sdf.model.spec import cdiv, kernel_of
+        if spec.wr_factor != 1:
+            raise ValueError("RTL: weights reloading (wr_factor > 1) is not generated yet")
+        if spec.sparsity or spec.weights_off_chip or spec.pixels != (1, 1):
+            raise ValueError("RTL: sparse, off-chip-weights and multi-pixel MACs are not generated yet")
+        is_conv = spec.kind == "conv"
+        self.groups = spec.groups if is_conv else 1
+        ci, co, cg = spec.coarse_in, spec.coarse_out, spec.coarse_group
+        self.ci, self.co, self.cg, self.fine = ci, co, cg, spec.fine
+        self.kernel = prod(kernel_of(spec)) if is_conv else 1
+        self.steps = cdiv(self.kernel, self.fine)  # weight words per dot product
+        c, f = channels_in(spec), channels_out(spec)
+        self.cin_g, self.cout_g = c // self.groups, f // self.groups
+        n, no = ci * cg, co * cg
+        if c % n or f % no or self.cin_g % ci or self.cout_g % co or self.groups % cg:
+            raise ValueError(f"RTL: folding ci={ci} co={co} cg={cg} does not divide the layer")
+        s, o = g * ci + i, g * co + j
+        self.channels = list(range(s, c, n))
+        self.filters = []  # per channel: the filters it contributes to on stream o
+        for ch in self.channels:
+            group = ch // self.cin_g
+            self.filters.append([x for x in range(group * self.cout_g, (group + 1) * self.cout_g)
+                                 if x % no == o])
+        self.cout_s = len(self.filters[0])
+        self.acc_in = self.cin_g // ci
+        self.ch_s = len(self.channels)
+        # the filters output stream o carries per pixel, in the order the chain produces them
+        self.out_filters = [x for r in range(0, self.ch_s, self.acc_in) for x in self.filters[r]]
+        runs = [{ch // self.cin_g for ch in self.channels[k:k + self.acc_in]}
+                for k in range(0, self.ch_s, self.acc_in)]
+        same_units = all(ch // self.cin_g == (ch - i) // self.cin_g for ch in self.channels)
+        if (self.cout_s == 0 or any(len(x) != self.cout_s for x in self.filters)
+                or any(len(r) != 1 for r in runs) or not same_units
+                or self.out_filters != list(range(o, f, no))):
+            raise ValueError(f"RTL: folding cg={cg} with {self.cin_g} channels and {self.cout_g} "
+                             "filters per group mixes groups on a stream (not generated)")
+
+    def weight_words(self, weights):
+        """The ROM words of this unit: [channel][filter][step] -> `fine` integers (zero taps
+        past the kernel), as a (ch_s * cout_s * steps, fine) int64 array."""
+        import numpy as np
+        w = np.asarray(weights, dtype=np.int64).reshape(self.groups * self.cout_g, self.cin_g, -1)
+        padded = np.zeros(w.shape[:2] + (self.steps * self.fine,), dtype=np.int64)
+        padded[:, :, :w.shape[2]] = w
+        rows = []
+        for ch, filters in zip(self.channels, self.filters):
+            for x in filters:
+                rows.append(padded[x, ch % self.cin_g].reshape(self.steps, self.fine))
+        return np.concatenate(rows, axis=0)
+
+
+def unit_index(spec, instance: int) -> tuple[int, int, int]:
+    """(g, i, j) of MAC unit `instance`: the expansion pass numbers them g, then j, then i."""
+    ci, co = spec.coarse_in, spec.coarse_out
+    gj, i = divmod(instance, ci)
+    g, j = divmod(gj, co)
+    return g, i, j
+
+
+def output_index(spec, instance: int) -> tuple[int, int]:
+    """(g, j) of glue / bias `instance` (output stream g*co + j)."""
+    return divmod(instance, spec.coarse_out)
+
+
+def pack(values, width: int) -> int:
+    """Integers -> one word, value k in bits [k*width, (k+1)*width)."""
+    word = 0
+    for k, v in enumerate(values):
+        word |= (int(v) & ((1 << width) - 1)) << (k * width)
+    return word

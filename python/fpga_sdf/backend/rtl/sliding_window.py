@@ -1,0 +1,142 @@
+"""sdf_hw.sliding_window: line buffers turning a pixel stream into a window stream.
+
+One code path for 2D and 3D. The module walks the padded input volume one word per cycle
+(channels fastest, then W, H, D), inserting padding words itself, so a frame takes
+prod(padded dims) * ch_s cycles: the model's interval. Every word enters a tree of delay
+lines, exactly the buffers model/modules.py `_sliding_window` counts: for spatial dim i
+(outermost first) each of the prod(e[:i]) taps of the previous dims feeds a chain of
+e_i - 1 delays of prod(S[i+1:]) * ch_s words (e = dilated kernel extent, S = padded dims).
+In 2D these are the e_h - 1 line buffers and e_h (e_w - 1) window buffers of ch_s words; 3D
+adds e_d - 1 frame buffers in front. A delay of N words is a RAM of N - 1 words plus its
+read register (block RAM when large), or plain registers for N <= 2.
+
+After a word at padded position p with p_i >= e_i - 1 and (p_i - e_i + 1) divisible by the
+stride in every dim, the taps hold the window ending there; it is pushed one cycle later.
+Lane k is the row-major kernel index (kd, kh, kw); padding is 0 (the minimum for max pool).
+"""
+
+from __future__ import annotations
+
+from itertools import product
+from math import prod
+
+from pycde.constructs import Reg, Wire
+from pycde.types import Bits
+
+from fpga_sdf.model.spec import kernel_of, padded_spatial, pixels_of, spatial
+
+from .mac_common import (OutBuffer, bits, counter, eq, inc, memory, module_name, ram_style,
+                         sel, uge, ult)
+from .streams import pack_lanes, stream_module
+
+
+class Geometry:
+    """The window geometry of a layer, per spatial dim (outermost first)."""
+
+    def __init__(self, spec, ch_s: int):
+        self.dims = spatial(spec.inputs[0])
+        n = len(self.dims)
+        self.kernel = kernel_of(spec)
+        self.stride = tuple(spec.stride) or (1,) * n
+        self.dilation = tuple(spec.dilation) or (1,) * n
+        pad = tuple(spec.pad) or (0,) * (2 * n)
+        self.pad_begin = pad[:n]
+        self.padded = padded_spatial(spec)
+        self.extent = tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
+        self.ch_s = ch_s
+        # words between taps one step apart in dim i
+        self.step = tuple(prod(self.padded[i + 1:]) * ch_s for i in range(n))
+
+    def taps(self) -> list[tuple[int, ...]]:
+        """Per window lane (row-major kernel index): how far back the tap is in each dim."""
+        return [tuple(e - 1 - k * d for k, d, e in zip(ks, self.dilation, self.extent))
+                for ks in product(*(range(k) for k in self.kernel))]
+
+
+def channels_per_stream(p) -> int:
+    words_in = p.model.words_in if p.model is not None else p.attrs["words_in"]
+    return words_in // pixels_of(p.spec.inputs[0])
+
+
+def generate(p):
+    t = p.inputs[0]
+    geo = Geometry(p.spec, channels_per_stream(p))
+    if p.outputs[0].lanes != prod(geo.kernel):
+        raise ValueError(f"RTL sliding_window: {p.outputs[0].lanes} lanes for a "
+                         f"{geo.kernel} kernel")
+    max_pool = p.spec.kind == "pool" and p.spec.mode == "max"
+    pad_value = -(1 << (t.width - 1)) if max_pool else 0
+    dw, n = t.width, len(geo.dims)
+
+    def build(ports):
+        clk, rst = ports.clk, ports.rst
+        out = OutBuffer(clk, rst, p.outputs[0].bits, latency=1)
+        # position counters: channel, then dims innermost first; each advances on a carry
+        tick = Wire(Bits(1))  # a word (input or padding) enters: assigned below
+        c, carry = counter(clk, rst, geo.ch_s, tick, "channel")
+        pos, phase_ok = [None] * n, [None] * n
+        for i in reversed(range(n)):
+            step = tick & carry
+            pos[i], last = counter(clk, rst, geo.padded[i], step, f"pos{i}")
+            e, s = geo.extent[i], geo.stride[i]
+            if s > 1:
+                ph = Reg(Bits(max(1, (s - 1).bit_length())), clk, rst, rst_value=0, name=f"phase{i}")
+                # the phase of the next position: 0 up to e - 1, then counting modulo s
+                counting = uge(pos[i], e - 1) & ~last
+                nxt = sel(eq(ph, s - 1), bits(ph.type.width, 0), inc(ph))
+                ph.assign(sel(step, sel(counting, nxt, bits(ph.type.width, 0)), ph))
+                phase_ok[i] = eq(ph, 0)
+            else:
+                phase_ok[i] = Bits(1)(1)
+            carry = carry & last
+        inside, window_end = Bits(1)(1), Bits(1)(1)
+        for i in range(n):
+            b = geo.pad_begin[i]
+            if b:
+                inside = inside & uge(pos[i], b)
+            if b + geo.dims[i] < geo.padded[i]:
+                inside = inside & ult(pos[i], b + geo.dims[i])
+            if geo.extent[i] > 1:
+                window_end = window_end & uge(pos[i], geo.extent[i] - 1)
+            window_end = window_end & phase_ok[i]
+        go = out.credit | ~window_end
+        tick.assign(go & (~inside | ports.in0_valid))
+        ports.in0_ready = go & inside
+        word = sel(inside, ports.in0_data, bits(dw, pad_value))
+
+        # the delay tree: taps[(j0, .., j_{n-1})] lags sum(j_i * step_i) words
+        taps = {(): Reg(Bits(dw), clk, rst_value=None, name="tap")}
+        taps[()].assign(sel(tick, word, taps[()]))
+        for i in range(n):
+            depth = geo.step[i]
+            ptr = None
+            if depth > 2 and geo.extent[i] > 1:
+                ptr, _ = counter(clk, rst, depth - 1, tick, f"ptr{i}")
+            role = "line_buffer" if i < n - 1 else "window_buffer"
+            style = ram_style(role, dw, depth)
+            grown = {}
+            for key, tap in taps.items():
+                grown[key + (0,)] = tap
+                for j in range(1, geo.extent[i]):
+                    tap = _delay(clk, tick, tap, depth, ptr, style,
+                                 f"d{i}_{'_'.join(map(str, key + (j,)))}")
+                    grown[key + (j,)] = tap
+            taps = grown
+        lanes = [taps[j] for j in geo.taps()]
+        out.issue(tick & window_end)
+        out.push((tick & window_end).reg(clk, rst, rst_value=0), pack_lanes(lanes))
+        out.drive(ports)
+
+    return stream_module(module_name(p), p.inputs, p.outputs, build)
+
+
+def _delay(clk, tick, tap, depth: int, ptr, style: str, name: str):
+    """`tap` delayed by `depth` ticks (both are registers updated on a tick)."""
+    if depth <= 2:
+        for k in range(depth):
+            r = Reg(tap.type, clk, rst_value=None, name=f"{name}_r{k}")
+            r.assign(sel(tick, tap, r))
+            tap = r
+        return tap
+    return memory(clk, tap.type.width, depth - 1, ptr, tick, waddr=ptr, wdata=tap, wen=tick,
+                  name=name, style=style)

@@ -1,0 +1,259 @@
+"""The conv / inner-product modules (sliding_window, weights_memory, conv, accum, glue, bias)
+through Verilator, one module at a time, chained in Python: each module's simulated output is
+the next one's input, and each is compared bit for bit with a numpy oracle built from
+interp/kernels.py (windows, exact dot products, conv_fixed / inner_product_fixed for the
+layer's output). Two frames are streamed so the steady-state cycles per frame can be read
+between the first outputs of frame 0 and frame 1; they must equal the model's interval.
+"""
+
+from __future__ import annotations
+
+from math import prod
+
+import numpy as np
+import pytest
+
+from fpga_sdf.backend.rtl import accum, bias, conv, glue, module_sim, sliding_window, weights_memory
+from fpga_sdf.backend.rtl.mac_common import MacPlan, unit_index
+from fpga_sdf.backend.rtl.streams import ModuleParams, StreamType
+from fpga_sdf.interp.fixed import Fixed
+from fpga_sdf.interp.kernels import _windows, conv_fixed, inner_product_fixed
+from fpga_sdf.model import expand
+from fpga_sdf.model.spec import LayerSpec
+
+pytestmark = [pytest.mark.rtlsim]
+
+X, W, OUT = Fixed(8, 4), Fixed(8, 5), Fixed(8, 3)
+ACC = 24
+FRAMES = 2
+
+
+def conv_spec(c, f, dims, kernel, stride=None, pad=None, dilation=None, groups=1, ci=1, co=1,
+              cg=1, fine=1, kind="conv"):
+    n = len(dims)
+    stride = stride or (1,) * n
+    pad = pad or (0,) * (2 * n)
+    dilation = dilation or (1,) * n
+    out = tuple((d + pad[i] + pad[n + i] - dilation[i] * (k - 1) - 1) // s + 1
+                for i, (d, k, s) in enumerate(zip(dims, kernel, stride)))
+    if kind == "inner_product":
+        return LayerSpec("fc", kind, ((c,),), ((f,),), has_bias=True, coarse_in=ci,
+                         coarse_out=co, fine=1, data_width=X.width, weight_width=W.width,
+                         acc_width=ACC)
+    return LayerSpec("cv", kind, ((c,) + tuple(dims),), ((f,) + out,), kernel=tuple(kernel),
+                     stride=tuple(stride), pad=tuple(pad), dilation=tuple(dilation),
+                     groups=groups, has_bias=True, coarse_in=ci, coarse_out=co, coarse_group=cg,
+                     fine=fine, data_width=X.width, weight_width=W.width, acc_width=ACC)
+
+
+def params(spec, kind, instance, inputs, outputs, data, tag):
+    models = {m.name: m for m in expand(spec)}
+    return ModuleParams(kind, spec.name, instance, {}, inputs, outputs, spec=spec,
+                        model=models.get(kind), params=data,
+                        name=f"{tag}_{kind}_{instance}")
+
+
+def per_frame(out: module_sim.SimOutput, words: int) -> int:
+    """Steady-state cycles per frame: first output of frame 1 minus that of frame 0."""
+    assert len(out.values) == FRAMES * words
+    return int(out.cycles[words] - out.cycles[0])
+
+
+class Layer:
+    """A random quantized layer, its folding, and the oracle streams of every module."""
+
+    def __init__(self, spec, seed=0):
+        rng = np.random.default_rng(seed)
+        self.spec = spec
+        self.models = {m.name: m for m in expand(spec)}
+        self.is_conv = spec.kind == "conv"
+        c, f = prod(spec.inputs[0]) if not self.is_conv else spec.inputs[0][0], spec.outputs[0][0]
+        groups = spec.groups if self.is_conv else 1
+        kshape = tuple(spec.kernel) if self.is_conv else ()
+        self.x = rng.integers(-128, 128, size=spec.inputs[0])
+        self.w = rng.integers(-128, 128, size=(f, c // groups) + kshape)
+        self.b = rng.integers(-3000, 3000, size=f)
+        self.data = {"weights": self.w, "bias": self.b}
+        if self.is_conv:
+            self.y = conv_fixed(self.x[None], X, self.w, W, self.b, OUT, ACC, spec.stride,
+                                spec.pad, spec.dilation, spec.groups)[0]
+        else:
+            self.y = inner_product_fixed(self.x[None], X, self.w, W, self.b, OUT, ACC)[0]
+        self.c, self.f = c, f
+        self.n_in = spec.coarse_in * spec.coarse_group
+        self.n_out = spec.coarse_out * spec.coarse_group
+        self.pixels = prod(spec.outputs[0][1:])
+        self.kvol = prod(kshape) if self.is_conv else 1
+        self.tag = "t" + format(abs(hash((spec, seed))) % 10**10, "d")
+
+    def input_stream(self, s):
+        """Stream s of the layer input: flat streaming order, word i on stream i % N."""
+        flat = np.moveaxis(self.x, 0, -1).reshape(-1) if self.is_conv else self.x.reshape(-1)
+        return flat[s::self.n_in]
+
+    def windows(self, s):
+        """The sliding window's output on stream s: (pixels * ch_s, K)."""
+        if not self.is_conv:
+            return self.input_stream(s)[:, None]
+        sp = self.spec
+        win = _windows(self.x[None], sp.kernel, sp.stride, sp.pad, sp.dilation, 0)[0]
+        win = win.reshape(self.c, self.pixels, self.kvol)[s::self.n_in]  # (ch_s, P, K)
+        return np.swapaxes(win, 0, 1).reshape(-1, self.kvol)
+
+    def dots(self, plan: MacPlan, s):
+        """Dot products of MAC unit (plan): [pixel][channel][filter]."""
+        win = self.windows(s).reshape(self.pixels, plan.ch_s, self.kvol)
+        w = self.w.reshape(self.f, -1, self.kvol)
+        out = np.zeros((self.pixels, plan.ch_s, plan.cout_s), dtype=np.int64)
+        for m, (ch, filters) in enumerate(zip(plan.channels, plan.filters)):
+            for t, fl in enumerate(filters):
+                out[:, m, t] = win[:, m, :] @ w[fl, ch % plan.cin_g, :]
+        return out
+
+    def output_stream(self, o, plan: MacPlan):
+        y = self.y.reshape(self.f, -1)
+        return y[plan.out_filters].T.reshape(-1)
+
+
+def frames(a):
+    return np.concatenate([np.asarray(a)] * FRAMES)
+
+
+_generators = {"sliding_window": sliding_window, "weights_memory": weights_memory, "conv": conv,
+               "accum": accum, "glue": glue, "bias": bias}
+
+
+def run_chain(layer: Layer, backpressure=0.0):
+    """Every module of the layer, fed with the previous module's simulated output. Returns
+    {kind: [measured cycles per frame of each instance]}."""
+    sp = layer.spec
+    ci, co, cg = sp.coarse_in, sp.coarse_out, sp.coarse_group
+    xt, wt = StreamType(X.width, X.frac, 1), StreamType(W.width, W.frac, sp.fine)
+    win_t = StreamType(X.width, X.frac, layer.kvol)
+    acc_t = StreamType(ACC, X.frac + W.frac, 1)
+    cycles: dict = {}
+
+    def record(kind, out, words):
+        cycles.setdefault(kind, []).append(per_frame(out, words))
+
+    def run(p, data):
+        outs = module_sim.simulate(_generators[p.kind].generate(p), p.inputs, p.outputs,
+                                   [frames(d) for d in data],
+                                   expect=[FRAMES * p.model.words_out], backpressure=backpressure)
+        out = outs[0]
+        record(p.kind, out, p.model.words_out)
+        return out.values[:p.model.words_out]
+
+    windows = []
+    for s in range(layer.n_in):
+        if "sliding_window" in layer.models:
+            p = params(sp, "sliding_window", s, [xt], [win_t], {}, layer.tag)
+            got = run(p, [layer.input_stream(s)[:, None]])
+            assert np.array_equal(got, layer.windows(s)), f"sliding window {s}"
+            windows.append(got)
+        else:
+            windows.append(layer.windows(s))
+    partial = {}
+    for instance in range(ci * co * cg):
+        g, i, j = unit_index(sp, instance)
+        plan = MacPlan(sp, g, i, j)
+        s = g * ci + i
+        # the weights memory streams its ROM once per output pixel
+        pw = params(sp, "weights_memory", instance, [], [wt], layer.data, layer.tag)
+        outs = module_sim.simulate(weights_memory.generate(pw), [], [wt], [],
+                                   expect=[FRAMES * pw.model.words_out], backpressure=backpressure)
+        record("weights_memory", outs[0], pw.model.words_out)
+        rom = plan.weight_words(layer.w)
+        assert np.array_equal(outs[0].values, np.tile(rom, (FRAMES * layer.pixels, 1)))
+        weights = outs[0].values[:pw.model.words_out]
+        pc = params(sp, "conv", instance, [win_t, wt], [acc_t], layer.data, layer.tag)
+        got = run(pc, [windows[s], weights])
+        dots = layer.dots(plan, s)
+        assert np.array_equal(got[:, 0], dots.reshape(-1)), f"conv {g, i, j}"
+        if "accum" in layer.models:
+            pa = params(sp, "accum", instance, [acc_t], [acc_t], layer.data, layer.tag)
+            got = run(pa, [got])
+            sums = dots.reshape(layer.pixels, -1, plan.acc_in, plan.cout_s).sum(axis=2)
+            assert np.array_equal(got[:, 0], sums.reshape(-1)), f"accum {g, i, j}"
+        partial[g, i, j] = got
+    for o in range(co * cg):
+        g, j = divmod(o, co)
+        plan = MacPlan(sp, g, 0, j)
+        got = partial[g, 0, j]
+        if ci > 1:
+            pg = params(sp, "glue", o, [acc_t] * ci, [acc_t], layer.data, layer.tag)
+            got = run(pg, [partial[g, i, j] for i in range(ci)])
+            assert np.array_equal(got, sum(partial[g, i, j] for i in range(ci))), f"glue {o}"
+        pb = params(sp, "bias", o, [acc_t], [StreamType(OUT.width, OUT.frac, 1)], layer.data,
+                    layer.tag)
+        got = run(pb, [got])
+        assert np.array_equal(got[:, 0], layer.output_stream(o, plan)), f"bias {o}"
+    return cycles
+
+
+def check_cycles(layer: Layer, cycles: dict):
+    """Measured cycles per frame of every module equal the model's interval (the steady state
+    with every input available and no back-pressure)."""
+    for kind, measured in cycles.items():
+        model = layer.models[kind].interval
+        assert all(m == model for m in measured), f"{kind}: measured {measured}, model {model}"
+
+
+CASES = {
+    # fine = 1, every coarse factor 1, padding
+    "k3_fine1": conv_spec(2, 3, (5, 5), (3, 3), pad=(1, 1, 1, 1)),
+    # fine = K, coarse_in and coarse_out > 1 (weights sliced per (i, j)), stride 2
+    "k3_fineK_ci2_co2_s2": conv_spec(4, 4, (6, 7), (3, 3), stride=(2, 2), ci=2, co=2, fine=9),
+    # fine not dividing K, asymmetric pad, dilation
+    "k3_fine4_dil2": conv_spec(2, 2, (7, 6), (3, 3), pad=(0, 1, 1, 0), dilation=(2, 1), fine=4),
+    # depthwise: groups = channels, coarse_group 2
+    "depthwise_cg2": conv_spec(4, 4, (5, 5), (3, 3), pad=(1, 1, 1, 1), groups=4, cg=2, fine=3),
+    # grouped, 2 groups on one stream pair
+    "groups2_ci2": conv_spec(4, 4, (4, 4), (1, 1), groups=2, ci=2, co=1),
+    # 3D: frame buffers, stride and pad in depth
+    "3d_k3": conv_spec(2, 2, (4, 4, 4), (3, 3, 3), stride=(2, 1, 1), pad=(1, 0, 1, 1, 0, 1),
+                       fine=9),
+    # inner product: no sliding window, coarse_in and coarse_out
+    "fc_ci2_co2": conv_spec(12, 6, (), (), ci=2, co=2, kind="inner_product"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_conv_chain_bit_exact_at_model_interval(case):
+    layer = Layer(CASES[case])
+    cycles = run_chain(layer)
+    check_cycles(layer, cycles)
+
+
+def test_conv_chain_under_backpressure():
+    """Random output back-pressure on every module: the same words, in order."""
+    run_chain(Layer(CASES["k3_fineK_ci2_co2_s2"], seed=4), backpressure=0.35)
+
+
+@pytest.mark.parametrize("dims,kernel,stride,pad,dilation", [
+    ((6, 5), (2, 3), (1, 2), (0, 1, 1, 0), (1, 1)),
+    ((7, 7), (3, 3), (3, 3), (2, 2, 2, 2), (2, 2)),
+    ((3, 5, 4), (2, 3, 1), (1, 1, 1), (0, 1, 0, 1, 1, 0), (1, 1, 1)),
+])
+def test_sliding_window_geometries(dims, kernel, stride, pad, dilation):
+    """Stride, asymmetric padding and dilation in 2D and 3D, with 3 channels per stream."""
+    layer = Layer(conv_spec(3, 1, dims, kernel, stride, pad, dilation))
+    xt, win_t = StreamType(X.width, X.frac, 1), StreamType(X.width, X.frac, layer.kvol)
+    p = params(layer.spec, "sliding_window", 0, [xt], [win_t], {}, layer.tag)
+    words = p.model.words_out
+    out, = module_sim.simulate(sliding_window.generate(p), [xt], [win_t],
+                               [frames(layer.input_stream(0)[:, None])], expect=[FRAMES * words])
+    assert np.array_equal(out.values[:words], layer.windows(0))
+    assert per_frame(out, words) == p.model.interval
+
+
+def test_max_pool_window_pads_with_the_minimum():
+    spec = LayerSpec("mp", "pool", ((1, 4, 4),), ((1, 2, 2),), kernel=(3, 3), stride=(2, 2),
+                     pad=(1, 1, 0, 0), mode="max", data_width=8)
+    x = np.arange(16).reshape(1, 4, 4) - 8
+    t, win_t = StreamType(8, 0, 1), StreamType(8, 0, 9)
+    p = params(spec, "sliding_window", 0, [t], [win_t], {}, "mp")
+    out, = module_sim.simulate(sliding_window.generate(p), [t], [win_t], [x.reshape(-1, 1)],
+                               expect=[4])
+    expect = _windows(x[None], (3, 3), (2, 2), (1, 1, 0, 0), 1, -128)[0].reshape(4, 9)
+    assert np.array_equal(out.values, expect)
