@@ -11,7 +11,7 @@ from functools import lru_cache
 from math import gcd, prod
 
 from .spec import (MODES, WEIGHT_KINDS, WEIGHT_MEMORIES, LayerSpec, kernel_of, padded_spatial,
-                   sparse_engine, spatial)
+                   sparse_engine, sparsity_applies, spatial)
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def _fine_choices(spec: LayerSpec) -> tuple[int, ...]:
     if spec.kind != "conv":
         return (1,)
     window = prod(kernel_of(spec))
-    return tuple(range(1, window + 1)) if sparse_engine(spec) else divisors(window)
+    return tuple(range(1, window + 1)) if sparsity_applies(spec) else divisors(window)
 
 
 def check_folding(spec: LayerSpec) -> list[str]:
@@ -171,8 +171,8 @@ def _extension_problems(spec: LayerSpec) -> list[str]:
     if spec.sparse_buffer < 0:
         problems.append(f"{spec.name}: sparse_buffer={spec.sparse_buffer} must be non-negative")
     elif spec.sparse_buffer and not sparse_engine(spec):
-        problems.append(f"{spec.name}: sparse_buffer only applies to a conv with sparsity and a "
-                        "kernel larger than 1x1 (the sparse engine)")
+        problems.append(f"{spec.name}: sparse_buffer only applies to the sparse engine: a conv "
+                        "with sparsity, a kernel larger than 1x1 and fine below the kernel size")
     if not 0.0 <= spec.weights_off_chip <= 1.0:
         problems.append(f"{spec.name}: weights_off_chip={spec.weights_off_chip} must lie in [0, 1]")
     if spec.weights_memory not in WEIGHT_MEMORIES:

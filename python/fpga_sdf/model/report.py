@@ -141,7 +141,7 @@ def format_table(report: dict) -> str:
         lines += ["", f"{'sparsity':<24} {'mean':>6} {'min':>6} {'max':>6} {'k':>3} {'buffer':>6}  source"]
         for layer in sparse:
             s = layer["sparsity"]
-            engine = f"{s['macs_per_engine']:>3} {s['buffer']:>6}" if s["sparse_engine"] else f"{'dense (1x1)':>10}"
+            engine = f"{s['macs_per_engine']:>3} {s['buffer']:>6}" if s["sparse_engine"] else f"{'dense':>10}"
             lines.append(f"{layer['name'][:24]:<24} {s['mean']:>6.3f} {s['min']:>6.3f} {s['max']:>6.3f} "
                          f"{engine}  {s['source']}")
     return "\n".join(lines)

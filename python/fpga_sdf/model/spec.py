@@ -115,10 +115,17 @@ def padded_spatial(spec: LayerSpec) -> Shape:
     return tuple(d + pad[i] + pad[n + i] for i, d in enumerate(dims))
 
 
-def sparse_engine(spec: LayerSpec) -> bool:
-    """Whether the layer uses PASS's sparse engine: a conv with sparsity annotated and more
+def sparsity_applies(spec: LayerSpec) -> bool:
+    """Whether PASS's sparse engine is an option: a conv with sparsity annotated and more
     than one value per window (a 1x1 window has no zeros to skip past: theta = 1 already)."""
     return bool(spec.sparsity) and spec.kind == "conv" and prod(kernel_of(spec)) > 1
+
+
+def sparse_engine(spec: LayerSpec) -> bool:
+    """Whether the layer uses the sparse engine: it applies and has fewer MACs than the
+    window. With k = K MACs it could not beat the dense engine's one window per cycle, so
+    the dense engine (no crossbar, full clock) is built instead."""
+    return sparsity_applies(spec) and spec.fine < prod(kernel_of(spec))
 
 
 def cdiv(a: int, b: int) -> int:

@@ -112,3 +112,14 @@ def test_sparse_buffer_is_a_lutram_fifo_per_input_stream():
     assert extra == 4 * 9 * 12  # RAM32M: 32 x 6 bits per 4 LUTs -> ceil(16 / 6) * 4 = 12 LUTs
     assert layer_performance(spec).interval == layer_performance(replace(spec, sparse_buffer=0)).interval
     assert any("sparse_buffer" in p for p in check_folding(conv(sparse_buffer=8)))
+
+
+def test_k_equal_to_the_window_builds_the_dense_engine():
+    # k = K: theta = min(1, 1 / (1 - s)) = 1 window per cycle, the dense engine's speed, so
+    # no crossbar is built and the clock stays
+    zc706 = load_platform("zc706")
+    sparse, dense = conv(fine=9, sparsity=(0.7,) * 16), conv(fine=9)
+    assert layer_resources(sparse, zc706) == layer_resources(dense, zc706)
+    assert layer_performance(sparse).interval == layer_performance(dense).interval == DOTS
+    assert layer_performance(sparse).clock_factor == 1.0
+    assert layer_performance(conv(fine=8, sparsity=(0.7,) * 16)).clock_factor == SPARSE_CLOCK_FACTOR
