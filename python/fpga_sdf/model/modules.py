@@ -329,8 +329,13 @@ def _eltwise(spec: LayerSpec) -> tuple[Module, ...]:
     words_in = sum(pixels_of(s) * cdiv(s[0], c) for s in spec.inputs)
     extra = len(spec.inputs) - 1
     mults = extra if spec.mode == "mul" else 0
+    # a broadcast operand (one value per channel) is kept for the frame's other pixels
+    ch_s = cdiv(spec.outputs[0][0], c)
+    kept = tuple(Memory("buffer", dw, ch_s) for s in spec.inputs[1:]
+                 if pixels_of(s) == 1 < pixels_of(spec.outputs[0]))
     return (Module("eltwise", c, words_in, words_out, words_out, 1,
                    pipeline=1 + (MULT_STAGES if mults else 0), mults=mults, mult_widths=(dw, dw),
+                   memories=kept,
                    logic=(("const", 1), ("io_bits", dw * (len(spec.inputs) + 1)),
                           ("adder_bits", 0 if mults else extra * dw))),)
 
