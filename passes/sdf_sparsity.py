@@ -30,9 +30,10 @@ class SdfSparsity(Pass):
     """Annotate conv inputs with their sparsity: measured on data=X.npy, or profile=S assumed after ReLUs."""
 
     name = "sdf-sparsity"
-    data: str = field(default="", metadata={"help": ".npy inputs (batch first) run by the executor, fixed point if quantized"})
-    profile: float = field(default=-1.0, metadata={"help": "assumed mean sparsity in [0, 1) for every conv after a ReLU "
-                                                           "(when no data can be had; reported as assumed)"})
+    data: str = field(default="", metadata={"help": ".npy inputs (batch first) the executor runs (fixed point if quantized) "
+                                                    "to measure sparsity, its deviation and rho_w per conv input"})
+    profile: float = field(default=-1.0, metadata={"help": "instead: assumed mean sparsity S in [0, 1) for every conv after a "
+                                                           "ReLU, reported as assumed, not measured (-1: unused)"})
 
     def run(self, module, diag: Diagnostics) -> None:
         given = self.profile != -1.0
