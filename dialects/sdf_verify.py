@@ -16,7 +16,7 @@ from . import sdf_shapes as shapes
 from .sdf_attrs import (HARDWARE_INT_ATTRS, AttrError, get_bool, get_float, get_floats, get_int, get_ints, get_str,
                          has, shape)
 
-MODEL_ATTRS = HARDWARE_INT_ATTRS + ("weights_memory", "weights_off_chip", "sparsity", "pixels")
+MODEL_ATTRS = HARDWARE_INT_ATTRS + ("weights_memory", "weights_off_chip", "sparsity", "sparse_buffer", "pixels")
 """Attributes whose legality the hardware model decides."""
 
 POOL_MODES = ("max", "avg")
@@ -146,6 +146,10 @@ def _check_hardware_attrs(op) -> None:
         _expect(len(get_ints(op, "pixels")) == 2, "attribute 'pixels' needs two values: j, h")
     if has(op, "sparsity"):
         get_floats(op, "sparsity")
+        from fpga_sdf.sparsity import check_op  # the PASS statistics' own rules
+
+        problems = check_op(op)
+        _expect(not problems, "; ".join(problems))
     if has(op, "output_format"):
         problem = format_problem(op.operation.attributes["output_format"], "attribute 'output_format'")
         _expect(problem is None, problem)

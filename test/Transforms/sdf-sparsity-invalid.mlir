@@ -19,3 +19,37 @@ func.func @no_conv(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
   %r = "sdf.activation"(%x) {kind = "relu"} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
   return %r : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// A hand edit that breaks the statistics is caught when the IR is read.
+func.func @bad_rho(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w = "sdf.weights"() {value = dense<0.5> : tensor<2x2x3x3xf32>} : () -> tensor<2x2x3x3xf32>
+  %b = "sdf.weights"() {value = dense<0.0> : tensor<2xf32>} : () -> tensor<2xf32>
+  %r = "sdf.activation"(%x) {kind = "relu"} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  // expected-error @+1 {{sparsity_rho entry '2x1' must be array<f64: ...> with one value per window (2)}}
+  %y = "sdf.conv"(%r, %w, %b) {pad = array<i64: 1, 1, 1, 1>, sparsity = array<f64: 0.5, 0.5>, sparsity_windows = array<i64: 1, 2>, sparsity_rho = {"2x1" = array<f64: 0.1>}} : (tensor<1x2x4x4xf32>, tensor<2x2x3x3xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  return %y : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+func.func @bad_source(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w = "sdf.weights"() {value = dense<0.5> : tensor<2x2x3x3xf32>} : () -> tensor<2x2x3x3xf32>
+  %b = "sdf.weights"() {value = dense<0.0> : tensor<2xf32>} : () -> tensor<2xf32>
+  %r = "sdf.activation"(%x) {kind = "relu"} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  // expected-error @+1 {{attribute 'sparsity_source' must be one of measured, assumed}}
+  %y = "sdf.conv"(%r, %w, %b) {pad = array<i64: 1, 1, 1, 1>, sparsity = array<f64: 0.5, 0.5>, sparsity_source = "guessed"} : (tensor<1x2x4x4xf32>, tensor<2x2x3x3xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  return %y : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+func.func @buffer_without_engine(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w = "sdf.weights"() {value = dense<0.5> : tensor<2x2x3x3xf32>} : () -> tensor<2x2x3x3xf32>
+  %b = "sdf.weights"() {value = dense<0.0> : tensor<2xf32>} : () -> tensor<2xf32>
+  %r = "sdf.activation"(%x) {kind = "relu"} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  // expected-error @+1 {{sparse_buffer only applies to the sparse engine}}
+  %y = "sdf.conv"(%r, %w, %b) {pad = array<i64: 1, 1, 1, 1>, sparse_buffer = 8} : (tensor<1x2x4x4xf32>, tensor<2x2x3x3xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  return %y : tensor<1x2x4x4xf32>
+}
