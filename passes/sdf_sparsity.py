@@ -74,7 +74,7 @@ class SdfSparsity(Pass):
         windows = {op.operation: [] for _, op in convs}
         readers: dict = {}
         for _, op in convs:
-            readers.setdefault(op.operation.operands[0], []).append(op)
+            readers.setdefault(_outer(op.operation.operands[0]), []).append(op)
 
         def observe(value, array):
             for op in readers.get(value, ()):
@@ -112,6 +112,15 @@ def _load(path: str, func, expected) -> np.ndarray:
     if not np.all(np.isfinite(data)):
         raise UserError(at(func.location, f"--sdf-sparsity: data '{path}' holds NaN or infinite values"))
     return data
+
+
+def _outer(value):
+    """The value a partition's input stands for (the executor observes that one)."""
+    owner = value.owner
+    while isinstance(owner, ir.Block) and owner.owner.name == "sdf.partition":
+        value = owner.owner.operands[0]
+        owner = value.owner
+    return value
 
 
 def _quantized(func) -> bool:

@@ -105,3 +105,23 @@ def test_profile_needs_a_conv_after_relu():
 
     assert get_floats(conv_of(module), "sparsity") == (0.5,) * 4
     assert get_str(conv_of(module), "sparsity_source") == "assumed"
+
+
+def test_partitioned_network_measures_like_the_flat_one(tmp_path):
+    from fpga_sdf import network
+    from fpga_sdf.frontend import zoo
+    from fpga_sdf.frontend.importer import import_model
+
+    model, example = zoo.build("tiny_resnet")
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).standard_normal((2, *example.shape[1:])).astype(np.float32))
+    flat, cut = import_model(model, example), import_model(model, example)
+    fpga_sdf.run_pass(cut, "dse", platform="zedboard", budget=0.12, batch=8)
+    assert len(network.partitions(cut)) > 1
+    for module in (flat, cut):
+        fpga_sdf.run_pass(module, "sdf-sparsity", data=str(tmp_path / "x.npy"))
+
+    def stats(module):
+        return {n: network.layer_spec(n, op).sparsity for n, op in network.named_layers(module)}
+
+    assert stats(flat) == stats(cut) and all(stats(flat)[n] for n, op in network.named_layers(flat)
+                                               if op.operation.name == "sdf.conv")
