@@ -20,7 +20,7 @@
 // TOP: output [15:0] m_axis_tdata,
 // TOP-NOT: loc(
 // TOP: p0_conv_conv3 p0_conv_conv3
-// TOP: p0_squeeze
+// TOP: p0_relu_squeeze0 p0_relu_squeeze0
 // TOP: p0_fc_bias0 p0_fc_bias0
 
 // JSON: "generator": "fpga-translate --sdf-to-rtl"
