@@ -250,3 +250,158 @@ func.func @off_chip_fraction(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %
   %0 = "sdf.conv"(%x, %w, %b) {weights_off_chip = 2.0 : f64} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
   return %0 : tensor<1x8x6x6xf32>
 }
+
+// -----
+
+func.func @element_type(%x: tensor<1x4x8x8xi32>) -> tensor<1x4x8x8xi32> {
+  // expected-error @+1 {{operand #0 must have element type f32 (fixed-point formats are attributes), got tensor<1x4x8x8xi32>}}
+  %0 = "sdf.activation"(%x) {kind = "relu"} : (tensor<1x4x8x8xi32>) -> tensor<1x4x8x8xi32>
+  return %0 : tensor<1x4x8x8xi32>
+}
+
+// -----
+
+func.func @unranked(%x: tensor<*xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{operand #0 must be a ranked tensor, got tensor<*xf32>}}
+  %0 = "sdf.activation"(%x) {kind = "relu"} : (tensor<*xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @memref(%x: memref<1x4x8x8xf32>) -> memref<1x4x8x8xf32> {
+  // expected-error @+1 {{operand #0 must be a ranked tensor, got memref<1x4x8x8xf32>}}
+  %0 = "sdf.activation"(%x) {kind = "relu"} : (memref<1x4x8x8xf32>) -> memref<1x4x8x8xf32>
+  return %0 : memref<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @rank1(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{streams must be (N, C, ...) tensors of rank 2 or more, got tensor<4xf32>}}
+  %0 = "sdf.activation"(%x) {kind = "relu"} : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @zero_filters(%x: tensor<1x2x4x4xf32>, %b: tensor<0xf32>) -> tensor<1x0x2x2xf32> {
+  // expected-error @+1 {{result #0 must have no empty dimension, got tensor<0x2x3x3xf32>}}
+  %w = "sdf.weights"() {value = dense<1.0> : tensor<0x2x3x3xf32>} : () -> tensor<0x2x3x3xf32>
+  %0 = "sdf.conv"(%x, %w, %b) : (tensor<1x2x4x4xf32>, tensor<0x2x3x3xf32>, tensor<0xf32>) -> tensor<1x0x2x2xf32>
+  return %0 : tensor<1x0x2x2xf32>
+}
+
+// -----
+
+func.func @too_many_elements(%x: tensor<1x4x8x9223372036854775807xf32>) -> tensor<1x4x8x9223372036854775807xf32> {
+  // expected-error @+1 {{operand #0 has 295147905179352825824 elements, more than the 1099511627776 (2^40) supported}}
+  %0 = "sdf.activation"(%x) {kind = "relu"} : (tensor<1x4x8x9223372036854775807xf32>) -> tensor<1x4x8x9223372036854775807xf32>
+  return %0 : tensor<1x4x8x9223372036854775807xf32>
+}
+
+// -----
+
+func.func @frac_range(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{fixed-point frac must be in [-256, 256], got 100000}}
+  %0 = "sdf.activation"(%x) {kind = "relu", output_format = #sdf.fixed<16, 100000>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+// expected-error @+1 {{argument #0 attribute 'sdf.format' must be #sdf.fixed<width, frac>, got 3 : i64}}
+func.func @input_format(%x: tensor<1x4x8x8xf32> {sdf.format = 3}) -> tensor<1x4x8x8xf32> {
+  %0 = "sdf.activation"(%x) {kind = "relu"} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @name_kind(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{attribute 'name' must be a string, got 5 : i64}}
+  %0 = "sdf.activation"(%x) {kind = "relu", name = 5} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @alpha_nan(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{'alpha' must be a finite number}}
+  %0 = "sdf.activation"(%x) {kind = "leaky_relu", alpha = 0x7FF8000000000000 : f64} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @weights_value_and_file() -> tensor<8xf32> {
+  // expected-error @+1 {{has both an inline 'value' and a sidecar 'file'/'key': give one of them}}
+  %w = "sdf.weights"() {value = dense<1.0> : tensor<8xf32>, file = "w.npz", key = "w"} : () -> tensor<8xf32>
+  return %w : tensor<8xf32>
+}
+
+// -----
+
+func.func @weights_nan(%x: tensor<1x4x8x8xf32>) -> tensor<1x8xf32> {
+  // expected-error @+1 {{'value' holds NaN or infinite values}}
+  %w = "sdf.weights"() {value = dense<0x7FC00000> : tensor<8x256xf32>} : () -> tensor<8x256xf32>
+  %b = "sdf.weights"() {value = dense<0.0> : tensor<8xf32>} : () -> tensor<8xf32>
+  %0 = "sdf.inner_product"(%x, %w, %b) : (tensor<1x4x8x8xf32>, tensor<8x256xf32>, tensor<8xf32>) -> tensor<1x8xf32>
+  return %0 : tensor<1x8xf32>
+}
+
+// -----
+
+func.func @weights_empty_file() -> tensor<8xf32> {
+  // expected-error @+1 {{'file' must name a sidecar .npz, got an empty string}}
+  %w = "sdf.weights"() {file = "", key = "w"} : () -> tensor<8xf32>
+  return %w : tensor<8xf32>
+}
+
+// -----
+
+func.func @weights_as_stream(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{weights can only be parameters (of sdf.conv, sdf.inner_product, sdf.scale_shift), but operand #1 of 'sdf.eltwise' reads them}}
+  %w = "sdf.weights"() {value = dense<1.0> : tensor<1x4x8x8xf32>} : () -> tensor<1x4x8x8xf32>
+  %0 = "sdf.eltwise"(%x, %w) {mode = "add"} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @avg_pool_pad(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
+  // expected-error @+1 {{'pad' values must be smaller than the kernel (1, 1) in their dim}}
+  %0 = "sdf.pool"(%x) {mode = "avg", kernel = array<i64: 1, 1>, pad = array<i64: 2, 2, 2, 2>, stride = array<i64: 2, 2>} : (tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32>
+  return %0 : tensor<1x1x4x4xf32>
+}
+
+// -----
+
+func.func @fan_out(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{result #0 is read 2 times; a stream read by several layers needs an 'sdf.split'}}
+  %0 = "sdf.activation"(%x) {kind = "relu"} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %1 = "sdf.activation"(%0) {kind = "relu"} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %2 = "sdf.eltwise"(%0, %1) {mode = "add"} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %2 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+// expected-error @+1 {{argument #0 is read 2 times; a stream read by several layers needs an 'sdf.split'}}
+func.func @fan_out_argument(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  %0 = "sdf.eltwise"(%x, %x) {mode = "add"} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @partition_reads_outside(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  %s:2 = "sdf.split"(%x) : (tensor<1x4x8x8xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>)
+  %0 = "sdf.partition"(%s#0) ({
+  ^bb0(%a: tensor<1x4x8x8xf32>):
+    // expected-error @+1 {{'sdf.eltwise' uses a stream produced outside its partition by 'sdf.split'; partitions may only read their input and weights}}
+    %e = "sdf.eltwise"(%a, %s#1) {mode = "add"} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+    "sdf.yield"(%e) : (tensor<1x4x8x8xf32>) -> ()
+  }) : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
