@@ -1,0 +1,77 @@
+"""sdf_hw.eltwise: lhs (op) rhs one word per cycle, bit-exact with kernels.eltwise_fixed.
+
+add aligns both operands to the larger frac exactly; mul forms the exact product (one
+multiplier, as the model costs it); both are then requantized. With `broadcast = 1` the rhs
+stream carries one value per channel of this stream per frame: it is read together with the
+first pixel's lhs words (so no cycle is lost) and kept in a channel buffer for the others.
+"""
+
+from __future__ import annotations
+
+from pycde.constructs import Mux, Wire
+from pycde.signals import BitsSignal
+from pycde.types import Bits
+
+from ...model.spec import cdiv, pixels_of
+from .mac_common import memory, sext, signed_mul
+from .pointwise import Counters, Pipe, sig_name
+from .streams import OutputSkid, const, eq, requantize_hw, stream_module
+
+
+def _shifted(x, shift: int, width: int):
+    """Signed x * 2**shift in `width` bits."""
+    x = sext(x, width - shift)
+    return BitsSignal.concat([x, const(shift, 0)]) if shift else x
+
+
+def generate(p):
+    ta, tb, to = p.inputs[0], p.inputs[1], p.outputs[0]
+    mode = p.attr("mode")
+    if mode not in ("add", "mul"):
+        raise ValueError(f"eltwise mode {mode!r} has no RTL (add, mul)")
+    broadcast = bool(p.attr("broadcast", 0))
+    spec = p.spec
+    ch_s = cdiv(spec.outputs[0][0], spec.coarse_in)
+    pixels = pixels_of(spec.outputs[0])
+    name = sig_name(p, "eltwise", mode, int(broadcast), ch_s, pixels, ta.width, ta.frac,
+                    tb.width, tb.frac, to.width, to.frac)
+
+    def build(ports):
+        skid = OutputSkid(ports, 0)
+        adv = skid.ready
+        pipe = Pipe(ports.clk, ports.rst, adv)
+        a, b = ports.in0_data, ports.in1_data
+        if broadcast:
+            # first pixel: both streams; later pixels: lhs and the buffered rhs
+            step = Wire(Bits(1), "step")
+            count = Counters(ports.clk, ports.rst, [ch_s, pixels], step, "pos")
+            first = eq(count.values[1], 0)
+            fire = adv & ports.in0_valid & (~first | ports.in1_valid)
+            step.assign(fire)
+            ports.in0_ready = adv & (~first | ports.in1_valid)
+            ports.in1_ready = adv & first & ports.in0_valid
+            chan = count.values[0]
+            kept = memory(ports.clk, tb.width, ch_s, chan, adv, waddr=chan, wdata=b,
+                          wen=fire & first, name="rhs")
+            b_now, first1 = pipe.stage(b, "b"), pipe.stage(first, "first")
+            a = pipe.stage(a, "a")
+            valid = pipe.valid(fire)
+            b = Mux(first1, kept, b_now)
+        else:
+            fire = adv & ports.in0_valid & ports.in1_valid
+            ports.in0_ready = adv & ports.in1_valid
+            ports.in1_ready = adv & ports.in0_valid
+            valid = fire
+        if mode == "add":
+            f = max(ta.frac, tb.frac)
+            w = max(ta.width + f - ta.frac, tb.width + f - tb.frac) + 1
+            total = (_shifted(a, f - ta.frac, w).as_uint() + _shifted(b, f - tb.frac, w).as_uint()).as_bits(w)
+            y = requantize_hw(total, f, to.fixed)
+        else:
+            pw = ta.width + tb.width
+            product = pipe.stage(signed_mul(a, b, pw), "prod")
+            valid = pipe.valid(valid)
+            y = requantize_hw(product, ta.frac + tb.frac, to.fixed)
+        skid.push(pipe.valid(valid), pipe.stage(y, "y"))
+
+    return stream_module(name, [ta, tb], [to], build)
