@@ -9,7 +9,7 @@
 // RUN: filecheck %s --check-prefix=LIST --input-file=%t/rtl/filelist.f
 // RUN: filecheck %s --check-prefix=TCL --input-file=%t/rtl/vivado.tcl
 // RUN: %python -c "import numpy as np; np.save('%t/x.npy', np.random.default_rng(0).uniform(-1, 1, (2, 4, 8, 8)).astype('float32'))"
-// RUN: %python -m fpga_sdf.tools.fpga_run %t/rtl --backend rtl --input %t/x.npy -o %t/y.npy --stats %t/stats.json 2>&1 | filecheck %s --check-prefix=RUN
+// RUN: %python -m fpga_sdf.tools.fpga_run %t/rtl --backend rtl --input %t/x.npy -o %t/y.npy --stats %t/stats.json 2>&1 | filecheck %s --check-prefix=CYC
 // RUN: %python -m fpga_sdf.tools.fpga_run %t/q.mlir --mode fixed --input %t/x.npy -o %t/ref.npy
 // RUN: %python -c "import numpy as np; print(np.array_equal(np.load('%t/y.npy'), np.load('%t/ref.npy')))" | filecheck %s --check-prefix=SAME
 // RUN: filecheck %s --check-prefix=STATS --input-file=%t/stats.json
@@ -29,13 +29,13 @@
 // JSON: "streams": 2,
 // JSON: "runs": 1
 // JSON: "name": "conv"
-// JSON: "model_interval": 576
+// JSON: "model_interval": 864
 
 // LIST: p0/p0_top.sv
 // TCL: add_files -norecurse
 // TCL: set_property top p0_top [current_fileset]
 
-// RUN: partition 0: {{[0-9]+}} cycles/frame measured, {{[0-9]+}} modelled
+// CYC: partition 0: {{[0-9]+}} cycles/frame measured, {{[0-9]+}} modelled
 // SAME: True
 // STATS: "partitions": [
 // STATS: "cycles_per_frame":
