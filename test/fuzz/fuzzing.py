@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import os
 import random
 import re
@@ -316,7 +317,7 @@ def _input_for(text: str) -> bytes:
     """An .npy input matching the first function's first argument, if one can be read off."""
     m = re.search(r"func\.func @\w+\(%\w+: tensor<([\dx]+)xf32>", text)
     shape = [int(d) for d in m.group(1).split("x")] if m else [1, 4, 8, 8]
-    if np.prod(shape) > 1_000_000:
+    if math.prod(shape) > 1_000_000 or len(shape) < 2:
         shape = [1, 4, 8, 8]
     shape[0] = 2
     buffer = io.BytesIO()
