@@ -55,7 +55,7 @@ class Dse(Pass):
         else:
             design = explore(problem, constraints, self.objective, self.strategy, self.seed, self.time_limit,
                              anneal_steps=self.anneal_steps)
-        write_sparse_buffers(module, design, ops, constraints, self.sparse_lutram, self.sparse_rho, diag)
+        write_sparse_buffers(design, ops, constraints, self.sparse_lutram, self.sparse_rho, diag)
         write_design(module, design, ops)
         target.write(module, goal)
 

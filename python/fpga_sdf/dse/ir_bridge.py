@@ -10,6 +10,7 @@ from ..diagnostics import UserError
 from ..dialects.sdf_attrs import AttrError, set_float, set_int, set_str
 from ..network import functions, layer_spec, named_layers, require_layer_level
 from ..partitioning import apply_cuts, cut_points, unpartition
+from ..model.spec import sparse_engine
 from ..sparsity import read_rho
 from .explore import NetworkDesign, Problem
 from .sparse_buffers import candidate_of, size_buffers
@@ -53,8 +54,7 @@ def write_design(module, design: NetworkDesign, ops) -> None:
         apply_cuts(module, list(design.cuts))
 
 
-def write_sparse_buffers(module, design: NetworkDesign, ops, c, lutram_fraction: float, tolerance: float,
-                         diag) -> None:
+def write_sparse_buffers(design: NetworkDesign, ops, c, lutram_fraction: float, tolerance: float, diag) -> None:
     """Size the FIFO before every sparse engine for the folding the design chose (eq. 6),
     each partition within `lutram_fraction` of the board's LUTs and its remaining budget;
     written as `sparse_buffer`. Layers without a measured rho get none, with a remark."""
@@ -72,8 +72,7 @@ def write_sparse_buffers(module, design: NetworkDesign, ops, c, lutram_fraction:
             candidate = candidate_of(spec, windows, rho)
             if candidate is not None:
                 candidates.append(candidate)
-            elif spec.sparsity and spec.coarse_in * spec.coarse_group > 1 and spec.kernel and \
-                    max(spec.kernel) > 1:
+            elif sparse_engine(spec) and spec.coarse_in * spec.coarse_group > 1:
                 diag.remark(op, f"no back-pressure metric measured for coarse_in={spec.coarse_in} "
                                 f"coarse_group={spec.coarse_group}: no FIFO before its sparse engines "
                                 "(measure with --sdf-sparsity data=...)")
