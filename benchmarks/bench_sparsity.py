@@ -17,6 +17,7 @@ import os
 import platform as host
 import tempfile
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -26,10 +27,12 @@ from fpga_sdf.diagnostics import UserError
 from fpga_sdf.dse.explore import explore
 from fpga_sdf.dse.ir_bridge import problem_of
 from fpga_sdf.dse.problem import Constraints
+from fpga_sdf.dse.sparse_buffers import buffer_lutram
 from fpga_sdf.frontend import digits, zoo
 from fpga_sdf.frontend.importer import import_model
 from fpga_sdf.model import load_platform
 from fpga_sdf.model.performance import SPARSE_CLOCK_FACTOR
+from fpga_sdf.sparsity import fold_key, read_rho
 
 CLOCK, BATCH, BUDGET = 200.0, 256, 0.9
 PASS_GOPS_PER_DSP = {("vgg16", "zc706"): 0.61, ("vgg16", "zcu102"): 0.52, ("resnet18", "zc706"): 0.35}
@@ -74,7 +77,7 @@ def digits_rows(boards):
         chosen = {name: (specs[name].fine, specs[name].coarse_in, specs[name].coarse_out) for name, *_ in layers}
         fifo = _fifos(sparse, board)
         rows.append((board, d, s, chosen, fifo))
-    return layers, rows
+    return layers, rows, sparse
 
 
 def _fifos(module, board: str) -> dict:
@@ -83,6 +86,24 @@ def _fifos(module, board: str) -> dict:
     fpga_sdf.run_pass(copy, "dse", platform=board, batch=BATCH, clock=CLOCK, budget=BUDGET)
     return {name: network.layer_spec(name, op).sparse_buffer for name, op in network.named_layers(copy)
             if network.layer_spec(name, op).sparsity}
+
+
+def rho_table(module, board: str, chosen: dict) -> str:
+    """PASS Fig. 6's trade-off from the measured attributes: back-pressure rho_w against the
+    LUTRAM of the FIFOs, for each sparse conv at the folding the DSE chose on `board`."""
+    platform = load_platform(board)
+    lines = [f"back-pressure metric rho_w (eq. 6) by FIFO depth w, at the folding chosen on {board}:",
+             "| layer | streams | w | rho_w | FIFO LUTRAM | FIFO BRAM18 |", "|---|---:|---:|---:|---:|---:|"]
+    for name, op in network.named_layers(module):
+        windows, rho = read_rho(op)
+        if name not in chosen or not rho:
+            continue
+        k, ci, co = chosen[name]
+        spec = replace(network.layer_spec(name, op), fine=k, coarse_in=ci, coarse_out=co)
+        for w, r in zip(windows, rho[fold_key(ci, 1)]):
+            luts, brams = buffer_lutram(spec, w, platform)
+            lines.append(f"| {name} | {ci} | {w} | {r:.4f} | {luts} | {brams} |")
+    return "\n".join(lines) + "\n"
 
 
 def zoo_rows(cases, boards):
@@ -118,7 +139,7 @@ def main() -> None:
     print(f"W16A16, {CLOCK:g} MHz (sparse partitions {CLOCK * SPARSE_CLOCK_FACTOR:g} MHz), batch {BATCH}, "
           f"budget {BUDGET:.0%}, throughput, greedy\n")
     if not args.skip_digits:
-        layers, rows = digits_rows(boards)
+        layers, rows, measured = digits_rows(boards)
         print("digits CNN: sparsity measured on its 360 held-out digits (fixed point), per conv input")
         print("| layer | kernel | mean | min channel | max channel |\n|---|---|---:|---:|---:|")
         for name, kernel, mean, lo, hi in layers:
@@ -131,6 +152,7 @@ def main() -> None:
             print(f"| {board} | {d['fps']:.0f} | {s['fps']:.0f} | {s['fps'] / d['fps']:.2f} | {d['gops_per_dsp']:.3f} | "
                   f"{s['gops_per_dsp']:.3f} | {d['dsp']}/{s['dsp']} | {folds} | {depths} |")
         print()
+        print(rho_table(measured, rows[0][0], rows[0][3]))
     cases = [(c.split(":")[0], float(c.split(":")[1])) for c in args.zoo.split(",") if c]
     if cases:
         print("zoo networks, sparsity ASSUMED (profile=S on every conv after a ReLU), not measured")
