@@ -354,7 +354,7 @@ class _Emitter:
                 continue
             try:
                 inst.cls = gen(inst.params)
-            except Unsupported as err:
+            except (Unsupported, ValueError, NotImplementedError) as err:  # a generator's refusal
                 self.error(inst.op, f"sdf_hw.{inst.kind}: {err}")
         plan["model"] = {
             "interval": perf.interval, "depth": perf.depth, "runs": perf.runs,

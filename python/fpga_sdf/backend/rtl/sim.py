@@ -109,8 +109,10 @@ def _stall_report(part: dict, text: str, stall: int) -> str:
     return msg
 
 
-def _run_partition(binary, part: dict, x: np.ndarray, stall_cycles: int | None) -> tuple[np.ndarray, dict]:
-    """One run of a partition over the batch: integers in (N, *shape), integers out, figures."""
+def _run_partition(binary, part: dict, x: np.ndarray, stall_cycles: int | None,
+                   backpressure: int = 0) -> tuple[np.ndarray, dict]:
+    """One run of a partition over the batch: integers in (N, *shape), integers out, figures.
+    `backpressure`: percent of cycles the output's tready is low (100: never taken)."""
     n = x.shape[0]
     i, o = part["input"], part["output"]
     t_in = StreamType(i["format"][0], i["format"][1], i["streams"])
@@ -126,7 +128,7 @@ def _run_partition(binary, part: dict, x: np.ndarray, stall_cycles: int | None) 
         pack_words(flat.reshape(-1, t_in.lanes), t_in).tofile(work / "in0.bin")
         (work / "frames.txt").write_text(f"{beats_in}\n")
         (work / "expect.txt").write_text(f"{n * beats_out}\n")
-        (work / "config.txt").write_text(f"{budget} {stall} 0 1\n")
+        (work / "config.txt").write_text(f"{budget} {stall} {int(backpressure)} 1\n")
         track = []
         for layer in part["layers"]:
             for k, w in zip(layer["streams"], layer["words_per_frame"]):
@@ -157,7 +159,8 @@ def _run_partition(binary, part: dict, x: np.ndarray, stall_cycles: int | None) 
     return y, figures
 
 
-def run_integers(directory: str, x_int: np.ndarray, stall_cycles: int | None = None) -> tuple[np.ndarray, dict]:
+def run_integers(directory: str, x_int: np.ndarray, stall_cycles: int | None = None,
+                 backpressure: int = 0) -> tuple[np.ndarray, dict]:
     """Integer frames (N, *input shape) of the input format through every partition in order;
     returns the integer output and the stats (see docs/notes/rtl-backend.md)."""
     manifest = load_manifest(directory)
@@ -173,7 +176,7 @@ def run_integers(directory: str, x_int: np.ndarray, stall_cycles: int | None = N
         if part["runs"] > 1:
             raise UserError(f"partition {part['name']} reloads weights ({part['runs']} runs): the RTL simulator "
                             "does not stream reloaded weights yet")
-        y, fig = _run_partition(binaries[part["name"]], part, x, stall_cycles)
+        y, fig = _run_partition(binaries[part["name"]], part, x, stall_cycles, backpressure)
         x = from_stream_order(y, (n,) + tuple(part["output"]["shape"]))
         sim_cycles += fig["cycles"]
         sim_seconds += fig["seconds"]

@@ -162,3 +162,22 @@ def test_cli_translate_and_run_with_stats(tmp_root, tmp_path):
     stats = json.loads((tmp_path / "stats.json").read_text())
     assert {"index", "cycles_per_frame", "batch_cycles", "model_cycles_per_frame"} <= set(stats["partitions"][0])
     assert {"name", "cycles_per_frame", "model_cycles_per_frame"} <= set(stats["layers"][0])
+
+
+def test_stall_names_the_blocked_streams(tmp_root):
+    """An output that is never taken stops the simulation after the stall bound with an error
+    naming the stream that holds a word (the AXI output) and the ones waiting for one."""
+    from fpga_sdf.diagnostics import UserError
+
+    _, out, _, _ = _simulated("unrolled", tmp_root)
+    x_int = np.zeros((1, 1, 8, 8), dtype=np.int64)
+    with pytest.raises(UserError, match=r"no stream moved for 500 cycles.*valid, not ready\): .*-> p0_dma_out\.in0"):
+        sim.run_integers(str(out), x_int, stall_cycles=500, backpressure=100)
+
+
+def test_random_backpressure_keeps_the_result(tmp_root):
+    """Back-pressure on the AXI output changes the timing only, never the numbers."""
+    module, out, y_int, _ = _simulated("unrolled", tmp_root)
+    x_int = quantize(_inputs(), _arg_format(entry_function(module), 0))
+    y_bp, stats = sim.run_integers(str(out), x_int, backpressure=60)
+    np.testing.assert_array_equal(y_bp, y_int)
