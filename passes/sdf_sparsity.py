@@ -3,7 +3,8 @@
 PASS's sparse engine (seed 003) skips the zeros ReLU leaves in the windows it multiplies,
 so its speed depends on data. With `data=x.npy` the reference executor (fixed point when the
 module is quantized: the zeros the hardware sees) runs the inputs and every conv gets the
-mean and spread of its windows' zero fraction per input channel and, for each legal split
+mean and spread of its windows' zero fraction per input channel, the distribution of
+non-zeros per window (which the engine's cycles follow) and, for each legal split
 of its channels over streams, the back-pressure metric the buffer sizing reads. With
 `profile=S` every conv reading a ReLU output is given mean sparsity S, marked assumed.
 """
@@ -94,7 +95,8 @@ class SdfSparsity(Pass):
                     if ci * cg > 1:
                         series = sparsity.stream_series(s, spec.groups, ci, cg)
                         rho[sparsity.fold_key(ci, cg)] = sparsity.back_pressure(series)
-            sparsity.write_measured(op, s.mean(axis=axes), s.std(axis=axes), len(x), rho)
+            hist = sparsity.nonzero_histogram(s, int(np.prod(spec.kernel)))
+            sparsity.write_measured(op, s.mean(axis=axes), s.std(axis=axes), hist, len(x), rho)
 
 
 def _load(path: str, func, expected) -> np.ndarray:

@@ -157,6 +157,8 @@ def layer_spec(name: str, op, default_width: int = 16):
     if has(op, "sparsity"):
         fields["sparsity"] = get_floats(op, "sparsity")
         fields["sparsity_assumed"] = get_str(op, "sparsity_source", "measured") == "assumed"
+        if has(op, "sparsity_hist"):
+            fields["sparsity_hist"] = get_floats(op, "sparsity_hist")
     if has(op, "sparse_buffer"):
         fields["sparse_buffer"] = get_int(op, "sparse_buffer")
     if has(op, "weights_memory"):

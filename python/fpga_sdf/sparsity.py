@@ -19,8 +19,8 @@ from .dialects.sdf_attrs import AttrError, get_floats, get_ints, get_str, has
 
 WINDOWS = tuple(2 ** i for i in range(10))  # FIFO depths (windows) rho_w is measured at
 SOURCES = ("measured", "assumed")
-STAT_ATTRS = ("sparsity", "sparsity_std", "sparsity_source", "sparsity_samples", "sparsity_windows",
-              "sparsity_rho")
+STAT_ATTRS = ("sparsity", "sparsity_std", "sparsity_hist", "sparsity_source", "sparsity_samples",
+              "sparsity_windows", "sparsity_rho")
 
 
 def window_sparsity(x: np.ndarray, kernel, stride, pad, dilation) -> np.ndarray:
@@ -34,6 +34,15 @@ def window_sparsity(x: np.ndarray, kernel, stride, pad, dilation) -> np.ndarray:
         count += zero[(slice(None), slice(None)) + tuple(
             slice(o * d, o * d + s * (n - 1) + 1, s) for o, d, s, n in zip(offset, dilation, stride, out))]
     return count.astype(np.float32) / prod(kernel)
+
+
+def nonzero_histogram(s: np.ndarray, window: int) -> np.ndarray:
+    """Per channel, the fraction of windows holding n non-zeros, n = 0..window: (C, window + 1).
+    What the sparse engine's cycles follow: a window of n non-zeros takes ceil(n / k)."""
+    n = np.rint((1 - s) * window).astype(np.int64)
+    channels = s.shape[1]
+    flat = n.transpose(1, 0, *range(2, n.ndim)).reshape(channels, -1)
+    return np.stack([np.bincount(row, minlength=window + 1) / row.size for row in flat])
 
 
 def stream_series(s: np.ndarray, groups: int, coarse_in: int, coarse_group: int) -> np.ndarray:
@@ -82,6 +91,17 @@ def _f64s(values) -> ir.Attribute:
     return ir.DenseF64ArrayAttr.get([round(float(v), 4) for v in values])
 
 
+def _hist(hist: np.ndarray) -> ir.Attribute:
+    """Rows rounded to 4 decimals that still sum to 1 (the rounding error goes to the
+    largest bin), so a reader can check them."""
+    rows = []
+    for row in hist:
+        r = np.round(row, 4)
+        r[np.argmax(r)] += round(1.0 - float(r.sum()), 4)
+        rows.extend(round(float(v), 4) for v in r)
+    return ir.DenseF64ArrayAttr.get(rows)
+
+
 def clear(op) -> None:
     """Remove every sparsity statistic (and the buffer sized from them) from an op."""
     for name in STAT_ATTRS + ("sparse_buffer",):
@@ -89,12 +109,13 @@ def clear(op) -> None:
             del op.operation.attributes[name]
 
 
-def write_measured(op, mean, std, samples: int, rho: dict[str, list[float]], windows=WINDOWS) -> None:
+def write_measured(op, mean, std, hist, samples: int, rho: dict[str, list[float]], windows=WINDOWS) -> None:
     with op.context:
         clear(op)
         attrs = op.operation.attributes
         attrs["sparsity"] = _f64s(mean)
         attrs["sparsity_std"] = _f64s(std)
+        attrs["sparsity_hist"] = _hist(hist)
         attrs["sparsity_source"] = ir.StringAttr.get("measured")
         attrs["sparsity_samples"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), samples)
         if rho:
@@ -139,6 +160,8 @@ def check_op(op) -> list[str]:
     try:
         if has(op, "sparsity_source") and get_str(op, "sparsity_source") not in SOURCES:
             problems.append(f"attribute 'sparsity_source' must be one of {', '.join(SOURCES)}")
+        if has(op, "sparsity_hist"):
+            get_floats(op, "sparsity_hist")  # its shape and sums are the model's (check_folding)
         if has(op, "sparsity_std"):
             std = get_floats(op, "sparsity_std")
             if not has(op, "sparsity") or len(std) != len(get_floats(op, "sparsity")):

@@ -21,12 +21,17 @@
 //   mean (44 + 48) / 288 = 0.3194, standard deviation over the 32 windows 0.2017
 //   channel 1: every window all zeros: 1.0, deviation 0
 // Two streams whose sparsity differs by a constant never push back: rho = 0 at every depth.
+// Non-zeros per window (sparsity_hist, 10 bins n = 0..9 per channel), channel 0 over its 32
+// windows: sample 0 has 4 x 4 (corners), 8 x 6 (edges), 4 x 9 (inside); sample 1 has one
+// each of 3, 8, two 5s, and 3 x 4, 6 x 6, 3 x 9 -> n=3: 1/32, 4: 7/32, 5: 2/32, 6: 14/32,
+// 8: 1/32, 9: 7/32 (shown to 4 decimals); channel 1: all windows n = 0.
 
 // CHECK-LABEL: func.func @net
-// CHECK: "sdf.conv"{{.*}}sparsity = array<f64: 0.000000e+00, 0.000000e+00>, sparsity_rho = {"2x1" = array<f64: 0.000000e+00,
+// CHECK: "sdf.conv"{{.*}}sparsity = array<f64: 0.000000e+00, 0.000000e+00>, sparsity_hist = array<f64: 0.000000e+00, 1.000000e+00, 0.000000e+00, 1.000000e+00>, sparsity_rho = {"2x1" = array<f64: 0.000000e+00,
 // CHECK-SAME: sparsity_samples = 2 : i64, sparsity_source = "measured", sparsity_std = array<f64: 0.000000e+00, 0.000000e+00>
 // CHECK-SAME: sparsity_windows = array<i64: 1, 2, 4, 8, 16, 32, 64, 128, 256, 512>
 // CHECK: "sdf.conv"{{.*}}sparsity = array<f64: 3.194000e-01, 1.000000e+00>
+// CHECK-SAME: sparsity_hist = array<f64: 0.000000e+00, 0.000000e+00, 0.000000e+00, 3.120000e-02, 2.188000e-01, 6.250000e-02, 4.375000e-01, 0.000000e+00, 3.120000e-02, 2.188000e-01, 1.000000e+00, 0.000000e+00,
 // CHECK-SAME: sparsity_rho = {"2x1" = array<f64: 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00>}
 // CHECK-SAME: sparsity_source = "measured", sparsity_std = array<f64: 2.017000e-01, 0.000000e+00>
 

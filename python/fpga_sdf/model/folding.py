@@ -168,6 +168,14 @@ def _extension_problems(spec: LayerSpec) -> list[str]:
                             f"one per input channel ({cin})")
         if any(not 0.0 <= s <= 1.0 for s in spec.sparsity):
             problems.append(f"{spec.name}: sparsity values must lie in [0, 1]")
+    if spec.sparsity_hist:
+        bins = prod(kernel_of(spec)) + 1
+        rows = [spec.sparsity_hist[i:i + bins] for i in range(0, len(spec.sparsity_hist), bins)]
+        if len(spec.sparsity_hist) != len(spec.sparsity) * bins:
+            problems.append(f"{spec.name}: sparsity_hist has {len(spec.sparsity_hist)} entries, expected "
+                            f"{bins} (non-zeros 0..{bins - 1}) per entry of sparsity ({len(spec.sparsity)})")
+        elif any(p < 0 for p in spec.sparsity_hist) or any(abs(sum(r) - 1) > 1e-3 for r in rows):
+            problems.append(f"{spec.name}: each channel's row of sparsity_hist must be fractions summing to 1")
     if spec.sparse_buffer < 0:
         problems.append(f"{spec.name}: sparse_buffer={spec.sparse_buffer} must be non-negative")
     elif spec.sparse_buffer and not sparse_engine(spec):

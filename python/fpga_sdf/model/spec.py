@@ -50,6 +50,7 @@ class LayerSpec:
     acc_width: int = 32
     sparsity: tuple[float, ...] = ()  # PASS: mean zero fraction of windows, per input channel
     sparsity_assumed: bool = False  # the sparsity is an assumed profile, not measured on data
+    sparsity_hist: tuple[float, ...] = ()  # per input channel, fraction of windows with n non-zeros, n = 0..K
     sparse_buffer: int = 0  # PASS: FIFO depth (windows) per input stream before the sparse engines
     weights_off_chip: float = 0.0  # AutoWS: fraction of the weights memory streamed from DRAM
     weights_memory: str = "auto"  # on-chip weights in "bram", "uram", or "auto" (by size)

@@ -123,3 +123,18 @@ def test_k_equal_to_the_window_builds_the_dense_engine():
     assert layer_performance(sparse).interval == layer_performance(dense).interval == DOTS
     assert layer_performance(sparse).clock_factor == 1.0
     assert layer_performance(conv(fine=8, sparsity=(0.7,) * 16)).clock_factor == SPARSE_CLOCK_FACTOR
+
+
+def test_measured_nonzeros_give_exact_cycles():
+    # One stream (coarse_in 1) of 16 channels that all have windows of 4 non-zeros (40%) and
+    # windows of 6 non-zeros (60%): mean sparsity 1 - 4.8/9. With k = 5 a window of 4 takes
+    # 1 cycle and a window of 6 takes 2: 0.4 + 1.2 = 1.6 cycles, where eq. 2 says
+    # max(1, 4.8 / 5) = 1. ch_s = 16 -> 65536 dots per engine -> 104858 cycles (ceil).
+    hist = ((0, 0, 0, 0, 0.4, 0, 0.6, 0, 0, 0),) * 16
+    mean = 1 - 4.8 / 9
+    exact = conv(coarse_in=1, fine=5, sparsity=(mean,) * 16, sparsity_hist=sum(hist, ()))
+    assert layer_performance(exact).interval == int(-(-65536 * 1.6 // 1))
+    assert layer_performance(replace(exact, sparsity_hist=())).interval == 65536
+    # k = 3: 4 -> 2 cycles, 6 -> 2 cycles: exactly 2 (eq. 2: 4.8 / 3 = 1.6)
+    assert layer_performance(replace(exact, fine=3)).interval == 131072
+    assert any("sparsity_hist" in p for p in check_folding(replace(exact, sparsity_hist=(0.5,) * 10)))
