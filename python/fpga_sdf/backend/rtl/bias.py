@@ -1,7 +1,8 @@
 """sdf_hw.bias: adds the bias and converts the sum to the output format.
 
 The bias integers are at the accumulator frac (x.frac + w.frac), one per filter of this
-output stream in stream order, read from a small ROM as the words pass. The conversion is
+output stream in stream order, read from a small ROM as the words pass (a RAM with the
+load ports of the contract under weights reloading). The conversion is
 interp/fixed.py `requantize` (streams.requantize_hw): an arithmetic right shift rounding half
 up, or an exact left shift, then saturation to the output width.
 """
@@ -9,40 +10,50 @@ up, or an exact left shift, then saturation to the output width.
 from __future__ import annotations
 
 import numpy as np
+from pycde.types import Bits
 
 from .mac_common import (MacPlan, OutBuffer, add, bits, counter, memory, module_name,
                          output_index, ram_style)
-from .streams import requantize_hw, stream_module
+from .streams import counter_bits, requantize_hw, stream_module
 
 
-def bias_values(p) -> list[int]:
-    """This stream's bias integers, in the order its filters pass (zeros without a bias)."""
+def reload_image(p, run: int) -> np.ndarray:
+    """This stream's bias integers for run `run` (at the accumulator frac), in the order its
+    filters pass: (filters, 1); zeros for a layer without a bias."""
     g, j = output_index(p.spec, p.instance)
-    plan = MacPlan(p.spec, g, 0, j)
+    plan = MacPlan(p.spec, g, 0, j, run=run)
     b = p.params.get("bias")
     if b is None:
-        return [0] * len(plan.out_filters)
+        return np.zeros((len(plan.out_filters), 1), dtype=np.int64)
     b = np.asarray(b, dtype=np.int64).reshape(-1)
-    return [int(b[f]) for f in plan.out_filters]
+    return b[[plan.offset + f for f in plan.out_filters]].reshape(-1, 1)
 
 
 def generate(p):
-    values = bias_values(p)
+    values = [int(v) for v in reload_image(p, 0)[:, 0]]
     x, y = p.inputs[0], p.outputs[0]
     aw, n = x.width, len(values)
     limit = 1 << (aw - 1)
     if any(not -limit <= v < limit for v in values):
         raise ValueError(f"RTL bias: a bias does not fit the {aw}-bit accumulator")
+    if p.reload and n == 1:
+        n_words = 2  # a loadable bias needs a memory; one spare word keeps the address 1 bit
+    else:
+        n_words = n
+    load_ports = {"load_valid": Bits(1), "load_addr": Bits(counter_bits(n_words)),
+                  "load_data": Bits(aw)} if p.reload else None
 
     def build(ports):
         clk, rst = ports.clk, ports.rst
         out = OutBuffer(clk, rst, y.width, latency=1)
         fire = ports.in0_valid & out.credit
         ports.in0_ready = out.credit
-        if n > 1:
+        if n_words > 1:
             index, _ = counter(clk, rst, n, fire, "filter")
-            b = memory(clk, aw, n, index, fire, init=values, name="biases",
-                       style=ram_style("parameters", aw, n))
+            write = {} if not p.reload else {"waddr": ports.load_addr, "wdata": ports.load_data,
+                                             "wen": ports.load_valid}
+            b = memory(clk, aw, n_words, index, fire, init=values + [0] * (n_words - n),
+                       name="biases", style=ram_style("parameters", aw, n_words), **write)
         else:
             b = bits(aw, values[0])
         acc = ports.in0_data.reg(clk, rst_value=None, name="acc")
@@ -50,4 +61,4 @@ def generate(p):
         out.push(fire.reg(clk, rst, rst_value=0), requantize_hw(add(acc, b), x.frac, y.fixed))
         out.drive(ports)
 
-    return stream_module(module_name(p), p.inputs, p.outputs, build)
+    return stream_module(module_name(p), p.inputs, p.outputs, build, extra_inputs=load_ports)

@@ -141,7 +141,7 @@ def memory(clk, width: int, depth: int, raddr, ren, waddr=None, wdata=None, wen=
     high, is the word stored at `raddr` before that cycle's write. `style` is the synthesis
     ram_style (see `ram_style`), so yosys and Vivado build the primitive the model costs."""
     attrs = None
-    if style:
+    if style and (wen is not None or style == "block"):  # yosys maps small ROMs to logic itself
         kind = "ram_style" if wen is not None else "rom_style"  # yosys reads the one that applies
         attrs = [ir.Attribute.parse(f'#sv.attribute<"{kind}" = "\\"{style}\\"">')]
     mem = sv.RegOp(raw_hw.InOutType.get(ir.Type.parse(f"!hw.uarray<{depth}xi{width}>")), name)
@@ -174,9 +174,12 @@ class OutBuffer:
     `credit` is high when one more result may be issued into a datapath of `latency` cycles;
     call `issue(fire)` with the issue strobe, `push(valid, data)` where results leave the
     datapath, and `drive(ports)` to connect out0. `credit` depends on registers only.
+    `flush` (optional) empties the buffer and returns the credits, like a reset.
     """
 
-    def __init__(self, clk, rst, width: int, latency: int):
+    def __init__(self, clk, rst, width: int, latency: int, flush=None):
+        if flush is not None:
+            rst = rst | flush
         self.depth = latency + 2
         cw = clog2(self.depth + 1)
         self.fifo = FIFO(Bits(width), self.depth, clk, rst)
@@ -205,6 +208,8 @@ class OutBuffer:
 class MacPlan:
     """What MAC unit (g, i, j) of a conv / inner product computes, in stream order.
 
+    With weights reloading, filter indices are within the run (F / wr_factor filters; the
+    run's weights and bias start at `offset`).
     Input stream s = g*ci + i carries channels s, s + N, s + 2N, ... (N = ci*cg streams,
     the flat streaming order); output stream o = g*co + j carries filters o, o + NO, ...
     For each of its `ch_s` channels the unit computes `cout_s` dot products, one per filter
@@ -213,13 +218,11 @@ class MacPlan:
     (g, j). Foldings whose streams would mix groups are refused (ValueError).
     """
 
-    def __init__(self, spec, g: int, i: int, j: int):
+    def __init__(self, spec, g: int, i: int, j: int, run: int = 0):
         from math import prod
 
         from fpga_sdf.model.folding import channels_in, channels_out
         from fpga_sdf.model.spec import cdiv, kernel_of
-        if spec.wr_factor != 1:
-            raise ValueError("RTL: weights reloading (wr_factor > 1) is not generated yet")
         if spec.sparsity or spec.weights_off_chip or spec.pixels != (1, 1):
             raise ValueError("RTL: sparse, off-chip-weights and multi-pixel MACs are not generated yet")
         is_conv = spec.kind == "conv"
@@ -228,7 +231,11 @@ class MacPlan:
         self.ci, self.co, self.cg, self.fine = ci, co, cg, spec.fine
         self.kernel = prod(kernel_of(spec)) if is_conv else 1
         self.steps = cdiv(self.kernel, self.fine)  # weight words per dot product
-        c, f = channels_in(spec), channels_out(spec)
+        c, f = channels_in(spec), cdiv(channels_out(spec), spec.wr_factor)  # filters per run
+        if spec.wr_factor > 1 and (self.groups > 1 or channels_out(spec) % spec.wr_factor):
+            raise ValueError("RTL: weights reloading of grouped or unevenly split layers "
+                             "is not generated")
+        self.offset = run * f  # the run's first filter: its weights and bias
         self.cin_g, self.cout_g = c // self.groups, f // self.groups
         n, no = ci * cg, co * cg
         if c % n or f % no or self.cin_g % ci or self.cout_g % co or self.groups % cg:
@@ -258,13 +265,14 @@ class MacPlan:
         """The ROM words of this unit: [channel][filter][step] -> `fine` integers (zero taps
         past the kernel), as a (ch_s * cout_s * steps, fine) int64 array."""
         import numpy as np
-        w = np.asarray(weights, dtype=np.int64).reshape(self.groups * self.cout_g, self.cin_g, -1)
+        w = np.asarray(weights, dtype=np.int64)
+        w = w.reshape(w.shape[0], self.cin_g, -1)
         padded = np.zeros(w.shape[:2] + (self.steps * self.fine,), dtype=np.int64)
         padded[:, :, :w.shape[2]] = w
         rows = []
         for ch, filters in zip(self.channels, self.filters):
             for x in filters:
-                rows.append(padded[x, ch % self.cin_g].reshape(self.steps, self.fine))
+                rows.append(padded[self.offset + x, ch % self.cin_g].reshape(self.steps, self.fine))
         return np.concatenate(rows, axis=0)
 
 

@@ -3,36 +3,52 @@
 Shaped as the model counts it (model/modules.py `_weights_memory`): one word of
 fine * weight_width bits per cycle, depth ch_s * cout_s * ceil(K / fine), in the order the
 `conv` consumes them (per window: filter-major, then the K/fine steps of the kernel). The
-ROM is read once per output pixel, over and over, so it streams `reads` words per frame.
-It is an initialised reg array with a registered read, which yosys maps to BRAM.
+memory is read once per output pixel, over and over, so it streams `reads` words per frame.
+It is an initialised reg array with a registered read, mapped to the primitive the model
+costs it as (BRAM above 1 Kb, ram_style).
+
+With weights reloading (p.reload) the memory is a RAM holding the current run's filters,
+written through load_valid / load_addr / load_data (contract: weights reloading); a load
+also restarts the stream at address 0 and drops the words read ahead from the old run.
 """
 
 from __future__ import annotations
 
+import numpy as np
+from pycde.types import Bits
+
 from .mac_common import (MacPlan, OutBuffer, counter, memory, module_name, pack, ram_style,
                          unit_index)
-from .streams import stream_module
+from .streams import counter_bits, stream_module
 
 
-def rom_words(p) -> list[int]:
-    """The packed ROM words of this instance (lane l of a word = tap step*fine + l)."""
-    plan = MacPlan(p.spec, *unit_index(p.spec, p.instance))
-    words = plan.weight_words(p.params["weights"])
-    return [pack(row, p.outputs[0].width) for row in words]
+def reload_image(p, run: int) -> np.ndarray:
+    """The memory contents for run `run`, (depth, fine) integers in address order (lane l of a
+    word = kernel tap step * fine + l)."""
+    plan = MacPlan(p.spec, *unit_index(p.spec, p.instance), run=run)
+    return plan.weight_words(p.params["weights"])
 
 
 def generate(p):
-    words = rom_words(p)
+    words = [pack(row, p.outputs[0].width) for row in reload_image(p, 0)]
     width, depth = p.outputs[0].bits, len(words)
     style = ram_style("weights", width, depth, p.spec.weights_memory)
+    load_ports = {"load_valid": Bits(1), "load_addr": Bits(counter_bits(depth)),
+                  "load_data": Bits(width)} if p.reload else None
 
     def build(ports):
-        out = OutBuffer(ports.clk, ports.rst, width, latency=1)
-        fire = out.credit
-        addr, _ = counter(ports.clk, ports.rst, depth, fire, "addr")
-        word = memory(ports.clk, width, depth, addr, fire, init=words, name="rom", style=style)
+        clk = ports.clk
+        load = ports.load_valid if p.reload else None
+        out = OutBuffer(clk, ports.rst, width, latency=1, flush=load)
+        fire = out.credit if load is None else out.credit & ~load
+        restart = ports.rst if load is None else ports.rst | load
+        addr, _ = counter(clk, restart, depth, fire, "addr")
+        write = {} if load is None else {"waddr": ports.load_addr, "wdata": ports.load_data,
+                                         "wen": load}
+        word = memory(clk, width, depth, addr, fire, init=words, name="weights", style=style,
+                      **write)
         out.issue(fire)
-        out.push(fire.reg(ports.clk, ports.rst, rst_value=0), word)
+        out.push(fire.reg(clk, ports.rst, rst_value=0), word)
         out.drive(ports)
 
-    return stream_module(module_name(p), p.inputs, p.outputs, build)
+    return stream_module(module_name(p), p.inputs, p.outputs, build, extra_inputs=load_ports)

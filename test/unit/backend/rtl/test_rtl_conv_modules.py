@@ -8,6 +8,7 @@ between the first outputs of frame 0 and frame 1; they must equal the model's in
 
 from __future__ import annotations
 
+import hashlib
 from math import prod
 
 import numpy as np
@@ -29,7 +30,7 @@ FRAMES = 2
 
 
 def conv_spec(c, f, dims, kernel, stride=None, pad=None, dilation=None, groups=1, ci=1, co=1,
-              cg=1, fine=1, kind="conv"):
+              cg=1, fine=1, kind="conv", wr=1):
     n = len(dims)
     stride = stride or (1,) * n
     pad = pad or (0,) * (2 * n)
@@ -43,13 +44,17 @@ def conv_spec(c, f, dims, kernel, stride=None, pad=None, dilation=None, groups=1
     return LayerSpec("cv", kind, ((c,) + tuple(dims),), ((f,) + out,), kernel=tuple(kernel),
                      stride=tuple(stride), pad=tuple(pad), dilation=tuple(dilation),
                      groups=groups, has_bias=True, coarse_in=ci, coarse_out=co, coarse_group=cg,
-                     fine=fine, data_width=X.width, weight_width=W.width, acc_width=ACC)
+                     fine=fine, wr_factor=wr, data_width=X.width, weight_width=W.width,
+                     acc_width=ACC)
 
 
 def params(spec, kind, instance, inputs, outputs, data, tag):
     models = {m.name: m for m in expand(spec)}
+    reload = None
+    if spec.wr_factor > 1 and kind in ("weights_memory", "bias"):
+        reload = {"runs": spec.wr_factor, "filters_per_run": spec.outputs[0][0] // spec.wr_factor}
     return ModuleParams(kind, spec.name, instance, {}, inputs, outputs, spec=spec,
-                        model=models.get(kind), params=data,
+                        model=models.get(kind), params=data, reload=reload,
                         name=f"{tag}_{kind}_{instance}")
 
 
@@ -84,7 +89,8 @@ class Layer:
         self.n_out = spec.coarse_out * spec.coarse_group
         self.pixels = prod(spec.outputs[0][1:])
         self.kvol = prod(kshape) if self.is_conv else 1
-        self.tag = "t" + format(abs(hash((spec, seed))) % 10**10, "d")
+        # deterministic module names, so Verilator builds are cached between runs
+        self.tag = "t" + hashlib.sha1(repr((spec, seed)).encode()).hexdigest()[:10]
 
     def input_stream(self, s):
         """Stream s of the layer input: flat streaming order, word i on stream i % N."""
@@ -107,12 +113,12 @@ class Layer:
         out = np.zeros((self.pixels, plan.ch_s, plan.cout_s), dtype=np.int64)
         for m, (ch, filters) in enumerate(zip(plan.channels, plan.filters)):
             for t, fl in enumerate(filters):
-                out[:, m, t] = win[:, m, :] @ w[fl, ch % plan.cin_g, :]
+                out[:, m, t] = win[:, m, :] @ w[plan.offset + fl, ch % plan.cin_g, :]
         return out
 
     def output_stream(self, o, plan: MacPlan):
         y = self.y.reshape(self.f, -1)
-        return y[plan.out_filters].T.reshape(-1)
+        return y[[plan.offset + f for f in plan.out_filters]].T.reshape(-1)
 
 
 def frames(a):
@@ -124,79 +130,70 @@ _generators = {"sliding_window": sliding_window, "weights_memory": weights_memor
 
 
 def run_chain(layer: Layer, backpressure=0.0):
-    """Every module of the layer, fed with the previous module's simulated output. Returns
-    {kind: [measured cycles per frame of each instance]}."""
+    """One instance of every module kind of the layer, the last MAC unit (g, i, j) and its
+    stream (so the weights and bias slicing is not the trivial one), each fed with the
+    previous module's simulated output; the glue's other inputs are the oracle's partial sums
+    of the sibling units. Returns {kind: measured cycles per frame}."""
     sp = layer.spec
     ci, co, cg = sp.coarse_in, sp.coarse_out, sp.coarse_group
+    g, i, j = cg - 1, ci - 1, co - 1
+    s, o = g * ci + i, g * co + j
+    instance = (g * co + j) * ci + i
+    assert unit_index(sp, instance) == (g, i, j)
     xt, wt = StreamType(X.width, X.frac, 1), StreamType(W.width, W.frac, sp.fine)
     win_t = StreamType(X.width, X.frac, layer.kvol)
     acc_t = StreamType(ACC, X.frac + W.frac, 1)
-    cycles: dict = {}
-
-    def record(kind, out, words):
-        cycles.setdefault(kind, []).append(per_frame(out, words))
+    cycles = {}
 
     def run(p, data):
         outs = module_sim.simulate(_generators[p.kind].generate(p), p.inputs, p.outputs,
                                    [frames(d) for d in data],
                                    expect=[FRAMES * p.model.words_out], backpressure=backpressure)
-        out = outs[0]
-        record(p.kind, out, p.model.words_out)
-        return out.values[:p.model.words_out]
+        cycles[p.kind] = per_frame(outs[0], p.model.words_out)
+        return outs[0].values
 
-    windows = []
-    for s in range(layer.n_in):
-        if "sliding_window" in layer.models:
-            p = params(sp, "sliding_window", s, [xt], [win_t], {}, layer.tag)
-            got = run(p, [layer.input_stream(s)[:, None]])
-            assert np.array_equal(got, layer.windows(s)), f"sliding window {s}"
-            windows.append(got)
-        else:
-            windows.append(layer.windows(s))
-    partial = {}
-    for instance in range(ci * co * cg):
-        g, i, j = unit_index(sp, instance)
-        plan = MacPlan(sp, g, i, j)
-        s = g * ci + i
-        # the weights memory streams its ROM once per output pixel
-        pw = params(sp, "weights_memory", instance, [], [wt], layer.data, layer.tag)
-        outs = module_sim.simulate(weights_memory.generate(pw), [], [wt], [],
-                                   expect=[FRAMES * pw.model.words_out], backpressure=backpressure)
-        record("weights_memory", outs[0], pw.model.words_out)
-        rom = plan.weight_words(layer.w)
-        assert np.array_equal(outs[0].values, np.tile(rom, (FRAMES * layer.pixels, 1)))
-        weights = outs[0].values[:pw.model.words_out]
-        pc = params(sp, "conv", instance, [win_t, wt], [acc_t], layer.data, layer.tag)
-        got = run(pc, [windows[s], weights])
-        dots = layer.dots(plan, s)
-        assert np.array_equal(got[:, 0], dots.reshape(-1)), f"conv {g, i, j}"
-        if "accum" in layer.models:
-            pa = params(sp, "accum", instance, [acc_t], [acc_t], layer.data, layer.tag)
-            got = run(pa, [got])
-            sums = dots.reshape(layer.pixels, -1, plan.acc_in, plan.cout_s).sum(axis=2)
-            assert np.array_equal(got[:, 0], sums.reshape(-1)), f"accum {g, i, j}"
-        partial[g, i, j] = got
-    for o in range(co * cg):
-        g, j = divmod(o, co)
-        plan = MacPlan(sp, g, 0, j)
-        got = partial[g, 0, j]
-        if ci > 1:
-            pg = params(sp, "glue", o, [acc_t] * ci, [acc_t], layer.data, layer.tag)
-            got = run(pg, [partial[g, i, j] for i in range(ci)])
-            assert np.array_equal(got, sum(partial[g, i, j] for i in range(ci))), f"glue {o}"
-        pb = params(sp, "bias", o, [acc_t], [StreamType(OUT.width, OUT.frac, 1)], layer.data,
-                    layer.tag)
-        got = run(pb, [got])
-        assert np.array_equal(got[:, 0], layer.output_stream(o, plan)), f"bias {o}"
+    window = layer.windows(s)
+    if "sliding_window" in layer.models:
+        p = params(sp, "sliding_window", s, [xt], [win_t], {}, layer.tag)
+        got = run(p, [layer.input_stream(s)[:, None]])
+        assert np.array_equal(got, frames(window)), "sliding window"
+    plan = MacPlan(sp, g, i, j)
+    # the weights memory streams its ROM once per output pixel
+    p = params(sp, "weights_memory", instance, [], [wt], layer.data, layer.tag)
+    weights = run(p, [])
+    assert np.array_equal(weights, np.tile(plan.weight_words(layer.w), (FRAMES * layer.pixels, 1)))
+    p = params(sp, "conv", instance, [win_t, wt], [acc_t], layer.data, layer.tag)
+    got = run(p, [window, weights[:len(weights) // FRAMES]])
+    dots = layer.dots(plan, s)
+    assert np.array_equal(got[:, 0], frames(dots.reshape(-1))), "conv"
+
+    def partial_sums(unit_plan, stream):
+        d = layer.dots(unit_plan, stream)
+        return d.reshape(layer.pixels, -1, unit_plan.acc_in, unit_plan.cout_s).sum(axis=2).reshape(-1, 1)
+
+    if "accum" in layer.models:
+        p = params(sp, "accum", instance, [acc_t], [acc_t], layer.data, layer.tag)
+        got = run(p, [got[:len(got) // FRAMES]])
+        assert np.array_equal(got, frames(partial_sums(plan, s))), "accum"
+    got = got[:len(got) // FRAMES]
+    if ci > 1:
+        parts = [partial_sums(MacPlan(sp, g, k, j), g * ci + k) if k != i else got
+                 for k in range(ci)]
+        p = params(sp, "glue", o, [acc_t] * ci, [acc_t], layer.data, layer.tag)
+        got = run(p, parts)
+        assert np.array_equal(got, frames(sum(parts))), "glue"
+        got = got[:len(got) // FRAMES]
+    p = params(sp, "bias", o, [acc_t], [StreamType(OUT.width, OUT.frac, 1)], layer.data, layer.tag)
+    got = run(p, [got])
+    assert np.array_equal(got[:, 0], frames(layer.output_stream(o, plan))), "bias"
     return cycles
 
 
 def check_cycles(layer: Layer, cycles: dict):
     """Measured cycles per frame of every module equal the model's interval (the steady state
     with every input available and no back-pressure)."""
-    for kind, measured in cycles.items():
-        model = layer.models[kind].interval
-        assert all(m == model for m in measured), f"{kind}: measured {measured}, model {model}"
+    measured = {kind: (c, layer.models[kind].interval) for kind, c in cycles.items()}
+    assert all(c == model for c, model in measured.values()), measured
 
 
 CASES = {
@@ -213,6 +210,8 @@ CASES = {
     # 3D: frame buffers, stride and pad in depth
     "3d_k3": conv_spec(2, 2, (4, 4, 4), (3, 3, 3), stride=(2, 1, 1), pad=(1, 0, 1, 1, 0, 1),
                        fine=9),
+    # weights reloading: run 0 of 2 (the memories are RAMs with load ports)
+    "k3_wr2_co2": conv_spec(2, 8, (4, 4), (3, 3), pad=(1, 1, 1, 1), co=2, fine=3, wr=2),
     # inner product: no sliding window, coarse_in and coarse_out
     "fc_ci2_co2": conv_spec(12, 6, (), (), ci=2, co=2, kind="inner_product"),
 }
@@ -257,3 +256,60 @@ def test_max_pool_window_pads_with_the_minimum():
                                expect=[4])
     expect = _windows(x[None], (3, 3), (2, 2), (1, 1, 0, 0), 1, -128)[0].reshape(4, 9)
     assert np.array_equal(out.values, expect)
+
+
+def test_reload_images_cover_every_filter_once():
+    """Under weights reloading the runs' weights / bias images, side by side, are the whole
+    layer's: run r holds filters [r F/R, (r+1) F/R) in the unit's stream order."""
+    spec = CASES["k3_wr2_co2"]
+    layer = Layer(spec)
+    wt = StreamType(W.width, W.frac, spec.fine)
+    acc_t, out_t = StreamType(ACC, X.frac + W.frac, 1), StreamType(OUT.width, OUT.frac, 1)
+    for j in range(spec.coarse_out):
+        pw = params(spec, "weights_memory", j, [], [wt], layer.data, layer.tag)
+        pb = params(spec, "bias", j, [acc_t], [out_t], layer.data, layer.tag)
+        filters = []
+        for run in range(spec.wr_factor):
+            plan = MacPlan(spec, 0, 0, j, run=run)
+            image = weights_memory.reload_image(pw, run)
+            assert image.shape == (plan.ch_s * plan.cout_s * plan.steps, spec.fine)
+            expect = layer.w[[plan.offset + f for f in plan.out_filters]].reshape(
+                plan.cout_s, plan.ch_s, -1).transpose(1, 0, 2).reshape(image.shape)
+            assert np.array_equal(image, expect)
+            bias_image = bias.reload_image(pb, run)
+            filters += [plan.offset + f for f in plan.out_filters]
+            assert np.array_equal(bias_image[:, 0], layer.b[filters[-plan.cout_s:]])
+        per_run = spec.outputs[0][0] // spec.wr_factor
+        assert sorted(filters) == [r * per_run + f for r in range(spec.wr_factor)
+                                   for f in range(j, per_run, spec.coarse_out)]
+
+
+@pytest.mark.parametrize("dw,ww,fine", [(8, 8, 3), (16, 16, 1), (4, 4, 2), (27, 18, 2)])
+def test_conv_dsps_as_the_model_counts(dw, ww, fine):
+    """yosys synth_xilinx (7-series) gives a MAC unit exactly the model's DSPs: `fine`
+    multipliers, each as many slices as model/dsp.py says for a dw x ww product."""
+    from dataclasses import replace
+
+    from fpga_sdf.backend.rtl import synth
+    spec = replace(conv_spec(2, 2, (4, 4), (3, 3), fine=fine), data_width=dw, weight_width=ww,
+                   acc_width=dw + ww + 6)
+    data = {"weights": np.ones((2, 2, 3, 3), dtype=np.int64), "bias": np.zeros(2, np.int64)}
+    p = params(spec, "conv", 0, [StreamType(dw, 0, 9), StreamType(ww, 0, fine)],
+               [StreamType(dw + ww + 6, 0, 1)], data, f"dsp{dw}x{ww}f{fine}")
+    got = synth.synthesise_module(conv.generate(p), "7series")
+    assert got.dsp == synth.model_resources(p.model, "7series")["dsp"]
+
+
+def test_memories_map_to_the_model_brams():
+    """Line buffers over 1 Kb (2 x 64 x 8 words of 8 bits) and a weights memory over 1 Kb
+    become the BRAM18s the model counts; yosys reads the ram_style the generators set."""
+    from fpga_sdf.backend.rtl import synth
+    spec = conv_spec(8, 16, (16, 64), (3, 3), pad=(1, 1, 1, 1))
+    layer = Layer(spec)
+    cases = [("sliding_window", [StreamType(8, 4, 1)], [StreamType(8, 4, 9)]),
+             ("weights_memory", [], [StreamType(8, 5, 1)])]
+    for kind, ins, outs in cases:
+        p = params(spec, kind, 0, ins, outs, layer.data, "bram")
+        got = synth.synthesise_module(_generators[kind].generate(p), "7series")
+        model = synth.model_resources(p.model, "7series")
+        assert (kind, got.bram18) == (kind, model["bram18"]) and model["bram18"] > 0
