@@ -38,7 +38,7 @@ CLOCK, BATCH, BUDGET = 200.0, 256, 0.9
 PASS_GOPS_PER_DSP = {("vgg16", "zc706"): 0.61, ("vgg16", "zcu102"): 0.52, ("resnet18", "zc706"): 0.35}
 
 
-def design(problem, board: str):
+def design(problem, board):
     """The DSE's throughput design of the problem on the board, and its figures."""
     c = Constraints(load_platform(board), CLOCK, BATCH, BUDGET)
     start = time.monotonic()
@@ -73,6 +73,9 @@ def digits_rows(boards):
     for board in boards:
         _, d = design(dense, board)
         found, s = design(problem, board)
+        # the same problem with no more DSPs than the dense design used: GOP/s/DSP at equal DSPs
+        _, matched = design(problem, replace(load_platform(board), dsp=int(d["dsp"] / BUDGET)))
+        s["matched"] = matched
         specs = {spec.name: spec for p in found.partitions for spec in p.specs}
         chosen = {name: (specs[name].fine, specs[name].coarse_in, specs[name].coarse_out) for name, *_ in layers}
         fifo = _fifos(sparse, board)
@@ -145,12 +148,15 @@ def main() -> None:
         for name, kernel, mean, lo, hi in layers:
             print(f"| {name} | {'x'.join(map(str, kernel))} | {mean:.3f} | {lo:.3f} | {hi:.3f} |")
         print("\n| board | dense fps | sparse fps | speed-up | dense GOP/s/DSP | sparse GOP/s/DSP | DSP d/s | "
-              "sparse k, coarse_in, coarse_out per conv | FIFO depth per conv |\n|---|---:|---:|---:|---:|---:|---:|---|---|")
+              "sparse at dense DSPs: fps, DSP, GOP/s/DSP | sparse k, coarse_in, coarse_out per conv | "
+              "FIFO depth per conv |\n|---|---:|---:|---:|---:|---:|---:|---|---|---|")
         for board, d, s, chosen, fifo in rows:
             folds = "; ".join(f"{n}: {k}, {ci}, {co}" for n, (k, ci, co) in chosen.items())
             depths = "; ".join(f"{n}: {w}" for n, w in fifo.items())
+            m = s["matched"]
             print(f"| {board} | {d['fps']:.0f} | {s['fps']:.0f} | {s['fps'] / d['fps']:.2f} | {d['gops_per_dsp']:.3f} | "
-                  f"{s['gops_per_dsp']:.3f} | {d['dsp']}/{s['dsp']} | {folds} | {depths} |")
+                  f"{s['gops_per_dsp']:.3f} | {d['dsp']}/{s['dsp']} | {m['fps']:.0f}, {m['dsp']}, "
+                  f"{m['gops_per_dsp']:.3f} | {folds} | {depths} |")
         print()
         print(rho_table(measured, rows[0][0], rows[0][3]))
     cases = [(c.split(":")[0], float(c.split(":")[1])) for c in args.zoo.split(",") if c]

@@ -118,7 +118,7 @@ def _format_width(value, default: int) -> int:
 
 def layer_spec(name: str, op, default_width: int = 16):
     """The hardware model's description of one layer op (shapes without the batch dim)."""
-    from .dialects.sdf_attrs import get_float, get_floats, get_int, get_ints, get_str, has, shape
+    from .dialects.sdf_attrs import get_bool, get_float, get_floats, get_int, get_ints, get_str, has, shape
     from .model import LayerSpec
 
     kind = sdf.LAYER_KINDS[op.operation.name]
@@ -161,6 +161,8 @@ def layer_spec(name: str, op, default_width: int = 16):
             fields["sparsity_hist"] = get_floats(op, "sparsity_hist")
     if has(op, "sparse_buffer"):
         fields["sparse_buffer"] = get_int(op, "sparse_buffer")
+    if has(op, "dense_engine"):
+        fields["dense_engine"] = get_bool(op, "dense_engine")
     if has(op, "weights_memory"):
         fields["weights_memory"] = get_str(op, "weights_memory")
     if has(op, "weights_off_chip"):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from ..model import LayerSpec, PartitionPerf, Resources, folding_choices, layer_resources
 from ..model import partition_performance, partition_resources
-from ..model.spec import WEIGHT_KINDS
+from ..model.spec import WEIGHT_KINDS, sparsity_applies
 from .options import Menu, layer_menu
 from .problem import RESOURCES, Constraints, partition_cost
 
@@ -52,8 +52,29 @@ def evaluate(specs, edges, c: Constraints, objective: str) -> PartitionDesign:
 
 
 def fold_partition(specs, edges, c: Constraints, objective: str, strategy: str = "greedy") -> PartitionDesign:
-    """The best design of these layers as one partition, or `Infeasible`."""
-    specs, options = _with_reloading(_unfolded(specs), edges, c, objective)
+    """The best design of these layers as one partition, or `Infeasible`.
+
+    Where sparse engines are possible, the design with dense engines only is folded too and
+    the cheaper kept: a sparse engine's crossbar slows the whole partition's clock, which
+    the per-layer choice of folding cannot see.
+    """
+    specs = _unfolded(specs)
+    if not any(sparsity_applies(s) for s in specs):
+        return _fold(specs, edges, c, objective, strategy)
+    dense = [replace(s, dense_engine=True) if sparsity_applies(s) else s for s in specs]
+    designs, failure = [], None
+    for variant in (specs, dense):
+        try:
+            designs.append(_fold(variant, edges, c, objective, strategy))
+        except Infeasible as err:
+            failure = failure or err
+    if not designs:
+        raise failure
+    return min(designs, key=lambda d: d.cost)
+
+
+def _fold(specs, edges, c: Constraints, objective: str, strategy: str) -> PartitionDesign:
+    specs, options = _with_reloading(specs, edges, c, objective)
     if strategy == "exhaustive":
         return _exhaustive(specs, edges, options, c, objective)
     return _balanced(specs, edges, options, c, objective)
@@ -61,7 +82,7 @@ def fold_partition(specs, edges, c: Constraints, objective: str, strategy: str =
 
 def _unfolded(specs) -> list[LayerSpec]:
     return [replace(s, coarse_in=1, coarse_out=1, coarse_group=1, fine=1, wr_factor=1, weights_memory="auto",
-                    weights_off_chip=0.0, sparse_buffer=0) for s in specs]
+                    weights_off_chip=0.0, sparse_buffer=0, dense_engine=False) for s in specs]
 
 
 def _with_reloading(specs, edges, c: Constraints, objective: str):

@@ -6,6 +6,8 @@ Decisions become attributes (coarse_in, coarse_out, coarse_group, fine, wr_facto
 
 from __future__ import annotations
 
+from torch_mlir import ir
+
 from ..diagnostics import UserError
 from ..dialects.sdf_attrs import AttrError, set_float, set_int, set_str
 from ..network import functions, layer_spec, named_layers, require_layer_level
@@ -50,6 +52,11 @@ def write_design(module, design: NetworkDesign, ops) -> None:
                 set_str(op, "weights_memory", spec.weights_memory)
             if spec.weights_off_chip:
                 set_float(op, "weights_off_chip", spec.weights_off_chip)
+            if spec.dense_engine:
+                with op.context:
+                    op.operation.attributes["dense_engine"] = ir.BoolAttr.get(True)
+            elif "dense_engine" in op.operation.attributes:
+                del op.operation.attributes["dense_engine"]
     if len(design.partitions) > 1:
         apply_cuts(module, list(design.cuts))
 

@@ -52,6 +52,7 @@ class LayerSpec:
     sparsity_assumed: bool = False  # the sparsity is an assumed profile, not measured on data
     sparsity_hist: tuple[float, ...] = ()  # per input channel, fraction of windows with n non-zeros, n = 0..K
     sparse_buffer: int = 0  # PASS: FIFO depth (windows) per input stream before the sparse engines
+    dense_engine: bool = False  # sparsity known, but the design builds the dense engine
     weights_off_chip: float = 0.0  # AutoWS: fraction of the weights memory streamed from DRAM
     weights_memory: str = "auto"  # on-chip weights in "bram", "uram", or "auto" (by size)
     pixels: tuple[int, int] = (1, 1)  # data-rate-aware (j, h): j pixels every h cycles
@@ -118,8 +119,9 @@ def padded_spatial(spec: LayerSpec) -> Shape:
 
 def sparsity_applies(spec: LayerSpec) -> bool:
     """Whether PASS's sparse engine is an option: a conv with sparsity annotated and more
-    than one value per window (a 1x1 window has no zeros to skip past: theta = 1 already)."""
-    return bool(spec.sparsity) and spec.kind == "conv" and prod(kernel_of(spec)) > 1
+    than one value per window (a 1x1 window has no zeros to skip past: theta = 1 already),
+    unless the design chose the dense engine."""
+    return bool(spec.sparsity) and spec.kind == "conv" and prod(kernel_of(spec)) > 1 and not spec.dense_engine
 
 
 def sparse_engine(spec: LayerSpec) -> bool:
