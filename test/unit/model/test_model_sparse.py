@@ -138,3 +138,17 @@ def test_measured_nonzeros_give_exact_cycles():
     # k = 3: 4 -> 2 cycles, 6 -> 2 cycles: exactly 2 (eq. 2: 4.8 / 3 = 1.6)
     assert layer_performance(replace(exact, fine=3)).interval == 131072
     assert any("sparsity_hist" in p for p in check_folding(replace(exact, sparsity_hist=(0.5,) * 10)))
+
+
+def test_report_says_whether_sparsity_was_measured():
+    from fpga_sdf.model import build_report, format_table
+
+    assumed = conv(fine=3, sparsity=(0.65,) * 16, sparsity_assumed=True)
+    report = build_report([[assumed]], "zc706", clock_mhz=200)
+    row = report["layers"][0]["sparsity"]
+    assert row["source"] == "assumed, not measured" and row["mean"] == pytest.approx(0.65)
+    assert report["partitions"][0]["clock_mhz"] == pytest.approx(180)
+    table = format_table(report)
+    assert "assumed, not measured" in table and "180 MHz" in table
+    measured = build_report([[replace(assumed, sparsity_assumed=False)]], "zc706", clock_mhz=200)
+    assert measured["layers"][0]["sparsity"]["source"] == "measured"
