@@ -96,9 +96,9 @@ def test_shallow_weight_banks_are_packed_into_wide_memory():
     from fpga_sdf.model.modules import Memory
     from fpga_sdf.model.resources import weights_packed
 
-    bank = Memory("weights", 16, 100)  # 1600 bits: BRAM18 each, 100 of 512 rows used
-    banked = map_memory("weights", 16, 100, False)[0] * 32
-    packed = map_memory("weights", 16 * 32, 100, False)[0]
+    bank = Memory("weights", 16, 200)  # 3200 bits: BRAM18 each, 200 of 512 rows used
+    banked = map_memory("weights", 16, 200, False)[0] * 32
+    packed = map_memory("weights", 16 * 32, 200, False)[0]
     assert (banked, packed) == (32, 15)  # 512 bits wide / 36 = 15 blocks of 512 x 36
     assert weights_packed(bank, 32, False)
     tiny = Memory("weights", 16, 32)  # 512 bits: LUTRAM, packing would only cost BRAM

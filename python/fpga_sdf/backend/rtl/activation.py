@@ -15,7 +15,7 @@ from pycde.signals import BitsSignal
 
 from ...interp.fixed import Fixed, quantize
 from ...interp.kernels import activation_fixed
-from .mac_common import memory, sext, signed_mul
+from .mac_common import memory, ram_style, sext, signed_mul
 from .pointwise import Pipe, sig_name
 from .streams import OutputSkid, const, requantize_hw, stream_module
 
@@ -70,7 +70,8 @@ def generate(p):
         else:
             rom = table(kind, t_in, t_out)
             y = memory(ports.clk, t_out.width, len(rom), x, skid.ready,
-                       init=[int(v) & ((1 << t_out.width) - 1) for v in rom], name="table")
+                       init=[int(v) & ((1 << t_out.width) - 1) for v in rom], name="table",
+                       style=ram_style("table", t_out.width, len(rom)))
             skid.push(pipe.valid(valid), y)
             return
         skid.push(pipe.valid(valid), pipe.stage(y, "y"))

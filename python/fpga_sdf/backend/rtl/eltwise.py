@@ -13,7 +13,7 @@ from pycde.signals import BitsSignal
 from pycde.types import Bits
 
 from ...model.spec import cdiv, pixels_of
-from .mac_common import memory, sext, signed_mul
+from .mac_common import memory, ram_style, sext, signed_mul
 from .pointwise import Counters, Pipe, sig_name
 from .streams import OutputSkid, const, eq, requantize_hw, stream_module
 
@@ -52,7 +52,7 @@ def generate(p):
             ports.in1_ready = adv & first & ports.in0_valid
             chan = count.values[0]
             kept = memory(ports.clk, tb.width, ch_s, chan, adv, waddr=chan, wdata=b,
-                          wen=fire & first, name="rhs")
+                          wen=fire & first, name="rhs", style=ram_style("buffer", tb.width, ch_s))
             b_now, first1 = pipe.stage(b, "b"), pipe.stage(first, "first")
             a = pipe.stage(a, "a")
             valid = pipe.valid(fire)

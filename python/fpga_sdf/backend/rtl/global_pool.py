@@ -14,7 +14,7 @@ from pycde.constructs import Mux, Reg, Wire
 from pycde.types import Bits
 
 from ...model.spec import cdiv, pixels_of
-from .mac_common import memory, sext
+from .mac_common import memory, ram_style, sext
 from .pointwise import Counters, Pipe, div_round, sig_name, sum_bits
 from .streams import OutputSkid, eq, requantize_hw, stream_module
 
@@ -53,7 +53,7 @@ def generate(p):
             old.assign(Mux(valid & adv, old, new_val))
         else:
             old = memory(ports.clk, aw, ch_s, chan, adv, waddr=chan1, wdata=new_val,
-                         wen=valid & adv, name="acc")
+                         wen=valid & adv, name="acc", style=ram_style("accumulator", aw, ch_s))
         if mode == "avg":
             new_val.assign(Mux(first1, (old.as_uint() + xs.as_uint()).as_bits(aw), xs))
         else:

@@ -14,7 +14,7 @@ from pycde.constructs import Mux, Wire
 from pycde.types import Bits
 
 from ...model.spec import cdiv, spatial
-from .mac_common import memory, zext
+from .mac_common import memory, ram_style, zext
 from .pointwise import Pipe, sig_name
 from .streams import OutputSkid, const, counter_bits, eq, incr, requantize_hw, stream_module
 
@@ -73,7 +73,7 @@ def generate(p):
         step.assign(fire)
         ports.in0_ready = adv & fresh
         kept = memory(clk, t_in.width, depth, addr, adv, waddr=addr, wdata=ports.in0_data,
-                      wen=fire & fresh, name="lines")
+                      wen=fire & fresh, name="lines", style=ram_style("line_buffer", t_in.width, depth))
         x, fresh1 = pipe.stage(ports.in0_data, "x"), pipe.stage(fresh, "fresh")
         valid = pipe.valid(fire)
         y = requantize_hw(Mux(fresh1, kept, x), t_in.frac, t_out.fixed)

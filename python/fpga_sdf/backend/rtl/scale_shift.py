@@ -12,7 +12,7 @@ import numpy as np
 
 from ...interp.fixed import Fixed, requantize
 from ...model.spec import cdiv, pixels_of
-from .mac_common import memory, sext, signed_mul
+from .mac_common import memory, ram_style, sext, signed_mul
 from .pointwise import Counters, Pipe, sig_name, signed_const_bits
 from .streams import OutputSkid, requantize_hw, stream_module
 
@@ -49,7 +49,8 @@ def generate(p):
         ports.in0_ready = adv
         count = Counters(ports.clk, ports.rst, [ch_s, pixels], fire, "pos")
         words = [(int(s) & ((1 << sw) - 1)) | ((int(t) & ((1 << hw) - 1)) << sw) for s, t in zip(scale, shift)]
-        par = memory(ports.clk, sw + hw, ch_s, count.values[0], adv, init=words, name="params")
+        par = memory(ports.clk, sw + hw, ch_s, count.values[0], adv, init=words, name="params",
+                     style=ram_style("parameters", sw + hw, ch_s))
         x, valid = pipe.stage(ports.in0_data, "x"), pipe.valid(fire)
         pw = t_in.width + sw
         product = pipe.stage(signed_mul(x, par[0:sw], pw), "prod")
