@@ -21,7 +21,7 @@ import math
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -216,12 +216,35 @@ class _Emitter:
         target = self._target()
         parts = [op for op in block.operations if op.operation.name == "sdf.partition"]
         blocks = [p.operation.regions[0].blocks[0] for p in parts] or [block]
-        plans = []
+        groups = []
         for index, (b, mp) in enumerate(zip(blocks, model_parts)):
-            plans.append(self._partition(index, b, mp, target))
+            reload = self._reload_layer(mp)
+            runs = reload[1] if reload else 1
+            groups.append([self._partition(index, b, mp, target, (r, runs, reload[0] if reload else None))
+                           for r in range(runs)])
+            if self.problems:
+                break
         if self.problems:
             raise UserError(self.problems)
-        return self._render(plans, in_fmt, target)
+        return self._render(groups, in_fmt, target)
+
+    def _reload_layer(self, model_part):
+        """(layer, runs) of the partition's weights-reloading layer, or None. As in the HLS
+        backend, one layer per partition reloads, and it produces the partition's output:
+        each run computes a share of its filters, the host assembles them."""
+        wr = [s for s in model_part.layers if s.wr_factor > 1]
+        if not wr:
+            return None
+        if len(wr) > 1:
+            self.error(None, f"layers {', '.join(s.name for s in wr)}: the RTL backend reloads the weights of one "
+                             "layer per partition")
+            return None
+        spec = wr[0]
+        if spec.name != model_part.layers[-1].name or (spec.kind == "conv" and spec.groups != 1):
+            self.error(None, f"layer {spec.name}: a layer with wr_factor > 1 must produce its partition's output "
+                             "and have groups = 1 (each run computes a share of its filters)")
+            return None
+        return spec.name, spec.wr_factor
 
     def _expand(self) -> None:
         from ...pass_registry import lookup
@@ -254,12 +277,31 @@ class _Emitter:
 
     # -- one partition -------------------------------------------------------------------
 
-    def _partition(self, index: int, block, model_part, target) -> dict:
-        pname = f"p{index}"
+    def _run_view(self, info: _Layer, run: int, runs: int) -> _Layer:
+        """The layer as run `run` of `runs` sees it: its share of the filters (weights and
+        bias rows r*F/R .. (r+1)*F/R - 1) as a layer of its own, so every generator builds the
+        run's ROMs unchanged (one weights image per run)."""
+        spec = info.spec
+        fr = spec.outputs[0][0] // runs
+        view = replace(spec, wr_factor=1, outputs=((fr,) + tuple(spec.outputs[0][1:]),))
+        params = dict(info.params)
+        for key in ("weights", "bias"):
+            if key in params:
+                params[key] = params[key][run * fr:(run + 1) * fr]
+        return _Layer(info.name, info.kind, view, info.attrs, params, info.formats, info.partition)
+
+    def _partition(self, index: int, block, model_part, target, run=(0, 1, None)) -> dict:
+        run_index, runs, reload_layer = run
+        pname = f"p{index}" if runs == 1 else f"p{index}_r{run_index}"
         streams: list[_Stream] = []
         insts: list[_Instance] = []
         of_value: dict = {}
-        plan = {"name": pname, "index": index, "streams": streams, "insts": insts}
+        plan = {"name": f"p{index}", "tag": pname, "index": index, "streams": streams, "insts": insts,
+                "run": run_index, "reload": None}
+        if reload_layer is not None:
+            spec = self.layers[reload_layer].spec
+            plan["reload"] = {"layer": reload_layer, "runs": runs, "filters_per_run": spec.outputs[0][0] // runs,
+                              "channels": spec.outputs[0][0]}
         layer_of_partition = [s.name for s in model_part.layers]
         perf = partition_performance(model_part.layers, model_part.edges, None, target.clock_mhz, 1)
         fifo_depth = {edge: m.memories[0].depth for edge, m in perf.fifos}
@@ -280,6 +322,8 @@ class _Emitter:
                 self.error(op, str(err))
                 return plan
             info = self.layers.get(layer)
+            if info is not None and layer == reload_layer:
+                info = self._run_view(info, run_index, runs)
             mname = ident(f"{pname}_{layer}_{kind}{instance}" if layer is not None else f"{pname}_{kind}")
             model = None
             if info is not None:
@@ -288,9 +332,6 @@ class _Emitter:
                              spec=info.spec if info else None, model=model,
                              params=info.params if info else {}, formats=info.formats if info else {},
                              name=mname, layer_attrs=info.attrs if info else {})
-            if info is not None and info.spec.wr_factor > 1 and kind in ("weights_memory", "bias"):
-                f_total = info.spec.outputs[0][0]
-                p.reload = {"runs": info.spec.wr_factor, "filters_per_run": f_total // info.spec.wr_factor}
             inst = _Instance(mname, kind, None if kind in ("squeeze", "dma_in", "dma_out") else layer, p, op=op)
             # inputs
             if kind == "dma_in":
@@ -312,6 +353,8 @@ class _Emitter:
             if kind == "dma_out":
                 shp = _shape(op.operation.results[0])
                 total = math.prod(shp[1:])
+                if plan["reload"]:  # a run carries its share of the filters
+                    total //= runs
                 n = len(inst.inputs)
                 if total % n:
                     self.error(op, f"a feature map of {total} words cannot be gathered evenly from {n} streams")
@@ -370,22 +413,30 @@ class _Emitter:
 
     # -- render --------------------------------------------------------------------------
 
-    def _render(self, plans, in_fmt: Fixed, target) -> Project:
+    def _render(self, groups, in_fmt: Fixed, target) -> Project:
         files: dict = {}
         parts_json = []
         filelist = []
         tcl = ["# Adds the RTL of every partition to the current Vivado project (generated by "
                "fpga-translate --sdf-to-rtl).", "set here [file dirname [file normalize [info script]]]"]
-        for plan in plans:
-            top_name = f"{plan['name']}_top"
-            top_cls, debug = _top_module(top_name, plan)
-            sv = elaborate(top_cls, top_name)
-            for fname, text in sv.items():
-                files[f"{plan['name']}/{fname}"] = text
-                filelist.append(f"{plan['name']}/{fname}")
-            tcl.append(f"add_files -norecurse [list {' '.join('$here/' + plan['name'] + '/' + f for f in sorted(sv))}]")
-            parts_json.append(self._part_json(plan, top_name, sorted(sv), debug))
-        tcl.append(f"set_property top {plans[0]['name']}_top [current_fileset]")
+        for plans in groups:
+            run_tops = []
+            for plan in plans:
+                top_name = f"{plan['tag']}_top"
+                folder = plan["name"] if len(plans) == 1 else f"{plan['name']}/r{plan['run']}"
+                top_cls, debug = _top_module(top_name, plan)
+                sv = elaborate(top_cls, top_name)
+                for fname, text in sv.items():
+                    files[f"{folder}/{fname}"] = text
+                    filelist.append(f"{folder}/{fname}")
+                tcl.append(f"add_files -norecurse [list {' '.join('$here/' + folder + '/' + f for f in sorted(sv))}]")
+                run_tops.append({"top": top_name, "files": [f"{folder}/{f}" for f in sorted(sv)], "debug_bits": debug})
+            entry = self._part_json(plans[0], run_tops[0]["top"], [], run_tops[0]["debug_bits"])
+            entry["files"] = run_tops[0]["files"]
+            entry["run_tops"] = run_tops
+            entry["weights_reload"] = plans[0]["reload"]
+            parts_json.append(entry)
+        tcl.append(f"set_property top {parts_json[0]['top']} [current_fileset]")
         manifest = {
             "generator": "fpga-translate --sdf-to-rtl", "source": self.source,
             "platform": target.platform.name, "part": target.platform.part, "clock_mhz": target.clock_mhz,

@@ -62,18 +62,20 @@ def build(directory: str) -> dict:
     manifest = load_manifest(directory)
     binaries = {}
     for part in manifest["partitions"]:
-        sources = {}
-        for rel in part["files"]:
-            try:
-                sources[Path(rel).name] = (root / rel).read_text()
-            except OSError as err:
-                raise UserError(f"cannot read {root / rel}: {err.strerror}") from None
         s_axis, m_axis = _ports(part)
-        harness = module_sim.harness_source(part["top"], [s_axis], [m_axis], part["debug_bits"])
-        try:
-            binaries[part["name"]] = module_sim.build(sources, part["top"], harness)
-        except RuntimeError as err:
-            raise UserError(f"Verilator could not build partition {part['name']}: {err}") from None
+        run_tops = part.get("run_tops") or [{"top": part["top"], "files": part["files"], "debug_bits": part["debug_bits"]}]
+        for r, run in enumerate(run_tops):  # one top per weights-reloading run
+            sources = {}
+            for rel in run["files"]:
+                try:
+                    sources[Path(rel).name] = (root / rel).read_text()
+                except OSError as err:
+                    raise UserError(f"cannot read {root / rel}: {err.strerror}") from None
+            harness = module_sim.harness_source(run["top"], [s_axis], [m_axis], run["debug_bits"])
+            try:
+                binaries[(part["name"], r)] = module_sim.build(sources, run["top"], harness)
+            except RuntimeError as err:
+                raise UserError(f"Verilator could not build {run['top']}: {err}") from None
     return binaries
 
 
@@ -173,26 +175,40 @@ def run_integers(directory: str, x_int: np.ndarray, stall_cycles: int | None = N
         shape_in = tuple(part["input"]["shape"])
         if x.shape[1:] != shape_in:
             raise UserError(f"partition {part['name']} expects input (N, {', '.join(map(str, shape_in))}), got {x.shape}")
-        if part["runs"] > 1:
-            raise UserError(f"partition {part['name']} reloads weights ({part['runs']} runs): the RTL simulator "
-                            "does not stream reloaded weights yet")
-        y, fig = _run_partition(binaries[part["name"]], part, x, stall_cycles, backpressure)
-        x = from_stream_order(y, (n,) + tuple(part["output"]["shape"]))
-        sim_cycles += fig["cycles"]
-        sim_seconds += fig["seconds"]
+        out_shape = (n,) + tuple(part["output"]["shape"])
+        reload = part.get("weights_reload")
+        figs = []
+        if reload is None:
+            y, fig = _run_partition(binaries[(part["name"], 0)], part, x, stall_cycles, backpressure)
+            figs.append(fig)
+            x = from_stream_order(y, out_shape)
+        else:
+            # each run computes filters_per_run consecutive filters of every pixel; the host
+            # assembles them (the HLS backend's schedule)
+            fr, pixels = reload["filters_per_run"], math.prod(out_shape[2:]) if len(out_shape) > 2 else 1
+            full = np.zeros((n, pixels, reload["channels"]), dtype=np.int64)
+            for r in range(part["runs"]):
+                y, fig = _run_partition(binaries[(part["name"], r)], part, x, stall_cycles, backpressure)
+                figs.append(fig)
+                full[:, :, r * fr:(r + 1) * fr] = y.reshape(n, pixels, fr)
+            x = from_stream_order(full.reshape(n, -1), out_shape)
+        sim_cycles += sum(f["cycles"] for f in figs)
+        sim_seconds += sum(f["seconds"] for f in figs)
         model = part["model"]
-        measured = _steady(fig["last"])
+        measured = float(np.mean([_steady(f["last"]) for f in figs]))
+        fig = figs[0]
         parts_stats.append({
-            "index": part["index"], "name": part["name"], "frames": n,
-            "cycles_per_frame": measured, "batch_cycles": fig["last"][-1] + 1 if fig["last"] else 0,
+            "index": part["index"], "name": part["name"], "frames": n, "runs": len(figs),
+            "cycles_per_frame": measured,
+            "batch_cycles": sum(f["last"][-1] + 1 for f in figs if f["last"]),
             "model_cycles_per_frame": model["cycles_per_frame"],
             "model_batch_cycles": model["runs"] * (model["depth"] + model["cycles_per_frame"] * n),
             "model_depth": model["depth"], "first_output_cycle": fig["first_out"],
         })
-        for meta, lf in zip(part["layers"], fig["layers"]):
+        for k, (meta, lf) in enumerate(zip(part["layers"], fig["layers"])):
             layer_stats.append({
                 "name": meta["name"], "partition": part["index"], "kind": meta["kind"],
-                "cycles_per_frame": _steady(lf["last"]),
+                "cycles_per_frame": float(np.mean([_steady(f["layers"][k]["last"]) for f in figs])),
                 "model_cycles_per_frame": meta["model_cycles_per_frame"],
                 "model_layer_interval": meta["model_interval"],
                 "first_output_cycle": lf["first"][0] if lf["first"] else None,
