@@ -18,6 +18,7 @@ import platform as host
 import tempfile
 import time
 from dataclasses import replace
+from math import ceil
 
 import numpy as np
 
@@ -74,7 +75,7 @@ def digits_rows(boards):
         _, d = design(dense, board)
         found, s = design(problem, board)
         # the same problem with no more DSPs than the dense design used: GOP/s/DSP at equal DSPs
-        _, matched = design(problem, replace(load_platform(board), dsp=int(d["dsp"] / BUDGET)))
+        _, matched = design(problem, replace(load_platform(board), dsp=ceil(d["dsp"] / BUDGET)))
         s["matched"] = matched
         specs = {spec.name: spec for p in found.partitions for spec in p.specs}
         chosen = {name: (specs[name].fine, specs[name].coarse_in, specs[name].coarse_out) for name, *_ in layers}

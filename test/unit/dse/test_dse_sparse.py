@@ -17,6 +17,7 @@ from fpga_sdf.dse.options import layer_options
 from fpga_sdf.dse.problem import Constraints
 from fpga_sdf.dse.sparse_buffers import Candidate, buffer_lutram, size_buffers
 from fpga_sdf.model import LayerSpec, load_platform, partition_resources
+from fpga_sdf.model.memory import map_memory
 
 ZC706 = load_platform("zc706")
 
@@ -85,11 +86,14 @@ def test_buffers_stay_within_the_lutram_limit_and_favour_the_worst_layer():
 
 
 def test_a_depth_needing_block_ram_ends_growth():
-    # 16-bit FIFOs deeper than 64 no longer fit a LUTRAM's 1024 bits
-    windows = (1, 2, 4, 8, 16, 32, 64, 128)
+    # the deepest 16-bit FIFO the memory model still puts in LUTRAM (its threshold is
+    # calibrated against synthesis elsewhere), and never one in block RAM
+    windows = tuple(2 ** i for i in range(12))
+    lutram = [w for w in windows if map_memory("buffer", 16, w, False)[0] == 0]
+    assert lutram[-1] < windows[-1]
     spec = conv(sparsity=(0.5,) * 32, coarse_in=8, fine=3)
-    sizing = size_buffers([Candidate(spec, windows, (0.5,) * 8)], ZC706, 1e9, 0.0)
-    assert sizing.depths == {"conv": 64}
+    sizing = size_buffers([Candidate(spec, windows, (0.5,) * 12)], ZC706, 1e9, 0.0)
+    assert sizing.depths == {"conv": lutram[-1]}
 
 
 NET = """
