@@ -8,6 +8,7 @@ cached on the sources' contents, so re-running a test or a report costs nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -160,20 +161,36 @@ def synthesise_sources(sources: dict[str, str], top: str, family: str, cache: bo
         return synthesise(files, top, family, cache=cache)
 
 
-# yosys 0.23 reads neither `automatic` block-local variables nor packed arrays of arrays.
+# yosys 0.23 reads neither `automatic` block-local variables nor packed arrays of arrays:
+# CIRCT is asked for neither (array muxes become comb logic).
 LOWERING_OPTIONS = "locationInfoStyle=none,omitVersionComment,disallowLocalVariables,disallowPackedArrays"
+AGGREGATE_PASS = "builtin.module(hw.module(hw-aggregate-to-comb))"
+
+
+@contextlib.contextmanager
+def _yosys_lowering():
+    """Elaborate (here or in module_sim / emit) into the SystemVerilog subset yosys reads: the
+    same circuit, without block-local variables or packed arrays."""
+    from pycde import System
+
+    from . import module_sim
+
+    saved_options, saved_passes = module_sim.LOWERING_OPTIONS, System.FINAL_LOWERING_PASSES
+    module_sim.LOWERING_OPTIONS = LOWERING_OPTIONS
+    at = next(i for i, p in enumerate(saved_passes) if "lower-hw-to-sv" in p)
+    System.FINAL_LOWERING_PASSES = saved_passes[:at] + [AGGREGATE_PASS] + saved_passes[at:]
+    try:
+        yield
+    finally:
+        module_sim.LOWERING_OPTIONS, System.FINAL_LOWERING_PASSES = saved_options, saved_passes
 
 
 def elaborate_for_yosys(module_class, name: str) -> dict[str, str]:
     """SystemVerilog of a PyCDE class in the subset yosys reads: {file: text}."""
-    from pycde import System
-    from pycde.circt import ir
+    from .module_sim import elaborate
 
-    with tempfile.TemporaryDirectory(prefix="fpga-synth-pycde-") as tmp:
-        system = System([module_class], name=name, output_directory=tmp)
-        system.mod.operation.attributes["circt.loweringOptions"] = ir.StringAttr.get(LOWERING_OPTIONS)
-        system.compile()
-        return {p.name: p.read_text() for p in sorted((Path(tmp) / "hw").glob("*.sv"))}
+    with _yosys_lowering():
+        return elaborate(module_class, name)
 
 
 def synthesise_module(module_class, family: str, cache: bool = True) -> SynthResult:
@@ -190,3 +207,92 @@ def model_resources(module, family: str, has_uram: bool = False) -> dict:
 
     r = module_resources(replace(module, instances=1), family, has_uram)
     return r.as_dict()
+
+
+# ------------------------------------------------------------------------------ projects
+
+_INSTANCE = re.compile(r"^(?P<kind>[a-z_]+?)(?P<instance>\d+)$")
+
+
+def _design_source(rtl_dir: Path, manifest: dict, design) -> Path | None:
+    if design is not None:
+        return Path(design)
+    source = manifest.get("source")
+    for candidate in (Path(source) if source else None, rtl_dir.parent / source if source else None):
+        if candidate is not None and candidate.is_file():
+            return candidate
+    return None
+
+
+def _layer_specs(module) -> dict:
+    from fpga_sdf import network
+
+    return {name: network.layer_spec(name, op) for name, op in network.named_layers(module)}
+
+
+def _owner(module_name: str, partition: str, layers: dict):
+    """(layer, kind, instance) of a generated module `<partition>_<layer>_<kind><i>`, or
+    (None, module name, None) for partition-level modules (dma, squeeze, FIFOs)."""
+    rest = module_name[len(partition) + 1:] if module_name.startswith(partition + "_") else module_name
+    for ident_name in sorted(layers, key=len, reverse=True):
+        if rest.startswith(ident_name + "_"):
+            m = _INSTANCE.match(rest[len(ident_name) + 1:])
+            if m:
+                return layers[ident_name], m.group("kind"), int(m.group("instance"))
+    return None, rest, None
+
+
+def synthesise_project(rtl_dir, design=None, family: str | None = None, cache: bool = True,
+                       progress=None) -> dict:
+    """Synthesise every module and every layer of an `fpga-translate --sdf-to-rtl` project.
+
+    The layer specs (for the model's figures) come from the design the project was written
+    from (`design`, else rtl.json's `source`); the SystemVerilog is re-elaborated from it with
+    yosys-readable lowering options. Without the design the project's files are synthesised as
+    they are, without model figures. A layer's synthesis is the sum of its modules'.
+    Returns the synth.json contents."""
+    from fpga_sdf import ir as sdf_ir
+    from fpga_sdf.model import expand, layer_resources, load_platform
+
+    from .emit import emit, ident
+
+    rtl_dir = Path(rtl_dir)
+    manifest = json.loads((rtl_dir / "rtl.json").read_text())
+    platform = load_platform(manifest["platform"])
+    family = family or platform.family
+    source = _design_source(rtl_dir, manifest, design)
+    specs, files = {}, None
+    if source is not None:
+        text = source.read_text()
+        specs = _layer_specs(sdf_ir.parse(text, str(source)))
+        with _yosys_lowering():
+            files = emit(sdf_ir.parse(text, str(source)), source=str(source), platform=manifest["platform"]).files
+    modules, layers = [], {}
+    for part in manifest["partitions"]:
+        names = {ident(layer["name"]): layer["name"] for layer in part["layers"]}
+        sources = {Path(f).name: (files[f] if files is not None else (rtl_dir / f).read_text())
+                   for f in part["files"]}
+        for fname in sorted(sources):
+            top = Path(fname).stem
+            if top == part["top"]:
+                continue
+            layer, kind, instance = _owner(top, part["name"], names)
+            if progress:
+                progress(top)
+            got = synthesise_sources(sources, top, family, cache=cache)
+            entry = {"module": top, "partition": part["name"], "layer": layer, "kind": kind,
+                     "instance": instance, "yosys": got.as_dict(), "model": None}
+            spec = specs.get(layer)
+            model = next((m for m in expand(spec) if m.name == kind), None) if spec is not None else None
+            if model is not None:
+                entry["model"] = model_resources(model, family, platform.has_uram)
+            modules.append(entry)
+            if layer is not None:
+                total = layers.setdefault(layer, {"layer": layer, "yosys": SynthResult().as_dict(), "model": None})
+                for k, v in got.as_dict().items():
+                    total["yosys"][k] += v
+                if spec is not None:
+                    total["model"] = layer_resources(spec, platform).as_dict()
+    return {"rtl": str(rtl_dir), "platform": platform.name, "family": family,
+            "yosys_family": yosys_family(family), "yosys": yosys_version(),
+            "design": str(source) if source else None, "modules": modules, "layers": list(layers.values())}
