@@ -1,0 +1,74 @@
+"""The RTL driver's refusals and bookkeeping, without Verilator: a kind without a generator,
+or a generator refusing its configuration, is a diagnostic at the op; module-level input is
+refused; stream types parse from the printed IR."""
+
+from __future__ import annotations
+
+import pytest
+
+from fpga_sdf import ir as sdf_ir
+from fpga_sdf.backend.rtl import emit as rtl_emit
+from fpga_sdf.backend.rtl import generators
+from fpga_sdf.backend.rtl.streams import StreamType
+from fpga_sdf.diagnostics import UserError
+
+NET = """func.func @net(%x: tensor<1x4x4x4xf32> {sdf.format = #sdf.fixed<16, 12>}) -> tensor<1x4x4x4xf32> {
+  %0 = "sdf.activation"(%x) {kind = "relu", output_format = #sdf.fixed<16, 12>} : (tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  return %0 : tensor<1x4x4x4xf32>
+}
+"""
+
+
+def _emit():
+    return rtl_emit.emit(sdf_ir.parse(NET, "net.mlir"), "net.mlir", platform="zedboard")
+
+
+def test_kind_without_generator_is_refused_at_the_op(monkeypatch):
+    monkeypatch.setitem(generators.FILES, "activation", "no_such_generator_file")
+    with pytest.raises(UserError) as err:
+        _emit()
+    assert "net.mlir:2:" in str(err.value)
+    assert "sdf_hw.activation has no RTL generator yet" in str(err.value)
+
+
+def test_generator_refusal_is_a_diagnostic_at_the_op(monkeypatch):
+    def refuse(p):
+        raise ValueError("this folding is not generated")
+    real = generators.generator
+
+    def pick(kind):
+        return refuse if kind == "activation" else real(kind)
+    monkeypatch.setattr(generators, "generator", pick)
+    with pytest.raises(UserError, match=r"net.mlir:2:\d+: error: sdf_hw.activation: this folding is not generated"):
+        _emit()
+
+
+def test_module_level_input_is_refused():
+    from fpga_sdf.pass_registry import lookup
+    from fpga_sdf.diagnostics import Diagnostics
+
+    module = sdf_ir.parse(NET, "net.mlir")
+    with sdf_ir.context():
+        lookup("sdf-expand-modules").from_options("").run(module, Diagnostics())
+    with pytest.raises(UserError, match="needs layer-level sdf IR"):
+        rtl_emit.emit(module, "net.mlir", platform="zedboard")
+
+
+def test_project_manifest_names_ports_and_model_figures():
+    project = _emit()
+    part = project.manifest["partitions"][0]
+    assert part["top"] == "p0_top" and part["runs"] == 1
+    assert part["input"]["streams"] == 1 and part["input"]["words"] == 64
+    layer, = part["layers"]
+    assert layer["kind"] == "activation"
+    assert layer["model_interval"] == 64 and layer["words_per_frame"] == [64]
+    assert "p0/p0_top.sv" in project.files["filelist.f"].split()
+    assert "loc(" not in project.files["p0/p0_top.sv"]
+
+
+def test_stream_type_parses_printed_types():
+    t = StreamType.parse("!sdf_hw.stream<#sdf.fixed<34 : i64, 27 : i64>, 9 : i64>")
+    assert t == StreamType(34, 27, 9) and t.bits == 306
+    assert StreamType.parse("!sdf_hw.stream<#sdf.fixed<8, -2>, 1>") == StreamType(8, -2, 1)
+    with pytest.raises(ValueError):
+        StreamType.parse("!sdf_hw.stream<f32, 1 : i64>")
