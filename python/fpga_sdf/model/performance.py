@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from math import lcm, prod
 
+from .fifo_depths import fifo_depth, join_backlogs
 from .modules import Memory, Module, clog2, expand
 from .spec import LayerSpec, Partition, pixels_of, sparse_engine
 from .workload import layer_ops, layer_weights, streamed_weights
@@ -296,6 +297,8 @@ def _depth_and_fifos(order, specs, perfs, preds, interval, squeezes):
     """Longest-path pipeline depth; where branches join, the early branch needs a FIFO
     holding the words it produces while the late branch catches up."""
     squeeze_cycles = {edge: depth_at((m,), interval) for edge, m in squeezes}
+    # the FIFO depths every backend emits (fifo_depths: words the early branch holds)
+    backlogs = join_backlogs(tuple(specs.values()), tuple((s, d) for d in order for s in preds[d]))
     done = {}
     fifos = []
     for name in order:
@@ -305,7 +308,9 @@ def _depth_and_fifos(order, specs, perfs, preds, interval, squeezes):
             for src, arrival in arrivals.items():
                 src_perf = perfs[src]
                 per_stream = src_perf.words_out / len(specs[src].outputs) / src_perf.streams_out
-                depth = int(-(-(start - arrival) * per_stream // interval)) + MIN_FIFO_DEPTH
+                depth = fifo_depth(backlogs.get((src, name), 0), src_perf.streams_out,
+                                   src_perf.words_out // len(specs[src].outputs),
+                                   int(-(-(start - arrival) * per_stream // interval)))
                 fifos.append(((src, name), fifo_module(src_perf.streams_out,
                                                        specs[src].data_width, depth)))
         done[name] = start + perfs[name].depth_at(interval)

@@ -1,0 +1,275 @@
+"""FIFO depths where branches of the dataflow join: the one function the resource model, the
+HLS backend and the RTL backend all size their skip-connection FIFOs with.
+
+Why: a layer that reads two streams (eltwise, concat) takes them in its own order, so while it
+waits for the late branch the early branch's words pile up in front of it. Too shallow a FIFO
+there deadlocks the whole partition: the split upstream blocks on the full FIFO and so never
+feeds the late branch. The depth is a backlog in words, not a time: for every word k the join
+needs from branch j, the split must have sent N_j(k) words (what branch j needs to deliver
+its k-th word); from those, branch i delivers P_i(N_j(k)) words, of which the join has only
+read what it consumes before that k-th word. The largest difference is the FIFO the early
+branch needs. Examples: squeeze-excitation multiplies by a vector computed from the whole map,
+so the skip FIFO holds the whole map; a dense concat's skip FIFO holds what the conv branch
+holds back (about its line buffers); a residual add the same.
+
+Every N is composed layer by layer from the layer's need function: for its k-th output word
+(flat, channels fastest), how many words of an input it has read, from its geometry alone (a
+window's bottom-right corner, all channels of a position for a convolution, a whole map for a
+global pool or an inner product). Words inside a branch's own streams are not counted, so
+the depth errs on the safe side. Folding does not change it (lanes run in lock-step), which
+keeps it cheap to cache in the design-space exploration.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from functools import lru_cache
+from math import prod
+
+from .spec import LayerSpec, kernel_of, pixels_of, spatial
+
+MIN_FIFO_DEPTH = 2
+SAMPLES = 2048  # join positions examined per edge (all of them for smaller maps)
+
+__all__ = ["MIN_FIFO_DEPTH", "join_backlogs", "stream_depth", "fifo_depth"]
+
+
+def stream_depth(backlog: int, streams: int, words: int) -> int:
+    """Per-stream FIFO depth for a backlog of `backlog` words of a map of `words` words on
+    `streams` streams: the backlog per stream plus a register pair, at most the whole map."""
+    per_stream = -(-words // max(streams, 1))
+    need = -(-max(backlog, 0) // max(streams, 1))
+    if need <= 1:  # a word in flight: the register pair holds it
+        return MIN_FIFO_DEPTH
+    return min(need, per_stream) + MIN_FIFO_DEPTH
+
+
+def fifo_depth(backlog: int, streams: int, words: int, lag_words: int = 0) -> int:
+    """The depth of an edge's FIFO, per stream: enough for the backlog the join's order of
+    reads builds up (below which the partition deadlocks), and for the words that arrive
+    while the other branch's pipeline latency runs (`lag_words` per stream, below which the
+    early branch stalls and the partition slows down)."""
+    return max(stream_depth(backlog, streams, words), lag_words + MIN_FIFO_DEPTH)
+
+
+def join_backlogs(layers: tuple[LayerSpec, ...], edges: tuple[tuple[str, str], ...]) -> dict:
+    """Words each edge into a join (a layer with two or more producers) must buffer.
+    `edges` list every consumer's producers in operand order."""
+    return dict(_join_backlogs(tuple(_key(s) for s in layers), tuple(edges)))
+
+
+def _key(spec: LayerSpec) -> tuple:
+    """What a need function depends on (not the folding): cache key of the DSE."""
+    return (spec.name, spec.kind, spec.inputs, spec.outputs, tuple(kernel_of(spec)),
+            tuple(spec.stride), tuple(spec.pad), tuple(spec.dilation), spec.groups)
+
+
+@lru_cache(maxsize=4096)
+def _join_backlogs(keys, edges):
+    specs = {k[0]: k for k in keys}
+    preds: dict[str, list[str]] = {k[0]: [] for k in keys}
+    for src, dst in edges:
+        if src in preds and dst in preds:
+            preds[dst].append(src)
+    result = []
+    for key in keys:
+        name = key[0]
+        if len(preds[name]) < 2:
+            continue
+        for i, src in enumerate(preds[name]):
+            result.append(((src, name), _backlog(specs, preds, name, i)))
+    return tuple(result)
+
+
+# ------------------------------------------------------------------------- need functions
+
+
+def _raster_count(dims, coord) -> int:
+    """Positions of a (D, H, W) raster up to and including `coord` (clamped to the map)."""
+    count, stride = 0, prod(dims)
+    for d, c in zip(dims, coord):
+        stride //= d
+        if c < 0:
+            return count
+        if c >= d:
+            return count + d * stride
+        count += c * stride
+    return count + 1
+
+
+@lru_cache(maxsize=4096)
+def _window_geometry(key):
+    _, kind, inputs, outputs, kernel, stride, pad, dilation, groups = key
+    dims = spatial(inputs[0])
+    n = len(dims)
+    stride = stride or (1,) * n
+    pad = pad or (0,) * (2 * n)
+    dilation = dilation or (1,) * n
+    c_in, c_out = inputs[0][0], outputs[0][0]
+    offsets = tuple((kk - 1) * d - p for kk, d, p in zip(kernel, dilation, pad[:n]))
+    per_channel = kind == "pool" or (kind == "conv" and groups == c_in == c_out)
+    return c_in, c_out, dims, tuple(reversed(spatial(outputs[0]))), stride, offsets, per_channel
+
+
+def _window_need(key, k: int) -> int:
+    """Input words a windowed layer (conv, pool) has read when it emits output word k: all
+    positions up to its window's last tap (all channels, or only its own for a per-channel
+    layer)."""
+    c_in, c_out, dims, out_rev, stride, offsets, per_channel = _window_geometry(key)
+    pixel, channel = divmod(k - 1, c_out)
+    coord = []
+    for size in out_rev:
+        pixel, o = divmod(pixel, size)
+        coord.append(o)
+    last = [o * s + off for o, s, off in zip(reversed(coord), stride, offsets)]
+    words = _raster_count(dims, last) * c_in
+    if per_channel and words:
+        words -= c_in - 1 - channel
+    return max(words, 1)
+
+
+def _layer_need(key, operand: int, k: int, operand_shapes) -> int:
+    """Words of input `operand` layer `key` has read when it emits its k-th output word."""
+    _, kind, inputs, outputs, *_ = key
+    if k <= 0:
+        return 0
+    if kind == "conv" or kind == "pool":
+        return _window_need(key, k)
+    if kind == "inner_product":
+        return prod(inputs[0])
+    if kind == "global_pool":
+        c = inputs[0][0]
+        return (pixels_of(inputs[0]) - 1) * c + (k - 1) % c + 1
+    if kind == "resize":
+        c = inputs[0][0]
+        pixel, channel = divmod(k - 1, c)
+        out_dims, in_dims = spatial(outputs[0]), spatial(inputs[0])
+        coord = []
+        for o_size, i_size in zip(reversed(out_dims), reversed(in_dims)):
+            pixel, o = divmod(pixel, o_size)
+            coord.append(o * i_size // o_size)
+        coord.reverse()
+        return (_raster_count(in_dims, coord) - 1) * c + channel + 1
+    if kind == "concat":
+        c1, c2 = operand_shapes[0][0], operand_shapes[1][0]
+        pixel, c = divmod(k - 1, c1 + c2)
+        return pixel * c1 + min(c + 1, c1) if operand == 0 else pixel * c2 + max(0, c + 1 - c1)
+    if kind == "eltwise":
+        shape = operand_shapes[operand]
+        if pixels_of(shape) == 1 and pixels_of(outputs[0]) > 1:
+            return shape[0]  # a broadcast vector is read whole before the first word
+        return k
+    return k  # activation, scale_shift, split: word for word
+
+
+class _Branches:
+    """Need functions N_X(k) of every layer output, in words sent by one fork layer."""
+
+    def __init__(self, specs, preds, fork):
+        self.specs, self.preds, self.fork = specs, preds, fork
+        self.cache: dict = {}
+        self.reach = self._descendants(fork)
+
+    def _descendants(self, fork):
+        succs: dict = {}
+        for dst, ps in self.preds.items():
+            for p in ps:
+                succs.setdefault(p, []).append(dst)
+        seen, todo = {fork}, [fork]
+        while todo:
+            for nxt in succs.get(todo.pop(), []):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    def need(self, name: str, k: int) -> int:
+        """Words the fork has sent when `name` emits its k-th word."""
+        if name == self.fork or k <= 0:
+            return max(k, 0)
+        hit = self.cache.get((name, k))
+        if hit is not None:
+            return hit
+        key = self.specs[name]
+        shapes = [self._shape(p) for p in self.preds[name]]
+        worst = 0
+        for i, p in enumerate(self.preds[name]):
+            if p in self.reach:
+                worst = max(worst, self.need(p, _layer_need(key, i, k, shapes)))
+        self.cache[(name, k)] = worst
+        return worst
+
+    def produced(self, name: str, sent: int, start: int = 0) -> int:
+        """Words `name` can emit once the fork has sent `sent` words (need is monotone):
+        a galloping search up from `start`, a count known to be reachable."""
+        total = prod(self._out_shape(name))
+        lo, step = start, 1
+        while lo + step <= total and self.need(name, lo + step) <= sent:
+            lo += step
+            step *= 2
+        hi = min(lo + step, total + 1) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.need(name, mid) <= sent:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+    def _out_shape(self, name):
+        return self.specs[name][3][0]
+
+    def _shape(self, name):
+        return self._out_shape(name)
+
+
+def _nearest_fork(preds, join) -> str | None:
+    """The latest layer every input branch of `join` descends from."""
+    def ancestors(name):
+        seen, todo = set(), [name]
+        while todo:
+            for p in preds.get(todo.pop(), []):
+                if p not in seen:
+                    seen.add(p)
+                    todo.append(p)
+        return seen
+
+    branch_sets = [ancestors(p) | {p} for p in preds[join]]
+    common = set.intersection(*branch_sets)
+    if not common:
+        return None
+    # the latest: a common ancestor none of whose descendants is also common
+    return max(common, key=lambda n: len(ancestors(n)))
+
+
+def _samples(total: int) -> list[int]:
+    if total <= SAMPLES:
+        return list(range(1, total + 1))
+    step = total / (SAMPLES - 256)
+    return sorted(set(list(range(1, 257)) + [int(i * step) + 1 for i in range(SAMPLES - 256)] + [total]))
+
+
+def _backlog(specs, preds, join, i) -> int:
+    """Largest number of words of input i waiting in front of `join`."""
+    fork = _nearest_fork(preds, join)
+    if fork is None:
+        return 0  # independent inputs (from off-chip): nothing holds one back for the other
+    key = specs[join]
+    branches = _Branches(specs, preds, fork)
+    shapes = [branches._shape(p) for p in preds[join]]
+    src = preds[join][i]
+    worst = 0
+    out_words = prod(key[3][0])
+    for j, other in enumerate(preds[join]):
+        if j == i:
+            continue
+        # the join's output words, sampled, at which it asks input j for a new word
+        produced = 0
+        for k in _samples(out_words):
+            want_j = _layer_need(key, j, k, shapes)
+            if want_j <= _layer_need(key, j, k - 1, shapes):
+                continue
+            sent = branches.need(other, want_j)
+            produced = branches.produced(src, sent, produced)
+            worst = max(worst, produced - _layer_need(key, i, k - 1, shapes))
+    return max(worst, 0)
