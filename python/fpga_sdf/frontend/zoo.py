@@ -247,6 +247,73 @@ def tiny_concat():
     return _finish("tiny_concat", _TinyConcat(), (1, 3, 16, 16))
 
 
+class _Fire(nn.Module):
+    """SqueezeNet fire module: a 1x1 squeeze, then 1x1 and 3x3 expands concatenated."""
+
+    def __init__(self, cin, squeeze, expand):
+        super().__init__()
+        self.squeeze = nn.Sequential(nn.Conv2d(cin, squeeze, 1), nn.ReLU())
+        self.e1 = nn.Sequential(nn.Conv2d(squeeze, expand, 1), nn.ReLU())
+        self.e3 = nn.Sequential(nn.Conv2d(squeeze, expand, 3, padding=1), nn.ReLU())
+
+    def forward(self, x):
+        x = self.squeeze(x)
+        return torch.cat([self.e1(x), self.e3(x)], 1)
+
+
+def tiny_fire():
+    """Two fire modules (SqueezeNet): branches that join in a concat after a shared squeeze."""
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU(), _Fire(8, 4, 4),
+                          nn.MaxPool2d(2), _Fire(8, 4, 4), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                          nn.Linear(8, 10))
+    return _finish("tiny_fire", model, (1, 3, 16, 16))
+
+
+class _TinyDense(nn.Module):
+    """A DenseNet block: every conv's output concatenated to its own input (skip concats)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = _conv_bn(3, 4, 3, stride=2, padding=1)
+        self.c1 = _conv_bn(4, 4, 3, padding=1)
+        self.c2 = _conv_bn(8, 4, 3, padding=1)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(12, 10)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = torch.cat([x, self.c1(x)], 1)
+        x = torch.cat([x, self.c2(x)], 1)
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
+def tiny_dense():
+    return _finish("tiny_dense", _TinyDense(), (1, 3, 16, 16))
+
+
+class _TinyInception(nn.Module):
+    """An inception block: 1x1, 1x1-3x3, 1x1-5x5 and 3x3 max pool-1x1 branches concatenated."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = _conv_bn(3, 8, 3, stride=2, padding=1)
+        self.b1 = _conv_bn(8, 4, 1)
+        self.b3 = nn.Sequential(_conv_bn(8, 4, 1), _conv_bn(4, 4, 3, padding=1))
+        self.b5 = nn.Sequential(_conv_bn(8, 2, 1), _conv_bn(2, 4, 5, padding=2))
+        self.bp = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), _conv_bn(8, 4, 1))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = torch.cat([self.b1(x), self.b3(x), self.b5(x), self.bp(x)], 1)
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
+def tiny_inception():
+    return _finish("tiny_inception", _TinyInception(), (1, 3, 16, 16))
+
+
 # --------------------------------------------------------------------------
 # Classic image CNNs
 # --------------------------------------------------------------------------
@@ -587,6 +654,9 @@ ZOO: dict[str, Callable[[], tuple[nn.Module, torch.Tensor]]] = {
     "tiny_mobilenet": tiny_mobilenet,
     "tiny_c3d": tiny_c3d,
     "tiny_concat": tiny_concat,
+    "tiny_fire": tiny_fire,
+    "tiny_dense": tiny_dense,
+    "tiny_inception": tiny_inception,
     "digits": _digits,
     "lenet": lenet,
     "alexnet": alexnet,
@@ -602,7 +672,8 @@ ZOO: dict[str, Callable[[], tuple[nn.Module, torch.Tensor]]] = {
 # Expected output shape of each model on its example input (batch 1).
 _OUTPUT_SHAPES = {
     "tiny_conv": (1, 10), "tiny_resnet": (1, 10), "tiny_mobilenet": (1, 10),
-    "tiny_c3d": (1, 10), "tiny_concat": (1, 10), "digits": (1, 10), "lenet": (1, 10),
+    "tiny_c3d": (1, 10), "tiny_concat": (1, 10), "tiny_fire": (1, 10), "tiny_dense": (1, 10),
+    "tiny_inception": (1, 10), "digits": (1, 10), "lenet": (1, 10),
     "alexnet": (1, 1000), "vgg11": (1, 1000), "vgg16": (1, 1000),
     "resnet18": (1, 1000), "resnet50": (1, 1000), "mobilenetv2": (1, 1000),
     "c3d": (1, 487), "r2plus1d_18": (1, 400),
