@@ -8,40 +8,64 @@
 // RUN: filecheck %s --check-prefix=SCHED --input-file=%t/schedule.json
 // RUN: filecheck %s --check-prefix=MAKE --input-file=%t/p0/Makefile
 
-// Folding becomes template parameters and stream counts: conv coarse_in 2, coarse_out 2,
-// fine 3; the relu runs on 4 streams (squeeze 2 -> 4), the inner product reads 2.
+// Every module the model costs is a DATAFLOW process (conv coarse_in 2, coarse_out 2, fine 3:
+// sliding window x2, fork x2, 4 MAC units with 4 weight banks, accum, glue x2, bias x2);
+// the relu runs on 4 streams (squeeze 2 -> 4), the inner product reads 2. Every process
+// loops over `frames`; every stream has its STREAM depth.
 
-// TOP: void p0_top(const p0_in_t* in, p0_out_t* out) {
-// TOP: #pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem_in depth=256
-// TOP: #pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem_out depth=10
+// The memory ports are wide: the ZedBoard's 64-bit HP port carries 4 16-bit values a beat
+// (256 input words in 64 beats, 10 outputs in 3).
+// TOP: sdf::dma_in<p0_in_t, 256, 2, 4>(mem, out, frames);
+// TOP: void p0_top(const p0_in_beat_t* in, p0_out_beat_t* out, int frames) {
+// TOP: #pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem_in depth=64
+// TOP: #pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem_out depth=3
 // TOP: #pragma HLS INTERFACE s_axilite port=in bundle=control
+// TOP: #pragma HLS INTERFACE s_axilite port=frames bundle=control
 // TOP: #pragma HLS INTERFACE s_axilite port=return bundle=control
 // TOP: #pragma HLS DATAFLOW
 // TOP: hls::stream<[[IN:fx16_f[0-9]+]]> s0[2];
-// TOP-NEXT: #pragma HLS STREAM variable=s0 depth=2  // default: 2 x 16-bit streams, 128 words each
-// TOP: hls::stream<[[CV:fx16_f[0-9]+]]> s1[2];
-// TOP: hls::stream<[[CV]]> s2[4];
-// TOP: sdf::dma_in<p0_in_t, 256, 2>(in, s0);
-// TOP-NEXT: layer_conv(s0, s1);
-// TOP-NEXT: sdf::squeeze<[[CV]], [[CV]], 2, 4, 288>(s1, s2);
-// TOP-NEXT: layer_relu(s2, s3);
-// TOP-NEXT: layer_pool(s3, s4);
-// TOP-NEXT: sdf::squeeze<{{.*}}, 4, 2, 72>(s4, s5);
-// TOP-NEXT: layer_fc(s5, s6);
-// TOP-NEXT: sdf::dma_out<p0_out_t, 10, 1>(s6, out);
+// TOP-NEXT: #pragma HLS STREAM variable=s0 depth=2  // chain: 2 x [[IN]], 128 per frame each
+// TOP: #include "../build/depths.inc"
+// TOP: SDF_DATAFLOW_REGION
+// TOP-NEXT: SDF_PROCESS(p0_dma_in(in, s0, frames));
+// TOP-NEXT: SDF_PROCESS(conv_weights_memory(s1, frames));
+// TOP-NEXT: SDF_PROCESS(conv_sliding_window(s0, s2, frames));
+// TOP-NEXT: SDF_PROCESS(conv_fork(s2, s3, frames));
+// TOP-NEXT: SDF_PROCESS(conv_conv(s3, s1, s4, frames));
+// TOP-NEXT: SDF_PROCESS(conv_accum(s4, s5, frames));
+// TOP-NEXT: SDF_PROCESS(conv_glue(s5, s6, frames));
+// TOP-NEXT: SDF_PROCESS(conv_bias(s6, s7, frames));
+// TOP-NEXT: SDF_PROCESS(p0_squeeze0(s7, s8, frames));
+// TOP-NEXT: SDF_PROCESS(relu_activation(s8, s9, frames));
+// TOP-NEXT: SDF_PROCESS(pool_sliding_window(s9, s10, frames));
+// TOP-NEXT: SDF_PROCESS(pool_pool(s10, s11, frames));
+// TOP-NEXT: SDF_PROCESS(p0_squeeze1(s11, s12, frames));
+// TOP-NEXT: SDF_PROCESS(fc_weights_memory(s13, frames));
+// TOP-NEXT: SDF_PROCESS(fc_conv(s12, s13, s14, frames));
+// TOP-NEXT: SDF_PROCESS(fc_accum(s14, s15, frames));
+// TOP-NEXT: SDF_PROCESS(fc_glue(s15, s16, frames));
+// TOP-NEXT: SDF_PROCESS(fc_bias(s16, s17, frames));
+// TOP-NEXT: SDF_PROCESS(p0_dma_out(s17, out, frames));
+// TOP-NOT: static
 
 // CONV: // modules (hardware model): sliding_window x2, fork x2, conv x4, weights_memory x4, accum x4, glue x2, bias x2
-// CONV: typedef sdf::acc_fixed<in_t, w_t, {{[0-9]+}}> acc_t;
-// CONV: #ifdef __SYNTHESIS__
-// CONV-NEXT: static const fx16_f{{[0-9]+}} weights[288] = WEIGHTS_LITERALS;
-// CONV: typedef sdf::geometry<1, 8, 8, 1, 3, 3, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1> geom;
-// CONV: void layer_conv(hls::stream<fx16_f{{[0-9]+}}> in[2], hls::stream<fx16_f{{[0-9]+}}> out[2]) {
-// CONV-NEXT: #pragma HLS INLINE off
-// CONV-NEXT: sdf::conv_layer<{{.*}}, ns_conv::geom, 4, 8, 1, 2, 2, 1, 3>(in, out, ns_conv::weights, ns_conv::bias);
+// CONV: static const fx16_f{{[0-9]+}} weights[4][24][3] =
+// CONV: static const fx{{[0-9]+}}_f{{[0-9]+}} bias[2][4] =
+// CONV-LABEL: void conv_weights_memory(
+// CONV: #pragma HLS ARRAY_{{PARTITION|RESHAPE}} variable=ns_conv::weights complete dim=1
+// CONV-NEXT: #pragma HLS ARRAY_RESHAPE variable=ns_conv::weights complete dim=3
+// CONV-NEXT: sdf::weights_memory<{{.*}}, 3, 24, 36, 4>(ns_conv::weights, out, frames);
+// CONV-LABEL: void conv_sliding_window(
+// CONV: sdf::sliding_window<{{.*}}, 2, 2>(in, out, {{.*}}, frames);
+// CONV-LABEL: void conv_conv(
+// CONV: sdf::conv<{{.*}}, 9, 3, 72, 4, 4>(win, weights, out, frames);
+// CONV-LABEL: void conv_bias(
+// CONV: #pragma HLS ARRAY_PARTITION variable=ns_conv::bias complete dim=1
 
 // HDR: typedef ap_fixed<16, {{-?[0-9]+}}, AP_RND, AP_SAT> fx16_f{{[0-9]+}};
-// HDR: void layer_relu(hls::stream<{{.*}}> in[4], hls::stream<{{.*}}> out[4]);
-// HDR: void layer_fc(hls::stream<{{.*}}> in[2], hls::stream<{{.*}}> out[1]);
+// HDR: typedef ap_uint<64> p0_in_beat_t;
+// HDR: void relu_activation(hls::stream<{{.*}}> in[4], hls::stream<{{.*}}> out[4], int frames);
+// HDR: void fc_conv(hls::stream<{{.*}}> win[2], hls::stream<{{.*}}> weights[2], hls::stream<{{.*}}> out[2], int frames);
 
 // TCL: open_project -reset hls_p0
 // TCL: set_top p0_top
@@ -65,7 +89,10 @@
 // SCHED: "weights_reload": null
 
 // MAKE: AP_TYPES ?= {{.*}}
+// MAKE: CXXFLAGS ?= {{.*}}-pthread -DSDF_THREADED_CSIM
 // MAKE: csim: build/csim_tb
+// MAKE: build/depths.inc: src/p0_top.cpp
+// MAKE: sed -n 's/^#pragma HLS STREAM variable=
 
 func.func @net(%x: tensor<1x4x8x8xf32>) -> tensor<1x10xf32> {
   %w = "sdf.weights"() {value = dense<0.125> : tensor<8x4x3x3xf32>} : () -> tensor<8x4x3x3xf32>

@@ -5,7 +5,10 @@
 // RUN: filecheck %s --check-prefix=URAM --input-file=%t/p0/src/conv.cpp
 // RUN: not %python -m fpga_sdf.tools.fpga_translate --sdf-to-hls %t.stream.mlir -o %t.stream 2>&1 | filecheck %s --check-prefix=STREAM
 
-// URAM: #pragma HLS BIND_STORAGE variable=ns_conv::weights type=rom_2p impl=uram
+// URAM cannot be initialised: weights bound to it are loaded from an AXI master port.
+// URAM-LABEL: void conv_weights_memory(const ap_uint<128>* mem,
+// URAM: #pragma HLS BIND_STORAGE variable=banks type=ram_2p impl=uram
+// URAM: sdf::load_banks<fx{{[0-9]+}}_f{{[0-9]+}}, 1, 288, 1, 8>(mem, banks);
 // STREAM: error: streaming weights from off-chip memory (weights_off_chip, AutoWS) is modelled and explored, but the HLS backend does not emit it yet
 
 func.func @uram(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x6x6xf32> {

@@ -53,7 +53,7 @@ def _act_case(bench: Bench, name, kind, xf, of, alpha, af, coarse):
     decls = f"typedef {T(xf)} in_t;\ntypedef {T(of)} out_t;\n"
     if kind in LUT_KINDS:
         table = "table_" + "".join(ch if ch.isalnum() else "_" for ch in name)
-        decls += activation_table_header(table, kind, xf, of)
+        decls += activation_table_header(table, kind, xf, of, copies=coarse)
         call = f"sdf::activation_lut<in_t, out_t, {n // coarse}, {coarse}>(in, out, {table})"
     else:
         k = {"relu": "sdf::ACT_RELU", "relu6": "sdf::ACT_RELU6",
@@ -113,7 +113,7 @@ def _build() -> Bench:
                 "    std::vector<long long> xb = sdf::tb::read_array(fin);\n"
                 "    hls::stream<a_t> a;\n    hls::stream<b_t> b;\n    hls::stream<out_t> out;\n"
                 "    sdf::tb::feed(xa, &a, 1);\n    sdf::tb::feed(xb, &b, 1);\n"
-                f"    sdf::concat<a_t, b_t, out_t, {c1}, {c2}, {int(np.prod(spatial))}>(a, b, out);\n"
+                f"    sdf::concat<a_t, b_t, out_t, {c1}, {c2}, {int(np.prod(spatial))}>(&a, &b, &out);\n"
                 "    sdf::tb::check_empty(&a, 1, \"a\");\n    sdf::tb::check_empty(&b, 1, \"b\");\n"
                 f"    sdf::tb::write_array(fout, sdf::tb::drain(&out, 1, {y.size}));\n")
         bench.add(name, decls, body, [to_stream(a[0]), to_stream(b[0])], [to_stream(y[0])])

@@ -20,7 +20,7 @@ import pytest
 from fpga_sdf import ir as sdf_ir
 from fpga_sdf.backend.hls import csim, project
 from fpga_sdf.backend.hls.emit import emit, write_project
-from fpga_sdf.diagnostics import Diagnostics
+from fpga_sdf.diagnostics import Diagnostics, UserError
 from fpga_sdf.interp.executor import _arg_format, entry_function, execute
 from fpga_sdf.interp.fixed import Fixed, quantize
 from fpga_sdf.pass_registry import lookup
@@ -190,22 +190,118 @@ def test_fpga_run_csim_backend_matches_reference(tmp_path, tmp_root):
     np.testing.assert_array_equal(np.load(tmp_path / "y_csim.npy"), np.load(tmp_path / "y_ref.npy"))
 
 
-def test_partitions_and_weights_reloading(tmp_root):
-    """Four partitions (reconfigurations), one reloading its conv's weights in two runs."""
+@lru_cache(maxsize=None)
+def _reloading_digits(tmp_root: str):
+    """Digits in four partitions (reconfigurations), one reloading its conv's weights in two runs."""
+    from fpga_sdf import network
     from fpga_sdf.frontend.importer import import_model
 
     model, x = _torch_model("digits")
     module = import_model(model, x)
     _run_pass(module, "sdf-quantize", "")
-    names = [n for n, _ in __import__("fpga_sdf.network", fromlist=["x"]).named_layers(module)]
+    names = [n for n, _ in network.named_layers(module)]
     cuts = ",".join(names[i] for i in (1, 2, 4))
     _run_pass(module, "sdf-partition", f"cuts={cuts}")
     _run_pass(module, "sdf-weights-reloading", f"factor=2 layers={names[2]}")
     _run_pass(module, "sdf-fold", f"coarse_in=2 coarse_out=2 layers={names[2]}")
     out = Path(tmp_root) / "digits_wr.hls"
     write_project(emit(module), str(out))
+    project.build(str(out))
+    return module, out
+
+
+def test_partitions_and_weights_reloading(tmp_root):
+    """Four partitions, one reloading its weights (loaded from its AXI port once per run)."""
+    module, out = _reloading_digits(tmp_root)
     schedule = project.load_schedule(str(out))
     assert [p["runs"] for p in schedule["partitions"]] == [1, 2, 1, 1]
-    project.build(str(out))
+    assert [port["role"] for port in schedule["partitions"][1]["ports"]] == ["weights", "bias"]
     xs = _inputs("digits", 2)
     np.testing.assert_array_equal(project.run(str(out), xs), execute(module, [xs], "fixed")[0])
+
+
+@pytest.mark.parametrize("name", ["tiny_dense", "tiny_inception", "tiny_fire"])
+def test_bounded_csim_of_join_networks(name, tmp_root):
+    """Dense concats, an inception block (its pooling branch included) and fire modules: every
+    process in its own thread, every stream bounded at its emitted depth, bit for bit."""
+    module, out = _compiled(name, "folded", tmp_root)
+    x = _inputs(name)
+    np.testing.assert_array_equal(project.run(str(out), x), execute(module, [x], "fixed")[0])
+
+
+def _join_streams(out: Path) -> list[tuple[str, int]]:
+    import re
+
+    top = (out / "p0" / "src" / "p0_top.cpp").read_text()
+    return [(m.group(1), int(m.group(2))) for m in
+            re.finditer(r"#pragma HLS STREAM variable=(\w+) depth=(\d+)  // join", top)]
+
+
+def test_too_shallow_fifo_deadlocks_naming_the_stream(tmp_root, tmp_path):
+    """The C-simulation bounds each stream at the depth of its STREAM pragma: cut the
+    squeeze-excitation skip FIFO of tiny_mobilenet (it must hold the whole map) to 2 by hand
+    and the run stops with a deadlock that names that stream."""
+    import shutil
+
+    module, out = _compiled("tiny_mobilenet", "folded", tmp_root)
+    deep = max(_join_streams(out), key=lambda s: s[1])
+    assert deep[1] >= 64 + 2  # the 8x8 map of the SE block on one stream, and the register pair
+    edited = tmp_path / "edited.hls"
+    shutil.copytree(out, edited, ignore=shutil.ignore_patterns("build"))
+    top = edited / "p0" / "src" / "p0_top.cpp"
+    top.write_text(top.read_text().replace(f"variable={deep[0]} depth={deep[1]} ", f"variable={deep[0]} depth=2 "))
+    project.build(str(edited))
+    with pytest.raises(UserError) as err:
+        project.run(str(edited), _inputs("tiny_mobilenet"))
+    message = str(err.value)
+    assert "deadlock" in message and f"stream {deep[0]}[0]" in message
+
+
+@pytest.mark.parametrize("name", ["tiny_mobilenet", "tiny_dense", "tiny_inception", "tiny_fire"])
+def test_model_fifos_are_the_emitted_depths(name, tmp_root):
+    """The resource model costs the join FIFOs at the depths the project declares (one
+    function, fpga_sdf.model.fifo_depths, sizes both)."""
+    from fpga_sdf import network
+    from fpga_sdf.model.performance import partition_performance
+
+    module, out = _compiled(name, "folded", tmp_root)
+    (part,) = network.model_partitions(module)
+    perf = partition_performance(part.layers, part.edges, clock_mhz=200)
+    modelled = sorted(m.memories[0].depth for _, m in perf.fifos if m.memories[0].depth > 2)
+    emitted = sorted(depth for _, depth in _join_streams(out) if depth > 2)
+    assert modelled and modelled == emitted
+
+
+def test_host_runtime_drives_the_csim_device_like_a_board(tmp_root):
+    """The host runtime (runtime.Runtime: the code PYNQ and XRT run) with the C-simulation as
+    its device: partitions configured in schedule order, one kernel call per reloading run
+    with that run's packed weights image, and the executor's output."""
+    from fpga_sdf.backend.hls.runtime import CsimDevice, Runtime, pack, unpack
+
+    q = np.array([[-3, 2, 7, -8, 0], [1, -1, 5, 6, -7]])
+    assert np.array_equal(unpack(pack(q, 4, 3), 2, 5, 4, 3), q)  # frames padded to whole beats
+    module, out = _reloading_digits(tmp_root)
+
+    class Recording(CsimDevice):
+        calls: list = []
+
+        def configure(self, part):
+            self.calls.append(("configure", part["name"]))
+            super().configure(part)
+
+        def run(self, part, run, data, images, frames):
+            self.calls.append(("run", part["name"], run, len(images), frames))
+            return super().run(part, run, data, images, frames)
+
+    xs = _inputs("digits", 3)
+    x_int = quantize(xs, _arg_format(entry_function(module), 0))
+    device = Recording(str(out))
+    y = Runtime(str(out), device).run(x_int)
+    schedule = project.load_schedule(str(out))
+    expected = []
+    for part in schedule["partitions"]:
+        expected.append(("configure", part["name"]))
+        expected += [("run", part["name"], r, len(part["ports"]), 3) for r in range(part["runs"])]
+    assert device.calls == expected and [p["runs"] for p in schedule["partitions"]] == [1, 2, 1, 1]
+    fmt = Fixed(*schedule["partitions"][-1]["output"]["format"])
+    assert np.array_equal(y, quantize(project.run(str(out), xs), fmt))

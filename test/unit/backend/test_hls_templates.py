@@ -63,10 +63,10 @@ static const w_t wfc[10 * 16] = {0.125};
 static const b_t b8[8] = {0}, b4[4] = {0}, b10[10] = {0};
 static const w_t sc[4] = {0.5};
 static const b_t sh[4] = {0.0};
-static const x_t lut[256] = {0.0};
+static const x_t lut[2][256] = {{0.0}};
 
-void top_conv2d(hls::stream<x_t> in[2], hls::stream<x_t> out[4]) {
-    sdf::conv_layer<x_t, w_t, b_t, acc_t, x_t, g2, 4, 8, 2, 1, 2, 2, 3>(in, out, w2, b8);
+void top_conv2d(hls::stream<x_t> in[4], hls::stream<x_t> out[8]) {
+    sdf::conv_layer<x_t, w_t, b_t, acc_t, x_t, g2, 4, 8, 2, 2, 4, 2, 3>(in, out, w2, b8);
 }
 void top_conv3d_dw(hls::stream<x_t> in[2], hls::stream<x_t> out[2]) {
     sdf::conv_layer<x_t, w_t, b_t, acc_t, x_t, g3, 4, 4, 4, 1, 1, 2, 9>(in, out, w3, b4);
@@ -89,7 +89,7 @@ void top_act(hls::stream<x_t> in[2], hls::stream<x_t> out[2]) {
 void top_streams(hls::stream<x_t> a[2], hls::stream<w_t> b[2], hls::stream<x_t> o[2],
                  hls::stream<x_t> s[3][2]) {
     sdf::eltwise<x_t, w_t, x_t, 4, 16, sdf::ELT_MUL, true, 2>(a, b, o);
-    sdf::concat<x_t, w_t, x_t, 3, 5, 16>(a[0], b[0], o[0]);
+    sdf::concat<x_t, w_t, x_t, 3, 5, 16, 2>(a, b, o);
     sdf::split<x_t, 3, 16, 2>(a, s);
     sdf::resize_nearest<x_t, 4, 2, 3, 3, 2, 2, 2, 2>(a, o);
     sdf::scale_shift<x_t, w_t, b_t, acc_t, x_t, 4, 16, 2>(a, o, sc, sh);

@@ -5,19 +5,18 @@ cache of `csim.py` (keyed by the content of the partition's sources, the templat
 compiler and the flags), so an unchanged project is not recompiled. `run(dir, x)` quantizes
 the float input with the network's input format, runs the partitions in schedule order
 (feature maps between them as integers in the streaming order, weights reloading as
-several runs assembled on the host) and returns the dequantized output: the same arrays in
-and out as the reference executor's fixed mode.
+several runs assembled on the host, all through runtime.Runtime with the C-simulation as its
+device) and returns the dequantized output: the same arrays in and out as the reference
+executor's fixed mode.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,7 +26,6 @@ from ...diagnostics import UserError
 from ...progress import Progress
 from ...interp.fixed import Fixed, dequantize, quantize
 from . import csim
-from .emit import from_stream_order, stream_order
 
 __all__ = ["load_schedule", "build", "run", "run_integers", "is_project"]
 
@@ -98,49 +96,14 @@ def _build_partition(root: Path, part: dict, ap: str, jobs: int, use_cache: bool
     return seconds
 
 
-def _run_binary(binary: Path, x_int: np.ndarray, extra: list[str] | None = None) -> np.ndarray:
-    with tempfile.TemporaryDirectory(prefix="sdf_hls_run_") as tmp:
-        fin, fout = Path(tmp) / "in.bin", Path(tmp) / "out.bin"
-        np.ascontiguousarray(x_int, dtype="<i8").tofile(fin)
-        proc = subprocess.run([str(binary), str(fin), str(fout)] + (extra or []), capture_output=True,
-                              text=True, check=False, timeout=3600)
-        if proc.returncode != 0:
-            raise UserError(f"{binary} exited with {proc.returncode}:\n{proc.stdout[-2000:]}{proc.stderr[-4000:]}")
-        return np.fromfile(fout, dtype="<i8").astype(np.int64)
-
-
 def run_integers(directory: str, x_int: np.ndarray) -> np.ndarray:
     """Run the partitions in schedule order on integer frames (N, *input shape) of the input
-    format; return the integer output (N, *output shape) of the output format."""
-    root = Path(directory).resolve()
-    schedule = load_schedule(str(root))
-    x = np.asarray(x_int, dtype=np.int64)
-    n = x.shape[0]
-    for part in schedule["partitions"]:
-        shape_in = tuple(part["input"]["shape"])
-        if x.shape[1:] != shape_in:
-            raise UserError(f"partition {part['name']} expects input (N, {', '.join(map(str, shape_in))}), "
-                            f"got {x.shape}")
-        binary = root / part["binary"]
-        if not binary.is_file():
-            raise UserError(f"{binary} is not built (run `make build` or fpga-run --backend csim)")
-        flat = stream_order(x)
-        out_shape = (n,) + tuple(part["output"]["shape"])
-        reload = part.get("weights_reload")
-        if not reload:
-            y = _run_binary(binary, flat)
-            x = from_stream_order(y, out_shape)
-            continue
-        # weights reloading: each run computes `filters_per_run` consecutive filters
-        fr, runs = reload["filters_per_run"], part["runs"]
-        pixels = math.prod(out_shape[2:]) if len(out_shape) > 2 else 1
-        full = np.zeros((n, pixels, reload["channels"]), dtype=np.int64)
-        wfile, bfile = str(root / reload["weights"]["file"]), str(root / reload["bias"]["file"])
-        for r in range(runs):
-            y = _run_binary(binary, flat, [wfile, bfile, str(r)])
-            full[:, :, r * fr:(r + 1) * fr] = y.reshape(n, pixels, fr)
-        x = from_stream_order(full.reshape(n, -1), out_shape)
-    return x
+    format; return the integer output (N, *output shape) of the output format. The host
+    runtime drives the C-simulation as it drives a board (runtime.py: packed buffers,
+    reconfigurations, reload runs assembled on the host)."""
+    from .runtime import CsimDevice, Runtime
+
+    return Runtime(directory, CsimDevice(directory)).run(x_int)
 
 
 def run(directory: str, x: np.ndarray) -> np.ndarray:

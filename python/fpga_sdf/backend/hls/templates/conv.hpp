@@ -1,4 +1,22 @@
-// fpga-sdf HLS templates: convolution and inner product with coarse and fine folding.
+// fpga-sdf HLS templates: the modules of a convolution / inner product layer.
+//
+// The layer is the module chain the hardware model costs (fpga_sdf.model.modules), each a
+// DATAFLOW process of its own, pipelined at II=1, looping over the frames of the batch:
+//
+//   sliding_window x NI -> fork x NI (CO > 1) -> conv x NI*CO  <- weights_memory (NI*CO banks)
+//                       -> accum x NI*CO (ACC_IN > 1) -> glue x NO (CI > 1) -> bias x NO
+//
+// with NI = CI * CG input streams (channel c on stream c % NI), NO = CO * CG output streams
+// (filter f on stream f % NO). Lane s*CO + j of conv/accum is MAC unit (s, j): input stream
+// s = g*CI + i, filter lane j. Unit (s, j) sees the windows of channels c = cl*NI + s
+// (cl < CH = C/NI) and computes, per window, the COUT_S = FG/CO filters
+// f = (c / CG_CH) * FG + fo * CO + j of that channel's group (CG_CH = C/GROUPS, FG = F/GROUPS).
+// Its weights bank holds, at address (cl * COUT_S + fo) * (KVOL/FINE) + ko, the FINE taps
+// ko*FINE .. of w[f][c % CG_CH] (fpga_sdf.backend.hls.conv builds it).
+//
+// Numerics: the MAC sums exact products into acc_t, which wraps like a two's complement
+// register, so the split into conv / accum / glue never changes the sum; bias adds the
+// bias in acc_t and converts to out_t (round half up, saturate).
 #ifndef SDF_CONV_HPP
 #define SDF_CONV_HPP
 
@@ -7,156 +25,286 @@
 
 namespace sdf {
 
-// The MAC datapath of a conv layer: fork + vector dot + accumulate + glue + bias.
-//
-// Per output position it (1) loads the windows of all C channels from the NI = CI * CG
-// window streams (the fork: each window is kept and reused by every filter of its group),
-// (2) runs the folded MAC loop nest, whose pipelined body holds CG x CO x CI x FINE
-// multipliers:
-//     for go < GROUPS/CG, fo < Fg/CO:           one output word per (gi, j) lane
-//       for ci < Cg/CI, ko < KVOL/FINE:         II=1, the accumulate
-//         unrolled gi < CG, j < CO, i < CI, fi < FINE: the multipliers and adder tree
-// and (3) writes the F results to the NO = CO * CG output streams (filter f on f % NO).
-// Cycles per position: C/NI + (GROUPS/CG)(Fg/CO)(Cg/CI)(KVOL/FINE) + F/NO.
-//
-// Numerics: acc_t (see acc_fixed) starts at the bias and adds the exact products; it wraps
-// like a two's complement register, so the folding (summation order) never changes the
-// result while the final sum fits; the conversion to out_t rounds half up and saturates.
-// weights: flat (F, C/GROUPS, KD, KH, KW) in C order; bias: (F,) at the accumulator frac.
-template <typename in_t, typename w_t, typename b_t, typename acc_t, typename out_t, int KVOL,
-          int POSITIONS, int C, int F, int GROUPS, int CI, int CO, int CG, int FINE>
-void conv_mac(hls::stream<in_t> win[CI * CG][KVOL], hls::stream<out_t> out[CO * CG],
-              const w_t (&weights)[F * (C / GROUPS) * KVOL], const b_t (&bias)[F]) {
+// fork: every window of each of LANES streams to CO filter lanes (out[s * CO + j]).
+template <typename T, int WORDS, int CO, int LANES>
+void fork(hls::stream<T> in[LANES], hls::stream<T> out[LANES * CO], int frames = 1) {
 #pragma HLS INLINE off
-    const int NI = CI * CG, NO = CO * CG;
-    const int CG_CH = C / GROUPS, FG = F / GROUPS;
-#pragma HLS ARRAY_PARTITION variable=weights cyclic factor=FINE dim=1
-
-    static_assert(frac_of<acc_t>() == frac_of<in_t>() + frac_of<w_t>(),
-                  "accumulator frac must be input frac + weight frac");
-    static_assert(frac_of<b_t>() == frac_of<acc_t>(), "bias must be at the accumulator frac");
-
-position_loop:
-    for (int p = 0; p < POSITIONS; p++) {
-        in_t wbuf[C / NI][NI][KVOL];
-#pragma HLS ARRAY_PARTITION variable=wbuf complete dim=2
-#pragma HLS ARRAY_PARTITION variable=wbuf cyclic factor=FINE dim=3
-        out_t obuf[F / NO][NO];
-#pragma HLS ARRAY_PARTITION variable=obuf complete dim=2
-
-    load_loop:
-        for (int cl = 0; cl < C / NI; cl++) {
+fork_loop:
+    for (int i = 0; i < frames * WORDS; i++) {
 #pragma HLS PIPELINE II=1
-            for (int s = 0; s < NI; s++) {
+        for (int s = 0; s < LANES; s++) {
 #pragma HLS UNROLL
-                for (int k = 0; k < KVOL; k++) {
+            const T v = in[s].read();
+            for (int j = 0; j < CO; j++) {
 #pragma HLS UNROLL
-                    wbuf[cl][s][k] = win[s][k].read();
-                }
-            }
-        }
-
-    group_loop:
-        for (int go = 0; go < GROUPS / CG; go++) {
-        filter_loop:
-            for (int fo = 0; fo < FG / CO; fo++) {
-                acc_t acc[CG][CO];
-#pragma HLS ARRAY_PARTITION variable=acc complete dim=0
-                for (int gi = 0; gi < CG; gi++) {
-#pragma HLS UNROLL
-                    for (int j = 0; j < CO; j++) {
-#pragma HLS UNROLL
-                        acc[gi][j] = bias[((go * CG + gi) * FG) + fo * CO + j];
-                    }
-                }
-            mac_loop:
-                for (int it = 0; it < (CG_CH / CI) * (KVOL / FINE); it++) {
-#pragma HLS PIPELINE II=1
-                    const int ci = it / (KVOL / FINE), ko = it % (KVOL / FINE);
-                    for (int gi = 0; gi < CG; gi++) {
-#pragma HLS UNROLL
-                        const int g = go * CG + gi;
-                        for (int j = 0; j < CO; j++) {
-#pragma HLS UNROLL
-                            const int f = g * FG + fo * CO + j;
-                            for (int i = 0; i < CI; i++) {
-#pragma HLS UNROLL
-                                const int cg = ci * CI + i;   // channel within the group
-                                const int c = g * CG_CH + cg;
-                                for (int fi = 0; fi < FINE; fi++) {
-#pragma HLS UNROLL
-                                    const int k = ko * FINE + fi;
-                                    acc[gi][j] += wbuf[c / NI][c % NI][k] *
-                                                  weights[(f * CG_CH + cg) * KVOL + k];
-                                }
-                            }
-                        }
-                    }
-                }
-                for (int gi = 0; gi < CG; gi++) {
-#pragma HLS UNROLL
-                    for (int j = 0; j < CO; j++) {
-#pragma HLS UNROLL
-                        const int f = (go * CG + gi) * FG + fo * CO + j;
-                        obuf[f / NO][f % NO] = out_t(acc[gi][j]);
-                    }
-                }
-            }
-        }
-
-    write_loop:
-        for (int fo = 0; fo < F / NO; fo++) {
-#pragma HLS PIPELINE II=1
-            for (int s = 0; s < NO; s++) {
-#pragma HLS UNROLL
-                out[s].write(obuf[fo][s]);
+                out[s * CO + j].write(v);
             }
         }
     }
 }
 
-// A convolution layer (2D: G::D = G::KD = 1; 3D otherwise), grouped/depthwise through
-// GROUPS, folded by COARSE_IN (parallel input channels per group), COARSE_OUT (parallel
-// filters per group), COARSE_GROUP (parallel groups) and FINE (parallel taps per window).
-// Streams: in[COARSE_IN * COARSE_GROUP] (channel c on stream c % that count),
-// out[COARSE_OUT * COARSE_GROUP] (filter f on stream f % that count).
-// Legal folding (as fpga_sdf.model.folding): COARSE_IN | C/GROUPS, COARSE_OUT | F/GROUPS,
-// COARSE_GROUP | GROUPS, FINE | KVOL.
+// weights_memory: each bank streams its FINE-wide words in address order, once per window
+// position (REPEAT times per frame). One read per bank per cycle: the banks are the
+// ARRAY_PARTITION (or, packed, ARRAY_RESHAPE) the emitter puts on the array it passes.
+template <typename w_t, int FINE, int DEPTH, int REPEAT, int LANES>
+void weights_memory(const w_t (&banks)[LANES][DEPTH][FINE], hls::stream<vec<w_t, FINE> > out[LANES],
+                    int frames = 1) {
+#pragma HLS INLINE
+    int addr = 0;
+weights_memory_loop:
+    for (int i = 0; i < frames * REPEAT * DEPTH; i++) {
+#pragma HLS PIPELINE II=1
+        for (int u = 0; u < LANES; u++) {
+#pragma HLS UNROLL
+            vec<w_t, FINE> word;
+            for (int k = 0; k < FINE; k++) {
+#pragma HLS UNROLL
+                word.v[k] = banks[u][addr][k];
+            }
+            out[u].write(word);
+        }
+        addr = addr == DEPTH - 1 ? 0 : addr + 1;
+    }
+}
+
+// Weights held on chip but loaded from off-chip memory (reloaded weights, weights too large
+// to be literals, URAM): LANES x DEPTH x FINE values in bank order from a wide port of PER
+// values per beat (value k at bits k*W ..), one bank write per cycle, before the batch (and
+// once per reloading run).
+template <typename w_t, int FINE, int DEPTH, int LANES, int PER>
+void load_banks(const ap_uint<PER * w_t::width>* mem, w_t (&banks)[LANES][DEPTH][FINE]) {
+#pragma HLS INLINE
+    const int W = w_t::width;
+    ap_uint<PER * W> beat = 0;
+load_banks_loop:
+    for (int i = 0; i < LANES * DEPTH * FINE; i++) {
+#pragma HLS PIPELINE II=1
+        if (i % PER == 0) beat = mem[i / PER];
+        banks[i / (DEPTH * FINE)][(i / FINE) % DEPTH][i % FINE] = from_raw<w_t>(beat.range(W - 1, 0));
+        beat >>= W;
+    }
+}
+
+// The bias counterpart: LANES x DEPTH values, lane-major.
+template <typename b_t, int DEPTH, int LANES, int PER>
+void load_lanes(const ap_uint<PER * b_t::width>* mem, b_t (&lanes)[LANES][DEPTH]) {
+#pragma HLS INLINE
+    const int W = b_t::width;
+    ap_uint<PER * W> beat = 0;
+load_lanes_loop:
+    for (int i = 0; i < LANES * DEPTH; i++) {
+#pragma HLS PIPELINE II=1
+        if (i % PER == 0) beat = mem[i / PER];
+        lanes[i / DEPTH][i % DEPTH] = from_raw<b_t>(beat.range(W - 1, 0));
+        beat >>= W;
+    }
+}
+
+// conv (the MAC unit): per window, COUT_S dot products of KVOL taps, FINE multipliers per
+// cycle, KVOL/FINE cycles per dot product (II=1 over windows * COUT_S * KVOL/FINE).
+template <typename win_t, typename in_t, typename w_t, typename acc_t, int KVOL, int FINE,
+          int WINDOWS, int COUT_S, int LANES>
+void conv(hls::stream<win_t> win[LANES], hls::stream<vec<w_t, FINE> > weights[LANES],
+          hls::stream<acc_t> out[LANES], int frames = 1) {
+#pragma HLS INLINE off
+    static_assert(KVOL % FINE == 0, "FINE must divide the kernel volume");
+    const int KO = KVOL / FINE;
+    vec<in_t, KVOL> window[LANES];
+    acc_t acc[LANES];
+#pragma HLS ARRAY_PARTITION variable=window complete dim=0
+#pragma HLS ARRAY_PARTITION variable=acc complete dim=1
+    int fo = 0, ko = 0;
+conv_loop:
+    for (int i = 0; i < frames * WINDOWS * COUT_S * KO; i++) {
+#pragma HLS PIPELINE II=1
+        for (int u = 0; u < LANES; u++) {
+#pragma HLS UNROLL
+            if (fo == 0 && ko == 0) window[u] = as_vec(win[u].read());
+            const vec<w_t, FINE> w = weights[u].read();
+            acc_t sum = ko == 0 ? acc_t(0) : acc[u];
+            for (int k = 0; k < FINE; k++) {
+#pragma HLS UNROLL
+                sum += window[u].v[ko * FINE + k] * w.v[k];
+            }
+            acc[u] = sum;
+            if (ko == KO - 1) out[u].write(sum);
+        }
+        if (ko < KO - 1) {
+            ko++;
+        } else {
+            ko = 0;
+            fo = fo == COUT_S - 1 ? 0 : fo + 1;
+        }
+    }
+}
+
+// accum: sums the ACC_IN consecutive channels (of one group) each MAC unit sees, for each of
+// its COUT_S filters: a buffer of COUT_S partial sums, II=1.
+template <typename acc_t, int ACC_IN, int COUT_S, int OUTER, int LANES>
+void accum(hls::stream<acc_t> in[LANES], hls::stream<acc_t> out[LANES], int frames = 1) {
+#pragma HLS INLINE off
+    acc_t buf[LANES][COUT_S];
+#pragma HLS ARRAY_PARTITION variable=buf complete dim=1
+    int a = 0, fo = 0;
+accum_loop:
+    for (int i = 0; i < frames * OUTER * ACC_IN * COUT_S; i++) {
+#pragma HLS PIPELINE II=1
+        for (int u = 0; u < LANES; u++) {
+#pragma HLS UNROLL
+            const acc_t v = in[u].read();
+            const acc_t s = a == 0 ? v : acc_t(buf[u][fo] + v);
+            buf[u][fo] = s;
+            if (a == ACC_IN - 1) out[u].write(s);
+        }
+        if (fo < COUT_S - 1) {
+            fo++;
+        } else {
+            fo = 0;
+            a = a == ACC_IN - 1 ? 0 : a + 1;
+        }
+    }
+}
+
+// glue: output lane o = g*CO + j adds the CI input lanes of its filter lane (an adder tree).
+template <typename acc_t, int CI, int CO, int CG, int WORDS>
+void glue(hls::stream<acc_t> in[CG * CI * CO], hls::stream<acc_t> out[CG * CO], int frames = 1) {
+#pragma HLS INLINE off
+glue_loop:
+    for (int n = 0; n < frames * WORDS; n++) {
+#pragma HLS PIPELINE II=1
+        for (int g = 0; g < CG; g++) {
+#pragma HLS UNROLL
+            for (int j = 0; j < CO; j++) {
+#pragma HLS UNROLL
+                acc_t s = 0;
+                for (int i = 0; i < CI; i++) {
+#pragma HLS UNROLL
+                    s += in[(g * CI + i) * CO + j].read();
+                }
+                out[g * CO + j].write(s);
+            }
+        }
+    }
+}
+
+// bias: lane o adds its own bias ROM (DEPTH values, cycling per position) and converts.
+template <typename acc_t, typename b_t, typename out_t, int DEPTH, int REPEAT, int LANES>
+void bias(hls::stream<acc_t> in[LANES], hls::stream<out_t> out[LANES],
+          const b_t (&values)[LANES][DEPTH], int frames = 1) {
+#pragma HLS INLINE
+    int r = 0;
+bias_loop:
+    for (int n = 0; n < frames * REPEAT * DEPTH; n++) {
+#pragma HLS PIPELINE II=1
+        for (int o = 0; o < LANES; o++) {
+#pragma HLS UNROLL
+            const acc_t s = in[o].read() + values[o][r];
+            out[o].write(out_t(s));
+        }
+        r = r == DEPTH - 1 ? 0 : r + 1;
+    }
+}
+
+// Bank layout of the weights (see the header comment): flat w (F, C/GROUPS, KVOL) in C order
+// -> banks[s*CO + j][(cl*COUT_S + fo)*KO + ko][k]; bias (F,) -> lanes[g*CO + j][gl*COUT_S + fo]
+// for the filters of output lane g*CO + j in stream order.
+template <int C, int F, int GROUPS, int KVOL, int CI, int CO, int CG, int FINE>
+struct conv_banks {
+    static const int NI = CI * CG, NO = CO * CG, CH = C / NI, CG_CH = C / GROUPS, FG = F / GROUPS;
+    static const int COUT_S = FG / CO, KO = KVOL / FINE, DEPTH = CH * COUT_S * KO;
+    static const int BIAS_DEPTH = F / NO;
+    template <typename w_t>
+    static void weights(const w_t* w, w_t (&banks)[NI * CO][DEPTH][FINE]) {
+        for (int s = 0; s < NI; s++)
+            for (int j = 0; j < CO; j++)
+                for (int cl = 0; cl < CH; cl++)
+                    for (int fo = 0; fo < COUT_S; fo++)
+                        for (int ko = 0; ko < KO; ko++)
+                            for (int k = 0; k < FINE; k++) {
+                                const int c = cl * NI + s, f = (c / CG_CH) * FG + fo * CO + j;
+                                banks[s * CO + j][(cl * COUT_S + fo) * KO + ko][k] =
+                                    w[(f * CG_CH + c % CG_CH) * KVOL + ko * FINE + k];
+                            }
+    }
+    template <typename b_t>
+    static void bias(const b_t* b, b_t (&lanes)[NO][BIAS_DEPTH]) {
+        for (int f = 0; f < F; f++) lanes[f % NO][f / NO] = b[f];
+    }
+};
+
+// A whole convolution layer from flat weights (for template tests and small designs; the
+// emitter instantiates the modules itself with ROMs already in bank layout). The folding
+// must keep every group on whole streams: CG = 1, or CI = C/GROUPS and CO = F/GROUPS.
 template <typename in_t, typename w_t, typename b_t, typename acc_t, typename out_t,
           typename G, int C, int F, int GROUPS = 1, int COARSE_IN = 1, int COARSE_OUT = 1,
           int COARSE_GROUP = 1, int FINE = 1>
 void conv_layer(hls::stream<in_t> in[COARSE_IN * COARSE_GROUP],
                 hls::stream<out_t> out[COARSE_OUT * COARSE_GROUP],
-                const w_t (&weights)[F * (C / GROUPS) * G::KVOL], const b_t (&bias)[F]) {
+                const w_t (&weights)[F * (C / GROUPS) * G::KVOL], const b_t (&bias_values)[F],
+                int frames = 1) {
 #pragma HLS INLINE off
+    typedef conv_banks<C, F, GROUPS, G::KVOL, COARSE_IN, COARSE_OUT, COARSE_GROUP, FINE> B;
     static_assert(C % GROUPS == 0 && F % GROUPS == 0, "groups must divide C and F");
     static_assert((C / GROUPS) % COARSE_IN == 0, "COARSE_IN must divide C / GROUPS");
     static_assert((F / GROUPS) % COARSE_OUT == 0, "COARSE_OUT must divide F / GROUPS");
     static_assert(GROUPS % COARSE_GROUP == 0, "COARSE_GROUP must divide GROUPS");
+    static_assert(COARSE_GROUP == 1 || (COARSE_IN == C / GROUPS && COARSE_OUT == F / GROUPS),
+                  "COARSE_GROUP > 1 needs every channel and filter of a group in parallel");
     static_assert(G::KVOL % FINE == 0, "FINE must divide the kernel volume");
-    const int NI = COARSE_IN * COARSE_GROUP;
-#pragma HLS DATAFLOW
-    hls::stream<in_t> win[NI][G::KVOL];
-#pragma HLS STREAM variable=win depth=2
-    for (int s = 0; s < NI; s++) {
-#pragma HLS UNROLL
-        sliding_window<in_t, G, C / NI>(in[s], win[s], in_t(0));
+    const int NI = B::NI, NO = B::NO, CO = COARSE_OUT, CI = COARSE_IN;
+    const int ACC_IN = (C / GROUPS) / CI;
+    static w_t banks[NI * CO][B::DEPTH][FINE];
+    static b_t lanes[NO][B::BIAS_DEPTH];
+    B::weights(weights, banks);
+    B::bias(bias_values, lanes);
+    hls::stream<vec<in_t, G::KVOL> > win[NI];
+    hls::stream<vec<in_t, G::KVOL> > forked[NI * CO];
+    hls::stream<vec<w_t, FINE> > wstream[NI * CO];
+    hls::stream<acc_t> dots[NI * CO], sums[NI * CO], glued[NO];
+    {
+        SDF_DATAFLOW_REGION
+        SDF_PROCESS(sliding_window<in_t, G, B::CH, NI>(in, win, in_t(0), frames));
+        if (CO > 1) SDF_PROCESS(fork<vec<in_t, G::KVOL>, G::OUT_PIXELS * B::CH, CO, NI>(win, forked, frames));
+        SDF_PROCESS(weights_memory<w_t, FINE, B::DEPTH, G::OUT_PIXELS, NI * CO>(banks, wstream, frames));
+        SDF_PROCESS(conv<vec<in_t, G::KVOL>, in_t, w_t, acc_t, G::KVOL, FINE, G::OUT_PIXELS * B::CH,
+                         B::COUT_S, NI * CO>(CO > 1 ? forked : win, wstream, dots, frames));
+        if (ACC_IN > 1)
+            SDF_PROCESS(accum<acc_t, ACC_IN, B::COUT_S, G::OUT_PIXELS * B::CH / ACC_IN, NI * CO>(dots, sums, frames));
+        hls::stream<acc_t>* partial = ACC_IN > 1 ? sums : dots;
+        if (CI > 1) SDF_PROCESS(glue<acc_t, CI, CO, COARSE_GROUP, G::OUT_PIXELS * B::BIAS_DEPTH>(partial, glued, frames));
+        SDF_PROCESS(bias<acc_t, b_t, out_t, B::BIAS_DEPTH, G::OUT_PIXELS, NO>(CI > 1 ? glued : partial, out, lanes,
+                                                                             frames));
     }
-    conv_mac<in_t, w_t, b_t, acc_t, out_t, G::KVOL, G::OUT_PIXELS, C, F, GROUPS, COARSE_IN,
-             COARSE_OUT, COARSE_GROUP, FINE>(win, out, weights, bias);
 }
 
-// Inner product (fully connected): x (K,) -> y (F,), weights flat (F, K), bias (F,) at the
-// accumulator frac; the conv datapath on a 1x1 map of K channels with a 1x1 kernel (its
-// sliding window degenerates to a one-word pass-through).
+// Inner product (fully connected): x (K,) -> y (F,), weights flat (F, K): the conv modules
+// on one position of K channels with a one-tap window (no sliding window).
 template <typename in_t, typename w_t, typename b_t, typename acc_t, typename out_t, int K,
           int F, int COARSE_IN = 1, int COARSE_OUT = 1>
 void inner_product(hls::stream<in_t> in[COARSE_IN], hls::stream<out_t> out[COARSE_OUT],
-                   const w_t (&weights)[F * K], const b_t (&bias)[F]) {
+                   const w_t (&weights)[F * K], const b_t (&bias_values)[F], int frames = 1) {
 #pragma HLS INLINE off
+    typedef conv_banks<K, F, 1, 1, COARSE_IN, COARSE_OUT, 1, 1> B;
     static_assert(K % COARSE_IN == 0 && F % COARSE_OUT == 0, "coarse factors must divide K, F");
-    conv_layer<in_t, w_t, b_t, acc_t, out_t, geometry<1, 1, 1, 1, 1, 1>, K, F, 1, COARSE_IN,
-               COARSE_OUT, 1, 1>(in, out, weights, bias);
+    const int CI = COARSE_IN, CO = COARSE_OUT, NI = CI;
+    static w_t banks[NI * CO][B::DEPTH][1];
+    static b_t lanes[CO][B::BIAS_DEPTH];
+    B::weights(weights, banks);
+    B::bias(bias_values, lanes);
+    hls::stream<in_t> forked[NI * CO];
+    hls::stream<vec<w_t, 1> > wstream[NI * CO];
+    hls::stream<acc_t> dots[NI * CO], sums[NI * CO], glued[CO];
+    {
+        SDF_DATAFLOW_REGION
+        if (CO > 1) SDF_PROCESS(fork<in_t, B::CH, CO, NI>(in, forked, frames));
+        SDF_PROCESS(weights_memory<w_t, 1, B::DEPTH, 1, NI * CO>(banks, wstream, frames));
+        SDF_PROCESS(conv<in_t, in_t, w_t, acc_t, 1, 1, B::CH, B::COUT_S, NI * CO>(CO > 1 ? forked : in, wstream, dots,
+                                                                                 frames));
+        if (B::CH > 1) SDF_PROCESS(accum<acc_t, B::CH, B::COUT_S, 1, NI * CO>(dots, sums, frames));
+        hls::stream<acc_t>* partial = B::CH > 1 ? sums : dots;
+        if (CI > 1) SDF_PROCESS(glue<acc_t, CI, CO, 1, B::BIAS_DEPTH>(partial, glued, frames));
+        SDF_PROCESS(bias<acc_t, b_t, out_t, B::BIAS_DEPTH, 1, CO>(CI > 1 ? glued : partial, out, lanes, frames));
+    }
 }
 
 }  // namespace sdf

@@ -3,7 +3,7 @@
 // A bundle of N streams carries a feature map in the flat streaming order (channels
 // fastest, then W, H, D) with word i on stream i % N. Layers with different coarse factors
 // are joined by `squeeze`, the partition's memory ports by `dma_in` / `dma_out`, and
-// reloaded weights are copied from their AXI master port by `load_array`.
+// the constants of generated layers are built for C-simulation by `rom`.
 #ifndef SDF_DATAFLOW_HPP
 #define SDF_DATAFLOW_HPP
 
@@ -19,14 +19,14 @@ constexpr int clcm(int a, int b) { return a / cgcd(a, b) * b; }
 // converting each word to out_t (round half up, saturate; exact when the formats agree).
 // Blocks of lcm(NI, NO) words go through a register buffer: NI words in per cycle, NO out.
 template <typename in_t, typename out_t, int NI, int NO, int WORDS>
-void squeeze(hls::stream<in_t> in[NI], hls::stream<out_t> out[NO]) {
+void squeeze(hls::stream<in_t> in[NI], hls::stream<out_t> out[NO], int frames = 1) {
 #pragma HLS INLINE off
     const int L = clcm(NI, NO);
     static_assert(WORDS % L == 0, "the stream counts must divide the words of the map");
     in_t buf[L];
 #pragma HLS ARRAY_PARTITION variable=buf complete dim=1
 squeeze_loop:
-    for (int b = 0; b < WORDS / L; b++) {
+    for (int b = 0; b < frames * (WORDS / L); b++) {
     squeeze_read:
         for (int r = 0; r < L / NI; r++) {
 #pragma HLS PIPELINE II=1
@@ -46,56 +46,83 @@ squeeze_loop:
     }
 }
 
-// Memory (AXI master) -> bundle of N streams, one frame of WORDS words.
-template <typename T, int WORDS, int N>
-void dma_in(const T* mem, hls::stream<T> out[N]) {
+// Memory (AXI master) -> bundle of N streams, `frames` frames of WORDS words. The port is
+// wide: a beat packs PER values (value k at bits k*W ..; PER a multiple of N), each frame
+// starts on a new beat. One beat is read every PER/N cycles and shifted out N values a cycle.
+template <typename T, int WORDS, int N, int PER>
+void dma_in(const ap_uint<PER * T::width>* mem, hls::stream<T> out[N], int frames = 1) {
 #pragma HLS INLINE off
-    static_assert(WORDS % N == 0, "N must divide the words of the map");
+    static_assert(WORDS % N == 0 && PER % N == 0, "N must divide the words of the map and of a beat");
+    const int W = T::width, STEPS = WORDS / N, BEATS = (WORDS + PER - 1) / PER;
+    ap_uint<PER * W> beat = 0;
+    int step = 0, used = PER, base = 0, next = 0;
 dma_in_loop:
-    for (int i = 0; i < WORDS / N; i++) {
+    for (int i = 0; i < frames * STEPS; i++) {
 #pragma HLS PIPELINE II=1
+        if (used == PER) {
+            beat = mem[base + next];
+            next++;
+            used = 0;
+        }
         for (int s = 0; s < N; s++) {
 #pragma HLS UNROLL
-            out[s].write(mem[i * N + s]);
+            out[s].write(from_raw<T>(beat.range(s * W + W - 1, s * W)));
+        }
+        beat >>= N * W;
+        used += N;
+        if (++step == STEPS) {  // the next frame starts on its own beat
+            step = 0;
+            used = PER;
+            base += BEATS;
+            next = 0;
         }
     }
 }
 
-// Bundle of N streams -> memory (AXI master), one frame of WORDS words.
-template <typename T, int WORDS, int N>
-void dma_out(hls::stream<T> in[N], T* mem) {
+// Bundle of N streams -> memory (AXI master), `frames` frames of WORDS words, packed as
+// dma_in reads them (the last beat of a frame zero-padded).
+template <typename T, int WORDS, int N, int PER>
+void dma_out(hls::stream<T> in[N], ap_uint<PER * T::width>* mem, int frames = 1) {
 #pragma HLS INLINE off
-    static_assert(WORDS % N == 0, "N must divide the words of the map");
+    static_assert(WORDS % N == 0 && PER % N == 0, "N must divide the words of the map and of a beat");
+    const int W = T::width, STEPS = WORDS / N, BEATS = (WORDS + PER - 1) / PER;
+    ap_uint<PER * W> beat = 0;
+    int step = 0, filled = 0, base = 0, next = 0;
 dma_out_loop:
-    for (int i = 0; i < WORDS / N; i++) {
+    for (int i = 0; i < frames * STEPS; i++) {
 #pragma HLS PIPELINE II=1
+        ap_uint<N * W> group = 0;
         for (int s = 0; s < N; s++) {
 #pragma HLS UNROLL
-            mem[i * N + s] = in[s].read();
+            group.range(s * W + W - 1, s * W) = raw(in[s].read());
         }
-    }
-}
-
-// Reloaded parameters: copy N values from an AXI master port into on-chip memory.
-template <typename T, int N>
-void load_array(const T* mem, T (&dst)[N]) {
-#pragma HLS INLINE off
-load_array_loop:
-    for (int i = 0; i < N; i++) {
-#pragma HLS PIPELINE II=1
-        dst[i] = mem[i];
+        beat.range(filled * W + N * W - 1, filled * W) = group;
+        filled += N;
+        const bool last = ++step == STEPS;
+        if (filled == PER || last) {
+            mem[base + next] = beat;
+            next++;
+            beat = 0;
+            filled = 0;
+        }
+        if (last) {
+            step = 0;
+            base += BEATS;
+            next = 0;
+        }
     }
 }
 
 // A constant table for C-simulation: the same exact literals as the synthesis ROM, converted
 // by the same ap_fixed(double) constructor, but from a plain double array in a loop (a
 // brace list of thousands of ap_fixed constructions takes g++ minutes; this takes a second).
-// Generated code uses it only when __SYNTHESIS__ is not defined.
+// N values from n literals repeated (per-lane copies of one table). Generated code uses it
+// only when __SYNTHESIS__ is not defined.
 template <typename T, int N>
 struct rom {
     T v[N];
-    explicit rom(const double (&lit)[N]) {
-        for (int i = 0; i < N; i++) v[i] = T(lit[i]);
+    rom(const double* lit, int n) {
+        for (int i = 0; i < N; i++) v[i] = T(lit[i % n]);
     }
 };
 

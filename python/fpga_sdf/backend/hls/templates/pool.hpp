@@ -26,30 +26,31 @@ int taps_inside(int o) {
 // Max: the largest tap, converted to out_t (round half up, saturate). Avg: the exact sum of
 // the taps divided by the number of in-bounds taps (COUNT_PAD = false) or by KVOL
 // (COUNT_PAD = true), rounded half up into out_t (fpga_sdf.interp.kernels.pool_fixed).
-template <typename in_t, typename out_t, typename G, int CH, int MODE, bool COUNT_PAD>
-void pool_unit(hls::stream<in_t> win[G::KVOL], hls::stream<out_t>& out) {
+template <typename in_t, typename out_t, typename G, int CH, int MODE, bool COUNT_PAD, int LANES = 1>
+void pool(hls::stream<vec<in_t, G::KVOL> > win[LANES], hls::stream<out_t> out[LANES], int frames = 1) {
 #pragma HLS INLINE off
     const int SUM_W = in_t::width + bits_for(G::KVOL);
     int c = 0, ow = 0, oh = 0, od = 0;
 pool_loop:
-    for (int i = 0; i < G::OUT_PIXELS * CH; i++) {
+    for (int i = 0; i < frames * G::OUT_PIXELS * CH; i++) {
 #pragma HLS PIPELINE II=1
-        in_t m = win[0].read();
-        ap_int<SUM_W> sum = raw(m);
-        for (int k = 1; k < G::KVOL; k++) {
+        const int den = COUNT_PAD ? G::KVOL
+                                  : taps_inside<G::D, G::KD, G::SD, G::PD0>(od) *
+                                        taps_inside<G::H, G::KH, G::SH, G::PH0>(oh) *
+                                        taps_inside<G::W, G::KW, G::SW, G::PW0>(ow);
+        for (int s = 0; s < LANES; s++) {
 #pragma HLS UNROLL
-            const in_t v = win[k].read();
-            if (v > m) m = v;
-            sum += raw(v);
-        }
-        if (MODE == POOL_MAX) {
-            out.write(out_t(m));
-        } else {
-            const int den = COUNT_PAD ? G::KVOL
-                                      : taps_inside<G::D, G::KD, G::SD, G::PD0>(od) *
-                                            taps_inside<G::H, G::KH, G::SH, G::PH0>(oh) *
-                                            taps_inside<G::W, G::KW, G::SW, G::PW0>(ow);
-            out.write(div_round<out_t, frac_of<in_t>(), SUM_W>(sum, den));
+            const vec<in_t, G::KVOL> window = win[s].read();
+            in_t m = window.v[0];
+            ap_int<SUM_W> sum = raw(m);
+            for (int k = 1; k < G::KVOL; k++) {
+#pragma HLS UNROLL
+                const in_t v = window.v[k];
+                if (v > m) m = v;
+                sum += raw(v);
+            }
+            if (MODE == POOL_MAX) out[s].write(out_t(m));
+            else out[s].write(div_round<out_t, frac_of<in_t>(), SUM_W>(sum, den));
         }
         if (c == CH - 1) {
             c = 0;
@@ -57,7 +58,7 @@ pool_loop:
                 ow = 0;
                 if (oh == G::OH - 1) {
                     oh = 0;
-                    od++;
+                    od = od == G::OD - 1 ? 0 : od + 1;
                 } else {
                     oh++;
                 }
@@ -75,28 +76,22 @@ pool_loop:
 // Max pads with the minimum of in_t, avg with 0.
 template <typename in_t, typename out_t, typename G, int C, int MODE,
           bool COUNT_PAD = false, int COARSE = 1>
-void pool_layer(hls::stream<in_t> in[COARSE], hls::stream<out_t> out[COARSE]) {
+void pool_layer(hls::stream<in_t> in[COARSE], hls::stream<out_t> out[COARSE], int frames = 1) {
 #pragma HLS INLINE off
     static_assert(C % COARSE == 0, "COARSE must divide C");
     static_assert(G::DD == 1 && G::DH == 1 && G::DW == 1, "pooling has no dilation");
 #pragma HLS DATAFLOW
-    hls::stream<in_t> win[COARSE][G::KVOL];
-#pragma HLS STREAM variable=win depth=2
+    hls::stream<vec<in_t, G::KVOL> > win[COARSE];
     const in_t pad = MODE == POOL_MAX ? min_value<in_t>() : in_t(0);
-    for (int s = 0; s < COARSE; s++) {
-#pragma HLS UNROLL
-        sliding_window<in_t, G, C / COARSE>(in[s], win[s], pad);
-    }
-    for (int s = 0; s < COARSE; s++) {
-#pragma HLS UNROLL
-        pool_unit<in_t, out_t, G, C / COARSE, MODE, COUNT_PAD>(win[s], out[s]);
-    }
+    SDF_DATAFLOW_REGION
+    SDF_PROCESS(sliding_window<in_t, G, C / COARSE, COARSE>(in, win, pad, frames));
+    SDF_PROCESS(pool<in_t, out_t, G, C / COARSE, MODE, COUNT_PAD, COARSE>(win, out, frames));
 }
 
 // Global pooling over all PIXELS (= D*H*W) positions: C outputs. Avg divides the exact sum
 // by PIXELS with round half up; max converts the largest value.
 template <typename in_t, typename out_t, int C, int PIXELS, int MODE, int COARSE = 1>
-void global_pool(hls::stream<in_t> in[COARSE], hls::stream<out_t> out[COARSE]) {
+void global_pool(hls::stream<in_t> in[COARSE], hls::stream<out_t> out[COARSE], int frames = 1) {
 #pragma HLS INLINE off
     static_assert(C % COARSE == 0, "COARSE must divide C");
     const int CH = C / COARSE;
@@ -105,6 +100,7 @@ void global_pool(hls::stream<in_t> in[COARSE], hls::stream<out_t> out[COARSE]) {
     in_t mx[COARSE][CH];
 #pragma HLS ARRAY_PARTITION variable=sum complete dim=1
 #pragma HLS ARRAY_PARTITION variable=mx complete dim=1
+    for (int frame = 0; frame < frames; frame++) {
 global_pool_loop:
     for (int i = 0; i < PIXELS * CH; i++) {
 #pragma HLS PIPELINE II=1
@@ -129,6 +125,7 @@ global_pool_write:
             if (MODE == POOL_MAX) out[s].write(out_t(mx[s][c]));
             else out[s].write(div_round<out_t, frac_of<in_t>(), SUM_W>(sum[s][c], PIXELS));
         }
+    }
     }
 }
 

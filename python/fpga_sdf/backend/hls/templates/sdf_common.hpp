@@ -11,9 +11,25 @@
 #ifndef SDF_COMMON_HPP
 #define SDF_COMMON_HPP
 
+// packed memory ports and wide window tokens exceed ap_int's default 1024-bit limit
+#ifndef AP_INT_MAX_W
+#define AP_INT_MAX_W 4096
+#endif
 #include <ap_fixed.h>
 #include <ap_int.h>
+#ifdef SDF_THREADED_CSIM
+#include "csim_stream.hpp"  // bounded streams, one thread per process (g++ C-simulation)
+#else
 #include <hls_stream.h>
+#endif
+
+// A DATAFLOW region's processes: plain calls for Vitis; in the threaded C-simulation each
+// call runs in its own thread and the region joins them when it ends (csim_stream.hpp).
+#ifndef SDF_THREADED_CSIM
+#define SDF_DATAFLOW_REGION
+#define SDF_PROCESS(...) __VA_ARGS__
+#define SDF_DEPTH(stream, depth)
+#endif
 
 namespace sdf {
 
@@ -28,6 +44,26 @@ constexpr int bits_for(long long n) {
     int b = 1;
     for (long long v = n >> 1; v > 0; v >>= 1) b++;
     return b;
+}
+
+// A token of N values moved in one cycle (a window of taps, a vector of `fine` weights).
+template <typename T, int N>
+struct vec {
+    T v[N];
+};
+
+// A stream word as a vector: windows stay windows, a plain value is a window of one tap.
+template <typename T, int N>
+vec<T, N> as_vec(const vec<T, N>& x) {
+#pragma HLS INLINE
+    return x;
+}
+template <typename T>
+vec<T, 1> as_vec(const T& x) {
+#pragma HLS INLINE
+    vec<T, 1> r;
+    r.v[0] = x;
+    return r;
 }
 
 // Fractional bits of an ap_fixed type (may be negative or larger than its width).

@@ -14,12 +14,13 @@ enum eltwise_mode { ELT_ADD = 0, ELT_MUL = 1 };
 template <typename a_t, typename b_t, typename out_t, int C, int PIXELS, int MODE,
           bool BROADCAST = false, int COARSE = 1>
 void eltwise(hls::stream<a_t> a[COARSE], hls::stream<b_t> b[COARSE],
-             hls::stream<out_t> out[COARSE]) {
+             hls::stream<out_t> out[COARSE], int frames = 1) {
 #pragma HLS INLINE off
     static_assert(C % COARSE == 0, "COARSE must divide C");
     const int CH = C / COARSE;
     b_t bbuf[COARSE][CH];
 #pragma HLS ARRAY_PARTITION variable=bbuf complete dim=1
+    for (int frame = 0; frame < frames; frame++) {
     if (BROADCAST) {
     eltwise_load:
         for (int c = 0; c < CH; c++) {
@@ -41,28 +42,35 @@ eltwise_loop:
             else out[s].write(out_t(x * y));
         }
     }
+    }
 }
 
 // Channel concatenation of two maps: per pixel, the C1 channels of a then the C2 of b,
-// each converted to out_t.
-template <typename a_t, typename b_t, typename out_t, int C1, int C2, int PIXELS>
-void concat(hls::stream<a_t>& a, hls::stream<b_t>& b, hls::stream<out_t>& out) {
+// each converted to out_t; C1 and C2 are per stream (lane s of the output is lane s of a
+// then lane s of b, COARSE lanes in lock-step).
+template <typename a_t, typename b_t, typename out_t, int C1, int C2, int PIXELS, int COARSE = 1>
+void concat(hls::stream<a_t> a[COARSE], hls::stream<b_t> b[COARSE], hls::stream<out_t> out[COARSE],
+            int frames = 1) {
 #pragma HLS INLINE off
+    int c = 0;
 concat_loop:
-    for (int i = 0; i < PIXELS * (C1 + C2); i++) {
+    for (int i = 0; i < frames * PIXELS * (C1 + C2); i++) {
 #pragma HLS PIPELINE II=1
-        const int c = i % (C1 + C2);
-        if (c < C1) out.write(out_t(a.read()));
-        else out.write(out_t(b.read()));
+        for (int s = 0; s < COARSE; s++) {
+#pragma HLS UNROLL
+            if (c < C1) out[s].write(out_t(a[s].read()));
+            else out[s].write(out_t(b[s].read()));
+        }
+        c = c == C1 + C2 - 1 ? 0 : c + 1;
     }
 }
 
 // Split / fork: copy each of the N words of every input stream to N_OUT output streams.
 template <typename T, int N_OUT, int N, int COARSE = 1>
-void split(hls::stream<T> in[COARSE], hls::stream<T> out[N_OUT][COARSE]) {
+void split(hls::stream<T> in[COARSE], hls::stream<T> out[N_OUT][COARSE], int frames = 1) {
 #pragma HLS INLINE off
 split_loop:
-    for (int i = 0; i < N; i++) {
+    for (int i = 0; i < frames * N; i++) {
 #pragma HLS PIPELINE II=1
         for (int s = 0; s < COARSE; s++) {
 #pragma HLS UNROLL
@@ -79,10 +87,11 @@ split_loop:
 // A row buffer (PW x CH) repeats rows; with SD > 1 it holds a whole plane to repeat planes.
 // One word out per cycle; an input word is read the first time its pixel is emitted.
 template <typename T, int CH, int D, int H, int W, int SD, int SH, int SW>
-void resize_nearest_unit(hls::stream<T>& in, hls::stream<T>& out) {
-#pragma HLS INLINE off
+void resize_nearest_unit(hls::stream<T>& in, hls::stream<T>& out, int frames) {
+#pragma HLS INLINE
     const int ROWS = SD > 1 ? H : 1;
     T buf[ROWS][W][CH];
+    for (int frame = 0; frame < frames; frame++) {
     int c = 0, rw = 0, w = 0, rh = 0, h = 0, rd = 0, d = 0;
 resize_loop:
     for (int i = 0; i < D * SD * H * SH * W * SW * CH; i++) {
@@ -111,16 +120,21 @@ resize_loop:
         rd = 0;
         d++;
     }
+    }
 }
 
+// COARSE lanes, each its own unit (converted to out_t on the way out).
 template <typename T, int C, int D, int H, int W, int SD, int SH, int SW, int COARSE = 1>
-void resize_nearest(hls::stream<T> in[COARSE], hls::stream<T> out[COARSE]) {
+void resize_nearest(hls::stream<T> in[COARSE], hls::stream<T> out[COARSE], int frames = 1) {
 #pragma HLS INLINE off
     static_assert(C % COARSE == 0, "COARSE must divide C");
 #pragma HLS DATAFLOW
+    SDF_DATAFLOW_REGION
     for (int s = 0; s < COARSE; s++) {
 #pragma HLS UNROLL
-        resize_nearest_unit<T, C / COARSE, D, H, W, SD, SH, SW>(in[s], out[s]);
+        hls::stream<T>& lane_in = in[s];
+        hls::stream<T>& lane_out = out[s];
+        SDF_PROCESS(resize_nearest_unit<T, C / COARSE, D, H, W, SD, SH, SW>(lane_in, lane_out, frames));
     }
 }
 
@@ -129,7 +143,7 @@ void resize_nearest(hls::stream<T> in[COARSE], hls::stream<T> out[COARSE]) {
 template <typename in_t, typename s_t, typename b_t, typename acc_t, typename out_t, int C,
           int PIXELS, int COARSE = 1>
 void scale_shift(hls::stream<in_t> in[COARSE], hls::stream<out_t> out[COARSE],
-                 const s_t (&scale)[C], const b_t (&shift)[C]) {
+                 const s_t (&scale)[C], const b_t (&shift)[C], int frames = 1) {
 #pragma HLS INLINE off
     static_assert(C % COARSE == 0, "COARSE must divide C");
     static_assert(frac_of<acc_t>() == frac_of<in_t>() + frac_of<s_t>(),
@@ -138,10 +152,10 @@ void scale_shift(hls::stream<in_t> in[COARSE], hls::stream<out_t> out[COARSE],
 #pragma HLS ARRAY_PARTITION variable=scale cyclic factor=COARSE dim=1
 #pragma HLS ARRAY_PARTITION variable=shift cyclic factor=COARSE dim=1
     const int CH = C / COARSE;
+    int cl = 0;
 scale_shift_loop:
-    for (int i = 0; i < PIXELS * CH; i++) {
+    for (int i = 0; i < frames * PIXELS * CH; i++) {
 #pragma HLS PIPELINE II=1
-        const int cl = i % CH;
         for (int s = 0; s < COARSE; s++) {
 #pragma HLS UNROLL
             const int c = cl * COARSE + s;
@@ -149,6 +163,7 @@ scale_shift_loop:
             acc += in[s].read() * scale[c];
             out[s].write(out_t(acc));
         }
+        cl = cl == CH - 1 ? 0 : cl + 1;
     }
 }
 

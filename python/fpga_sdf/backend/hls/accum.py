@@ -1,0 +1,19 @@
+"""accum: sums the channels of one group that a MAC unit sees, per filter (coarse_in < channels)."""
+
+from __future__ import annotations
+
+from .context import loop
+from .process import Access
+
+
+def generate(ctx, module) -> None:
+    v, src = ctx.values, ctx.cur
+    lanes, acc_in, cout_s = module.instances, v["acc_in"], v["cout_s"]
+    acc_t = ctx.t("acc_t")
+    out = ctx.stream(acc_t, lanes, module.words_out)
+    outer = module.words_in // (acc_in * cout_s)
+    ctx.process("accum", [f"hls::stream<{acc_t}> in[{lanes}]", f"hls::stream<{acc_t}> out[{lanes}]"],
+                [src.name, out.name],
+                f"    sdf::accum<{acc_t}, {acc_in}, {cout_s}, {outer}, {lanes}>(in, out, frames);\n",
+                loops=[loop("accum_loop", Access("buf", (lanes, cout_s), (lanes, 1), writes=1, template="accum"))])
+    ctx.cur = out

@@ -1,0 +1,31 @@
+"""bias: adds each output lane's own bias ROM to the sums and converts to the output format."""
+
+from __future__ import annotations
+
+from .context import loop
+from .process import Access
+
+
+def generate(ctx, module) -> None:
+    v, src = ctx.values, ctx.cur
+    lanes, depth = module.instances, v["bias_depth"]
+    acc_t, b_t, out_t = ctx.t("acc_t"), ctx.t("b_t"), ctx.t("out_t")
+    out = ctx.output(lanes)
+    params = [f"hls::stream<{acc_t}> in[{lanes}]", f"hls::stream<{out_t}> out[{lanes}]"]
+    args = [src.name, out.expr]
+    if ctx.reload:
+        array = "lanes"
+        args.insert(0, ctx.port("bias", v["b_fmt"], v["b_runs"]))
+        params.insert(0, f"const {ctx.port_type()}* mem")
+        beat = ctx.port_beat()
+    else:
+        array = ctx.rom("bias", v["b_fmt"], v["bias_lanes"], (lanes, depth))
+    pragma = f"#pragma HLS ARRAY_PARTITION variable={array} complete dim=1\n"
+    body = (f"    sdf::bias<{acc_t}, {b_t}, {out_t}, {depth}, {v['pixels']}, {lanes}>(in, out, {array}, frames);\n")
+    if ctx.reload:
+        body = (f"    {b_t} lanes[{lanes}][{depth}];\n{pragma}"
+                f"    sdf::load_lanes<{b_t}, {depth}, {lanes}, {beat}>(mem, lanes);\n" + body)
+        pragma = ""
+    ctx.process("bias", params, args, body, pragma,
+                loops=[loop("bias_loop", Access(array, (lanes, depth), (lanes, 1)))])
+    ctx.cur = out.stream

@@ -1,0 +1,18 @@
+"""conv: the MAC units, `fine` multipliers each, one dot product per filter and window."""
+
+from __future__ import annotations
+
+
+def generate(ctx, module) -> None:
+    v, src = ctx.values, ctx.cur
+    lanes = module.instances
+    acc_t, in_t, w_t = ctx.t("acc_t"), ctx.t("in_t"), ctx.t("w_t")
+    out = ctx.stream(acc_t, lanes, module.words_out)
+    fine, kvol = v["fine"], v["kvol"]
+    ctx.process("conv",
+                [f"hls::stream<{src.elem}> win[{lanes}]", f"hls::stream<sdf::vec<{w_t}, {fine}> > weights[{lanes}]",
+                 f"hls::stream<{acc_t}> out[{lanes}]"],
+                [src.name, ctx.weights.name, out.name],
+                f"    sdf::conv<{src.elem}, {in_t}, {w_t}, {acc_t}, {kvol}, {fine}, {module.words_in}, "
+                f"{v['cout_s']}, {lanes}>(win, weights, out, frames);\n")
+    ctx.cur = out

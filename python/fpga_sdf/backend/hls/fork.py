@@ -1,0 +1,14 @@
+"""fork: each window (or word) of an input stream to the coarse_out filter lanes."""
+
+from __future__ import annotations
+
+
+def generate(ctx, module) -> None:
+    src = ctx.cur
+    co = ctx.values["co"]
+    lanes = module.instances
+    out = ctx.stream(src.elem, lanes * co, src.words)
+    ctx.process("fork", [f"hls::stream<{src.elem}> in[{lanes}]", f"hls::stream<{src.elem}> out[{lanes * co}]"],
+                [src.name, out.name],
+                f"    sdf::fork<{src.elem}, {src.words}, {co}, {lanes}>(in, out, frames);\n")
+    ctx.cur = out

@@ -1,0 +1,19 @@
+"""global_pool: max / average over all positions, one value per channel."""
+
+from __future__ import annotations
+
+import math
+
+
+def generate(ctx, module) -> None:
+    src = ctx.cur
+    lanes = module.instances
+    in_t, out_t = ctx.t("in_t"), ctx.t("out_t")
+    out = ctx.output(lanes)
+    x = ctx.inputs[0]
+    mode = "sdf::POOL_MAX" if ctx.spec.mode == "max" else "sdf::POOL_AVG"
+    ctx.process("global_pool", [f"hls::stream<{in_t}> in[{lanes}]", f"hls::stream<{out_t}> out[{lanes}]"],
+                [src.name, out.expr],
+                f"    sdf::global_pool<{in_t}, {out_t}, {x.shape[0]}, {math.prod(x.shape[1:])}, {mode}, "
+                f"{lanes}>(in, out, frames);\n")
+    ctx.cur = out.stream

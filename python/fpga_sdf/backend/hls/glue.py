@@ -1,0 +1,14 @@
+"""glue: adds the coarse_in partial sums of each filter lane (an adder tree)."""
+
+from __future__ import annotations
+
+
+def generate(ctx, module) -> None:
+    v, src = ctx.values, ctx.cur
+    ci, co, cg = v["ci"], v["co"], v["cg"]
+    acc_t = ctx.t("acc_t")
+    out = ctx.stream(acc_t, module.instances, module.words_out)
+    ctx.process("glue", [f"hls::stream<{acc_t}> in[{src.lanes}]", f"hls::stream<{acc_t}> out[{module.instances}]"],
+                [src.name, out.name],
+                f"    sdf::glue<{acc_t}, {ci}, {co}, {cg}, {module.words_out}>(in, out, frames);\n")
+    ctx.cur = out

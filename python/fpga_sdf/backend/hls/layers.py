@@ -1,0 +1,270 @@
+"""What each layer kind's module generators need: its formats, parameters in bank layout,
+geometry and folding (`ctx.values`), its input streams (`ctx.inputs`, squeezed to the
+layer's stream count by the driver) and the typedefs of its namespace.
+
+A `prepare_<kind>` returns a refusal message when the layer cannot be emitted.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ... import weights as weight_store
+from ...dialects.sdf_attrs import get_bool, get_float, get_int, get_ints, get_str, has, shape
+from ...interp.fixed import Fixed, quantize, requantize
+from . import activation
+from .process import ctype
+
+
+def geometry(spatial, kernel, stride, pad, dilation) -> str:
+    nd = len(spatial)
+    lift = lambda t, one: (one,) * (3 - nd) + tuple(t)  # noqa: E731
+    args = (lift(spatial, 1) + lift(kernel, 1) + lift(stride, 1) + lift(pad[:nd], 0)
+            + lift(pad[nd:], 0) + lift(dilation, 1))
+    return f"sdf::geometry<{', '.join(map(str, args))}>"
+
+
+def _narrow(q: np.ndarray, frac: int, max_width: int) -> Fixed:
+    """The narrowest format at `frac` holding the integers q (never wider than max_width)."""
+    mag = int(np.max(np.abs(q))) if q.size else 0
+    return Fixed(min(max_width, max(2, mag.bit_length() + 1)), frac)
+
+
+def _window(ctx, kernel, stride, pad, dilation) -> None:
+    """Geometry values of a windowed layer (conv, pool) for sliding_window and pool."""
+    x_shape = ctx.inputs[0].shape if ctx.inputs else None
+    spatial = x_shape[1:]
+    rank = len(spatial)
+    ctx.values["geometry"] = geometry(spatial, kernel, stride, pad, dilation)
+    lift = lambda t, one: (one,) * (3 - rank) + tuple(t)  # noqa: E731
+    k3, d3 = lift(kernel, 1), lift(dilation, 1)
+    p3 = [a + b for a, b in zip(lift(pad[:rank], 0), lift(pad[rank:], 0))]
+    padded = [s + p for s, p in zip(lift(spatial, 1), p3)]
+    span = [(k - 1) * d + 1 for k, d in zip(k3, d3)]
+    ctx.values.update(kvol=math.prod(kernel), kernel3=k3, padded_width=padded[2], span_w=span[2],
+                      window_rows=(span[0] - 1) * padded[1] + span[1])
+
+
+# ------------------------------------------------------------------------------- MAC layers
+
+
+def conv_banks(wq, c, f, groups, kvol, ci, co, cg, fine) -> np.ndarray:
+    """(F, C/G, KVOL) weights -> banks (NI*CO, DEPTH, FINE): bank s*CO + j, address
+    (cl*COUT_S + fo)*KO + ko holds taps ko*FINE.. of filter (c // CG_CH)*FG + fo*CO + j,
+    channel c % CG_CH, c = cl*NI + s (templates/conv.hpp, conv_banks)."""
+    ni, cg_ch, fg = ci * cg, c // groups, f // groups
+    ch, cout_s, ko = c // ni, fg // co, kvol // fine
+    s, j, cl, fo, o, k = np.ix_(range(ni), range(co), range(ch), range(cout_s), range(ko), range(fine))
+    chan = cl * ni + s
+    filt = (chan // cg_ch) * fg + fo * co + j
+    w = np.asarray(wq).reshape(f, cg_ch, kvol)
+    return w[filt, chan % cg_ch, o * fine + k].reshape(ni * co, ch * cout_s * ko, fine)
+
+
+def bias_lanes(bq, no: int) -> np.ndarray:
+    """(F,) -> (NO, F/NO): lane o holds the filters f = r*NO + o in order."""
+    return np.asarray(bq).reshape(-1, no).T.copy()
+
+
+def prepare_mac(ctx, driver, is_conv: bool) -> str | None:
+    op, v = ctx.op, ctx.values
+    w_op, b_op = (op.operation.operands[i].owner for i in (1, 2))
+    if getattr(w_op, "name", "") != "sdf.weights" or getattr(b_op, "name", "") != "sdf.weights":
+        return "parameters must come from sdf.weights ops"
+    if not has(op, "acc_width"):
+        return f"'{op.operation.name}' has no 'acc_width' (run --sdf-quantize)"
+    x_fmt = ctx.in_fmt
+    w_fmt = driver.fmt(op.operation.operands[1], op)
+    b_fmt = driver.fmt(op.operation.operands[2], op)
+    if w_fmt is None or b_fmt is None:
+        return None
+    acc = get_int(op, "acc_width")
+    x_shape = shape(op.operation.operands[0])[1:]
+    f_total = shape(op.operation.results[0])[1]
+    ci, co, cg = (get_int(op, a, 1) for a in ("coarse_in", "coarse_out", "coarse_group"))
+    fine = get_int(op, "fine", 1) if is_conv else 1
+    groups = get_int(op, "groups", 1) if is_conv else 1
+    wr = get_int(op, "wr_factor", 1)
+    c = x_shape[0] if is_conv else math.prod(x_shape)
+    kvol = math.prod(shape(op.operation.operands[1])[2:]) if is_conv else 1
+    if cg > 1 and (ci != c // groups or co != f_total // wr // groups):
+        return (f"coarse_group = {cg} with coarse_in = {ci}, coarse_out = {co} splits a group over streams: "
+                f"the HLS backend needs coarse_in = channels per group ({c // groups}) and coarse_out = "
+                f"filters per group ({f_total // wr // groups}) when coarse_group > 1")
+    if wr > 1 and groups != 1:
+        return "weights reloading is only emitted for layers with groups = 1"
+    wq = quantize(weight_store.read(w_op.opview), w_fmt)
+    bq = requantize(quantize(weight_store.read(b_op.opview), b_fmt), b_fmt.frac, Fixed(acc, x_fmt.frac + w_fmt.frac))
+    bias_fmt = _narrow(bq, x_fmt.frac + w_fmt.frac, acc)
+    for fmt, what in ((w_fmt, "weights"), (bias_fmt, "bias"), (x_fmt, "input"), (ctx.out_fmt, "output")):
+        if fmt.width > 53:
+            return f"{what} format {fmt} is wider than 53 bits: no exact C++ literal"
+    if not is_conv:
+        # the stream carries the input channels fastest; torch flattens channels slowest
+        pixels = math.prod(x_shape[1:])
+        wq = wq.reshape(f_total, x_shape[0], pixels).transpose(0, 2, 1).reshape(f_total, c)
+    filters = f_total // wr
+    ni, no = ci * cg, co * cg
+    wq = np.asarray(wq).reshape(f_total, c // groups, kvol)
+    runs_w = [conv_banks(wq[r * filters:(r + 1) * filters], c, filters, groups, kvol, ci, co, cg, fine)
+              for r in range(wr)]
+    runs_b = [bias_lanes(bq[r * filters:(r + 1) * filters], no) for r in range(wr)]
+    out_pixels = math.prod(shape(op.operation.results[0])[2:]) if is_conv else 1
+    v.update(w_fmt=w_fmt, b_fmt=bias_fmt, fine=fine, kvol=kvol, ci=ci, co=co, cg=cg, pixels=out_pixels,
+             cout_s=filters // groups // co, acc_in=(c // groups) // ci, depth=runs_w[0].shape[1],
+             bias_depth=filters // no, banks=runs_w[0], bias_lanes=runs_b[0],
+             w_runs=np.stack([b.ravel() for b in runs_w]), b_runs=np.stack([b.ravel() for b in runs_b]),
+             channels_per_stream=c // ni, filters=filters, channels=f_total)
+    ctx.reload = wr > 1
+    ctx.typedef("in_t", x_fmt)
+    ctx.typedef("w_t", w_fmt)
+    ctx.typedef("b_t", bias_fmt)
+    ctx.acc_type("acc_t", "in_t", "w_t", acc)
+    ctx.typedef("out_t", ctx.out_fmt)
+    ctx.inputs = [driver.operand(op, 0, ni)]
+    ctx.cur = ctx.inputs[0].stream
+    if is_conv:
+        rank = len(x_shape) - 1
+        k = shape(op.operation.operands[1])[2:]
+        _window(ctx, k, get_ints(op, "stride", (1,) * rank), get_ints(op, "pad", (0,) * (2 * rank)),
+                get_ints(op, "dilation", (1,) * rank))
+        v["kvol"] = kvol
+    ctx.out_lanes = no
+    if wr > 1:
+        ctx.result_shapes[0] = (filters,) + tuple(ctx.result_shapes[0][1:])
+    return None
+
+
+def prepare_conv(ctx, driver):
+    return prepare_mac(ctx, driver, True)
+
+
+def prepare_inner_product(ctx, driver):
+    return prepare_mac(ctx, driver, False)
+
+
+# -------------------------------------------------------------------------- other layers
+
+
+def _unary(ctx, driver) -> None:
+    lanes = get_int(ctx.op, "coarse_in", 1)
+    ctx.inputs = [driver.operand(ctx.op, 0, lanes)]
+    ctx.cur = ctx.inputs[0].stream
+    ctx.out_lanes = lanes
+    ctx.typedef("in_t", ctx.inputs[0].fmt)
+    ctx.typedef("out_t", ctx.out_fmt)
+
+
+def prepare_pool(ctx, driver):
+    op = ctx.op
+    mode = get_str(op, "mode")
+    if mode not in ("max", "avg"):
+        return f"pool mode '{mode}' has no HLS module"
+    _unary(ctx, driver)
+    x_shape = ctx.inputs[0].shape
+    rank = len(x_shape) - 1
+    kernel = get_ints(op, "kernel")
+    _window(ctx, kernel, get_ints(op, "stride", kernel), get_ints(op, "pad", (0,) * (2 * rank)), (1,) * rank)
+    ctx.values.update(channels_per_stream=x_shape[0] // ctx.out_lanes,
+                      count_pad="true" if get_bool(op, "count_include_pad") else "false")
+    return None
+
+
+def prepare_global_pool(ctx, driver):
+    _unary(ctx, driver)
+    return None
+
+
+def prepare_activation(ctx, driver):
+    ctx.values.update(kind=get_str(ctx.op, "kind"), alpha=get_float(ctx.op, "alpha", 0.01))
+    why = activation.check(ctx)
+    if why:
+        return why
+    _unary(ctx, driver)
+    return None
+
+
+def prepare_resize(ctx, driver):
+    if get_str(ctx.op, "mode", "nearest") != "nearest":
+        return f"resize mode '{get_str(ctx.op, 'mode')}' has no HLS module"
+    ctx.values["scale"] = get_ints(ctx.op, "scale")
+    _unary(ctx, driver)
+    return None
+
+
+def prepare_scale_shift(ctx, driver):
+    op = ctx.op
+    s_fmt = driver.fmt(op.operation.operands[1], op)
+    t_fmt = driver.fmt(op.operation.operands[2], op)
+    if s_fmt is None or t_fmt is None:
+        return None
+    acc = get_int(op, "acc_width")
+    x_fmt = ctx.in_fmt
+    sq = quantize(weight_store.read(op.operation.operands[1].owner.opview), s_fmt)
+    tq = requantize(quantize(weight_store.read(op.operation.operands[2].owner.opview), t_fmt), t_fmt.frac,
+                    Fixed(acc, x_fmt.frac + s_fmt.frac))
+    shift_fmt = _narrow(tq, x_fmt.frac + s_fmt.frac, acc)
+    _unary(ctx, driver)
+    ctx.typedef("s_t", s_fmt)
+    ctx.typedef("b_t", shift_fmt)
+    ctx.acc_type("acc_t", "in_t", "s_t", acc)
+    ctx.values.update(s_fmt=s_fmt, shift_fmt=shift_fmt, scale=sq, shift=tq)
+    return None
+
+
+def prepare_eltwise(ctx, driver):
+    op = ctx.op
+    mode = get_str(op, "mode")
+    if mode not in ("add", "mul"):
+        return f"eltwise mode '{mode}' has no HLS module"
+    lanes = get_int(op, "coarse_in", 1)
+    a_shape, b_shape = (shape(v)[1:] for v in op.operation.operands[:2])
+    order = (0, 1)
+    if a_shape != b_shape:
+        if all(d == 1 for d in a_shape[1:]) and a_shape[0] == b_shape[0]:
+            order, (a_shape, b_shape) = (1, 0), (b_shape, a_shape)
+        if not (all(d == 1 for d in b_shape[1:]) and b_shape[0] == a_shape[0]):
+            return (f"eltwise broadcast {a_shape} x {b_shape} has no HLS module "
+                    "(only a per-channel (C, 1, 1) operand is streamed and buffered)")
+    a, b = driver.operand(op, order[0], lanes), driver.operand(op, order[1], lanes)
+    ctx.inputs = [a, b]
+    ctx.out_lanes = lanes
+    ctx.values.update(a=a, b=b, broadcast=a_shape != b_shape)
+    ctx.typedef("a_t", a.fmt)
+    ctx.typedef("b_t", b.fmt)
+    ctx.typedef("out_t", ctx.out_fmt)
+    return None
+
+
+def prepare_concat(ctx, driver):
+    lanes = get_int(ctx.op, "coarse_in", 1)
+    a, b = driver.operand(ctx.op, 0, lanes), driver.operand(ctx.op, 1, lanes)
+    if a.shape[0] % lanes or b.shape[0] % lanes:
+        return f"coarse_in = {lanes} must divide the channels of both inputs ({a.shape[0]}, {b.shape[0]})"
+    ctx.inputs = [a, b]
+    ctx.out_lanes = lanes
+    ctx.values.update(a=a, b=b)
+    ctx.typedef("a_t", a.fmt)
+    ctx.typedef("b_t", b.fmt)
+    ctx.typedef("out_t", ctx.out_fmt)
+    return None
+
+
+def prepare_split(ctx, driver):
+    _unary(ctx, driver)
+    if ctx.out_fmt != ctx.inputs[0].fmt:
+        return f"a split copies its input: output_format {ctx.out_fmt} differs from the input's {ctx.inputs[0].fmt}"
+    ctx.values["outputs"] = len(ctx.op.operation.results)
+    return None
+
+
+PREPARE = {
+    "conv": prepare_conv, "inner_product": prepare_inner_product, "pool": prepare_pool,
+    "global_pool": prepare_global_pool, "activation": prepare_activation, "resize": prepare_resize,
+    "scale_shift": prepare_scale_shift, "eltwise": prepare_eltwise, "concat": prepare_concat,
+    "split": prepare_split,
+}
+
+__all__ = ["PREPARE", "geometry", "conv_banks", "bias_lanes", "ctype"]

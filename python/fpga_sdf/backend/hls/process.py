@@ -1,0 +1,207 @@
+"""What the HLS module generators build: streams, DATAFLOW processes and the arrays their
+pipelined loops touch (which the structural check reads).
+
+A partition's top function is one DATAFLOW region: it declares every stream (with its
+`#pragma HLS STREAM depth`) and calls every process once; each process loops over the frames
+of the batch itself. Generators (one file per `sdf_hw` module kind, see generators.py) add
+processes to a `Partition` and pass `Bundle`s (feature maps on streams) along.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ...interp.fixed import Fixed
+from ...model.fifo_depths import MIN_FIFO_DEPTH
+
+
+def ctype(fmt: Fixed) -> str:
+    """The typedef name of a format: fx<W>_f<F> (fx<W>_fm<-F> for a negative frac)."""
+    return f"fx{fmt.width}_f{fmt.frac}" if fmt.frac >= 0 else f"fx{fmt.width}_fm{-fmt.frac}"
+
+
+@dataclass
+class Stream:
+    """One array of `lanes` streams of `elem` tokens in the top function."""
+
+    name: str
+    elem: str  # C++ type of a token
+    lanes: int
+    words: int  # tokens per lane per frame
+    depth: int = MIN_FIFO_DEPTH
+    why: str = "chain"
+
+    def decl(self) -> str:
+        return f"hls::stream<{self.elem}> {self.name}[{self.lanes}];"
+
+
+@dataclass
+class Bundle:
+    """A feature map (C, *spatial) on the lanes of a stream (word i on lane i % lanes)."""
+
+    stream: Stream
+    fmt: Fixed
+    shape: tuple
+    origin: str  # the layer that produced it ("input" for the partition's input)
+
+    @property
+    def expr(self) -> str:
+        return self.stream.name
+
+    @property
+    def streams(self) -> int:
+        return self.stream.lanes
+
+    @property
+    def words(self) -> int:
+        return math.prod(self.shape)
+
+
+@dataclass
+class Access:
+    """How one pipelined iteration touches an array: per dim, how many distinct consecutive
+    indices it reads (all of them in the same cycle), plus `writes` writes to one of the
+    banks it reads. The banks come from the array's pragmas: the process's own, or those in
+    the `template` function (with `symbols` giving its template constants' values)."""
+
+    array: str
+    dims: tuple  # the array's dims
+    touched: tuple  # indices read per iteration, per dim
+    writes: int = 0
+    ports: int = 2  # ports of one bank (BRAM / LUTRAM true dual port)
+    template: str = ""
+    symbols: dict = field(default_factory=dict)
+
+
+@dataclass
+class Loop:
+    """A pipelined loop of a process and the arrays it touches per iteration."""
+
+    label: str
+    accesses: list = field(default_factory=list)
+
+
+@dataclass
+class Process:
+    """A DATAFLOW process: a C++ function of the layer file, called once by the top."""
+
+    name: str  # C++ function name
+    kind: str  # sdf_hw module kind
+    layer: str  # source layer name
+    params: list  # C++ parameter declarations (streams first; `int frames` is added)
+    args: list  # the top's arguments, one per parameter
+    body: str  # statements (the template call)
+    pragmas: str = ""  # array pragmas in the function (partition / reshape / bind)
+    loops: list = field(default_factory=list)
+
+    def prototype(self) -> str:
+        return f"void {self.name}({', '.join(self.params + ['int frames'])})"
+
+    def definition(self) -> str:
+        return (f"{self.prototype()} {{\n#pragma HLS INLINE off\n{self.pragmas}{self.body}}}\n")
+
+    def call(self) -> str:
+        return f"{self.name}({', '.join(self.args + ['frames'])});"
+
+
+@dataclass
+class Layer:
+    """One layer's file: its namespace (typedefs, ROMs) and its processes."""
+
+    cname: str
+    name: str
+    kind: str
+    location: str
+    modules: str  # the model's modules, for the file comment
+    decls: list = field(default_factory=list)
+    processes: list = field(default_factory=list)
+
+
+@dataclass
+class Port:
+    """Parameters a process loads from off-chip memory before the batch: one image of
+    `words` values per weights-reloading run (bank order), in `<layer>.<role>.bin`."""
+
+    name: str
+    fmt: Fixed
+    runs: object  # (runs, words) integers
+    layer: str
+    role: str
+    per_beat: int = 1  # values per AXI beat (packed, value k at bits k*width ..)
+
+    @property
+    def words(self) -> int:
+        return int(self.runs.shape[1])
+
+    @property
+    def beat_bits(self) -> int:
+        return self.per_beat * self.fmt.width
+
+    @property
+    def beats(self) -> int:
+        """Beats per run image."""
+        return -(-self.words // self.per_beat)
+
+
+def bus_bits(part: str) -> int:
+    """Data width of the memory ports a kernel on `part` bursts on: Alveo DDR/HBM 512 bits,
+    Zynq UltraScale+ HP ports 128, Zynq-7000 HP ports 64 (others: 512)."""
+    if part.startswith("xc7z"):
+        return 64
+    if part.startswith(("xczu", "xck26")):
+        return 128
+    return 512
+
+
+def per_beat(bus: int, width: int, lanes: int = 1) -> int:
+    """Values per beat of a port: whole groups of `lanes` values (a feature map moves `lanes`
+    words per cycle), as many as the bus holds (at least one group)."""
+    return lanes * max(1, bus // (lanes * width))
+
+
+@dataclass
+class Reload:
+    """A layer whose filters are computed in `runs` runs (wr_factor > 1)."""
+
+    layer: str
+    runs: int
+    filters_per_run: int
+    channels: int
+
+
+@dataclass
+class Partition:
+    """The processes and streams of one partition's top function."""
+
+    index: int
+    name: str
+    streams: list = field(default_factory=list)
+    layers: list = field(default_factory=list)
+    top_processes: list = field(default_factory=list)  # dma_in, squeezes, dma_out (top file)
+    order: list = field(default_factory=list)  # every process in call order
+    formats: set = field(default_factory=set)
+    in_bundle: Bundle | None = None
+    out_bundle: Bundle | None = None
+    in_shape: tuple = ()
+    out_shape: tuple = ()
+    reload: Reload | None = None
+    ports: list = field(default_factory=list)  # Port: parameters from off-chip memory
+    bus: int = 512  # bits per beat of the memory ports (bus_bits)
+    in_per_beat: int = 1  # values per beat of the feature-map ports
+    out_per_beat: int = 1
+
+    def stream(self, elem: str, lanes: int, words: int) -> Stream:
+        s = Stream(f"s{len(self.streams)}", elem, lanes, words)
+        self.streams.append(s)
+        return s
+
+    def bundle(self, fmt: Fixed, shape, lanes: int, origin: str) -> Bundle:
+        self.formats.add(fmt)
+        words = math.prod(shape) // max(lanes, 1)
+        return Bundle(self.stream(ctype(fmt), lanes, words), fmt, tuple(shape), origin)
+
+    def add(self, process: Process, layer: Layer | None) -> Process:
+        (layer.processes if layer is not None else self.top_processes).append(process)
+        self.order.append(process)
+        return process

@@ -1,0 +1,16 @@
+"""squeeze: re-streams a map between unequal stream counts (and converts its format)."""
+
+from __future__ import annotations
+
+from .process import Process, ctype
+
+
+def generate(part, src, lanes: int, fmt, consumer: str):
+    """A squeeze process in the top file from bundle `src` to a new bundle on `lanes` streams."""
+    out = part.bundle(fmt, src.shape, lanes, src.origin)
+    name = f"{part.name}_squeeze{sum(p.kind == 'squeeze' for p in part.top_processes)}"
+    a, b = ctype(src.fmt), ctype(fmt)
+    part.add(Process(name, "squeeze", consumer, [f"hls::stream<{a}> in[{src.streams}]", f"hls::stream<{b}> out[{lanes}]"],
+                     [src.expr, out.expr],
+                     f"    sdf::squeeze<{a}, {b}, {src.streams}, {lanes}, {src.words}>(in, out, frames);\n"), None)
+    return out
