@@ -14,13 +14,12 @@ and push into the output buffer.
 from __future__ import annotations
 
 from pycde.constructs import Reg
-from pycde.dialects import comb
 from pycde.types import Bits
 
 from fpga_sdf.model.spec import cdiv
 
-from .mac_common import (MacPlan, OutBuffer, add, bits, counter, eq, module_name, sel, select,
-                         sext, signed_mul, unit_index)
+from .mac_common import (MacPlan, OutBuffer, add, bits, counter, eq, inc, module_name, sel,
+                         select, sext, signed_mul, unit_index, zext)
 from .streams import stream_module
 
 LATENCY = 3  # issue -> result pushed: operands, products, tree (the accumulator is the push)
@@ -41,7 +40,7 @@ def generate(p):
         clk, rst = ports.clk, ports.rst
         out = OutBuffer(clk, rst, aw, LATENCY)
         held = Reg(Bits(1), clk, rst, rst_value=0, name="held")
-        window = Reg(Bits(kernel * dw), clk, name="window")
+        window = Reg(Bits(kernel * dw), clk, rst_value=None, name="window")
 
         # a weights word moves when a window is held; the last step of a dot product
         # needs a free slot in the output buffer
@@ -49,9 +48,8 @@ def generate(p):
         last_step = eq(ko, steps - 1)
         take = held & (out.credit | ~last_step)
         fire = take & ports.in1_valid
-        ko.assign(sel(fire, sel(last_step, bits(ko.type.width, 0),
-                                comb.AddOp(ko, bits(ko.type.width, 1))), ko))
-        t, last_dot = counter(clk, rst, cout_s, fire & last_step, "filter")
+        ko.assign(sel(fire, sel(last_step, bits(ko.type.width, 0), inc(ko)), ko))
+        _, last_dot = counter(clk, rst, cout_s, fire & last_step, "filter")
         done = fire & last_step & last_dot
         in0_fire = ports.in0_valid & (~held | done)
         held.assign(sel(in0_fire, Bits(1)(1), sel(done, Bits(1)(0), held)))
@@ -61,8 +59,7 @@ def generate(p):
         out.issue(fire & last_step)
 
         # stage 1: the `fine` taps of this step and the weights word
-        padded = comb.ConcatOp(Bits(steps * fine * dw - kernel * dw)(0), window) \
-            if steps * fine > kernel else window
+        padded = zext(window, steps * fine * dw)  # zero taps past the kernel
         groups = [padded[k * fine * dw:(k + 1) * fine * dw] for k in range(steps)]
         taps = select(ko, groups)
         a1 = taps.reg(clk, name="taps")

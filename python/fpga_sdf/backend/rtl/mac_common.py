@@ -19,7 +19,7 @@ from pycde.circt import ir
 from pycde.circt.dialects import hw as raw_hw
 from pycde.circt.dialects import seq as raw_seq
 from pycde.circt.dialects import sv
-from pycde.constructs import Mux, Reg, Wire
+from pycde.constructs import Mux, Reg
 from pycde.dialects import comb
 from pycde.seq import FIFO
 from pycde.signals import _FromCirctValue
@@ -224,7 +224,8 @@ class MacPlan:
         from fpga_sdf.model.folding import channels_in, channels_out
         from fpga_sdf.model.spec import cdiv, kernel_of
         if spec.sparsity or spec.weights_off_chip or spec.pixels != (1, 1):
-            raise ValueError("RTL: sparse, off-chip-weights and multi-pixel MACs are not generated yet")
+            raise ValueError("RTL: sparse, off-chip-weights and multi-pixel MACs are not "
+                             "generated yet")
         is_conv = spec.kind == "conv"
         self.groups = spec.groups if is_conv else 1
         ci, co, cg = spec.coarse_in, spec.coarse_out, spec.coarse_group

@@ -73,14 +73,15 @@ def generate(p):
         out = OutBuffer(clk, rst, p.outputs[0].bits, latency=1)
         # position counters: channel, then dims innermost first; each advances on a carry
         tick = Wire(Bits(1))  # a word (input or padding) enters: assigned below
-        c, carry = counter(clk, rst, geo.ch_s, tick, "channel")
+        _, carry = counter(clk, rst, geo.ch_s, tick, "channel")
         pos, phase_ok = [None] * n, [None] * n
         for i in reversed(range(n)):
             step = tick & carry
             pos[i], last = counter(clk, rst, geo.padded[i], step, f"pos{i}")
             e, s = geo.extent[i], geo.stride[i]
             if s > 1:
-                ph = Reg(Bits(max(1, (s - 1).bit_length())), clk, rst, rst_value=0, name=f"phase{i}")
+                ph = Reg(Bits(max(1, (s - 1).bit_length())), clk, rst, rst_value=0,
+                         name=f"phase{i}")
                 # the phase of the next position: 0 up to e - 1, then counting modulo s
                 counting = uge(pos[i], e - 1) & ~last
                 nxt = sel(eq(ph, s - 1), bits(ph.type.width, 0), inc(ph))

@@ -169,7 +169,8 @@ def run_chain(layer: Layer, backpressure=0.0):
 
     def partial_sums(unit_plan, stream):
         d = layer.dots(unit_plan, stream)
-        return d.reshape(layer.pixels, -1, unit_plan.acc_in, unit_plan.cout_s).sum(axis=2).reshape(-1, 1)
+        d = d.reshape(layer.pixels, -1, unit_plan.acc_in, unit_plan.cout_s).sum(axis=2)
+        return d.reshape(-1, 1)
 
     if "accum" in layer.models:
         p = params(sp, "accum", instance, [acc_t], [acc_t], layer.data, layer.tag)
@@ -193,6 +194,7 @@ def check_cycles(layer: Layer, cycles: dict):
     """Measured cycles per frame of every module equal the model's interval (the steady state
     with every input available and no back-pressure)."""
     measured = {kind: (c, layer.models[kind].interval) for kind, c in cycles.items()}
+    print(f"{layer.spec.name}: measured, model cycles per frame: {measured}")
     assert all(c == model for c, model in measured.values()), measured
 
 
