@@ -78,10 +78,13 @@ def test_crossbar_cost():
     dense, sparse = conv(fine=3), conv(fine=3, sparsity=(0.5,) * 16)
     zc706 = load_platform("zc706")
     extra = layer_resources(sparse, zc706).lut - layer_resources(dense, zc706).lut
-    # crossbar: 32 engines x 336 bits x 0.55 LUT/bit = 5913.6; the weights word grows from
-    # 3 to 9 weights (16 bit): 32 x 96 io bits x 0.25 LUT/bit = 768; its address counter
-    # shrinks from clog2(48) = 6 to clog2(16) = 4 bits: -32 x 2 bits x 2 LUT/bit = -128
-    assert extra == pytest.approx(5913.6 + 768 - 128, abs=1)
+    # crossbar: 32 engines x 336 bits; the weights word grows from 3 to 9 weights (16 bit):
+    # 32 x 96 io bits; its address counter shrinks from clog2(48) = 6 to clog2(16) = 4 bits:
+    # -32 x 2 bits (LUT per feature unit from the calibrated coefficients)
+    from fpga_sdf.model.coefficients import logic_table
+    conv_lut, wm_lut = dict(logic_table("conv", "lut")), dict(logic_table("weights_memory", "lut"))
+    expected = 32 * 336 * conv_lut["crossbar_bits"] + 32 * 96 * wm_lut["io_bits"] - 32 * 2 * wm_lut["counter_bits"]
+    assert extra == pytest.approx(expected, abs=1)
 
 
 def test_table_iv_layer():
