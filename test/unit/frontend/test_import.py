@@ -130,7 +130,7 @@ def test_refuses_tanh_at_source_line():
     with pytest.raises(UserError) as info:
         import_model(_Tanh().eval(), torch.randn(1, 3, 8, 8))
     (d,) = info.value.diagnostics
-    assert "'torch.aten.tanh'" in d.message and "relu" in d.message and "conv2d" in d.message
+    assert "'aten.tanh'" in d.message and "fpga-import --list-ops" in d.message and "conv2d" not in d.message
     assert d.file == __file__ and d.line == _line_of("the line the diagnostic must point at")
 
 
@@ -138,7 +138,7 @@ def test_refuses_gelu_naming_the_layer():
     with pytest.raises(UserError) as info:
         import_model(_Gelu().eval(), torch.randn(1, 3, 8, 8))
     (d,) = info.value.diagnostics
-    assert "'torch.aten.gelu'" in d.message and "layer 'act'" in d.message
+    assert "'aten.gelu'" in d.message and "layer 'act'" in d.message
     assert d.file == __file__ and d.line == _line_of("return self.act(self.conv(x))")
 
 
