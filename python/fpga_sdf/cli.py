@@ -190,6 +190,33 @@ def replace_directory(staged: str, out_dir: str) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def write_directory(files: dict[str, str | bytes], out_dir: str, tool: str) -> None:
+    """Write `files` (relative path -> content) as the directory `out_dir`, atomically: they
+    are written into a temporary directory beside it, which is then swapped in. A failure
+    leaves neither a half-written directory nor a damaged old one."""
+    check_replaceable(out_dir, tool)
+    out = os.path.abspath(out_dir)
+    try:
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.tmp-", dir=os.path.dirname(out))
+    except OSError as err:
+        raise UserError(f"cannot create the output directory '{out_dir}': {err.strerror}") from None
+    try:
+        for rel, content in files.items():
+            path = os.path.join(tmp, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            data = content if isinstance(content, bytes) else content.encode("utf-8")
+            with open(path, "wb") as f:
+                f.write(data)
+        replace_directory(tmp, out)
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UserError(f"cannot write '{out_dir}': {err.strerror}") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def _files_under(directory: str) -> list[str]:
     """Relative paths ('/'-separated) of every file below `directory`."""
     found = []

@@ -22,7 +22,6 @@ keeps it cheap to cache in the design-space exploration.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from functools import lru_cache
 from math import prod
 

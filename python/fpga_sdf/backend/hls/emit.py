@@ -19,9 +19,6 @@ the integers of its fixed-point format; `schedule.json` says which format each p
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
-from pathlib import Path
 
 import numpy as np
 from torch_mlir import ir
@@ -330,30 +327,8 @@ def emit(module, source: str = "<stdin>", platform: str | None = None) -> Projec
 
 
 def write_project(project: Project, out_dir: str) -> None:
-    """Write the project atomically: build it in a temporary directory beside `out_dir`, then
-    swap it in. A failure leaves neither a half-written project nor a damaged old one."""
-    from ...cli import check_replaceable, replace_directory
+    """Write the HLS project as `out_dir`, atomically (cli.write_directory)."""
+    from ...cli import write_directory
 
-    check_replaceable(out_dir, "fpga-translate")
-    out = Path(out_dir).resolve()
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    except OSError as err:
-        raise UserError(f"cannot create the output directory '{out_dir}': {err.strerror}") from None
-    try:
-        for rel, content in project.files.items():
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(content)
-        replace_directory(str(tmp), str(out))
-    except OSError as err:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise UserError(f"cannot write the project '{out_dir}': {err.strerror}") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    write_directory(project.files, out_dir, "fpga-translate")
 

@@ -91,7 +91,7 @@ def _partition(part, files: dict, target, source: str) -> None:
     for fmt in sorted(part.formats, key=lambda f: (f.width, f.frac)):
         hdr.append(f"typedef {fmt.hls_type()} {ctype(fmt)};")
     hdr += ["", f"typedef {ctype(ib.fmt)} {p}_in_t;", f"typedef {ctype(ob.fmt)} {p}_out_t;",
-            f"// memory ports: beats of packed values (value k at bits k*width ..)",
+            "// memory ports: beats of packed values (value k at bits k*width ..)",
             f"typedef ap_uint<{part.in_per_beat * ib.fmt.width}> {p}_in_beat_t;",
             f"typedef ap_uint<{part.out_per_beat * ob.fmt.width}> {p}_out_beat_t;",
             f"const int {P}_IN_WORDS = {ib.words};", f"const int {P}_OUT_WORDS = {_out_words(part)};",

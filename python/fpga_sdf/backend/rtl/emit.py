@@ -19,12 +19,8 @@ from __future__ import annotations
 import json
 import math
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
-import numpy as np
 from torch_mlir import ir
 
 from ... import network
@@ -33,7 +29,7 @@ from ...diagnostics import Diagnostic, Diagnostics, UserError, at
 from ...dialects import sdf
 from ...interp.fixed import Fixed, quantize, requantize
 from ...model import expand
-from ...model.performance import layer_performance, partition_performance
+from ...model.performance import partition_performance
 from ..hls.emit import value_format
 from . import generators
 from .module_sim import elaborate
@@ -575,29 +571,7 @@ def emit(module, source: str = "<stdin>", platform: str | None = None) -> Projec
 
 
 def write_project(project: Project, out_dir: str) -> None:
-    """Write the project atomically (a temporary directory swapped in; an output directory
-    holding files fpga-translate did not write is refused before any work)."""
-    from ...cli import check_replaceable, replace_directory
+    """Write the RTL project as `out_dir`, atomically (cli.write_directory)."""
+    from ...cli import write_directory
 
-    check_replaceable(out_dir, "fpga-translate")
-    out = Path(out_dir).resolve()
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    except OSError as err:
-        raise UserError(f"cannot create the output directory '{out_dir}': {err.strerror}") from None
-    try:
-        for rel, content in project.files.items():
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(content)
-        replace_directory(str(tmp), str(out))
-    except OSError as err:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise UserError(f"cannot write the project '{out_dir}': {err.strerror}") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    write_directory(project.files, out_dir, "fpga-translate")
