@@ -8,11 +8,13 @@ and exit 1; the output file is only written when everything succeeded.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from dataclasses import dataclass
 
 from fpga_sdf import ir as sdf_ir
+from fpga_sdf import weights
 from fpga_sdf.cli import format_diagnostic, print_diagnostics, read_input, write_outputs
 from fpga_sdf.diagnostics import Diagnostic, Diagnostics, UserError
 from fpga_sdf.pass_registry import Pass, load_all, lookup
@@ -185,6 +187,9 @@ def _split_top_level(text: str) -> list[str]:
 def run(options: Options, steps: list[Step]) -> int:
     text = read_input(options.input)
     filename = "<stdin>" if options.input == "-" else options.input
+    if options.input != "-":
+        weights.add_search_dir(os.path.dirname(os.path.abspath(options.input)))
+    out_dir = os.getcwd() if options.output in (None, "-") else os.path.dirname(os.path.abspath(options.output))
     chunks = split_input(text) if options.split_input_file else [(1, text)]
     outputs: list[str] = []
     files: dict[str, bytes] = {}
@@ -197,6 +202,7 @@ def run(options: Options, steps: list[Step]) -> int:
         try:
             module = sdf_ir.parse(padded, filename)
             run_pipeline(module, steps, options, diagnostics, files)
+            weights.relocate(module, out_dir)  # sidecar references stay valid where the IR lands
             result = sdf_ir.to_text(module, options.debug_info)
         except UserError as err:
             diagnostics += err.diagnostics

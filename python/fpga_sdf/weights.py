@@ -2,8 +2,9 @@
 
 Small parameters live inline in the IR (`value = dense<...>`); large models keep them in a
 sidecar `.npz` next to the IR file (`file`, `key`), so the text stays readable and parsing
-stays fast. Relative sidecar paths are resolved against `search_path`, to which the tools add
-the directory of the file they read.
+stays fast. A relative `file` is relative to the directory of the IR file that holds it (the
+working directory for IR read from stdin): the tools add that directory to `search_path`, and
+`relocate` rewrites the references when the IR is written into another directory.
 """
 
 from __future__ import annotations
@@ -41,6 +42,23 @@ def _resolve(name: str) -> str | None:
         if os.path.exists(candidate):
             return candidate
     return None
+
+
+def relocate(module, out_dir: str) -> None:
+    """Rewrite every relative sidecar reference of `module` that resolves here so that it is
+    relative to `out_dir`, where the IR is about to be written (unresolvable ones are left as
+    they are: the pass that needs them reports it)."""
+    from .ir import walk
+
+    for op in walk(module, "sdf.weights"):
+        if not has(op, "file"):
+            continue
+        name = get_str(op, "file")
+        path = _resolve(name) if name and not os.path.isabs(name) else None
+        if path is not None:
+            rebased = os.path.relpath(os.path.abspath(path), os.path.abspath(out_dir))
+            if rebased != name:
+                op.operation.attributes["file"] = ir.StringAttr.get(rebased, context=op.operation.context)
 
 
 def read(op) -> np.ndarray:

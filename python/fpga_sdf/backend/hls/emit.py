@@ -200,14 +200,20 @@ class _Emitter:
         dma.dma_in(part, part.in_bundle)
         self.bundles[source] = part.in_bundle
         wr_layers = [op for op in layer_ops if get_int(op, "wr_factor", 1) > 1]
+        failed: set = set()  # results of refused layers: their readers are not reported again
         for op in layer_ops:
-            if any(v not in self.bundles for v in network.stream_operands(op)):
+            operands = list(network.stream_operands(op))
+            if any(v in failed for v in operands):
+                failed.update(op.operation.results)
+                continue
+            if any(v not in self.bundles for v in operands):
                 self.error(op, "reads a stream that does not come from this partition's input")
                 continue
             try:
                 self.layer(op)
             except UserError as err:
                 self.problems.extend(err.diagnostics)
+                failed.update(op.operation.results)
         out_value = terminator.operands[0]
         part.out_shape = shape(out_value)
         if out_value in self.bundles:
