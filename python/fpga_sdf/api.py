@@ -5,6 +5,7 @@
     print(design)                 # the report table
     y = design.predict(x)         # bit-exact fixed-point executor (numpy in, numpy out)
     y = design.csim(x)            # C-simulation of the emitted HLS project
+    y, stats = design.rtlsim(x)   # RTL simulation: outputs and measured cycles
     design.write("out/")          # what fpga-compile writes
 
 It runs exactly the flow of `fpga-compile` (`fpga_sdf.flow`), so a design made here and one
@@ -109,9 +110,17 @@ class Design:
         project.build(hls)
         return project.run(hls, np.asarray(x, dtype=np.float32))
 
+    def rtlsim(self, x: np.ndarray, stall_cycles: int | None = None) -> tuple[np.ndarray, dict]:
+        """The output of the design's RTL (PyCDE SystemVerilog, simulated in Verilator) on
+        `x`, and the stats `fpga-run --backend rtl --stats` writes: measured cycles per
+        partition and layer beside the model's."""
+        from .backend.rtl import sim
+
+        return sim.run(self._rtl(), np.asarray(x, dtype=np.float32), stall_cycles)
+
     def write(self, out_dir: str, hls: bool = True) -> None:
-        """Write model.mlir (+ weights), report.json/.txt and, with `hls`, the HLS project
-        into `out_dir`, as fpga-compile does (replaced only as a whole)."""
+        """Write model.mlir (+ weights), report.json/.txt, the pictures and, with `hls`, the
+        HLS project into `out_dir`, as fpga-compile does (replaced only as a whole)."""
         from .cli import check_replaceable, replace_directory
 
         if hls:
@@ -127,6 +136,18 @@ class Design:
         except BaseException:
             shutil.rmtree(staged, ignore_errors=True)
             raise
+
+    def _rtl(self) -> str:
+        from . import ir as sdf_ir
+        from .backend.rtl.emit import emit, write_project
+
+        rtl = os.path.join(self.directory, "rtl")
+        if not os.path.isdir(rtl):
+            model_path = os.path.join(self.directory, "model.mlir")
+            with open(model_path, encoding="utf-8") as f:
+                module = sdf_ir.parse(f.read(), model_path)  # a copy: the RTL driver expands it in place
+            write_project(emit(module, source=model_path), rtl)
+        return rtl
 
     def _hls(self) -> str:
         from .backend.hls.emit import emit, write_project

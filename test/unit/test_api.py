@@ -65,3 +65,16 @@ def test_run_pass_changes_the_module_and_reports_errors():
         fpga_sdf.run_pass(module, "sdf-fold", nonsense="1")
     with pytest.raises(UserError, match="unknown pass"):
         fpga_sdf.run_pass(module, "sdf-nope")
+
+
+@pytest.mark.rtlsim
+def test_design_rtlsim_equals_predict_and_measures_cycles():
+    from fpga_sdf.frontend import zoo
+
+    model, example = zoo.build("tiny_conv")
+    design = fpga_sdf.compile(model, example, platform="zedboard", precision="w8a8", budget=0.15)
+    x = np.random.default_rng(1).standard_normal((2,) + tuple(example.shape[1:])).astype(np.float32)
+    y, stats = design.rtlsim(x)
+    assert np.array_equal(y, design.predict(x))
+    (part,) = stats["partitions"]
+    assert part["cycles_per_frame"] > 0 and "model_cycles_per_frame" in part
