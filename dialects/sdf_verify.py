@@ -366,6 +366,7 @@ def verify_module(module) -> list[tuple[object, str]]:
         if func.operation.name != "func.func":
             continue
         _check_arg_formats(func, problems)
+        _check_result_views(func, problems)
         if not func.operation.regions[0].blocks:
             continue
         block = func.operation.regions[0].blocks[0]
@@ -392,6 +393,29 @@ def _check_arg_formats(func, problems) -> None:
             problem = format_problem(entry["sdf.format"], f"argument #{i} attribute 'sdf.format'")
             if problem:
                 problems.append((func.location, problem))
+
+
+def _check_result_views(func, problems) -> None:
+    """An `sdf.view` result attribute re-shapes a result for the host: it must be a
+    non-empty list of positive sizes holding exactly the result's values per sample."""
+    attrs = func.operation.attributes
+    if "res_attrs" not in attrs:
+        return
+    results = ir.FunctionType(ir.TypeAttr(attrs["function_type"]).value).results
+    for i, entry in enumerate(ir.ArrayAttr(attrs["res_attrs"])):
+        entry = ir.DictAttr(entry)
+        if "sdf.view" not in entry or i >= len(results):
+            continue
+        try:
+            view = [int(d) for d in ir.DenseI64ArrayAttr(entry["sdf.view"])]
+        except (ValueError, TypeError):
+            problems.append((func.location, f"result #{i} attribute 'sdf.view' must be an array<i64: ...> of sizes"))
+            continue
+        t = results[i]
+        per_sample = math.prod(ir.RankedTensorType(t).shape[1:]) if isinstance(t, ir.RankedTensorType) else None
+        if not view or min(view) < 1 or (per_sample is not None and math.prod(view) != per_sample):
+            problems.append((func.location, f"result #{i} attribute 'sdf.view' {view} must hold the "
+                                            f"{per_sample} values of one sample of {t}"))
 
 
 def _check_partition_inputs(partition, problems) -> None:

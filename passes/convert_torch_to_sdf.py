@@ -192,6 +192,7 @@ class _Converter:
             func_d.ReturnOp(results)
         new_fn.attributes["function_type"] = ir.TypeAttr.get(
             ir.FunctionType.get(arg_types, [r.type for r in results]))
+        network.set_output_views(new_fn, self.views)  # a final flatten keeps PyTorch's shape
         _insert_splits(block)
         return new_fn
 
@@ -246,6 +247,7 @@ class _Converter:
 
     def _return(self, op) -> list:
         results = []
+        self.views = []  # per result: the flattened per-sample shape PyTorch returns, or None
         for value in op.operands:
             converted = self.values.get(value, POISON)
             if converted is POISON:
@@ -258,6 +260,7 @@ class _Converter:
             except Refused as err:
                 self._refuse(op, "func.return", err.args[0])
                 return None
+            self.views.append(tuple(self.logical_shape(converted)[1:]) if isinstance(converted, Flat) else None)
         return results
 
     # -- streams and lazy values ----------------------------------------------------------

@@ -73,6 +73,37 @@ def functions(module) -> list:
             if op.operation.name == "func.func" and len(op.operation.regions[0].blocks)]
 
 
+VIEW_ATTR = "sdf.view"
+
+
+def output_views(func) -> list:
+    """Per result of `func`, the per-sample shape the source framework gives it (the `sdf.view`
+    result attribute: a flatten the hardware need not do, the streamed words are the same), or
+    None where the result is used as its type says."""
+    n = len(ir.FunctionType(ir.TypeAttr(func.operation.attributes["function_type"]).value).results)
+    views = [None] * n
+    if "res_attrs" in func.operation.attributes:
+        for i, entry in enumerate(ir.ArrayAttr(func.operation.attributes["res_attrs"])):
+            entry = ir.DictAttr(entry)
+            if VIEW_ATTR in entry and i < n:
+                views[i] = tuple(int(d) for d in ir.DenseI64ArrayAttr(entry[VIEW_ATTR]))
+    return views
+
+
+def set_output_views(func, views: list) -> None:
+    """Record `views` (per result: a per-sample shape or None) as `sdf.view` result attributes."""
+    if not any(v is not None for v in views):
+        return
+    entries = [ir.DictAttr.get({VIEW_ATTR: ir.DenseI64ArrayAttr.get(list(v))} if v is not None else {})
+               for v in views]
+    func.operation.attributes["res_attrs"] = ir.ArrayAttr.get(entries)
+
+
+def apply_view(y, view):
+    """`y` (batch first) reshaped to the per-sample `view`, or unchanged for None."""
+    return y if view is None else y.reshape((y.shape[0],) + tuple(view))
+
+
 def only_function(module, needed_by: str):
     """The one function a whole-network pass works on; a diagnostic when there are several."""
     from .diagnostics import UserError, at

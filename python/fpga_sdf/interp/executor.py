@@ -61,7 +61,9 @@ def execute(module, inputs: list[np.ndarray], mode: str = "float", func_name: st
             raise UserError(f"input #{i} has shape {x.shape}, the network expects (N, {', '.join(map(str, expected[1:]))})")
         state.bind(arg, x, _arg_format(func, i) if mode == "fixed" else None)
     results = state.run_block(block)
-    return [state.to_float(v) for v in results]
+    from ..network import apply_view, output_views
+
+    return [apply_view(state.to_float(v), view) for v, view in zip(results, output_views(func))]
 
 
 def _arg_format(func, index: int) -> Fixed:

@@ -293,3 +293,42 @@ def test_list_ops_lists_the_supported_families(capsys):
         if family:
             assert f"  {family}:" in out
     assert "conv2d" in out and "max_pool2d" in out
+
+
+class _ConvHead(nn.Module):
+    """A classifier ending in a 1x1 conv, global average pooling and flatten (SqueezeNet's)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 10, 1)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+
+    def forward(self, x):
+        return torch.flatten(self.pool(torch.relu(self.conv(x))), 1)
+
+
+def test_final_flatten_keeps_pytorchs_output_shape(tmp_path):
+    """The flatten needs no hardware, but the output has PyTorch's shape (N, 10), in the
+    executor and through the HLS project, and survives an fpga-opt round trip."""
+    from fpga_sdf import ir as sdf_ir
+    from fpga_sdf.interp.executor import execute
+
+    net = _ConvHead().eval()
+    x = torch.rand(2, 3, 6, 6)
+    module = import_model(net, x)
+    text = sdf_ir.to_text(module)
+    assert "sdf.view = array<i64: 10>" in text
+    again = sdf_ir.parse(text)
+    y = execute(again, [x.numpy()])[0]
+    assert y.shape == (2, 10)
+    np.testing.assert_allclose(y, net(x).detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_a_view_that_does_not_hold_the_result_is_refused():
+    from fpga_sdf import ir as sdf_ir
+
+    with pytest.raises(UserError, match="sdf.view"):
+        sdf_ir.parse("""func.func @f(%x: tensor<1x4x1x1xf32>) -> (tensor<1x4x1x1xf32> {sdf.view = array<i64: 5>}) {
+  %y = "sdf.activation"(%x) {kind = "relu"} : (tensor<1x4x1x1xf32>) -> tensor<1x4x1x1xf32>
+  return %y : tensor<1x4x1x1xf32>
+}""")

@@ -162,7 +162,7 @@ class _Emitter:
         if self.problems:
             raise UserError(self.problems)
         in_fmt = value_format(block.arguments[0])
-        files, schedule = render(plans, self.target, self.source, in_fmt)
+        files, schedule = render(plans, self.target, self.source, in_fmt, network.output_views(func)[0])
         files["structure.txt"] = structure.text(report)
         project = Project(files, schedule, plans)
         project.structure = report

@@ -116,4 +116,6 @@ def run(directory: str, x: np.ndarray) -> np.ndarray:
     if x.shape[1:] != shape_in:
         raise UserError(f"input has shape {x.shape}, the network expects (N, {', '.join(map(str, shape_in))})")
     y = run_integers(directory, quantize(x, fin))
-    return dequantize(y, fout).astype(np.float32)
+    y = dequantize(y, fout).astype(np.float32)
+    view = schedule.get("output_view")
+    return y if view is None else y.reshape((y.shape[0],) + tuple(view))

@@ -33,7 +33,9 @@ TEMPLATE_FILES = ("sdf_common.hpp", "sliding_window.hpp", "conv.hpp", "pool.hpp"
 DEPTHS_SED = r"s/^#pragma HLS STREAM variable=\([A-Za-z_][A-Za-z0-9_]*\) depth=\([0-9][0-9]*\).*/SDF_DEPTH(\1, \2)/p"
 
 
-def render(parts, target, source: str, in_fmt) -> tuple[dict, dict]:
+def render(parts, target, source: str, in_fmt, output_view=None) -> tuple[dict, dict]:
+    """The project's files and schedule; `output_view` is the per-sample shape the host hands
+    the output back in (the network's `sdf.view`, e.g. PyTorch's final flatten), or None."""
     files: dict = {}
     for name in TEMPLATE_FILES:
         files[f"include/{name}"] = (csim.TEMPLATES / name).read_text()
@@ -48,6 +50,8 @@ def render(parts, target, source: str, in_fmt) -> tuple[dict, dict]:
         "word_order": "per frame: channels fastest, then W, H, D (values as integers of the format)",
         "partitions": entries,
     }
+    if output_view is not None:
+        schedule["output_view"] = list(output_view)
     files["schedule.json"] = json.dumps(schedule, indent=2) + "\n"
     files["Makefile"] = _root_makefile(parts)
     files.update(platform.files(parts, target, schedule))

@@ -195,7 +195,7 @@ class _Emitter:
                             "parameters the generators read")
         if not network.layers(self.module):
             raise UserError("--sdf-to-rtl: the module has no sdf layers")
-        func = funcs[0]
+        func = self.func = funcs[0]
         block = func.operation.regions[0].blocks[0]
         if len(block.arguments) != 1:
             raise UserError(at(func.location, f"the RTL backend needs a function with one input, "
@@ -441,6 +441,9 @@ class _Emitter:
                           "dma stream (stream k in lane k: words k*N .. k*N+N-1 of the flat order)",
             "partitions": parts_json,
         }
+        view = network.output_views(self.func)[0]
+        if view is not None:
+            manifest["output_view"] = list(view)  # the host's shape of the output (sdf.view)
         files["rtl.json"] = json.dumps(manifest, indent=2) + "\n"
         files["filelist.f"] = "\n".join(filelist) + "\n"
         files["vivado.tcl"] = "\n".join(tcl) + "\n"

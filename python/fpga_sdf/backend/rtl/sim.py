@@ -231,4 +231,6 @@ def run(directory: str, x: np.ndarray, stall_cycles: int | None = None) -> tuple
     if x.shape[1:] != shape_in:
         raise UserError(f"input has shape {x.shape}, the network expects (N, {', '.join(map(str, shape_in))})")
     y, stats = run_integers(directory, quantize(x, fin), stall_cycles)
-    return dequantize(y, fout).astype(np.float32), stats
+    y = dequantize(y, fout).astype(np.float32)
+    view = manifest.get("output_view")
+    return (y if view is None else y.reshape((y.shape[0],) + tuple(view))), stats
