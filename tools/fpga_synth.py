@@ -67,8 +67,7 @@ def _run(args) -> int:
         synth.yosys_version()
     except RuntimeError as err:
         raise UserError(str(err)) from None
-    report = synth.synthesise_project(rtl, design=args.design, family=args.family, cache=not args.no_cache,
-                                      progress=lambda name: print(f"synthesising {name}", file=sys.stderr))
+    report = synth.synthesise_project(rtl, design=args.design, family=args.family, cache=not args.no_cache)
     report["command"] = " ".join(["fpga-synth", str(rtl)] + (["--design", args.design] if args.design else [])
                                  + (["--family", args.family] if args.family else []))
     out = Path(args.output) if args.output else rtl / "synth.json"

@@ -22,7 +22,7 @@ class Progress:
     def step(self, label: str = "") -> None:
         self.done += 1
         if self.enabled:
-            filled = int(30 * self.done / self.total)
+            filled = min(30, int(30 * self.done / self.total))
             sys.stderr.write(f"\r{self.what} [{'#' * filled}{'.' * (30 - filled)}] "
                              f"{self.done}/{self.total} {label[:30]:<30}")
             sys.stderr.flush()

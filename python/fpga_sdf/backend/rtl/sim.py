@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...progress import Progress
 from ...diagnostics import UserError
 from ...interp.fixed import Fixed, dequantize, quantize
 from ..hls.emit import from_stream_order, stream_order
@@ -60,6 +61,7 @@ def build(directory: str) -> dict:
     root = Path(directory)
     manifest = load_manifest(directory)
     binaries = {}
+    bar = Progress(sum(len(part.get("run_tops") or [0]) for part in manifest["partitions"]), "verilator build")
     for part in manifest["partitions"]:
         s_axis, m_axis = _ports(part)
         run_tops = part.get("run_tops") or [{"top": part["top"], "files": part["files"], "debug_bits": part["debug_bits"]}]
@@ -75,6 +77,8 @@ def build(directory: str) -> dict:
                 binaries[(part["name"], r)] = module_sim.build(sources, run["top"], harness)
             except RuntimeError as err:
                 raise UserError(f"Verilator could not build {run['top']}: {err}") from None
+            bar.step(run["top"])
+    bar.close()
     return binaries
 
 

@@ -19,6 +19,8 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ...progress import Progress
+
 # Platform families of the model -> yosys synth_xilinx -family.
 FAMILIES = {"7series": "xc7", "ultrascale+": "xcup"}
 
@@ -268,6 +270,7 @@ def synthesise_project(rtl_dir, design=None, family: str | None = None, cache: b
         with _yosys_lowering():
             files = emit(sdf_ir.parse(text, str(source)), source=str(source), platform=manifest["platform"]).files
     modules, layers = [], {}
+    bar = Progress(sum(len(part["files"]) - 1 for part in manifest["partitions"]), "synth")
     for part in manifest["partitions"]:
         names = {ident(layer["name"]): layer["name"] for layer in part["layers"]}
         sources = {Path(f).name: (files[f] if files is not None else (rtl_dir / f).read_text())
@@ -280,6 +283,7 @@ def synthesise_project(rtl_dir, design=None, family: str | None = None, cache: b
             if progress:
                 progress(top)
             got = synthesise_sources(sources, top, family, cache=cache)
+            bar.step(top)
             entry = {"module": top, "partition": part["name"], "layer": layer, "kind": kind,
                      "instance": instance, "yosys": got.as_dict(), "model": None}
             spec = specs.get(layer)
@@ -293,6 +297,7 @@ def synthesise_project(rtl_dir, design=None, family: str | None = None, cache: b
                     total["yosys"][k] += v
                 if spec is not None:
                     total["model"] = layer_resources(spec, platform).as_dict()
+    bar.close()
     return {"rtl": str(rtl_dir), "platform": platform.name, "family": family,
             "yosys_family": yosys_family(family), "yosys": yosys_version(),
             "design": str(source) if source else None, "modules": modules, "layers": list(layers.values())}
