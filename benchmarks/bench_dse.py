@@ -5,7 +5,7 @@ GOP/s per DSP, DSP and BRAM use, the fraction of the DSP roofline (2 ops x DSPs 
 reached, and the seconds the exploration took on this machine. Also checks that annealing
 for twice as many steps finds no design more than 2% better.
 
-    .venv/bin/python benchmarks/bench_dse.py [--models a,b] [--boards x,y] [--markdown]
+    .venv/bin/python benchmarks/bench_dse.py [--models a,b] [--boards x,y] [--anneal-check MODEL:BOARD]
 """
 
 from __future__ import annotations

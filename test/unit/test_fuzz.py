@@ -5,6 +5,7 @@ The corpus (test/fuzz/fuzzing.py) is seeded, so a failure here reproduces with
 It runs in its own process: cases are forked from one that has created no MLIR context.
 """
 
+import faulthandler
 import json
 import os
 import signal
@@ -36,6 +37,7 @@ def test_corpus_keeps_every_promise(tmp_path):
 
 
 def _crash(argv):
+    faulthandler.disable()  # the child's deliberate crash need not print pytest's stack dump
     os.kill(os.getpid(), signal.SIGSEGV)
 
 
