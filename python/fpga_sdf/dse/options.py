@@ -47,11 +47,15 @@ def layer_options(spec: LayerSpec, platform) -> tuple[Option, ...]:
         folded = replace(spec, coarse_in=ci, coarse_out=co, coarse_group=cg, fine=fine, weights_memory=memory)
         candidates.append(Option(folded, layer_performance(folded).interval, layer_resources(folded, platform)))
     candidates.sort(key=lambda o: (o.interval, o.resources.dsp, o.resources.bram18, o.resources.lut))
-    frontier: list[Option] = []
-    for option in candidates:  # sorted by interval: only a kept option can dominate a later one
-        if not any(_dominates(kept, option) for kept in frontier):
-            frontier.append(option)
-    return tuple(frontier)
+    # sorted by interval: only a kept option can dominate a later one. The costs (interval and
+    # every resource) of the kept options are rows of one array, so each test is one
+    # vectorised comparison instead of a Python loop over the frontier.
+    costs = np.array([[o.interval] + [getattr(o.resources, r) for r in RESOURCES] for o in candidates], dtype=float)
+    kept: list[int] = []
+    for i in range(len(candidates)):
+        if not kept or not np.all(costs[kept] <= costs[i], axis=1).any():
+            kept.append(i)
+    return tuple(candidates[i] for i in kept)
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,3 @@ def layer_menu(spec: LayerSpec, platform) -> Menu:
     scale = np.divide(1.0, board, out=np.zeros_like(board), where=board > 0)
     fractions = np.array([[getattr(o.resources, r) for r in RESOURCES] for o in options], dtype=float) * scale
     return Menu(options, np.array([o.interval for o in options]), fractions)
-
-
-def _dominates(a: Option, b: Option) -> bool:
-    return a.interval <= b.interval and all(getattr(a.resources, r) <= getattr(b.resources, r) for r in RESOURCES)
