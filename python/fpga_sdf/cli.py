@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -188,6 +189,16 @@ def replace_directory(staged: str, out_dir: str) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def read_manifest(directory: str, name: str, what: str) -> dict:
+    """The JSON file `name` a tool wrote into `directory` (schedule.json, rtl.json); a
+    diagnostic naming `what` the directory should be when it cannot be read."""
+    try:
+        with open(os.path.join(directory, name), encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as err:
+        raise UserError(f"'{directory}' is not {what}: cannot read {name} ({err})") from None
 
 
 def write_directory(files: dict[str, str | bytes], out_dir: str, tool: str) -> None:

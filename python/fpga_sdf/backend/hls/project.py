@@ -13,7 +13,6 @@ executor's fixed mode.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ...diagnostics import UserError
+from ...network import apply_view
 from ...progress import Progress
 from ...interp.fixed import Fixed, dequantize, quantize
 from . import csim
@@ -35,11 +35,9 @@ def is_project(path: str) -> bool:
 
 
 def load_schedule(directory: str) -> dict:
-    try:
-        with open(os.path.join(directory, "schedule.json")) as f:
-            return json.load(f)
-    except (OSError, ValueError) as err:
-        raise UserError(f"'{directory}' is not an fpga-translate project: cannot read schedule.json ({err})") from None
+    from ...cli import read_manifest
+
+    return read_manifest(directory, "schedule.json", "an fpga-translate project")
 
 
 def _digest(part_dir: Path, root: Path) -> str:
@@ -116,6 +114,4 @@ def run(directory: str, x: np.ndarray) -> np.ndarray:
     if x.shape[1:] != shape_in:
         raise UserError(f"input has shape {x.shape}, the network expects (N, {', '.join(map(str, shape_in))})")
     y = run_integers(directory, quantize(x, fin))
-    y = dequantize(y, fout).astype(np.float32)
-    view = schedule.get("output_view")
-    return y if view is None else y.reshape((y.shape[0],) + tuple(view))
+    return apply_view(dequantize(y, fout).astype(np.float32), schedule.get("output_view"))

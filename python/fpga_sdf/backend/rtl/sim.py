@@ -14,7 +14,6 @@ stops with an error naming the streams that hold a word nobody takes and those w
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import tempfile
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...network import apply_view
 from ...progress import Progress
 from ...diagnostics import UserError
 from ...interp.fixed import Fixed, dequantize, quantize
@@ -40,12 +40,9 @@ def is_project(path: str) -> bool:
 
 
 def load_manifest(directory: str) -> dict:
-    try:
-        with open(os.path.join(directory, "rtl.json")) as f:
-            return json.load(f)
-    except (OSError, ValueError) as err:
-        raise UserError(f"'{directory}' is not an RTL project of fpga-translate --sdf-to-rtl: cannot read "
-                        f"rtl.json ({err})") from None
+    from ...cli import read_manifest
+
+    return read_manifest(directory, "rtl.json", "an RTL project of fpga-translate --sdf-to-rtl")
 
 
 def _ports(part: dict) -> tuple[PortSpec, PortSpec]:
@@ -236,5 +233,4 @@ def run(directory: str, x: np.ndarray, stall_cycles: int | None = None) -> tuple
         raise UserError(f"input has shape {x.shape}, the network expects (N, {', '.join(map(str, shape_in))})")
     y, stats = run_integers(directory, quantize(x, fin), stall_cycles)
     y = dequantize(y, fout).astype(np.float32)
-    view = manifest.get("output_view")
-    return (y if view is None else y.reshape((y.shape[0],) + tuple(view))), stats
+    return apply_view(y, manifest.get("output_view")), stats
