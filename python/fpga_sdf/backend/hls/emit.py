@@ -31,6 +31,7 @@ from ...interp.fixed import Fixed
 from ...model import expand
 from ...model.fifo_depths import join_backlogs
 from ...model.performance import partition_performance
+from ...model.spec import sparse_engine
 from . import dma, squeeze, structure
 from .context import LayerContext
 from .generators import generator
@@ -275,7 +276,7 @@ class _Emitter:
         kind = sdf.LAYER_KINDS[name]
         spec = network.layer_spec(self.names[op.operation], op)
         for what, used in (("streaming weights from off-chip memory (weights_off_chip, AutoWS)", spec.weights_off_chip),
-                           ("the sparse engine (sparsity, PASS)", spec.sparsity),
+                           ("the sparse engine (sparsity, PASS)", sparse_engine(spec)),
                            ("multi-pixel streams (pixels)", spec.pixels != (1, 1))):
             if used:
                 self.error(op, f"{what} is modelled and explored, but the HLS backend does not emit it yet")

@@ -218,20 +218,24 @@ class MacPlan:
     (g, j). Foldings whose streams would mix groups are refused (ValueError).
     """
 
-    def __init__(self, spec, g: int, i: int, j: int, run: int = 0):
+    def __init__(self, spec, g: int, i: int, j: int, run: int = 0, sparse: bool = False):
         from math import prod
 
         from fpga_sdf.model.folding import channels_in, channels_out
-        from fpga_sdf.model.spec import cdiv, kernel_of
-        if spec.sparsity or spec.weights_off_chip or spec.pixels != (1, 1):
-            raise ValueError("RTL: sparse, off-chip-weights and multi-pixel MACs are not "
-                             "generated yet")
+        from fpga_sdf.model.spec import cdiv, kernel_of, sparse_engine
+        if sparse_engine(spec) and not sparse:
+            raise ValueError("RTL: this generator builds the dense MAC, not PASS's sparse engine")
+        if spec.weights_off_chip or spec.pixels != (1, 1):
+            raise ValueError("RTL: off-chip-weights and multi-pixel MACs are not generated yet")
         is_conv = spec.kind == "conv"
         self.groups = spec.groups if is_conv else 1
         ci, co, cg = spec.coarse_in, spec.coarse_out, spec.coarse_group
         self.ci, self.co, self.cg, self.fine = ci, co, cg, spec.fine
         self.kernel = prod(kernel_of(spec)) if is_conv else 1
-        self.steps = cdiv(self.kernel, self.fine)  # weight words per dot product
+        # weight words per dot product; the sparse engine reads all K taps at once (one
+        # word of K weights), whatever its k = fine MACs
+        self.steps = 1 if sparse else cdiv(self.kernel, self.fine)
+        self.word = self.kernel if sparse else self.fine  # weights per ROM word
         c, f = channels_in(spec), cdiv(channels_out(spec), spec.wr_factor)  # filters per run
         if spec.wr_factor > 1 and (self.groups > 1 or channels_out(spec) % spec.wr_factor):
             raise ValueError("RTL: weights reloading of grouped or unevenly split layers "
@@ -263,17 +267,17 @@ class MacPlan:
                              "filters per group mixes groups on a stream (not generated)")
 
     def weight_words(self, weights):
-        """The ROM words of this unit: [channel][filter][step] -> `fine` integers (zero taps
-        past the kernel), as a (ch_s * cout_s * steps, fine) int64 array."""
+        """The ROM words of this unit: [channel][filter][step] -> `word` integers (zero taps
+        past the kernel), as a (ch_s * cout_s * steps, word) int64 array."""
         import numpy as np
         w = np.asarray(weights, dtype=np.int64)
         w = w.reshape(w.shape[0], self.cin_g, -1)
-        padded = np.zeros(w.shape[:2] + (self.steps * self.fine,), dtype=np.int64)
+        padded = np.zeros(w.shape[:2] + (self.steps * self.word,), dtype=np.int64)
         padded[:, :, :w.shape[2]] = w
         rows = []
         for ch, filters in zip(self.channels, self.filters):
             for x in filters:
-                rows.append(padded[self.offset + x, ch % self.cin_g].reshape(self.steps, self.fine))
+                rows.append(padded[self.offset + x, ch % self.cin_g].reshape(self.steps, self.word))
         return np.concatenate(rows, axis=0)
 
 
