@@ -30,7 +30,6 @@ from ...dialects import sdf
 from ...interp.fixed import Fixed, quantize, requantize
 from ...model import expand
 from ...model.performance import partition_performance
-from ...model.spec import sparse_engine
 from ..hls.emit import value_format
 from . import generators
 from .module_sim import elaborate
@@ -162,7 +161,6 @@ def _collect_layers(module, problems: list) -> dict:
         kind = sdf.LAYER_KINDS[op.operation.name]
         spec = network.layer_spec(name, op)
         for what, used in (("streaming weights from off-chip memory (weights_off_chip, AutoWS)", spec.weights_off_chip),
-                           ("the sparse engine (sparsity, PASS)", sparse_engine(spec)),
                            ("multi-pixel streams (pixels)", spec.pixels != (1, 1))):
             if used:
                 problems.append(at(op.location, f"{what} is modelled and explored, but the RTL backend does not "
