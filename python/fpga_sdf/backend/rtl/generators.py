@@ -4,6 +4,11 @@ Each kind lives in its own file (`<kind>.py`, function `generate(p)`; dma.py has
 `generate_dma_in` / `generate_dma_out`), imported only when a design uses it, so a kind whose
 file does not exist yet is a diagnostic at the op ("sdf_hw.X has no RTL generator yet"),
 never a crash of the whole backend.
+
+A layer on PASS's sparse engine (`model.spec.sparse_engine(spec)`) has the same `conv` and
+`weights_memory` ops as a dense one; they are built by `sparse_conv.py` / `sparse_weights.py`
+instead (the choice is made per op, from its layer's spec), and its `sparse_buffer` ops by
+`sparse_buffer.py`.
 """
 
 from __future__ import annotations
@@ -17,13 +22,30 @@ FILES = {
     "fork": "fork", "weights_memory": "weights_memory", "conv": "conv", "accum": "accum",
     "glue": "glue", "bias": "bias", "pool": "pool", "global_pool": "global_pool",
     "activation": "activation", "scale_shift": "scale_shift", "eltwise": "eltwise", "concat": "concat",
-    "split": "split", "resize": "resize",
+    "split": "split", "resize": "resize", "sparse_buffer": "sparse_buffer",
 }
+SPARSE_FILES = {"conv": "sparse_conv", "weights_memory": "sparse_weights"}  # PASS's sparse engine
 
 
 def generator(kind: str) -> Callable | None:
-    """The generate function for `kind` (op name without `sdf_hw.`), or None if there is none."""
-    name = FILES.get(kind)
+    """The generate function for `kind` (op name without `sdf_hw.`), or None if there is none.
+    For conv / weights_memory: one that builds the sparse engine's module when the op's layer
+    uses it."""
+    dense = _load(FILES.get(kind), kind)
+    if kind not in SPARSE_FILES:
+        return dense
+    sparse = _load(SPARSE_FILES[kind], kind)
+
+    def generate(p):
+        from fpga_sdf.model.spec import sparse_engine
+        gen = sparse if p.spec is not None and sparse_engine(p.spec) else dense
+        if gen is None:
+            raise NotImplementedError(f"no RTL generator for this {kind}")
+        return gen(p)
+    return generate if dense or sparse else None
+
+
+def _load(name: str | None, kind: str) -> Callable | None:
     if name is None:
         return None
     full = f"{__package__}.{name}"
