@@ -7,7 +7,14 @@ DSE choose k MACs per sparse engine and size the FIFOs before them, and costs th
 LUTs/FFs and a 0.9x clock. GOP/s counts the dense network's operations (2 per MAC), as
 PASS does. Rung: the analytical model (no hardware run).
 
+With --rtl, the RTL rung: the digits CNN's generated RTL (features.3 on the sparse engine, k = 3
+MACs per 3x3 window, coarse_in = coarse_out = 2) simulated in Verilator on held-out digits,
+per layer measured cycles against the model's from the statistics measured on those digits,
+dense against sparse, and PASS Fig. 6's buffer sizing: measured cycles per frame against the
+sparse_buffer depth (model and rho_w beside; --plot writes it as a PNG).
+
     .venv/bin/python benchmarks/bench_sparsity.py [--zoo vgg16:0.65,resnet18:0.57] [--boards zc706,zcu102]
+    .venv/bin/python benchmarks/bench_sparsity.py --rtl --skip-dse [--rtl-frames 10] [--rtl-depths 0,1,2,4,8,16,32,64] [--plot fig.png]
 """
 
 from __future__ import annotations
@@ -132,14 +139,156 @@ def zoo_rows(cases, boards):
     return rows
 
 
+RTL_FOLDING = (("sdf-fold", "fine=9 layers=features.0"),  # k = K: the dense engine
+               ("sdf-fold", "coarse_in=2 coarse_out=2 fine=3 layers=features.3"))
+RTL_LAYER = "features.3"
+
+
+def _run(module, flag: str, options: str) -> None:
+    from torch_mlir import ir
+
+    from fpga_sdf import ir as sdf_ir
+    from fpga_sdf.diagnostics import Diagnostics
+    from fpga_sdf.pass_registry import lookup
+
+    diag = Diagnostics()
+    with sdf_ir.context(), module.context, ir.Location.unknown():
+        lookup(flag).from_options(options).run(module, diag)
+    if diag.errors:
+        raise UserError(diag.errors)
+
+
+def rtl_design(x, sparse: bool, depth: int, work: str) -> str:
+    """The digits CNN quantized (calibrated on x, held-out digits), with sparsity measured on x
+    when `sparse`, folded as RTL_FOLDING, RTL_LAYER's FIFO `depth` windows deep: IR text."""
+    from fpga_sdf import ir as sdf_ir
+    from fpga_sdf.dialects.sdf_attrs import set_int
+
+    model, example = digits.build()
+    module = import_model(model, example)
+    data = os.path.join(work, "held_out.npy")
+    np.save(data, x)
+    _run(module, "sdf-quantize", f"calibration={data}")
+    _run(module, "sdf-target", "platform=zc706")
+    if sparse:
+        _run(module, "sdf-sparsity", f"data={data}")
+    for flag, options in RTL_FOLDING:
+        _run(module, flag, options)
+    if depth:
+        set_int(dict(network.named_layers(module))[RTL_LAYER], "sparse_buffer", depth)
+    return sdf_ir.to_text(module)
+
+
+def rtl_simulate(text: str, x, work: str, tag: str) -> dict:
+    """Emit, build (cached) and simulate; check bit-exactness against the fixed executor."""
+    from fpga_sdf import ir as sdf_ir
+    from fpga_sdf.backend.rtl import sim
+    from fpga_sdf.backend.rtl.emit import emit, write_project
+    from fpga_sdf.interp.executor import _arg_format, entry_function, execute
+    from fpga_sdf.interp.fixed import Fixed, quantize
+
+    out = os.path.join(work, f"{tag}.rtl")
+    write_project(emit(sdf_ir.parse(text, f"{tag}.mlir"), source=f"{tag}.mlir"), out)
+    module = sdf_ir.parse(text, f"{tag}.mlir")
+    start = time.monotonic()
+    y, stats = sim.run_integers(out, quantize(x, _arg_format(entry_function(module), 0)))
+    fmt = sim.load_manifest(out)["partitions"][-1]["output"]["format"]
+    ref = quantize(execute(module, [x], "fixed")[0], Fixed(*fmt))
+    stats["bit_exact"] = bool(np.array_equal(y.ravel(), ref.ravel()))
+    stats["seconds"] = time.monotonic() - start
+    stats["layer"] = {layer["name"]: layer for layer in stats["layers"]}
+    return stats
+
+
+def rtl_rows(frames: int, depths) -> dict:
+    x = digits.load_test_set()[0].numpy()[:frames]
+    work = tempfile.mkdtemp(prefix="bench-sparsity-rtl-")
+    dense = rtl_simulate(rtl_design(x, False, 0, work), x, work, "dense")
+    sweep = {}
+    for depth in depths:
+        text = rtl_design(x, True, depth, work)
+        sweep[depth] = rtl_simulate(text, x, work, f"sparse_b{depth}")
+    module = fpga_sdf.parse(text)
+    op = dict(network.named_layers(module))[RTL_LAYER]
+    spec = network.layer_spec(RTL_LAYER, op)
+    windows, rho = read_rho(op)
+    return {"dense": dense, "sweep": sweep, "spec": spec,
+            "rho": dict(zip(windows, rho.get(fold_key(spec.coarse_in, spec.coarse_group), [])))}
+
+
+def print_rtl(result: dict, frames: int, plot: str | None) -> None:
+    dense, sweep, spec = result["dense"], result["sweep"], result["spec"]
+    best = min(sweep, key=lambda d: sweep[d]["layer"][RTL_LAYER]["cycles_per_frame"])
+    sparse = sweep[best]
+    print(f"RTL (Verilator) on {frames} held-out digits, sparsity measured on the same digits; "
+          f"{RTL_LAYER}: k = {spec.fine} of K = 9, coarse_in = {spec.coarse_in}, coarse_out = {spec.coarse_out}")
+    print(f"bit-exact vs the fixed-point executor: dense {dense['bit_exact']}, sparse "
+          + ", ".join(f"b{d} {s['bit_exact']}" for d, s in sweep.items()))
+    print(f"\nper layer, cycles per frame (sparse: sparse_buffer = {best}):")
+    print("| layer | dense measured | dense model | error | sparse measured | sparse model | error |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, d in dense["layer"].items():
+        s = sparse["layer"][name]
+        de = d["cycles_per_frame"] / d["model_cycles_per_frame"] - 1
+        se = s["cycles_per_frame"] / s["model_cycles_per_frame"] - 1
+        print(f"| {name} | {d['cycles_per_frame']:.0f} | {d['model_cycles_per_frame']} | {de:+.1%} | "
+              f"{s['cycles_per_frame']:.0f} | {s['model_cycles_per_frame']} | {se:+.1%} |")
+    print(f"\n{RTL_LAYER}: cycles per frame against the sparse_buffer depth (PASS Fig. 6)")
+    print("| depth (windows) | measured | model | error | stall cycles vs model | rho_w |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for depth, s in sweep.items():
+        layer = s["layer"][RTL_LAYER]
+        m, model = layer["cycles_per_frame"], layer["model_cycles_per_frame"]
+        rho = result["rho"].get(depth)
+        print(f"| {depth} | {m:.0f} | {model} | {m / model - 1:+.1%} | {m - model:.0f} | "
+              f"{'-' if rho is None else f'{rho:.4f}'} |")
+    if plot:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        depths = list(sweep)
+        measured = [sweep[d]["layer"][RTL_LAYER]["cycles_per_frame"] for d in depths]
+        model = [sweep[d]["layer"][RTL_LAYER]["model_cycles_per_frame"] for d in depths]
+        xs = [max(d, 0.5) for d in depths]  # depth 0 (no FIFO) at 0.5 on the log axis
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.plot(xs, measured, "o-", label="RTL measured (Verilator)")
+        ax.plot(xs, model, "--", label="model (measured non-zeros per window)")
+        ax.axhline(dense["layer"][RTL_LAYER]["cycles_per_frame"], color="grey", ls=":", label="dense engine, measured")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("sparse_buffer depth (windows per stream; 0.5 = none)")
+        ax.set_ylabel(f"{RTL_LAYER} cycles per frame")
+        ax.set_title(f"digits CNN {RTL_LAYER}: k={spec.fine}/9, {spec.coarse_in} streams, {frames} digits")
+        if result["rho"]:
+            ax2 = ax.twinx()
+            ws = [w for w in result["rho"] if w <= max(depths)]
+            ax2.plot(ws, [result["rho"][w] for w in ws], "s:", color="tab:green", label="rho_w (eq. 6)")
+            ax2.set_ylabel("back-pressure rho_w")
+            ax2.legend(loc="center right")
+        ax.legend(loc="upper right")
+        fig.tight_layout()
+        fig.savefig(plot, dpi=120)
+        print(f"\nfigure: {plot}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--zoo", default="vgg16:0.65,resnet18:0.57", help="NAME:PROFILE pairs ('' to skip)")
     parser.add_argument("--boards", default="zc706,zcu102")
     parser.add_argument("--skip-digits", action="store_true")
+    parser.add_argument("--skip-dse", action="store_true", help="skip the model's DSE sections (digits and zoo)")
+    parser.add_argument("--rtl", action="store_true", help="the RTL rung: Verilator simulation of the digits CNN")
+    parser.add_argument("--rtl-frames", type=int, default=10)
+    parser.add_argument("--rtl-depths", default="0,1,2,4,8,16,32,64")
+    parser.add_argument("--plot", default="", help="PNG of the buffer-depth sweep")
     args = parser.parse_args()
     boards = args.boards.split(",")
     print(f"machine: {os.cpu_count()} cores, {host.system()}, python {host.python_version()}")
+    if args.rtl:
+        result = rtl_rows(args.rtl_frames, [int(d) for d in args.rtl_depths.split(",")])
+        print_rtl(result, args.rtl_frames, args.plot or None)
+        print()
+    if args.skip_dse:
+        return
     print(f"W16A16, {CLOCK:g} MHz (sparse partitions {CLOCK * SPARSE_CLOCK_FACTOR:g} MHz), batch {BATCH}, "
           f"budget {BUDGET:.0%}, throughput, greedy\n")
     if not args.skip_digits:

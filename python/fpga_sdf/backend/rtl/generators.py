@@ -8,7 +8,9 @@ never a crash of the whole backend.
 A layer on PASS's sparse engine (`model.spec.sparse_engine(spec)`) has the same `conv` and
 `weights_memory` ops as a dense one; they are built by `sparse_conv.py` / `sparse_weights.py`
 instead (the choice is made per op, from its layer's spec), and its `sparse_buffer` ops by
-`sparse_buffer.py`.
+`sparse_buffer.py`. The rest of its chain (sliding window, fork, accum, glue, bias) is the
+dense one's, in the same channel and filter order: those generators see the layer's dense
+view (`dense_engine=True`), since `MacPlan` refuses to describe a sparse unit to them.
 """
 
 from __future__ import annotations
@@ -32,17 +34,25 @@ def generator(kind: str) -> Callable | None:
     For conv / weights_memory: one that builds the sparse engine's module when the op's layer
     uses it."""
     dense = _load(FILES.get(kind), kind)
-    if kind not in SPARSE_FILES:
+    if kind == "sparse_buffer" or dense is None and kind not in SPARSE_FILES:
         return dense
-    sparse = _load(SPARSE_FILES[kind], kind)
+    sparse = _load(SPARSE_FILES[kind], kind) if kind in SPARSE_FILES else None
 
     def generate(p):
+        from dataclasses import replace
+
         from fpga_sdf.model.spec import sparse_engine
-        gen = sparse if p.spec is not None and sparse_engine(p.spec) else dense
+        if p.spec is not None and sparse_engine(p.spec):
+            if kind in SPARSE_FILES:
+                gen = sparse
+            else:
+                gen, p = dense, replace(p, spec=replace(p.spec, dense_engine=True))
+        else:
+            gen = dense
         if gen is None:
-            raise NotImplementedError(f"no RTL generator for this {kind}")
+            raise NotImplementedError("no RTL generator for this layer yet")
         return gen(p)
-    return generate if dense or sparse else None
+    return generate
 
 
 def _load(name: str | None, kind: str) -> Callable | None:

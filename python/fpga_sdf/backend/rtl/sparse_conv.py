@@ -13,6 +13,12 @@ when it is non-zero, unused, and j unused taps precede it (a prefix count); thos
 taps are marked used. The last cycle is the one with at most k taps left.
 
 Pipeline as the dense conv: operands, products (one DSP each), adder tree, accumulate.
+
+With a sparse_buffer of D windows before the engines (the layer's `sparse_buffer`), the
+unit's output buffer also holds the D * cout_s dot products of those windows: the engines of
+different input streams meet again at the glue, so a stream can only run ahead of a slower
+one by D windows if its results can wait there too (without it the streams stay in step per
+output pixel whatever D is).
 """
 
 from __future__ import annotations
@@ -38,10 +44,11 @@ def generate(p):
     dw, ww, aw = x.width, w.width, acc.width
     pw = dw + ww
     rb = kernel.bit_length()  # a prefix count 0..K
+    run_ahead = p.spec.sparse_buffer * cout_s  # results of the buffered windows
 
     def build(ports):
         clk, rst = ports.clk, ports.rst
-        out = OutBuffer(clk, rst, aw, LATENCY)
+        out = OutBuffer(clk, rst, aw, LATENCY + run_ahead)
         held = Reg(Bits(1), clk, rst, rst_value=0, name="held")
         window = Reg(Bits(kernel * dw), clk, rst_value=None, name="window")
         used = Reg(Bits(kernel), clk, rst, rst_value=0, name="used")
