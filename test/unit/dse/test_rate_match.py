@@ -1,0 +1,104 @@
+"""Data-rate-matched folding (seed 004): the (j, h) choice against a brute force over the
+seed's definitions, the KPU folding below one unit, more than one pixel per cycle, and every
+layer of a real network keeping up with the input rate."""
+
+from fractions import Fraction
+from math import prod
+
+import pytest
+
+from fpga_sdf import api, network
+from fpga_sdf.dse.rate_match import choose, frame_cycles
+from fpga_sdf.model import LayerSpec
+from fpga_sdf.model.folding import divisors
+from fpga_sdf.model.performance import layer_performance
+
+
+def _conv(cin=16, cout=32, size=16, kernel=3, groups=1, stride=1, pad=None):
+    pad = kernel // 2 if pad is None else pad
+    out = (size + 2 * pad - kernel) // stride + 1
+    return LayerSpec(name="c", kind="conv", inputs=((cin, size, size),), outputs=((cout, out, out),),
+                     kernel=(kernel, kernel), stride=(stride, stride), pad=(pad,) * 4, groups=groups)
+
+
+def _seed_choice(cin, cout, rate):
+    """Eqs. 7-11 by brute force: j | d_in, h | d_out, j / h >= r; the smallest j / h, then the
+    largest h. None when no pair is fast enough."""
+    pairs = [(j, h) for j in divisors(cin) for h in divisors(cout) if Fraction(j, h) >= rate]
+    if not pairs:
+        return None
+    best = min(Fraction(j, h) for j, h in pairs)
+    return max((p for p in pairs if Fraction(*p) == best), key=lambda p: p[1])
+
+
+@pytest.mark.parametrize("features, cycles", [(1, 1), (3, 2), (1, 2), (2, 1), (4, 1), (1, 16)])
+@pytest.mark.parametrize("cin, cout", [(16, 32), (12, 20), (32, 8)])
+def test_pointwise_conv_takes_the_seeds_j_h(features, cycles, cin, cout):
+    """The seed's FCU case (a 1x1 conv reads each input feature once): the choice is eqs.
+    7-11 exactly, and the interval is d_in x h / j cycles per pixel."""
+    spec = _conv(cin, cout, kernel=1)
+    frame = frame_cycles(prod(spec.inputs[0]), features, cycles)
+    choice = choose(spec, frame)
+    rate = Fraction(256 * cin) / frame
+    expected = _seed_choice(cin, cout, rate)
+    assert choice.meets and choice.rate == rate
+    assert (choice.j, choice.h) == expected
+    assert choice.spec.coarse_in == expected[0] and choice.spec.coarse_out == cout // expected[1]
+    assert choice.spec.fine == 1 and choice.spec.pixels == (1, 1)
+    assert layer_performance(choice.spec).interval == 256 * cin * expected[1] // expected[0]
+
+
+def test_slower_than_one_unit_folds_the_kpu():
+    spec = _conv(16, 32)
+    frame = Fraction(256 * 16 * 32 * 3)  # one MAC unit, 3 cycles per window: 256 x 16 x 32 x 3
+    choice = choose(spec, frame)
+    assert (choice.spec.coarse_in, choice.spec.coarse_out) == (1, 1)
+    assert choice.spec.fine == 3  # K / fine = 3 cycles per window, the frame's budget exactly
+    assert layer_performance(choice.spec).interval <= frame
+
+
+def test_more_than_a_pixel_per_cycle():
+    spec = _conv(4, 8, size=16, pad=0)
+    frame = frame_cycles(4 * 16 * 16, 16, 1)  # 64 cycles for 196 windows of 4 channels
+    choice = choose(spec, frame)
+    assert (choice.spec.coarse_in, choice.spec.coarse_out) == (4, 8)
+    assert choice.spec.pixels[0] >= 4 and 16 % choice.spec.pixels[0] == 0
+    assert choice.meets and layer_performance(choice.spec).interval <= frame
+    narrower = choose(spec, frame_cycles(4 * 16 * 16, 4, 1))  # one pixel per cycle suffices
+    assert narrower.spec.pixels == (1, 1) and narrower.meets
+
+
+def test_a_stride_divides_the_rate():
+    """A stride-2 conv computes a quarter of the windows: a quarter of the rate, fewer units."""
+    same, strided = _conv(16, 32, kernel=1), _conv(16, 32, kernel=1, stride=2, pad=0)
+    frame = frame_cycles(16 * 16 * 16, 2, 1)
+    a, b = choose(same, frame), choose(strided, frame)
+    assert b.rate == a.rate / 4 and a.meets and b.meets
+    assert Fraction(b.j, b.h) < Fraction(a.j, a.h)
+
+
+def test_depthwise_takes_groups_in_parallel():
+    """A depthwise conv's j counts groups (coarse_group); the window reads the padded map, so
+    18 x 18 x 32 words in 1296 cycles need 8 of them."""
+    spec = _conv(32, 32, groups=32)
+    frame = frame_cycles(32 * 16 * 16, 32 * 256, 1296)
+    choice = choose(spec, frame)
+    assert choice.spec.coarse_group == 8 and choice.spec.coarse_in == choice.spec.coarse_out == 1
+    assert choice.meets and layer_performance(choice.spec).interval == 1296
+
+
+def test_every_lenet_layer_keeps_up_with_one_pixel_per_cycle():
+    from fpga_sdf.frontend import zoo
+    from fpga_sdf.frontend.importer import import_model
+
+    model, x = zoo.build("lenet")
+    module = import_model(model, x)
+    api.run_pass(module, "sdf-rate-match", features=1, cycles=1)
+    frame = prod(x.shape[1:])
+    intervals = {name: layer_performance(network.layer_spec(name, op)).interval
+                 for name, op in network.named_layers(module)}
+    assert max(intervals.values()) <= frame, intervals
+    # the seed's point: later layers are sized down, not for the first layer's rate
+    first = network.layer_spec(*network.named_layers(module)[0])
+    last = network.layer_spec(*network.named_layers(module)[-1])
+    assert first.coarse_out * first.fine > last.coarse_in * last.coarse_out
