@@ -1,6 +1,6 @@
 """Refit the LUT / FF coefficients of the resource model from yosys syntheses of the RTL.
 
-    python scripts/calibrate_resources.py [--family ultrascale+] [--write] [--json out.json]
+    python scripts/calibrate_resources.py [--family ultrascale+|7series] [--write] [--json out.json]
     python scripts/calibrate_resources.py --measured out.json [--write]   # refit only
 
 Every generator is synthesised (`yosys synth_xilinx`, cached) at several sizes, widths and
@@ -10,7 +10,9 @@ target of a synthesis is yosys's LUT (FF) count minus what the model's memory ma
 charges. Per module kind the coefficients are a non-negative least-squares fit on the
 relative error (features no case of the kind varies keep the default's value). The table
 printed compares model and yosys per module before and after; --write stores the new
-coefficients in model/data/resource_coefficients.json (other kinds are left as they are).
+coefficients in model/data/resource_coefficients.json (other kinds are left as they are):
+UltraScale+ in "logic", 7-series in "logic_by_family" / "7series" (the model reads a
+platform's family's table, falling back to "logic" for kinds without a 7-series fit).
 """
 
 from __future__ import annotations
@@ -123,14 +125,14 @@ def measure(family: str) -> list[dict]:
         got = synth.synthesise_module(gen.generate(p), family)
         module = replace(p.model, instances=1)
         mem_lut, mem_ff = memory_charge(module, False)
-        rows.append({"label": label, "kind": module.name, "features": dict(module.logic),
+        rows.append({"label": label, "kind": module.name, "family": family, "features": dict(module.logic),
                      "yosys": got.as_dict(), "mem_lut": mem_lut, "mem_ff": mem_ff,
                      "model_dsp": synth.model_resources(module, family)["dsp"]})
     return rows
 
 
 def predict(row: dict, resource: str, table: dict | None = None) -> float:
-    coeffs = dict(logic_table(row["kind"], resource)) if table is None else table
+    coeffs = dict(logic_table(row["kind"], resource, row["family"])) if table is None else table
     logic = sum(coeffs.get(f, 0.0) * v for f, v in row["features"].items())
     return logic + (row["mem_lut"] if resource == "lut" else row["mem_ff"])
 
@@ -158,7 +160,7 @@ def fit(rows: list[dict], resource: str) -> dict[str, dict[str, float]]:
     out = {}
     for kind, group in by_kind.items():
         names = sorted({f for r in group for f, v in r["features"].items() if v})
-        base = dict(logic_table(kind, resource))
+        base = dict(logic_table(kind, resource, group[0]["family"]))
         target = np.array([max(r["yosys"][resource] - (r["mem_lut"] if resource == "lut" else r["mem_ff"]), 0.0)
                            for r in group])
         a = np.array([[r["features"].get(f, 0) for f in names] for r in group], dtype=float)
@@ -174,12 +176,12 @@ def fit(rows: list[dict], resource: str) -> dict[str, dict[str, float]]:
     return out
 
 
-def merged(kind: str, resource: str, fitted: dict) -> dict:
-    return dict(logic_table(kind, resource)) | fitted
+def merged(row: dict, resource: str, fitted: dict) -> dict:
+    return dict(logic_table(row["kind"], resource, row["family"])) | fitted[row["kind"]]
 
 
 def errors(rows, resource, tables=None):
-    return [abs(predict(r, resource, None if tables is None else merged(r["kind"], resource, tables[r["kind"]]))
+    return [abs(predict(r, resource, None if tables is None else merged(r, resource, tables))
                 - r["yosys"][resource]) / max(r["yosys"][resource], 1) for r in rows]
 
 
@@ -189,8 +191,8 @@ def report(rows, tables) -> str:
     for r in rows:
         y = r["yosys"]
         lines.append(f"{r['label'][:34]:34s} {y['lut']:9d} {predict(r, 'lut'):8.0f} "
-                     f"{predict(r, 'lut', merged(r['kind'], 'lut', tables['lut'][r['kind']])):8.0f}   {y['ff']:8d} "
-                     f"{predict(r, 'ff'):8.0f} {predict(r, 'ff', merged(r['kind'], 'ff', tables['ff'][r['kind']])):8.0f}   {y['dsp']:3d}/{r['model_dsp']:<3d}"
+                     f"{predict(r, 'lut', merged(r, 'lut', tables['lut'])):8.0f}   {y['ff']:8d} "
+                     f"{predict(r, 'ff'):8.0f} {predict(r, 'ff', merged(r, 'ff', tables['ff'])):8.0f}   {y['dsp']:3d}/{r['model_dsp']:<3d}"
                      f" {y['bram18_units']:4d}")
     for res in ("lut", "ff"):
         before, after = errors(rows, res), errors(rows, res, tables[res])
@@ -200,12 +202,14 @@ def report(rows, tables) -> str:
     return "\n".join(lines)
 
 
-def write(tables) -> None:
+def write(tables, family: str) -> None:
     path = DATA_DIR / "resource_coefficients.json"
     data = json.loads(path.read_text())
+    logic = data["logic"] if family == "ultrascale+" else \
+        data.setdefault("logic_by_family", {}).setdefault(family, {})
     for res in ("lut", "ff"):
         for kind, table in tables[res].items():
-            data["logic"].setdefault(kind, {}).setdefault(res, {}).update(table)
+            logic.setdefault(kind, {}).setdefault(res, {}).update(table)
     data["notes"] = (data["notes"].split(" Calibrated")[0] + " Calibrated against yosys synth_xilinx of the "
                      "generated RTL by scripts/calibrate_resources.py (kinds it synthesises).")
     path.write_text(_dump(data) + "\n")
@@ -213,16 +217,31 @@ def write(tables) -> None:
     logic_table.cache_clear()
 
 
+def _dump_logic(logic: dict, indent: int) -> list[str]:
+    """A {kind: {resource: table}} mapping, one line per module and resource."""
+    pad, lines = " " * indent, []
+    kinds = list(logic.items())
+    for i, (kind, tables) in enumerate(kinds):
+        parts = [f'"{res}": {json.dumps(t)}' for res, t in tables.items()]
+        lines.append(f'{pad}{json.dumps(kind) + ":":18s}{{' + (",\n" + " " * (indent + 19)).join(parts) + "}"
+                     + ("," if i < len(kinds) - 1 else ""))
+    return lines
+
+
 def _dump(data: dict) -> str:
     """The coefficients file as it is laid out by hand: one line per module and resource."""
     lines = ["{", f'  "notes": {json.dumps(data["notes"])},', '  "logic": {']
-    kinds = list(data["logic"].items())
-    for i, (kind, tables) in enumerate(kinds):
-        parts = [f'"{res}": {json.dumps(t)}' for res, t in tables.items()]
-        lines.append(f'    {json.dumps(kind) + ":":18s}{{' + (",\n" + " " * 23).join(parts) + "}"
-                     + ("," if i < len(kinds) - 1 else ""))
+    lines += _dump_logic(data["logic"], 4)
     lines.append("  },")
-    rest = [k for k in data if k not in ("notes", "logic")]
+    families = list(data.get("logic_by_family", {}).items())
+    if families:
+        lines.append('  "logic_by_family": {')
+        for i, (family, logic) in enumerate(families):
+            lines.append(f'    {json.dumps(family)}: {{')
+            lines += _dump_logic(logic, 6)
+            lines.append("    }" + ("," if i < len(families) - 1 else ""))
+        lines.append("  },")
+    rest = [k for k in data if k not in ("notes", "logic", "logic_by_family")]
     for i, key in enumerate(rest):
         body = json.dumps(data[key], indent=2).replace("\n", "\n  ")
         lines.append(f'  "{key}": {body}' + ("," if i < len(rest) - 1 else ""))
@@ -238,12 +257,16 @@ def main(argv=None) -> int:
     ap.add_argument("--measured", help="refit from the measurements of an earlier --json (no synthesis)")
     args = ap.parse_args(argv)
     rows = json.loads(Path(args.measured).read_text())["rows"] if args.measured else measure(args.family)
+    family = rows[0].get("family", args.family)
+    for r in rows:  # measurements of an earlier version name no family: the one asked for
+        r.setdefault("family", family)
     tables = {res: fit(rows, res) for res in ("lut", "ff")}
+    print(f"family {family}")
     print(report(rows, tables))
     if args.json:
-        Path(args.json).write_text(json.dumps({"rows": rows, "tables": tables}, indent=1))
+        Path(args.json).write_text(json.dumps({"family": family, "rows": rows, "tables": tables}, indent=1))
     if args.write:
-        write(tables)
+        write(tables, family)
     return 0
 
 

@@ -2,8 +2,9 @@
 
     fpga-synth rtl/ [--design design.mlir] [--family 7series|ultrascale+] [-o synth.json]
 
-Every generated module and every layer of a directory written by `fpga-translate --sdf-to-rtl`
-goes through `yosys synth_xilinx -family <xc7|xcup>` (the platform's family unless --family):
+Every generated module of a directory written by `fpga-translate --sdf-to-rtl`, and every layer
+as one block (its modules wired as in the partition top, plus the FIFOs on the streams into
+it), goes through `yosys synth_xilinx -family <xc7|xcup>` (the platform's family unless --family):
 DSP, BRAM18 units (a BRAM36 is two; the split is in synth.json), URAM, LUT and FF are printed
 next to the model's figures and written to synth.json (default: rtl/synth.json). Syntheses
 are cached on the SystemVerilog text.
@@ -48,6 +49,9 @@ def table(report: dict) -> str:
         lines.append(row(m["module"], m["yosys"], m["model"]))
     if report["layers"]:
         lines += ["", "layers (sum of their modules)"]
+        for layer in report["layers"]:
+            lines.append(row(layer["layer"], layer["yosys_sum"], layer["model"]))
+        lines += ["", "layers (each synthesised as one block, with the FIFOs into it)"]
         for layer in report["layers"]:
             lines.append(row(layer["layer"], layer["yosys"], layer["model"]))
     return "\n".join(lines)

@@ -26,9 +26,13 @@ def power_coefficients() -> dict:
 
 
 @lru_cache(maxsize=None)
-def logic_table(module: str, resource: str) -> tuple[tuple[str, float], ...]:
-    """(feature, coefficient) pairs for one module's LUT or FF model, defaults merged in."""
-    logic = resource_coefficients()["logic"]
+def logic_table(module: str, resource: str, family: str = "ultrascale+") -> tuple[tuple[str, float], ...]:
+    """(feature, coefficient) pairs for one module's LUT or FF model on a device family:
+    the defaults, the module's table ("logic", fitted on UltraScale+), then the family's own
+    fit where there is one ("logic_by_family": 7-series LUT6/CARRY4 mapping differs)."""
+    data = resource_coefficients()
+    logic = data["logic"]
     merged = dict(logic["default"][resource])
     merged.update(logic.get(module, {}).get(resource, {}))
+    merged.update(data.get("logic_by_family", {}).get(family, {}).get(module, {}).get(resource, {}))
     return tuple(merged.items())

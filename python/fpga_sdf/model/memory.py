@@ -22,11 +22,20 @@ URAM_DEPTH, URAM_WIDTH = 4096, 72
 
 
 @lru_cache(maxsize=65536)
+def bram18_tiling(width: int, depth: int) -> tuple[int, int, int]:
+    """(tile depth, tile width, BRAM18 units) of the cheapest tiling of a width x depth
+    memory, the fewest tiles in depth among equally cheap ones. The RTL's weight ROMs are
+    built as these depth tiles (backend/rtl/weights_memory.py): yosys 0.23 maps a ROM deeper
+    than one block's configuration (4608 x 8) into one BRAM36 and drops the address bit."""
+    return min(((d, w, cdiv(depth, d) * cdiv(width, w) * units) for d, w, units in BRAM_SHAPES),
+               key=lambda t: (t[2], cdiv(depth, t[0])))
+
+
 def bram18_blocks(width: int, depth: int) -> int:
     """BRAM18 units of the cheapest tiling of a width x depth memory."""
     if width <= 0 or depth <= 0:
         return 0
-    return min(cdiv(depth, d) * cdiv(width, w) * units for d, w, units in BRAM_SHAPES)
+    return bram18_tiling(width, depth)[2]
 
 
 def uram_blocks(width: int, depth: int) -> int:

@@ -61,8 +61,8 @@ def module_resources(module: Module, family: str, has_uram: bool) -> Resources:
     n = module.instances
     multipliers = int(-(-n * module.mults * module.lanes // 1))
     dsp = dsp_count(multipliers, module.mult_widths[0], module.mult_widths[1], family)
-    lut = _logic(module, "lut") * n
-    ff = _logic(module, "ff") * n
+    lut = _logic(module, "lut", family) * n
+    ff = _logic(module, "ff", family) * n
     bram = uram = lutram = 0
     for memory in module.memories:
         copies = memory.copies * n
@@ -75,17 +75,22 @@ def module_resources(module: Module, family: str, has_uram: bool) -> Resources:
 
 
 def memory_cost(memory, copies: int, has_uram: bool) -> tuple[int, int, int, int]:
-    """(bram18, uram, lutram_luts, ff) of `copies` identical memories.
+    """(bram18, uram, lutram_luts, ff) of `copies` identical memories, each mapped on its own.
 
-    Weight banks read in lock-step can instead be packed side by side into one wide memory
-    (HLS ARRAY_RESHAPE rather than ARRAY_PARTITION): shallow banks then share blocks instead
-    of each wasting most of an 18 Kb BRAM. `weights_packed` says which layout is cheaper; the
-    HLS backend asks the same function, so the model costs what is emitted.
-    """
+    Weight banks are costed one memory per MAC unit because that is what the RTL builds (a
+    `weights_memory` module per unit, backend/rtl/emit.py); `weights_packed` tells the HLS
+    backend the same, so both backends build what the model costs."""
     if weights_packed(memory, copies, has_uram):
         return map_memory(memory.role, memory.width * copies, memory.depth, has_uram, memory.binding)
     b, u, l, f = map_memory(memory.role, memory.width, memory.depth, has_uram, memory.binding)
     return b * copies, u * copies, l * copies, f * copies
+
+
+PACK_WEIGHT_BANKS = False
+"""Whether the backends pack the weight banks of MAC units read in lock-step into one wide
+memory when that takes fewer blocks (HLS ARRAY_RESHAPE rather than ARRAY_PARTITION). Off:
+the RTL builds one weights memory per unit, and one design must be what the model costs;
+turn it on only together with an RTL driver that shares one wide memory between units."""
 
 
 def _block_cost(cost: tuple[int, int, int, int]) -> float:
@@ -93,9 +98,8 @@ def _block_cost(cost: tuple[int, int, int, int]) -> float:
     return bram + 16 * uram + luts / 64  # URAM holds 16x a BRAM18; 64 LUTs ~ 1 Kb of LUTRAM
 
 
-@lru_cache(maxsize=65536)
-def weights_packed(memory, copies: int, has_uram: bool) -> bool:
-    """Whether `copies` weight banks are cheaper packed into one wide memory."""
+def packing_is_cheaper(memory, copies: int, has_uram: bool) -> bool:
+    """Whether `copies` weight banks would take fewer blocks packed into one wide memory."""
     if memory.role != "weights" or copies <= 1:
         return False
     banked = map_memory(memory.role, memory.width, memory.depth, has_uram, memory.binding)
@@ -103,10 +107,17 @@ def weights_packed(memory, copies: int, has_uram: bool) -> bool:
     return _block_cost(packed) < _block_cost(banked) * copies
 
 
-def _logic(module: Module, resource: str) -> float:
+@lru_cache(maxsize=65536)
+def weights_packed(memory, copies: int, has_uram: bool) -> bool:
+    """Whether `copies` weight banks are built (and costed) packed into one wide memory:
+    only with PACK_WEIGHT_BANKS, where packing is cheaper."""
+    return PACK_WEIGHT_BANKS and packing_is_cheaper(memory, copies, has_uram)
+
+
+def _logic(module: Module, resource: str, family: str) -> float:
     features = dict(module.logic)
     total = 0.0
-    for feature, coefficient in logic_table(module.name, resource):
+    for feature, coefficient in logic_table(module.name, resource, family):
         value = features.get(feature, 0)
         if value:
             scale = module.lanes if feature in ARITHMETIC_FEATURES else 1.0

@@ -77,32 +77,34 @@ def test_fine_folding_reduces_dsp():
 
 
 def test_large_weight_memory_goes_to_uram_where_available():
-    # 2048 -> 1024 FC, ci=1, co=4: 4 banks of 16 bits x 2048*256 = 524288 words, read in
-    # lock-step, packed into one 64-bit memory:
-    #   URAM (4K x 72): 524288 / 4096 = 128 deep x 1 wide = 128 on the U250 (banked: 512);
-    #   BRAM18: 64 bits x 524288 = 2048 blocks on the ZCU102 either way.
+    # 2048 -> 1024 FC, ci=1, co=4: 4 banks (one per MAC unit, as the RTL builds them) of
+    # 16 bits x 2048*256 = 524288 words:
+    #   URAM (4K x 72): 524288 / 4096 = 128 deep x 1 wide = 128 per bank, 512 on the U250;
+    #   BRAM18 (16K x 1 tiles): 524288 / 16384 x 16 = 512 per bank, 2048 on the ZCU102.
     fc = LayerSpec("fc", "inner_product", ((2048,),), ((1024,),), coarse_out=4)
     on_u250 = layer_resources(fc, load_platform("u250"))
     on_zcu102 = layer_resources(fc, load_platform("zcu102"))
-    assert on_u250.uram == 128
-    assert on_zcu102.uram == 0 and on_zcu102.bram18 >= 2048
+    assert on_u250.uram == 4 * 128
+    assert on_zcu102.uram == 0 and on_zcu102.bram18 >= 4 * 512
 
 
-def test_shallow_weight_banks_are_packed_into_wide_memory():
-    # 32 banks of 16 bits x 100 words: banked, each takes a whole BRAM18 (one 1K x 18 block,
-    # 100 of its rows used); packed, 512 bits x 100 words fits 512-deep 36-wide blocks:
-    # ceil(512 / 36) = 15. Banks small enough for LUTRAM stay banked.
+def test_weight_banks_are_costed_one_memory_per_mac_unit():
+    # 32 banks of 16 bits x 200 words: each takes a whole BRAM18 (one 1K x 18 block, 200 of its
+    # rows used), 32 in all, because the RTL builds one weights memory per MAC unit; packed
+    # side by side (512 bits x 200 words, ceil(512 / 36) = 15 blocks of 512 x 36) would be
+    # cheaper, but no backend builds that while PACK_WEIGHT_BANKS is off.
+    from fpga_sdf.model import resources
     from fpga_sdf.model.memory import map_memory
     from fpga_sdf.model.modules import Memory
-    from fpga_sdf.model.resources import weights_packed
 
-    bank = Memory("weights", 16, 200)  # 3200 bits: BRAM18 each, 200 of 512 rows used
-    banked = map_memory("weights", 16, 200, False)[0] * 32
-    packed = map_memory("weights", 16 * 32, 200, False)[0]
-    assert (banked, packed) == (32, 15)  # 512 bits wide / 36 = 15 blocks of 512 x 36
-    assert weights_packed(bank, 32, False)
+    bank = Memory("weights", 16, 200)
+    assert map_memory("weights", 16, 200, False)[0] == 1
+    assert map_memory("weights", 16 * 32, 200, False)[0] == 15
+    assert resources.packing_is_cheaper(bank, 32, False)
+    assert not resources.PACK_WEIGHT_BANKS and not resources.weights_packed(bank, 32, False)
+    assert resources.memory_cost(bank, 32, False) == (32, 0, 0, 0)
     tiny = Memory("weights", 16, 32)  # 512 bits: LUTRAM, packing would only cost BRAM
-    assert not weights_packed(tiny, 32, False)
+    assert not resources.packing_is_cheaper(tiny, 32, False)
 
 
 def test_weights_off_chip_shrinks_on_chip_memory():

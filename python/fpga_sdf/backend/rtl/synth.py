@@ -245,16 +245,19 @@ def _owner(module_name: str, partition: str, layers: dict):
 
 
 def synthesise_project(rtl_dir, design=None, family: str | None = None, cache: bool = True,
-                       progress=None) -> dict:
+                       progress=None, layers=None, modules: bool = True) -> dict:
     """Synthesise every module and every layer of an `fpga-translate --sdf-to-rtl` project.
 
     The layer specs (for the model's figures) come from the design the project was written
     from (`design`, else rtl.json's `source`); the SystemVerilog is re-elaborated from it with
     yosys-readable lowering options. Without the design the project's files are synthesised as
-    they are, without model figures. A layer's synthesis is the sum of its modules'.
-    Returns the synth.json contents."""
+    they are, without model figures. A layer is synthesised as one block (`layer_block`: its
+    modules wired as in the partition top, and the FIFOs on the streams into it), so
+    cross-module optimisation and sharing show; `yosys_sum` is the sum of its modules alone.
+    `layers` (names) limits the work to those layers; `modules=False` synthesises only the
+    layer blocks. Returns the synth.json contents."""
     from fpga_sdf import ir as sdf_ir
-    from fpga_sdf.model import expand, layer_resources, load_platform
+    from fpga_sdf.model import expand, load_platform
 
     from .emit import emit, ident
 
@@ -269,17 +272,23 @@ def synthesise_project(rtl_dir, design=None, family: str | None = None, cache: b
         specs = _layer_specs(sdf_ir.parse(text, str(source)))
         with _yosys_lowering():
             files = emit(sdf_ir.parse(text, str(source)), source=str(source), platform=manifest["platform"]).files
-    modules, layers = [], {}
-    bar = Progress(sum(len(part["files"]) - 1 for part in manifest["partitions"]), "synth")
+    wanted = None if layers is None else set(layers)
+    modules_out, blocks = [], []
+    work = []  # (partition, sources, owners, module tops to synthesise, layers)
     for part in manifest["partitions"]:
         names = {ident(layer["name"]): layer["name"] for layer in part["layers"]}
         sources = {Path(f).name: (files[f] if files is not None else (rtl_dir / f).read_text())
                    for f in part["files"]}
-        for fname in sorted(sources):
-            top = Path(fname).stem
-            if top == part["top"]:
-                continue
-            layer, kind, instance = _owner(top, part["name"], names)
+        owners = {Path(f).stem: _owner(Path(f).stem, part["name"], names)
+                  for f in sorted(sources) if Path(f).stem != part["top"]}
+        keep = lambda layer: wanted is None or layer in wanted  # noqa: E731
+        tops = [t for t, (layer, _, _) in owners.items() if modules and keep(layer)
+                and (layer is not None or wanted is None)]
+        work.append((part, sources, owners, tops, [x["name"] for x in part["layers"] if keep(x["name"])]))
+    bar = Progress(sum(len(w[3]) + len(w[4]) for w in work), "synth")
+    for part, sources, owners, tops, part_layers in work:
+        for top in tops:
+            layer, kind, instance = owners[top]
             if progress:
                 progress(top)
             got = synthesise_sources(sources, top, family, cache=cache)
@@ -290,14 +299,114 @@ def synthesise_project(rtl_dir, design=None, family: str | None = None, cache: b
             model = next((m for m in expand(spec) if m.name == kind), None) if spec is not None else None
             if model is not None:
                 entry["model"] = model_resources(model, family, platform.has_uram)
-            modules.append(entry)
-            if layer is not None:
-                total = layers.setdefault(layer, {"layer": layer, "yosys": SynthResult().as_dict(), "model": None})
-                for k, v in got.as_dict().items():
-                    total["yosys"][k] += v
-                if spec is not None:
-                    total["model"] = layer_resources(spec, platform).as_dict()
+            modules_out.append(entry)
+        for name in part_layers:
+            top, wrapper, fifos = layer_block(part, name, {t: o[0] for t, o in owners.items()}, sources)
+            if progress:
+                progress(top)
+            got = synthesise_sources(dict(sources, **{f"{top}.sv": wrapper}), top, family, cache=cache)
+            bar.step(top)
+            total = SynthResult().as_dict()
+            for m in modules_out:
+                if m["partition"] == part["name"] and m["layer"] == name:
+                    for k, v in m["yosys"].items():
+                        total[k] += v
+            entry = {"layer": name, "partition": part["name"], "block": top, "yosys": got.as_dict(),
+                     "yosys_sum": total if modules else None, "fifos": [list(f) for f in fifos], "model": None}
+            if name in specs:
+                entry["model"] = block_model(specs[name], fifos, family, platform.has_uram)
+            blocks.append(entry)
     bar.close()
     return {"rtl": str(rtl_dir), "platform": platform.name, "family": family,
             "yosys_family": yosys_family(family), "yosys": yosys_version(),
-            "design": str(source) if source else None, "modules": modules, "layers": list(layers.values())}
+            "design": str(source) if source else None, "modules": modules_out, "layers": blocks}
+
+
+def block_model(spec, fifos, family: str, has_uram: bool) -> dict:
+    """The model's figures of a layer block: the layer (sum of its modules, as
+    model.layer_resources) plus the FIFOs (bits, depth) on the streams into it, costed as the
+    model's FIFO module."""
+    from fpga_sdf.model import expand
+    from fpga_sdf.model.performance import fifo_module
+    from fpga_sdf.model.resources import Resources, module_resources
+
+    total = Resources()
+    for module in expand(spec):
+        total = total + module_resources(module, family, has_uram)
+    for bits, depth in fifos:
+        total = total + module_resources(fifo_module(1, bits, depth), family, has_uram)
+    return total.as_dict()
+
+
+_PORT = re.compile(r"^\s*(?:(input|output)\s+)?(?:\[[^\]]*\]\s*)?([A-Za-z_][A-Za-z0-9_$]*)\s*,?\s*$")
+
+
+def module_inputs(text: str, name: str) -> list[str]:
+    """Input port names of module `name` in CIRCT's SystemVerilog (one port per line, a line
+    without a direction continuing the previous one)."""
+    m = re.search(rf"^module {re.escape(name)}\((.*?)\);", text, re.S | re.M)
+    if m is None:
+        raise ValueError(f"no module {name} in its SystemVerilog")
+    inputs, direction = [], None
+    for line in m.group(1).splitlines():
+        p = _PORT.match(line.split("//")[0])
+        if p is None:
+            continue
+        direction = p.group(1) or direction
+        if direction == "input":
+            inputs.append(p.group(2))
+    return inputs
+
+
+def layer_block(part: dict, layer: str, owners: dict, sources: dict) -> tuple[str, str, list]:
+    """(top, SystemVerilog, FIFOs) of a wrapper holding every module of `layer` in partition
+    `part` (rtl.json), wired by the partition's streams: streams between two of its modules
+    are wires, streams to or from other modules are ports, and a stream into the layer that
+    has a FIFO in the partition top (depth > 2) gets that FIFO inside the block. Inputs the
+    streams do not drive (a weights-load port) are tied to 0."""
+    mods = sorted(m for m, owner in owners.items() if owner == layer)
+    if not mods:
+        raise ValueError(f"layer {layer} of {part['name']} has no modules")
+    top = f"{part['name']}_{re.sub(r'[^A-Za-z0-9_]', '_', layer)}_block"
+    ends = lambda end: tuple(end.split(".")) if end else (None, None)  # noqa: E731
+    ports, wires, fifo_insts, fifos = ["input clk", "input rst"], [], [], []
+    conns = {m: {"clk": "clk", "rst": "rst"} for m in mods}
+    for s in part["streams"]:
+        (src, out), (dst, inp) = ends(s["from"]), ends(s["to"])
+        inside_src, inside_dst = src in conns, dst in conns
+        if not (inside_src or inside_dst):
+            continue
+        k, width = s["index"], f"[{s['bits'] - 1}:0] " if s["bits"] > 1 else ""
+        sig = {d: f"s{k}_{d}" for d in ("data", "valid", "ready")}
+        if inside_src and inside_dst:
+            wires += [f"wire {width}{sig['data']};", f"wire {sig['valid']};", f"wire {sig['ready']};"]
+        elif inside_dst:
+            if s["depth"] > 2:  # the partition top's FIFO on this stream feeds the layer
+                fifo = f"sdf_fifo_w{s['bits']}_d{s['depth']}"
+                wires += [f"wire {width}{sig['data']};", f"wire {sig['valid']};", f"wire {sig['ready']};"]
+                sig_in = {d: f"s{k}_in_{d}" for d in ("data", "valid", "ready")}
+                ports += [f"input {width}{sig_in['data']}", f"input {sig_in['valid']}", f"output {sig_in['ready']}"]
+                fifo_insts.append(f"{fifo} fifo_s{k} (.clk(clk), .rst(rst), .in0_data({sig_in['data']}), "
+                                  f".in0_valid({sig_in['valid']}), .in0_ready({sig_in['ready']}), "
+                                  f".out0_data({sig['data']}), .out0_valid({sig['valid']}), "
+                                  f".out0_ready({sig['ready']}));")
+                fifos.append((s["bits"], s["depth"]))
+            else:
+                ports += [f"input {width}{sig['data']}", f"input {sig['valid']}", f"output {sig['ready']}"]
+        else:
+            ports += [f"output {width}{sig['data']}", f"output {sig['valid']}", f"input {sig['ready']}"]
+        if inside_src:
+            conns[src].update({f"{out}_data": sig["data"], f"{out}_valid": sig["valid"],
+                               f"{out}_ready": sig["ready"]})
+        if inside_dst:
+            conns[dst].update({f"{inp}_data": sig["data"], f"{inp}_valid": sig["valid"],
+                               f"{inp}_ready": sig["ready"]})
+    insts = []
+    for m in mods:
+        for name in module_inputs(sources[f"{m}.sv"], m):
+            conns[m].setdefault(name, "'0")
+        insts.append(f"{m} {m} (" + ", ".join(f".{p}({sig})" for p, sig in conns[m].items()) + ");")
+    text = "\n".join([f"// {layer} of {part['name']} as one block (fpga-synth)", f"module {top}(",
+                      ",\n".join(f"  {p}" for p in ports), ");"] + [f"  {w}" for w in wires + fifo_insts + insts]
+                     + ["endmodule", ""])
+    return top, text, fifos

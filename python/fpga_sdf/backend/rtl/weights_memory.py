@@ -5,7 +5,11 @@ fine * weight_width bits per cycle, depth ch_s * cout_s * ceil(K / fine), in the
 `conv` consumes them (per window: filter-major, then the K/fine steps of the kernel). The
 memory is read once per output pixel, over and over, so it streams `reads` words per frame.
 It is an initialised reg array with a registered read, mapped to the primitive the model
-costs it as (BRAM above 1 Kb, ram_style).
+costs it as (BRAM above 1 Kb, ram_style). A block ROM deeper than one block is built as the
+model's tiling in depth (model/memory.py `bram18_tiling`): one reg array per tile, selected by
+the high address bits. As one array, yosys 0.23 maps a 4608 x 8 ROM into a single BRAM36
+(4K x 9) and drops the address bit that would select the rest (a wrong netlist with fewer
+BRAMs than any correct mapping); as tiles it builds exactly the model's BRAM18s.
 
 With weights reloading (p.reload) the memory is a RAM holding the current run's filters,
 written through load_valid / load_addr / load_data (contract: weights reloading); a load
@@ -17,8 +21,11 @@ from __future__ import annotations
 import numpy as np
 from pycde.types import Bits
 
-from .mac_common import (MacPlan, OutBuffer, counter, memory, module_name, pack, ram_style,
-                         unit_index)
+from fpga_sdf.model.memory import bram18_tiling
+from fpga_sdf.model.modules import clog2
+
+from .mac_common import (MacPlan, OutBuffer, counter, eq, memory, module_name, pack, ram_style,
+                         select, unit_index)
 from .streams import counter_bits, stream_module
 
 
@@ -45,10 +52,31 @@ def generate(p):
         addr, _ = counter(clk, restart, depth, fire, "addr")
         write = {} if load is None else {"waddr": ports.load_addr, "wdata": ports.load_data,
                                          "wen": load}
-        word = memory(clk, width, depth, addr, fire, init=words, name="weights", style=style,
-                      **write)
+        word = tiled_memory(clk, width, depth, addr, fire, words, style, **write)
         out.issue(fire)
         out.push(fire.reg(clk, ports.rst, rst_value=0), word)
         out.drive(ports)
 
     return stream_module(module_name(p), p.inputs, p.outputs, build, extra_inputs=load_ports)
+
+
+def tiled_memory(clk, width: int, depth: int, addr, ren, init, style: str, waddr=None, wdata=None,
+                 wen=None):
+    """`mac_common.memory` as the model's BRAM tiles in depth (one tile unless a block memory
+    is deeper than the cheapest tiling's block): tile k holds words [k T, (k + 1) T) and is
+    read (written) when the high address bits are k; the read tile is remembered for the
+    registered output."""
+    tile = bram18_tiling(width, depth)[0] if style == "block" else depth
+    if tile >= depth:
+        write = {} if wen is None else {"waddr": waddr, "wdata": wdata, "wen": wen}
+        return memory(clk, width, depth, addr, ren, init=init, name="weights", style=style, **write)
+    low = clog2(tile)  # BRAM tile depths are powers of two
+    hi, whi = addr[low:], None if wen is None else waddr[low:]
+    words = []
+    for k in range(-(-depth // tile)):
+        size = min(tile, depth - k * tile)
+        bits = max(1, clog2(size))
+        write = {} if wen is None else {"waddr": waddr[:bits], "wdata": wdata, "wen": wen & eq(whi, k)}
+        words.append(memory(clk, width, size, addr[:bits], ren & eq(hi, k), init=init[k * tile:k * tile + size],
+                            name=f"weights_t{k}", style=style, **write))
+    return select(hi.reg(clk, ce=ren, name="weights_tile"), words)

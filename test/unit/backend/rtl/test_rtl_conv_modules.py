@@ -315,3 +315,23 @@ def test_memories_map_to_the_model_brams():
         got = synth.synthesise_module(_generators[kind].generate(p), "7series")
         model = synth.model_resources(p.model, "7series")
         assert (kind, got.bram18) == (kind, model["bram18"]) and model["bram18"] > 0
+
+
+@pytest.mark.parametrize("filters, wr", [(32, 1), (64, 2)])
+def test_deep_weights_rom_is_built_as_the_model_tiles(filters, wr):
+    """A 4608 x 8 weights ROM (16 x 32 x 3x3 at fine 1; with reloading, run 0 of 2 of 64
+    filters, in a RAM with a load port) is built as the model's BRAM tiles in depth (2048 words
+    each, the last one shorter) and streams the same words, in order, as the weight image."""
+    from fpga_sdf.model.memory import bram18_tiling
+
+    spec = conv_spec(16, filters, (3, 3), (3, 3), wr=wr)
+    layer = Layer(spec)
+    wt = StreamType(W.width, W.frac, spec.fine)
+    p = params(spec, "weights_memory", 0, [], [wt], layer.data, layer.tag)
+    depth = p.model.memories[0].depth
+    assert depth == 4608 and bram18_tiling(8, depth)[0] == 2048 < depth
+    out, = module_sim.simulate(weights_memory.generate(p), [], [wt], [],
+                               expect=[FRAMES * p.model.words_out])
+    plan = MacPlan(spec, 0, 0, 0)
+    assert np.array_equal(out.values, np.tile(plan.weight_words(layer.w), (FRAMES * layer.pixels, 1)))
+    assert per_frame(out, p.model.words_out) == p.model.interval
