@@ -86,6 +86,13 @@ class SlidingWindowOp(SdfHwDialect.Operation, name="sliding_window"):
     output: ext.Result[Stream]
 
 
+class SparseBufferOp(SdfHwDialect.Operation, name="sparse_buffer"):
+    """PASS: a FIFO of windows in front of the sparse engines of one input stream."""
+
+    input: ext.Operand[Stream]
+    output: ext.Result[Stream]
+
+
 class ForkOp(SdfHwDialect.Operation, name="fork"):
     """Copies each window to coarse_out MAC units."""
 
@@ -94,7 +101,8 @@ class ForkOp(SdfHwDialect.Operation, name="fork"):
 
 
 class WeightsMemoryOp(SdfHwDialect.Operation, name="weights_memory"):
-    """The weights ROM of one MAC unit: streams `fine`-value weight vectors."""
+    """The weights ROM of one MAC unit: streams `fine`-value weight vectors (the sparse
+    engine: one K-value vector per dot product)."""
 
     weights: ext.Operand[Tensor]
     output: ext.Result[Stream]

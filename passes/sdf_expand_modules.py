@@ -24,6 +24,7 @@ from fpga_sdf.diagnostics import Diagnostics
 from fpga_sdf.dialects import sdf, sdf_hw
 from fpga_sdf.dialects.sdf_attrs import get_int, get_str, shape
 from fpga_sdf.model import expand
+from fpga_sdf.model.spec import sparse_engine
 from fpga_sdf.pass_registry import Pass, register
 
 
@@ -161,18 +162,24 @@ class _Expander:
                 sw = self._make(sdf_hw.SlidingWindowOp, "sliding_window", {"kernel_volume": kvol},
                                 input=s, output=sdf_hw.stream(x_fmt, kvol))
                 s = sw.operation.results[0]
+            if "sparse_buffer" in self.models:
+                buf = self._make(sdf_hw.SparseBufferOp, "sparse_buffer", {"depth": self.spec.sparse_buffer},
+                                 input=s, output=s.type)
+                s = buf.operation.results[0]
             if co > 1:
                 fork = self._make(sdf_hw.ForkOp, "fork", input=s, outputs=[s.type] * co)
                 windows.append(list(fork.operation.results))
             else:
                 windows.append([s])
+        # the sparse engine reads a whole window's K weights per dot product, whatever its k MACs
+        lanes = kvol if sparse_engine(self.spec) else fine
         groups = cg
         partial = {}
         for g in range(groups):
             for j in range(co):
                 for i in range(ci):
                     wm = self._make(sdf_hw.WeightsMemoryOp, "weights_memory", {"fine": fine},
-                                    weights=w, output=sdf_hw.stream(_format(w), fine))
+                                    weights=w, output=sdf_hw.stream(_format(w), lanes))
                     mac = self._make(sdf_hw.ConvOp, "conv", {"fine": fine},
                                      input=windows[g * ci + i][j], weights=wm.operation.results[0],
                                      output=sdf_hw.stream(acc_fmt, 1))
