@@ -7,7 +7,8 @@ upstream; a FIFO per stream lets a stream run ahead of a momentarily slower one 
 stalling it, so the layer approaches the model's interval (the slowest stream's mean cycles
 per window). Exactly `depth` windows deep (the depth the DSE sized with the back-pressure
 metric rho_w), a show-ahead FIFO: in0_ready is a registered "not full", out0_valid
-"not empty", so neither depends on the other side's ready.
+"not empty", so neither depends on the other side's ready. Depth 1 is the 2-word skid
+buffer: a 1-word FIFO cannot move a word per cycle without a combinational ready path.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pycde.seq import FIFO
 from pycde.types import Bits
 
 from .mac_common import module_name
-from .streams import Unsupported, stream_module
+from .streams import Unsupported, skid_buffer, stream_module
 
 
 def depth_of(p) -> int:
@@ -31,6 +32,8 @@ def generate(p):
     t = p.inputs[0]
     if p.outputs[0] != t:
         raise ValueError(f"RTL sparse_buffer: output stream {p.outputs[0]} differs from its input {t}")
+    if depth == 1:
+        return skid_buffer(t)
 
     def build(ports):
         fifo = FIFO(Bits(t.bits), depth, ports.clk, ports.rst)

@@ -103,9 +103,10 @@ def test_sparse_weights_memory_streams_one_word_of_k_weights_per_dot_product():
     assert np.array_equal(out.values, np.tile(oracle, (3, 1)))
 
 
-def test_sparse_buffer_passes_windows_unchanged():
+@pytest.mark.parametrize("depth", [1, 4])
+def test_sparse_buffer_passes_windows_unchanged(depth):
     rng = np.random.default_rng(3)
-    spec = sparse_spec(buffer=4)
+    spec = sparse_spec(buffer=depth)
     p = params(spec, "sparse_buffer", 0, [X], [X])
     win = windows_with_zeros(50, rng)
     out = module_sim.simulate(sparse_buffer.generate(p), [X], [X], [win], expect=[50], backpressure=0.5)[0]
