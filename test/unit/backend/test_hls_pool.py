@@ -1,5 +1,6 @@
 """C-simulation of sdf::pool_layer / sdf::global_pool against pool_fixed /
-global_pool_fixed, bit for bit, 2D and 3D, max and avg (count_include_pad both ways)."""
+global_pool_fixed, bit for bit, 2D and 3D, max and avg (count_include_pad both ways), with
+the whole window in one cycle and with fewer taps per cycle (fine)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ POOLS = {
                             Fixed(8, 4), 2),
 }
 
+# taps reduced per cycle below the kernel volume (ceil(K / fine) cycles per window, the
+# last one partly empty when fine does not divide K): name -> (case of POOLS, fine)
+FINE = {"2d_avg_k3s2_p1_fine2": ("2d_avg_k3s2_p1", 2), "2d_max_k2s2_fine3": ("2d_max_k2s2", 3),
+        "3d_max_k3s2_p1_fine1": ("3d_max_k3s2_p1", 1), "3d_avg_k3s2_p1_incl_fine4": ("3d_avg_k3s2_p1_incl", 4)}
+
 # name: (C, spatial, mode, x_fmt, out_fmt, coarse)
 GLOBALS = {
     "g2d_avg": (6, (5, 7), "avg", Fixed(8, 4), Fixed(8, 5), 3),
@@ -46,13 +52,14 @@ MODE = {"max": "sdf::POOL_MAX", "avg": "sdf::POOL_AVG"}
 def _build() -> Bench:
     bench = Bench("pool")
     rng = np.random.default_rng(7)
-    for name, (c, spatial, mode, k, s, p, incl, xf, of, coarse) in POOLS.items():
+    cases = [(name, POOLS[name], 0) for name in POOLS] + [(name, POOLS[base], fine) for name, (base, fine) in FINE.items()]
+    for name, (c, spatial, mode, k, s, p, incl, xf, of, coarse), fine in cases:
         x = rand_fixed(rng, xf, (1, c) + spatial)
         y = pool_fixed(x, xf, of, mode, k, s, p, incl)
         decls = (f"typedef {T(xf)} in_t;\ntypedef {T(of)} out_t;\n"
                  f"typedef {geometry(spatial, k, s, p)} geom;\n")
         call = (f"sdf::pool_layer<in_t, out_t, geom, {c}, {MODE[mode]}, "
-                f"{'true' if incl else 'false'}, {coarse}>(in, out)")
+                f"{'true' if incl else 'false'}, {coarse}{f', {fine}' if fine else ''}>(in, out)")
         bench.add(name, decls, stream_io("in_t", coarse, "out_t", coarse, y.size, call),
                   [to_stream(x[0])], [to_stream(y[0])])
     for name, (c, spatial, mode, xf, of, coarse) in GLOBALS.items():
@@ -77,7 +84,7 @@ def bench():
     return b
 
 
-@pytest.mark.parametrize("name", list(POOLS))
+@pytest.mark.parametrize("name", list(POOLS) + list(FINE))
 def test_pool_layer_bit_exact(bench, name):
     bench.check(name)
 

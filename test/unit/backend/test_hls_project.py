@@ -220,6 +220,56 @@ def test_partitions_and_weights_reloading(tmp_root):
     np.testing.assert_array_equal(project.run(str(out), xs), execute(module, [xs], "fixed")[0])
 
 
+def test_weights_from_the_design_sidecar(tmp_root, tmp_path):
+    """Weights kept in the design's .npz sidecar are not copied into the project: the host
+    packs each port's images from the sidecar at load time with the emitter's own layout
+    code, bit for bit the images an inline design carries, checked against the SHA-256 the
+    project recorded (a changed sidecar is an error, not silently different weights)."""
+    from fpga_sdf import network
+    from fpga_sdf import weights as weight_store
+    from fpga_sdf.backend.hls.runtime import pack_weights, port_bytes
+    from fpga_sdf.frontend.importer import import_model
+
+    model, x = _torch_model("digits")
+    design = tmp_path / "design"
+    design.mkdir()
+    imported = import_model(model, x, weights="sidecar", sidecar="digits.weights.npz", full=True)
+    imported.write(str(design / "imported.mlir"))
+    weight_store.add_search_dir(str(design))
+    module = imported.module
+    _run_pass(module, "sdf-quantize", "")
+    names = [n for n, _ in network.named_layers(module)]
+    _run_pass(module, "sdf-partition", f"cuts={','.join(names[i] for i in (1, 2, 4))}")
+    _run_pass(module, "sdf-weights-reloading", f"factor=2 layers={names[2]}")
+    _run_pass(module, "sdf-fold", f"coarse_in=2 coarse_out=2 layers={names[2]}")
+    out = design / "hls"
+    write_project(emit(module), str(out))
+    ports = project.load_schedule(str(out))["partitions"][1]["ports"]
+    assert [p["source"]["file"] for p in ports] == ["../digits.weights.npz"] * 2
+    assert not list(out.glob("*/weights/*.bin"))  # no second copy of the weights
+    project.build(str(out))
+    xs = _inputs("digits", 2)
+    np.testing.assert_array_equal(project.run(str(out), xs), execute(module, [xs], "fixed")[0])
+    # the images the host packs are the ones the inline design's project carries
+    _, inline = _reloading_digits(tmp_root)
+    written = pack_weights(str(out))
+    assert len(written) == 2
+    for port in ports:
+        assert (out / port["file"]).read_bytes() == (inline / port["file"]).read_bytes()
+    # a sidecar changed after emission is refused by name
+    for port in ports:
+        (out / port["file"]).unlink()
+    arrays = dict(np.load(design / "digits.weights.npz"))
+    key = ports[0]["source"]["key"]
+    arrays[key] = arrays[key] * 2
+    np.savez(design / "digits.weights.npz", **arrays)
+    with pytest.raises(UserError, match="not those the project was emitted with"):
+        project.run(str(out), xs)
+    (design / "digits.weights.npz").unlink()
+    with pytest.raises(UserError, match="weights sidecar is missing"):
+        port_bytes(out, ports[0])
+
+
 @pytest.mark.parametrize("name", ["tiny_dense", "tiny_inception", "tiny_fire"])
 def test_bounded_csim_of_join_networks(name, tmp_root):
     """Dense concats, an inception block (its pooling branch included) and fire modules: every
@@ -257,19 +307,34 @@ def test_too_shallow_fifo_deadlocks_naming_the_stream(tmp_root, tmp_path):
     assert "deadlock" in message and f"stream {deep[0]}[0]" in message
 
 
-@pytest.mark.parametrize("name", ["tiny_mobilenet", "tiny_dense", "tiny_inception", "tiny_fire"])
+def _model_fifo_streams(out: Path) -> dict:
+    """(producer, consumer) -> (stream, depth) of every STREAM pragma the model's FIFO list set."""
+    import re
+
+    top = (out / "p0" / "src" / "p0_top.cpp").read_text()
+    return {(m.group(3), m.group(4)): (m.group(1), int(m.group(2))) for m in re.finditer(
+        r"#pragma HLS STREAM variable=(\w+) depth=(\d+)  // (?:join|chain) (\S+) -> (\S+): the model's FIFO", top)}
+
+
+@pytest.mark.parametrize("name", ["digits", "tiny_resnet", "tiny_mobilenet", "tiny_dense", "tiny_inception", "tiny_fire"])
 def test_model_fifos_are_the_emitted_depths(name, tmp_root):
-    """The resource model costs the join FIFOs at the depths the project declares (one
-    function, fpga_sdf.model.fifo_depths, sizes both)."""
-    from fpga_sdf import network
+    """Every FIFO the model costs (partition_performance(...).fifos: join skips and layer
+    boundaries alike, the list the RTL driver reads) is the stream of that edge at exactly
+    the model's depth, and the C-simulation bounded at those depths does not deadlock."""
+    from fpga_sdf import network, target
     from fpga_sdf.model.performance import partition_performance
 
     module, out = _compiled(name, "folded", tmp_root)
     (part,) = network.model_partitions(module)
-    perf = partition_performance(part.layers, part.edges, clock_mhz=200)
-    modelled = sorted(m.memories[0].depth for _, m in perf.fifos if m.memories[0].depth > 2)
-    emitted = sorted(depth for _, depth in _join_streams(out) if depth > 2)
-    assert modelled and modelled == emitted
+    board = target.resolve("zcu102")  # the emitter's default without sdf.target
+    perf = partition_performance(part.layers, part.edges, board.platform, board.clock_mhz)
+    modelled = {edge: m.memories[0].depth for edge, m in perf.fifos}
+    emitted = {edge: depth for edge, (_, depth) in _model_fifo_streams(out).items()}
+    assert modelled == emitted
+    if name not in ("digits", "tiny_resnet"):
+        assert any(d > 2 for d in modelled.values())  # a join that must buffer
+    x = _inputs(name)
+    np.testing.assert_array_equal(project.run(str(out), x), execute(module, [x], "fixed")[0])
 
 
 def test_host_runtime_drives_the_csim_device_like_a_board(tmp_root):

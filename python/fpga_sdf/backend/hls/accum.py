@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .context import loop
-from .process import Access
+from .context import loop, timed
+from .process import STAGE, Access
 
 
 def generate(ctx, module) -> None:
@@ -15,5 +15,7 @@ def generate(ctx, module) -> None:
     ctx.process("accum", [f"hls::stream<{acc_t}> in[{lanes}]", f"hls::stream<{acc_t}> out[{lanes}]"],
                 [src.name, out.name],
                 f"    sdf::accum<{acc_t}, {acc_in}, {cout_s}, {outer}, {lanes}>(in, out, frames);\n",
-                loops=[loop("accum_loop", Access("buf", (lanes, cout_s), (lanes, 1), writes=1, template="accum"))])
+                loops=[loop("accum_loop", Access("buf", (lanes, cout_s), (lanes, 1), writes=1, template="accum"))],
+                # read, partial-sum read, add, write
+                timing=[timed("accum_loop", outer * acc_in * cout_s, 4 * STAGE)])
     ctx.cur = out

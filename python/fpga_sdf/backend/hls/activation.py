@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ...interp.fixed import Fixed, quantize
-from .context import loop
-from .process import Access
+from .context import loop, timed
+from .process import MUL, RAM, STAGE, Access
 from .tables import TABLE_ACTIVATIONS, activation_table
 
 SUPPORTED = ("relu", "relu6", "leaky_relu") + TABLE_ACTIVATIONS
@@ -37,10 +37,12 @@ def generate(ctx, module) -> None:
         ctx.process("activation", params, [src.name, out.expr],
                     f"    sdf::activation_lut<{in_t}, {out_t}, {n}, {lanes}>(in, out, {array}, frames);\n",
                     f"#pragma HLS ARRAY_PARTITION variable={array} complete dim=1\n",
-                    loops=[loop("activation_lut_loop", Access(array, (lanes, table.size), (lanes, 1)))])
+                    loops=[loop("activation_lut_loop", Access(array, (lanes, table.size), (lanes, 1)))],
+                    timing=[timed("activation_lut_loop", n, 2 * STAGE + RAM)])
     else:
         alpha = int(quantize(v.get("alpha", 0.01), ALPHA_FMT)) if kind == "leaky_relu" else 0
         ctx.process("activation", params, [src.name, out.expr],
                     f"    sdf::activation<{in_t}, {out_t}, {n}, {LOGIC[kind]}, {lanes}, {alpha}LL, "
-                    f"{ALPHA_FMT.width}, {ALPHA_FMT.frac}>(in, out, frames);\n")
+                    f"{ALPHA_FMT.width}, {ALPHA_FMT.frac}>(in, out, frames);\n",
+                    timing=[timed("activation_loop", n, 3 * STAGE + (MUL if kind == "leaky_relu" else 0))])
     ctx.cur = out.stream

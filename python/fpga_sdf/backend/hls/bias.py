@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .context import loop
-from .process import Access
+from .context import loop, timed
+from .process import AXI, RAM, STAGE, Access
 
 
 def generate(ctx, module) -> None:
@@ -15,7 +15,7 @@ def generate(ctx, module) -> None:
     args = [src.name, out.expr]
     if ctx.reload:
         array = "lanes"
-        args.insert(0, ctx.port("bias", v["b_fmt"], v["b_runs"]))
+        args.insert(0, ctx.port("bias", v["b_fmt"], v["b_runs"], v["b_source"]))
         params.insert(0, f"const {ctx.port_type()}* mem")
         beat = ctx.port_beat()
     else:
@@ -26,6 +26,10 @@ def generate(ctx, module) -> None:
         body = (f"    {b_t} lanes[{lanes}][{depth}];\n{pragma}"
                 f"    sdf::load_lanes<{b_t}, {depth}, {lanes}, {beat}>(mem, lanes);\n" + body)
         pragma = ""
+    # read and ROM read, add, round / saturate, write
+    timing = [timed("bias_loop", v["pixels"] * depth, RAM + 3 * STAGE)]
+    if ctx.reload:
+        timing.insert(0, timed("load_lanes_loop", lanes * depth, AXI + STAGE, "once"))
     ctx.process("bias", params, args, body, pragma,
-                loops=[loop("bias_loop", Access(array, (lanes, depth), (lanes, 1)))])
+                loops=[loop("bias_loop", Access(array, (lanes, depth), (lanes, 1)))], timing=timing)
     ctx.cur = out.stream

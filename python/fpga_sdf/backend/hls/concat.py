@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 
+from .context import timed
+from .process import STAGE
+
 
 def generate(ctx, module) -> None:
     v = ctx.values
@@ -15,5 +18,6 @@ def generate(ctx, module) -> None:
                            f"hls::stream<{out_t}> out[{lanes}]"],
                 [a.expr, b.expr, out.expr],
                 f"    sdf::concat<{a_t}, {b_t}, {out_t}, {a.shape[0] // lanes}, {b.shape[0] // lanes}, "
-                f"{math.prod(a.shape[1:])}, {lanes}>(a, b, out, frames);\n")
+                f"{math.prod(a.shape[1:])}, {lanes}>(a, b, out, frames);\n",
+                timing=[timed("concat_loop", math.prod(a.shape[1:]) * (a.shape[0] + b.shape[0]) // lanes, 3 * STAGE)])
     ctx.cur = out.stream

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...interp.fixed import Fixed
-from .process import Access, Layer, Loop, Partition, Port, Process, Stream, ctype, per_beat
+from .process import Access, Layer, Loop, Partition, Port, Process, Stream, Timing, ctype, per_beat
 from .tables import array_initializer
 
 
@@ -41,12 +41,16 @@ class LayerContext:
         self.results[index] = b
         return b
 
-    def port(self, role: str, fmt: Fixed, runs) -> str:
-        """An AXI master port of the top that delivers parameters (one image per run)."""
+    def port(self, role: str, fmt: Fixed, runs, source: dict | None = None) -> str:
+        """An AXI master port of the top that delivers parameters (one image per run).
+        `source`: the sidecar file and key the values come from, when they do (the project
+        then names the file instead of carrying the packed image)."""
         name = f"mem_{self.layer.cname}_{role}"  # not a process name
         self.part.formats.add(fmt)
+        if source is not None:
+            source = dict(source, image=role, recipe=self.values["recipe"])
         self.part.ports.append(Port(name, fmt, np.asarray(runs), self.layer.cname, role,
-                                    per_beat(self.part.bus, fmt.width)))
+                                    per_beat(self.part.bus, fmt.width), source))
         return name
 
     def port_type(self) -> str:
@@ -77,10 +81,12 @@ class LayerContext:
         return self.part.stream(elem, lanes, words)
 
     def process(self, kind: str, params: list, args: list, body: str, pragmas: str = "",
-                loops: list | None = None) -> Process:
+                loops: list | None = None, timing: list | None = None) -> Process:
+        """A DATAFLOW process of this layer; `timing` states its loops' trip counts, II and
+        depth as the template is emitted (cycles.py adds them up per layer)."""
         name = f"{self.layer.cname}_{kind}"
         return self.part.add(Process(name, kind, self.layer.name, params, args, body, pragmas,
-                                     loops or []), self.layer)
+                                     loops or [], timing or []), self.layer)
 
     def rom(self, name: str, fmt: Fixed, q, dims: tuple, repeat: int = 1) -> str:
         """A constant array of exact literals in the layer namespace: a brace initialiser for
@@ -106,3 +112,8 @@ class LayerContext:
 
 def loop(label: str, *accesses: Access) -> Loop:
     return Loop(label, list(accesses))
+
+
+def timed(label: str, trip: int, depth: int, scope: str = "batch") -> Timing:
+    """A pipelined loop at II=1 (every template loop is)."""
+    return Timing(label, int(trip), int(depth), 1, scope)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from .context import timed
+from .process import MUL, STAGE, tree
+
 
 def generate(ctx, module) -> None:
     v, src = ctx.values, ctx.cur
@@ -14,5 +17,9 @@ def generate(ctx, module) -> None:
                  f"hls::stream<{acc_t}> out[{lanes}]"],
                 [src.name, ctx.weights.name, out.name],
                 f"    sdf::conv<{src.elem}, {in_t}, {w_t}, {acc_t}, {kvol}, {fine}, {module.words_in}, "
-                f"{v['cout_s']}, {lanes}>(win, weights, out, frames);\n")
+                f"{v['cout_s']}, {lanes}>(win, weights, out, frames);\n",
+                # KVOL/FINE cycles per dot product: reads, FINE products, their adder tree,
+                # the running sum, the write
+                timing=[timed("conv_loop", module.words_in * v["cout_s"] * (kvol // fine),
+                              STAGE + MUL + tree(fine) + 2 * STAGE)])
     ctx.cur = out

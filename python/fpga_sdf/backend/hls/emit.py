@@ -8,8 +8,8 @@ The driver walks each partition's layers and, for each, the modules the hardware
 (`fpga_sdf.model.expand(spec)`: the ops `--sdf-expand-modules` shows), handing every module
 to the generator of its kind (generators.py: one file per `sdf_hw` kind). Each module becomes
 one DATAFLOW process, pipelined at II=1 at its modelled rate, looping over the batch; the
-partition's top function declares the streams between them with the FIFO depths of
-`fpga_sdf.model.fifo_depths` and calls every process once. Output (render.py) is one
+partition's top function declares the streams between them with the FIFO depths the model
+costs (`partition_performance(...).fifos`) and calls every process once. Output (render.py) is one
 directory, written atomically: see render.py for the layout.
 
 Every feature map crosses memory in the streaming order (channels fastest, then W, H, D) as
@@ -29,10 +29,9 @@ from ...dialects import sdf
 from ...dialects.sdf_attrs import get_int, shape
 from ...interp.fixed import Fixed
 from ...model import expand
-from ...model.fifo_depths import join_backlogs
-from ...model.performance import partition_performance
+from ...model.performance import layer_performance, partition_performance
 from ...model.spec import sparse_engine
-from . import dma, squeeze, structure
+from . import cycles, dma, squeeze, structure
 from .context import LayerContext
 from .generators import generator
 from .layers import PREPARE
@@ -165,6 +164,7 @@ class _Emitter:
         in_fmt = value_format(block.arguments[0])
         files, schedule = render(plans, self.target, self.source, in_fmt, network.output_views(func)[0])
         files["structure.txt"] = structure.text(report)
+        files["cycles.txt"] = cycles.text(plans, self.target.batch)
         project = Project(files, schedule, plans)
         project.structure = report
         project.warning = self.warning
@@ -284,6 +284,8 @@ class _Emitter:
         modules = expand(spec)
         layer = Layer(cname, self.names[op.operation], kind, str(op.location),
                       ", ".join(f"{m.name} x{m.instances}" for m in modules))
+        own = layer_performance(spec)
+        layer.model_interval, layer.model_latency = own.interval, own.latency
         ctx = LayerContext(self.part, layer, op, spec, self.target.platform.has_uram,
                            in_fmt=value_format(op.operation.operands[0]), out_fmt=out_fmt,
                            result_shapes=[tuple(shape(r)[1:]) for r in op.operation.results])
@@ -302,10 +304,11 @@ class _Emitter:
     # -- FIFO depths ---------------------------------------------------------------------
 
     def _depths(self, layer_ops) -> None:
-        """Where branches join, the stream each branch arrives on is the FIFO the resource
-        model costs (performance.partition_performance: fifo_depths' backlog, which keeps
-        the partition from deadlocking, or the other branch's latency, which keeps it at
-        full rate); every other stream is a register pair."""
+        """Every FIFO the resource model costs (performance.partition_performance(...).fifos:
+        skip FIFOs where branches join, bursts at layer boundaries) is the stream of that edge,
+        at exactly the model's depth, so the BRAM the model counts is the FIFO Vitis builds;
+        the RTL driver reads the same list. Streams the model does not list are register
+        pairs."""
         specs = tuple(network.layer_spec(self.names[op.operation], op) for op in layer_ops)
         edges = []
         for op in layer_ops:
@@ -314,15 +317,19 @@ class _Emitter:
                 if not isinstance(owner, ir.Block) and owner in self.names:
                     edges.append((self.names[owner], self.names[op.operation]))
         edges = tuple(edges)
-        backlogs = join_backlogs(specs, edges)
+        producers = {}
+        for src, dst in edges:
+            producers[dst] = producers.get(dst, 0) + 1
         perf = partition_performance(specs, edges, self.target.platform, self.target.clock_mhz)
+        self.part.model = {"interval": perf.interval, "depth": perf.depth}
         for edge, fifo in perf.fifos:
             bundle = self.edges.get(edge)
+            if bundle is None:
+                continue
             depth = fifo.memories[0].depth
-            if bundle is not None and depth > bundle.stream.depth:
-                bundle.stream.depth = depth
-                bundle.stream.why = (f"join {edge[1]}: the model's FIFO ({backlogs.get(edge, 0)} words wait "
-                                     "for the other branch)")
+            kind = "join" if producers.get(edge[1], 0) > 1 else "chain"
+            bundle.stream.depth = depth
+            bundle.stream.why = f"{kind} {edge[0]} -> {edge[1]}: the model's FIFO"
 
 
 # ------------------------------------------------------------------------------ public API
@@ -334,8 +341,22 @@ def emit(module, source: str = "<stdin>", platform: str | None = None) -> Projec
 
 
 def write_project(project: Project, out_dir: str) -> None:
-    """Write the HLS project as `out_dir`, atomically (cli.write_directory)."""
+    """Write the HLS project as `out_dir`, atomically (cli.write_directory). Sidecar files
+    the host packs weights from are named relative to `out_dir`, so the project and the
+    design's directory can move together (fpga-compile writes hls/ next to the sidecar)."""
+    import json
+    import os
+
     from ...cli import write_directory
 
-    write_directory(project.files, out_dir, "fpga-translate")
+    files = project.files
+    ports = [port for part in project.schedule["partitions"] for port in part["ports"] if "source" in port]
+    if ports:
+        schedule = json.loads(json.dumps(project.schedule))
+        for part in schedule["partitions"]:
+            for port in part["ports"]:
+                if "source" in port and os.path.isabs(port["source"]["file"]):
+                    port["source"]["file"] = os.path.relpath(port["source"]["file"], os.path.abspath(out_dir))
+        files = dict(files, **{"schedule.json": json.dumps(schedule, indent=2) + "\n"})
+    write_directory(files, out_dir, "fpga-translate")
 

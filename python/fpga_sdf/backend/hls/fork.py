@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from .context import timed
+from .process import STAGE
+
 
 def generate(ctx, module) -> None:
     src = ctx.cur
@@ -10,5 +13,6 @@ def generate(ctx, module) -> None:
     out = ctx.stream(src.elem, lanes * co, src.words)
     ctx.process("fork", [f"hls::stream<{src.elem}> in[{lanes}]", f"hls::stream<{src.elem}> out[{lanes * co}]"],
                 [src.name, out.name],
-                f"    sdf::fork<{src.elem}, {src.words}, {co}, {lanes}>(in, out, frames);\n")
+                f"    sdf::fork<{src.elem}, {src.words}, {co}, {lanes}>(in, out, frames);\n",
+                timing=[timed("fork_loop", src.words, 2 * STAGE)])
     ctx.cur = out

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from .context import timed
+from .process import STAGE, tree
+
 
 def generate(ctx, module) -> None:
     v, src = ctx.values, ctx.cur
@@ -10,5 +13,6 @@ def generate(ctx, module) -> None:
     out = ctx.stream(acc_t, module.instances, module.words_out)
     ctx.process("glue", [f"hls::stream<{acc_t}> in[{src.lanes}]", f"hls::stream<{acc_t}> out[{module.instances}]"],
                 [src.name, out.name],
-                f"    sdf::glue<{acc_t}, {ci}, {co}, {cg}, {module.words_out}>(in, out, frames);\n")
+                f"    sdf::glue<{acc_t}, {ci}, {co}, {cg}, {module.words_out}>(in, out, frames);\n",
+                timing=[timed("glue_loop", module.words_out, 2 * STAGE + tree(ci))])
     ctx.cur = out

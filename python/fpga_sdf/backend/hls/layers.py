@@ -8,13 +8,15 @@ A `prepare_<kind>` returns a refusal message when the layer cannot be emitted.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
 from ... import weights as weight_store
 from ...dialects.sdf_attrs import get_bool, get_float, get_int, get_ints, get_str, has, shape
 from ...interp.fixed import Fixed, quantize, requantize
-from . import activation
+from . import activation, images
+from .images import bias_lanes, conv_banks
 from .process import ctype
 
 
@@ -43,29 +45,22 @@ def _window(ctx, kernel, stride, pad, dilation) -> None:
     p3 = [a + b for a, b in zip(lift(pad[:rank], 0), lift(pad[rank:], 0))]
     padded = [s + p for s, p in zip(lift(spatial, 1), p3)]
     span = [(k - 1) * d + 1 for k, d in zip(k3, d3)]
+    out = [(p - e) // s + 1 for p, e, s in zip(padded, span, lift(stride, 1))]
     ctx.values.update(kvol=math.prod(kernel), kernel3=k3, padded_width=padded[2], span_w=span[2],
-                      window_rows=(span[0] - 1) * padded[1] + span[1])
+                      window_rows=(span[0] - 1) * padded[1] + span[1], padded3=padded, out3=out,
+                      span3=span, stride3=list(lift(stride, 1)))
 
 
 # ------------------------------------------------------------------------------- MAC layers
 
 
-def conv_banks(wq, c, f, groups, kvol, ci, co, cg, fine) -> np.ndarray:
-    """(F, C/G, KVOL) weights -> banks (NI*CO, DEPTH, FINE): bank s*CO + j, address
-    (cl*COUT_S + fo)*KO + ko holds taps ko*FINE.. of filter (c // CG_CH)*FG + fo*CO + j,
-    channel c % CG_CH, c = cl*NI + s (templates/conv.hpp, conv_banks)."""
-    ni, cg_ch, fg = ci * cg, c // groups, f // groups
-    ch, cout_s, ko = c // ni, fg // co, kvol // fine
-    s, j, cl, fo, o, k = np.ix_(range(ni), range(co), range(ch), range(cout_s), range(ko), range(fine))
-    chan = cl * ni + s
-    filt = (chan // cg_ch) * fg + fo * co + j
-    w = np.asarray(wq).reshape(f, cg_ch, kvol)
-    return w[filt, chan % cg_ch, o * fine + k].reshape(ni * co, ch * cout_s * ko, fine)
-
-
-def bias_lanes(bq, no: int) -> np.ndarray:
-    """(F,) -> (NO, F/NO): lane o holds the filters f = r*NO + o in order."""
-    return np.asarray(bq).reshape(-1, no).T.copy()
+def sidecar(op) -> dict | None:
+    """Where an sdf.weights op's values live when they are in a `.npz` sidecar: the resolved
+    file and the key (None for inline values)."""
+    if not has(op, "file"):
+        return None
+    path = weight_store._resolve(get_str(op, "file"))  # the file weight_store.read reads
+    return {"file": os.path.abspath(path), "key": get_str(op, "key")} if path else None
 
 
 def prepare_mac(ctx, driver, is_conv: bool) -> str | None:
@@ -95,28 +90,25 @@ def prepare_mac(ctx, driver, is_conv: bool) -> str | None:
                 f"filters per group ({f_total // wr // groups}) when coarse_group > 1")
     if wr > 1 and groups != 1:
         return "weights reloading is only emitted for layers with groups = 1"
-    wq = quantize(weight_store.read(w_op.opview), w_fmt)
-    bq = requantize(quantize(weight_store.read(b_op.opview), b_fmt), b_fmt.frac, Fixed(acc, x_fmt.frac + w_fmt.frac))
-    bias_fmt = _narrow(bq, x_fmt.frac + w_fmt.frac, acc)
+    filters = f_total // wr
+    ni, no = ci * cg, co * cg
+    recipe = {"w_fmt": [w_fmt.width, w_fmt.frac], "b_fmt": [b_fmt.width, b_fmt.frac], "acc": acc,
+              "x_frac": x_fmt.frac, "conv": is_conv, "in_shape": list(x_shape), "filters_total": f_total,
+              "channels": c, "kvol": kvol, "groups": groups, "ci": ci, "co": co, "cg": cg, "fine": fine, "wr": wr}
+    w, b = weight_store.read(w_op.opview), weight_store.read(b_op.opview)
+    bias_fmt = images.bias_format(b, recipe)
     for fmt, what in ((w_fmt, "weights"), (bias_fmt, "bias"), (x_fmt, "input"), (ctx.out_fmt, "output")):
         if fmt.width > 53:
             return f"{what} format {fmt} is wider than 53 bits: no exact C++ literal"
-    if not is_conv:
-        # the stream carries the input channels fastest; torch flattens channels slowest
-        pixels = math.prod(x_shape[1:])
-        wq = wq.reshape(f_total, x_shape[0], pixels).transpose(0, 2, 1).reshape(f_total, c)
-    filters = f_total // wr
-    ni, no = ci * cg, co * cg
-    wq = np.asarray(wq).reshape(f_total, c // groups, kvol)
-    runs_w = [conv_banks(wq[r * filters:(r + 1) * filters], c, filters, groups, kvol, ci, co, cg, fine)
-              for r in range(wr)]
-    runs_b = [bias_lanes(bq[r * filters:(r + 1) * filters], no) for r in range(wr)]
+    w_runs, b_runs = images.weights_runs(w, recipe), images.bias_runs(b, recipe)
+    depth = w_runs.shape[1] // (ni * co * fine)
     out_pixels = math.prod(shape(op.operation.results[0])[2:]) if is_conv else 1
     v.update(w_fmt=w_fmt, b_fmt=bias_fmt, fine=fine, kvol=kvol, ci=ci, co=co, cg=cg, pixels=out_pixels,
-             cout_s=filters // groups // co, acc_in=(c // groups) // ci, depth=runs_w[0].shape[1],
-             bias_depth=filters // no, banks=runs_w[0], bias_lanes=runs_b[0],
-             w_runs=np.stack([b.ravel() for b in runs_w]), b_runs=np.stack([b.ravel() for b in runs_b]),
-             channels_per_stream=c // ni, filters=filters, channels=f_total)
+             cout_s=filters // groups // co, acc_in=(c // groups) // ci, depth=depth,
+             bias_depth=filters // no, banks=w_runs[0].reshape(ni * co, depth, fine),
+             bias_lanes=b_runs[0].reshape(no, filters // no), w_runs=w_runs, b_runs=b_runs,
+             channels_per_stream=c // ni, filters=filters, channels=f_total, recipe=recipe,
+             w_source=sidecar(w_op.opview), b_source=sidecar(b_op.opview))
     ctx.reload = wr > 1
     ctx.typedef("in_t", x_fmt)
     ctx.typedef("w_t", w_fmt)
@@ -267,4 +259,4 @@ PREPARE = {
     "split": prepare_split,
 }
 
-__all__ = ["PREPARE", "geometry", "conv_banks", "bias_lanes", "ctype"]
+__all__ = ["PREPARE", "geometry", "conv_banks", "bias_lanes", "ctype", "sidecar"]

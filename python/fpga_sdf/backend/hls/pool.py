@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
+from .context import timed
+from .process import MUL, STAGE, tree
+
 
 def generate(ctx, module) -> None:
     v, src = ctx.values, ctx.cur
@@ -9,8 +14,16 @@ def generate(ctx, module) -> None:
     in_t, out_t = ctx.t("in_t"), ctx.t("out_t")
     out = ctx.output(lanes)
     mode = "sdf::POOL_MAX" if ctx.spec.mode == "max" else "sdf::POOL_AVG"
+    kvol = v["kvol"]
+    fine = min(max(ctx.spec.fine, 1), kvol)  # taps reduced per cycle, as the model costs it
+    ko = -(-kvol // fine)
+    windows = math.prod(v["out3"]) * v["channels_per_stream"]
     ctx.process("pool", [f"hls::stream<{src.elem}> win[{lanes}]", f"hls::stream<{out_t}> out[{lanes}]"],
                 [src.name, out.expr],
                 f"    sdf::pool<{in_t}, {out_t}, {v['geometry']}, {v['channels_per_stream']}, {mode}, "
-                f"{v['count_pad']}, {lanes}>(win, out, frames);\n")
+                f"{v['count_pad']}, {lanes}, {fine}>(win, out, frames);\n",
+                # ceil(KVOL/FINE) cycles per window: read, FINE-tap max / sum tree, the exact
+                # division (avg: a product), write
+                timing=[timed("pool_loop", windows * ko,
+                              2 * STAGE + tree(fine + 1) + (MUL if ctx.spec.mode == "avg" else 0))])
     ctx.cur = out.stream

@@ -82,6 +82,55 @@ class Loop:
     accesses: list = field(default_factory=list)
 
 
+# Pipeline depths the timing formulas assume for the operations of a loop body (no Vitis on
+# this machine to report them): a stream read or write is a register stage, a BRAM/ROM read
+# takes two (address and output registers), a product three (a DSP48 at its default
+# latency), an m_axi burst read the interface's default latency of 64 cycles.
+STAGE, RAM, MUL, AXI = 1, 2, 3, 64
+
+
+def tree(n: int) -> int:
+    """Stages of a balanced adder / comparator tree over n operands."""
+    return max(0, (max(int(n), 1) - 1).bit_length())
+
+
+@dataclass
+class Timing:
+    """A pipelined loop of a process as emitted: `trip` iterations at `ii` cycles each, and
+    `depth` stages from an iteration's start to its end. `scope` says how often the loop
+    runs: "batch" (one loop over frames x trip: the depth is paid once), "frame" (restarted
+    inside a per-frame loop: the depth is paid every frame) or "once" (before the batch, e.g.
+    loading weights: trip per run)."""
+
+    label: str
+    trip: int
+    depth: int
+    ii: int = 1
+    scope: str = "batch"
+
+    def per_frame(self) -> int:
+        """Cycles this loop adds to every frame in steady state."""
+        if self.scope == "once":
+            return 0
+        return self.trip * self.ii + (self.depth if self.scope == "frame" else 0)
+
+    def batch(self, frames: int) -> int:
+        """Cycles of the loop alone over a batch of `frames`."""
+        if self.scope == "once":
+            return self.trip * self.ii + self.depth
+        if self.scope == "frame":
+            return frames * (self.trip * self.ii + self.depth)
+        return frames * self.trip * self.ii + self.depth
+
+    def formula(self) -> str:
+        work = f"{self.trip}" + (f" x II {self.ii}" if self.ii != 1 else "")
+        if self.scope == "once":
+            return f"{self.label}: {work} + {self.depth} once per run"
+        if self.scope == "frame":
+            return f"{self.label}: frames x ({work} + {self.depth})"
+        return f"{self.label}: frames x {work} + {self.depth}"
+
+
 @dataclass
 class Process:
     """A DATAFLOW process: a C++ function of the layer file, called once by the top."""
@@ -94,6 +143,14 @@ class Process:
     body: str  # statements (the template call)
     pragmas: str = ""  # array pragmas in the function (partition / reshape / bind)
     loops: list = field(default_factory=list)
+    timing: list = field(default_factory=list)  # Timing of each pipelined loop, as emitted
+
+    def interval(self) -> int:
+        """Cycles per frame in steady state: the loops of one frame run one after another."""
+        return sum(t.per_frame() for t in self.timing)
+
+    def batch(self, frames: int) -> int:
+        return sum(t.batch(frames) for t in self.timing)
 
     def prototype(self) -> str:
         return f"void {self.name}({', '.join(self.params + ['int frames'])})"
@@ -116,6 +173,9 @@ class Layer:
     modules: str  # the model's modules, for the file comment
     decls: list = field(default_factory=list)
     processes: list = field(default_factory=list)
+    window: dict | None = None  # sliding-window rows, for the burst term of cycles.py
+    model_interval: int = 0  # fpga_sdf.model: the layer's own interval and latency
+    model_latency: int = 0
 
 
 @dataclass
@@ -129,6 +189,7 @@ class Port:
     layer: str
     role: str
     per_beat: int = 1  # values per AXI beat (packed, value k at bits k*width ..)
+    source: dict | None = None  # the .npz sidecar the host packs the images from (images.py)
 
     @property
     def words(self) -> int:
@@ -190,6 +251,7 @@ class Partition:
     bus: int = 512  # bits per beat of the memory ports (bus_bits)
     in_per_beat: int = 1  # values per beat of the feature-map ports
     out_per_beat: int = 1
+    model: dict | None = None  # the model's partition interval and depth (cycles.py compares)
 
     def stream(self, elem: str, lanes: int, words: int) -> Stream:
         s = Stream(f"s{len(self.streams)}", elem, lanes, words)

@@ -11,7 +11,9 @@
       tb/tb.cpp              C++ testbench: raw int64 frames in, raw int64 frames out
       tb/csim_all.cpp        every source in one translation unit (fast g++ build)
       Makefile, hls.tcl      g++ C-simulation (threads, bounded streams); Vitis HLS flow
-      weights/*.bin          parameters loaded from off-chip memory (packed beats, run after run)
+      weights/*.bin          parameters loaded from off-chip memory (packed beats, run after run),
+                             for values inline in the IR; values in the design's .npz sidecar
+                             are named in schedule.json and packed by the host at load time
 
 The g++ C-simulation runs every process in its own thread with every stream bounded at the
 depth of its `#pragma HLS STREAM` line: the Makefile turns those lines into
@@ -20,10 +22,11 @@ build/depths.inc, so a depth edited by hand in the top changes Vitis and the C-s
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 
-from . import csim, platform
+from . import csim, cycles, platform
 from .packing import pack
 from .process import ctype
 
@@ -43,6 +46,7 @@ def render(parts, target, source: str, in_fmt, output_view=None) -> tuple[dict, 
     for part in parts:
         _partition(part, files, target, source)
         entries.append(_schedule_entry(part, len(parts)))
+        entries[-1]["cycles"] = cycles.summary(part, target.batch)
     schedule = {
         "generator": "fpga-translate --sdf-to-hls", "source": source,
         "platform": target.platform.name, "part": target.platform.part, "clock_mhz": target.clock_mhz,
@@ -68,14 +72,25 @@ def _schedule_entry(part, n_parts: int) -> dict:
                    "words": math.prod(part.out_shape[1:]), "words_per_run": ob.words, "order": "channels_last",
                    **_beats(ob.words, ob.fmt.width, part.out_per_beat)},
         "reconfigure": n_parts > 1, "runs": 1, "weights_reload": None,
-        "ports": [{"name": p.name, "layer": p.layer, "role": p.role, "file": f"{part.name}/weights/{p.name}.bin",
-                   "words_per_run": p.words, "format": [p.fmt.width, p.fmt.frac], "per_beat": p.per_beat,
-                   "beat_bits": p.beat_bits, "beats_per_run": p.beats} for p in part.ports],
+        "ports": [_port_entry(part, p) for p in part.ports],
     }
     r = part.reload
     if r is not None:
         entry["runs"] = r.runs
         entry["weights_reload"] = {"layer": r.layer, "filters_per_run": r.filters_per_run, "channels": r.channels}
+    return entry
+
+
+def _port_entry(part, p) -> dict:
+    """A parameter port: where its packed images are (`file`), or, for values in the design's
+    .npz sidecar, the `source` the host packs them from at load time (runtime.py) and the
+    SHA-256 of the bytes, so a changed sidecar is an error rather than wrong weights."""
+    entry = {"name": p.name, "layer": p.layer, "role": p.role, "file": f"{part.name}/weights/{p.name}.bin",
+             "words_per_run": p.words, "format": [p.fmt.width, p.fmt.frac], "per_beat": p.per_beat,
+             "beat_bits": p.beat_bits, "beats_per_run": p.beats}
+    if p.source is not None:
+        entry["source"] = dict(p.source)
+        entry["sha256"] = hashlib.sha256(pack(p.runs, p.fmt.width, p.per_beat)).hexdigest()
     return entry
 
 
@@ -118,7 +133,8 @@ def _partition(part, files: dict, target, source: str) -> None:
     files[f"{p}/tb/csim_all.cpp"] = _unity(part)
     files[f"{p}/hls.tcl"] = platform.hls_tcl(part, target)
     for port in part.ports:
-        files[f"{p}/weights/{port.name}.bin"] = pack(port.runs, port.fmt.width, port.per_beat)
+        if port.source is None:  # values inline in the IR: the project carries the image
+            files[f"{p}/weights/{port.name}.bin"] = pack(port.runs, port.fmt.width, port.per_beat)
 
 
 def _top_signature(part) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from .context import timed
+from .process import RAM, STAGE
+
 
 def generate(ctx, module) -> None:
     v, src = ctx.values, ctx.cur
@@ -20,5 +23,7 @@ def generate(ctx, module) -> None:
                 f"    SDF_PROCESS(sdf::squeeze<{in_t}, {out_t}, {lanes}, {lanes}, {module.words_out * lanes}>"
                 f"(tmp, out, frames));\n")
     ctx.process("resize", [f"hls::stream<{in_t}> in[{lanes}]", f"hls::stream<{out_t}> out[{lanes}]"],
-                [src.name, out.expr], body)
+                [src.name, out.expr], body,
+                # one output word per cycle, restarted every frame (the unit's frame loop)
+                timing=[timed("resize_loop", module.words_out, 2 * STAGE + RAM, "frame")])
     ctx.cur = out.stream

@@ -17,6 +17,7 @@ beats (schedule.json gives all three for every port).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import subprocess
 import tempfile
@@ -28,7 +29,7 @@ from ...diagnostics import UserError
 from .emit import from_stream_order, stream_order
 from .packing import pack, unpack
 
-__all__ = ["pack", "unpack", "Runtime", "CsimDevice", "PynqDevice", "XrtDevice"]
+__all__ = ["pack", "unpack", "Runtime", "CsimDevice", "PynqDevice", "XrtDevice", "port_bytes", "pack_weights"]
 
 
 def _beat_bytes(port: dict) -> int:
@@ -80,9 +81,81 @@ class Runtime:
 
     def _image(self, port) -> list[bytes]:
         """A parameter port's packed images, one per run (the .bin holds them in order)."""
-        data = (self.root / port["file"]).read_bytes()
+        data = port_bytes(self.root, port)
         size = port["beats_per_run"] * _beat_bytes(port)
         return [data[i:i + size] for i in range(0, len(data), size)]
+
+
+def port_bytes(root: Path, port: dict) -> bytes:
+    """The packed images of a parameter port: its .bin when the project has one, else packed
+    now from the design's .npz sidecar that schedule.json names (images.py, the emitter's
+    own layout code), checked against the SHA-256 recorded at emission."""
+    path = root / port["file"]
+    if path.is_file() or "source" not in port:
+        if not path.is_file():
+            raise UserError(f"{path}: the weights image of port {port['name']} is missing")
+        data = path.read_bytes()
+    else:
+        data = _pack_from_sidecar(root, port)
+    digest = port.get("sha256")
+    if digest and hashlib.sha256(data).hexdigest() != digest:
+        where = port.get("source", {}).get("file", port["file"])
+        raise UserError(f"the weights of layer {port['layer']} ({where}) are not those the project was "
+                        f"emitted with (SHA-256 differs): emit the project again from the current design")
+    return data
+
+
+def _pack_from_sidecar(root: Path, port: dict) -> bytes:
+    from .images import bias_runs, weights_runs
+
+    src = port["source"]
+    npz = (root / src["file"]).resolve()
+    if not npz.is_file():
+        raise UserError(f"{npz}: the design's weights sidecar is missing; the project packs the weights of "
+                        f"layer {port['layer']} from it at load time (keep it next to the project, "
+                        f"or write the images with `python -m fpga_sdf.backend.hls.runtime --pack-weights DIR`)")
+    with np.load(npz, allow_pickle=False) as archive:
+        if src["key"] not in archive.files:
+            raise UserError(f"{npz} has no array '{src['key']}' (weights of layer {port['layer']})")
+        values = np.asarray(archive[src["key"]], dtype=np.float32)
+    runs = (weights_runs if src["image"] == "weights" else bias_runs)(values, src["recipe"])
+    return pack(runs, port["format"][0], port["per_beat"])
+
+
+def pack_weights(directory: str) -> list[str]:
+    """Write every port's packed images into the project (weights/*.bin), so it runs without
+    the sidecar (a board without fpga_sdf, the XRT host program); returns the files written."""
+    root = Path(directory).resolve()
+    from .project import load_schedule
+
+    written = []
+    for part in load_schedule(str(root))["partitions"]:
+        for port in part["ports"]:
+            path = root / port["file"]
+            if path.is_file():
+                continue
+            data = port_bytes(root, port)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            written.append(str(path))
+    return written
+
+
+def main(argv=None) -> int:
+    """python -m fpga_sdf.backend.hls.runtime --pack-weights DIR"""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m fpga_sdf.backend.hls.runtime",
+                                description="Write the packed weights images of an HLS project from its design's sidecar.")
+    p.add_argument("--pack-weights", metavar="DIR", required=True, help="the project directory")
+    args = p.parse_args(argv)
+    try:
+        for path in pack_weights(args.pack_weights):
+            print(path)
+    except UserError as err:
+        print(f"error: {err}")
+        return 1
+    return 0
 
 
 class CsimDevice:
@@ -197,3 +270,7 @@ class XrtDevice:
         handle.wait()
         bos[1].sync(pyxrt.xclBOSyncDirection.XCL_BO_SYNC_BO_FROM_DEVICE)
         return bytes(bos[1].read(out_bytes, 0))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

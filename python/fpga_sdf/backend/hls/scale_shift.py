@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from .context import loop
-from .process import Access
+from .context import loop, timed
+from .process import MUL, STAGE, Access
 
 
 def generate(ctx, module) -> None:
@@ -22,5 +22,7 @@ def generate(ctx, module) -> None:
                 [src.name, out.expr],
                 f"    sdf::scale_shift<{in_t}, {s_t}, {b_t}, {acc_t}, {out_t}, {c}, {math.prod(x.shape[1:])}, "
                 f"{lanes}>(in, out, {scale}, {shift}, frames);\n", pragmas,
-                loops=[loop("scale_shift_loop", Access(scale, (c,), (lanes,)), Access(shift, (c,), (lanes,)))])
+                loops=[loop("scale_shift_loop", Access(scale, (c,), (lanes,)), Access(shift, (c,), (lanes,)))],
+                # read, product, add, round / saturate, write
+                timing=[timed("scale_shift_loop", math.prod(x.shape[1:]) * (c // lanes), MUL + 4 * STAGE)])
     ctx.cur = out.stream

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from .context import loop
-from .process import Access
+import math
+
+from .context import loop, timed
+from .process import RAM, STAGE, Access
 
 
 def generate(ctx, module) -> None:
@@ -21,6 +23,11 @@ def generate(ctx, module) -> None:
                 f"    sdf::sliding_window<{in_t}, {g}, {ch}, {lanes}>(in, out, {pad}, frames);\n",
                 loops=[loop("sliding_window_loop",
                             Access("buf", (lanes, nrows, pw, ch), (lanes, kernel[0] * kernel[1], kernel[2], 1),
-                                   writes=1, template="sliding_window", symbols={"G::SPAN_W": span_w}))])
+                                   writes=1, template="sliding_window", symbols={"G::SPAN_W": span_w}))],
+                # one padded word per cycle: read, ring-buffer write and read, window write
+                timing=[timed("sliding_window_loop", math.prod(v["padded3"]) * ch, STAGE + RAM + STAGE)])
+    # the loop's geometry, for the coupling of the window to its consumer (cycles.py)
+    ctx.layer.window = dict(padded=list(v["padded3"]), span=list(v["span3"]), stride=list(v["stride3"]),
+                            out=list(v["out3"]), channels=ch, slack=out.depth)
     ctx.cur = out
 

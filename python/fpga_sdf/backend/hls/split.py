@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from .context import timed
+from .process import STAGE
+
 
 def generate(ctx, module) -> None:
     src = ctx.cur
@@ -14,4 +17,5 @@ def generate(ctx, module) -> None:
     body = (f"split_loop:\n    for (int i = 0; i < frames * {module.words_in}; i++) {{\n"
             f"#pragma HLS PIPELINE II=1\n        for (int s = 0; s < {lanes}; s++) {{\n#pragma HLS UNROLL\n"
             f"            const {in_t} v = in[s].read();\n{copies}        }}\n    }}\n")
-    ctx.process("split", params, [src.name] + [o.expr for o in outs], body)
+    ctx.process("split", params, [src.name] + [o.expr for o in outs], body,
+                timing=[timed("split_loop", module.words_in, 2 * STAGE)])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .process import Process, ctype
+import math
+
+from .process import STAGE, Process, Timing, ctype
 
 
 def generate(part, src, lanes: int, fmt, consumer: str):
@@ -12,5 +14,12 @@ def generate(part, src, lanes: int, fmt, consumer: str):
     a, b = ctype(src.fmt), ctype(fmt)
     part.add(Process(name, "squeeze", consumer, [f"hls::stream<{a}> in[{src.streams}]", f"hls::stream<{b}> out[{lanes}]"],
                      [src.expr, out.expr],
-                     f"    sdf::squeeze<{a}, {b}, {src.streams}, {lanes}, {src.words}>(in, out, frames);\n"), None)
+                     f"    sdf::squeeze<{a}, {b}, {src.streams}, {lanes}, {src.words}>(in, out, frames);\n",
+                     timing=[Timing("squeeze_loop", _steps(src.streams, lanes, src.words), 3 * STAGE)]), None)
     return out
+
+
+def _steps(ni: int, no: int, words: int) -> int:
+    """Iterations per frame of the squeeze loop: max(L/NI, L/NO) per block of L = lcm words."""
+    block = math.lcm(ni, no)
+    return words // block * max(block // ni, block // no)

@@ -11,8 +11,8 @@ are loaded from an AXI master port into the banks before the batch.
 from __future__ import annotations
 
 from ...model.resources import weights_packed
-from .context import loop
-from .process import Access
+from .context import loop, timed
+from .process import AXI, RAM, STAGE, Access
 
 LITERAL_LIMIT = 1 << 14  # weights per layer above which they come from off-chip memory (source stays small)
 
@@ -41,7 +41,7 @@ def generate(ctx, module) -> None:
     loaded = off_chip(ctx, module)
     if loaded:
         array = "banks"
-        args.insert(0, ctx.port("weights", v["w_fmt"], v["w_runs"]))
+        args.insert(0, ctx.port("weights", v["w_fmt"], v["w_runs"], v["w_source"]))
         params.insert(0, f"const {ctx.port_type()}* mem")
         beat = ctx.port_beat()
     else:
@@ -57,6 +57,11 @@ def generate(ctx, module) -> None:
         body = (f"    {w_t} banks[{lanes}][{depth}][{fine}];\n{pragmas}"
                 f"    sdf::load_banks<{w_t}, {fine}, {depth}, {lanes}, {beat}>(mem, banks);\n" + body)
         pragmas = ""
+    # a bank read per unit per cycle (ROM read, stream write); loading: one value per cycle
+    timing = [timed("weights_memory_loop", v["pixels"] * depth, RAM + STAGE)]
+    if loaded:
+        timing.insert(0, timed("load_banks_loop", lanes * depth * fine, AXI + STAGE, "once"))
     ctx.process("weights_memory", params, args, body, pragmas,
-                loops=[loop("weights_memory_loop", Access(array, (lanes, depth, fine), (lanes, 1, fine)))])
+                loops=[loop("weights_memory_loop", Access(array, (lanes, depth, fine), (lanes, 1, fine)))],
+                timing=timing)
     ctx.weights = out

@@ -17,32 +17,36 @@ constexpr int clcm(int a, int b) { return a / cgcd(a, b) * b; }
 
 // Re-stream WORDS words from NI to NO streams (word i: in[i % NI] -> out[i % NO]),
 // converting each word to out_t (round half up, saturate; exact when the formats agree).
-// Blocks of lcm(NI, NO) words go through a register buffer: NI words in per cycle, NO out.
+// Blocks of L = lcm(NI, NO) words go through a register buffer in one pipelined loop of
+// max(L/NI, L/NO) cycles per block: NI words in on each of the first L/NI cycles, NO out on
+// each of the last L/NO (a word is always read by the cycle it is written out), so the rate
+// is WORDS / min(NI, NO) cycles per frame, the model's squeeze interval.
 template <typename in_t, typename out_t, int NI, int NO, int WORDS>
 void squeeze(hls::stream<in_t> in[NI], hls::stream<out_t> out[NO], int frames = 1) {
 #pragma HLS INLINE off
-    const int L = clcm(NI, NO);
+    const int L = clcm(NI, NO), READS = L / NI, WRITES = L / NO;
+    const int STEPS = READS > WRITES ? READS : WRITES, FIRST_WRITE = STEPS - WRITES;
     static_assert(WORDS % L == 0, "the stream counts must divide the words of the map");
     in_t buf[L];
 #pragma HLS ARRAY_PARTITION variable=buf complete dim=1
+    int t = 0;
 squeeze_loop:
-    for (int b = 0; b < frames * (WORDS / L); b++) {
-    squeeze_read:
-        for (int r = 0; r < L / NI; r++) {
+    for (int i = 0; i < frames * (WORDS / L) * STEPS; i++) {
 #pragma HLS PIPELINE II=1
+        if (t < READS) {
             for (int s = 0; s < NI; s++) {
 #pragma HLS UNROLL
-                buf[r * NI + s] = in[s].read();
+                buf[t * NI + s] = in[s].read();
             }
         }
-    squeeze_write:
-        for (int w = 0; w < L / NO; w++) {
-#pragma HLS PIPELINE II=1
+        if (t >= FIRST_WRITE) {
+            const int w = t - FIRST_WRITE;
             for (int s = 0; s < NO; s++) {
 #pragma HLS UNROLL
                 out[s].write(out_t(buf[w * NO + s]));
             }
         }
+        t = t == STEPS - 1 ? 0 : t + 1;
     }
 }
 

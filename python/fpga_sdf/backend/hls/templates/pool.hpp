@@ -22,17 +22,26 @@ int taps_inside(int o) {
     return n;
 }
 
-// Reduce each window of KVOL taps (one per stream) to one value, CH channels per position.
-// Max: the largest tap, converted to out_t (round half up, saturate). Avg: the exact sum of
-// the taps divided by the number of in-bounds taps (COUNT_PAD = false) or by KVOL
+// Reduce each window of KVOL taps (one per stream) to one value, CH channels per position,
+// FINE taps per cycle: KO = ceil(KVOL / FINE) cycles per window (the model's pool ii, and the
+// RTL's). Max: the largest tap, converted to out_t (round half up, saturate). Avg: the exact
+// sum of the taps divided by the number of in-bounds taps (COUNT_PAD = false) or by KVOL
 // (COUNT_PAD = true), rounded half up into out_t (fpga_sdf.interp.kernels.pool_fixed).
-template <typename in_t, typename out_t, typename G, int CH, int MODE, bool COUNT_PAD, int LANES = 1>
+template <typename in_t, typename out_t, typename G, int CH, int MODE, bool COUNT_PAD, int LANES = 1,
+          int FINE = G::KVOL>
 void pool(hls::stream<vec<in_t, G::KVOL> > win[LANES], hls::stream<out_t> out[LANES], int frames = 1) {
 #pragma HLS INLINE off
     const int SUM_W = in_t::width + bits_for(G::KVOL);
-    int c = 0, ow = 0, oh = 0, od = 0;
+    const int KO = (G::KVOL + FINE - 1) / FINE;
+    vec<in_t, G::KVOL> window[LANES];
+    in_t best[LANES];
+    ap_int<SUM_W> total[LANES];
+#pragma HLS ARRAY_PARTITION variable=window complete dim=0
+#pragma HLS ARRAY_PARTITION variable=best complete dim=1
+#pragma HLS ARRAY_PARTITION variable=total complete dim=1
+    int c = 0, ow = 0, oh = 0, od = 0, ko = 0;
 pool_loop:
-    for (int i = 0; i < frames * G::OUT_PIXELS * CH; i++) {
+    for (int i = 0; i < frames * G::OUT_PIXELS * CH * KO; i++) {
 #pragma HLS PIPELINE II=1
         const int den = COUNT_PAD ? G::KVOL
                                   : taps_inside<G::D, G::KD, G::SD, G::PD0>(od) *
@@ -40,18 +49,30 @@ pool_loop:
                                         taps_inside<G::W, G::KW, G::SW, G::PW0>(ow);
         for (int s = 0; s < LANES; s++) {
 #pragma HLS UNROLL
-            const vec<in_t, G::KVOL> window = win[s].read();
-            in_t m = window.v[0];
-            ap_int<SUM_W> sum = raw(m);
-            for (int k = 1; k < G::KVOL; k++) {
+            if (ko == 0) window[s] = win[s].read();
+            in_t m = ko == 0 ? window[s].v[0] : best[s];
+            ap_int<SUM_W> sum = ko == 0 ? ap_int<SUM_W>(0) : total[s];
+            for (int k = 0; k < FINE; k++) {
 #pragma HLS UNROLL
-                const in_t v = window.v[k];
-                if (v > m) m = v;
-                sum += raw(v);
+                const int tap = ko * FINE + k;
+                if (tap < G::KVOL) {
+                    const in_t v = window[s].v[tap];
+                    if (v > m) m = v;
+                    sum += raw(v);
+                }
             }
-            if (MODE == POOL_MAX) out[s].write(out_t(m));
-            else out[s].write(div_round<out_t, frac_of<in_t>(), SUM_W>(sum, den));
+            best[s] = m;
+            total[s] = sum;
+            if (ko == KO - 1) {
+                if (MODE == POOL_MAX) out[s].write(out_t(m));
+                else out[s].write(div_round<out_t, frac_of<in_t>(), SUM_W>(sum, den));
+            }
         }
+        if (ko < KO - 1) {
+            ko++;
+            continue;
+        }
+        ko = 0;
         if (c == CH - 1) {
             c = 0;
             if (ow == G::OW - 1) {
@@ -72,10 +93,10 @@ pool_loop:
 }
 
 // Pooling layer (2D or 3D by G; dilation must be 1 as in pool_fixed), COARSE parallel
-// streams, channel c on stream c % COARSE, each with its own sliding window and pool unit.
+// streams (FINE taps reduced per cycle), channel c on stream c % COARSE, each with its own sliding window and pool unit.
 // Max pads with the minimum of in_t, avg with 0.
 template <typename in_t, typename out_t, typename G, int C, int MODE,
-          bool COUNT_PAD = false, int COARSE = 1>
+          bool COUNT_PAD = false, int COARSE = 1, int FINE = G::KVOL>
 void pool_layer(hls::stream<in_t> in[COARSE], hls::stream<out_t> out[COARSE], int frames = 1) {
 #pragma HLS INLINE off
     static_assert(C % COARSE == 0, "COARSE must divide C");
@@ -85,11 +106,13 @@ void pool_layer(hls::stream<in_t> in[COARSE], hls::stream<out_t> out[COARSE], in
     const in_t pad = MODE == POOL_MAX ? min_value<in_t>() : in_t(0);
     SDF_DATAFLOW_REGION
     SDF_PROCESS(sliding_window<in_t, G, C / COARSE, COARSE>(in, win, pad, frames));
-    SDF_PROCESS(pool<in_t, out_t, G, C / COARSE, MODE, COUNT_PAD, COARSE>(win, out, frames));
+    SDF_PROCESS(pool<in_t, out_t, G, C / COARSE, MODE, COUNT_PAD, COARSE, FINE>(win, out, frames));
 }
 
 // Global pooling over all PIXELS (= D*H*W) positions: C outputs. Avg divides the exact sum
-// by PIXELS with round half up; max converts the largest value.
+// by PIXELS with round half up; max converts the largest value. One pipelined loop over the
+// batch: a channel's result is written as its last pixel arrives, so the rate is one word a
+// cycle with no per-frame write phase (the model's PIXELS * C / COARSE cycles per frame).
 template <typename in_t, typename out_t, int C, int PIXELS, int MODE, int COARSE = 1>
 void global_pool(hls::stream<in_t> in[COARSE], hls::stream<out_t> out[COARSE], int frames = 1) {
 #pragma HLS INLINE off
@@ -100,32 +123,28 @@ void global_pool(hls::stream<in_t> in[COARSE], hls::stream<out_t> out[COARSE], i
     in_t mx[COARSE][CH];
 #pragma HLS ARRAY_PARTITION variable=sum complete dim=1
 #pragma HLS ARRAY_PARTITION variable=mx complete dim=1
-    for (int frame = 0; frame < frames; frame++) {
+    int c = 0, p = 0;
 global_pool_loop:
-    for (int i = 0; i < PIXELS * CH; i++) {
+    for (int i = 0; i < frames * PIXELS * CH; i++) {
 #pragma HLS PIPELINE II=1
-        const int c = i % CH;
         for (int s = 0; s < COARSE; s++) {
 #pragma HLS UNROLL
             const in_t v = in[s].read();
-            if (i < CH) {
-                sum[s][c] = raw(v);
-                mx[s][c] = v;
-            } else {
-                sum[s][c] += raw(v);
-                if (v > mx[s][c]) mx[s][c] = v;
+            const ap_int<SUM_W> total = p == 0 ? ap_int<SUM_W>(raw(v)) : ap_int<SUM_W>(sum[s][c] + raw(v));
+            const in_t m = p == 0 || v > mx[s][c] ? v : mx[s][c];
+            sum[s][c] = total;
+            mx[s][c] = m;
+            if (p == PIXELS - 1) {
+                if (MODE == POOL_MAX) out[s].write(out_t(m));
+                else out[s].write(div_round<out_t, frac_of<in_t>(), SUM_W>(total, PIXELS));
             }
         }
-    }
-global_pool_write:
-    for (int c = 0; c < CH; c++) {
-#pragma HLS PIPELINE II=1
-        for (int s = 0; s < COARSE; s++) {
-#pragma HLS UNROLL
-            if (MODE == POOL_MAX) out[s].write(out_t(mx[s][c]));
-            else out[s].write(div_round<out_t, frac_of<in_t>(), SUM_W>(sum[s][c], PIXELS));
+        if (c == CH - 1) {
+            c = 0;
+            p = p == PIXELS - 1 ? 0 : p + 1;
+        } else {
+            c++;
         }
-    }
     }
 }
 

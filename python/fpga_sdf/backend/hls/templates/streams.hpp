@@ -9,8 +9,10 @@ namespace sdf {
 enum eltwise_mode { ELT_ADD = 0, ELT_MUL = 1 };
 
 // Element-wise add / mul of a (PIXELS x C) and b, COARSE parallel streams (channel c on
-// stream c % COARSE). BROADCAST: b is (C, 1, 1[, 1]), streamed once (C values) and
-// buffered. The sum / product is exact (ap_fixed full precision), then converted to out_t.
+// stream c % COARSE). BROADCAST: b is (C, 1, 1[, 1]), streamed once per frame (C values),
+// each read when the first pixel needs it and kept for the others. The sum / product is
+// exact (ap_fixed full precision), then converted to out_t. One pipelined loop over the
+// batch: PIXELS * C / COARSE cycles per frame.
 template <typename a_t, typename b_t, typename out_t, int C, int PIXELS, int MODE,
           bool BROADCAST = false, int COARSE = 1>
 void eltwise(hls::stream<a_t> a[COARSE], hls::stream<b_t> b[COARSE],
@@ -20,28 +22,31 @@ void eltwise(hls::stream<a_t> a[COARSE], hls::stream<b_t> b[COARSE],
     const int CH = C / COARSE;
     b_t bbuf[COARSE][CH];
 #pragma HLS ARRAY_PARTITION variable=bbuf complete dim=1
-    for (int frame = 0; frame < frames; frame++) {
-    if (BROADCAST) {
-    eltwise_load:
-        for (int c = 0; c < CH; c++) {
-#pragma HLS PIPELINE II=1
-            for (int s = 0; s < COARSE; s++) {
-#pragma HLS UNROLL
-                bbuf[s][c] = b[s].read();
-            }
-        }
-    }
+    int c = 0, p = 0;
 eltwise_loop:
-    for (int i = 0; i < PIXELS * CH; i++) {
+    for (int i = 0; i < frames * PIXELS * CH; i++) {
 #pragma HLS PIPELINE II=1
         for (int s = 0; s < COARSE; s++) {
 #pragma HLS UNROLL
             const a_t x = a[s].read();
-            const b_t y = BROADCAST ? bbuf[s][i % CH] : b[s].read();
+            b_t y;
+            if (!BROADCAST) {
+                y = b[s].read();
+            } else if (p == 0) {
+                y = b[s].read();
+                bbuf[s][c] = y;
+            } else {
+                y = bbuf[s][c];
+            }
             if (MODE == ELT_ADD) out[s].write(out_t(x + y));
             else out[s].write(out_t(x * y));
         }
-    }
+        if (c == CH - 1) {
+            c = 0;
+            p = p == PIXELS - 1 ? 0 : p + 1;
+        } else {
+            c++;
+        }
     }
 }
 
