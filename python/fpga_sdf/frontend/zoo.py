@@ -501,6 +501,34 @@ def resnet50():
 
 
 # --------------------------------------------------------------------------
+# MobileNetV1 (Howard et al. 2017, width 1.0, 224x224; ReLU after every BN)
+# --------------------------------------------------------------------------
+
+
+class MobileNetV1(nn.Module):
+    # (output channels, stride) of the 13 depthwise-separable blocks
+    BLOCKS = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + \
+             [(1024, 2), (1024, 1)]
+
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        layers, cin = [_conv_bn(3, 32, 3, stride=2, padding=1)], 32
+        for cout, stride in self.BLOCKS:
+            layers += [_conv_bn(cin, cin, 3, stride=stride, padding=1, groups=cin), _conv_bn(cin, cout, 1)]
+            cin = cout
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(cin, num_classes)
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.pool(self.features(x)), 1))
+
+
+def mobilenetv1():
+    return _finish("mobilenetv1", MobileNetV1(), (1, 3, 224, 224))
+
+
+# --------------------------------------------------------------------------
 # MobileNetV2 (torchvision, width 1.0)
 # --------------------------------------------------------------------------
 
@@ -664,6 +692,7 @@ ZOO: dict[str, Callable[[], tuple[nn.Module, torch.Tensor]]] = {
     "vgg16": vgg16,
     "resnet18": resnet18,
     "resnet50": resnet50,
+    "mobilenetv1": mobilenetv1,
     "mobilenetv2": mobilenetv2,
     "c3d": c3d,
     "r2plus1d_18": r2plus1d_18,
@@ -675,7 +704,7 @@ _OUTPUT_SHAPES = {
     "tiny_c3d": (1, 10), "tiny_concat": (1, 10), "tiny_fire": (1, 10), "tiny_dense": (1, 10),
     "tiny_inception": (1, 10), "digits": (1, 10), "lenet": (1, 10),
     "alexnet": (1, 1000), "vgg11": (1, 1000), "vgg16": (1, 1000),
-    "resnet18": (1, 1000), "resnet50": (1, 1000), "mobilenetv2": (1, 1000),
+    "resnet18": (1, 1000), "resnet50": (1, 1000), "mobilenetv1": (1, 1000), "mobilenetv2": (1, 1000),
     "c3d": (1, 487), "r2plus1d_18": (1, 400),
 }
 

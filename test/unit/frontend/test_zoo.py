@@ -39,7 +39,7 @@ def test_builds_runs_and_is_deterministic(name):
 
 def test_registry():
     assert set(zoo.names()) == set(zoo.ZOO)
-    for required in ["lenet", "alexnet", "vgg11", "vgg16", "resnet18", "resnet50", "mobilenetv2",
+    for required in ["lenet", "alexnet", "vgg11", "vgg16", "resnet18", "resnet50", "mobilenetv1", "mobilenetv2",
                      "c3d", "r2plus1d_18", "tiny_conv", "tiny_resnet", "tiny_mobilenet",
                      "tiny_c3d", "tiny_concat", "digits"]:
         assert required in zoo.ZOO
@@ -67,7 +67,7 @@ def test_batchnorm_stats_are_nontrivial():
 
 
 @pytest.mark.parametrize("name,count", [("resnet18", 11_689_512), ("resnet50", 25_557_032),
-                                        ("mobilenetv2", 3_504_872)])
+                                        ("mobilenetv1", 4_231_976), ("mobilenetv2", 3_504_872)])
 def test_parameter_counts_match_torchvision(name, count):
     model, _ = zoo.build(name)
     assert sum(p.numel() for p in model.parameters()) == count
