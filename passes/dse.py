@@ -24,7 +24,7 @@ class Dse(Pass):
     clock: float = field(default=0.0, metadata={"help": "MHz (default: the target's or the board's)"})
     budget: float = field(default=0.9, metadata={"help": "fraction of every resource the design may use"})
     power_cap: float = field(default=0.0, metadata={"help": "watts the design may draw (0: no cap)"})
-    strategy: str = field(default="greedy", metadata={"help": "greedy, anneal or exhaustive"})
+    strategy: str = field(default="greedy", metadata={"help": "greedy, anneal, exhaustive or rate (seed 004's data-rate-matched folding)"})
     seed: int = field(default=1, metadata={"help": "random seed (anneal); same seed, same design"})
     time_limit: float = field(default=60.0, metadata={"help": "seconds the search may take (cutting it short loses determinism)"})
     anneal_steps: int = field(default=2000, metadata={"help": "proposals per partition for strategy=anneal"})

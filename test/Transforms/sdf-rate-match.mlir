@@ -2,6 +2,7 @@
 // RUN: fpga-opt %s --sdf-rate-match="features=1 cycles=4" | filecheck %s --check-prefix=SLOW
 // RUN: fpga-opt %s --sdf-rate-match="features=16 cycles=1" | filecheck %s --check-prefix=FAST
 // RUN: not fpga-opt %s --sdf-rate-match="cycles=2" 2>&1 | filecheck %s --check-prefix=NORATE
+// RUN: fpga-opt %s --dse="platform=zc706 strategy=rate" | filecheck %s --check-prefix=DSE
 
 // The input streams 4 x 8 x 8 = 256 features. At one feature per cycle every layer has 256
 // cycles per frame; the conv computes 36 windows of 4 channels: r = 144 / 256 = 0.5625
@@ -24,6 +25,10 @@
 // the row width 8 at or above 9 / 4); the activation's rows are 6 wide: 3 pixels.
 // FAST: "sdf.conv"{{.*}}{coarse_group = 1 : i64, coarse_in = 4 : i64, coarse_out = 8 : i64, fine = 9 : i64, pixels = array<i64: 4, 1>}
 // FAST: "sdf.activation"{{.*}}{coarse_in = 8 : i64, coarse_out = 8 : i64, kind = "relu", pixels = array<i64: 3, 1>}
+
+// As a DSE strategy: the shortest frame time whose rate-matched design fits the board; the
+// ZC706 has room for the conv at one window per cycle (all 4 inputs, all 8 filters).
+// DSE: "sdf.conv"{{.*}}{coarse_in = 4 : i64, coarse_out = 8 : i64, fine = 9 : i64}
 
 // NORATE: error: --sdf-rate-match: needs features=J and cycles=H, both positive (got features=0 cycles=2)
 

@@ -77,6 +77,8 @@ def _fold(specs, edges, c: Constraints, objective: str, strategy: str) -> Partit
     specs, options = _with_reloading(specs, edges, c, objective)
     if strategy == "exhaustive":
         return _exhaustive(specs, edges, options, c, objective)
+    if strategy == "rate":
+        return _rate_matched(specs, edges, options, c, objective)
     return _balanced(specs, edges, options, c, objective)
 
 
@@ -223,6 +225,39 @@ def _balanced(specs, edges, options, c: Constraints, objective: str) -> Partitio
         candidate = _design_at(best.perf.bandwidth_interval, specs, edges, options, c, objective)
         if candidate is not None and candidate.cost <= best.cost * 1.0001:
             best = candidate
+    return best
+
+
+def _rate_matched(specs, edges, options, c: Constraints, objective: str) -> PartitionDesign:
+    """Seed 004 as a folding strategy: the shortest frame time T whose data-rate-matched
+    design (`rate_match.choose`, every layer's (j, h) for the rate T implies) fits. Designs
+    needing more than one pixel per cycle are skipped: no backend builds them yet."""
+    from fractions import Fraction
+
+    from .rate_match import choose
+
+    def design_at(target: int):
+        chosen = [choose(s, Fraction(target)) for s in specs]
+        if not all(ch.meets and ch.spec.pixels == (1, 1) for ch in chosen):
+            return None
+        design = evaluate([ch.spec for ch in chosen], edges, c, objective)
+        return design if c.fits(design.resources) else None
+
+    targets = sorted({int(i) for menu in options.values() for i in menu.intervals})
+    floor = max(int(menu.intervals[0]) for menu in options.values())
+    targets = targets[bisect_left(targets, floor):]
+    best = design_at(targets[-1])
+    if best is None:
+        raise Infeasible("no data-rate-matched folding fits (strategy=rate): try strategy=greedy")
+    lo, hi = 0, len(targets) - 1
+    while lo < hi:  # smallest frame time whose design fits
+        mid = (lo + hi) // 2
+        design = design_at(targets[mid])
+        if design is not None:
+            hi = mid
+            best = design if objective != "power" else min(best, design, key=lambda d: d.cost)
+        else:
+            lo = mid + 1
     return best
 
 

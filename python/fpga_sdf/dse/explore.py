@@ -21,7 +21,7 @@ from .balance import Infeasible, PartitionDesign, evaluate, fold_partition, pick
 from .options import layer_menu
 from .problem import Constraints
 
-STRATEGIES = ("greedy", "anneal", "exhaustive")
+STRATEGIES = ("greedy", "anneal", "exhaustive", "rate")
 POINTWISE = ("activation", "scale_shift")
 HEAVY = 0.25  # a layer whose fully folded weights take this much of a memory may need reloading
 
@@ -78,7 +78,7 @@ def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "g
     if strategy not in STRATEGIES:
         raise UserError(f"unknown strategy '{strategy}' (strategies: {', '.join(STRATEGIES)})")
     start = time.monotonic()
-    fold_strategy = "exhaustive" if strategy == "exhaustive" else "greedy"
+    fold_strategy = strategy if strategy in ("exhaustive", "rate") else "greedy"
     bounds = [-1] + candidate_cuts(problem, c) + [len(problem.specs) - 1]
     bar = Progress(len(bounds) * (len(bounds) - 1) // 2, "dse", progress)
     cache: dict[tuple[int, int], PartitionDesign | None] = {}

@@ -102,3 +102,27 @@ def test_every_lenet_layer_keeps_up_with_one_pixel_per_cycle():
     first = network.layer_spec(*network.named_layers(module)[0])
     last = network.layer_spec(*network.named_layers(module)[-1])
     assert first.coarse_out * first.fine > last.coarse_in * last.coarse_out
+
+
+def test_dse_strategy_rate_finds_the_input_bound_design():
+    """`--dse="strategy=rate"`: the shortest frame time whose rate-matched design fits. LeNet
+    on the ZC706 is bound by its input (1,024 cycles per 32x32 frame) either way."""
+    from fpga_sdf.dse.explore import explore
+    from fpga_sdf.dse.ir_bridge import problem_of
+    from fpga_sdf.dse.problem import Constraints
+    from fpga_sdf.frontend import zoo
+    from fpga_sdf.frontend.importer import import_model
+    from fpga_sdf.model import load_platform
+
+    model, x = zoo.build("lenet")
+    problem, _ = problem_of(import_model(model, x, weights="inline"))
+    c = Constraints(load_platform("zc706"), 200.0, 1, 0.9)
+    rate, greedy = explore(problem, c, "throughput", "rate", progress=False), \
+        explore(problem, c, "throughput", "greedy", progress=False)
+    (part,) = rate.partitions
+    assert c.fits(part.resources)
+    assert part.perf.interval == 1024 and rate.perf.fps >= 0.999 * greedy.perf.fps
+    for spec in part.specs:
+        assert spec.pixels == (1, 1)
+        if spec.kind == "conv":
+            assert spec.fine == 25  # a whole 5x5 window per KPU, as the seed builds it
