@@ -1,7 +1,12 @@
-"""RTL simulation of a zoo network at every factor 1: bit-exactness against the fixed-point
-executor, measured cycles beside the model's, simulator speed.
+"""RTL simulation of a zoo network: bit-exactness against the fixed-point executor, measured
+cycles beside the model's, Verilator build time and simulator speed.
 
     .venv/bin/python benchmarks/bench_rtl_sim.py tiny_resnet --frames 3 --out /tmp/rtl_bench
+    .venv/bin/python benchmarks/bench_rtl_sim.py tiny_resnet --fold "coarse_out=2 layers=conv1" \
+        --fold "coarse_in=2 fine=3 layers=layer1.0" --cuts layer1.0 --out /tmp/rtl_bench_f
+
+Every factor is 1 unless `--fold` (repeatable: one --sdf-fold run each, in order) says
+otherwise; `--cuts` runs --sdf-partition (cut after the named layers).
 
 Quantizes on the frames it simulates (the zoo's example input plus seeded normal noise),
 writes the RTL with fpga_sdf.backend.rtl.emit, simulates it with Verilator (sim.run_integers)
@@ -41,7 +46,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("network", help="zoo name or 'digits'")
     ap.add_argument("--frames", type=int, default=3)
-    ap.add_argument("--fold", default="", help="--sdf-fold options, e.g. 'coarse_in=2 layers=conv1'")
+    ap.add_argument("--fold", action="append", default=[],
+                    help="--sdf-fold options, e.g. 'coarse_in=2 layers=conv1' (repeatable, applied in order)")
+    ap.add_argument("--cuts", default="", help="--sdf-partition cuts, e.g. 'features.3,features.5'")
     ap.add_argument("--out", default="rtl_bench")
     args = ap.parse_args()
     model, x = digits.build() if args.network == "digits" else zoo.build(args.network)
@@ -52,16 +59,23 @@ def main() -> None:
     module = import_model(model, x)
     np.save(out / "calib.npy", xs)
     run_pass(module, "sdf-quantize", f"calibration={out / 'calib.npy'}")
-    if args.fold:
-        run_pass(module, "sdf-fold", args.fold)
+    for fold in args.fold:
+        run_pass(module, "sdf-fold", fold)
+    if args.cuts:
+        run_pass(module, "sdf-partition", f"cuts={args.cuts}")
     text = sdf_ir.to_text(module)
     t0 = time.perf_counter()
     project = emit(sdf_ir.parse(text, args.network), args.network)
     write_project(project, str(out / "rtl"))
     print(f"translate: {time.perf_counter() - t0:.1f} s")
     t0 = time.perf_counter()
+    binaries = sim.build(str(out / "rtl"))
+    build_s = sum(b.seconds for b in binaries.values())
+    print(f"verilator build: {build_s:.1f} s ({sum(b.cached for b in binaries.values())} of "
+          f"{len(binaries)} tops cached)")
+    t0 = time.perf_counter()
     y, stats = sim.run_integers(str(out / "rtl"), quantize(xs, _arg_format(entry_function(module), 0)))
-    print(f"build + simulate: {time.perf_counter() - t0:.1f} s")
+    print(f"simulate: {time.perf_counter() - t0:.1f} s")
     fmt = sim.load_manifest(str(out / "rtl"))["partitions"][-1]["output"]["format"]
     ref = quantize(execute(module, [xs], "fixed")[0], Fixed(*fmt))
     print(f"bit-exact against the fixed-point executor: {np.array_equal(y, ref)}")
@@ -76,6 +90,7 @@ def main() -> None:
     print(f"FIFOs (stream, depth): {fifos}")
     print(f"simulator: {stats['simulated_cycles']} cycles in {stats['simulation_seconds']:.2f} s = "
           f"{stats['cycles_per_second'] / 1e3:.0f} k cycles/s")
+    stats["verilator_build_seconds"] = build_s
     (out / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
 
 

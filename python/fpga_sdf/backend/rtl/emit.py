@@ -376,10 +376,11 @@ class _Emitter:
             if kind == "dma_in":
                 inst.params.inputs = [StreamType(outs[0].width, outs[0].frac, len(outs))]
             insts.append(inst)
-        # FIFOs the model chose on skip connections: streams into a layer from an earlier one
+        # FIFOs the model chose per edge (skip connections, bursts, window fills), on the
+        # producer's streams as the model costs them: in front of a squeeze, not behind it
         for s in streams:
             ci = s.consumer[0]
-            if ci is None or s.origin is None:
+            if ci is None or s.origin is None or insts[s.producer[0]].kind == "squeeze":
                 continue
             consumer_layer = insts[ci].params.layer if insts[ci].kind != "dma_out" else None
             depth = fifo_depth.get((s.origin, consumer_layer))

@@ -72,3 +72,42 @@ def test_stream_type_parses_printed_types():
     assert StreamType.parse("!sdf_hw.stream<#sdf.fixed<8, -2>, 1>") == StreamType(8, -2, 1)
     with pytest.raises(ValueError):
         StreamType.parse("!sdf_hw.stream<f32, 1 : i64>")
+
+
+def test_fifos_sit_on_the_producer_streams_the_model_costs(tmp_path):
+    """Every FIFO of partition_performance(...).fifos is emitted on the producer's streams of
+    its edge at the model's depth, in front of a squeeze (conv at coarse_out=2 -> relu on one
+    stream) and never behind it, and no other stream gets one."""
+    import numpy as np
+
+    from fpga_sdf import network
+    from fpga_sdf.diagnostics import Diagnostics
+    from fpga_sdf.frontend import zoo
+    from fpga_sdf.frontend.importer import import_model
+    from fpga_sdf.model.performance import partition_performance
+    from fpga_sdf.pass_registry import lookup
+    from torch_mlir import ir
+
+    model, x = zoo.build("tiny_conv")
+    module = import_model(model, x)
+    np.save(tmp_path / "calib.npy", x.numpy())
+    for flag, options in (("sdf-quantize", f"calibration={tmp_path / 'calib.npy'}"),
+                          ("sdf-fold", "coarse_out=2 layers=0")):
+        diag = Diagnostics()
+        with sdf_ir.context(), module.context, ir.Location.unknown():
+            lookup(flag).from_options(options).run(module, diag)
+        assert not diag.errors
+    text = sdf_ir.to_text(module)
+    mp, = network.model_partitions(sdf_ir.parse(text, "n.mlir"), needed_by="test")
+    perf = partition_performance(mp.layers, mp.edges, None, 200, 1)
+    expected = {edge: m.memories[0].depth for edge, m in perf.fifos if m.memories[0].depth > 2}
+    assert expected, "the folding should need a FIFO (the conv's output bursts)"
+    part = rtl_emit.emit(sdf_ir.parse(text, "n.mlir"), "n.mlir", platform="zedboard").manifest["partitions"][0]
+    deep = [s for s in part["streams"] if s["depth"] > 2]
+    assert not [s for s in deep if "squeeze" in s["from"]]
+    got = {}
+    for s in deep:
+        got.setdefault(s["layer"], set()).add(s["depth"])
+    assert got == {src: {d} for (src, _), d in expected.items()}
+    streams_out = {lp.name: lp.streams_out for lp in perf.layers}
+    assert len(deep) == sum(streams_out[src] for src, _ in expected)
