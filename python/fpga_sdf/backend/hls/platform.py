@@ -166,6 +166,8 @@ def _xrt_host(part) -> str:
 //   host_{p} {p}.xclbin in.bin out.bin frames {usage}
 // The buffers hold packed beats exactly as fpga_sdf.backend.hls.runtime writes them (and as the
 // C-simulation testbench reads them); the Python runtime sequences partitions and reload runs.
+// Weights kept in the design's .npz sidecar have no .bin in the project until
+// `python -m fpga_sdf.backend.hls.runtime --pack-weights <project>` writes them ({p}/weights/).
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
