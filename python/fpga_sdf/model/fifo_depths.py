@@ -30,7 +30,8 @@ from .spec import LayerSpec, kernel_of, pixels_of, spatial
 MIN_FIFO_DEPTH = 2
 SAMPLES = 2048  # join positions examined per edge (all of them for smaller maps)
 
-__all__ = ["MIN_FIFO_DEPTH", "join_backlogs", "stream_depth", "fifo_depth"]
+__all__ = ["MIN_FIFO_DEPTH", "join_backlogs", "stream_depth", "fifo_depth", "output_burst",
+           "chain_fifo_depth"]
 
 
 def stream_depth(backlog: int, streams: int, words: int) -> int:
@@ -49,6 +50,28 @@ def fifo_depth(backlog: int, streams: int, words: int, lag_words: int = 0) -> in
     while the other branch's pipeline latency runs (`lag_words` per stream, below which the
     early branch stalls and the partition slows down)."""
     return max(stream_depth(backlog, streams, words), lag_words + MIN_FIFO_DEPTH)
+
+
+def output_burst(spec: LayerSpec) -> int:
+    """Words per output stream a layer emits back to back before a silent stretch: a MAC
+    layer's accumulator emits a pixel's cout_s sums during the last channel's dot products
+    and nothing while it sums the other acc_in - 1 channels; other layers emit smoothly (1)."""
+    from .modules import expand  # modules does not import this file: no cycle
+
+    return next((m.memories[0].depth for m in expand(spec) if m.name == "accum"), 1)
+
+
+def chain_fifo_depth(spec: LayerSpec) -> int:
+    """Per-stream depth of the FIFO on every edge out of `spec` (0: the depth-2 stream).
+
+    Why: with a depth-2 stream a burst longer than two words stalls the accumulator as soon
+    as the consumer pauses (a sliding window emitting to a slow MAC, a squeeze to fewer
+    streams, a strided window), and a stalled accumulator stalls the MAC in front of it, so
+    two stages each fast enough alone run slower together (RTL: +10-15%). A FIFO of one burst
+    lets the producer hand over a pixel and go on summing the next while the consumer drains
+    it. The resource model costs it (PartitionPerf.fifos), the backends emit it."""
+    burst = output_burst(spec)
+    return burst if burst > MIN_FIFO_DEPTH else 0
 
 
 def join_backlogs(layers: tuple[LayerSpec, ...], edges: tuple[tuple[str, str], ...]) -> dict:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from math import lcm, prod
 
-from .fifo_depths import fifo_depth, join_backlogs
-from .modules import Memory, Module, clog2, expand
+from .fifo_depths import chain_fifo_depth, fifo_depth, join_backlogs
+from .modules import WINDOW_SLACK, Memory, Module, clog2, expand
 from .spec import LayerSpec, Partition, pixels_of, sparse_engine
 from .workload import layer_ops, layer_weights, streamed_weights
 
@@ -154,8 +154,11 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
     preds, succs, order = _graph(tuple(perfs), tuple(edges))
     specs = {spec.name: spec for spec in layers}
 
-    slowest = max(perfs.values(), key=lambda p: p.interval)
-    compute_interval = slowest.interval
+    squeezes = _squeezes(specs, perfs, edges)
+    coupled = _coupled_intervals(order, specs, perfs, preds, squeezes)
+    slowest = perfs[max(order, key=lambda name: coupled[name])]
+    compute_interval = coupled[slowest.name]
+    slowest_own = max(p.interval for p in perfs.values())
     runs = max(p.wr_factor for p in perfs.values())
     offchip_bits = _offchip_bits(specs, perfs, preds, succs, runs)
     reload_bits = sum(p.weights_reload_words * p.weight_width for p in perfs.values())
@@ -164,8 +167,9 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
     interval = max(compute_interval, bandwidth_interval, 1)
     bottleneck = BANDWIDTH_BOTTLENECK if bandwidth_interval > compute_interval else slowest.name
 
-    squeezes = _squeezes(specs, perfs, edges, interval)
-    depth, fifos = _depth_and_fifos(order, specs, perfs, preds, interval, squeezes)
+    fifos = _fifos(order, specs, perfs, preds, interval, squeezes)
+    depth = _first_output(order, specs, perfs, preds, max(slowest_own, bandwidth_interval),
+                          squeezes, bandwidth_interval)
     cycles = runs * (depth + interval * batch)
     reload_s = (runs - 1) * (reload_bits / runs) / (platform.bandwidth_gbps * 1e9) \
         if platform and runs > 1 else 0.0
@@ -266,7 +270,7 @@ def _offchip_bits(specs, perfs, preds, succs, runs) -> int:
     return bits
 
 
-def _squeezes(specs, perfs, edges, interval):
+def _squeezes(specs, perfs, edges):
     """fpgaConvNet's squeeze module where producer and consumer stream counts differ: it
     buffers lcm(a, b) words so both sides see whole words every cycle."""
     found = []
@@ -285,6 +289,39 @@ def _squeezes(specs, perfs, edges, interval):
     return found
 
 
+def _coupled_intervals(order, specs, perfs, preds, squeezes) -> dict:
+    """Cycles per frame of each layer running behind its producers.
+
+    Why: a sliding window cannot read the next frame's first `fill` words (up to its first
+    window) before it has emitted its last window of this frame, and the depth-2 stream in
+    front of it holds no more, so a layer slower than its producer idles at every frame
+    boundary while the producer delivers them: fill / words_in of the producer's frame
+    time, less the WINDOW_SLACK windows it still has to work on (RTL: tiny_resnet conv2
+    behind conv1, the reloading digits design's two convs). A layer no slower than its
+    input just follows it. Fed by the DMA (a word per cycle per stream) the wait is the
+    fill's words, a line or so (digits features.3 alone: +1%), not counted."""
+    squeeze_of = dict(squeezes)
+    coupled = {}
+    for name in order:
+        perf = perfs[name]
+        feed = 0.0  # the producers' frame time
+        for src in preds[name]:
+            sq = squeeze_of.get((src, name))
+            feed = max(feed, coupled[src], sq.interval if sq else 0)
+        window = perf.modules[0]
+        idle = 0.0
+        if window.name == "sliding_window" and feed < perf.interval and len(perf.modules) > 1:
+            per_window = max(m.interval for m in perf.modules[1:]) / window.words_out
+            # a strided window's own figure already waits for these words at one per cycle
+            # (modules.window_cycles); only their slower arrival is new
+            counted = window.fill if per_window > 1 and any(
+                s > 1 for s in specs[name].stride) else 0
+            idle = max(0.0, window.fill / window.words_in * feed
+                       - max(counted, WINDOW_SLACK * per_window))
+        coupled[name] = max(feed, perf.interval + int(-(-idle // 1)))
+    return coupled
+
+
 @lru_cache(maxsize=65536)
 def fifo_module(streams: int, width: int, depth: int) -> Module:
     """A FIFO of `depth` words on each of `streams` streams."""
@@ -293,9 +330,10 @@ def fifo_module(streams: int, width: int, depth: int) -> Module:
                   logic=(("const", 1), ("counter_bits", 2 * clog2(depth))))
 
 
-def _depth_and_fifos(order, specs, perfs, preds, interval, squeezes):
-    """Longest-path pipeline depth; where branches join, the early branch needs a FIFO
-    holding the words it produces while the late branch catches up."""
+def _fifos(order, specs, perfs, preds, interval, squeezes):
+    """FIFOs per edge: where branches join, the early branch holds the words it produces
+    while the late branch catches up (its balanced-rate lag, and the join's order of reads);
+    behind a layer with bursty output, one burst (fifo_depths.chain_fifo_depth)."""
     squeeze_cycles = {edge: depth_at((m,), interval) for edge, m in squeezes}
     # the FIFO depths every backend emits (fifo_depths: words the early branch holds)
     backlogs = join_backlogs(tuple(specs.values()), tuple((s, d) for d in order for s in preds[d]))
@@ -304,14 +342,47 @@ def _depth_and_fifos(order, specs, perfs, preds, interval, squeezes):
     for name in order:
         arrivals = {src: done[src] + squeeze_cycles.get((src, name), 0) for src in preds[name]}
         start = max(arrivals.values(), default=0)
-        if len(arrivals) > 1:
-            for src, arrival in arrivals.items():
-                src_perf = perfs[src]
+        for src, arrival in arrivals.items():
+            src_perf = perfs[src]
+            depth = chain_fifo_depth(specs[src])
+            if len(arrivals) > 1:
                 per_stream = src_perf.words_out / len(specs[src].outputs) / src_perf.streams_out
-                depth = fifo_depth(backlogs.get((src, name), 0), src_perf.streams_out,
-                                   src_perf.words_out // len(specs[src].outputs),
-                                   int(-(-(start - arrival) * per_stream // interval)))
+                depth = max(depth, fifo_depth(backlogs.get((src, name), 0), src_perf.streams_out,
+                                              src_perf.words_out // len(specs[src].outputs),
+                                              int(-(-(start - arrival) * per_stream // interval))))
+            if depth:
                 fifos.append(((src, name), fifo_module(src_perf.streams_out,
                                                        specs[src].data_width, depth)))
         done[name] = start + perfs[name].depth_at(interval)
-    return max(done.values(), default=0), fifos
+    return fifos
+
+
+def _first_output(order, specs, perfs, preds, slowest, squeezes, bandwidth_interval) -> int:
+    """Cycles from the first input word to the first output word, the part of a run that
+    the batch's frames x interval does not already count.
+
+    Why: the hardware fills the first frame's buffers as fast as the upstream delivers (the
+    DMA at a word per cycle per stream, then each layer at its own speed), not at the
+    partition's balanced rate; buffers downstream of the bottleneck fill while it works on
+    the frame, which frames x interval counts. So a module's fill costs fill / words_in x
+    the frame time of its input where that input is faster than the slowest module
+    (`slowest`), else nothing; pipeline stages always cost their cycles."""
+    squeeze_of = dict(squeezes)
+    first, frame = {}, {}
+    for name in order:
+        spec = specs[name]
+        start, rate = 0.0, 0.0
+        for src in preds[name]:
+            sq = squeeze_of.get((src, name))
+            start = max(start, first[src] + (sq.pipeline if sq else 0))
+            rate = max(rate, frame[src], sq.interval if sq else 0)
+        if len(preds[name]) < len(spec.inputs):  # an input from off-chip
+            perf = perfs[name]
+            rate = max(rate, bandwidth_interval, -(-perf.words_in // max(perf.streams_in, 1)))
+        for m in perfs[name].modules:
+            if m.fill and m.words_in and rate < slowest:
+                start += m.fill / m.words_in * rate
+            start += m.pipeline
+            rate = max(rate, m.interval)
+        first[name], frame[name] = start, rate
+    return int(-(-max(first.values(), default=0) // 1))

@@ -24,18 +24,49 @@ def slow_board(bandwidth_gbps):
 
 def test_chain_interval_is_slowest_layer_and_latency_adds_depth():
     # conv interval 16384 (see layer tests), relu 1024*32/8 = 4096 -> partition 16384.
-    # depth = conv 1151 + relu 1 (no buffering) = 1152 cycles
-    # batch 1 @125 MHz: (1152 + 16384) cycles; batch 100: 1152 + 100 * 16384
+    # depth = first input to first output, buffers filled as fast as the upstream delivers:
+    # the DMA brings a frame in 16384 / 4 streams = 4096 cycles, so the window's 133 words
+    # (see the layer tests) take 133 cycles, + 2; fork 1, conv 8; from the conv on the
+    # input runs at the interval (the accumulator fills while the frame is computed, which
+    # batch x interval counts): weights 2, accum 2, glue 3; relu 1 -> 152 cycles.
+    # batch 1 @125 MHz: (152 + 16384) cycles; batch 100: 152 + 100 * 16384
     perf = partition_performance([conv(), relu()], platform=ZC706, batch=1)
     assert perf.interval == 16384 and perf.bottleneck == "conv"
-    assert perf.depth == 1152
-    assert perf.cycles == 1152 + 16384
-    assert perf.latency_ms == pytest.approx((1152 + 16384) / 125e6 * 1e3)
+    assert perf.depth == 152
+    assert perf.cycles == 152 + 16384
+    assert perf.latency_ms == pytest.approx((152 + 16384) / 125e6 * 1e3)
     batch = partition_performance([conv(), relu()], platform=ZC706, batch=100)
-    assert batch.fps == pytest.approx(100 / ((1152 + 100 * 16384) / 125e6))
+    assert batch.fps == pytest.approx(100 / ((152 + 100 * 16384) / 125e6))
+    # the accumulator emits a pixel's cout_s = 4 sums back to back: a FIFO of one burst
+    assert [(edge, m.instances, m.memories[0].depth) for edge, m in perf.fifos] == \
+        [(("conv", "relu"), 8, 4)]
     # ops per frame: conv 9437184 + relu 32768
     assert batch.ops_per_frame == 9_437_184 + 32_768
     assert batch.gops == pytest.approx(batch.ops_per_frame * batch.fps / 1e9)
+
+
+def test_depth_fills_buffers_as_fast_as_the_upstream_delivers():
+    # digits-like chain at every factor 1, no bias: a (1->16, 8x8, 3x3 pad 1) at 64 * 16 * 9
+    # = 9216 cycles feeds b (16->32) at 64 * 16 * 32 * 9 = 294912, then a relu.
+    #   a: the DMA brings its 64 words in 64 cycles; its window reads 10 words (up to pixel
+    #      (1, 1)) in 10 cycles + 2; conv 3 + clog2(1) + 9 = 13; weights 2  -> 27
+    #   b: a delivers a frame per 9216 cycles, so b's window's 9 * 16 + 1 = 145 words take
+    #      145 / 1024 * 9216 = 1305 cycles, + 2; conv 13; then at the interval: weights 2,
+    #      accum 2 (its fill runs while the frame is computed)               -> 1324
+    #   relu 1: depth 27 + 1324 + 1 = 1352 (RTL, digits: first output 1451 cycles after
+    #   one interval). The balanced-rate depth would fill b's window at 294912 per frame.
+    # Every frame b waits the same 1305 cycles for its window's first words, less the two
+    # windows (2 x 32 x 9 cycles) on its input stream: interval 294912 + 729 = 295641.
+    a = LayerSpec("a", "conv", ((1, 8, 8),), ((16, 8, 8),), kernel=(3, 3), pad=(1,) * 4)
+    b = LayerSpec("b", "conv", ((16, 8, 8),), ((32, 8, 8),), kernel=(3, 3), pad=(1,) * 4)
+    r = LayerSpec("r", "activation", ((32, 8, 8),), ((32, 8, 8),), mode="relu")
+    perf = partition_performance([a, b, r], clock_mhz=125.0, batch=20)
+    assert perf.interval == 294_912 + 729 and perf.bottleneck == "b"
+    assert perf.depth == 27 + 1324 + 1
+    assert perf.cycles == perf.depth + 20 * perf.interval
+    # a sums one channel (no accumulator: a smooth output, no FIFO); b's accumulator emits
+    # a pixel's 32 sums back to back: one burst of FIFO behind it
+    assert [(edge, m.memories[0].depth) for edge, m in perf.fifos] == [(("b", "r"), 32)]
 
 
 def test_offchip_bandwidth_bounds_the_interval():
@@ -81,10 +112,15 @@ def test_squeeze_between_mismatched_stream_counts():
 
 def test_skip_connection_fifo_covers_the_long_branch():
     # split -> conv(3x3, 32->32, ci=co=8, fine 9) -> add, and split -> add directly.
-    # interval: conv 1024 * 4 * 4 = 16384. conv depth at 16384:
-    #   window 2 + 280 * 16384/4096 = 1122, fork 1, conv 8, weights 2, accum 2 + 13, glue 4
-    #   = 1152 cycles of slack on the direct edge; split emits 32*1024/8 = 4096 words per
-    #   stream per frame -> FIFO = ceil(1152 * 4096 / 16384) + 2 = 290 words
+    # interval: conv 1024 * 4 * 4 = 16384, plus the wait at every frame boundary for the
+    # window's first 133 words (see the layer tests), which the split delivers at its 4096
+    # cycles per frame: 133 less the 2 windows of 4 cycles on the stream = 125 -> 16509.
+    # conv depth at 16509: pipeline 2 + 1 + 8 + 2 + 2 + 4 = 19, window fill
+    #   133 / 4096 * 16509 = 536.1, accum fill 13 / 16384 * 16509 = 13.1 -> 569 cycles of
+    #   slack on the direct edge; split emits 32*1024/8 = 4096 words per stream per frame
+    #   -> FIFO = ceil(569 * 4096 / 16509) + 2 = 144 words (more than the join's read order
+    #   needs: 1088 words over 8 streams, 136 + 2). The conv's output gets one burst of its
+    #   accumulator (cout_s = 4 words).
     shape = (32, 32, 32)
     split = LayerSpec("split", "split", (shape,), (shape, shape), coarse_in=8, coarse_out=8)
     body = conv(inputs=(shape,), outputs=(shape,), coarse_in=8, coarse_out=8)
@@ -92,10 +128,10 @@ def test_skip_connection_fifo_covers_the_long_branch():
                     coarse_out=8)
     edges = (("split", "conv"), ("split", "add"), ("conv", "add"))
     perf = partition_performance([split, body, add], edges, platform=ZC706)
-    assert perf.interval == 16384
+    assert perf.interval == 16509 and perf.bottleneck == "conv"
     fifos = dict(perf.fifos)
-    assert fifos[("split", "add")].memories[0].depth == 290
-    assert fifos[("conv", "add")].memories[0].depth == 2
+    assert fifos[("split", "add")].memories[0].depth == 144
+    assert fifos[("conv", "add")].memories[0].depth == 4
     assert [lp.name for lp in perf.layers] == ["split", "conv", "add"]
 
 
