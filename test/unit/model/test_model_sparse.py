@@ -82,7 +82,8 @@ def test_crossbar_cost():
     # 32 x 96 io bits; its address counter shrinks from clog2(48) = 6 to clog2(16) = 4 bits:
     # -32 x 2 bits (LUT per feature unit from the calibrated coefficients)
     from fpga_sdf.model.coefficients import logic_table
-    conv_lut, wm_lut = dict(logic_table("conv", "lut")), dict(logic_table("weights_memory", "lut"))
+    conv_lut = dict(logic_table("conv", "lut", zc706.family))
+    wm_lut = dict(logic_table("weights_memory", "lut", zc706.family))
     expected = 32 * 336 * conv_lut["crossbar_bits"] + 32 * 96 * wm_lut["io_bits"] - 32 * 2 * wm_lut["counter_bits"]
     assert extra == pytest.approx(expected, abs=1)
 
