@@ -173,6 +173,46 @@ def test_formula_agrees_with_rtl_per_layer(folding):
     assert not off, off
 
 
+@pytest.mark.rtlsim
+def test_stride1_border_runs_on_a_small_map():
+    """A 3x3 pad-1 conv on a 7x7 map at 8 cycles a window (16 -> 16, coarse_out 2, fine 9):
+    the window's border runs (the top padding row and the first row, 2 words of every row)
+    outlast the stream's 2 windows of slack, so the layer is slower than its MACs. The
+    formula charges them (6,672, the MACs alone 6,272); the RTL, which has the same 2-deep
+    stream, measures 6,550."""
+    import tempfile
+
+    import torch
+
+    from fpga_sdf.backend.rtl import sim
+    from fpga_sdf.backend.rtl.emit import emit as emit_rtl, write_project as write_rtl
+    from fpga_sdf.frontend.importer import import_model
+    from fpga_sdf.interp.executor import _arg_format, entry_function
+    from fpga_sdf.interp.fixed import quantize
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(16, 16, 3, padding=1), torch.nn.ReLU()).eval()
+    module = import_model(net, torch.randn(1, 16, 7, 7))
+    root = Path(tempfile.mkdtemp(prefix="hls_cycles_small_"))
+    xs = np.random.default_rng(0).standard_normal((FRAMES, 16, 7, 7)).astype(np.float32)
+    np.save(root / "calib.npy", xs)
+    _run_pass(module, "sdf-quantize", f"calibration={root / 'calib.npy'}")
+    _run_pass(module, "sdf-target", "platform=zc706")
+    _run_pass(module, "sdf-fold", "coarse_out=2 fine=9 layers=0")
+    _run_pass(module, "sdf-partition", "cuts=0")
+    text = sdf_ir.to_text(module)
+    hls = {e["name"]: e for p in emit(sdf_ir.parse(text, "small.mlir")).schedule["partitions"]
+           for e in p["cycles"]["layers"]}
+    assert hls["0"]["cycles_per_frame"] == 6272 + (2 * 9 * 16 + 2 * 16 - 16) + 6 * (2 * 16 - 16)
+    write_rtl(emit_rtl(sdf_ir.parse(text, "small.mlir"), source="small.mlir"), str(root / "rtl"))
+    _, stats = sim.run_integers(str(root / "rtl"), quantize(xs, _arg_format(entry_function(module), 0)))
+    rtl = {layer["name"]: layer["cycles_per_frame"] for layer in stats["layers"]}
+    print(f"\n7x7 conv: HLS formula {hls['0']['cycles_per_frame']}, RTL {rtl['0']:.0f}, "
+          f"model {hls['0']['model_interval']}")
+    for name in ("0", "1"):
+        assert abs(hls[name]["cycles_per_frame"] - rtl[name]) <= 0.03 * rtl[name]
+
+
 def test_timing_of_a_loop():
     from fpga_sdf.backend.hls.process import Process, Timing
 
