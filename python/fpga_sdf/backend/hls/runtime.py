@@ -46,6 +46,7 @@ class Runtime:
         self.root = Path(directory).resolve()
         self.schedule = load_schedule(str(self.root))
         self.device = device
+        self.images: dict = {}  # port file -> packed images (packing from a sidecar takes seconds)
 
     def run(self, x_int: np.ndarray) -> np.ndarray:
         x = np.asarray(x_int, dtype=np.int64)
@@ -81,7 +82,9 @@ class Runtime:
 
     def _image(self, port) -> list[bytes]:
         """A parameter port's packed images, one per run (the .bin holds them in order)."""
-        data = port_bytes(self.root, port)
+        data = self.images.get(port["file"])
+        if data is None:
+            data = self.images[port["file"]] = port_bytes(self.root, port)
         size = port["beats_per_run"] * _beat_bytes(port)
         return [data[i:i + size] for i in range(0, len(data), size)]
 
