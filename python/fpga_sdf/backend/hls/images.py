@@ -5,7 +5,7 @@ One function for the emitter and the host: the emitter builds ROM literals and t
 `.bin` images with it, and when the weights live in the design's `.npz` sidecar the host
 runtime builds the same images from that file at load time (schedule.json keeps the recipe
 and the SHA-256 of the packed bytes), so the project does not carry a second copy of the
-weights. Pure numpy: the host needs no MLIR.
+weights. Pure numpy (no MLIR), so a host needs only this and packing.py to build them.
 """
 
 from __future__ import annotations
