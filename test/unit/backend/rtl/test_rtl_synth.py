@@ -183,6 +183,11 @@ def _digits_project(tmp: Path, folds) -> tuple[Path, Path]:
     return design, tmp / "rtl"
 
 
+# test_rtl_e2e.py's "unrolled" folding (same design, so the syntheses are shared)
+UNROLLED = ["coarse_out=4 fine=3 layers=features.0", "coarse_in=2 coarse_out=4 fine=3 layers=features.3",
+            "coarse_in=2 layers=features.2,features.5,features.6", "coarse_in=2 coarse_out=2 layers=classifier.2"]
+
+
 @pytest.mark.synth
 def test_conv_layer_as_one_block_matches_the_model(tmp_path):
     """digits features.3 at coarse_in 2, coarse_out 4, fine 3: 8 MAC units, each with its own
@@ -194,9 +199,9 @@ def test_conv_layer_as_one_block_matches_the_model(tmp_path):
     from fpga_sdf import network
     from fpga_sdf.model import resources
 
-    design, rtl = _digits_project(tmp_path, ["coarse_in=2 coarse_out=4 fine=3 layers=features.3"])
-    spec = dict((name, network.layer_spec(name, op)) for name, op in
-                network.named_layers(sdf_ir.parse(design.read_text(), str(design))))["features.3"]
+    design, rtl = _digits_project(tmp_path, UNROLLED)
+    module = sdf_ir.parse(design.read_text(), str(design))
+    spec = {name: network.layer_spec(name, op) for name, op in network.named_layers(module)}["features.3"]
     (wm,) = [m for m in expand(spec) if m.name == "weights_memory"]
     assert wm.instances == 8 and resources.packing_is_cheaper(wm.memories[0], 8, False)
     report = synth.synthesise_project(rtl, design=design, layers={"features.3"}, modules=False)
