@@ -150,11 +150,13 @@ def memory(clk, width: int, depth: int, raddr, ren, waddr=None, wdata=None, wen=
     q = sv.RegOp(raw_hw.InOutType.get(_i(width)), name + "_q")
     aw = raddr.type.width
     if init is not None:
+        # one verbatim statement list, not an op per word: a 2**16-entry activation table
+        # as 65,536 MLIR ops took PyCDE minutes to lower; the SystemVerilog is the same
         block = sv.InitialOp().body.blocks.append()
+        mask = (1 << width) - 1
+        text = "\n".join(f"{{{{0}}}}[{aw}'h{k:X}] = {width}'h{int(v) & mask:X};" for k, v in enumerate(init))
         with ir.InsertionPoint(block):
-            for k, v in enumerate(init):
-                sv.BPAssignOp(sv.ArrayIndexInOutOp(mem.result, _const(aw, k)).result,
-                              _const(width, v))
+            sv.VerbatimOp(ir.StringAttr.get(text), [mem.result])
     ff = sv.AlwaysFFOp(ir.IntegerAttr.get(_i(32), 0), raw_seq.FromClockOp(clk.value).result)
     with ir.InsertionPoint(ff.bodyBlk.blocks.append()):
         if wen is not None:
