@@ -14,7 +14,7 @@
 // CHECK: hls::stream<{{.*}}> s1[2];
 // CHECK-NEXT: #pragma HLS STREAM variable=s1 depth=2  // chain
 // CHECK: hls::stream<{{.*}}> s2[2];
-// CHECK-NEXT: #pragma HLS STREAM variable=s2 depth=37  // join se_mul: the model's FIFO (64 words wait for the other branch)
+// CHECK-NEXT: #pragma HLS STREAM variable=s2 depth=37  // join fork -> se_mul: the model's FIFO
 // CHECK: SDF_PROCESS(fork_split(s0, s1, s2, frames));
 // CHECK: SDF_PROCESS(gpool_global_pool(s1, s3, frames));
 // CHECK: SDF_PROCESS(gate_activation(s3, s4, frames));
