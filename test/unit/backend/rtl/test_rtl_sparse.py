@@ -25,7 +25,6 @@ import pytest
 from fpga_sdf.backend.rtl import generators, module_sim, sparse_buffer, sparse_conv, sparse_weights
 from fpga_sdf.backend.rtl.mac_common import MacPlan, unit_index
 from fpga_sdf.backend.rtl.streams import ModuleParams, StreamType
-from fpga_sdf.diagnostics import UserError
 from fpga_sdf.model import expand
 from fpga_sdf.model.spec import LayerSpec, sparse_engine
 
@@ -135,9 +134,6 @@ FRAMES = 3
 SPARSE_FOLDING = [("sdf-fold", "fine=9 layers=features.0"),  # k = K: the dense engine
                   ("sdf-fold", "coarse_in=2 coarse_out=2 fine=3 layers=features.3")]  # sparse, 2 streams
 BUFFER = 16  # windows of FIFO per input stream before features.3's sparse engines
-EXPAND_PATCH = ("--sdf-expand-modules gives the sparse engine's weights stream `fine` lanes, not the K "
-                "weights per dot product the model's word holds, and emits no sparse_buffer op "
-                "(fix: /tmp/h4_expand.patch, passes/sdf_expand_modules.py + dialects/sdf_hw.py)")
 
 
 def _digits(tmp_root: str):
@@ -176,7 +172,6 @@ def _run_pass(module, flag: str, options: str = "") -> None:
     assert not diag.errors, [str(d) for d in diag.errors]
 
 
-@pytest.mark.xfail(strict=True, raises=UserError, reason=EXPAND_PATCH)
 def test_digits_on_the_sparse_engine_bit_exact_and_cycles_within_5_percent(tmp_path):
     from fpga_sdf import ir as sdf_ir
     from fpga_sdf import network
