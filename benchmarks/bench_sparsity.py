@@ -15,6 +15,7 @@ sparse_buffer depth (model and rho_w beside; --plot writes it as a PNG).
 
     .venv/bin/python benchmarks/bench_sparsity.py [--zoo vgg16:0.65,resnet18:0.57] [--boards zc706,zcu102]
     .venv/bin/python benchmarks/bench_sparsity.py --rtl --skip-dse [--rtl-frames 10] [--rtl-depths 0,1,2,4,8,16,32,64] [--plot fig.png]
+    .venv/bin/python benchmarks/bench_sparsity.py --skip-dse --synth 1,3,5,8   (yosys of one sparse engine per k)
 """
 
 from __future__ import annotations
@@ -270,6 +271,31 @@ def print_rtl(result: dict, frames: int, plot: str | None) -> None:
         print(f"\nfigure: {plot}")
 
 
+def synth_rows(ks) -> str:
+    """yosys synth_xilinx (xc7) of one sparse conv engine (3x3, W16A16, 38-bit accumulator)
+    per k against the resource model's figures for it (crossbar LUTs included)."""
+    from fpga_sdf.backend.rtl import sparse_conv, synth
+    from fpga_sdf.backend.rtl.streams import ModuleParams, StreamType
+    from fpga_sdf.model import expand
+    from fpga_sdf.model.spec import LayerSpec
+
+    x, w, acc = StreamType(16, 13, 9), StreamType(16, 15, 9), StreamType(38, 28, 1)
+    lines = ["sparse conv engine (one S-MVE, K = 9, 16-bit data and weights): yosys xc7 vs model",
+             "| k | yosys DSP | model DSP | yosys LUT | model LUT | yosys FF | model FF |",
+             "|---:|---:|---:|---:|---:|---:|---:|"]
+    for k in ks:
+        spec = LayerSpec("sc", "conv", ((16, 8, 8),), ((32, 8, 8),), kernel=(3, 3), stride=(1, 1),
+                         pad=(1, 1, 1, 1), dilation=(1, 1), has_bias=True, coarse_in=2, coarse_out=2,
+                         fine=k, data_width=16, weight_width=16, acc_width=38, sparsity=(0.5,) * 16)
+        model = next(m for m in expand(spec) if m.name == "conv")
+        p = ModuleParams("conv", "sc", 0, {}, [x, w], [acc], spec=spec, model=model,
+                         name=f"synth_sparse_conv_k{k}")
+        r = synth.synthesise_module(sparse_conv.generate(p), "xc7")
+        m = synth.model_resources(model, "7series")
+        lines.append(f"| {k} | {r.dsp} | {m['dsp']} | {r.lut} | {m['lut']:.0f} | {r.ff} | {m['ff']:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--zoo", default="vgg16:0.65,resnet18:0.57", help="NAME:PROFILE pairs ('' to skip)")
@@ -280,6 +306,7 @@ def main() -> None:
     parser.add_argument("--rtl-frames", type=int, default=10)
     parser.add_argument("--rtl-depths", default="0,1,2,4,8,16,32,64")
     parser.add_argument("--plot", default="", help="PNG of the buffer-depth sweep")
+    parser.add_argument("--synth", default="", help="k values (e.g. 1,3,5,8): yosys of one sparse conv engine each")
     args = parser.parse_args()
     boards = args.boards.split(",")
     print(f"machine: {os.cpu_count()} cores, {host.system()}, python {host.python_version()}")
@@ -287,6 +314,8 @@ def main() -> None:
         result = rtl_rows(args.rtl_frames, [int(d) for d in args.rtl_depths.split(",")])
         print_rtl(result, args.rtl_frames, args.plot or None)
         print()
+    if args.synth:
+        print(synth_rows([int(k) for k in args.synth.split(",")]))
     if args.skip_dse:
         return
     print(f"W16A16, {CLOCK:g} MHz (sparse partitions {CLOCK * SPARSE_CLOCK_FACTOR:g} MHz), batch {BATCH}, "
