@@ -51,8 +51,8 @@ def _params(spec, kind, inputs, outputs, attrs=None, instance=0, **extra):
 
 def cases():
     """(label, generator module, ModuleParams) of every synthesis the fit uses."""
-    from fpga_sdf.backend.rtl import (accum, activation, bias, concat, conv, eltwise, global_pool, glue, pool,
-                                      resize, scale_shift, sliding_window, weights_memory)
+    from fpga_sdf.backend.rtl import (accum, activation, bias, concat, conv, eltwise, fork, global_pool, glue,
+                                      pool, resize, scale_shift, sliding_window, weights_memory)
 
     for w in (8, 16):
         f = Fixed(w, w // 2)
@@ -106,6 +106,13 @@ def cases():
         if ci > 1:
             yield f"glue_{tag}", glue, _params(spec, "glue", [acc] * ci, [acc], params=data)
         yield f"bias_{tag}", bias, _params(spec, "bias", [acc], [_s(x)], params=data)
+    # the fork copying a window stream to coarse_out MAC units
+    for dw, co in ((16, 2), (16, 4), (8, 2)):
+        spec = LayerSpec("k", "conv", ((16, 8, 8),), ((32, 8, 8),), kernel=(3, 3), stride=(1, 1),
+                         pad=(1, 1, 1, 1), has_bias=True, coarse_out=co, fine=3, data_width=dw,
+                         weight_width=dw, acc_width=2 * dw + 8)
+        x = Fixed(dw, dw // 2)
+        yield f"fork_{dw}_co{co}", fork, _params(spec, "fork", [_s(x, 9)], [_s(x, 9)] * co)
 
 
 def memory_charge(module, family_uram: bool) -> tuple[float, float]:
@@ -255,6 +262,7 @@ def main(argv=None) -> int:
     ap.add_argument("--write", action="store_true", help="store the fitted coefficients")
     ap.add_argument("--json", help="write the measurements and fit here")
     ap.add_argument("--measured", help="refit from the measurements of an earlier --json (no synthesis)")
+    ap.add_argument("--kinds", help="with --write: store only these module kinds (comma separated)")
     args = ap.parse_args(argv)
     rows = json.loads(Path(args.measured).read_text())["rows"] if args.measured else measure(args.family)
     family = rows[0].get("family", args.family)
@@ -266,6 +274,9 @@ def main(argv=None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({"family": family, "rows": rows, "tables": tables}, indent=1))
     if args.write:
+        if args.kinds:
+            keep = set(args.kinds.split(","))
+            tables = {res: {k: t for k, t in tables[res].items() if k in keep} for res in tables}
         write(tables, family)
     return 0
 
