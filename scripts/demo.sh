@@ -7,13 +7,16 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup.sh"
 bin="$root/.venv/bin"
 out="$root/build/digits-zc706"
-mkdir -p "$root/build"
+# the checks' inputs and outputs live beside the compile output, not in it: a later run of
+# fpga-compile replaces only a directory holding nothing but what it wrote
+data="$root/build/digits-zc706-check"
+mkdir -p "$root/build" "$data"
 
 "$bin/fpga-compile" --zoo digits --platform zc706 --batch 256 --precision w16a16 -o "$out"
 
 echo
 echo "== checking the design on 360 held-out digits"
-"$bin/python" - "$out" <<'PY'
+"$bin/python" - "$data" <<'PY'
 import sys, numpy as np
 from fpga_sdf.frontend import digits
 out = sys.argv[1]
@@ -21,10 +24,10 @@ x, y = digits.load_test_set()
 np.save(f"{out}/test_x.npy", x.numpy())
 np.save(f"{out}/test_y.npy", y.numpy())
 PY
-"$bin/fpga-run" "$out/model.mlir" --input "$out/test_x.npy" -o "$out/float.npy"
-"$bin/fpga-run" "$out/model.mlir" --input "$out/test_x.npy" -o "$out/fixed.npy" --mode fixed
-"$bin/fpga-run" "$out/hls" --backend csim --input "$out/test_x.npy" -o "$out/csim.npy"
-"$bin/python" - "$out" <<'PY'
+"$bin/fpga-run" "$out/model.mlir" --input "$data/test_x.npy" -o "$data/float.npy"
+"$bin/fpga-run" "$out/model.mlir" --input "$data/test_x.npy" -o "$data/fixed.npy" --mode fixed
+"$bin/fpga-run" "$out/hls" --backend csim --input "$data/test_x.npy" -o "$data/csim.npy"
+"$bin/python" - "$data" <<'PY'
 import sys, numpy as np
 out = sys.argv[1]
 y = np.load(f"{out}/test_y.npy")
@@ -40,12 +43,12 @@ echo "== RTL: SystemVerilog (PyCDE/CIRCT) simulated cycle by cycle in Verilator 
 echo "   (the design refolded to 16384 cycles per frame: the DSE's 800-multiplier circuit takes"
 echo "   Verilator many minutes to compile; the test suite checks both kinds of folding)"
 rtl="$root/build/digits-zc706-rtl"
-"$bin/python" -c "import sys, numpy as np; np.save(sys.argv[2], np.load(sys.argv[1])[:4])" "$out/test_x.npy" "$out/rtl_x.npy"
+"$bin/python" -c "import sys, numpy as np; np.save(sys.argv[2], np.load(sys.argv[1])[:4])" "$data/test_x.npy" "$data/rtl_x.npy"
 "$bin/fpga-opt" "$out/model.mlir" --sdf-fold="interval=16384" -o "$root/build/digits-zc706-rtl.mlir"
-"$bin/fpga-run" "$root/build/digits-zc706-rtl.mlir" --input "$out/rtl_x.npy" -o "$out/rtl_fixed.npy" --mode fixed
+"$bin/fpga-run" "$root/build/digits-zc706-rtl.mlir" --input "$data/rtl_x.npy" -o "$data/rtl_fixed.npy" --mode fixed
 "$bin/fpga-translate" --sdf-to-rtl "$root/build/digits-zc706-rtl.mlir" -o "$rtl"
-"$bin/fpga-run" "$rtl" --backend rtl --input "$out/rtl_x.npy" -o "$out/rtl.npy" --stats "$out/rtl_stats.json" 2>/dev/null
-"$bin/python" - "$out" <<'PY'
+"$bin/fpga-run" "$rtl" --backend rtl --input "$data/rtl_x.npy" -o "$data/rtl.npy" --stats "$data/rtl_stats.json" 2>/dev/null
+"$bin/python" - "$data" <<'PY'
 import json, sys, numpy as np
 out = sys.argv[1]
 stats = json.load(open(f"{out}/rtl_stats.json"))
