@@ -52,16 +52,18 @@ def fifo_depth(backlog: int, streams: int, words: int, lag_words: int = 0) -> in
     return max(stream_depth(backlog, streams, words), lag_words + MIN_FIFO_DEPTH)
 
 
-def output_burst(spec: LayerSpec) -> int:
+def output_burst(spec: LayerSpec, modules=None) -> int:
     """Words per output stream a layer emits back to back before a silent stretch: a MAC
     layer's accumulator emits a pixel's cout_s sums during the last channel's dot products
-    and nothing while it sums the other acc_in - 1 channels; other layers emit smoothly (1)."""
-    from .modules import expand  # modules does not import this file: no cycle
+    and nothing while it sums the other acc_in - 1 channels; other layers emit smoothly (1).
+    `modules`: the layer's expansion when the caller has it (modules.expand(spec))."""
+    if modules is None:
+        from .modules import expand  # modules does not import this file: no cycle
+        modules = expand(spec)
+    return next((m.memories[0].depth for m in modules if m.name == "accum"), 1)
 
-    return next((m.memories[0].depth for m in expand(spec) if m.name == "accum"), 1)
 
-
-def chain_fifo_depth(spec: LayerSpec) -> int:
+def chain_fifo_depth(spec: LayerSpec, modules=None) -> int:
     """Per-stream depth of the FIFO on every edge out of `spec` (0: the depth-2 stream).
 
     Why: with a depth-2 stream a burst longer than two words stalls the accumulator as soon
@@ -70,7 +72,7 @@ def chain_fifo_depth(spec: LayerSpec) -> int:
     two stages each fast enough alone run slower together (RTL: +10-15%). A FIFO of one burst
     lets the producer hand over a pixel and go on summing the next while the consumer drains
     it. The resource model costs it (PartitionPerf.fifos), the backends emit it."""
-    burst = output_burst(spec)
+    burst = output_burst(spec, modules)
     return burst if burst > MIN_FIFO_DEPTH else 0
 
 

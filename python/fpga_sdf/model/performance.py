@@ -1,8 +1,10 @@
 """Cycles, throughput and latency of layers, partitions and whole networks (SDF model).
 
 A layer's interval is its slowest module; a partition's is its slowest layer (rates are
-balanced along the SDF graph) unless off-chip bandwidth is slower still; a network runs
-its partitions one after another, reconfiguring the device between them.
+balanced along the SDF graph), where a layer behind a producer includes the waits the
+depth-2 streams between them cause at frame boundaries (_coupled_intervals), unless
+off-chip bandwidth is slower still; a network runs its partitions one after another,
+reconfiguring the device between them.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from math import lcm, prod
 
 from .fifo_depths import chain_fifo_depth, fifo_depth, join_backlogs
 from .modules import WINDOW_SLACK, Memory, Module, clog2, expand
-from .spec import LayerSpec, Partition, pixels_of, sparse_engine
+from .spec import LayerSpec, Partition, kernel_of, pixels_of, sparse_engine, spatial
 from .workload import layer_ops, layer_weights, streamed_weights
 
 BANDWIDTH_BOTTLENECK = "off-chip bandwidth"
@@ -297,9 +299,12 @@ def _coupled_intervals(order, specs, perfs, preds, squeezes) -> dict:
     front of it holds no more, so a layer slower than its producer idles at every frame
     boundary while the producer delivers them: fill / words_in of the producer's frame
     time, less the WINDOW_SLACK windows it still has to work on (RTL: tiny_resnet conv2
-    behind conv1, the reloading digits design's two convs). A layer no slower than its
-    input just follows it. Fed by the DMA (a word per cycle per stream) the wait is the
-    fill's words, a line or so (digits features.3 alone: +1%), not counted."""
+    behind conv1, the reloading digits design's two convs). Then the other way round: the
+    windows ending in the trailing padding are worked on after the producer's last word, and
+    the producer waits for them (window_tail; tiny_c3d: conv 4 holds conv 0, the bottleneck,
+    126k cycles a frame). A layer no slower than its input just follows it. Fed by the
+    DMA (a word per cycle per stream) the wait is the fill's words, a line or so (digits
+    features.3 alone: +1%), not counted."""
     squeeze_of = dict(squeezes)
     coupled = {}
     for name in order:
@@ -310,7 +315,7 @@ def _coupled_intervals(order, specs, perfs, preds, squeezes) -> dict:
             feed = max(feed, coupled[src], sq.interval if sq else 0)
         window = perf.modules[0]
         idle = 0.0
-        if window.name == "sliding_window" and feed < perf.interval and len(perf.modules) > 1:
+        if window.name == "sliding_window" and preds[name] and len(perf.modules) > 1:
             per_window = max(m.interval for m in perf.modules[1:]) / window.words_out
             # a strided window's own figure already waits for these words at one per cycle
             # (modules.window_cycles); only their slower arrival is new
@@ -318,8 +323,38 @@ def _coupled_intervals(order, specs, perfs, preds, squeezes) -> dict:
                 s > 1 for s in specs[name].stride) else 0
             idle = max(0.0, window.fill / window.words_in * feed
                        - max(counted, WINDOW_SLACK * per_window))
+            # the windows whose last tap is in the trailing padding come after the
+            # producer's last word: it waits (beyond the words its streams hold) meanwhile
+            held = MIN_FIFO_DEPTH + max(chain_fifo_depth(specs[src], perfs[src].modules)
+                                        for src in preds[name])
+            tail = window_tail(specs[name]) * (window.words_out / prod(spatial(
+                specs[name].outputs[0]))) * per_window - held * feed / window.words_in
+            feed = max(feed, feed + int(-(-tail // 1)))
         coupled[name] = max(feed, perf.interval + int(-(-idle // 1)))
     return coupled
+
+
+@lru_cache(maxsize=65536)
+def window_tail(spec: LayerSpec) -> int:
+    """Window positions of a layer's sliding window that end after its last input pixel in
+    raster order (in the bottom / right / back padding): emitted once the input has ended."""
+    real = spatial(spec.inputs[0])
+    n = len(real)
+    kernel = kernel_of(spec)
+    stride = tuple(spec.stride) or (1,) * n
+    dilation = tuple(spec.dilation) or (1,) * n
+    pad = tuple(spec.pad) or (0,) * (2 * n)
+    out = spatial(spec.outputs[0])
+    count = 0
+    for i in range(n):
+        first = dilation[i] * (kernel[i] - 1)  # where the first window ends
+        last = pad[i] + real[i] - 1  # the last input pixel, padded coordinates
+        before = 0 if last < first else min(out[i], (last - first) // stride[i] + 1)
+        count += (out[i] - before) * prod(out[i + 1:])
+        # positions whose window ends exactly at the last pixel: compare the inner dims
+        if last < first or (last - first) % stride[i] or (last - first) // stride[i] >= out[i]:
+            break
+    return count
 
 
 @lru_cache(maxsize=65536)
@@ -344,7 +379,7 @@ def _fifos(order, specs, perfs, preds, interval, squeezes):
         start = max(arrivals.values(), default=0)
         for src, arrival in arrivals.items():
             src_perf = perfs[src]
-            depth = chain_fifo_depth(specs[src])
+            depth = chain_fifo_depth(specs[src], src_perf.modules)
             if len(arrivals) > 1:
                 per_stream = src_perf.words_out / len(specs[src].outputs) / src_perf.streams_out
                 depth = max(depth, fifo_depth(backlogs.get((src, name), 0), src_perf.streams_out,

@@ -6,8 +6,9 @@ import math
 import pytest
 
 from model_test_specs import conv
-from fpga_sdf.model import (LayerSpec, Partition, load_platform, network_performance,
-                            partition_performance, platform_from_dict)
+from fpga_sdf.model import (LayerSpec, Partition, layer_performance, load_platform,
+                            network_performance, partition_performance, platform_from_dict)
+from fpga_sdf.model.performance import window_tail
 
 ZC706 = load_platform("zc706")
 
@@ -67,6 +68,27 @@ def test_depth_fills_buffers_as_fast_as_the_upstream_delivers():
     # a sums one channel (no accumulator: a smooth output, no FIFO); b's accumulator emits
     # a pixel's 32 sums back to back: one burst of FIFO behind it
     assert [(edge, m.memories[0].depth) for edge, m in perf.fifos] == [(("b", "r"), 32)]
+
+
+def test_padded_window_tail_holds_a_slower_producer():
+    # tiny_c3d's shapes: a (3->8, 3x3x3 pad 1 on 4x16x16) at 1024 * 3 * 8 * 27 = 663552
+    # cycles, a max pool (1,2,2)/(1,2,2) to 4x8x8, then b (8->8, 3x3x3 pad 1) at
+    # 256 * 8 * 8 * 27 = 442368. b is faster, but the windows ending in its trailing padding
+    # come after its input's last word: the 64 of the last output plane, the 8 of the last row
+    # of the plane before, the last one of the row before that = 73 positions (window_tail)
+    # x 8 channels x 8 * 27 cycles = 126144 cycles, during which a waits, less the 2 words
+    # the stream holds (2 x 663552 / 2048 = 648): 663552 + 125496 = 789048 (RTL, tiny_c3d
+    # with its activations: 797432). b's own wait for its window's first 585 words
+    # (585 / 2048 x 663552 - 2 windows x 216 = 189108) gives less: 442368 + 189108.
+    a = LayerSpec("a", "conv", ((3, 4, 16, 16),), ((8, 4, 16, 16),), kernel=(3, 3, 3),
+                  pad=(1,) * 6)
+    p = LayerSpec("p", "pool", ((8, 4, 16, 16),), ((8, 4, 8, 8),), kernel=(1, 2, 2),
+                  stride=(1, 2, 2), mode="max")
+    b = LayerSpec("b", "conv", ((8, 4, 8, 8),), ((8, 4, 8, 8),), kernel=(3, 3, 3), pad=(1,) * 6)
+    assert window_tail(b) == 73 and window_tail(p) == 0
+    perf = partition_performance([a, p, b], clock_mhz=125.0)
+    assert layer_performance(a).interval == 663_552 and layer_performance(b).interval == 442_368
+    assert perf.interval == 663_552 + 126_144 - 648 and perf.bottleneck == "b"
 
 
 def test_offchip_bandwidth_bounds_the_interval():

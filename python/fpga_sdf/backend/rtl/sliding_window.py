@@ -2,7 +2,9 @@
 
 One code path for 2D and 3D. The module walks the padded input volume one word per cycle
 (channels fastest, then W, H, D), inserting padding words itself, so a frame takes
-prod(padded dims) * ch_s cycles: the model's interval. Every word enters a tree of delay
+prod(padded dims) * ch_s cycles when its consumer keeps up; a word that completes a window
+waits until the consumer has room for it (no buffer but the stream's), which the model
+costs (model/modules.py `window_cycles`, performance.py `_coupled_intervals`). Every word enters a tree of delay
 lines, exactly the buffers model/modules.py `_sliding_window` counts: for spatial dim i
 (outermost first) each of the prod(e[:i]) taps of the previous dims feeds a chain of
 e_i - 1 delays of prod(S[i+1:]) * ch_s words (e = dilated kernel extent, S = padded dims).
