@@ -100,9 +100,42 @@ def _join_backlogs(keys, edges):
         name = key[0]
         if len(preds[name]) < 2:
             continue
+        region = _region(specs, preds, name)
         for i, src in enumerate(preds[name]):
-            result.append(((src, name), _backlog(specs, preds, name, i)))
+            result.append(((src, name), _region_backlog(region, i) if region else 0))
     return tuple(result)
+
+
+def _region(specs, preds, join):
+    """What a join's backlogs depend on, as a hashable key: its nearest fork and the layers
+    on the paths from there to the join (with the producers whose shapes they read).
+
+    Why: the DSE evaluates many candidate partitions holding the same residual block; keyed
+    by the block alone, each join is computed once instead of once per partition."""
+    fork = _nearest_fork(preds, join)
+    if fork is None:
+        return None  # independent inputs (from off-chip): nothing holds one back for the other
+    reach = _Branches(specs, preds, fork).reach
+    inside, todo = {join}, [join]
+    while todo:
+        for p in preds[todo.pop()]:
+            if p in reach and p not in inside:
+                inside.add(p)
+                todo.append(p)
+    inside.add(fork)
+    nodes = []
+    for name in sorted(inside | {p for n in inside if n != fork for p in preds[n]}):
+        own = tuple(preds[name]) if name in inside and name != fork else ()
+        nodes.append((specs[name], own))
+    return join, fork, tuple(nodes)
+
+
+@lru_cache(maxsize=4096)
+def _region_backlog(region, i: int) -> int:
+    join, fork, nodes = region
+    specs = {key[0]: key for key, _ in nodes}
+    preds = {key[0]: list(own) for key, own in nodes}
+    return _backlog(specs, preds, join, i, fork)
 
 
 # ------------------------------------------------------------------------- need functions
@@ -273,11 +306,9 @@ def _samples(total: int) -> list[int]:
     return sorted(set(list(range(1, 257)) + [int(i * step) + 1 for i in range(SAMPLES - 256)] + [total]))
 
 
-def _backlog(specs, preds, join, i) -> int:
-    """Largest number of words of input i waiting in front of `join`."""
-    fork = _nearest_fork(preds, join)
-    if fork is None:
-        return 0  # independent inputs (from off-chip): nothing holds one back for the other
+def _backlog(specs, preds, join, i, fork) -> int:
+    """Largest number of words of input i waiting in front of `join`, the branches
+    starting at `fork`."""
     key = specs[join]
     branches = _Branches(specs, preds, fork)
     shapes = [branches._shape(p) for p in preds[join]]
