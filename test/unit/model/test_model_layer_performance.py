@@ -2,6 +2,15 @@
 
 Notation: Po = output pixels, ch_s = channels per input stream, cout_s = filters per output
 stream, K = prod(kernel). Conv interval = Po * ch_s * cout_s * ceil(K / fine).
+
+Border rule (model/modules.py window_cycles), used by every padded stride-1 conv here: the
+sliding window stalls while its consumer works on a window (per_window = cout_s *
+ceil(K / fine) cycles), and the depth-2 stream holds 2 windows (slack = 2 * per_window
+cycles); every run of n words without a window then adds max(0, n - slack). For the base
+conv below (34x34 padded, ch_s 4): a line's run is its lead, (3-1) * 4 = 8 words (tail 0:
+the last window ends the line); the frame's run, from the last window (which ends the frame)
+to the next frame's first, is that frame's first 2 rows (top padding and the first input row)
+2 x 34 x 4 = 272 + the lead 8 = 280 words.
 """
 
 from dataclasses import replace
@@ -29,17 +38,20 @@ def test_conv2d_interval_and_modules():
     #   conv: Po 1024 * ch_s 4 * cout_s (32/8 = 4) * ceil(9/9) = 16384 cycles
     #         (= 1024 * 16 * 32 * 9 MACs / (4 * 8 * 9) multipliers)
     #   accum: 16384 inputs at 1/cycle; glue: 1024 * 4 = 4096 outputs per stream
+    #   but the window waits for the conv (per_window = cout_s 4 * 1 = 4, slack 8): its
+    #   4096 windows * 4 = 16384 + line runs 31 x max(0, 8 - 8) = 0 + frame run 280 - 8
+    #   = 272 -> 16656, above its 4624 words: the window is the bottleneck
     perf = layer_performance(conv2d())
     modules = by_name(perf)
-    assert modules["sliding_window"].interval == 4624
+    assert modules["sliding_window"].interval == 16_656
     assert modules["sliding_window"].instances == 4
     assert modules["fork"].instances == 4 and modules["fork"].interval == 4096
     assert modules["conv"].instances == 32 and modules["conv"].interval == 16384
     assert modules["accum"].interval == 16384
     assert modules["glue"].instances == 8 and modules["glue"].interval == 4096
-    assert perf.interval == 16384 and perf.bottleneck == "conv"
-    # rates: the sliding window takes 4096 real words in 4624 cycles; conv emits 1 dot/cycle
-    assert modules["sliding_window"].rate_in == pytest.approx(4096 / 4624)
+    assert perf.interval == 16_656 and perf.bottleneck == "sliding_window"
+    # rates: the sliding window takes 4096 real words in 16656 cycles; conv emits 1 dot/cycle
+    assert modules["sliding_window"].rate_in == pytest.approx(4096 / 16_656)
     assert modules["conv"].rate_out == pytest.approx(1.0)
     assert modules["conv"].rate_in == pytest.approx(4096 / 16384)
     # ops = 2 * 1024 * 32 * 16 * 9; weights = 32 * 16 * 9 words of 16 bits
@@ -55,28 +67,41 @@ def test_conv2d_latency_hand_computed():
     #   (the padding it inserts itself is not input), 2 + 133 * 16384 / 4096 = 2 + 532
     #   fork 1; conv 3 + clog2(9)=4 + ceil(9/9)=1 -> 8; weights memory 2
     #   accum: 2 + ((4-1)*4 + 1 = 13) * 16384 / 16384 = 15; glue 1 + clog2(4) = 3
-    assert layer_performance(conv2d()).latency == 534 + 1 + 8 + 2 + 15 + 3
+    # that is 563 at 16384; at the layer's interval 16656 (the border stall, see
+    # test_conv2d_interval_and_modules) the fills scale: pipelines 2+1+8+2+2+1+2 = 18,
+    # fills (133 / 4096 + 13 / 16384) * 16656 = 545 * 16656 / 16384 = 554.05 -> ceil 573
+    assert layer_performance(conv2d()).latency == 573
 
 
-@pytest.mark.parametrize("fine, interval", [(1, 147_456), (3, 49_152), (9, 16_384)])
-def test_fine_folding_scales_conv_cycles(fine, interval):
-    # 16384 dots * ceil(9 / fine) cycles each
-    assert layer_performance(conv2d(fine=fine)).interval == interval
+@pytest.mark.parametrize("fine, conv, interval", [(1, 147_456, 147_664), (3, 49_152, 49_408),
+                                                  (9, 16_384, 16_656)])
+def test_fine_folding_scales_conv_cycles(fine, conv, interval):
+    # conv: 16384 dots * ceil(9 / fine) cycles each. The layer adds the window's border
+    # stall, frame run 280 words - slack 2 * (4 * ceil(9 / fine)): fine 1: 280 - 72 = 208;
+    # fine 3: 280 - 24 = 256; fine 9: 280 - 8 = 272 (line runs of 8 words <= slack: 0)
+    perf = layer_performance(conv2d(fine=fine))
+    assert by_name(perf)["conv"].interval == conv
+    assert perf.interval == interval
 
 
 def test_conv3d_uses_the_same_path():
     # 3x3x3 conv, 8->16 channels, input 8x16x16 (DxHxW), pad 1, ci=2, co=4, fine=9:
     #   Po = 8*16*16 = 2048, ch_s = 4, cout_s = 4, ceil(27/9) = 3
     #   conv = 2048 * 4 * 4 * 3 = 98304 (= 2048*8*16*27 MACs / (2*4*9))
-    #   sliding window = padded 10*18*18 = 3240 * 4 = 12960
+    #   sliding window words = padded 10*18*18 = 3240 * 4 = 12960
     #   buffers per stream: (3-1) frame buffers of 18*18*4 = 1296 words, 3*(3-1) line buffers
     #   of 18*4 = 72 words, 9*(3-1) window buffers of 4 words
+    #   the layer: the window waits for the conv (per_window 4 * 3 = 12, slack 24): lead
+    #   8 words per line; row to row 8 - 24 < 0; plane to plane (7x) the 2 border rows of a
+    #   plane 2 * 72 + lead 8 - 24 = 128; frame to frame 2 border planes (2 * 18 rows) + 2
+    #   rows = 38 * 72 + 8 - 24 = 2720: 98304 + 7 * 128 + 2720 = 101920
     spec = LayerSpec("c3", "conv", ((8, 8, 16, 16),), ((16, 8, 16, 16),), kernel=(3, 3, 3),
                      stride=(1, 1, 1), pad=(1,) * 6, coarse_in=2, coarse_out=4, fine=9)
     perf = layer_performance(spec)
     modules = by_name(perf)
-    assert modules["conv"].interval == 98_304 and perf.interval == 98_304
-    assert modules["sliding_window"].interval == 12_960
+    assert modules["conv"].interval == 98_304 and perf.interval == 101_920
+    # the window's 12960 words are below the stall bound 101920 derived above
+    assert modules["sliding_window"].interval == 101_920
     memories = sorted((m.depth, m.copies) for m in modules["sliding_window"].memories)
     assert memories == [(4, 18), (72, 6), (1296, 2)]
     assert perf.ops == 2 * 2048 * 16 * 8 * 27
@@ -86,10 +111,12 @@ def test_depthwise_conv():
     # depthwise 3x3, 32 channels, 16x16, groups=32, coarse_group=8, fine=3:
     #   ch_s = 32/8 = 4 channels per stream, 1 filter each: 256 * 4 * 1 * ceil(9/3) = 3072
     #   no accumulation over input channels (1 per group), no glue (coarse_in = 1)
+    #   the window's border stall (per_window 3, slack 6; 18x18 padded, line 72 words, lead
+    #   8): row to row (15x) 8 - 6 = 2; frame 2 rows * 72 + 8 - 6 = 146: 3072 + 30 + 146
     spec = LayerSpec("dw", "conv", ((32, 16, 16),), ((32, 16, 16),), kernel=(3, 3),
                      stride=(1, 1), pad=(1, 1, 1, 1), groups=32, coarse_group=8, fine=3)
     perf = layer_performance(spec)
-    assert perf.interval == 3072
+    assert by_name(perf)["conv"].interval == 3072 and perf.interval == 3248
     assert set(by_name(perf)) == {"sliding_window", "conv", "weights_memory"}
     assert by_name(perf)["conv"].instances == 8
 
@@ -143,19 +170,26 @@ def test_sparse_conv_follows_pass_model():
     # PASS: theta = min(1, f / ((1 - s) K)); interval = Po * ch_s * cout_s / min_m theta_m.
     # Same conv, fine=3. Channels go to stream c % 4; stream 0 (ch 0,4,8,12) has s=0.5,
     # the others s=0.2 -> slowest stream s=0.2: 1/theta = 0.8*9/3 = 2.4 cycles per window
-    #   interval = ceil(16384 * 2.4) = ceil(39321.6) = 39322   (dense fine=3: 49152)
+    #   conv = ceil(16384 * 2.4) = ceil(39321.6) = 39322   (dense fine=3: 49152)
+    #   the window's border stall: per_window 4 * 2.4 = 9.6, slack 19.2: line runs 8 < 19.2;
+    #   frame 280 - 19.2 = 260.8: ceil(39321.6 + 260.8) = 39583
     sparsity = tuple(0.5 if c % 4 == 0 else 0.2 for c in range(16))
-    assert layer_performance(conv2d(fine=3, sparsity=sparsity)).interval == 39_322
-    # very sparse: theta saturates at 1 window per cycle -> 16384
-    assert layer_performance(conv2d(fine=3, sparsity=(0.9,) * 16)).interval == 16_384
-    # zero sparsity reproduces the dense engine
-    assert layer_performance(conv2d(fine=3, sparsity=(0.0,) * 16)).interval == 49_152
+    perf = layer_performance(conv2d(fine=3, sparsity=sparsity))
+    assert by_name(perf)["conv"].interval == 39_322 and perf.interval == 39_583
+    # very sparse: theta saturates at 1 window per cycle -> 16384 (+ 280 - 8 = 272 border)
+    perf = layer_performance(conv2d(fine=3, sparsity=(0.9,) * 16))
+    assert by_name(perf)["conv"].interval == 16_384 and perf.interval == 16_656
+    # zero sparsity reproduces the dense engine (49152 + 280 - 24 = 256 border)
+    perf = layer_performance(conv2d(fine=3, sparsity=(0.0,) * 16))
+    assert by_name(perf)["conv"].interval == 49_152 and perf.interval == 49_408
 
 
 def test_weights_reloading_computes_a_fraction_of_the_filters_per_run():
     # wr_factor=2: 16 filters per run, cout_s = 16/8 = 2 -> 1024 * 4 * 2 = 8192 per run
+    # + border stall (per_window 2, slack 4): line to line 31 x (8 - 4) = 124, frame
+    # 280 - 4 = 276 -> 8592
     perf = layer_performance(conv2d(wr_factor=2))
-    assert perf.interval == 8192
+    assert by_name(perf)["conv"].interval == 8192 and perf.interval == 8592
     assert perf.weights_reload_words == 4608 and perf.wr_factor == 2
     assert layer_performance(conv2d()).weights_reload_words == 0
 
@@ -164,13 +198,15 @@ def test_weights_streaming_words_per_frame():
     # AutoWS: half of the 4608 weights fetched once per output pixel (1024)
     perf = layer_performance(conv2d(weights_off_chip=0.5))
     assert perf.weights_streamed_words == 2304 * 1024
-    assert perf.interval == 16_384  # streaming does not change the compute interval
+    # streaming does not change the compute interval (16384 + 272 border stall)
+    assert perf.interval == 16_656
 
 
-@pytest.mark.parametrize("pixels, interval", [((1, 1), 16_384), ((2, 1), 8192),
-                                              ((4, 1), 4096), ((2, 4), 32_768)])
+@pytest.mark.parametrize("pixels, interval", [((1, 1), 16_656), ((2, 1), 8328),
+                                              ((4, 1), 4164), ((2, 4), 33_312)])
 def test_data_rate_pixels_scale_rates(pixels, interval):
-    # (j, h): every module runs j/h times faster: interval = ceil(16384 * h / j)
+    # (j, h): every module runs j/h times faster: interval = ceil(16656 * h / j), 16656 the
+    # base layer's (conv 16384 + border stall 272, see test_conv2d_interval_and_modules)
     perf = layer_performance(conv2d(pixels=pixels))
     assert perf.interval == interval
     j, h = pixels
