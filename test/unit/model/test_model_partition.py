@@ -24,20 +24,21 @@ def slow_board(bandwidth_gbps):
 
 
 def test_chain_interval_is_slowest_layer_and_latency_adds_depth():
-    # conv interval 16384 (see layer tests), relu 1024*32/8 = 4096 -> partition 16384.
+    # conv interval 16656 (conv 16384 + its window's border stall 272, see the layer tests),
+    # relu 1024*32/8 = 4096 -> partition 16656.
     # depth = first input to first output, buffers filled as fast as the upstream delivers:
     # the DMA brings a frame in 16384 / 4 streams = 4096 cycles, so the window's 133 words
     # (see the layer tests) take 133 cycles, + 2; fork 1, conv 8; from the conv on the
     # input runs at the interval (the accumulator fills while the frame is computed, which
     # batch x interval counts): weights 2, accum 2, glue 3; relu 1 -> 152 cycles.
-    # batch 1 @125 MHz: (152 + 16384) cycles; batch 100: 152 + 100 * 16384
+    # batch 1 @125 MHz: (152 + 16656) cycles; batch 100: 152 + 100 * 16656
     perf = partition_performance([conv(), relu()], platform=ZC706, batch=1)
-    assert perf.interval == 16384 and perf.bottleneck == "conv"
+    assert perf.interval == 16656 and perf.bottleneck == "conv"
     assert perf.depth == 152
-    assert perf.cycles == 152 + 16384
-    assert perf.latency_ms == pytest.approx((152 + 16384) / 125e6 * 1e3)
+    assert perf.cycles == 152 + 16656
+    assert perf.latency_ms == pytest.approx((152 + 16656) / 125e6 * 1e3)
     batch = partition_performance([conv(), relu()], platform=ZC706, batch=100)
-    assert batch.fps == pytest.approx(100 / ((152 + 100 * 16384) / 125e6))
+    assert batch.fps == pytest.approx(100 / ((152 + 100 * 16656) / 125e6))
     # the accumulator emits a pixel's cout_s = 4 sums back to back: a FIFO of one burst
     assert [(edge, m.instances, m.memories[0].depth) for edge, m in perf.fifos] == \
         [(("conv", "relu"), 8, 4)]
@@ -80,6 +81,12 @@ def test_padded_window_tail_holds_a_slower_producer():
     # the stream holds (2 x 663552 / 2048 = 648): 663552 + 125496 = 789048 (RTL, tiny_c3d
     # with its activations: 797432). b's own wait for its window's first 585 words
     # (585 / 2048 x 663552 - 2 windows x 216 = 189108) gives less: 442368 + 189108.
+    # Both convs also pay their windows' border stalls (216 cycles per window, slack 432;
+    # lines' lead runs 2 x ch_s words and plane-to-plane runs, 2 rows + lead, stay below 432):
+    #   a (6x18x18 padded, ch_s 3, line 54): frame run 2 planes x 18 rows + 2 rows = 38 rows
+    #     x 54 + lead 6 - 432 = 1626 -> 665178
+    #   b (6x10x10 padded, ch_s 8, line 80): (2 x 10 + 2) x 80 + 16 - 432 = 1344 -> 443712
+    # so the tail holds a at 665178 + 126144 - 2 x 665178 / 2048 (649.6) -> ceil 790673.
     a = LayerSpec("a", "conv", ((3, 4, 16, 16),), ((8, 4, 16, 16),), kernel=(3, 3, 3),
                   pad=(1,) * 6)
     p = LayerSpec("p", "pool", ((8, 4, 16, 16),), ((8, 4, 8, 8),), kernel=(1, 2, 2),
@@ -87,17 +94,17 @@ def test_padded_window_tail_holds_a_slower_producer():
     b = LayerSpec("b", "conv", ((8, 4, 8, 8),), ((8, 4, 8, 8),), kernel=(3, 3, 3), pad=(1,) * 6)
     assert window_tail(b) == 73 and window_tail(p) == 0
     perf = partition_performance([a, p, b], clock_mhz=125.0)
-    assert layer_performance(a).interval == 663_552 and layer_performance(b).interval == 442_368
-    assert perf.interval == 663_552 + 126_144 - 648 and perf.bottleneck == "b"
+    assert layer_performance(a).interval == 665_178 and layer_performance(b).interval == 443_712
+    assert perf.interval == 790_673 and perf.bottleneck == "b"
 
 
 def test_offchip_bandwidth_bounds_the_interval():
     # input 16*1024 words + output 32*1024 words, 16 bits: 786432 bits per frame.
-    # 1 Gb/s at 100 MHz = 10 bits/cycle -> ceil(78643.2) = 78644 cycles > 16384
+    # 1 Gb/s at 100 MHz = 10 bits/cycle -> ceil(78643.2) = 78644 cycles > 16656 (compute)
     perf = partition_performance([conv(), relu()], platform=slow_board(1.0))
     assert perf.offchip_bits_per_frame == 786_432
     assert perf.bandwidth_interval == 78_644
-    assert perf.interval == 78_644 and perf.compute_interval == 16_384
+    assert perf.interval == 78_644 and perf.compute_interval == 16_656
     assert perf.bottleneck == "off-chip bandwidth"
 
 
@@ -111,11 +118,12 @@ def test_streamed_weights_add_offchip_traffic():
 
 
 def test_weights_reloading_runs_the_partition_wr_times():
-    # wr=2: interval 8192 per run, 2 runs over the batch, one reload of half the weights
-    # (the first half ships with the bitstream): 73728 / 2 bits at 34.1 Gb/s
+    # wr=2: interval 8592 per run (conv 8192 + border stall 400, see the layer tests), 2 runs
+    # over the batch, one reload of half the weights (the first half ships with the
+    # bitstream): 73728 / 2 bits at 34.1 Gb/s
     perf = partition_performance([conv(wr_factor=2)], platform=ZC706, batch=10)
-    assert perf.runs == 2 and perf.interval == 8192
-    assert perf.cycles == 2 * (perf.depth + 8192 * 10)
+    assert perf.runs == 2 and perf.interval == 8592
+    assert perf.cycles == 2 * (perf.depth + 8592 * 10)
     assert perf.reload_bits == 4608 * 16
     assert perf.time_s == pytest.approx(perf.cycles / 125e6 + 36_864 / 34.1e9)
     # each run writes half the output channels: 262144 in + 524288 / 2 out
@@ -136,13 +144,17 @@ def test_skip_connection_fifo_covers_the_long_branch():
     # split -> conv(3x3, 32->32, ci=co=8, fine 9) -> add, and split -> add directly.
     # interval: conv 1024 * 4 * 4 = 16384, plus the wait at every frame boundary for the
     # window's first 133 words (see the layer tests), which the split delivers at its 4096
-    # cycles per frame: 133 less the 2 windows of 4 cycles on the stream = 125 -> 16509.
-    # conv depth at 16509: pipeline 2 + 1 + 8 + 2 + 2 + 4 = 19, window fill
-    #   133 / 4096 * 16509 = 536.1, accum fill 13 / 16384 * 16509 = 13.1 -> 569 cycles of
-    #   slack on the direct edge; split emits 32*1024/8 = 4096 words per stream per frame
-    #   -> FIFO = ceil(569 * 4096 / 16509) + 2 = 144 words (more than the join's read order
-    #   needs: 1088 words over 8 streams, 136 + 2). The conv's output gets one burst of its
-    #   accumulator (cout_s = 4 words).
+    # cycles per frame: 133 less the 2 windows of 4 cycles on the stream = 125; and its
+    # window's border stall (272, as in the layer tests: same ch_s 4, cout_s 4, 34x34):
+    # 16384 + 272 + 125 = 16781. (performance._coupled_intervals counts the 133-word wait
+    # on top of the border stall only for stride-1 windows, whose 280-word frame run now
+    # already reads those 133 words; see the report of this change.)
+    # conv depth at 16781: pipeline 2 + 1 + 8 + 2 + 2 + 4 = 19, window fill
+    #   133 / 4096 * 16781 = 544.9, accum fill 13 / 16384 * 16781 = 13.3 -> ceil 578 cycles
+    #   of slack on the direct edge; split emits 32*1024/8 = 4096 words per stream per frame
+    #   -> FIFO = ceil(578 * 4096 / 16781) + 2 = ceil(141.08) + 2 = 144 words (more than the
+    #   join's read order needs: 1088 words over 8 streams, 136 + 2). The conv's output gets
+    #   one burst of its accumulator (cout_s = 4 words).
     shape = (32, 32, 32)
     split = LayerSpec("split", "split", (shape,), (shape, shape), coarse_in=8, coarse_out=8)
     body = conv(inputs=(shape,), outputs=(shape,), coarse_in=8, coarse_out=8)
@@ -150,7 +162,7 @@ def test_skip_connection_fifo_covers_the_long_branch():
                     coarse_out=8)
     edges = (("split", "conv"), ("split", "add"), ("conv", "add"))
     perf = partition_performance([split, body, add], edges, platform=ZC706)
-    assert perf.interval == 16509 and perf.bottleneck == "conv"
+    assert perf.interval == 16781 and perf.bottleneck == "conv"
     fifos = dict(perf.fifos)
     assert fifos[("split", "add")].memories[0].depth == 144
     assert fifos[("conv", "add")].memories[0].depth == 4
