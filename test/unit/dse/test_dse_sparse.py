@@ -58,7 +58,10 @@ def test_sparse_design_beats_dense_under_the_same_dsp_budget(s, dsp_fraction):
 
 
 def candidates(rhos, spec=None):
-    spec = spec or conv(sparsity=(0.5,) * 32, coarse_in=8, fine=3)
+    # 2 output channels (cout_s 2): each of the 8 engines' result buffer, sparse_buffer x 2
+    # sums of 32 bits, stays in registers or LUTRAM up to depth 32 (64 x 32 = 2048 bits, the
+    # LUTRAM limit), so these tests are about the input FIFOs' rho and LUTRAM
+    spec = spec or conv(c_out=2, sparsity=(0.5,) * 32, coarse_in=8, fine=3)
     windows = (1, 2, 4, 8, 16, 32, 64)
     return [Candidate(replace(spec, name=f"l{i}"), windows, tuple(r)) for i, r in enumerate(rhos)]
 
@@ -73,27 +76,47 @@ def test_buffers_stay_within_the_lutram_limit_and_favour_the_worst_layer():
     rho = [(0.5, 0.4, 0.3, 0.2, 0.1, 0.08, 0.07), (0.2, 0.15, 0.1, 0.09, 0.08, 0.07, 0.06)]
     spec = candidates(rho)[0].spec
     # 8 streams x 9 FIFOs of 16 bits: depth <= 32 costs one RAM32M group (12 LUTs) per FIFO
-    # -> 8 x 9 x 12 = 864 LUTs; depth 64 costs 8 x 9 x 24 = 1728
-    assert buffer_lutram(spec, 32, ZC706) == (864, 0) and buffer_lutram(spec, 64, ZC706) == (1728, 0)
-    sizing = size_buffers(candidates(rho), ZC706, lutram_limit=1728, tolerance=0.0)
-    assert sizing.lutram <= 1728
+    # -> 8 x 9 x 12 = 864 LUTs; depth 64 costs 8 x 9 x 24 = 1728. The 8 engines' result
+    # buffers (2 sums of 32 bits per window): depth 2 -> 4 words, one RAM32M group of
+    # ceil(32 / 6) x 4 = 24 LUTs each, 192 (the input FIFOs of 2 are registers); up to depth
+    # 16 (32 words) the same 192; depth 32 -> 64 words, a RAM64M group ceil(32 / 3) x 4 = 44
+    # LUTs each, 352; depth 64 -> 128 words x 32 bits = 4096 bits: one BRAM18 each
+    assert buffer_lutram(spec, 2, ZC706) == (192, 0)
+    assert buffer_lutram(spec, 16, ZC706) == (864 + 192, 0)
+    assert buffer_lutram(spec, 32, ZC706) == (864 + 352, 0)
+    assert buffer_lutram(spec, 64, ZC706) == (1728, 8)
+    # room for two layers at depth 32 (2 x 1216 = 2432): l0 (the worse rho) grows first to
+    # 16 (1056), l1 to 4 (2112), l0 to 32 (2272), l1 to 32 (2432); 64 needs block RAM
+    sizing = size_buffers(candidates(rho), ZC706, lutram_limit=2432, tolerance=0.0)
+    assert sizing.lutram == 2432
     assert sizing.depths["l0"] >= sizing.depths["l1"]
-    # registers (depth <= 2) are free; with room for exactly two LUTRAM FIFOs both get one
     assert sizing.depths == {"l0": 32, "l1": 32}
+    # 1 LUT less: l1 stops at 16 (1216 + 1056 = 2272), l0 keeps its 32
+    tight = size_buffers(candidates(rho), ZC706, lutram_limit=2431, tolerance=0.0)
+    assert tight.depths == {"l0": 32, "l1": 16} and tight.lutram == 2272
     roomy = size_buffers(candidates(rho), ZC706, lutram_limit=1e9, tolerance=0.0)
     assert all(roomy.depths[n] >= sizing.depths[n] for n in sizing.depths)
     assert size_buffers(candidates(rho), ZC706, lutram_limit=0, tolerance=0.0).lutram == 0
 
 
 def test_a_depth_needing_block_ram_ends_growth():
-    # the deepest 16-bit FIFO the memory model still puts in LUTRAM (its threshold is
-    # calibrated against synthesis elsewhere), and never one in block RAM
+    # growth stops at the deepest FIFO the memory model still puts in LUTRAM (its threshold
+    # is calibrated against synthesis elsewhere), never one in block RAM: of the 16-bit
+    # input FIFO (w words) or of each engine's result buffer (w x cout_s sums of 32 bits),
+    # whichever needs block RAM first -- the result buffer, twice as wide
     windows = tuple(2 ** i for i in range(12))
-    lutram = [w for w in windows if map_memory("buffer", 16, w, False)[0] == 0]
-    assert lutram[-1] < windows[-1]
-    spec = conv(sparsity=(0.5,) * 32, coarse_in=8, fine=3)
-    sizing = size_buffers([Candidate(spec, windows, (0.5,) * 12)], ZC706, 1e9, 0.0)
-    assert sizing.depths == {"conv": lutram[-1]}
+
+    def fits(w, cout_s):
+        return (map_memory("buffer", 16, w, False)[0] == 0
+                and map_memory("buffer", 32, w * cout_s, False)[0] == 0)
+
+    # the LUTRAM limit is 2048 bits: 1 window x 64 sums or 64 windows x 1 sum of 32 bits
+    for c_out, deepest in ((64, 1), (1, 64)):
+        lutram = [w for w in windows if fits(w, c_out)]
+        assert lutram[-1] == deepest < windows[-1]
+        spec = conv(c_out=c_out, sparsity=(0.5,) * 32, coarse_in=8, fine=3)
+        sizing = size_buffers([Candidate(spec, windows, (0.5,) * 12)], ZC706, 1e9, 0.0)
+        assert sizing.depths == {"conv": deepest}
 
 
 NET = """
@@ -114,7 +137,10 @@ def test_dse_writes_k_and_the_fifo_it_sized(tmp_path):
     np.save(tmp_path / "x.npy", x.astype(np.float32))
     module = fpga_sdf.parse(NET)
     fpga_sdf.run_pass(module, "sdf-sparsity", data=str(tmp_path / "x.npy"))
-    fpga_sdf.run_pass(module, "dse", platform="zc706", batch=4, budget=0.2, sparse_rho=0.0)  # DSP-bound
+    # DSP-bound: 64 engines (coarse_in = coarse_out = 8) of k = 3 MACs use 192 of the 225 DSPs,
+    # k = 4 would need 256; the LUTs left (about 10k) buy the FIFOs and the engines' result
+    # buffers (at budget 0.2 about 1.1k were left: depth 2, registers, only)
+    fpga_sdf.run_pass(module, "dse", platform="zc706", batch=4, budget=0.25, sparse_rho=0.0)
     (name, op), = [(n, o) for n, o in network.named_layers(module) if n == "conv"]
     spec = network.layer_spec(name, op)
     assert 1 <= spec.fine <= 9 and spec.coarse_in > 1
