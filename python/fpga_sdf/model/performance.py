@@ -1,9 +1,8 @@
 """Cycles, throughput and latency of layers, partitions and whole networks (SDF model).
 
 A layer's interval is its slowest module; a partition's is its slowest layer (rates are
-balanced along the SDF graph), where a layer behind a producer includes the waits the
-depth-2 streams between them cause at frame boundaries (_coupled_intervals), unless
-off-chip bandwidth is slower still; a network runs its partitions one after another,
+balanced along the SDF graph: the FIFOs of `fifo_depths` keep adjacent layers from waiting
+for each other), unless off-chip bandwidth is slower still; a network runs its partitions one after another,
 reconfiguring the device between them.
 """
 
@@ -13,13 +12,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from math import lcm, prod
 
-from .fifo_depths import chain_fifo_depth, fifo_depth, join_backlogs
-from .modules import WINDOW_SLACK, Memory, Module, clog2, expand
-from .spec import LayerSpec, Partition, kernel_of, pixels_of, sparse_engine, spatial
+from .fifo_depths import chain_fifo_depth, fifo_depth, join_backlogs, window_fill_depth
+from .modules import Memory, Module, clog2, expand
+from .spec import LayerSpec, Partition, pixels_of, sparse_engine
 from .workload import layer_ops, layer_weights, streamed_weights
 
 BANDWIDTH_BOTTLENECK = "off-chip bandwidth"
-MIN_FIFO_DEPTH = 2
 SPARSE_CLOCK_FACTOR = 0.9
 """Clock reachable with PASS's sparse engine against the dense one: its crossbar is on the
 critical path (seed 003, Table IV: 200 vs 223 MHz for a 3x3 layer)."""
@@ -169,7 +167,7 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
     interval = max(compute_interval, bandwidth_interval, 1)
     bottleneck = BANDWIDTH_BOTTLENECK if bandwidth_interval > compute_interval else slowest.name
 
-    fifos = _fifos(order, specs, perfs, preds, interval, squeezes)
+    fifos = _fifos(order, specs, perfs, preds, interval, squeezes, coupled)
     depth = _first_output(order, specs, perfs, preds, max(slowest_own, bandwidth_interval),
                           squeezes, bandwidth_interval)
     cycles = runs * (depth + interval * batch)
@@ -292,69 +290,19 @@ def _squeezes(specs, perfs, edges):
 
 
 def _coupled_intervals(order, specs, perfs, preds, squeezes) -> dict:
-    """Cycles per frame of each layer running behind its producers.
-
-    Why: a sliding window cannot read the next frame's first `fill` words (up to its first
-    window) before it has emitted its last window of this frame, and the depth-2 stream in
-    front of it holds no more, so a layer slower than its producer idles at every frame
-    boundary while the producer delivers them: fill / words_in of the producer's frame
-    time, less the WINDOW_SLACK windows it still has to work on (RTL: tiny_resnet conv2
-    behind conv1, the reloading digits design's two convs). Then the other way round: the
-    windows ending in the trailing padding are worked on after the producer's last word, and
-    the producer waits for them (window_tail; tiny_c3d: conv 4 holds conv 0, the bottleneck,
-    126k cycles a frame). A layer no slower than its input just follows it. Fed by the
-    DMA (a word per cycle per stream) the wait is the fill's words, a line or so (digits
-    features.3 alone: +1%), not counted."""
+    """Cycles per frame of each layer running behind its producers: the slower of its own
+    interval and theirs. A windowed layer and its producer do not wait for each other at
+    the frame border (the window's fill, its trailing padding's windows): the FIFO of
+    fifo_depths.window_fill_depth between them holds the next frame's first words."""
     squeeze_of = dict(squeezes)
     coupled = {}
     for name in order:
-        perf = perfs[name]
         feed = 0.0  # the producers' frame time
         for src in preds[name]:
             sq = squeeze_of.get((src, name))
             feed = max(feed, coupled[src], sq.interval if sq else 0)
-        window = perf.modules[0]
-        idle = 0.0
-        if window.name == "sliding_window" and preds[name] and len(perf.modules) > 1:
-            per_window = max(m.interval for m in perf.modules[1:]) / window.words_out
-            # a strided window's own figure already waits for these words at one per cycle
-            # (modules.window_cycles); only their slower arrival is new
-            counted = window.fill if per_window > 1 and any(
-                s > 1 for s in specs[name].stride) else 0
-            idle = max(0.0, window.fill / window.words_in * feed
-                       - max(counted, WINDOW_SLACK * per_window))
-            # the windows whose last tap is in the trailing padding come after the
-            # producer's last word: it waits (beyond the words its streams hold) meanwhile
-            held = MIN_FIFO_DEPTH + max(chain_fifo_depth(specs[src], perfs[src].modules)
-                                        for src in preds[name])
-            tail = window_tail(specs[name]) * (window.words_out / prod(spatial(
-                specs[name].outputs[0]))) * per_window - held * feed / window.words_in
-            feed = max(feed, feed + int(-(-tail // 1)))
-        coupled[name] = max(feed, perf.interval + int(-(-idle // 1)))
+        coupled[name] = max(feed, perfs[name].interval)
     return coupled
-
-
-@lru_cache(maxsize=65536)
-def window_tail(spec: LayerSpec) -> int:
-    """Window positions of a layer's sliding window that end after its last input pixel in
-    raster order (in the bottom / right / back padding): emitted once the input has ended."""
-    real = spatial(spec.inputs[0])
-    n = len(real)
-    kernel = kernel_of(spec)
-    stride = tuple(spec.stride) or (1,) * n
-    dilation = tuple(spec.dilation) or (1,) * n
-    pad = tuple(spec.pad) or (0,) * (2 * n)
-    out = spatial(spec.outputs[0])
-    count = 0
-    for i in range(n):
-        first = dilation[i] * (kernel[i] - 1)  # where the first window ends
-        last = pad[i] + real[i] - 1  # the last input pixel, padded coordinates
-        before = 0 if last < first else min(out[i], (last - first) // stride[i] + 1)
-        count += (out[i] - before) * prod(out[i + 1:])
-        # positions whose window ends exactly at the last pixel: compare the inner dims
-        if last < first or (last - first) % stride[i] or (last - first) // stride[i] >= out[i]:
-            break
-    return count
 
 
 @lru_cache(maxsize=65536)
@@ -365,10 +313,12 @@ def fifo_module(streams: int, width: int, depth: int) -> Module:
                   logic=(("const", 1), ("counter_bits", 2 * clog2(depth))))
 
 
-def _fifos(order, specs, perfs, preds, interval, squeezes):
+def _fifos(order, specs, perfs, preds, interval, squeezes, coupled):
     """FIFOs per edge: where branches join, the early branch holds the words it produces
     while the late branch catches up (its balanced-rate lag, and the join's order of reads);
-    behind a layer with bursty output, one burst (fifo_depths.chain_fifo_depth)."""
+    behind a layer with bursty output, one burst (fifo_depths.chain_fifo_depth); in front of
+    a windowed layer fed slower than a word per cycle, its fill (window_fill_depth: the
+    producer's pace is its frame time `coupled` over its words per stream)."""
     squeeze_cycles = {edge: depth_at((m,), interval) for edge, m in squeezes}
     # the FIFO depths every backend emits (fifo_depths: words the early branch holds)
     backlogs = join_backlogs(tuple(specs.values()), tuple((s, d) for d in order for s in preds[d]))
@@ -379,9 +329,11 @@ def _fifos(order, specs, perfs, preds, interval, squeezes):
         start = max(arrivals.values(), default=0)
         for src, arrival in arrivals.items():
             src_perf = perfs[src]
-            depth = chain_fifo_depth(specs[src], src_perf.modules)
+            per_stream = src_perf.words_out / len(specs[src].outputs) / src_perf.streams_out
+            depth = max(chain_fifo_depth(specs[src], src_perf.modules),
+                        window_fill_depth(specs[name], coupled[src] / max(per_stream, 1),
+                                          perfs[name].modules))
             if len(arrivals) > 1:
-                per_stream = src_perf.words_out / len(specs[src].outputs) / src_perf.streams_out
                 depth = max(depth, fifo_depth(backlogs.get((src, name), 0), src_perf.streams_out,
                                               src_perf.words_out // len(specs[src].outputs),
                                               int(-(-(start - arrival) * per_stream // interval))))

@@ -50,7 +50,10 @@ def test_pointwise_conv_takes_the_seeds_j_h(features, cycles, cin, cout):
 
 def test_slower_than_one_unit_folds_the_kpu():
     spec = _conv(16, 32)
-    frame = Fraction(256 * 16 * 32 * 3)  # one MAC unit, 3 cycles per window: 256 x 16 x 32 x 3
+    # one MAC unit at 3 cycles per dot product: 256 x 16 x 32 x 3 cycles, plus its window's
+    # border stall: the frame's first 2 padded rows and 2 pixels (2 x 18 x 16 + 2 x 16 = 608
+    # words) outlast the 2 windows of 32 x 3 cycles on the stream by 416
+    frame = Fraction(256 * 16 * 32 * 3 + 416)
     choice = choose(spec, frame)
     assert (choice.spec.coarse_in, choice.spec.coarse_out) == (1, 1)
     assert choice.spec.fine == 3  # K / fine = 3 cycles per window, the frame's budget exactly

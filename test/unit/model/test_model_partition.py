@@ -8,7 +8,6 @@ import pytest
 from model_test_specs import conv
 from fpga_sdf.model import (LayerSpec, Partition, layer_performance, load_platform,
                             network_performance, partition_performance, platform_from_dict)
-from fpga_sdf.model.performance import window_tail
 
 ZC706 = load_platform("zc706")
 
@@ -57,45 +56,45 @@ def test_depth_fills_buffers_as_fast_as_the_upstream_delivers():
     #      accum 2 (its fill runs while the frame is computed)               -> 1324
     #   relu 1: depth 27 + 1324 + 1 = 1352 (RTL, digits: first output 1451 cycles after
     #   one interval). The balanced-rate depth would fill b's window at 294912 per frame.
-    # Every frame b waits the same 1305 cycles for its window's first words, less the two
-    # windows (2 x 32 x 9 cycles) on its input stream: interval 294912 + 729 = 295641.
+    # a delivers a word every 9 cycles, so b's window gets a FIFO of its fill, 145 + 2 words
+    # (fifo_depths.window_fill_depth): the next frame's first words wait there while b
+    # finishes this frame, and b never waits for them: interval 294912, b's own (its border
+    # runs, 2 rows x 10 x 16 + 2 x 16 = 352 words, stay below the 2 x 288 cycles of slack).
     a = LayerSpec("a", "conv", ((1, 8, 8),), ((16, 8, 8),), kernel=(3, 3), pad=(1,) * 4)
     b = LayerSpec("b", "conv", ((16, 8, 8),), ((32, 8, 8),), kernel=(3, 3), pad=(1,) * 4)
     r = LayerSpec("r", "activation", ((32, 8, 8),), ((32, 8, 8),), mode="relu")
     perf = partition_performance([a, b, r], clock_mhz=125.0, batch=20)
-    assert perf.interval == 294_912 + 729 and perf.bottleneck == "b"
+    assert perf.interval == 294_912 and perf.bottleneck == "b"
     assert perf.depth == 27 + 1324 + 1
     assert perf.cycles == perf.depth + 20 * perf.interval
-    # a sums one channel (no accumulator: a smooth output, no FIFO); b's accumulator emits
-    # a pixel's 32 sums back to back: one burst of FIFO behind it
-    assert [(edge, m.memories[0].depth) for edge, m in perf.fifos] == [(("b", "r"), 32)]
+    # a sums one channel (no accumulator: a smooth output, no burst FIFO) but feeds a window
+    # slower than a word per cycle; b's accumulator emits a pixel's 32 sums back to back: one
+    # burst of FIFO behind it; the relu has no window
+    assert [(edge, m.memories[0].depth) for edge, m in perf.fifos] == [(("a", "b"), 147), (("b", "r"), 32)]
 
 
-def test_padded_window_tail_holds_a_slower_producer():
+def test_window_fifos_decouple_padded_windows_from_a_slower_producer():
     # tiny_c3d's shapes: a (3->8, 3x3x3 pad 1 on 4x16x16) at 1024 * 3 * 8 * 27 = 663552
-    # cycles, a max pool (1,2,2)/(1,2,2) to 4x8x8, then b (8->8, 3x3x3 pad 1) at
-    # 256 * 8 * 8 * 27 = 442368. b is faster, but the windows ending in its trailing padding
-    # come after its input's last word: the 64 of the last output plane, the 8 of the last row
-    # of the plane before, the last one of the row before that = 73 positions (window_tail)
-    # x 8 channels x 8 * 27 cycles = 126144 cycles, during which a waits, less the 2 words
-    # the stream holds (2 x 663552 / 2048 = 648): 663552 + 125496 = 789048 (RTL, tiny_c3d
-    # with its activations: 797432). b's own wait for its window's first 585 words
-    # (585 / 2048 x 663552 - 2 windows x 216 = 189108) gives less: 442368 + 189108.
-    # Both convs also pay their windows' border stalls (216 cycles per window, slack 432;
-    # lines' lead runs 2 x ch_s words and plane-to-plane runs, 2 rows + lead, stay below 432):
-    #   a (6x18x18 padded, ch_s 3, line 54): frame run 2 planes x 18 rows + 2 rows = 38 rows
-    #     x 54 + lead 6 - 432 = 1626 -> 665178
-    #   b (6x10x10 padded, ch_s 8, line 80): (2 x 10 + 2) x 80 + 16 - 432 = 1344 -> 443712
-    # so the tail holds a at 665178 + 126144 - 2 x 665178 / 2048 (649.6) -> ceil 790673.
+    # cycles plus its window's border stall (216 cycles per window, slack 432; the frame run,
+    # 2 planes x 18 rows + 2 rows = 38 rows x 54 words + a lead of 6, less 432 = 1626;
+    # lines' and planes' runs stay below the slack): 665178; a max pool (1,2,2)/(1,2,2) to
+    # 4x8x8; b (8->8, 3x3x3 pad 1) at 256 * 8 * 8 * 27 = 442368 + (2 x 10 + 2) x 80 + 16 - 432
+    # = 443712. Without a buffer the windows of b ending in its trailing padding would come
+    # after its input's last word and hold a (RTL: 797432 cycles per frame); a FIFO of each
+    # window's fill on the edges into it (the producer is slower than a word per cycle: a
+    # 665178 cycles for 8192 words per stream, the pool 665178 for 2048) lets the producer run
+    # into the next frame meanwhile (RTL: 664750): the pool's fill is 17 pixels x 8 channels
+    # + 1 = 137 words, b's one plane, one row and one pixel = 73 x 8 + 1 = 585; each + 2.
     a = LayerSpec("a", "conv", ((3, 4, 16, 16),), ((8, 4, 16, 16),), kernel=(3, 3, 3),
                   pad=(1,) * 6)
     p = LayerSpec("p", "pool", ((8, 4, 16, 16),), ((8, 4, 8, 8),), kernel=(1, 2, 2),
                   stride=(1, 2, 2), mode="max")
     b = LayerSpec("b", "conv", ((8, 4, 8, 8),), ((8, 4, 8, 8),), kernel=(3, 3, 3), pad=(1,) * 6)
-    assert window_tail(b) == 73 and window_tail(p) == 0
     perf = partition_performance([a, p, b], clock_mhz=125.0)
     assert layer_performance(a).interval == 665_178 and layer_performance(b).interval == 443_712
-    assert perf.interval == 790_673 and perf.bottleneck == "b"
+    assert perf.interval == 665_178 and perf.bottleneck == "a"
+    # a's accumulator bursts 8 sums, within the pool's 139-word FIFO on the same edge
+    assert [(edge, m.memories[0].depth) for edge, m in perf.fifos] == [(("a", "p"), 139), (("p", "b"), 587)]
 
 
 def test_offchip_bandwidth_bounds_the_interval():
@@ -142,19 +141,16 @@ def test_squeeze_between_mismatched_stream_counts():
 
 def test_skip_connection_fifo_covers_the_long_branch():
     # split -> conv(3x3, 32->32, ci=co=8, fine 9) -> add, and split -> add directly.
-    # interval: conv 1024 * 4 * 4 = 16384, plus the wait at every frame boundary for the
-    # window's first 133 words (see the layer tests), which the split delivers at its 4096
-    # cycles per frame: 133 less the 2 windows of 4 cycles on the stream = 125; and its
-    # window's border stall (272, as in the layer tests: same ch_s 4, cout_s 4, 34x34):
-    # 16384 + 272 + 125 = 16781. (performance._coupled_intervals counts the 133-word wait
-    # on top of the border stall only for stride-1 windows, whose 280-word frame run now
-    # already reads those 133 words; see the report of this change.)
-    # conv depth at 16781: pipeline 2 + 1 + 8 + 2 + 2 + 4 = 19, window fill
-    #   133 / 4096 * 16781 = 544.9, accum fill 13 / 16384 * 16781 = 13.3 -> ceil 578 cycles
-    #   of slack on the direct edge; split emits 32*1024/8 = 4096 words per stream per frame
-    #   -> FIFO = ceil(578 * 4096 / 16781) + 2 = ceil(141.08) + 2 = 144 words (more than the
-    #   join's read order needs: 1088 words over 8 streams, 136 + 2). The conv's output gets
-    #   one burst of its accumulator (cout_s = 4 words).
+    # interval: conv 1024 * 4 * 4 = 16384 plus its window's border stall (272, as in the
+    # layer tests: same ch_s 4, cout_s 4, 34x34) = 16656. The split delivers a word per cycle
+    # per stream (4096 words in its 4096 cycles), as fast as the window reads: no wait for
+    # the window's first words, and no window FIFO.
+    # conv depth at 16656: pipeline 2 + 1 + 8 + 2 + 2 + 4 = 19, window fill
+    #   133 / 4096 * 16656 = 540.8, accum fill 13 / 16384 * 16656 = 13.2 -> ceil(573.1) = 574
+    #   cycles of slack on the direct edge; split emits 32*1024/8 = 4096 words per stream per
+    #   frame -> FIFO = ceil(574 * 4096 / 16656) + 2 = ceil(141.16) + 2 = 144 words (more than
+    #   the join's read order needs: 1088 words over 8 streams, 136 + 2). The conv's output
+    #   gets one burst of its accumulator (cout_s = 4 words).
     shape = (32, 32, 32)
     split = LayerSpec("split", "split", (shape,), (shape, shape), coarse_in=8, coarse_out=8)
     body = conv(inputs=(shape,), outputs=(shape,), coarse_in=8, coarse_out=8)
@@ -162,10 +158,11 @@ def test_skip_connection_fifo_covers_the_long_branch():
                     coarse_out=8)
     edges = (("split", "conv"), ("split", "add"), ("conv", "add"))
     perf = partition_performance([split, body, add], edges, platform=ZC706)
-    assert perf.interval == 16781 and perf.bottleneck == "conv"
+    assert perf.interval == 16656 and perf.bottleneck == "conv"
     fifos = dict(perf.fifos)
     assert fifos[("split", "add")].memories[0].depth == 144
     assert fifos[("conv", "add")].memories[0].depth == 4
+    assert ("split", "conv") not in fifos
     assert [lp.name for lp in perf.layers] == ["split", "conv", "add"]
 
 

@@ -20,7 +20,7 @@ from fpga_sdf.backend.rtl.streams import ModuleParams, StreamType
 from fpga_sdf.interp.fixed import Fixed
 from fpga_sdf.interp.kernels import _windows, conv_fixed, inner_product_fixed
 from fpga_sdf.model import expand
-from fpga_sdf.model.spec import LayerSpec
+from fpga_sdf.model.spec import LayerSpec, padded_spatial
 
 pytestmark = [pytest.mark.rtlsim]
 
@@ -190,10 +190,19 @@ def run_chain(layer: Layer, backpressure=0.0):
     return cycles
 
 
+def alone_at_its_words(spec: LayerSpec, window) -> int:
+    """Cycles per frame of a sliding window run alone into a sink that never waits: one per
+    word of its padded input (the model's interval is the window behind its consumer, which
+    waits for windows: modules.window_cycles, measured end to end in test_rtl_e2e)."""
+    channels_per_stream = window.words_in // prod(spec.inputs[0][1:])
+    return prod(padded_spatial(spec)) * channels_per_stream
+
+
 def check_cycles(layer: Layer, cycles: dict):
     """Measured cycles per frame of every module equal the model's interval (the steady state
-    with every input available and no back-pressure)."""
-    measured = {kind: (c, layer.models[kind].interval) for kind, c in cycles.items()}
+    with every input available and no back-pressure); the window, alone, its padded words."""
+    measured = {kind: (c, alone_at_its_words(layer.spec, layer.models[kind]) if kind == "sliding_window"
+                       else layer.models[kind].interval) for kind, c in cycles.items()}
     print(f"{layer.spec.name}: measured, model cycles per frame: {measured}")
     assert all(c == model for c, model in measured.values()), measured
 
@@ -219,23 +228,7 @@ CASES = {
 }
 
 
-# Measured disagreements with the model's sliding-window interval (model/modules.py
-# window_cycles: strided windows since 0f078ef, stride-1 windows' border runs since 8e35867).
-# One mechanism, not an RTL error: the model's interval is the window behind its consumer
-# (windows x the consumer's cycles per window + the windowless runs beyond the 2 windows the
-# stream holds), while here the window runs alone into an unthrottled sink and so takes its
-# padded words (one per cycle). Coupled to its consumer the RTL agrees (test_rtl_e2e, digits
-# features.3 alone 8278 vs 8336; test_hls_cycles). Measured / model cycles per frame:
-_WINDOW = ("model/modules.py's sliding_window interval is the window behind its consumer, the RTL window "
-           "here runs alone at its words: measured / model cycles per frame 288 / 416 (3d_k3), "
-           "126 / 231 ((6,5) stride (1,2)), 363 / 489 ((7,7) stride 3 dilation 2), 98 / 176 "
-           "(depthwise_cg2), 98 / 1350 (k3_fine1), 112 / 288 (k3_fine4_dil2), 72 / 208 (k3_wr2_co2), "
-           "336 / 1200 ((3,5,4) 3D)")
-KNOWN_CHAIN = {c: _WINDOW for c in ("3d_k3", "depthwise_cg2", "k3_fine1", "k3_fine4_dil2", "k3_wr2_co2")}
-
-
-@pytest.mark.parametrize("case", [pytest.param(c, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_CHAIN[c])]
-                                               if c in KNOWN_CHAIN else []) for c in sorted(CASES)])
+@pytest.mark.parametrize("case", sorted(CASES))
 def test_conv_chain_bit_exact_at_model_interval(case):
     layer = Layer(CASES[case])
     cycles = run_chain(layer)
@@ -248,10 +241,9 @@ def test_conv_chain_under_backpressure():
 
 
 @pytest.mark.parametrize("dims,kernel,stride,pad,dilation", [
-    pytest.param((6, 5), (2, 3), (1, 2), (0, 1, 1, 0), (1, 1), marks=pytest.mark.xfail(strict=True, reason=_WINDOW)),
-    pytest.param((7, 7), (3, 3), (3, 3), (2, 2, 2, 2), (2, 2), marks=pytest.mark.xfail(strict=True, reason=_WINDOW)),
-    pytest.param((3, 5, 4), (2, 3, 1), (1, 1, 1), (0, 1, 0, 1, 1, 0), (1, 1, 1),
-                 marks=pytest.mark.xfail(strict=True, reason=_WINDOW)),
+    ((6, 5), (2, 3), (1, 2), (0, 1, 1, 0), (1, 1)),
+    ((7, 7), (3, 3), (3, 3), (2, 2, 2, 2), (2, 2)),
+    ((3, 5, 4), (2, 3, 1), (1, 1, 1), (0, 1, 0, 1, 1, 0), (1, 1, 1)),
 ])
 def test_sliding_window_geometries(dims, kernel, stride, pad, dilation):
     """Stride, asymmetric padding and dilation in 2D and 3D, with 3 channels per stream."""
@@ -262,7 +254,7 @@ def test_sliding_window_geometries(dims, kernel, stride, pad, dilation):
     out, = module_sim.simulate(sliding_window.generate(p), [xt], [win_t],
                                [frames(layer.input_stream(0)[:, None])], expect=[FRAMES * words])
     assert np.array_equal(out.values[:words], layer.windows(0))
-    assert per_frame(out, words) == p.model.interval
+    assert per_frame(out, words) == alone_at_its_words(layer.spec, p.model)
 
 
 def test_max_pool_window_pads_with_the_minimum():

@@ -65,24 +65,12 @@ FOLDINGS = {
 DESIGNS = [(net, folding) for net, foldings in FOLDINGS.items() for folding in foldings]
 
 # Measured disagreements between the RTL and the model; a design listed here is a strict
-# xfail of the cycle test, so it fails once the figures agree. The model (8e35867) charges a
-# windowed layer its border stalls (modules.window_cycles, measured with the window fed at a
-# word per cycle) and, in performance._coupled_intervals, the wait for its next frame's fill
-# from a slower producer and the stall of its trailing-padding windows (window_tail) on top:
-# the RTL overlaps them (the window walks its borders while it waits for the producer anyway,
-# and the tail's stall does not reach a bottleneck further up), so the model is slow by 3-6%.
-# With a FIFO of the window's fill in front of every windowed layer fed slower than a word per
-# cycle, neither wait exists and every design here measures within 0.6% of the model (the
-# patch handed to the model's owner; /tmp/results_h2.md).
-_OVERLAP = "the model adds the fill wait / trailing-padding stall (coupled interval) to the window's border stalls"
-KNOWN_DISAGREEMENTS = {
-    ("tiny_resnet", "unrolled"): "9316 cycles/frame measured vs 9846 modelled (-5.4%): block.conv2's tail "
-                                 "(window_tail) on top of stem.0's 9216, the RTL runs at stem.0's pace + 1.1%; " + _OVERLAP,
-    ("tiny_mobilenet", "folded"): "21026 measured vs 21734 modelled (-3.3%): 1.dw.0's border stalls (19440) plus "
-                                  "its fill wait (2294); " + _OVERLAP,
-    ("tiny_c3d", "unrolled"): "40137 measured vs 42596 modelled (-5.8%): conv 4's tail and borders on top of conv 0; "
-                              + _OVERLAP,
-}
+# xfail of the cycle test, so it fails once the figures agree. None today: every windowed
+# layer fed slower than a word per cycle has a FIFO of its window's fill in front of it
+# (fifo_depths.window_fill_depth), so neither the window nor its producer waits for the other
+# at frame borders, and the model's interval is the slowest layer's own (with its border
+# stalls, modules.window_cycles).
+KNOWN_DISAGREEMENTS: dict = {}
 
 
 def _run_pass(module, flag: str, options: str = "") -> None:
