@@ -207,8 +207,11 @@ class _Emitter:
         model_parts = network.model_partitions(self.module, needed_by="sdf-to-rtl")
         if self.problems:
             raise UserError(self.problems)
-        self._expand()
         target = self._target()
+        self._refuse_uram(target.platform)
+        if self.problems:
+            raise UserError(self.problems)
+        self._expand()
         parts = [op for op in block.operations if op.operation.name == "sdf.partition"]
         blocks = [p.operation.regions[0].blocks[0] for p in parts] or [block]
         groups = []
@@ -222,6 +225,23 @@ class _Emitter:
         if self.problems:
             raise UserError(self.problems)
         return self._render(groups, in_fmt, target)
+
+    def _refuse_uram(self, platform) -> None:
+        """A layer whose memories the model binds to URAM is refused: URAM cannot be
+        initialised at configuration, so its weights would have to be loaded from off-chip
+        before the batch, which the RTL generators do not build yet (the HLS backend does)."""
+        from ...model import layer_resources
+
+        if not platform.uram:
+            return
+        for name, op in network.named_layers(self.module):
+            uram = layer_resources(self.layers[name].spec, platform).uram
+            if uram:
+                self.problems.append(at(op.location, f"the model binds this layer's memories to {uram} URAM "
+                                                     f"blocks on {platform.name}, which the RTL backend does not "
+                                                     "build yet (weights in URAM are loaded from off-chip); set "
+                                                     "weights_memory = \"bram\" on the layer, or target a board "
+                                                     "without URAM"))
 
     def _reload_layer(self, model_part):
         """(layer, runs) of the partition's weights-reloading layer, or None. As in the HLS

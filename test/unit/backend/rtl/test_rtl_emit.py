@@ -111,3 +111,35 @@ def test_fifos_sit_on_the_producer_streams_the_model_costs(tmp_path):
     assert got == {src: {d} for (src, _), d in expected.items()}
     streams_out = {lp.name: lp.streams_out for lp in perf.layers}
     assert len(deep) == sum(streams_out[src] for src, _ in expected)
+
+
+def test_weights_the_model_binds_to_uram_are_refused_at_the_layer():
+    """URAM cannot be initialised at configuration: a layer whose weights the model keeps in
+    URAM would need them loaded from off-chip, which no RTL generator builds yet, so the
+    driver refuses it rather than build BRAM the model does not count."""
+    from torch_mlir import ir
+
+    from fpga_sdf import network
+    from fpga_sdf.diagnostics import Diagnostics
+    from fpga_sdf.model import layer_resources, load_platform
+    from fpga_sdf.pass_registry import lookup
+
+    net = """func.func @net(%x: tensor<1x4096xf32>) -> tensor<1x512xf32> {
+  %w = "sdf.weights"() {value = dense<0.01> : tensor<512x4096xf32>} : () -> tensor<512x4096xf32>
+  %b = "sdf.weights"() {value = dense<0.0> : tensor<512xf32>} : () -> tensor<512xf32>
+  %0 = "sdf.inner_product"(%x, %w, %b) : (tensor<1x4096xf32>, tensor<512x4096xf32>, tensor<512xf32>) -> tensor<1x512xf32> loc("fc"("fc.mlir":4:8))
+  return %0 : tensor<1x512xf32>
+}
+"""
+    module = sdf_ir.parse(net, "fc.mlir")
+    with sdf_ir.context(), module.context, ir.Location.unknown():
+        for flag, options in (("sdf-quantize", ""), ("sdf-target", "platform=u250")):
+            lookup(flag).from_options(options).run(module, Diagnostics())
+    (name, op), = network.named_layers(module)
+    assert layer_resources(network.layer_spec(name, op), load_platform("u250")).uram > 0  # 2 M words
+    with pytest.raises(UserError, match=r"fc.mlir:4:\d+: error: the model binds this layer's memories to \d+ URAM"):
+        rtl_emit.emit(module, "fc.mlir")
+    # the same layer with its weights in block RAM is built
+    with module.context:
+        op.operation.attributes["weights_memory"] = ir.StringAttr.get("bram")
+    assert rtl_emit.emit(module, "fc.mlir").manifest["partitions"][0]["top"] == "p0_top"
