@@ -18,8 +18,8 @@ from pycde.types import Bits
 
 from fpga_sdf.model.spec import cdiv
 
-from .mac_common import (MacPlan, OutBuffer, add, bits, counter, eq, inc, module_name, sel,
-                         select, sext, signed_mul, unit_index, zext)
+from .mac_common import (MacPlan, OutBuffer, bits, counter, eq, inc, module_name,
+                         multiply_accumulate, sel, select, unit_index, zext)
 from .streams import stream_module
 
 LATENCY = 3  # issue -> result pushed: operands, products, tree (the accumulator is the push)
@@ -66,22 +66,10 @@ def generate(p):
         b1 = ports.in1_data.reg(clk, name="weights")
         v1 = fire.reg(clk, rst, rst_value=0)
         l1 = (fire & last_step).reg(clk, rst, rst_value=0)
-        # stage 2: exact products, one DSP each
-        prods = [signed_mul(a1[k * dw:(k + 1) * dw], b1[k * ww:(k + 1) * ww], pw)
-                 .reg(clk, name=f"prod{k}") for k in range(fine)]
-        v2, l2 = v1.reg(clk, rst, rst_value=0), l1.reg(clk, rst, rst_value=0)
-        # stage 3: adder tree in the accumulator width
-        terms = [sext(q, aw) for q in prods]
-        while len(terms) > 1:
-            terms = [add(terms[k], terms[k + 1]) if k + 1 < len(terms) else terms[k]
-                     for k in range(0, len(terms), 2)]
-        s3 = terms[0].reg(clk, name="tree")
-        v3, l3 = v2.reg(clk, rst, rst_value=0), l2.reg(clk, rst, rst_value=0)
-        # accumulate the steps of one dot product; push it on its last step
-        acc = Reg(Bits(aw), clk, rst, rst_value=0, name="acc")
-        total = add(acc, s3)
-        acc.assign(sel(v3, sel(l3, bits(aw, 0), total), acc))
-        out.push(v3 & l3, total)
+        # stages 2-4: products, adder tree, the sum over the steps; pushed on the last step
+        push, total = multiply_accumulate(clk, rst, [a1[k * dw:(k + 1) * dw] for k in range(fine)],
+                                          [b1[k * ww:(k + 1) * ww] for k in range(fine)], v1, l1, pw, aw)
+        out.push(push, total)
         out.drive(ports)
 
     return stream_module(module_name(p), p.inputs, p.outputs, build)

@@ -204,6 +204,29 @@ class OutBuffer:
         self.used.assign(sel(pop, comb.SubOp(up, bits(self.cw, 1)), up))
 
 
+def multiply_accumulate(clk, rst, xs, ws, valid, last, pw: int, aw: int):
+    """Stages 2-4 of a MAC unit, dense or sparse: exact products of the operand pairs
+    (xs[k] x ws[k], registered, one DSP each), an adder tree in the accumulator width
+    (registered), and the sum over the cycles of one dot product. `valid` / `last` are the
+    stage-1 flags (a cycle's operands are in, it is the dot product's last); returns the push
+    flag and the dot product, the running sum plus this cycle's."""
+    from pycde.constructs import Reg
+    from pycde.types import Bits
+
+    prods = [signed_mul(x, w, pw).reg(clk, name=f"prod{k}") for k, (x, w) in enumerate(zip(xs, ws))]
+    v2, l2 = valid.reg(clk, rst, rst_value=0), last.reg(clk, rst, rst_value=0)
+    terms = [sext(q, aw) for q in prods]
+    while len(terms) > 1:
+        terms = [add(terms[k], terms[k + 1]) if k + 1 < len(terms) else terms[k]
+                 for k in range(0, len(terms), 2)]
+    s3 = terms[0].reg(clk, name="tree")
+    v3, l3 = v2.reg(clk, rst, rst_value=0), l2.reg(clk, rst, rst_value=0)
+    acc = Reg(Bits(aw), clk, rst, rst_value=0, name="acc")
+    total = add(acc, s3)
+    acc.assign(sel(v3, sel(l3, bits(aw, 0), total), acc))
+    return v3 & l3, total
+
+
 # ------------------------------------------------------------------ the MAC chain's data order
 
 

@@ -26,8 +26,8 @@ from __future__ import annotations
 from pycde.constructs import Reg
 from pycde.types import Bits
 
-from .mac_common import (MacPlan, OutBuffer, add, bits, counter, eq, module_name, sel, sext,
-                         signed_mul, ult, unit_index, zext)
+from .mac_common import (MacPlan, OutBuffer, add, bits, counter, eq, module_name,
+                         multiply_accumulate, sel, sext, ult, unit_index, zext)
 from .streams import stream_module
 
 LATENCY = 3  # issue -> result pushed: operands, products, tree (the accumulator is the push)
@@ -88,21 +88,9 @@ def generate(p):
             ws.append(wj.reg(clk, name=f"w{j}"))
         v1 = fire.reg(clk, rst, rst_value=0)
         l1 = (fire & last_step).reg(clk, rst, rst_value=0)
-        # stage 2: exact products, one DSP each
-        prods = [signed_mul(xs[j], ws[j], pw).reg(clk, name=f"prod{j}") for j in range(k)]
-        v2, l2 = v1.reg(clk, rst, rst_value=0), l1.reg(clk, rst, rst_value=0)
-        # stage 3: adder tree in the accumulator width
-        terms = [sext(q, aw) for q in prods]
-        while len(terms) > 1:
-            terms = [add(terms[m], terms[m + 1]) if m + 1 < len(terms) else terms[m]
-                     for m in range(0, len(terms), 2)]
-        s3 = terms[0].reg(clk, name="tree")
-        v3, l3 = v2.reg(clk, rst, rst_value=0), l2.reg(clk, rst, rst_value=0)
-        # accumulate the cycles of one dot product; push it on its last
-        total_reg = Reg(Bits(aw), clk, rst, rst_value=0, name="acc")
-        total = add(total_reg, s3)
-        total_reg.assign(sel(v3, sel(l3, bits(aw, 0), total), total_reg))
-        out.push(v3 & l3, total)
+        # stages 2-4: products, adder tree, the sum over the cycles; pushed on the last one
+        push, total = multiply_accumulate(clk, rst, xs, ws, v1, l1, pw, aw)
+        out.push(push, total)
         out.drive(ports)
 
     return stream_module(module_name(p), p.inputs, p.outputs, build)
