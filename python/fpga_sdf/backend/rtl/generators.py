@@ -9,8 +9,7 @@ A layer on PASS's sparse engine (`model.spec.sparse_engine(spec)`) has the same 
 `weights_memory` ops as a dense one; they are built by `sparse_conv.py` / `sparse_weights.py`
 instead (the choice is made per op, from its layer's spec), and its `sparse_buffer` ops by
 `sparse_buffer.py`. The rest of its chain (sliding window, fork, accum, glue, bias) is the
-dense one's, in the same channel and filter order: those generators see the layer's dense
-view (`dense_engine=True`), since `MacPlan` refuses to describe a sparse unit to them.
+dense one's, in the same channel and filter order.
 """
 
 from __future__ import annotations
@@ -34,24 +33,17 @@ def generator(kind: str) -> Callable | None:
     For conv / weights_memory: one that builds the sparse engine's module when the op's layer
     uses it."""
     dense = _load(FILES.get(kind), kind)
-    if kind == "sparse_buffer" or dense is None and kind not in SPARSE_FILES:
+    if kind not in SPARSE_FILES or dense is None:
         return dense
-    sparse = _load(SPARSE_FILES[kind], kind) if kind in SPARSE_FILES else None
+    sparse = _load(SPARSE_FILES[kind], kind)
 
     def generate(p):
-        from dataclasses import replace
-
         from fpga_sdf.model.spec import sparse_engine
         if p.spec is not None and sparse_engine(p.spec):
-            if kind in SPARSE_FILES:
-                gen = sparse
-            else:
-                gen, p = dense, replace(p, spec=replace(p.spec, dense_engine=True))
-        else:
-            gen = dense
-        if gen is None:
-            raise NotImplementedError("no RTL generator for this layer yet")
-        return gen(p)
+            if sparse is None:
+                raise NotImplementedError("no RTL generator for PASS's sparse engine yet")
+            return sparse(p)
+        return dense(p)
     return generate
 
 

@@ -247,9 +247,7 @@ class MacPlan:
         from math import prod
 
         from fpga_sdf.model.folding import channels_in, channels_out
-        from fpga_sdf.model.spec import cdiv, kernel_of, sparse_engine
-        if sparse_engine(spec) and not sparse:
-            raise ValueError("RTL: this generator builds the dense MAC, not PASS's sparse engine")
+        from fpga_sdf.model.spec import cdiv, kernel_of
         if spec.weights_off_chip or spec.pixels != (1, 1):
             raise ValueError("RTL: off-chip-weights and multi-pixel MACs are not generated yet")
         is_conv = spec.kind == "conv"
