@@ -151,14 +151,14 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m fpga_sdf.backend.hls.runtime",
                                 description="Write the packed weights images of an HLS project from its design's sidecar.")
     p.add_argument("--pack-weights", metavar="DIR", required=True, help="the project directory")
-    args = p.parse_args(argv)
-    try:
+
+    def body(args) -> int:
         for path in pack_weights(args.pack_weights):
             print(path)
-    except UserError as err:
-        print(f"error: {err}")
-        return 1
-    return 0
+        return 0
+    from ...cli import run_tool  # diagnostics on stderr, exit 1; never a traceback
+
+    return run_tool("fpga_sdf.backend.hls.runtime", p, body, argv)
 
 
 class CsimDevice:
