@@ -21,22 +21,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-from torch_mlir import ir
 
 from fpga_sdf import ir as sdf_ir
+from fpga_sdf.api import run_pass
 from fpga_sdf.backend.rtl import sim
 from fpga_sdf.backend.rtl.emit import emit, write_project
-from fpga_sdf.diagnostics import Diagnostics
 from fpga_sdf.interp.executor import _arg_format, entry_function, execute
 from fpga_sdf.interp.fixed import Fixed, quantize
-from fpga_sdf.pass_registry import lookup
 
 
-def run_pass(module, flag: str, options: str = "") -> None:
-    diag = Diagnostics()
-    with sdf_ir.context(), module.context, ir.Location.unknown():
-        lookup(flag).from_options(options).run(module, diag)
-    assert not diag.errors, [str(d) for d in diag.errors]
 
 
 def main() -> None:

@@ -158,9 +158,10 @@ class Design:
         return hls
 
 
-def run_pass(module, name: str, **options) -> list:
+def run_pass(module, name: str, text: str = "", **options) -> list:
     """Run the pass `name` (its flag without dashes, e.g. "sdf-fold") with `options` on
-    `module` in place; returns its warnings and remarks, raises UserError on errors."""
+    `module` in place; returns its warnings and remarks, raises UserError on errors.
+    `text` gives the options as on the command line instead ("coarse_in=2 layers=conv1")."""
     from torch_mlir import ir
 
     from . import ir as sdf_ir
@@ -169,13 +170,17 @@ def run_pass(module, name: str, **options) -> list:
     cls = lookup(name)
     if cls is None:
         raise UserError(f"unknown pass '{name}'")
+    if text:
+        if options:
+            raise UserError(f"--{name}: give the options as text or as keywords, not both")
+        instance = cls.from_options(text)
     known = {f.name for f in cls.options()}
     unknown = sorted(set(options) - known)
     if unknown:
         raise UserError(f"--{name}: unknown option(s) {', '.join(unknown)} (options: {', '.join(sorted(known)) or 'none'})")
     diag = Diagnostics()
     with sdf_ir.context(), ir.Location.unknown():
-        cls(**options).run(module, diag)
+        (instance if text else cls(**options)).run(module, diag)
         if diag.errors:
             raise UserError(diag.errors)
         sdf_ir.verify(module)

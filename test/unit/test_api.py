@@ -65,6 +65,11 @@ def test_run_pass_changes_the_module_and_reports_errors():
         fpga_sdf.run_pass(module, "sdf-fold", nonsense="1")
     with pytest.raises(UserError, match="unknown pass"):
         fpga_sdf.run_pass(module, "sdf-nope")
+    # the options as on the command line
+    fpga_sdf.run_pass(module, "sdf-fold", "coarse_in=2 coarse_out=max")
+    assert "coarse_in = 2 : i64, coarse_out = 8 : i64" in fpga_sdf.to_text(module)
+    with pytest.raises(UserError, match="not both"):
+        fpga_sdf.run_pass(module, "sdf-fold", "coarse_in=2", coarse_out="1")
 
 
 @pytest.mark.rtlsim

@@ -17,10 +17,9 @@ import numpy as np
 import pytest
 
 from fpga_sdf import ir as sdf_ir
+from fpga_sdf.api import run_pass
 from fpga_sdf.backend.hls import cycles
 from fpga_sdf.backend.hls.emit import emit, write_project
-from fpga_sdf.diagnostics import Diagnostics
-from fpga_sdf.pass_registry import lookup
 
 FOLDINGS = {
     "folded": [],  # every factor 1
@@ -33,13 +32,6 @@ PER_LAYER = ("sdf-partition", "cuts=features.0,features.2,features.3,features.5,
 FOLDINGS["folded_per_layer"] = [PER_LAYER]
 FOLDINGS["unrolled_per_layer"] = FOLDINGS["unrolled"] + [PER_LAYER]
 
-def _run_pass(module, flag: str, options: str = "") -> None:
-    from torch_mlir import ir
-
-    diag = Diagnostics()
-    with sdf_ir.context(), module.context, ir.Location.unknown():
-        lookup(flag).from_options(options).run(module, diag)
-    assert not diag.errors, [str(d) for d in diag.errors]
 
 
 FRAMES = 3
@@ -66,10 +58,10 @@ def _design(folding: str) -> str:
     module = import_model(model, x)
     calib = Path(tempfile.mkdtemp(prefix="hls_cycles_calib_")) / "calib.npy"
     np.save(calib, _test_digits())
-    _run_pass(module, "sdf-quantize", f"calibration={calib}")
-    _run_pass(module, "sdf-target", "platform=zc706")
+    run_pass(module, "sdf-quantize", f"calibration={calib}")
+    run_pass(module, "sdf-target", "platform=zc706")
     for flag, options in FOLDINGS[folding]:
-        _run_pass(module, flag, options)
+        run_pass(module, flag, options)
     return sdf_ir.to_text(module)
 
 
@@ -196,10 +188,10 @@ def test_stride1_border_runs_on_a_small_map():
     root = Path(tempfile.mkdtemp(prefix="hls_cycles_small_"))
     xs = np.random.default_rng(0).standard_normal((FRAMES, 16, 7, 7)).astype(np.float32)
     np.save(root / "calib.npy", xs)
-    _run_pass(module, "sdf-quantize", f"calibration={root / 'calib.npy'}")
-    _run_pass(module, "sdf-target", "platform=zc706")
-    _run_pass(module, "sdf-fold", "coarse_out=2 fine=9 layers=0")
-    _run_pass(module, "sdf-partition", "cuts=0")
+    run_pass(module, "sdf-quantize", f"calibration={root / 'calib.npy'}")
+    run_pass(module, "sdf-target", "platform=zc706")
+    run_pass(module, "sdf-fold", "coarse_out=2 fine=9 layers=0")
+    run_pass(module, "sdf-partition", "cuts=0")
     text = sdf_ir.to_text(module)
     hls = {e["name"]: e for p in emit(sdf_ir.parse(text, "small.mlir")).schedule["partitions"]
            for e in p["cycles"]["layers"]}

@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 
 from fpga_sdf import ir as sdf_ir
+from fpga_sdf.api import run_pass
 from fpga_sdf.backend.hls import csim, project
 from fpga_sdf.backend.hls.emit import emit, write_project
-from fpga_sdf.diagnostics import Diagnostics, UserError
+from fpga_sdf.diagnostics import UserError
 from fpga_sdf.interp.executor import _arg_format, entry_function, execute
 from fpga_sdf.interp.fixed import Fixed, quantize
-from fpga_sdf.pass_registry import lookup
 
 pytestmark = [pytest.mark.csim]
 
@@ -41,13 +41,6 @@ def _torch_model(name: str):
     return digits.build() if name == "digits" else zoo.build(name)
 
 
-def _run_pass(module, flag: str, options: str = "") -> None:
-    cls = lookup(flag)
-    diag = Diagnostics()
-    with sdf_ir.context():
-        cls.from_options(options).run(module, diag)
-    assert not diag.errors, [str(d) for d in diag.errors]
-    sdf_ir.verify(module)
 
 
 def _inputs(name: str, n: int = 2) -> np.ndarray:
@@ -65,9 +58,9 @@ def _compiled(name: str, folding: str, tmp_root: str):
     module = import_model(model, x)
     calib = Path(tmp_root) / f"{name}_calib.npy"
     np.save(calib, _inputs(name, 4))
-    _run_pass(module, "sdf-quantize", f"calibration={calib}")
+    run_pass(module, "sdf-quantize", f"calibration={calib}")
     if FOLDINGS[folding]:
-        _run_pass(module, "sdf-fold", FOLDINGS[folding])
+        run_pass(module, "sdf-fold", FOLDINGS[folding])
     out = Path(tmp_root) / f"{name}_{folding}.hls"
     write_project(emit(module, source=f"{name}.mlir"), str(out))
     project.build(str(out))
@@ -118,12 +111,12 @@ def test_module_level_matches_model_and_folding(tmp_root):
 
     model, x = _torch_model("tiny_mobilenet")
     module = import_model(model, x)
-    _run_pass(module, "sdf-fold", FOLDINGS["unrolled"])
+    run_pass(module, "sdf-fold", FOLDINGS["unrolled"])
     expected = Counter()
     for name, op in network.named_layers(module):
         for m in expand(network.layer_spec(name, op)):
             expected[(name, m.name)] += m.instances
-    _run_pass(module, "sdf-expand-modules")
+    run_pass(module, "sdf-expand-modules")
     got = Counter()
     for op in sdf_ir.walk(module):
         if op.operation.name.startswith("sdf_hw.") and op.operation.name not in (
@@ -198,12 +191,12 @@ def _reloading_digits(tmp_root: str):
 
     model, x = _torch_model("digits")
     module = import_model(model, x)
-    _run_pass(module, "sdf-quantize", "")
+    run_pass(module, "sdf-quantize", "")
     names = [n for n, _ in network.named_layers(module)]
     cuts = ",".join(names[i] for i in (1, 2, 4))
-    _run_pass(module, "sdf-partition", f"cuts={cuts}")
-    _run_pass(module, "sdf-weights-reloading", f"factor=2 layers={names[2]}")
-    _run_pass(module, "sdf-fold", f"coarse_in=2 coarse_out=2 layers={names[2]}")
+    run_pass(module, "sdf-partition", f"cuts={cuts}")
+    run_pass(module, "sdf-weights-reloading", f"factor=2 layers={names[2]}")
+    run_pass(module, "sdf-fold", f"coarse_in=2 coarse_out=2 layers={names[2]}")
     out = Path(tmp_root) / "digits_wr.hls"
     write_project(emit(module), str(out))
     project.build(str(out))
@@ -237,11 +230,11 @@ def test_weights_from_the_design_sidecar(tmp_root, tmp_path):
     imported.write(str(design / "imported.mlir"))
     weight_store.add_search_dir(str(design))
     module = imported.module
-    _run_pass(module, "sdf-quantize", "")
+    run_pass(module, "sdf-quantize", "")
     names = [n for n, _ in network.named_layers(module)]
-    _run_pass(module, "sdf-partition", f"cuts={','.join(names[i] for i in (1, 2, 4))}")
-    _run_pass(module, "sdf-weights-reloading", f"factor=2 layers={names[2]}")
-    _run_pass(module, "sdf-fold", f"coarse_in=2 coarse_out=2 layers={names[2]}")
+    run_pass(module, "sdf-partition", f"cuts={','.join(names[i] for i in (1, 2, 4))}")
+    run_pass(module, "sdf-weights-reloading", f"factor=2 layers={names[2]}")
+    run_pass(module, "sdf-fold", f"coarse_in=2 coarse_out=2 layers={names[2]}")
     out = design / "hls"
     write_project(emit(module), str(out))
     ports = project.load_schedule(str(out))["partitions"][1]["ports"]

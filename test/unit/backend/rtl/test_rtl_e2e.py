@@ -20,12 +20,11 @@ import numpy as np
 import pytest
 
 from fpga_sdf import ir as sdf_ir
+from fpga_sdf.api import run_pass
 from fpga_sdf.backend.rtl import sim
 from fpga_sdf.backend.rtl.emit import emit, write_project
-from fpga_sdf.diagnostics import Diagnostics
 from fpga_sdf.interp.executor import _arg_format, entry_function, execute
 from fpga_sdf.interp.fixed import Fixed, quantize
-from fpga_sdf.pass_registry import lookup
 
 pytestmark = [pytest.mark.rtlsim]
 
@@ -60,13 +59,6 @@ KNOWN_DISAGREEMENTS: dict[str, str] = {}
 KNOWN_PIPELINE_DISAGREEMENTS: dict[str, dict[str, str]] = {}
 
 
-def _run_pass(module, flag: str, options: str = "") -> None:
-    from torch_mlir import ir
-
-    diag = Diagnostics()
-    with sdf_ir.context(), module.context, ir.Location.unknown():
-        lookup(flag).from_options(options).run(module, diag)
-    assert not diag.errors, [str(d) for d in diag.errors]
 
 
 @lru_cache(maxsize=None)
@@ -87,10 +79,10 @@ def _design(folding: str, tmp_root: str):
     module = import_model(model, x)
     calib = Path(tmp_root) / "calib.npy"
     np.save(calib, _inputs())
-    _run_pass(module, "sdf-quantize", f"calibration={calib}")
-    _run_pass(module, "sdf-target", "platform=zc706")
+    run_pass(module, "sdf-quantize", f"calibration={calib}")
+    run_pass(module, "sdf-target", "platform=zc706")
     for flag, options in FOLDINGS[folding]:
-        _run_pass(module, flag, options)
+        run_pass(module, flag, options)
     return sdf_ir.to_text(module)
 
 

@@ -19,12 +19,11 @@ import numpy as np
 import pytest
 
 from fpga_sdf import ir as sdf_ir
+from fpga_sdf.api import run_pass
 from fpga_sdf.backend.rtl import sim
 from fpga_sdf.backend.rtl.emit import emit, write_project
-from fpga_sdf.diagnostics import Diagnostics
 from fpga_sdf.interp.executor import _arg_format, entry_function, execute
 from fpga_sdf.interp.fixed import Fixed, quantize
-from fpga_sdf.pass_registry import lookup
 
 pytestmark = [pytest.mark.rtlsim]
 
@@ -73,13 +72,6 @@ DESIGNS = [(net, folding) for net, foldings in FOLDINGS.items() for folding in f
 KNOWN_DISAGREEMENTS: dict = {}
 
 
-def _run_pass(module, flag: str, options: str = "") -> None:
-    from torch_mlir import ir
-
-    diag = Diagnostics()
-    with sdf_ir.context(), module.context, ir.Location.unknown():
-        lookup(flag).from_options(options).run(module, diag)
-    assert not diag.errors, [str(d) for d in diag.errors]
 
 
 @lru_cache(maxsize=None)
@@ -102,10 +94,10 @@ def _design(net: str, folding: str, tmp_root: str) -> str:
     module = import_model(model, x)
     calib = Path(tmp_root) / f"{net}_calib.npy"
     np.save(calib, _inputs(net))
-    _run_pass(module, "sdf-quantize", f"calibration={calib}")
-    _run_pass(module, "sdf-target", "platform=zc706")
+    run_pass(module, "sdf-quantize", f"calibration={calib}")
+    run_pass(module, "sdf-target", "platform=zc706")
     for flag, options in FOLDINGS[net][folding]:
-        _run_pass(module, flag, options)
+        run_pass(module, flag, options)
     return sdf_ir.to_text(module)
 
 

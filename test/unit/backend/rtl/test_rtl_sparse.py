@@ -140,6 +140,7 @@ def _digits(tmp_root: str):
     """The trained digits CNN, quantized, sparsity measured on held-out digits, folded."""
     from fpga_sdf import ir as sdf_ir
     from fpga_sdf import network
+    from fpga_sdf.api import run_pass
     from fpga_sdf.dialects.sdf_attrs import set_int
     from fpga_sdf.frontend import digits
     from fpga_sdf.frontend.importer import import_model
@@ -149,27 +150,16 @@ def _digits(tmp_root: str):
     x = digits.load_test_set()[0].numpy()[:FRAMES]
     held = Path(tmp_root) / "held_out.npy"
     np.save(held, x)
-    _run_pass(module, "sdf-quantize", f"calibration={held}")
-    _run_pass(module, "sdf-target", "platform=zc706")
-    _run_pass(module, "sdf-sparsity", f"data={held}")
+    run_pass(module, "sdf-quantize", f"calibration={held}")
+    run_pass(module, "sdf-target", "platform=zc706")
+    run_pass(module, "sdf-sparsity", f"data={held}")
     for flag, options in SPARSE_FOLDING:
-        _run_pass(module, flag, options)
+        run_pass(module, flag, options)
     ops = dict(network.named_layers(module))
     set_int(ops["features.3"], "sparse_buffer", BUFFER)
     return sdf_ir.to_text(module), x
 
 
-def _run_pass(module, flag: str, options: str = "") -> None:
-    from torch_mlir import ir
-
-    from fpga_sdf import ir as sdf_ir
-    from fpga_sdf.diagnostics import Diagnostics
-    from fpga_sdf.pass_registry import lookup
-
-    diag = Diagnostics()
-    with sdf_ir.context(), module.context, ir.Location.unknown():
-        lookup(flag).from_options(options).run(module, diag)
-    assert not diag.errors, [str(d) for d in diag.errors]
 
 
 def test_digits_on_the_sparse_engine_bit_exact_and_cycles_within_5_percent(tmp_path):
