@@ -243,7 +243,7 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
         # PASS: the slowest stream sets the interval (seed 003, eq. 3).
         ii = max(_stream_cycles(spec, in_streams, groups, ci, cg, kernel, f))
         weight_word, weight_depth = kernel * ww, ch_s * cout_s
-        crossbar = crossbar_bits(kernel, f, dw)
+        crossbar = crossbar_bits(kernel, f, dw + ww)
     else:
         ii = cdiv(kernel, f)
         weight_word, weight_depth = f * ww, ch_s * cout_s * cdiv(kernel, f)
@@ -292,13 +292,13 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
 
 
 def crossbar_bits(kernel: int, k: int, width: int) -> int:
-    """Mux-input bits of the S-MVE's crossbar squeezing K window values onto k MACs.
+    """Mux-input bits of the S-MVE's crossbar squeezing K window taps onto k MACs.
 
-    The j-th MAC takes the j-th non-zero value, which can only be one of inputs j..K-k+j, so
-    the crossbar is k muxes of K-k+1 inputs: smallest at both ends (k = 1, k = K) and
-    largest in the middle, where PASS Fig. 4 shows the LUTs plateau and the clock dip.
+    As the RTL builds it (backend/rtl/sparse_conv.py): MAC j takes the j-th unused non-zero
+    tap, which can be any of taps j..K-1, so it muxes K - j inputs of a tap and its weight
+    (`width` = data + weight bits): k(2K - k + 1)/2 inputs in all, growing with k.
     """
-    return k * (kernel - k + 1) * width
+    return k * (2 * kernel - k + 1) // 2 * width
 
 
 def _sparse_buffer(spec: LayerSpec, streams: int, windows: int, kernel: int) -> Module:
