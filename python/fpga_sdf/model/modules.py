@@ -9,13 +9,15 @@ Words are stream tokens: a window or a vector of `fine` weights counts as one to
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 from math import prod
 
 from .dsp import DivPlan, pool_divisors
 from .folding import channels_in, channels_out
+from .hardware import Memory, Module, clog2
 from .spec import LayerSpec, cdiv, kernel_of, padded_spatial, pixels_of, sparse_engine, spatial
+from .weights_memory import weights_memory
 
 # Multipliers per element for each activation: leaky_relu multiplies by alpha (a Fixed(18, 16)
 # constant, interp/kernels.activation_fixed); the others are compares, or a table indexed by
@@ -26,50 +28,6 @@ TABLE_ACTIVATIONS = ("sigmoid", "hard_sigmoid", "hard_swish", "silu")
 ALPHA_BITS = 18
 # Fixed pipeline stages per module (registers between the stream and the datapath).
 MULT_STAGES = 3
-
-
-@dataclass(frozen=True)
-class Memory:
-    """A RAM inside a module: `copies` independent memories of width x depth bits."""
-
-    role: str  # weights, stream_buffer, line_buffer, window_buffer, accumulator, parameters, buffer
-    width: int
-    depth: int
-    copies: int = 1
-    binding: str = "auto"  # "bram" / "uram" when the design chose the primitive (BIND_STORAGE)
-
-
-@dataclass(frozen=True)
-class Module:
-    """One hardware block replicated `instances` times; figures are per instance per frame."""
-
-    name: str
-    instances: int
-    words_in: int
-    words_out: int
-    interval: int  # cycles per feature map of this module alone
-    ii: float  # cycles per firing (initiation interval)
-    fill: int = 0  # input words buffered before the first output
-    pipeline: int = 1  # fixed pipeline stages, cycles
-    mults: int = 0  # multipliers per instance
-    mult_widths: tuple[int, int] = (0, 0)
-    lanes: float = 1.0  # data-rate (j, h) scaling of the arithmetic: j / h
-    memories: tuple[Memory, ...] = ()
-    logic: tuple[tuple[str, float], ...] = ()  # named features of the LUT/FF models
-
-    @property
-    def rate_in(self) -> float:
-        """Words per cycle per stream when this module runs at full speed."""
-        return self.words_in / self.interval if self.interval else 0.0
-
-    @property
-    def rate_out(self) -> float:
-        return self.words_out / self.interval if self.interval else 0.0
-
-
-def clog2(n: int) -> int:
-    """Bits of a counter over n values (at least 1)."""
-    return max(1, (int(n) - 1).bit_length())
 
 
 @lru_cache(maxsize=65536)
@@ -268,7 +226,7 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
                ("adder_bits", max(f - 1, 0) * aw), ("counter_bits", clog2(cdiv(kernel, f))),
                ("crossbar_bits", crossbar))))
     reads = dots if sparse else dots * ii  # the sparse engine reads all K weights per window
-    modules.append(_weights_memory(spec, mac_units, reads, weight_word, weight_depth))
+    modules.append(weights_memory(spec, mac_units, reads, weight_word, weight_depth))
 
     acc_in = cdiv(cin_g, ci)
     per_out = out_pixels * cout_s * groups_s  # results per output stream
@@ -309,21 +267,6 @@ def _sparse_buffer(spec: LayerSpec, streams: int, windows: int, kernel: int) -> 
     return Module("sparse_buffer", streams, windows, windows, windows, 1, pipeline=1,
                   memories=(Memory("buffer", spec.data_width, depth, kernel),),
                   logic=(("const", 1), ("counter_bits", 2 * clog2(depth))))
-
-
-def _weights_memory(spec: LayerSpec, mac_units: int, reads: int, word: int,
-                    depth: int) -> Module:
-    """Weights ROM per MAC unit; AutoWS keeps (1 - off) of it on chip and streams the rest
-    through a double-buffered fragment (seed 000, memory fragmentation)."""
-    off = spec.weights_off_chip
-    on_depth = depth - int(depth * off)
-    memories = [Memory("weights", word, on_depth, binding=spec.weights_memory)] if on_depth else []
-    if off:
-        fragment = min(depth - on_depth, 512)
-        memories.append(Memory("stream_buffer", word, 2 * fragment))
-    return Module("weights_memory", mac_units, 0, reads, reads, 1, pipeline=2,
-                  memories=tuple(memories),
-                  logic=(("const", 1), ("counter_bits", clog2(depth)), ("io_bits", word)))
 
 
 def _pool(spec: LayerSpec) -> tuple[Module, ...]:
