@@ -16,7 +16,8 @@ from . import sdf_shapes as shapes
 from .sdf_attrs import (HARDWARE_INT_ATTRS, AttrError, get_bool, get_float, get_floats, get_int, get_ints, get_str,
                          has, shape)
 
-MODEL_ATTRS = HARDWARE_INT_ATTRS + ("weights_memory", "weights_off_chip", "sparsity", "sparse_buffer", "pixels")
+MODEL_ATTRS = HARDWARE_INT_ATTRS + ("weights_memory", "weights_off_chip", "weights_fragments", "sparsity",
+                                    "sparse_buffer", "pixels")
 """Attributes whose legality the hardware model decides."""
 
 POOL_MODES = ("max", "avg")
@@ -142,6 +143,9 @@ def _check_hardware_attrs(op) -> None:
         get_float(op, "weights_off_chip")
     if has(op, "weights_memory"):
         get_str(op, "weights_memory")
+    if has(op, "weights_fragments"):
+        _expect(len(get_ints(op, "weights_fragments")) == 3,
+                "attribute 'weights_fragments' needs three values: n, u_on, u_off")
     if has(op, "pixels"):
         _expect(len(get_ints(op, "pixels")) == 2, "attribute 'pixels' needs two values: j, h")
     if has(op, "sparsity"):
@@ -167,7 +171,15 @@ def _folding_problems(op) -> list[str]:
     from fpga_sdf.network import layer_spec
 
     # The model names the layer in its messages; here the diagnostic's location does.
-    return [m.removeprefix("this: ") for m in check_folding(layer_spec("this", op))]
+    from fpga_sdf.model.weights_memory import fragment_problems
+
+    spec = layer_spec("this", op)
+    problems = fragment_problems(spec, at_folding=False)  # the values first: they set weights_off_chip
+    if not problems:
+        problems = [m.removeprefix("this: ") for m in check_folding(spec)]
+    if not problems:
+        problems = fragment_problems(spec)
+    return problems
 
 
 def _spatial_rank(op, value, what: str = "input") -> int:

@@ -196,6 +196,15 @@ def layer_spec(name: str, op, default_width: int = 16):
         fields["dense_engine"] = get_bool(op, "dense_engine")
     if has(op, "weights_memory"):
         fields["weights_memory"] = get_str(op, "weights_memory")
+    if has(op, "weights_fragments"):
+        # AutoWS fragments decide the off-chip fraction; weights_off_chip, where also
+        # given, must agree (the verifier checks), so everything reading it (the backends'
+        # refusal, the DSE) sees a fragmented layer as streaming.
+        from .model.weights_memory import fragments_fraction
+
+        fields["weights_fragments"] = tuple(get_ints(op, "weights_fragments"))
+        if len(fields["weights_fragments"]) == 3 and kind in ("conv", "inner_product"):
+            fields["weights_off_chip"] = fragments_fraction(fields["weights_fragments"])
     if has(op, "weights_off_chip"):
         fields["weights_off_chip"] = get_float(op, "weights_off_chip")
     if has(op, "pixels"):

@@ -74,6 +74,10 @@ class PartitionPerf:
     layers: tuple[LayerPerf, ...]
     fifos: tuple[tuple[tuple[str, str], Module], ...]  # skip-connection buffers per edge
     squeezes: tuple[tuple[tuple[str, str], Module], ...]  # stream-count converters per edge
+    # AutoWS: (layer, weight bits per frame per run) of every layer streaming weights. The
+    # partition's DMA is time-multiplexed between them, each served in proportion to its
+    # bits, so all wait together once the sum exceeds the bandwidth (bandwidth_interval).
+    weights_streams: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -183,7 +187,10 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
         offchip_bits_per_frame=offchip_bits, reload_bits=reload_bits,
         bandwidth_gbps=(offchip_bits * runs * batch + reload_bits) / time_s / 1e9,
         layers=tuple(perfs[name] for name in order), fifos=tuple(fifos),
-        squeezes=tuple(squeezes))
+        squeezes=tuple(squeezes),
+        weights_streams=tuple((name, perfs[name].weights_streamed_words * specs[name].weight_width
+                               // perfs[name].wr_factor)
+                              for name in order if perfs[name].weights_streamed_words))
 
 
 def network_performance(partitions, platform, clock_mhz=None, batch: int = 1) -> NetworkPerf:

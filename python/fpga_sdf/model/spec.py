@@ -54,6 +54,7 @@ class LayerSpec:
     sparse_buffer: int = 0  # PASS: FIFO depth (windows) per input stream before the sparse engines
     dense_engine: bool = False  # sparsity known, but the design builds the dense engine
     weights_off_chip: float = 0.0  # AutoWS: fraction of the weights memory streamed from DRAM
+    weights_fragments: tuple[int, ...] = ()  # AutoWS: (n, u_on, u_off) of each MAC unit's weights memory
     weights_memory: str = "auto"  # on-chip weights in "bram", "uram", or "auto" (by size)
     pixels: tuple[int, int] = (1, 1)  # data-rate-aware (j, h): j pixels every h cycles
 

@@ -10,6 +10,7 @@ from math import prod
 
 from .folding import channels_in, channels_out
 from .spec import LayerSpec, kernel_of, pixels_of
+from .weights_memory import fragments_of, geometry
 
 
 def layer_ops(spec: LayerSpec) -> int:
@@ -49,15 +50,21 @@ def layer_weights(spec: LayerSpec) -> int:
 
 
 def streamed_weights(spec: LayerSpec) -> int:
-    """Weights read per frame from off-chip under AutoWS streaming.
+    """Weights read per frame from off-chip under AutoWS streaming (all runs together).
 
-    The weights memory is cycled once per output pixel, so its off-chip fraction is fetched
-    again for every output pixel.
+    The weights memory is cycled once per output pixel, so its dynamic regions are fetched
+    again for every output pixel: with fragments, n u_off words per MAC unit per pixel (the
+    words the DMA moves, padding included); with only a fraction, that share of the weights.
     """
     if not spec.weights_off_chip or spec.kind not in ("conv", "inner_product"):
         return 0
+    pixels = pixels_of(spec.outputs[0]) if spec.kind == "conv" else 1
+    g = geometry(spec)
+    fragments = fragments_of(spec, g.depth) if g else None
+    if fragments is not None:
+        n, _, u_off = fragments
+        return g.mac_units * n * u_off * (g.word // spec.weight_width) * pixels * spec.wr_factor
     groups = spec.groups if spec.kind == "conv" else 1
     kernel = prod(kernel_of(spec)) if spec.kind == "conv" else 1
     weights = channels_out(spec) * (channels_in(spec) // groups) * kernel
-    pixels = pixels_of(spec.outputs[0]) if spec.kind == "conv" else 1
     return round(weights * spec.weights_off_chip) * pixels
