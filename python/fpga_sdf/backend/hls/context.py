@@ -30,7 +30,7 @@ class LayerContext:
     inputs: list = field(default_factory=list)  # Bundles of the layer's stream operands
     out_lanes: int = 1
     values: dict = field(default_factory=dict)  # generator parameters (formats, ROM data)
-    weights: Stream | None = None
+    weights: Stream | None = None  # (a list of them, one per input stream, on the sparse engine)
     reload: bool = False
     result_shapes: list = field(default_factory=list)  # (C, *spatial) of each result
     results: dict = field(default_factory=dict)  # result index -> Bundle
@@ -81,10 +81,11 @@ class LayerContext:
         return self.part.stream(elem, lanes, words)
 
     def process(self, kind: str, params: list, args: list, body: str, pragmas: str = "",
-                loops: list | None = None, timing: list | None = None) -> Process:
+                loops: list | None = None, timing: list | None = None, suffix: str = "") -> Process:
         """A DATAFLOW process of this layer; `timing` states its loops' trip counts, II and
-        depth as the template is emitted (cycles.py adds them up per layer)."""
-        name = f"{self.layer.cname}_{kind}"
+        depth as the template is emitted (cycles.py adds them up per layer). `suffix` tells
+        apart several processes of one kind (the sparse engine's, one per input stream)."""
+        name = f"{self.layer.cname}_{kind}{suffix}"
         return self.part.add(Process(name, kind, self.layer.name, params, args, body, pragmas,
                                      loops or [], timing or []), self.layer)
 
@@ -114,6 +115,7 @@ def loop(label: str, *accesses: Access) -> Loop:
     return Loop(label, list(accesses))
 
 
-def timed(label: str, trip: int, depth: int, scope: str = "batch") -> Timing:
-    """A pipelined loop at II=1 (every template loop is)."""
-    return Timing(label, int(trip), int(depth), 1, scope)
+def timed(label: str, trip: int, depth: int, scope: str = "batch", expected: str = "") -> Timing:
+    """A pipelined loop at II=1 (every template loop is); `expected`: the trip count is
+    data-dependent and this is where its expected figure comes from."""
+    return Timing(label, int(trip), int(depth), 1, scope, expected)

@@ -1,12 +1,18 @@
-"""conv: the MAC units, `fine` multipliers each, one dot product per filter and window."""
+"""conv: the MAC units, `fine` multipliers each, one dot product per filter and window
+(on the sparse engine: sparse_conv.py)."""
 
 from __future__ import annotations
 
+from ...model.spec import sparse_engine
+from . import sparse_conv
 from .context import timed
 from .process import MUL, STAGE, tree
 
 
 def generate(ctx, module) -> None:
+    if sparse_engine(ctx.spec):
+        sparse_conv.generate(ctx, module)
+        return
     v, src = ctx.values, ctx.cur
     lanes = module.instances
     acc_t, in_t, w_t = ctx.t("acc_t"), ctx.t("in_t"), ctx.t("w_t")

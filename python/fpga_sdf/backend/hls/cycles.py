@@ -13,7 +13,11 @@ frame or runs once per run). From those alone:
   max(0, n - 2 W); benchmarks/RESULTS.md, RTL disagreement 1);
 - a partition runs at its slowest process (squeezes and DMA included);
 - over a batch of `frames`: frames x interval + every loop's pipeline depth + the loads
-  that run once per run (a first-frame line-buffer fill is not counted).
+  that run once per run (a first-frame line-buffer fill is not counted);
+- a loop whose trip count depends on the data (the sparse engine: a dot product of n non-zero
+  taps takes max(1, ceil(n / k)) cycles) states the model's expected figure from the layer's
+  measured statistics (`model.modules._stream_cycles`); such layers are marked "expected"
+  in cycles.txt and `"data_dependent": true` in schedule.json.
 
 The model's figures are `fpga_sdf.model.performance` (layer_performance: the layer alone;
 partition_performance: the partition), which the driver puts on each Layer / Partition.
@@ -21,7 +25,7 @@ partition_performance: the partition), which the driver puts on each Layer / Par
 
 from __future__ import annotations
 
-__all__ = ["layer_interval", "burst_interval", "partition_interval", "overhead", "summary", "text"]
+__all__ = ["layer_interval", "burst_interval", "partition_interval", "overhead", "summary", "text", "data_dependent"]
 
 
 def burst_interval(layer) -> int:
@@ -86,6 +90,11 @@ def partition_interval(part) -> int:
     return max(intervals, default=0)
 
 
+def data_dependent(process) -> bool:
+    """Whether a process's cycles are an expected figure (a data-dependent trip count)."""
+    return any(t.expected for t in process.timing)
+
+
 def _delta(hls: int, model: int) -> float | None:
     return (hls - model) / model if model else None
 
@@ -104,7 +113,9 @@ def summary(part, frames: int) -> dict:
             "model_interval": layer.model_interval, "delta": _delta(hls, layer.model_interval),
             "batch_cycles": frames * hls + overhead(layer.processes, frames),
             "model_batch_cycles": layer.model_latency + frames * layer.model_interval,
+            "data_dependent": any(data_dependent(p) for p in layer.processes),
             "processes": [{"name": p.name, "kind": p.kind, "cycles_per_frame": p.interval(),
+                           "data_dependent": data_dependent(p),
                            "loops": [t.formula() for t in p.timing]} for p in layer.processes],
         })
     procs = [p for layer in part.layers for p in layer.processes] + list(part.top_processes)
@@ -123,7 +134,9 @@ def text(parts, frames: int) -> str:
     """cycles.txt: per partition and layer, the HLS formula's cycles per frame against the model."""
     lines = [f"Cycles per frame of the emitted loops (HLS) and of the model (fpga_sdf.model), batch of {frames}.",
              "HLS: each process's pipelined loops (trip x II + depth, as emitted); a layer is its slowest",
-             "process, or the sliding window's burst term when its consumer is slower than a window per cycle.", ""]
+             "process, or the sliding window's burst term when its consumer is slower than a window per cycle.",
+             "A layer marked * has data-dependent loops (the sparse engine): their trip counts are the",
+             "model's expected cycles from the layer's measured sparsity statistics, not a bound.", ""]
     for part in parts:
         s = summary(part, frames)
         lines.append(f"{part.name}: {s['cycles_per_frame']} cycles/frame (model {s['model_cycles_per_frame']}, "
@@ -135,7 +148,8 @@ def text(parts, frames: int) -> str:
                 entry["burst_cycles_per_frame"] and entry["burst_cycles_per_frame"] == entry["cycles_per_frame"]
                 and entry["burst_cycles_per_frame"] > (slowest.interval() if slowest else 0)) else (
                 "; ".join(t.formula() for t in slowest.timing) if slowest else "")
-            lines.append(f"  {layer.name:28} {entry['cycles_per_frame']:>10} {entry['model_interval']:>10} "
+            name = layer.name + (" *" if entry["data_dependent"] else "")
+            lines.append(f"  {name:28} {entry['cycles_per_frame']:>10} {entry['model_interval']:>10} "
                          f"{_pct(entry['delta']):>8}  {why}")
         for e in s["edges"]:
             lines.append(f"  {e['name']:28} {e['cycles_per_frame']:>10} {'':>10} {'':>8}  {'; '.join(e['loops'])}")

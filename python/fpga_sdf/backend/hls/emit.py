@@ -31,7 +31,7 @@ from ...interp.fixed import Fixed
 from ...model import expand
 from ...model.performance import layer_performance, partition_performance
 from ...model.spec import sparse_engine
-from . import cycles, dma, squeeze, structure
+from . import cycles, dma, sparse_conv, squeeze, structure
 from .context import LayerContext
 from .generators import generator
 from .layers import PREPARE
@@ -276,7 +276,6 @@ class _Emitter:
         kind = sdf.LAYER_KINDS[name]
         spec = network.layer_spec(self.names[op.operation], op)
         for what, used in (("streaming weights from off-chip memory (weights_off_chip, AutoWS)", spec.weights_off_chip),
-                           ("the sparse engine (sparsity, PASS)", sparse_engine(spec)),
                            ("multi-pixel streams (pixels)", spec.pixels != (1, 1))):
             if used:
                 self.error(op, f"{what} is modelled and explored, but the HLS backend does not emit it yet")
@@ -290,6 +289,8 @@ class _Emitter:
                            in_fmt=value_format(op.operation.operands[0]), out_fmt=out_fmt,
                            result_shapes=[tuple(shape(r)[1:]) for r in op.operation.results])
         why = PREPARE[kind](ctx, self)
+        if not why and sparse_engine(spec):
+            why = sparse_conv.refusal(ctx, modules)
         if why:
             self.error(op, why)
             return

@@ -1,12 +1,18 @@
-"""fork: each window (or word) of an input stream to the coarse_out filter lanes."""
+"""fork: each window (or word) of an input stream to the coarse_out filter lanes (on the
+sparse engine one fork per input stream, sparse_conv.py)."""
 
 from __future__ import annotations
 
+from ...model.spec import sparse_engine
+from . import sparse_conv
 from .context import timed
 from .process import STAGE
 
 
 def generate(ctx, module) -> None:
+    if sparse_engine(ctx.spec):
+        sparse_conv.fork(ctx, module)
+        return
     src = ctx.cur
     co = ctx.values["co"]
     lanes = module.instances

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 
-KINDS = ("sliding_window", "fork", "weights_memory", "conv", "accum", "glue", "bias", "pool",
+KINDS = ("sliding_window", "sparse_buffer", "fork", "weights_memory", "conv", "accum", "glue", "bias", "pool",
          "global_pool", "activation", "scale_shift", "eltwise", "concat", "split", "resize")
 
 

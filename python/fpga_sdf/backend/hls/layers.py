@@ -15,6 +15,7 @@ import numpy as np
 from ... import weights as weight_store
 from ...dialects.sdf_attrs import get_bool, get_float, get_int, get_ints, get_str, has, shape
 from ...interp.fixed import Fixed, quantize, requantize
+from ...model.spec import sparse_engine
 from . import activation, images
 from .images import bias_lanes, conv_banks
 from .process import ctype
@@ -92,20 +93,23 @@ def prepare_mac(ctx, driver, is_conv: bool) -> str | None:
         return "weights reloading is only emitted for layers with groups = 1"
     filters = f_total // wr
     ni, no = ci * cg, co * cg
+    # a bank word: the `fine` taps a dense MAC multiplies per cycle, or on the sparse engine
+    # all KVOL weights of a dot product (its crossbar picks those of the non-zero taps)
+    word = kvol if sparse_engine(ctx.spec) else fine
     recipe = {"w_fmt": [w_fmt.width, w_fmt.frac], "b_fmt": [b_fmt.width, b_fmt.frac], "acc": acc,
               "x_frac": x_fmt.frac, "conv": is_conv, "in_shape": list(x_shape), "filters_total": f_total,
-              "channels": c, "kvol": kvol, "groups": groups, "ci": ci, "co": co, "cg": cg, "fine": fine, "wr": wr}
+              "channels": c, "kvol": kvol, "groups": groups, "ci": ci, "co": co, "cg": cg, "fine": word, "wr": wr}
     w, b = weight_store.read(w_op.opview), weight_store.read(b_op.opview)
     bias_fmt = images.bias_format(b, recipe)
     for fmt, what in ((w_fmt, "weights"), (bias_fmt, "bias"), (x_fmt, "input"), (ctx.out_fmt, "output")):
         if fmt.width > 53:
             return f"{what} format {fmt} is wider than 53 bits: no exact C++ literal"
     w_runs, b_runs = images.weights_runs(w, recipe), images.bias_runs(b, recipe)
-    depth = w_runs.shape[1] // (ni * co * fine)
+    depth = w_runs.shape[1] // (ni * co * word)
     out_pixels = math.prod(shape(op.operation.results[0])[2:]) if is_conv else 1
-    v.update(w_fmt=w_fmt, b_fmt=bias_fmt, fine=fine, kvol=kvol, ci=ci, co=co, cg=cg, pixels=out_pixels,
+    v.update(w_fmt=w_fmt, b_fmt=bias_fmt, fine=fine, word=word, kvol=kvol, ci=ci, co=co, cg=cg, pixels=out_pixels,
              cout_s=filters // groups // co, acc_in=(c // groups) // ci, depth=depth,
-             bias_depth=filters // no, banks=w_runs[0].reshape(ni * co, depth, fine),
+             bias_depth=filters // no, banks=w_runs[0].reshape(ni * co, depth, word),
              bias_lanes=b_runs[0].reshape(no, filters // no), w_runs=w_runs, b_runs=b_runs,
              channels_per_stream=c // ni, filters=filters, channels=f_total, recipe=recipe,
              w_source=sidecar(w_op.opview), b_source=sidecar(b_op.opview))

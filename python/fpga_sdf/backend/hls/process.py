@@ -100,13 +100,15 @@ class Timing:
     `depth` stages from an iteration's start to its end. `scope` says how often the loop
     runs: "batch" (one loop over frames x trip: the depth is paid once), "frame" (restarted
     inside a per-frame loop: the depth is paid every frame) or "once" (before the batch, e.g.
-    loading weights: trip per run)."""
+    loading weights: trip per run). A loop whose trip count depends on the data (the sparse
+    engine's) states its expected trip count and says in `expected` where it comes from."""
 
     label: str
     trip: int
     depth: int
     ii: int = 1
     scope: str = "batch"
+    expected: str = ""  # a data-dependent trip count: where the expected figure comes from
 
     def per_frame(self) -> int:
         """Cycles this loop adds to every frame in steady state."""
@@ -124,6 +126,8 @@ class Timing:
 
     def formula(self) -> str:
         work = f"{self.trip}" + (f" x II {self.ii}" if self.ii != 1 else "")
+        if self.expected:
+            work += f" expected ({self.expected})"
         if self.scope == "once":
             return f"{self.label}: {work} + {self.depth} once per run"
         if self.scope == "frame":

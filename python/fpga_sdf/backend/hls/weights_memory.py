@@ -5,12 +5,15 @@ Banked exactly as the resource model costs it: `fpga_sdf.model.resources.weights
 memories (ARRAY_PARTITION) or packed side by side into one wide memory (ARRAY_RESHAPE);
 either way each bank word is the `fine` taps the unit multiplies in one cycle. Weights that
 are reloaded, or too large to be literals, or bound to URAM (which cannot be initialised)
-are loaded from an AXI master port into the banks before the batch.
+are loaded from an AXI master port into the banks before the batch. On the sparse engine a
+word is all K weights of a dot product, one weights process per input stream
+(sparse_conv.weights_memory).
 """
 
 from __future__ import annotations
 
 from ...model.resources import weights_packed
+from ...model.spec import sparse_engine
 from .context import loop, timed
 from .process import AXI, RAM, STAGE, Access
 
@@ -31,6 +34,11 @@ def off_chip(ctx, module) -> bool:
 
 
 def generate(ctx, module) -> None:
+    if sparse_engine(ctx.spec):
+        from . import sparse_conv  # sparse_conv imports this module
+
+        sparse_conv.weights_memory(ctx, module)
+        return
     v = ctx.values
     lanes, depth, fine = module.instances, v["depth"], v["fine"]
     w_t = ctx.t("w_t")
