@@ -11,6 +11,7 @@ from .platforms import load_platform
 from .power import power
 from .resources import Resources, layer_resources, partition_resources
 from .spec import sparse_engine
+from .weights_memory import fragments_of, geometry, weights_split
 
 
 def build_report(partitions, platform, clock_mhz=None, batch: int = 1,
@@ -29,6 +30,9 @@ def build_report(partitions, platform, clock_mhz=None, batch: int = 1,
         energy_j += watts.total_w * perf.time_s
         peak = Resources(*(max(getattr(peak, f), getattr(used, f)) for f in peak.as_dict()))
         specs = {spec.name: spec for spec in layers}
+        # AutoWS: the DMA is time-multiplexed between the streaming layers, each served its bits
+        streamed = {name: bits * perf.runs * perf.batch / perf.time_s / 1e9
+                    for name, bits in perf.weights_streams}
         part_rows.append({
             "index": index, "layers": [lp.name for lp in perf.layers],
             "interval": perf.interval, "compute_interval": perf.compute_interval,
@@ -39,6 +43,7 @@ def build_report(partitions, platform, clock_mhz=None, batch: int = 1,
             "gops_per_dsp": perf.gops / used.dsp if used.dsp else 0.0,
             "bandwidth_gbps": perf.bandwidth_gbps,
             "bandwidth_pct": 100.0 * perf.bandwidth_gbps / platform.bandwidth_gbps,
+            "weights_bandwidth_gbps": sum(streamed.values()),
             "resources": used.as_dict(), "utilisation_pct": used.utilisation(platform),
             "fits": used.fits(platform), "power_w": _power_dict(watts),
         })
@@ -49,6 +54,7 @@ def build_report(partitions, platform, clock_mhz=None, batch: int = 1,
                 "name": lp.name, "kind": lp.kind, "partition": index,
                 "folding": _folding(specs[lp.name]),
                 "weights_off_chip": specs[lp.name].weights_off_chip,
+                **_weights_placement(specs[lp.name], streamed.get(lp.name, 0.0)),
                 "interval": lp.interval, "cycles": lp.interval * perf.runs * batch,
                 "latency_cycles": lp.latency, "bottleneck": lp.bottleneck,
                 "is_partition_bottleneck": lp.name == perf.bottleneck,
@@ -83,6 +89,16 @@ def _folding(spec) -> dict:
     """The folding decisions of a layer, as its IR attributes name them."""
     return {"coarse_in": spec.coarse_in, "coarse_out": spec.coarse_out, "coarse_group": spec.coarse_group,
             "fine": spec.fine, "wr_factor": spec.wr_factor}
+
+
+def _weights_placement(spec, streamed_gbps: float) -> dict:
+    """Which weights stay on chip and which stream (AutoWS), per reloading run's share."""
+    g = geometry(spec)
+    fragments = fragments_of(spec, g.depth) if g else None
+    on_bits, off_bits = weights_split(spec)
+    return {"weights_fragments": list(fragments) if fragments else None,
+            "weights_on_chip_bits": on_bits, "weights_off_chip_bits": off_bits,
+            "weights_streamed_gbps": streamed_gbps}
 
 
 def _sparsity(spec) -> dict:
@@ -132,6 +148,20 @@ def format_table(report: dict) -> str:
                      f"{layer['interval']:>10} {layer['gops']:>8.2f} {r['dsp']:>6} "
                      f"{r['bram18']:>7} {r['uram']:>5} {r['lut']:>8} {r['ff']:>8}  "
                      f"{layer['bottleneck']}{mark}")
+    streaming = [layer for layer in report["layers"] if layer.get("weights_off_chip_bits")]
+    if streaming:
+        lines += ["", f"{'weights off-chip':<24} {'fragments n,u_on,u_off':>22} {'on-chip bits':>13} "
+                      f"{'off-chip bits':>13} {'Gb/s':>8}"]
+        for layer in streaming:
+            f = layer["weights_fragments"]
+            shown = ",".join(map(str, f)) if f else f"fraction {layer['weights_off_chip']:g}"
+            lines.append(f"{layer['name'][:24]:<24} {shown:>22} {layer['weights_on_chip_bits']:>13} "
+                         f"{layer['weights_off_chip_bits']:>13} {layer['weights_streamed_gbps']:>8.2f}")
+        for p in report["partitions"]:
+            if p["weights_bandwidth_gbps"]:
+                lines.append(f"partition {p['index']}: weights stream {p['weights_bandwidth_gbps']:.2f} Gb/s "
+                             f"of {p['bandwidth_gbps']:.2f} Gb/s off-chip traffic "
+                             f"({p['bandwidth_pct']:.1f}% of the board's {board['bandwidth_gbps']:g})")
     sparse = [layer for layer in report["layers"] if "sparsity" in layer]
     if sparse:
         clocks = sorted({p["clock_mhz"] for p in report["partitions"]})
