@@ -21,10 +21,14 @@
 // SLOW: "sdf.activation"{{.*}}{coarse_in = 1 : i64, coarse_out = 1 : i64, kind = "relu"}
 
 // 16 features per cycle (16 cycles per frame): r = 9 exceeds the 4 input channels, so the
-// conv takes every channel and filter at once and 4 pixels per cycle (the first divisor of
-// the row width 8 at or above 9 / 4); the activation's rows are 6 wide: 3 pixels.
-// FAST: "sdf.conv"{{.*}}{coarse_group = 1 : i64, coarse_in = 4 : i64, coarse_out = 8 : i64, fine = 9 : i64, pixels = array<i64: 4, 1>}
+// conv takes every channel and filter at once and more than one pixel per cycle. It would
+// need 36 / 16 windows a cycle, but a word's windows must divide the output row of 6 and p
+// the input row of 8: p = 2 is the widest (18 cycles, a warning says it falls short). The
+// activation's 288 words need 18 features a cycle: 8 streams x 3 pixels (rows of 6); the
+// 2x2 / 2 pool 6 pixels a word, 3 windows (its output row), on 4 streams with fine 2.
+// FAST: "sdf.conv"{{.*}}{coarse_group = 1 : i64, coarse_in = 4 : i64, coarse_out = 8 : i64, fine = 9 : i64, pixels = array<i64: 2, 1>}
 // FAST: "sdf.activation"{{.*}}{coarse_in = 8 : i64, coarse_out = 8 : i64, kind = "relu", pixels = array<i64: 3, 1>}
+// FAST: "sdf.pool"{{.*}}{coarse_in = 4 : i64, coarse_out = 4 : i64, fine = 2 : i64, {{.*}}pixels = array<i64: 6, 1>}
 
 // As a DSE strategy: the shortest frame time whose rate-matched design fits the board; the
 // ZC706 has room for the conv at one window per cycle (all 4 inputs, all 8 filters).

@@ -28,9 +28,9 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from math import prod
 
-from ..model.folding import channels_in, channels_out, check_folding, divisors, folding_choices
+from ..model.folding import channels_in, channels_out, check_folding, folding_choices, pixel_choices
 from ..model.performance import layer_performance
-from ..model.spec import WEIGHT_KINDS, LayerSpec, kernel_of, pixels_of, spatial
+from ..model.spec import WEIGHT_KINDS, LayerSpec, kernel_of, pixels_of
 
 
 @dataclass(frozen=True)
@@ -102,9 +102,9 @@ def _weights_layer(spec: LayerSpec, frame: Fraction) -> RateChoice:
 
 
 def _pixel_choices(spec: LayerSpec) -> list[int]:
-    """Pixels per cycle a layer may take: the divisors of its row width (1 without a row)."""
-    dims = spatial(spec.inputs[0])
-    return list(divisors(dims[-1])) if dims else [1]
+    """Pixels per cycle a layer may take (model.folding.pixel_choices: divisors of its row
+    width whose windows per word divide the output row; 1 without a row)."""
+    return list(pixel_choices(spec))
 
 
 def _weightless_layer(spec: LayerSpec, frame: Fraction) -> RateChoice:

@@ -34,22 +34,25 @@ __all__ = ["MIN_FIFO_DEPTH", "join_backlogs", "stream_depth", "fifo_depth", "out
            "chain_fifo_depth", "window_fill_depth"]
 
 
-def stream_depth(backlog: int, streams: int, words: int) -> int:
-    """Per-stream FIFO depth for a backlog of `backlog` words of a map of `words` words on
-    `streams` streams: the backlog per stream plus a register pair, at most the whole map."""
-    per_stream = -(-words // max(streams, 1))
-    need = -(-max(backlog, 0) // max(streams, 1))
+def stream_depth(backlog: int, streams: int, words: int, pixels: int = 1) -> int:
+    """Per-stream FIFO depth for a backlog of `backlog` features of a map of `words` features
+    on `streams` streams of `pixels` pixels a word (a multi-pixel layer's words hold p
+    features of a channel): the backlog per stream plus a register pair, at most the map."""
+    lanes = max(streams, 1) * max(pixels, 1)
+    per_stream = -(-words // lanes)
+    need = -(-max(backlog, 0) // lanes)
     if need <= 1:  # a word in flight: the register pair holds it
         return MIN_FIFO_DEPTH
     return min(need, per_stream) + MIN_FIFO_DEPTH
 
 
-def fifo_depth(backlog: int, streams: int, words: int, lag_words: int = 0) -> int:
+def fifo_depth(backlog: int, streams: int, words: int, lag_words: int = 0, pixels: int = 1) -> int:
     """The depth of an edge's FIFO, per stream: enough for the backlog the join's order of
     reads builds up (below which the partition deadlocks), and for the words that arrive
     while the other branch's pipeline latency runs (`lag_words` per stream, below which the
-    early branch stalls and the partition slows down)."""
-    return max(stream_depth(backlog, streams, words), lag_words + MIN_FIFO_DEPTH)
+    early branch stalls and the partition slows down). `pixels`: pixels per word of the
+    stream (modules.pixels_out of the producer)."""
+    return max(stream_depth(backlog, streams, words, pixels), lag_words + MIN_FIFO_DEPTH)
 
 
 def output_burst(spec: LayerSpec, modules=None) -> int:

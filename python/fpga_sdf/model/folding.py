@@ -6,7 +6,7 @@ channels would idle on the last iteration, breaking the SDF rates the model assu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from math import gcd, prod
 
@@ -189,14 +189,53 @@ def _extension_problems(spec: LayerSpec) -> list[str]:
         problems.append(f"{spec.name}: weights_memory only applies to conv and inner_product")
     if spec.weights_off_chip and spec.kind not in WEIGHT_KINDS:
         problems.append(f"{spec.name}: weights_off_chip only applies to conv and inner_product")
-    j, h = spec.pixels
-    if j < 1 or h < 1:
-        problems.append(f"{spec.name}: pixels=(j, h)={spec.pixels} must be positive")
-    else:
-        dims = spatial(spec.inputs[0])
-        if j > 1 and dims and dims[-1] % j:
-            problems.append(f"{spec.name}: pixels j={j} must divide the row width {dims[-1]}")
-        if h > 1 and spec.kind in WEIGHT_KINDS and channels_out(spec) % h:
-            problems.append(f"{spec.name}: pixels h={h} must divide the {channels_out(spec)} "
-                            f"filters it time-shares")
+    problems += _pixel_problems(spec)
+    return problems
+
+
+def pixel_choices(spec: LayerSpec) -> tuple[int, ...]:
+    """Legal p of pixels = (p, 1), ascending (always containing 1): the divisors of the row
+    width that pass `_pixel_problems`."""
+    dims = spatial(spec.inputs[0])
+    if not dims:
+        return (1,)
+    return tuple(p for p in divisors(dims[-1])
+                 if p == 1 or not _pixel_problems(replace(spec, pixels=(p, 1))))
+
+
+def _pixel_problems(spec: LayerSpec) -> list[str]:
+    """What is wrong with a layer's pixels = (p, h): the multi-pixel design of
+    docs/notes/rtl-backend.md, p consecutive pixels of a row in every word.
+
+    h > 1 (a unit time-shared over h filters) is not a second knob: it is coarse_out =
+    filters / h, so only (p, 1) is accepted. A window of horizontal stride s keeps every s-th
+    of a word's positions, so s must divide p (q = p / s windows per word, and q must divide
+    the output row)."""
+    p, h = spec.pixels
+    if p < 1 or h < 1:
+        return [f"{spec.name}: pixels=(p, h)={spec.pixels} must be positive"]
+    problems = []
+    if h != 1:
+        problems.append(f"{spec.name}: pixels=(p, h)={spec.pixels}: h > 1 duplicates folding (a unit "
+                        f"cycling through h filters is coarse_out = filters / h); use pixels=({p}, 1) "
+                        "and coarse_out")
+    if p == 1:
+        return problems
+    dims = spatial(spec.inputs[0])
+    if not dims:
+        return problems + [f"{spec.name}: pixels p={p} needs a spatial input (a row to take p "
+                           f"pixels of); this {spec.kind} reads a vector"]
+    if dims[-1] % p:
+        problems.append(f"{spec.name}: pixels p={p} must divide the row width {dims[-1]}")
+    if spec.kind == "resize":
+        problems.append(f"{spec.name}: pixels p={p}: resize takes one pixel per word only")
+    if spec.kind in ("conv", "pool"):
+        stride = spec.stride or (1,) * len(dims)
+        out_row = spatial(spec.outputs[0])[-1]
+        if p % stride[-1]:
+            problems.append(f"{spec.name}: pixels p={p} must be a multiple of the row stride "
+                            f"{stride[-1]} (a word keeps p / stride windows)")
+        elif out_row % max(1, p // stride[-1]):
+            problems.append(f"{spec.name}: pixels p={p} gives {p // stride[-1]} windows per word, "
+                            f"which must divide the output row {out_row}")
     return problems

@@ -5,13 +5,23 @@ resources read its multipliers, memories and logic features. Shapes are rank-gen
 same code builds a 2D or a 3D sliding window (line buffers per outer spatial dim).
 
 Words are stream tokens: a window or a vector of `fine` weights counts as one token.
+
+Multi-pixel layers (`pixels = (p, 1)`, seed 004 sec. II-E; the design is written down in
+docs/notes/rtl-backend.md "Multi-pixel layers"): a stream word carries p consecutive pixels of
+a row, so every module moves 1/p of the words; the sliding window's line buffers are p pixels
+wide and W/p words deep; a window with horizontal stride s emits q = p / s windows per word
+(the KPUs of the other p - q positions are the ones the stride removes); a conv has q MAC
+arrays (`Module.lanes`) sharing one weights read; an inner product has p per-pixel FCUs whose
+weights differ (one memory p words wide, 1/p deep) and whose p products an adder tree sums;
+accum, glue, bias and the pointwise kinds get q (or p) lanes; `edge_converter` costs the
+stream/width converter between layers whose streams or pixels per word differ.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from functools import lru_cache
-from math import prod
+from math import lcm, prod
 
 from .dsp import DivPlan, pool_divisors
 from .folding import channels_in, channels_out
@@ -32,26 +42,47 @@ MULT_STAGES = 3
 
 @lru_cache(maxsize=65536)
 def expand(spec: LayerSpec) -> tuple[Module, ...]:
-    """The modules of a layer, in stream order, with the (j, h) data rate applied."""
-    modules = _EXPANDERS[spec.kind](spec)
-    j, h = spec.pixels
-    if (j, h) == (1, 1):
-        return modules
-    return tuple(_scale_rate(m, j, h) for m in modules)
+    """The modules of a layer, in stream order, for `pixels_in(spec)` pixels per word."""
+    return _EXPANDERS[spec.kind](spec)
 
 
-def _scale_rate(module: Module, j: int, h: int) -> Module:
-    # j pixel lanes each time-shared over h cycles: every module runs j/h times faster and
-    # its arithmetic is replicated j/h times (seed 004: j multipliers per unit, d/h units).
-    # Line buffers are shared by the lanes: j times wider, j times shallower.
-    memories = tuple(
-        Memory(m.role, m.width * j, cdiv(m.depth, j), m.copies)
-        if m.role in ("line_buffer", "window_buffer") else m
-        for m in module.memories)
-    return Module(module.name, module.instances, module.words_in, module.words_out,
-                  cdiv(module.interval * h, j), module.ii * h / j, module.fill,
-                  module.pipeline, module.mults, module.mult_widths, module.lanes * j / h,
-                  memories, module.logic)
+def pixels_in(spec: LayerSpec) -> int:
+    """Pixels per word of the layer's input streams (p of pixels = (p, 1))."""
+    return spec.pixels[0]
+
+
+def pixels_out(spec: LayerSpec) -> int:
+    """Pixels per word of the layer's output streams: p, except that a window of horizontal
+    stride s keeps q = p / s of its p positions, and an inner product or a global pool
+    reduces every pixel into one vector (1)."""
+    p = pixels_in(spec)
+    if spec.kind in ("inner_product", "global_pool"):
+        return 1
+    if spec.kind in ("conv", "pool") and _needs_window(spec):
+        stride = spec.stride or (1,) * len(kernel_of(spec))
+        return max(1, p // stride[-1])
+    return p
+
+
+def edge_converter(src: LayerSpec, dst: LayerSpec, a: int, b: int, words: int) -> Module | None:
+    """The converter on an edge from `a` output streams of `src` to `b` input streams of
+    `dst` carrying `words` features per frame (None where streams and pixels per word match).
+
+    fpgaConvNet's squeeze re-streams a -> b; with multi-pixel layers the same block also
+    re-packs q pixels per word into p' (a width converter, e.g. after a stride). It moves
+    min(a q, b p') features per cycle and buffers lcm(a q, b p') of them.
+    """
+    q, p = pixels_out(src), pixels_in(dst)
+    if a == b and q == p:
+        return None
+    dw = src.data_width
+    side_in, side_out = a * q, b * p
+    narrow = min(side_in, side_out)
+    buffer = lcm(side_in, side_out)
+    return Module("squeeze", 1, words, words, -(-words // narrow), 1, fill=buffer, pipeline=2,
+                  memories=(Memory("buffer", dw, buffer // narrow, narrow),),
+                  logic=(("const", 1), ("io_bits", dw * (side_in + side_out)),
+                         ("counter_bits", clog2(buffer))))
 
 
 def _needs_window(spec: LayerSpec) -> bool:
@@ -66,9 +97,15 @@ def _sliding_window(spec: LayerSpec, streams: int, ch_s: int, per_window: float 
     For spatial dim i (outermost first) the window keeps (e_i - 1) * prod(e[:i]) buffers of
     prod(S[i+1:]) * ch_s words, e = dilated kernel extent, S = padded input: 2D gives the
     classic (k-1) line buffers plus k(k-1) window buffers, 3D adds (k_d - 1) frame buffers.
-    `per_window` is the cycles its consumer takes per window: the window's frame time
+    `per_window` is the cycles its consumer takes per window word: the window's frame time
     (`window_cycles`) includes the stalls that consumer causes.
+
+    With p pixels per word the buffers hold words of p pixels: line buffers p x dw wide and
+    ceil(S_W / p) words per row, and the last dim keeps ceil((e - 1) / p) previous words; the
+    window emits q = p / s windows per word (`_multi_pixel_window`).
     """
+    if pixels_in(spec) > 1:
+        return _multi_pixel_window(spec, streams, ch_s, per_window)
     dims = padded_spatial(spec)
     kernel = kernel_of(spec)
     dilation = spec.dilation or (1,) * len(kernel)
@@ -81,12 +118,7 @@ def _sliding_window(spec: LayerSpec, streams: int, ch_s: int, per_window: float 
         depth = prod(dims[i + 1:]) * ch_s
         role = "line_buffer" if i < len(extent) - 1 else "window_buffer"
         memories.append(Memory(role, dw, depth, (e - 1) * prod(extent[:i])))
-    # fill: the input words read before the first window (the window inserts the padding
-    # itself, at a word per cycle, so only words of the input wait for the producer)
-    real = spatial(spec.inputs[0])
-    pad = tuple(spec.pad) or (0,) * (2 * len(real))
-    last = [min(max(e - 1 - p, 0), d - 1) for e, p, d in zip(extent, pad, real)]
-    fill = sum(c * prod(real[i + 1:]) for i, c in enumerate(last)) * ch_s + 1
+    fill = _window_fill(spec, extent, ch_s, 1)
     window = prod(kernel)
     words_in = pixels_of(spec.inputs[0]) * ch_s
     stride = tuple(spec.stride) or (1,) * len(kernel)
@@ -96,6 +128,56 @@ def _sliding_window(spec: LayerSpec, streams: int, ch_s: int, per_window: float 
         interval=interval, ii=1, fill=fill, pipeline=2, memories=tuple(memories),
         logic=(("const", 1), ("io_bits", dw * (1 + window)), ("window_bits", window * dw),
                ("counter_bits", sum(clog2(d) for d in dims) + clog2(ch_s))))
+
+
+def _window_fill(spec: LayerSpec, extent, ch_s: int, p: int) -> int:
+    """Input words read before the first window (the window inserts the padding itself, at
+    a word per cycle, so only words of the input wait for the producer); p pixels a word."""
+    real = spatial(spec.inputs[0])
+    pad = tuple(spec.pad) or (0,) * (2 * len(real))
+    last = [min(max(e - 1 - q, 0), d - 1) for e, q, d in zip(extent, pad, real)]
+    row = cdiv(real[-1], p)
+    outer = sum(c * prod(real[i + 1:-1]) * row for i, c in enumerate(last[:-1]))
+    return (outer + cdiv(last[-1] + 1, p) - 1) * ch_s + 1
+
+
+def _multi_pixel_window(spec: LayerSpec, streams: int, ch_s: int, per_window: float) -> Module:
+    """The sliding window of a p-pixel layer, on the grid of words: a row of the padded input
+    is ceil(S_W / p) words, an output row out_W / q words of q windows each."""
+    p, q = pixels_in(spec), pixels_out(spec)
+    dims = padded_spatial(spec)
+    kernel = kernel_of(spec)
+    dilation = spec.dilation or (1,) * len(kernel)
+    extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    stride = tuple(spec.stride) or (1,) * len(kernel)
+    out = spatial(spec.outputs[0])
+    dw = spec.data_width
+    row = cdiv(dims[-1], p)
+    word_dims = dims[:-1] + (row,)
+    memories = []
+    for i, e in enumerate(extent):
+        if e <= 1:
+            continue
+        if i < len(extent) - 1:
+            memories.append(Memory("line_buffer", dw * p, prod(word_dims[i + 1:]) * ch_s,
+                                   (e - 1) * prod(extent[:i])))
+        else:
+            memories.append(Memory("window_buffer", dw * p, ch_s, cdiv(e - 1, p) * prod(extent[:i])))
+    out_row = cdiv(out[-1], q)
+    # along a row every word holds q windows (the stride is inside the word); the words of a
+    # row before its first window are its lead
+    word_extent = extent[:-1] + (row - out_row + 1,)
+    word_stride = stride[:-1] + (1,)
+    word_out = out[:-1] + (out_row,)
+    interval = window_cycles(word_dims, word_extent, word_stride, word_out, ch_s, per_window)
+    window = prod(kernel)
+    taps = (p + extent[-1] - 1) * prod(extent[:-1])  # the pixels of the q windows of a word
+    return Module(
+        "sliding_window", streams, pixels_of(spec.inputs[0]) * ch_s // p,
+        prod(word_out) * ch_s, interval=interval, ii=1,
+        fill=_window_fill(spec, extent, ch_s, p), pipeline=2, memories=tuple(memories),
+        logic=(("const", 1), ("io_bits", dw * (p + q * window)), ("window_bits", taps * dw),
+               ("counter_bits", sum(clog2(d) for d in word_dims) + clog2(ch_s))))
 
 
 WINDOW_SLACK = 2
@@ -179,7 +261,13 @@ def _per_stream(values, spec: LayerSpec, in_streams: int, groups: int, coarse_in
 
 
 def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
-    """conv and inner_product: sliding window, fork, conv (MAC), accum, glue, bias, weights."""
+    """conv and inner_product: sliding window, fork, conv (MAC), accum, glue, bias, weights.
+
+    With p pixels per word a conv unit holds `lanes` = q MAC arrays (one per window of a word)
+    reading one weights word together; an inner product holds p FCUs, one per pixel of the
+    word, whose weights differ (a p-times wider, p-times shallower memory) and whose products
+    an adder tree of p - 1 adders sums into one dot product.
+    """
     is_conv = spec.kind == "conv"
     groups = spec.groups if is_conv else 1
     ci, co, cg, f = spec.coarse_in, spec.coarse_out, spec.coarse_group, spec.fine
@@ -193,7 +281,11 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
     cout_s = cdiv(cout_g, co)  # filters per output stream per group
     in_streams, mac_units, out_streams = ci * cg, ci * co * cg, co * cg
     out_pixels = pixels_of(spec.outputs[0]) if is_conv else 1
-    windows = out_pixels * ch_s  # window tokens per input stream
+    p = pixels_in(spec)
+    lanes = pixels_out(spec) if is_conv else p  # MAC arrays (conv) / FCUs (inner product)
+    q = lanes if is_conv else 1  # pixels per output word
+    # window words per input stream: q windows a word (conv), p features a word (FC)
+    windows = cdiv(out_pixels, q) * ch_s if is_conv else cdiv(ch_s, p)
     dots = windows * cout_s  # dot products per MAC unit
 
     sparse = sparse_engine(spec)
@@ -206,6 +298,10 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
         ii = cdiv(kernel, f)
         weight_word, weight_depth = f * ww, ch_s * cout_s * cdiv(kernel, f)
         crossbar = 0
+    fcu_adders = 0.0
+    if not is_conv and p > 1:  # per-pixel FCUs: their own weights, side by side in one word
+        weight_word, weight_depth = weight_word * p, cdiv(weight_depth, p)
+        fcu_adders = (p - 1) / p  # per lane: the p - 1 adders summing the FCUs
     conv_interval = -(-int(dots * ii * 1_000_000) // 1_000_000)  # ceil, robust to float fuzz
 
     modules = []
@@ -215,36 +311,37 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
         modules.append(_sparse_buffer(spec, in_streams, windows, kernel))
     if co > 1:
         modules.append(Module("fork", in_streams, windows, windows * co, windows, 1,
-                              logic=(("const", 1), ("io_bits", kernel * dw * (1 + co)))))
+                              logic=(("const", 1), ("io_bits", kernel * dw * (1 + co) * q))))
     # A stream runs up to sparse_buffer windows ahead of a slower one only if those windows'
     # results can wait for the glue too: the sparse engine's output FIFO (RTL sparse_conv.py).
     results = (Memory("buffer", aw, spec.sparse_buffer * cout_s),) if sparse and spec.sparse_buffer else ()
     modules.append(Module(
         "conv", mac_units, windows, dots, conv_interval, ii, fill=0, memories=results,
-        pipeline=MULT_STAGES + clog2(f) + cdiv(kernel, f), mults=f, mult_widths=(dw, ww),
-        logic=(("const", 1), ("io_bits", kernel * dw + aw), ("mult_bits", f * (dw + ww)),
-               ("adder_bits", max(f - 1, 0) * aw), ("counter_bits", clog2(cdiv(kernel, f))),
-               ("crossbar_bits", crossbar))))
+        pipeline=MULT_STAGES + clog2(f) + cdiv(kernel, f) + (clog2(p) if fcu_adders else 0),
+        mults=f, mult_widths=(dw, ww), lanes=lanes,
+        logic=(("const", 1), ("io_bits", (kernel * dw + aw) * lanes), ("mult_bits", f * (dw + ww)),
+               ("adder_bits", (max(f - 1, 0) + fcu_adders) * aw),
+               ("counter_bits", clog2(cdiv(kernel, f))), ("crossbar_bits", crossbar))))
     reads = dots if sparse else dots * ii  # the sparse engine reads all K weights per window
     modules.append(weights_memory(spec, mac_units, reads, weight_word, weight_depth))
 
-    acc_in = cdiv(cin_g, ci)
-    per_out = out_pixels * cout_s * groups_s  # results per output stream
+    acc_in = cdiv(cin_g, ci) if is_conv else windows  # words summed per result
+    per_out = cdiv(out_pixels, q) * cout_s * groups_s  # result words per output stream
     if acc_in > 1:
         modules.append(Module(
             "accum", mac_units, dots, per_out, dots, 1, fill=(acc_in - 1) * cout_s + 1,
-            pipeline=2, memories=(Memory("accumulator", aw, cout_s),),
-            logic=(("const", 1), ("io_bits", 2 * aw), ("adder_bits", aw),
+            pipeline=2, memories=(Memory("accumulator", aw * q, cout_s),), lanes=q,
+            logic=(("const", 1), ("io_bits", 2 * aw * q), ("adder_bits", aw),
                    ("counter_bits", clog2(acc_in) + clog2(cout_s)))))
     if ci > 1:
         modules.append(Module(
-            "glue", out_streams, per_out * ci, per_out, per_out, 1, pipeline=1 + clog2(ci),
-            logic=(("const", 1), ("io_bits", aw * (ci + 1)), ("adder_bits", (ci - 1) * aw))))
+            "glue", out_streams, per_out * ci, per_out, per_out, 1, pipeline=1 + clog2(ci), lanes=q,
+            logic=(("const", 1), ("io_bits", aw * (ci + 1) * q), ("adder_bits", (ci - 1) * aw))))
     if spec.has_bias:
         modules.append(Module(
-            "bias", out_streams, per_out, per_out, per_out, 1, pipeline=2,
+            "bias", out_streams, per_out, per_out, per_out, 1, pipeline=2, lanes=q,
             memories=(Memory("parameters", ww, cdiv(filters, out_streams)),),
-            logic=(("const", 1), ("io_bits", aw + dw), ("adder_bits", aw),
+            logic=(("const", 1), ("io_bits", (aw + dw) * q), ("adder_bits", aw),
                    ("counter_bits", clog2(cout_s)))))
     return tuple(modules)
 
@@ -273,7 +370,8 @@ def _pool(spec: LayerSpec) -> tuple[Module, ...]:
     c, f, dw = spec.coarse_in, spec.fine, spec.data_width
     ch_s = cdiv(spec.inputs[0][0], c)
     kernel = prod(kernel_of(spec))
-    windows = pixels_of(spec.outputs[0]) * ch_s
+    q = pixels_out(spec)  # windows per word, each on its own comparator/adder tree
+    windows = cdiv(pixels_of(spec.outputs[0]), q) * ch_s
     ii = cdiv(kernel, f)
     averaging = spec.mode == "avg"
     widths = (0, 0)
@@ -285,8 +383,8 @@ def _pool(spec: LayerSpec) -> tuple[Module, ...]:
         widths = _divider(dens, dw + clog2(kernel))
     pool = Module(
         "pool", c, windows, windows, windows * ii, ii, pipeline=1 + clog2(kernel),
-        mults=1 if widths[0] else 0, mult_widths=widths,
-        logic=(("const", 1), ("io_bits", dw * (kernel + 1)),
+        mults=1 if widths[0] else 0, mult_widths=widths, lanes=q,
+        logic=(("const", 1), ("io_bits", dw * (kernel + 1) * q),
                ("adder_bits" if averaging else "compare_bits", max(f - 1, 1) * dw),
                ("counter_bits", clog2(ii))))
     return (_sliding_window(spec, c, ch_s, ii), pool)
@@ -296,15 +394,17 @@ def _global_pool(spec: LayerSpec) -> tuple[Module, ...]:
     c, dw, aw = spec.coarse_in, spec.data_width, spec.acc_width
     ch_s = cdiv(spec.inputs[0][0], c)
     pixels = pixels_of(spec.inputs[0])
+    p = pixels_in(spec)  # a word's p pixels are reduced by a tree first: p - 1 more ops
+    words = cdiv(pixels, p) * ch_s
     averaging = spec.mode == "avg"
     widths = _divider([pixels], dw + clog2(pixels)) if averaging else (0, 0)
     return (Module(
-        "global_pool", c, pixels * ch_s, ch_s, pixels * ch_s, 1,
-        fill=(pixels - 1) * ch_s + 1, pipeline=MULT_STAGES,
+        "global_pool", c, words, ch_s, words, 1,
+        fill=words - ch_s + 1, pipeline=MULT_STAGES + clog2(p) if p > 1 else MULT_STAGES,
         mults=1 if widths[0] else 0, mult_widths=widths,
         memories=(Memory("accumulator", aw, ch_s),),
-        logic=(("const", 1), ("io_bits", dw * 2),
-               ("adder_bits" if averaging else "compare_bits", aw),
+        logic=(("const", 1), ("io_bits", dw * (p + 1)),
+               ("adder_bits" if averaging else "compare_bits", aw * p),
                ("counter_bits", clog2(pixels) + clog2(ch_s)))),)
 
 
@@ -316,11 +416,11 @@ def _divider(dens, sum_bits: int) -> tuple[int, int]:
 
 def _elementwise(spec: LayerSpec, name: str, mults: int, extra: tuple = ()) -> Module:
     """A module that touches every word once: one word per cycle per stream."""
-    c, dw = spec.coarse_in, spec.data_width
-    words = pixels_of(spec.inputs[0]) * cdiv(spec.inputs[0][0], c)
+    c, dw, p = spec.coarse_in, spec.data_width, pixels_in(spec)
+    words = cdiv(pixels_of(spec.inputs[0]), p) * cdiv(spec.inputs[0][0], c)
     return Module(name, c, words, words, words, 1, pipeline=1 + (MULT_STAGES if mults else 0),
-                  mults=mults, mult_widths=(dw, dw),
-                  logic=(("const", 1), ("io_bits", 2 * dw)) + extra)
+                  mults=mults, mult_widths=(dw, dw), lanes=p,
+                  logic=(("const", 1), ("io_bits", 2 * dw * p)) + extra)
 
 
 def _activation(spec: LayerSpec) -> tuple[Module, ...]:
@@ -330,7 +430,9 @@ def _activation(spec: LayerSpec) -> tuple[Module, ...]:
     if spec.mode == "leaky_relu":
         module = replace(module, mult_widths=(spec.data_width, ALPHA_BITS))
     if spec.mode in TABLE_ACTIVATIONS:
-        module = replace(module, memories=(Memory("table", spec.data_width, 1 << spec.data_width),))
+        # p lookups per word: a table per two lanes (a block RAM ROM has two read ports)
+        module = replace(module, memories=(Memory("table", spec.data_width, 1 << spec.data_width,
+                                                  cdiv(pixels_in(spec), 2)),))
     return (module,)
 
 
@@ -342,9 +444,10 @@ def _scale_shift(spec: LayerSpec) -> tuple[Module, ...]:
 
 
 def _eltwise(spec: LayerSpec) -> tuple[Module, ...]:
-    c, dw = spec.coarse_in, spec.data_width
-    words_out = pixels_of(spec.outputs[0]) * cdiv(spec.outputs[0][0], c)
-    words_in = sum(pixels_of(s) * cdiv(s[0], c) for s in spec.inputs)
+    c, dw, p = spec.coarse_in, spec.data_width, pixels_in(spec)
+    words_out = cdiv(pixels_of(spec.outputs[0]), p) * cdiv(spec.outputs[0][0], c)
+    # a broadcast operand (one pixel) is one word per channel at any p
+    words_in = sum(cdiv(pixels_of(s), p) * cdiv(s[0], c) for s in spec.inputs)
     extra = len(spec.inputs) - 1
     mults = extra if spec.mode == "mul" else 0
     # a broadcast operand (one value per channel) is kept for the frame's other pixels
@@ -353,34 +456,35 @@ def _eltwise(spec: LayerSpec) -> tuple[Module, ...]:
                  if pixels_of(s) == 1 < pixels_of(spec.outputs[0]))
     return (Module("eltwise", c, words_in, words_out, words_out, 1,
                    pipeline=1 + (MULT_STAGES if mults else 0), mults=mults, mult_widths=(dw, dw),
-                   memories=kept,
-                   logic=(("const", 1), ("io_bits", dw * (len(spec.inputs) + 1)),
+                   memories=kept, lanes=p,
+                   logic=(("const", 1), ("io_bits", dw * (len(spec.inputs) + 1) * p),
                           ("adder_bits", 0 if mults else extra * dw))),)
 
 
 def _concat(spec: LayerSpec) -> tuple[Module, ...]:
-    c, dw = spec.coarse_in, spec.data_width
-    pixels = pixels_of(spec.outputs[0])
+    c, dw, p = spec.coarse_in, spec.data_width, pixels_in(spec)
+    pixels = cdiv(pixels_of(spec.outputs[0]), p)  # words of p pixels per channel
     per_input = [cdiv(s[0], c) for s in spec.inputs]
     words_out = pixels * sum(per_input)
     # no buffer of its own: an input waits on its stream while the others drain, and the
     # words that pile up there are the join FIFO of fifo_depths (costed per edge)
     return (Module("concat", c, words_out, words_out, words_out, 1, pipeline=2,
-                   logic=(("const", 1), ("io_bits", dw * (len(per_input) + 1)),
+                   logic=(("const", 1), ("io_bits", dw * (len(per_input) + 1) * p),
                           ("counter_bits", sum(clog2(n) for n in per_input)))),)
 
 
 def _split(spec: LayerSpec) -> tuple[Module, ...]:
-    c, dw = spec.coarse_in, spec.data_width
-    words = pixels_of(spec.inputs[0]) * cdiv(spec.inputs[0][0], c)
+    c, dw, p = spec.coarse_in, spec.data_width, pixels_in(spec)
+    words = cdiv(pixels_of(spec.inputs[0]), p) * cdiv(spec.inputs[0][0], c)
     n = len(spec.outputs)
     return (Module("split", c, words, words * n, words, 1,
-                   logic=(("const", 1), ("io_bits", dw * (n + 1)))),)
+                   logic=(("const", 1), ("io_bits", dw * (n + 1) * p))),)
 
 
 def _resize(spec: LayerSpec) -> tuple[Module, ...]:
     """Nearest upsampling: an input line is re-emitted once per repeated output line, so the
-    buffer holds everything inside the outermost scaled spatial dim."""
+    buffer holds everything inside the outermost scaled spatial dim. One pixel per word only
+    (check_folding refuses pixels > 1 here)."""
     c, dw = spec.coarse_in, spec.data_width
     ch_s = cdiv(spec.inputs[0][0], c)
     dims_in, dims_out = spatial(spec.inputs[0]), spatial(spec.outputs[0])

@@ -1,5 +1,7 @@
 """Folding legality: choices are divisors of the loops they unroll; violations are named."""
 
+from dataclasses import replace
+
 from fpga_sdf.model import LayerSpec, check_folding, folding_choices
 from fpga_sdf.model.folding import divisors
 
@@ -85,8 +87,8 @@ def test_shape_and_extension_violations():
         LayerSpec("r", "activation", ((4, 2, 2),), ((4, 2, 2),), mode="tanh")))
     assert any("sparsity has 3 entries" in p for p in check_folding(conv(sparsity=(0.5,) * 3)))
     assert any("[0, 1]" in p for p in check_folding(conv(sparsity=(1.5,) * 16)))
-    assert any("pixels j=3" in p for p in check_folding(conv(pixels=(3, 1))))
-    assert any("pixels h=3" in p for p in check_folding(conv(pixels=(1, 3))))
+    assert any("pixels p=3 must divide the row width 32" in p for p in check_folding(conv(pixels=(3, 1))))
+    assert any("h > 1 duplicates folding" in p for p in check_folding(conv(pixels=(1, 3))))
     assert any("weights_off_chip" in p for p in check_folding(conv(weights_off_chip=1.5)))
     assert any("groups=3" in p for p in check_folding(conv(groups=3)))
     assert any("kernel has 3" in p for p in check_folding(conv(kernel=(3, 3, 3))))
@@ -96,3 +98,22 @@ def test_unknown_kind_is_rejected_at_construction():
     import pytest
     with pytest.raises(ValueError, match="unknown kind"):
         LayerSpec("x", "lstm", ((1,),), ((1,),))
+
+
+def test_multi_pixel_layers_need_rows_and_strides_that_divide_p():
+    """pixels = (p, 1): p must divide the row, a stride must divide p, and the p / s windows
+    of a word must divide the output row; a vector has no row and resize takes one pixel."""
+    assert check_folding(conv(pixels=(4, 1))) == []
+    strided = LayerSpec("s", "conv", ((16, 32, 32),), ((32, 16, 16),), kernel=(3, 3),
+                        stride=(2, 2), pad=(1, 1, 1, 1))
+    assert check_folding(replace(strided, pixels=(4, 1))) == []  # 2 windows a word
+    assert check_folding(replace(strided, pixels=(2, 1))) == []  # 1 window a word
+    odd = LayerSpec("s", "conv", ((16, 30, 30),), ((32, 10, 10),), kernel=(3, 3), stride=(3, 3))
+    assert any("multiple of the row stride 3" in p for p in check_folding(replace(odd, pixels=(2, 1))))
+    # 3x3 / 2 without padding on 16: 7 outputs a row, and q = 4 / 2 = 2 does not divide 7
+    ragged = LayerSpec("r", "conv", ((4, 16, 16),), ((4, 7, 7),), kernel=(3, 3), stride=(2, 2))
+    assert any("windows per word" in p for p in check_folding(replace(ragged, pixels=(4, 1))))
+    fc = LayerSpec("fc", "inner_product", ((64,),), ((10,),))
+    assert any("needs a spatial input" in p for p in check_folding(replace(fc, pixels=(2, 1))))
+    up = LayerSpec("u", "resize", ((4, 8, 8),), ((4, 16, 16),), mode="nearest")
+    assert any("one pixel per word" in p for p in check_folding(replace(up, pixels=(2, 1))))

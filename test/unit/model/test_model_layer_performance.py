@@ -202,15 +202,85 @@ def test_weights_streaming_words_per_frame():
     assert perf.interval == 16_656
 
 
-@pytest.mark.parametrize("pixels, interval", [((1, 1), 16_656), ((2, 1), 8328),
-                                              ((4, 1), 4164), ((2, 4), 33_312)])
-def test_data_rate_pixels_scale_rates(pixels, interval):
-    # (j, h): every module runs j/h times faster: interval = ceil(16656 * h / j), 16656 the
-    # base layer's (conv 16384 + border stall 272, see test_conv2d_interval_and_modules)
-    perf = layer_performance(conv2d(pixels=pixels))
-    assert perf.interval == interval
-    j, h = pixels
-    assert by_name(perf)["conv"].rate_out == pytest.approx(j / h)
+@pytest.mark.parametrize("p, interval, border", [(1, 16_656, 272), (2, 8324, 132), (4, 4164, 68)])
+def test_multi_pixel_conv_interval(p, interval, border):
+    # p pixels a word: the conv's Po * ch_s * cout_s / p = 16384 / p dot products, plus the
+    # window's frame border on the word grid: 2 padded rows of ceil(34 / p) words x ch_s 4
+    # + the lead (ceil(34 / p) - 32 / p words) x 4 - the slack 2 x 4 cycles:
+    #   p=2: 2 x 17 x 4 + 1 x 4 - 8 = 132;  p=4: 2 x 9 x 4 + 1 x 4 - 8 = 68
+    perf = layer_performance(conv2d(pixels=(p, 1)))
+    assert perf.interval == interval == 16384 // p + border
+    m = by_name(perf)
+    assert m["conv"].interval == 16384 // p and m["conv"].lanes == p
+    assert m["conv"].rate_out == pytest.approx(1.0)  # a word (of p results) a cycle
+    assert m["accum"].words_in == 16384 // p and m["accum"].lanes == p
+
+
+def test_multi_pixel_conv_shares_weights_and_reshapes_line_buffers():
+    # p=4 on the 34-wide padded rows: line buffers 4 x 16 bits wide, ceil(34/4) = 9 words per
+    # row per channel of the stream (x ch_s 4 = 36 deep), 2 of them (k - 1); the window keeps
+    # ceil((3 - 1) / 4) = 1 previous word per row of the window (3 copies, ch_s deep)
+    m = by_name(layer_performance(conv2d(pixels=(4, 1))))
+    line, window = m["sliding_window"].memories
+    assert (line.role, line.width, line.depth, line.copies) == ("line_buffer", 64, 36, 2)
+    assert (window.role, window.width, window.depth, window.copies) == ("window_buffer", 64, 4, 3)
+    # the weights memory is shared by the 4 MAC arrays: same word, depth and reads as p=1
+    one = by_name(layer_performance(conv2d()))
+    assert m["weights_memory"].memories == one["weights_memory"].memories
+    assert m["weights_memory"].words_out == one["weights_memory"].words_out // 4  # 4 windows a read
+    assert m["sliding_window"].words_in == 1024 * 4 // 4
+
+
+def test_multi_pixel_stride_removes_kpus():
+    # 3x3 / 2, pad 1, 32x32 -> 16x16, 16->32, coarse 4/8: a word of p = 4 pixels holds
+    # q = 4 / 2 = 2 windows, so 2 MAC arrays per unit (the stride removes the other 2 KPUs)
+    spec = conv2d(outputs=((32, 16, 16),), stride=(2, 2), pixels=(4, 1))
+    m = by_name(layer_performance(spec))
+    assert m["conv"].lanes == 2
+    # 256 windows / 2 per word x ch_s 4 x cout_s 4 = 2048 cycles, the whole layer: the window's
+    # 34 x 9 x 4 = 1224 words and its border stalls fit under the MAC's 2048
+    assert m["conv"].interval == 256 // 2 * 4 * 4 == 2048
+    assert m["sliding_window"].words_out == 128 * 4
+    assert m["glue"].words_out == 128 * 4 and m["glue"].lanes == 2
+    # p = 2: one window a word, a single MAC array, 256 x 16 = 4096 cycles
+    assert by_name(layer_performance(replace(spec, pixels=(2, 1))))["conv"].lanes == 1
+
+
+def test_multi_pixel_pointwise_and_global_pool():
+    relu = LayerSpec("r", "activation", ((8, 16, 16),), ((8, 16, 16),), mode="relu",
+                     coarse_in=2, coarse_out=2, pixels=(4, 1))
+    act = by_name(layer_performance(relu))["activation"]
+    assert act.interval == 256 // 4 * 4 == 256 and act.lanes == 4  # 64 words x 4 channels
+    gap = LayerSpec("g", "global_pool", ((8, 16, 16),), ((8, 1, 1),), mode="avg",
+                    coarse_in=2, coarse_out=2, pixels=(4, 1))
+    m = by_name(layer_performance(gap))["global_pool"]
+    # 64 words of 4 pixels per channel of the stream, 4 channels: 256 words in, 4 results
+    assert (m.words_in, m.words_out, m.interval) == (256, 4, 256)
+    assert m.fill == 256 - 4 + 1
+
+
+def test_multi_pixel_inner_product_has_per_pixel_fcus():
+    # FC over a (4, 2, 8) map, 10 outputs, p = 2: each word carries 2 pixels of one channel,
+    # 2 FCUs with their own weights (a 2-wide, half-deep memory): 64 features / 2 = 32 words
+    fc = LayerSpec("fc", "inner_product", ((4, 2, 8),), ((10,),), pixels=(2, 1))
+    m = by_name(layer_performance(fc))
+    assert m["conv"].lanes == 2 and m["conv"].interval == 32 * 10
+    (weights,) = m["weights_memory"].memories
+    assert (weights.width, weights.depth) == (2 * 16, 64 * 10 // 2)
+    assert m["accum"].lanes == 1 and m["accum"].words_out == 10
+
+
+def test_edge_converter_repacks_pixels_and_streams():
+    from fpga_sdf.model.modules import edge_converter
+
+    a = conv2d(pixels=(4, 1))
+    b = replace(conv2d(name="b", inputs=((32, 32, 32),)), pixels=(2, 1))
+    assert edge_converter(a, replace(b, pixels=(4, 1)), 8, 8, 32 * 1024) is None
+    # 8 streams x 4 pixels in, 4 streams x 2 pixels out: 8 features a cycle, lcm 32 buffered
+    m = edge_converter(a, replace(b, coarse_in=4), 8, 4, 32 * 1024)
+    assert m.interval == 32 * 1024 // 8 and m.fill == 32
+    (buf,) = m.memories
+    assert (buf.depth, buf.copies) == (4, 8)
 
 
 def test_pool_2d_and_3d():

@@ -204,3 +204,14 @@ def test_partition_without_edges_is_a_chain():
     # explicit empty edges: both layers read and write off-chip
     alone = partition_performance([conv(), relu()], (), platform=ZC706)
     assert alone.offchip_bits_per_frame == 786_432 + 2 * 524_288
+
+
+def test_join_fifo_depth_counts_words_of_p_pixels():
+    """A backlog of features is held in words of p pixels: 100 features on 2 streams of 5
+    pixels a word are 10 words a stream (+ the register pair), against 50 at one pixel."""
+    from fpga_sdf.model.fifo_depths import fifo_depth, stream_depth
+
+    assert stream_depth(100, 2, 1000) == 50 + 2
+    assert stream_depth(100, 2, 1000, pixels=5) == 10 + 2
+    assert fifo_depth(100, 2, 1000, lag_words=3, pixels=5) == 12
+    assert fifo_depth(100, 2, 1000, lag_words=30, pixels=5) == 32
