@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import lru_cache
+from typing import NamedTuple
 from math import lcm, prod
 
 from .dsp import DivPlan, pool_divisors
@@ -100,9 +101,9 @@ def _sliding_window(spec: LayerSpec, streams: int, ch_s: int, per_window: float 
     `per_window` is the cycles its consumer takes per window word: the window's frame time
     (`window_cycles`) includes the stalls that consumer causes.
 
-    With p pixels per word the buffers hold words of p pixels: line buffers p x dw wide and
-    ceil(S_W / p) words per row, and the last dim keeps ceil((e - 1) / p) previous words; the
-    window emits q = p / s windows per word (`_multi_pixel_window`).
+    With p pixels per word the buffers hold words of p pixels (`_multi_pixel_window`): line
+    buffers p x dw wide and a row of the word grid deep, and the last dim keeps the grid's
+    span - 1 previous words; the window emits q = p / s windows per word.
     """
     if pixels_in(spec) > 1:
         return _multi_pixel_window(spec, streams, ch_s, per_window)
@@ -118,7 +119,7 @@ def _sliding_window(spec: LayerSpec, streams: int, ch_s: int, per_window: float 
         depth = prod(dims[i + 1:]) * ch_s
         role = "line_buffer" if i < len(extent) - 1 else "window_buffer"
         memories.append(Memory(role, dw, depth, (e - 1) * prod(extent[:i])))
-    fill = _window_fill(spec, extent, ch_s, 1)
+    fill = _window_fill(spec, extent, ch_s)
     window = prod(kernel)
     words_in = pixels_of(spec.inputs[0]) * ch_s
     stride = tuple(spec.stride) or (1,) * len(kernel)
@@ -130,21 +131,60 @@ def _sliding_window(spec: LayerSpec, streams: int, ch_s: int, per_window: float 
                ("counter_bits", sum(clog2(d) for d in dims) + clog2(ch_s))))
 
 
-def _window_fill(spec: LayerSpec, extent, ch_s: int, p: int) -> int:
+def _window_fill(spec: LayerSpec, extent, ch_s: int, p: int = 1, row_words: int | None = None) -> int:
     """Input words read before the first window (the window inserts the padding itself, at
-    a word per cycle, so only words of the input wait for the producer); p pixels a word."""
+    a word per cycle, so only words of the input wait for the producer); p pixels a word,
+    `row_words` the input words of the first window's row it needs (p > 1: the grid's)."""
     real = spatial(spec.inputs[0])
     pad = tuple(spec.pad) or (0,) * (2 * len(real))
     last = [min(max(e - 1 - q, 0), d - 1) for e, q, d in zip(extent, pad, real)]
     row = cdiv(real[-1], p)
     outer = sum(c * prod(real[i + 1:-1]) * row for i, c in enumerate(last[:-1]))
-    return (outer + cdiv(last[-1] + 1, p) - 1) * ch_s + 1
+    first = last[-1] + 1 if row_words is None else row_words
+    return (outer + first - 1) * ch_s + 1
+
+
+class WordGrid(NamedTuple):
+    """Where a p-pixel sliding window's words sit along a row (the RTL walks this grid).
+
+    Input words hold real columns [w p, w p + p); the window walks `lead` padding words, the
+    W / p input words and `trail` padding words per row (`row` in all). The q windows of
+    output group g (outputs g q .. g q + q - 1) end in the word `emit` words after input word
+    g, so they are pushed at walk positions lead + emit .. lead + emit + out_words - 1, and
+    their taps reach `span` words back (the newest included)."""
+
+    lead: int
+    trail: int
+    row: int
+    emit: int
+    span: int
+    out_words: int
+
+
+def window_word_grid(spec: LayerSpec) -> WordGrid:
+    """The word grid of a p-pixel sliding window (p = pixels_in, q = pixels_out windows a
+    word, s the row stride, e the dilated row extent, b the row's leading padding): group g's
+    last tap is column g p + p - s + e - 1 - b, its first g p - b."""
+    p, q = pixels_in(spec), pixels_out(spec)
+    kernel = kernel_of(spec)
+    n = len(kernel)
+    dilation = spec.dilation or (1,) * n
+    e = dilation[-1] * (kernel[-1] - 1) + 1
+    s = (spec.stride or (1,) * n)[-1]
+    b = (tuple(spec.pad) or (0,) * (2 * n))[n - 1]
+    width = spatial(spec.inputs[0])[-1]
+    lead = cdiv(b, p)
+    emit = (p - s + e - 1 - b) // p
+    out_words = spatial(spec.outputs[0])[-1] // q
+    trail = max(0, emit + out_words - width // p)
+    return WordGrid(lead, trail, lead + width // p + trail, emit, emit + lead + 1, out_words)
 
 
 def _multi_pixel_window(spec: LayerSpec, streams: int, ch_s: int, per_window: float) -> Module:
-    """The sliding window of a p-pixel layer, on the grid of words: a row of the padded input
-    is ceil(S_W / p) words, an output row out_W / q words of q windows each."""
+    """The sliding window of a p-pixel layer, on its word grid (`window_word_grid`): every
+    padded row is `row` words, an output row `out_words` words of q windows each."""
     p, q = pixels_in(spec), pixels_out(spec)
+    grid = window_word_grid(spec)
     dims = padded_spatial(spec)
     kernel = kernel_of(spec)
     dilation = spec.dilation or (1,) * len(kernel)
@@ -152,31 +192,29 @@ def _multi_pixel_window(spec: LayerSpec, streams: int, ch_s: int, per_window: fl
     stride = tuple(spec.stride) or (1,) * len(kernel)
     out = spatial(spec.outputs[0])
     dw = spec.data_width
-    row = cdiv(dims[-1], p)
-    word_dims = dims[:-1] + (row,)
+    word_dims = dims[:-1] + (grid.row,)
     memories = []
-    for i, e in enumerate(extent):
-        if e <= 1:
-            continue
-        if i < len(extent) - 1:
+    for i, e in enumerate(extent[:-1]):
+        if e > 1:
             memories.append(Memory("line_buffer", dw * p, prod(word_dims[i + 1:]) * ch_s,
                                    (e - 1) * prod(extent[:i])))
-        else:
-            memories.append(Memory("window_buffer", dw * p, ch_s, cdiv(e - 1, p) * prod(extent[:i])))
-    out_row = cdiv(out[-1], q)
-    # along a row every word holds q windows (the stride is inside the word); the words of a
-    # row before its first window are its lead
-    word_extent = extent[:-1] + (row - out_row + 1,)
+    if grid.span > 1:
+        memories.append(Memory("window_buffer", dw * p, ch_s, (grid.span - 1) * prod(extent[:-1])))
+    # along a row the stride is inside the word: on the word grid a window "extent" of
+    # lead + emit + 1 words (the words of a row before its first window, plus that one)
+    word_extent = extent[:-1] + (grid.lead + grid.emit + 1,)
     word_stride = stride[:-1] + (1,)
-    word_out = out[:-1] + (out_row,)
+    word_out = out[:-1] + (grid.out_words,)
     interval = window_cycles(word_dims, word_extent, word_stride, word_out, ch_s, per_window)
     window = prod(kernel)
-    taps = (p + extent[-1] - 1) * prod(extent[:-1])  # the pixels of the q windows of a word
+    real_row = spatial(spec.inputs[0])[-1] // p
     return Module(
         "sliding_window", streams, pixels_of(spec.inputs[0]) * ch_s // p,
         prod(word_out) * ch_s, interval=interval, ii=1,
-        fill=_window_fill(spec, extent, ch_s, p), pipeline=2, memories=tuple(memories),
-        logic=(("const", 1), ("io_bits", dw * (p + q * window)), ("window_bits", taps * dw),
+        fill=_window_fill(spec, extent, ch_s, p, min(grid.emit + 1, real_row)), pipeline=2,
+        memories=tuple(memories),
+        logic=(("const", 1), ("io_bits", dw * (p + q * window)),
+               ("window_bits", grid.span * p * prod(extent[:-1]) * dw),
                ("counter_bits", sum(clog2(d) for d in word_dims) + clog2(ch_s))))
 
 

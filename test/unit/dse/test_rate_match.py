@@ -63,13 +63,15 @@ def test_slower_than_one_unit_folds_the_kpu():
 def test_more_than_a_pixel_per_cycle():
     spec = _conv(4, 8, size=16)
     # 64 cycles for 256 windows of 4 channels: 4 pixels a cycle at least, and the window's
-    # 18 padded rows of ceil(18 / p) words must fit too: p = 4 takes 18 x 5 = 90 words, p = 8
-    # 18 x 3 = 54 (a valid conv, 16 -> 14, could not take p = 4: 4 windows a word must
-    # divide its output row)
+    # 18 padded rows of grid words must fit too (modules.window_word_grid: a row is a leading
+    # padding word, 16 / p input words and a trailing one): p = 4 walks 18 x 6 = 108 words,
+    # p = 8 18 x 4 = 72, p = 16 18 x 3 = 54. At p = 16 the 16 windows a word leave 64 / 16 = 4
+    # cycles per word: h = 4 filters per unit suffice (coarse_out 2). (A valid conv, 16 -> 14,
+    # could not take p = 4: 4 windows a word must divide its output row.)
     frame = frame_cycles(4 * 16 * 16, 16, 1)
     choice = choose(spec, frame)
-    assert (choice.spec.coarse_in, choice.spec.coarse_out) == (4, 8)
-    assert choice.spec.pixels == (8, 1)
+    assert choice.spec.pixels == (16, 1)
+    assert (choice.spec.coarse_in, choice.spec.coarse_out) == (4, 2)
     assert choice.meets and layer_performance(choice.spec).interval <= frame
     # the valid conv at one pixel a cycle: its 256 words fill the frame exactly
     narrower = choose(_conv(4, 8, size=16, pad=0), frame_cycles(4 * 16 * 16, 4, 1))

@@ -202,12 +202,15 @@ def test_weights_streaming_words_per_frame():
     assert perf.interval == 16_656
 
 
-@pytest.mark.parametrize("p, interval, border", [(1, 16_656, 272), (2, 8324, 132), (4, 4164, 68)])
+@pytest.mark.parametrize("p, interval, border", [(1, 16_656, 272), (2, 8336, 144), (4, 4176, 80)])
 def test_multi_pixel_conv_interval(p, interval, border):
     # p pixels a word: the conv's Po * ch_s * cout_s / p = 16384 / p dot products, plus the
-    # window's frame border on the word grid: 2 padded rows of ceil(34 / p) words x ch_s 4
-    # + the lead (ceil(34 / p) - 32 / p words) x 4 - the slack 2 x 4 cycles:
-    #   p=2: 2 x 17 x 4 + 1 x 4 - 8 = 132;  p=4: 2 x 9 x 4 + 1 x 4 - 8 = 68
+    # window's frame border on its word grid (modules.window_word_grid: pad 1 -> lead 1 word;
+    # the 4 windows of group g need columns 4g - 1 .. 4g + 4 (p = 4; 2g - 1 .. 2g + 2 for p = 2),
+    # so they end 1 word after input word g (emit 1) and the row needs 1 trailing word: rows
+    # of 1 + 32 / p + 1 words): 2 padded rows x ch_s 4 + the lead of lead + emit = 2 words x 4
+    # - the slack 2 x 4 cycles:
+    #   p=2: 2 x 18 x 4 + 8 - 8 = 144;  p=4: 2 x 10 x 4 + 8 - 8 = 80
     perf = layer_performance(conv2d(pixels=(p, 1)))
     assert perf.interval == interval == 16384 // p + border
     m = by_name(perf)
@@ -217,13 +220,17 @@ def test_multi_pixel_conv_interval(p, interval, border):
 
 
 def test_multi_pixel_conv_shares_weights_and_reshapes_line_buffers():
-    # p=4 on the 34-wide padded rows: line buffers 4 x 16 bits wide, ceil(34/4) = 9 words per
-    # row per channel of the stream (x ch_s 4 = 36 deep), 2 of them (k - 1); the window keeps
-    # ceil((3 - 1) / 4) = 1 previous word per row of the window (3 copies, ch_s deep)
-    m = by_name(layer_performance(conv2d(pixels=(4, 1))))
+    # p=4, pad 1: rows of 10 words (see test_multi_pixel_conv_interval); line buffers 4 x 16
+    # bits wide, 10 words per row per channel of the stream (x ch_s 4 = 40 deep), 2 of them
+    # (k - 1); a window's taps span 3 words, so 2 previous words per window row (6, ch_s deep)
+    from fpga_sdf.model.modules import window_word_grid
+
+    spec = conv2d(pixels=(4, 1))
+    assert window_word_grid(spec) == (1, 1, 10, 1, 3, 8)  # lead, trail, row, emit, span, out
+    m = by_name(layer_performance(spec))
     line, window = m["sliding_window"].memories
-    assert (line.role, line.width, line.depth, line.copies) == ("line_buffer", 64, 36, 2)
-    assert (window.role, window.width, window.depth, window.copies) == ("window_buffer", 64, 4, 3)
+    assert (line.role, line.width, line.depth, line.copies) == ("line_buffer", 64, 40, 2)
+    assert (window.role, window.width, window.depth, window.copies) == ("window_buffer", 64, 4, 6)
     # the weights memory is shared by the 4 MAC arrays: same word, depth and reads as p=1
     one = by_name(layer_performance(conv2d()))
     assert m["weights_memory"].memories == one["weights_memory"].memories
@@ -238,7 +245,8 @@ def test_multi_pixel_stride_removes_kpus():
     m = by_name(layer_performance(spec))
     assert m["conv"].lanes == 2
     # 256 windows / 2 per word x ch_s 4 x cout_s 4 = 2048 cycles, the whole layer: the window's
-    # 34 x 9 x 4 = 1224 words and its border stalls fit under the MAC's 2048
+    # 34 x 9 x 4 = 1224 words (group g needs columns 4g - 1 .. 4g + 3: lead 1, emit 0, no
+    # trail) and its border stalls fit under the MAC's 2048
     assert m["conv"].interval == 256 // 2 * 4 * 4 == 2048
     assert m["sliding_window"].words_out == 128 * 4
     assert m["glue"].words_out == 128 * 4 and m["glue"].lanes == 2
