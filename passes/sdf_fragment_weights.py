@@ -10,7 +10,8 @@ Two ways to decide: by hand for one layer (`layer=NAME n=.. u_on=.. u_off=..`), 
 automatically for every partition under an on-chip memory budget (`budget=F`, a fraction of
 the board's BRAM and URAM bits) by a greedy allocation of off-chip bandwidth: while the
 partition is over budget, move off chip the step of some layer that frees the most on-chip
-bits per weight bit it adds to the partition's off-chip traffic per frame. Late layers (few
+bits per weight bit it adds to the partition's off-chip traffic per frame (the last step:
+the one adding the fewest bits that reaches the budget). Late layers (few
 output pixels, many weights) stream cheaply; shallow memories free nothing (a BRAM is a
 BRAM) and are left alone.
 """
@@ -107,7 +108,8 @@ def greedy_fragments(layers, edges, platform, budget_bits: float, steps: int):
     """{layer: (n, u_on, u_off)} of the layers to stream so that the partition's on-chip
     memory stays within `budget_bits`, or None when even streaming all that frees memory does
     not fit. Starts with every weight on chip; each step moves off chip the k more words per
-    fragment of the layer that free the most memory bits per streamed bit per frame."""
+    fragment of the layer that free the most memory bits per streamed bit per frame, and
+    as its last step the one adding the fewest streamed bits that reaches the budget."""
     specs = [replace(s, weights_off_chip=0.0, weights_fragments=()) for s in layers]
     index = {s.name: i for i, s in enumerate(specs)}
     shape = {}  # name -> (n, words per fragment)
@@ -129,18 +131,22 @@ def greedy_fragments(layers, edges, platform, budget_bits: float, steps: int):
     off = {name: 0 for name in shape}
     used = memory_bits(partition_resources(specs, edges, platform))
     while used > budget_bits:
-        best = None
+        steps_ = []  # (freed bits, added streamed bits, layer, words off per fragment)
         for name, k in off.items():
             spec = specs[index[name]]
             mem, bits = cost(spec)
             for k2 in range(k + 1, shape[name][1] + 1):
                 mem2, bits2 = cost(at(spec, k2))
-                freed = mem - mem2
-                if freed > 0 and (best is None or freed / (bits2 - bits) > best[0]):
-                    best = (freed / (bits2 - bits), name, k2, freed)
-        if best is None:
+                if mem > mem2:
+                    steps_.append((mem - mem2, bits2 - bits, name, k2))
+        if not steps_:
             return None
-        _, name, k2, freed = best
+        # The last step: the cheapest in bandwidth that reaches the budget; before it, the
+        # most memory per streamed bit (a buffer costs a BRAM whatever it holds, so that
+        # favours streaming a layer whole, which the last step need not).
+        enough = [s for s in steps_ if used - s[0] <= budget_bits]
+        freed, _, name, k2 = min(enough, key=lambda s: (s[1], -s[0])) if enough else \
+            max(steps_, key=lambda s: (s[0] / s[1], s[0]))
         off[name] = k2
         specs[index[name]] = at(specs[index[name]], k2)
         used -= freed

@@ -222,7 +222,7 @@ func.func @pixels_pair(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
 // -----
 
 func.func @pixels_positive(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
-  // expected-error @+1 {{pixels=(j, h)=(0, 0) must be positive}}
+  // expected-error @+1 {{pixels=(p, h)=(0, 0) must be positive}}
   %0 = "sdf.activation"(%x) {kind = "relu", pixels = array<i64: 0, 0>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
   return %0 : tensor<1x4x8x8xf32>
 }
@@ -249,6 +249,54 @@ func.func @off_chip_fraction(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %
   // expected-error @+1 {{weights_off_chip=2.0 must lie in [0, 1]}}
   %0 = "sdf.conv"(%x, %w, %b) {weights_off_chip = 2.0 : f64} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
   return %0 : tensor<1x8x6x6xf32>
+}
+
+// -----
+
+func.func @fragments_count(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x6x6xf32> {
+  // expected-error @+1 {{attribute 'weights_fragments' needs three values: n, u_on, u_off}}
+  %0 = "sdf.conv"(%x, %w, %b) {weights_fragments = array<i64: 3, 3>} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
+  return %0 : tensor<1x8x6x6xf32>
+}
+
+// -----
+
+func.func @fragments_type(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x6x6xf32> {
+  // expected-error @+1 {{attribute 'weights_fragments' must be an integer array}}
+  %0 = "sdf.conv"(%x, %w, %b) {weights_fragments = 3} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
+  return %0 : tensor<1x8x6x6xf32>
+}
+
+// -----
+
+func.func @fragments_values(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x6x6xf32> {
+  // expected-error @+1 {{weights_fragments [n, u_on, u_off] = [3, -1, 5] needs n >= 1, u_on >= 0, u_off >= 0 and u_on + u_off >= 1}}
+  %0 = "sdf.conv"(%x, %w, %b) {coarse_in = 2, coarse_out = 4, fine = 3, weights_fragments = array<i64: 3, -1, 5>} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
+  return %0 : tensor<1x8x6x6xf32>
+}
+
+// -----
+
+func.func @fragments_depth(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x6x6xf32> {
+  // expected-error @+1 {{weights_fragments [n, u_on, u_off] = [3, 3, 2] cover 15 words, but each MAC unit's weights memory holds 12 at this folding: n * (u_on + u_off) must equal it}}
+  %0 = "sdf.conv"(%x, %w, %b) {coarse_in = 2, coarse_out = 4, fine = 3, weights_fragments = array<i64: 3, 3, 2>} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
+  return %0 : tensor<1x8x6x6xf32>
+}
+
+// -----
+
+func.func @fragments_fraction(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x6x6xf32> {
+  // expected-error @+1 {{weights_off_chip=0.5 disagrees with weights_fragments [3, 3, 1] (u_off / (u_on + u_off) = 0.25); give one of them}}
+  %0 = "sdf.conv"(%x, %w, %b) {coarse_in = 2, coarse_out = 4, fine = 3, weights_fragments = array<i64: 3, 3, 1>, weights_off_chip = 0.5} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
+  return %0 : tensor<1x8x6x6xf32>
+}
+
+// -----
+
+func.func @fragments_kind(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32> {
+  // expected-error @+1 {{weights_fragments only applies to conv and inner_product}}
+  %0 = "sdf.pool"(%x) {mode = "max", kernel = array<i64: 2, 2>, weights_fragments = array<i64: 1, 1, 1>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>
+  return %0 : tensor<1x4x4x4xf32>
 }
 
 // -----

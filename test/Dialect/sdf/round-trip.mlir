@@ -67,3 +67,14 @@ func.func @depthwise(%x: tensor<1x8x9x9xf32>) -> tensor<1x8x4x4xf32> {
   %c = "sdf.conv"(%x, %w, %b) {groups = 8, stride = array<i64: 2, 2>, dilation = array<i64: 2, 2>, pad = array<i64: 2, 1, 1, 2>, coarse_group = 4} : (tensor<1x8x9x9xf32>, tensor<8x1x3x3xf32>, tensor<8xf32>) -> tensor<1x8x4x4xf32>
   return %c : tensor<1x8x4x4xf32>
 }
+
+// AutoWS fragments, as a hand would write them: 8 MAC units (coarse 2 x 4) each read
+// 2 x 2 x 3 = 12 words, 3 fragments of 3 on chip + 1 off chip; weights_off_chip agrees.
+// CHECK-LABEL: func.func @fragments
+func.func @fragments(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x6x6xf32> {
+  %w = "sdf.weights"() {value = dense<1.0> : tensor<8x4x3x3xf32>} : () -> tensor<8x4x3x3xf32>
+  %b = "sdf.weights"() {value = dense<0.0> : tensor<8xf32>} : () -> tensor<8xf32>
+  // CHECK: "sdf.conv"({{.*}}) {coarse_in = 2 : i64, coarse_out = 4 : i64, fine = 3 : i64, weights_fragments = array<i64: 3, 3, 1>, weights_off_chip = 2.500000e-01 : f64}
+  %c = "sdf.conv"(%x, %w, %b) {coarse_in = 2, coarse_out = 4, fine = 3, weights_fragments = array<i64: 3, 3, 1>, weights_off_chip = 0.25} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32>
+  return %c : tensor<1x8x6x6xf32>
+}

@@ -148,16 +148,18 @@ def test_fragment_depth_is_the_smallest_divisor_of_at_least_steps():
 
 def test_greedy_streams_the_layer_with_fewest_output_pixels_first():
     # Two 1x1 convs with the same 65536-word memory (64 BRAM18 each); a at 16x16 streams its
-    # weights 256 times a frame, b at 2x2 only 4 times: freeing b's memory costs 64x fewer
-    # streamed bits. Fragments of 16 words: all 16 off frees 64 - 1 (buffer) = 63 BRAM18, the
-    # best ratio (k words off free 4k - 1 BRAM18 for k words streamed).
+    # weights 256 times a frame, b at 2x2 only 4 times. Fragments of 16 words (n = 4096):
+    # k words off leave 4096 (16 - k) words (4 (16 - k) BRAM18) plus a 2k-word buffer (1
+    # BRAM18), freeing 4k - 1 BRAM18 for k x 4096 words streamed per pixel.
     a, b = conv1x1("a", 16), conv1x1("b", 2)
     used = memory_bits(partition_resources([a, b], None, ZC706))
-    assert greedy_fragments([a, b], None, ZC706, used - 10 * BRAM18_BITS, 16) == {"b": (4096, 0, 16)}
-    # more than b can free: a streams too
+    # 10 BRAM18 over: the cheapest step reaching it is b with k = 3 (frees 11)
+    assert greedy_fragments([a, b], None, ZC706, used - 10 * BRAM18_BITS, 16) == {"b": (4096, 13, 3)}
+    # 80 over: no step frees it alone; the best ratio, (4k - 1) / k, is b whole (63), then
+    # the 17 left by a with k = 5 (frees 19)
     plan = greedy_fragments([a, b], None, ZC706, used - 80 * BRAM18_BITS, 16)
-    assert plan["b"] == (4096, 0, 16) and plan["a"][2] > 0
+    assert plan == {"b": (4096, 0, 16), "a": (4096, 11, 5)}
     fitted = [fragmented(s, plan[s.name]) for s in (a, b)]
-    assert memory_bits(partition_resources(fitted, None, ZC706)) <= used - 80 * BRAM18_BITS
+    assert memory_bits(partition_resources(fitted, None, ZC706)) == used - (63 + 19) * BRAM18_BITS
     # nothing left to stream: infeasible
     assert greedy_fragments([a, b], None, ZC706, 10 * BRAM18_BITS, 16) is None
