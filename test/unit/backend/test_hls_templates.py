@@ -12,7 +12,7 @@ from fpga_sdf.backend.hls import csim
 from fpga_sdf.backend.hls.tables import array_initializer, fixed_literal
 from fpga_sdf.interp.fixed import Fixed, quantize
 
-SYNTH_HEADERS = ["sdf_common.hpp", "sliding_window.hpp", "conv.hpp", "pool.hpp",
+SYNTH_HEADERS = ["sdf_common.hpp", "sliding_window.hpp", "conv.hpp", "sparse_conv.hpp", "pool.hpp",
                  "activation.hpp", "streams.hpp", "sdf.hpp"]
 
 
@@ -73,6 +73,10 @@ void top_conv3d_dw(hls::stream<x_t> in[2], hls::stream<x_t> out[2]) {
 }
 void top_fc(hls::stream<x_t> in[4], hls::stream<x_t> out[2]) {
     sdf::inner_product<x_t, w_t, b_t, acc_t, x_t, 16, 10, 4, 2>(in, out, wfc, b10);
+}
+void top_sparse(hls::stream<sdf::vec<x_t, 9> > win[2], hls::stream<sdf::vec<w_t, 9> > w[2],
+                hls::stream<acc_t> out[2]) {
+    sdf::sparse_conv<sdf::vec<x_t, 9>, x_t, w_t, acc_t, 9, 3, 64, 4, 2>(win, w, out);
 }
 void top_pool(hls::stream<x_t> in[2], hls::stream<tiny_t> out[2]) {
     sdf::pool_layer<x_t, tiny_t, g3, 4, sdf::POOL_AVG, false, 2>(in, out);

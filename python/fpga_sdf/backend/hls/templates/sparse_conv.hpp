@@ -24,6 +24,15 @@
 
 namespace sdf {
 
+#ifndef __SYNTHESIS__
+// C-simulation only: iterations of every sparse_conv_loop so far (its cycles at II=1), so a
+// testbench can check the max(1, ceil(n / FINE)) cycles per dot product.
+inline long& sparse_conv_cycles() {
+    static long n = 0;
+    return n;
+}
+#endif
+
 template <typename win_t, typename in_t, typename w_t, typename acc_t, int KVOL, int FINE,
           int WINDOWS, int COUT_S, int CO>
 void sparse_conv(hls::stream<win_t> win[CO], hls::stream<vec<w_t, KVOL> > weights[CO],
@@ -46,7 +55,7 @@ void sparse_conv(hls::stream<win_t> win[CO], hls::stream<vec<w_t, KVOL> > weight
     bool start = true;  // the next cycle begins a dot product
     int fo = 0;
     const long total = (long)frames * WINDOWS * COUT_S;
-    long dots = 0;
+    long dots = 0, steps = 0;
 sparse_conv_loop:
     while (dots < total) {
 #pragma HLS PIPELINE II=1
@@ -112,7 +121,13 @@ sparse_conv_loop:
             fo = fo == COUT_S - 1 ? 0 : fo + 1;
             dots++;
         }
+        steps++;
     }
+#ifndef __SYNTHESIS__
+    __atomic_fetch_add(&sparse_conv_cycles(), steps, __ATOMIC_RELAXED);  // processes are threads in csim
+#else
+    (void)steps;
+#endif
 }
 
 }  // namespace sdf
