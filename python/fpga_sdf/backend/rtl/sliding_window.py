@@ -15,6 +15,13 @@ read register (block RAM when large), or plain registers for N <= 2.
 After a word at padded position p with p_i >= e_i - 1 and (p_i - e_i + 1) divisible by the
 stride in every dim, the taps hold the window ending there; it is pushed one cycle later.
 Lane k is the row-major kernel index (kd, kh, kw); padding is 0 (the minimum for max pool).
+
+A p-pixel layer (pixels = (p, 1), docs/notes/rtl-backend.md "Multi-pixel layers") takes words
+of p pixels of a row and walks the word grid of `model.modules.window_word_grid`: the same
+delay tree on words (line buffers p pixels wide, a grid row deep), the last dim keeping the
+grid's span words, and on the words that complete output group g it pushes the q = p / s
+windows of outputs g q .. g q + q - 1 in one word (lane i K + k: window i, kernel index k),
+each tap a static pick of one pixel of one of the span words.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from math import prod
 from pycde.constructs import Reg, Wire
 from pycde.types import Bits
 
+from fpga_sdf.model.modules import pixels_in, pixels_out, window_word_grid
 from fpga_sdf.model.spec import kernel_of, padded_spatial, pixels_of, spatial
 
 from .mac_common import (OutBuffer, bits, counter, eq, inc, memory, module_name, ram_style,
@@ -57,10 +65,12 @@ class Geometry:
 
 def channels_per_stream(p) -> int:
     words_in = p.model.words_in if p.model is not None else p.attrs["words_in"]
-    return words_in // pixels_of(p.spec.inputs[0])
+    return words_in * pixels_in(p.spec) // pixels_of(p.spec.inputs[0])
 
 
 def generate(p):
+    if pixels_in(p.spec) > 1:
+        return _generate_multi_pixel(p)
     t = p.inputs[0]
     geo = Geometry(p.spec, channels_per_stream(p))
     if p.outputs[0].lanes != prod(geo.kernel):
@@ -143,3 +153,99 @@ def _delay(clk, tick, tap, depth: int, ptr, style: str, name: str):
         return tap
     return memory(clk, tap.type.width, depth - 1, ptr, tick, waddr=ptr, wdata=tap, wen=tick,
                   name=name, style=style)
+
+
+def _generate_multi_pixel(p):
+    """The p-pixel window (see the module docstring); padding words hold p padding values."""
+    spec = p.spec
+    t = p.inputs[0]
+    px, q = pixels_in(spec), pixels_out(spec)
+    geo = Geometry(spec, channels_per_stream(p))
+    grid = window_word_grid(spec)
+    kvol = prod(geo.kernel)
+    if t.lanes != px or p.outputs[0].lanes != q * kvol:
+        raise ValueError(f"RTL sliding_window: {t.lanes} pixels in / {p.outputs[0].lanes} lanes out for "
+                         f"p = {px}, {q} windows of a {geo.kernel} kernel")
+    max_pool = spec.kind == "pool" and spec.mode == "max"
+    pad_value = -(1 << (t.width - 1)) if max_pool else 0
+    dw, n = t.width, len(geo.dims)
+    # the walk: padded outer dims, the grid row last
+    walk = geo.padded[:-1] + (grid.row,)
+    steps = tuple(prod(walk[i + 1:]) * geo.ch_s for i in range(n))
+    spans = geo.extent[:-1] + (grid.span,)
+    real_words = geo.dims[-1] // px
+    b = geo.pad_begin[-1]
+
+    def build(ports):
+        clk, rst = ports.clk, ports.rst
+        out = OutBuffer(clk, rst, p.outputs[0].bits, latency=1)
+        tick = Wire(Bits(1))
+        _, carry = counter(clk, rst, geo.ch_s, tick, "channel")
+        pos, phase_ok = [None] * n, [None] * n
+        for i in reversed(range(n)):
+            step = tick & carry
+            pos[i], last = counter(clk, rst, walk[i], step, f"pos{i}")
+            e, s = geo.extent[i], geo.stride[i]
+            if s > 1 and i < n - 1:  # along the row the stride is inside the word
+                ph = Reg(Bits(max(1, (s - 1).bit_length())), clk, rst, rst_value=0, name=f"phase{i}")
+                counting = uge(pos[i], e - 1) & ~last
+                nxt = sel(eq(ph, s - 1), bits(ph.type.width, 0), inc(ph))
+                ph.assign(sel(step, sel(counting, nxt, bits(ph.type.width, 0)), ph))
+                phase_ok[i] = eq(ph, 0)
+            else:
+                phase_ok[i] = Bits(1)(1)
+            carry = carry & last
+        inside, window_end = Bits(1)(1), Bits(1)(1)
+        for i in range(n - 1):
+            bi = geo.pad_begin[i]
+            if bi:
+                inside = inside & uge(pos[i], bi)
+            if bi + geo.dims[i] < geo.padded[i]:
+                inside = inside & ult(pos[i], bi + geo.dims[i])
+            if geo.extent[i] > 1:
+                window_end = window_end & uge(pos[i], geo.extent[i] - 1)
+            window_end = window_end & phase_ok[i]
+        if grid.lead:
+            inside = inside & uge(pos[n - 1], grid.lead)
+        if grid.trail:
+            inside = inside & ult(pos[n - 1], grid.lead + real_words)
+        first = grid.lead + grid.emit
+        if first:
+            window_end = window_end & uge(pos[n - 1], first)
+        if first + grid.out_words < grid.row:
+            window_end = window_end & ult(pos[n - 1], first + grid.out_words)
+        go = out.credit | ~window_end
+        tick.assign(go & (~inside | ports.in0_valid))
+        ports.in0_ready = go & inside
+        padding = pack_lanes([bits(dw, pad_value)] * px)
+        word = sel(inside, ports.in0_data, padding)
+
+        taps = {(): Reg(Bits(dw * px), clk, rst_value=None, name="tap")}
+        taps[()].assign(sel(tick, word, taps[()]))
+        for i in range(n):
+            depth = steps[i]
+            ptr = None
+            if depth > 2 and spans[i] > 1:
+                ptr, _ = counter(clk, rst, depth - 1, tick, f"ptr{i}")
+            role = "line_buffer" if i < n - 1 else "window_buffer"
+            style = ram_style(role, dw * px, depth)
+            grown = {}
+            for key, tap in taps.items():
+                grown[key + (0,)] = tap
+                for j in range(1, spans[i]):
+                    tap = _delay(clk, tick, tap, depth, ptr, style, f"d{i}_{'_'.join(map(str, key + (j,)))}")
+                    grown[key + (j,)] = tap
+            taps = grown
+        lanes = []
+        for w in range(q):
+            for ks in product(*(range(k) for k in geo.kernel)):
+                outer = tuple(e - 1 - k * d for k, d, e in zip(ks[:-1], geo.dilation[:-1], geo.extent[:-1]))
+                r = w * geo.stride[-1] + ks[-1] * geo.dilation[-1] - b - grid.emit * px
+                word_back, lane = -(r // px), r % px
+                src = taps[outer + (word_back,)]
+                lanes.append(src[lane * dw:(lane + 1) * dw])
+        out.issue(tick & window_end)
+        out.push((tick & window_end).reg(clk, rst, rst_value=0), pack_lanes(lanes))
+        out.drive(ports)
+
+    return stream_module(module_name(p), p.inputs, p.outputs, build)

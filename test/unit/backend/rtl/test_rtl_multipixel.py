@@ -1,0 +1,76 @@
+"""Multi-pixel layers (pixels = (p, 1), issue 14) in RTL: the p-pixel sliding window and the
+conv's q MAC arrays, through Verilator, bit-exact against numpy oracles from
+interp/kernels.py, at the model's cycles (docs/notes/rtl-backend.md "Multi-pixel layers")."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from math import prod
+
+import numpy as np
+import pytest
+
+from fpga_sdf.backend.rtl import module_sim, sliding_window
+from fpga_sdf.backend.rtl.streams import StreamType
+from fpga_sdf.model.modules import pixels_out, window_word_grid
+from fpga_sdf.model.spec import padded_spatial, spatial
+
+from test_rtl_conv_modules import FRAMES, X, Layer, conv_spec, frames, params, per_frame
+
+pytestmark = [pytest.mark.rtlsim]
+
+
+def pixel_words(layer: Layer, s: int, p: int) -> np.ndarray:
+    """Input stream s in words of p pixels: (rows..., W / p, ch_s) words of p lanes."""
+    sp = layer.spec
+    dims = spatial(sp.inputs[0])
+    flat = layer.input_stream(s)
+    ch_s = flat.size // prod(dims)
+    x = flat.reshape(dims[:-1] + (dims[-1] // p, p, ch_s))
+    return np.moveaxis(x, -1, -2).reshape(-1, p)
+
+
+def window_words(layer: Layer, s: int, q: int) -> np.ndarray:
+    """The windows of stream s in words of q windows: (out rows..., out_W / q, ch_s) words of
+    q x K lanes, window-major."""
+    sp = layer.spec
+    out = spatial(sp.outputs[0])
+    win = layer.windows(s)  # (pixels * ch_s, K), pixel-major
+    ch_s = win.shape[0] // prod(out)
+    w = win.reshape(out[:-1] + (out[-1] // q, q, ch_s, layer.kvol))
+    return np.moveaxis(w, -3, -2).reshape(-1, q * layer.kvol)
+
+
+WINDOWS = {
+    # 3x3, pad 1, 8 wide: lead and trail words, 2 channels on the stream
+    # (fine = K: a window a cycle downstream, so the model's window interval is its walk)
+    "k3_pad1_p2": (conv_spec(2, 1, (4, 8), (3, 3), pad=(1, 1, 1, 1), fine=9), 2),
+    "k3_pad1_p4": (conv_spec(2, 1, (4, 8), (3, 3), pad=(1, 1, 1, 1), fine=9), 4),
+    # stride 2 removes half the positions: 2 windows a word at p = 4, 1 at p = 2
+    "k3_s2_p4": (conv_spec(1, 1, (6, 8), (3, 3), stride=(2, 2), pad=(1, 1, 1, 1), fine=9), 4),
+    "k3_s2_p2": (conv_spec(3, 1, (6, 8), (3, 3), stride=(2, 2), pad=(1, 1, 1, 1), fine=9), 2),
+    # LeNet-like valid 5x5: 12 -> 8, 4 windows a word spanning 2 words
+    "k5_valid_p4": (conv_spec(1, 1, (6, 12), (5, 5), fine=25), 4),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WINDOWS))
+def test_multi_pixel_sliding_window(case):
+    """The q windows of every word, bit for bit, one word per cycle of the model's grid."""
+    spec, p = WINDOWS[case]
+    layer = Layer(replace(spec, pixels=(p, 1)))
+    q = pixels_out(layer.spec)
+    xt = StreamType(X.width, X.frac, p)
+    win_t = StreamType(X.width, X.frac, q * layer.kvol)
+    prm = params(layer.spec, "sliding_window", 0, [xt], [win_t], {}, layer.tag)
+    words = prm.model.words_out
+    out, = module_sim.simulate(sliding_window.generate(prm), [xt], [win_t],
+                               [frames(pixel_words(layer, 0, p))], expect=[FRAMES * words])
+    expected = window_words(layer, 0, q)
+    assert expected.shape[0] == words
+    assert np.array_equal(out.values[:words], expected)
+    assert np.array_equal(out.values[words:], expected)
+    grid = window_word_grid(layer.spec)
+    ch_s = prm.model.words_in * p // prod(spatial(layer.spec.inputs[0]))
+    walk = prod(padded_spatial(layer.spec)[:-1]) * grid.row * ch_s
+    assert per_frame(out, words) == walk == prm.model.interval
