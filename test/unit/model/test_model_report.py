@@ -50,3 +50,34 @@ def test_format_table_lists_every_layer():
     assert "zcu102" in text and "fps" in text
     for name in ("conv1", "relu1", "pool1"):
         assert name in text
+
+
+def test_report_says_which_weights_go_off_chip():
+    # conv1: 32 MAC units of 16 words x 144 bits (9 weights of 16 bits); fragments (4, 3, 1)
+    # keep 12 words on chip and stream 4: 32 x 144 x 12 = 55296 bits on, 18432 off, fetched
+    # for each of 1024 output pixels: 18874368 bits a frame
+    from dataclasses import replace
+
+    conv, relu, pool = layers()
+    fragmented = replace(conv, weights_fragments=(4, 3, 1), weights_off_chip=0.25)
+    report = build_report([Partition.chain([fragmented, relu, pool])], "zc706", batch=4)
+    rows = {r["name"]: r for r in report["layers"]}
+    assert rows["conv1"]["weights_fragments"] == [4, 3, 1]
+    assert (rows["conv1"]["weights_on_chip_bits"], rows["conv1"]["weights_off_chip_bits"]) == (55_296, 18_432)
+    # layers without weights hold none
+    assert rows["pool1"]["weights_fragments"] is None and rows["pool1"]["weights_off_chip_bits"] == 0
+    fps = report["network"]["fps"]
+    assert rows["conv1"]["weights_streamed_gbps"] == pytest.approx(18_874_368 * fps / 1e9)
+    assert report["partitions"][0]["weights_bandwidth_gbps"] == pytest.approx(18_874_368 * fps / 1e9)
+    table = format_table(report)
+    assert "weights off-chip" in table
+    assert any(line.split()[:4] == ["conv1", "4,3,1", "55296", "18432"] for line in table.splitlines())
+    assert "partition 0: weights stream" in table
+    # a bare fraction (what the DSE sets): half of the 16 words of each unit off chip
+    legacy = build_report([Partition.chain([replace(conv, weights_off_chip=0.5)])], "zc706")
+    row = legacy["layers"][0]
+    assert row["weights_fragments"] is None
+    assert (row["weights_on_chip_bits"], row["weights_off_chip_bits"]) == (32 * 144 * 8, 32 * 144 * 8)
+    assert "fraction 0.5" in format_table(legacy)
+    # nothing streamed: no section
+    assert "weights off-chip" not in format_table(build_report([Partition.chain([conv])], "zc706"))
