@@ -279,3 +279,20 @@ def test_sparse_layer_with_reloaded_weights_is_refused(tmp_root):
         emit(module, source="sparse.mlir")
     assert re.search(r"\S+:\d+:\d+: error: the sparse engine's weights from off-chip memory "
                      r"\(weights reloading", str(err.value))
+
+
+def test_emitted_sparse_design_compiles_in_synthesizable_style(tmp_root):
+    """The sparse design's layer files and top compile with the style flags of
+    test_hls_templates (no VLAs, exceptions, -pedantic-errors -Wall -Wextra -Werror), with the
+    C-simulation ROMs and with the synthesis ROMs (brace lists) of the sparse weights."""
+    from fpga_sdf.backend.hls import csim
+
+    _, out, _ = _digits_design("k1_k3", tmp_root)
+    part = out / "p0"
+    sources = sorted(part.glob("src/*.cpp"))
+    inc = ["-I", str(part), "-I", str(out / "include")]
+    unity = "".join(f'#include "{p}"\n' for p in sources)
+    csim.compile_program(unity, flags=csim.SYNTH_STYLE_FLAGS + tuple(inc), link=False)
+    sparse = next(p for p in sources if "sdf::sparse_conv<" in p.read_text() and "features_3" in p.name)
+    src = sparse.read_text().replace("#ifdef __SYNTHESIS__", "#if 1")
+    csim.compile_program(src, flags=csim.SYNTH_STYLE_FLAGS + tuple(inc), link=False)
