@@ -2,6 +2,8 @@
 
     python scripts/calibrate_resources.py [--family ultrascale+|7series] [--write] [--json out.json]
     python scripts/calibrate_resources.py --measured out.json [--write]   # refit only
+    python scripts/calibrate_resources.py --cases conv_,sparse_conv_ --features crossbar_bits --kinds conv --write
+        # the sparse engine's crossbar coefficient alone, the dense conv's figures unchanged
 
 Every generator is synthesised (`yosys synth_xilinx`, cached) at several sizes, widths and
 foldings. The model prices a module's logic as sum(coefficient * feature) over the features
@@ -52,7 +54,8 @@ def _params(spec, kind, inputs, outputs, attrs=None, instance=0, **extra):
 def cases():
     """(label, generator module, ModuleParams) of every synthesis the fit uses."""
     from fpga_sdf.backend.rtl import (accum, activation, bias, concat, conv, eltwise, fork, global_pool, glue,
-                                      pool, resize, scale_shift, sliding_window, weights_memory)
+                                      pool, resize, scale_shift, sliding_window, sparse_conv, sparse_weights,
+                                      weights_memory)
 
     for w in (8, 16):
         f = Fixed(w, w // 2)
@@ -106,6 +109,24 @@ def cases():
         if ci > 1:
             yield f"glue_{tag}", glue, _params(spec, "glue", [acc] * ci, [acc], params=data)
         yield f"bias_{tag}", bias, _params(spec, "bias", [acc], [_s(x)], params=data)
+    # PASS's sparse engine (k MACs behind a crossbar, K = 9 and 25) and its K-weight memory:
+    # the crossbar grows as k (2K - k + 1) / 2 x (data + weight bits), so k and widths vary
+    for dw, kernel, fine in ((16, 3, 1), (16, 3, 2), (16, 3, 3), (16, 3, 5), (16, 3, 8), (8, 3, 1), (8, 3, 3),
+                             (8, 3, 5), (8, 3, 8), (8, 5, 5), (8, 5, 12)):
+        c, fl = 16, 32
+        spec = LayerSpec("s", "conv", ((c, 8, 8),), ((fl, 8, 8),), kernel=(kernel, kernel), stride=(1, 1),
+                         pad=(kernel // 2,) * 4, has_bias=True, coarse_in=2, coarse_out=2, fine=fine,
+                         data_width=dw, weight_width=dw, acc_width=2 * dw + 6, sparsity=(0.5,) * c)
+        x, wf = Fixed(dw, dw // 2), Fixed(dw, dw - 2)
+        taps = kernel * kernel
+        acc = StreamType(2 * dw + 6, x.frac + wf.frac)
+        data = {"weights": RNG.integers(wf.min_int, wf.max_int + 1, (fl, c, kernel, kernel))}
+        tag = f"{dw}_K{taps}_k{fine}"
+        yield f"sparse_conv_{tag}", sparse_conv, _params(spec, "conv", [_s(x, taps), _s(wf, taps)], [acc],
+                                                         params=data)
+        if fine in (1, 5):
+            yield f"sparse_weights_{tag}", sparse_weights, _params(spec, "weights_memory", [], [_s(wf, taps)],
+                                                                   params=data)
     # the fork copying a window stream to coarse_out MAC units
     for dw, co in ((16, 2), (16, 4), (8, 2)):
         spec = LayerSpec("k", "conv", ((16, 8, 8),), ((32, 8, 8),), kernel=(3, 3), stride=(1, 1),
@@ -125,9 +146,11 @@ def memory_charge(module, family_uram: bool) -> tuple[float, float]:
     return lut, ff
 
 
-def measure(family: str) -> list[dict]:
+def measure(family: str, only: tuple[str, ...] = ()) -> list[dict]:
     rows = []
     for label, gen, p in cases():
+        if only and not label.startswith(only):
+            continue
         print(f"synthesising {label}", file=sys.stderr, flush=True)
         got = synth.synthesise_module(gen.generate(p), family)
         module = replace(p.model, instances=1)
@@ -158,9 +181,11 @@ def nnls(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, float]:
     return x, float(np.linalg.norm(a @ x - b))
 
 
-def fit(rows: list[dict], resource: str) -> dict[str, dict[str, float]]:
+def fit(rows: list[dict], resource: str, free: set[str] | None = None) -> dict[str, dict[str, float]]:
     """Per kind: non-negative least squares of the logic target on the features, weighted by
-    1 / target so the fit minimises relative error."""
+    1 / target so the fit minimises relative error. With `free`, only those features are
+    fitted and the others keep their present coefficients (a new feature refitted without
+    moving the figures of the modules that do not have it)."""
     by_kind = defaultdict(list)
     for r in rows:
         by_kind[r["kind"]].append(r)
@@ -174,7 +199,8 @@ def fit(rows: list[dict], resource: str) -> dict[str, dict[str, float]]:
         wts = 1.0 / np.maximum(np.array([r["yosys"][resource] for r in group], dtype=float), 1.0)
         # features constant over the kind's cases cannot be told from `const`: they keep their
         # present coefficient (subtracted from the target), the others are fitted
-        varying = [i for i in range(len(names)) if np.ptp(a[:, i]) > 0 or names[i] == "const"]
+        varying = [i for i in range(len(names)) if (np.ptp(a[:, i]) > 0 or names[i] == "const")
+                   and (free is None or names[i] in free)]
         fixed = [i for i in range(len(names)) if i not in varying]
         target = target - sum((a[:, i] * base.get(names[i], 0.0) for i in fixed), np.zeros(len(group)))
         sol, _ = nnls(a[:, varying] * wts[:, None], np.maximum(target, 0.0) * wts)
@@ -263,12 +289,18 @@ def main(argv=None) -> int:
     ap.add_argument("--json", help="write the measurements and fit here")
     ap.add_argument("--measured", help="refit from the measurements of an earlier --json (no synthesis)")
     ap.add_argument("--kinds", help="with --write: store only these module kinds (comma separated)")
+    ap.add_argument("--cases", help="synthesise only the cases whose label starts with one of these "
+                                    "(comma separated, e.g. conv_,sparse_conv_)")
+    ap.add_argument("--features", help="fit only these features (comma separated); the others keep their "
+                                       "present coefficients")
     args = ap.parse_args(argv)
-    rows = json.loads(Path(args.measured).read_text())["rows"] if args.measured else measure(args.family)
+    only = tuple(args.cases.split(",")) if args.cases else ()
+    rows = json.loads(Path(args.measured).read_text())["rows"] if args.measured else measure(args.family, only)
     family = rows[0].get("family", args.family)
     for r in rows:  # measurements of an earlier version name no family: the one asked for
         r.setdefault("family", family)
-    tables = {res: fit(rows, res) for res in ("lut", "ff")}
+    free = set(args.features.split(",")) if args.features else None
+    tables = {res: fit(rows, res, free) for res in ("lut", "ff")}
     print(f"family {family}")
     print(report(rows, tables))
     if args.json:
