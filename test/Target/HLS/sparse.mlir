@@ -18,7 +18,7 @@
 // CONV: void conv_fork_s0(
 // CONV: void conv_fork_s1(
 // CONV: void conv_conv_s0(
-// CONV: sdf::sparse_conv<sdf::vec<{{.*}}, 9>, {{.*}}, 9, 3, 128, 4, 2>(win, weights, out, frames);
+// CONV: sdf::sparse_conv<sdf::vec<{{.*}}, 9>, {{.*}}, 9, 3, 128, 4, 2, 0>(win, weights, out, frames);
 // CONV: void conv_conv_s1(
 // TOP: depth=4  // sparse_buffer: 4 windows per input stream (the model's FIFO)
 // TOP: depth=16  // sparse engine output FIFO: sparse_buffer 4 x cout_s 4 results

@@ -94,9 +94,9 @@ def _bench_case(bench: Bench, kvol: int, fine: int) -> str:
             for (int t = 0; t < K; t++) w.v[t] = sdf::from_raw<w_t>(ap_int<64>(wv[(u * DOTS + d) * K + t]));
             weights[u].write(w);
         }}
-    sdf::sparse_conv_cycles() = 0;
+    sdf::sparse_conv_cycles<0>() = 0;
     sdf::sparse_conv<win_t, in_t, w_t, acc_t, K, {fine}, WINDOWS, {COUT_S}, CO_>(win, weights, out);
-    sdf::tb::write_array(fout, std::vector<long long>(1, sdf::sparse_conv_cycles()));
+    sdf::tb::write_array(fout, std::vector<long long>(1, sdf::sparse_conv_cycles<0>()));
     sdf::tb::check_empty(win, CO_, "window");
     sdf::tb::check_empty(weights, CO_, "weights");
     sdf::tb::write_array(fout, sdf::tb::drain(out, CO_, (long long)DOTS * CO_));
@@ -258,7 +258,8 @@ def test_emitted_sparse_engine_structure_and_expected_cycles(name, tmp_root):
         assert re.search(rf"depth={buffer * cout_s}\s+// sparse engine output FIFO", top)
     conv_cpp = next((out / "p0" / "src").glob("features_3*.cpp")).read_text()
     assert conv_cpp.count("sdf::sparse_conv<") == ni
-    assert f", 9, {spec.fine}, {windows}, {cout_s}, {co}>(win, weights, out, frames)" in conv_cpp
+    assert len(re.findall(rf", 9, {spec.fine}, {windows}, {cout_s}, {co}, \d+>\(win, weights, out, frames\)",
+                          conv_cpp)) == ni
     cycles_txt = (out / "cycles.txt").read_text()
     assert re.search(r"features\.3 \*", cycles_txt) and "expected" in cycles_txt
 
@@ -296,3 +297,44 @@ def test_emitted_sparse_design_compiles_in_synthesizable_style(tmp_root):
     sparse = next(p for p in sources if "sdf::sparse_conv<" in p.read_text() and "features_3" in p.name)
     src = sparse.read_text().replace("#ifdef __SYNTHESIS__", "#if 1")
     csim.compile_program(src, flags=csim.SYNTH_STYLE_FLAGS + tuple(inc), link=False)
+
+
+def test_counted_cycles_follow_the_data(tmp_root):
+    """The C-simulation counts each engine's loop iterations on the held-out digits: on
+    features.0 (k = 1, the quantized image) exactly cout_s x sum over windows of max(1, n),
+    computed here from the image; on features.3 the mean cycles from the histograms
+    --sdf-sparsity measures on those same digits (rounded to 1e-4, hence 0.5%). Printed
+    beside the expectation from the calibration digits that the emitted cycles state."""
+    from fpga_sdf import ir as sdf_ir
+    from fpga_sdf.api import run_pass
+    from fpga_sdf.backend.hls.runtime import CsimDevice, Runtime
+    from fpga_sdf.interp.executor import _arg_format, entry_function
+    from fpga_sdf.interp.fixed import quantize
+
+    module, out, x = _digits_design("k1_k3", tmp_root)
+    x_int = quantize(x, _arg_format(entry_function(module), 0))
+    device = CsimDevice(str(out))
+    Runtime(str(out), device).run(x_int)
+    counted = {k: int(v) for k, v in re.findall(r"csim: (\w+) cycles (\d+)", "".join(device.stdout))}
+    assert sorted(counted) == ["features_0_conv_s0", "features_3_conv_s0", "features_3_conv_s1"]
+    # features.0: 16 filters per window of the zero-padded image, max(1, n) cycles each
+    padded = np.pad(x_int[:, 0] != 0, ((0, 0), (1, 1), (1, 1)))
+    n = sum(padded[:, i:i + 8, j:j + 8].astype(int) for i in range(3) for j in range(3))
+    assert counted["features_0_conv_s0"] == 16 * int(np.maximum(1, n).sum())
+    # features.3: the statistics of the same held-out digits
+    held = Path(tmp_root) / "held_out.npy"
+    np.save(held, x)
+    measured = sdf_ir.parse(sdf_ir.to_text(module), "held.mlir")
+    run_pass(measured, "sdf-sparsity", f"data={held}")
+    spec, calibrated = _spec(measured, "features.3"), _spec(module, "features.3")
+    windows, cout_s = 64 * 8, 16
+    schedule = json.loads((out / "schedule.json").read_text())
+    layer = next(e for e in schedule["partitions"][0]["cycles"]["layers"] if e["name"] == "features.3")
+    emitted = {p["name"]: p["cycles_per_frame"] for p in layer["processes"]}
+    for s, per_window in enumerate(_expected_per_window(spec, 2)):
+        name = f"features_3_conv_s{s}"
+        per_frame = counted[name] / len(x)
+        print(f"{name}: {per_frame:.0f} cycles/frame counted on {len(x)} held-out digits, "
+              f"{windows * cout_s * per_window:.0f} from their histogram, {emitted[name]} emitted "
+              f"(expected from the calibration digits, {_expected_per_window(calibrated, 2)[s]:.4f} per window)")
+        assert per_frame == pytest.approx(windows * cout_s * per_window, rel=5e-3)

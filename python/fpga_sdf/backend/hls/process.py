@@ -256,6 +256,7 @@ class Partition:
     in_per_beat: int = 1  # values per beat of the feature-map ports
     out_per_beat: int = 1
     model: dict | None = None  # the model's partition interval and depth (cycles.py compares)
+    counters: list = field(default_factory=list)  # sparse engine processes: the csim counts their cycles
 
     def stream(self, elem: str, lanes: int, words: int) -> Stream:
         s = Stream(f"s{len(self.streams)}", elem, lanes, words)

@@ -163,10 +163,12 @@ def main(argv=None) -> int:
 
 
 class CsimDevice:
-    """The C-simulation testbench of each partition as the device: same bytes in and out."""
+    """The C-simulation testbench of each partition as the device: same bytes in and out.
+    `stdout` keeps what each run printed (the checksum, the sparse engines' cycle counts)."""
 
     def __init__(self, directory: str):
         self.root = Path(directory).resolve()
+        self.stdout: list[str] = []
 
     def configure(self, part) -> None:
         binary = self.root / part["binary"]
@@ -187,6 +189,7 @@ class CsimDevice:
             if proc.returncode != 0:
                 raise UserError(f"{self.binary} exited with {proc.returncode}:\n{proc.stdout[-2000:]}"
                                 f"{proc.stderr[-4000:]}")
+            self.stdout.append(proc.stdout)
             return (tmp / "out.bin").read_bytes()
 
 

@@ -18,7 +18,9 @@ off-chip memory (reloaded, URAM, above LITERAL_LIMIT) are refused (`refusal`).
 Cycles: the loop's trip count depends on the data. Its stated trip count is the model's
 expected figure from the layer's measured statistics: windows x cout_s x the stream's mean
 cycles per window (`model.modules._stream_cycles`, the figure the model's conv interval
-takes the max of), and cycles.txt / schedule.json mark it "expected".
+takes the max of), and cycles.txt / schedule.json mark it "expected". The C-simulation
+counts the loop's real iterations per process (the testbench prints `csim: <process> cycles
+N` for the frames it ran), so the expectation can be measured on other data.
 """
 
 from __future__ import annotations
@@ -114,12 +116,14 @@ def generate(ctx, module) -> None:
     per_window = expected_cycles(ctx)
     for s in range(ni):
         trip = math.ceil(round(windows * cout_s * per_window[s], 6))
+        counter = len(ctx.part.counters)  # the process's id for the C-simulation's cycle count
+        ctx.part.counters.append(f"{ctx.layer.cname}_conv_s{s}")
         ctx.process("conv",
                     [f"hls::stream<{src.elem}> win[{co}]", f"hls::stream<sdf::vec<{w_t}, {kvol}> > weights[{co}]",
                      f"hls::stream<{acc_t}> out[{co}]"],
                     [offset(src, s * co), ctx.weights[s].name, offset(out, s * co)],
                     f"    sdf::sparse_conv<{src.elem}, {in_t}, {w_t}, {acc_t}, {kvol}, {fine}, {windows}, "
-                    f"{cout_s}, {co}>(win, weights, out, frames);\n", suffix=f"_s{s}",
+                    f"{cout_s}, {co}, {counter}>(win, weights, out, frames);\n", suffix=f"_s{s}",
                     # a cycle: reads, non-zero check and crossbar, `fine` products, their
                     # adder tree, the running sum, the write
                     timing=[timed("sparse_conv_loop", trip, 2 * STAGE + MUL + tree(fine) + 2 * STAGE,

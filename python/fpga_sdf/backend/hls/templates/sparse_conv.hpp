@@ -15,6 +15,8 @@
 // product, and j unused non-zero taps precede it (a prefix count). A dot product's weights
 // are one word of all KVOL weights (the sparse weights memory: one word per dot product).
 //
+// ID numbers the process for the C-simulation's cycle counter (sparse_conv_cycles<ID>).
+//
 // Numerics as the dense conv: exact products summed in acc_t (two's complement wrap), so
 // the order the crossbar takes the taps in never changes the sum.
 #ifndef SDF_SPARSE_CONV_HPP
@@ -25,16 +27,17 @@
 namespace sdf {
 
 #ifndef __SYNTHESIS__
-// C-simulation only: iterations of every sparse_conv_loop so far (its cycles at II=1), so a
-// testbench can check the max(1, ceil(n / FINE)) cycles per dot product.
-inline long& sparse_conv_cycles() {
+// C-simulation only: the iterations of the sparse_conv_loops of process ID so far (their
+// cycles at II=1), so a testbench measures the data-dependent cycles of each engine.
+template <int ID>
+long& sparse_conv_cycles() {
     static long n = 0;
     return n;
 }
 #endif
 
 template <typename win_t, typename in_t, typename w_t, typename acc_t, int KVOL, int FINE,
-          int WINDOWS, int COUT_S, int CO>
+          int WINDOWS, int COUT_S, int CO, int ID = 0>
 void sparse_conv(hls::stream<win_t> win[CO], hls::stream<vec<w_t, KVOL> > weights[CO],
                  hls::stream<acc_t> out[CO], int frames = 1) {
 #pragma HLS INLINE off
@@ -124,7 +127,7 @@ sparse_conv_loop:
         steps++;
     }
 #ifndef __SYNTHESIS__
-    __atomic_fetch_add(&sparse_conv_cycles(), steps, __ATOMIC_RELAXED);  // processes are threads in csim
+    __atomic_fetch_add(&sparse_conv_cycles<ID>(), steps, __ATOMIC_RELAXED);  // processes are threads in csim
 #else
     (void)steps;
 #endif
