@@ -5,7 +5,8 @@ filters (filter fastest); the accumulator keeps cout_s partial sums (model: Memo
 "accumulator", acc_width x cout_s) and emits the cout_s totals after the group's last
 channel, one word per cycle in. The partial sums live in a RAM read one word ahead (the
 filter order is fixed), so a BRAM-style registered read suffices; one filter needs only a
-register.
+register. A p-pixel layer's words hold q sums (one per window of the word): the partial sums
+are q lanes wide, each lane added on its own.
 """
 
 from __future__ import annotations
@@ -15,16 +16,17 @@ from pycde.types import Bits
 
 from .mac_common import (MacPlan, OutBuffer, add, bits, counter, eq, memory, module_name,
                          ram_style, sel, unit_index)
-from .streams import stream_module
+from .streams import pack_lanes, stream_module
 
 
 def generate(p):
     plan = MacPlan(p.spec, *unit_index(p.spec, p.instance))
-    acc_in, cout_s, aw = plan.acc_in, plan.cout_s, p.inputs[0].width
+    acc_in, cout_s, aw, q = plan.acc_in, plan.cout_s, p.inputs[0].width, plan.lanes
+    width = aw * q
 
     def build(ports):
         clk, rst = ports.clk, ports.rst
-        out = OutBuffer(clk, rst, aw, latency=0)
+        out = OutBuffer(clk, rst, width, latency=0)
         channel = Reg(Bits(max(1, (acc_in - 1).bit_length())), clk, rst, rst_value=0,
                       name="channel")
         last_channel = eq(channel, acc_in - 1)
@@ -37,13 +39,16 @@ def generate(p):
         keep = fire & ~last_channel
         first = eq(channel, 0)
         if cout_s == 1:
-            prev = Reg(Bits(aw), clk, rst_value=None, name="partial")
+            prev = Reg(Bits(width), clk, rst_value=None, name="partial")
         else:
             following = sel(last_filter, bits(t.type.width, 0), add(t, bits(t.type.width, 1)))
-            wdata = Wire(Bits(aw))
-            prev = memory(clk, aw, cout_s, following, fire, waddr=t, wdata=wdata, wen=keep,
-                          name="partials", style=ram_style("accumulator", aw, cout_s))
-        partial = sel(first, ports.in0_data, add(prev, ports.in0_data))
+            wdata = Wire(Bits(width))
+            prev = memory(clk, width, cout_s, following, fire, waddr=t, wdata=wdata, wen=keep,
+                          name="partials", style=ram_style("accumulator", width, cout_s))
+        x = ports.in0_data
+        summed = pack_lanes([add(prev[k * aw:(k + 1) * aw], x[k * aw:(k + 1) * aw]) for k in range(q)]) \
+            if q > 1 else add(prev, x)
+        partial = sel(first, x, summed)
         if cout_s == 1:
             prev.assign(sel(keep, partial, prev))
         else:

@@ -4,7 +4,8 @@ The bias integers are at the accumulator frac (x.frac + w.frac), one per filter 
 output stream in stream order, read from a small ROM as the words pass (a RAM with the
 load ports of the contract under weights reloading). The conversion is
 interp/fixed.py `requantize` (streams.requantize_hw): an arithmetic right shift rounding half
-up, or an exact left shift, then saturation to the output width.
+up, or an exact left shift, then saturation to the output width. A p-pixel layer's words
+hold several pixels of one filter: each lane gets the same bias, converted on its own.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pycde.types import Bits
 
 from .mac_common import (MacPlan, OutBuffer, add, bits, counter, memory, module_name,
                          output_index, ram_style)
-from .streams import counter_bits, requantize_hw, stream_module
+from .streams import counter_bits, pack_lanes, requantize_hw, stream_module
 
 
 def reload_image(p, run: int) -> np.ndarray:
@@ -32,7 +33,9 @@ def reload_image(p, run: int) -> np.ndarray:
 def generate(p):
     values = [int(v) for v in reload_image(p, 0)[:, 0]]
     x, y = p.inputs[0], p.outputs[0]
-    aw, n = x.width, len(values)
+    aw, n, lanes = x.width, len(values), x.lanes
+    if y.lanes != lanes:
+        raise ValueError(f"RTL bias: {lanes} lanes in, {y.lanes} out")
     limit = 1 << (aw - 1)
     if any(not -limit <= v < limit for v in values):
         raise ValueError(f"RTL bias: a bias does not fit the {aw}-bit accumulator")
@@ -45,7 +48,7 @@ def generate(p):
 
     def build(ports):
         clk, rst = ports.clk, ports.rst
-        out = OutBuffer(clk, rst, y.width, latency=1)
+        out = OutBuffer(clk, rst, y.bits, latency=1)
         fire = ports.in0_valid & out.credit
         ports.in0_ready = out.credit
         if n_words > 1:
@@ -58,7 +61,9 @@ def generate(p):
             b = bits(aw, values[0])
         acc = ports.in0_data.reg(clk, rst_value=None, name="acc")
         out.issue(fire)
-        out.push(fire.reg(clk, rst, rst_value=0), requantize_hw(add(acc, b), x.frac, y.fixed))
+        converted = [requantize_hw(add(acc[k * aw:(k + 1) * aw] if lanes > 1 else acc, b), x.frac, y.fixed)
+                     for k in range(lanes)]
+        out.push(fire.reg(clk, rst, rst_value=0), pack_lanes(converted))
         out.drive(ports)
 
     return stream_module(module_name(p), p.inputs, p.outputs, build, extra_inputs=load_ports)

@@ -9,6 +9,9 @@ acc_width bits like the HLS accumulator; the final sum is exact when it fits.
 
 Pipeline: select taps / register operands, multiply (one DSP each), adder tree, accumulate
 and push into the output buffer.
+
+A p-pixel layer's window word holds q windows (lane w K + k): the unit is q such MAC arrays
+in lock-step sharing each weights word, and its output word holds their q dot products.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from fpga_sdf.model.spec import cdiv
 
 from .mac_common import (MacPlan, OutBuffer, bits, counter, eq, inc, module_name,
                          multiply_accumulate, sel, select, unit_index, zext)
-from .streams import stream_module
+from .streams import pack_lanes, stream_module
 
 LATENCY = 3  # issue -> result pushed: operands, products, tree (the accumulator is the push)
 
@@ -28,9 +31,10 @@ LATENCY = 3  # issue -> result pushed: operands, products, tree (the accumulator
 def generate(p):
     plan = MacPlan(p.spec, *unit_index(p.spec, p.instance))
     x, w, acc = p.inputs[0], p.inputs[1], p.outputs[0]
-    if x.lanes != plan.kernel or w.lanes != plan.fine:
-        raise ValueError(f"RTL conv: {x.lanes} taps / {w.lanes} weights per word, expected "
-                         f"{plan.kernel} / {plan.fine}")
+    q = plan.lanes
+    if x.lanes != q * plan.kernel or w.lanes != plan.fine or acc.lanes != q:
+        raise ValueError(f"RTL conv: {x.lanes} taps / {w.lanes} weights / {acc.lanes} sums per word, "
+                         f"expected {q * plan.kernel} / {plan.fine} / {q}")
     kernel, fine, cout_s = plan.kernel, plan.fine, plan.cout_s
     dw, ww, aw = x.width, w.width, acc.width
     steps = cdiv(kernel, fine)
@@ -38,9 +42,9 @@ def generate(p):
 
     def build(ports):
         clk, rst = ports.clk, ports.rst
-        out = OutBuffer(clk, rst, aw, LATENCY)
+        out = OutBuffer(clk, rst, aw * q, LATENCY)
         held = Reg(Bits(1), clk, rst, rst_value=0, name="held")
-        window = Reg(Bits(kernel * dw), clk, rst_value=None, name="window")
+        window = Reg(Bits(q * kernel * dw), clk, rst_value=None, name="window")
 
         # a weights word moves when a window is held; the last step of a dot product
         # needs a free slot in the output buffer
@@ -58,18 +62,22 @@ def generate(p):
         ports.in1_ready = take
         out.issue(fire & last_step)
 
-        # stage 1: the `fine` taps of this step and the weights word
-        padded = zext(window, steps * fine * dw)  # zero taps past the kernel
-        groups = [padded[k * fine * dw:(k + 1) * fine * dw] for k in range(steps)]
-        taps = select(ko, groups)
-        a1 = taps.reg(clk, name="taps")
+        # stage 1: the `fine` taps of this step (of each window) and the shared weights word
         b1 = ports.in1_data.reg(clk, name="weights")
         v1 = fire.reg(clk, rst, rst_value=0)
         l1 = (fire & last_step).reg(clk, rst, rst_value=0)
-        # stages 2-4: products, adder tree, the sum over the steps; pushed on the last step
-        push, total = multiply_accumulate(clk, rst, [a1[k * dw:(k + 1) * dw] for k in range(fine)],
-                                          [b1[k * ww:(k + 1) * ww] for k in range(fine)], v1, l1, pw, aw)
-        out.push(push, total)
+        weights = [b1[k * ww:(k + 1) * ww] for k in range(fine)]
+        sums = []
+        for lane in range(q):
+            one = window[lane * kernel * dw:(lane + 1) * kernel * dw] if q > 1 else window
+            padded = zext(one, steps * fine * dw)  # zero taps past the kernel
+            groups = [padded[k * fine * dw:(k + 1) * fine * dw] for k in range(steps)]
+            a1 = select(ko, groups).reg(clk, name=f"taps{lane}")
+            # stages 2-4: products, adder tree, the sum over the steps; pushed on the last step
+            push, total = multiply_accumulate(clk, rst, [a1[k * dw:(k + 1) * dw] for k in range(fine)],
+                                              weights, v1, l1, pw, aw)
+            sums.append(total)
+        out.push(push, pack_lanes(sums))
         out.drive(ports)
 
     return stream_module(module_name(p), p.inputs, p.outputs, build)

@@ -1,35 +1,40 @@
 """sdf_hw.glue: adds the partial sums of the coarse_in MAC units of one filter lane.
 
 All coarse_in streams carry the same filters in the same order, so one word of each is
-summed per cycle (acc_width, wrapping like the accumulator) into a registered output.
+summed per cycle (acc_width, wrapping like the accumulator) into a registered output; lane by
+lane where a p-pixel layer's words hold several sums.
 """
 
 from __future__ import annotations
 
 from .mac_common import OutBuffer, add, module_name
-from .streams import stream_module
+from .streams import pack_lanes, stream_module
 
 
 def generate(p):
-    aw = p.outputs[0].width
-    if any(s.bits != aw for s in p.inputs):
+    aw, lanes = p.outputs[0].width, p.outputs[0].lanes
+    if any(s.bits != aw * lanes for s in p.inputs):
         raise ValueError("RTL glue: inputs and output must share the accumulator format")
     n = len(p.inputs)
 
     def build(ports):
         clk, rst = ports.clk, ports.rst
-        out = OutBuffer(clk, rst, aw, latency=1)
+        out = OutBuffer(clk, rst, aw * lanes, latency=1)
         valid = out.credit
         for k in range(n):
             valid = valid & getattr(ports, f"in{k}_valid")
         for k in range(n):
             setattr(ports, f"in{k}_ready", valid)
-        terms = [getattr(ports, f"in{k}_data") for k in range(n)]
-        while len(terms) > 1:
-            terms = [add(terms[k], terms[k + 1]) if k + 1 < len(terms) else terms[k]
-                     for k in range(0, len(terms), 2)]
+        words = [getattr(ports, f"in{k}_data") for k in range(n)]
+        sums = []
+        for lane in range(lanes):
+            terms = [w[lane * aw:(lane + 1) * aw] if lanes > 1 else w for w in words]
+            while len(terms) > 1:
+                terms = [add(terms[k], terms[k + 1]) if k + 1 < len(terms) else terms[k]
+                         for k in range(0, len(terms), 2)]
+            sums.append(terms[0])
         out.issue(valid)
-        out.push(valid.reg(clk, rst, rst_value=0), terms[0].reg(clk, name="sum"))
+        out.push(valid.reg(clk, rst, rst_value=0), pack_lanes(sums).reg(clk, name="sum"))
         out.drive(ports)
 
     return stream_module(module_name(p), p.inputs, p.outputs, build)

@@ -248,9 +248,14 @@ class MacPlan:
 
         from fpga_sdf.model.folding import channels_in, channels_out
         from fpga_sdf.model.spec import cdiv, kernel_of
-        if spec.weights_off_chip or spec.pixels != (1, 1):
-            raise ValueError("RTL: off-chip-weights and multi-pixel MACs are not generated yet")
+        from fpga_sdf.model.modules import pixels_out
+        if spec.weights_off_chip:
+            raise ValueError("RTL: off-chip-weights MACs are not generated yet")
         is_conv = spec.kind == "conv"
+        if spec.pixels != (1, 1) and (not is_conv or sparse):
+            raise ValueError("RTL: multi-pixel inner products (per-pixel FCUs) and multi-pixel "
+                             "sparse engines are not generated yet")
+        self.lanes = pixels_out(spec)  # windows per word: the unit's MAC arrays
         self.groups = spec.groups if is_conv else 1
         ci, co, cg = spec.coarse_in, spec.coarse_out, spec.coarse_group
         self.ci, self.co, self.cg, self.fine = ci, co, cg, spec.fine

@@ -74,3 +74,80 @@ def test_multi_pixel_sliding_window(case):
     ch_s = prm.model.words_in * p // prod(spatial(layer.spec.inputs[0]))
     walk = prod(padded_spatial(layer.spec)[:-1]) * grid.row * ch_s
     assert per_frame(out, words) == walk == prm.model.interval
+
+
+def group(a: np.ndarray, spec, q: int) -> np.ndarray:
+    """Per-pixel values (pixels, *rest) as words of q pixels: (out rows..., out_W / q, *rest)
+    with the q pixels as the word's lanes (the last axis)."""
+    out = spatial(spec.outputs[0])
+    a = a.reshape(out[:-1] + (out[-1] // q, q) + a.shape[1:])
+    return np.moveaxis(a, len(out), -1).reshape(-1, q)
+
+
+CHAINS = {
+    # 2 windows a word on 2 x 2 MAC units, 3 weights a cycle, 2 channels per stream
+    "k3_pad1_p2_ci2_co2": (conv_spec(4, 4, (4, 8), (3, 3), pad=(1, 1, 1, 1), ci=2, co=2, fine=3), 2),
+    # stride 2 at p = 4: 2 windows a word (the stride removes the other 2 MAC arrays)
+    "k3_s2_p4": (conv_spec(2, 3, (4, 8), (3, 3), stride=(2, 2), pad=(1, 1, 1, 1), fine=9), 4),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CHAINS))
+def test_multi_pixel_mac_chain(case):
+    """window -> conv (q MAC arrays, one weights read) -> accum -> glue -> bias, each module
+    simulated on the previous one's output, bit-exact, each at the model's interval."""
+    from fpga_sdf.backend.rtl import accum, bias, conv, glue, weights_memory
+    from fpga_sdf.backend.rtl.mac_common import MacPlan, unit_index
+
+    spec, p = CHAINS[case]
+    layer = Layer(replace(spec, pixels=(p, 1)))
+    sp = layer.spec
+    q = pixels_out(sp)
+    ci, co = sp.coarse_in, sp.coarse_out
+    i, j = ci - 1, co - 1
+    s, o, instance = i, j, j * ci + i
+    assert unit_index(sp, instance) == (0, i, j)
+    plan = MacPlan(sp, 0, i, j)
+    assert plan.lanes == q
+    acc_t = StreamType(24, X.frac + 5, q)
+    cycles = {}
+
+    def run(kind, gen, inputs, outputs, data, inst):
+        prm = params(sp, kind, inst, inputs, outputs, layer.data, layer.tag)
+        out, = module_sim.simulate(gen.generate(prm), inputs, outputs, [frames(d) for d in data],
+                                   expect=[FRAMES * prm.model.words_out])
+        cycles[kind] = (per_frame(out, prm.model.words_out), prm.model)
+        return out.values[:prm.model.words_out]
+
+    xt = StreamType(X.width, X.frac, p)
+    win_t = StreamType(X.width, X.frac, q * layer.kvol)
+    wt = StreamType(8, 5, sp.fine)
+    window = run("sliding_window", sliding_window, [xt], [win_t], [pixel_words(layer, s, p)], s)
+    assert np.array_equal(window, window_words(layer, s, q)), "sliding window"
+    weights = run("weights_memory", weights_memory, [], [wt], [], instance)
+    assert np.array_equal(weights, np.tile(plan.weight_words(layer.w), (layer.pixels // q, 1)))
+    dots = run("conv", conv, [win_t, wt], [acc_t], [window, weights], instance)
+    assert np.array_equal(dots, group(layer.dots(plan, s).reshape(layer.pixels, -1), sp, q)), "conv"
+
+    def partial_sums(unit, stream):
+        d = layer.dots(unit, stream)
+        d = d.reshape(layer.pixels, -1, unit.acc_in, unit.cout_s).sum(axis=2)
+        return group(d.reshape(layer.pixels, -1), sp, q)
+
+    got = dots
+    if plan.acc_in > 1:
+        got = run("accum", accum, [acc_t], [acc_t], [dots], instance)
+        assert np.array_equal(got, partial_sums(plan, s)), "accum"
+    if ci > 1:
+        parts = [partial_sums(MacPlan(sp, 0, k, j), k) if k != i else got for k in range(ci)]
+        got = run("glue", glue, [acc_t] * ci, [acc_t], parts, o)
+        assert np.array_equal(got, sum(parts)), "glue"
+    out_t = StreamType(8, 3, q)
+    y = run("bias", bias, [acc_t], [out_t], [got], o)
+    expected = layer.y.reshape(layer.f, -1)[[plan.offset + f for f in plan.out_filters]].T
+    assert np.array_equal(y, group(expected, sp, q)), "bias"
+    grid = window_word_grid(sp)
+    walk = prod(padded_spatial(sp)[:-1]) * grid.row * (sp.inputs[0][0] // (ci * sp.coarse_group))
+    measured = {k: (c, walk if k == "sliding_window" else m.interval) for k, (c, m) in cycles.items()}
+    print(f"{case}: measured, model cycles per frame: {measured}")
+    assert all(c == m for c, m in measured.values()), measured
