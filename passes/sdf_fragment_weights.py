@@ -23,7 +23,7 @@ from fpga_sdf.diagnostics import Diagnostics, UserError
 from fpga_sdf.dialects.sdf_attrs import set_ints
 from fpga_sdf.model import layer_resources, partition_resources
 from fpga_sdf.model.spec import WEIGHT_KINDS
-from fpga_sdf.model.weights_memory import geometry
+from fpga_sdf.model.weights_memory import FRAGMENT_WORDS, fragment_depth, geometry
 from fpga_sdf.model.workload import streamed_weights
 from fpga_sdf.pass_registry import Pass, register
 
@@ -42,7 +42,7 @@ class SdfFragmentWeights(Pass):
     u_off: int = field(default=-1, metadata={"help": "words per fragment streamed from off-chip memory"})
     budget: float = field(default=0.0, metadata={
         "help": "automatic: fraction of the board's on-chip memory bits (BRAM + URAM) each partition may use"})
-    steps: int = field(default=16, metadata={"help": "automatic: words per fragment (its resolution), at least"})
+    steps: int = field(default=FRAGMENT_WORDS, metadata={"help": "automatic: words per fragment (its resolution), at least"})
 
     def run(self, module, diag: Diagnostics) -> None:
         network.require_layer_level(module, self.name)
@@ -96,12 +96,6 @@ class SdfFragmentWeights(Pass):
 def memory_bits(used) -> int:
     """On-chip block memory of a Resources, in bits (what the budget counts)."""
     return used.bram18 * BRAM18_BITS + used.uram * URAM_BITS
-
-
-def fragment_depth(depth: int, steps: int) -> int:
-    """Words per fragment: the smallest divisor of the memory depth of at least `steps`
-    words (the resolution of the on/off split), the whole memory when none is."""
-    return next((d for d in range(min(steps, depth), depth + 1) if depth % d == 0), depth)
 
 
 def greedy_fragments(layers, edges, platform, budget_bits: float, steps: int):

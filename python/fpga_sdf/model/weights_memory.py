@@ -19,6 +19,9 @@ from .spec import WEIGHT_KINDS, LayerSpec
 
 LEGACY_FRAGMENT = 512
 """Fragment depth of the fraction-only model (`weights_off_chip` without fragments)."""
+FRAGMENT_WORDS = 16
+"""Words per fragment (at least) when fragments are chosen for a fraction: the resolution
+of the on/off split, and a dynamic region small enough that its buffer is one BRAM deep."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,29 @@ def fragments_fraction(fragments) -> float:
     """Off-chip fraction u_off / (u_on + u_off) of (n, u_on, u_off)."""
     _, u_on, u_off = fragments
     return u_off / (u_on + u_off) if u_on + u_off else 0.0
+
+
+def fragment_depth(depth: int, steps: int = FRAGMENT_WORDS) -> int:
+    """Words per fragment for a memory of `depth`: its smallest divisor of at least `steps`
+    words, the whole memory when none is."""
+    return next((d for d in range(min(steps, depth), depth + 1) if depth % d == 0), depth)
+
+
+def with_fragments(spec: LayerSpec, fraction: float, steps: int = FRAGMENT_WORDS) -> LayerSpec:
+    """The spec streaming at least `fraction` of its weights memory, as fragments of
+    fragment_depth words at its current folding (u_off = ceil(fraction x words)), with the
+    fraction they give; all on chip for 0."""
+    g = geometry(spec)
+    if g is None or fraction <= 0:
+        return replace(spec, weights_off_chip=0.0, weights_fragments=())
+    words = fragment_depth(g.depth, steps)
+    off = min(words, _ceil(fraction * words))
+    return replace(spec, weights_fragments=(g.depth // words, words - off, off), weights_off_chip=off / words)
+
+
+def _ceil(x: float) -> int:
+    """Ceiling robust to float fuzz (0.25 x 16 is 4, not 5)."""
+    return -int(-(x - 1e-9) // 1)
 
 
 @lru_cache(maxsize=65536)

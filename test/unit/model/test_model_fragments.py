@@ -10,9 +10,9 @@ from model_test_specs import conv
 from fpga_sdf.model import LayerSpec, build_report, layer_performance, layer_resources, load_platform
 from fpga_sdf.model import partition_performance, partition_resources
 from fpga_sdf.model.memory import bram18_blocks
-from fpga_sdf.model.weights_memory import (fragment_problems, fragments_of, geometry, weights_memory,
-                                           weights_split)
-from fpga_sdf.passes.sdf_fragment_weights import BRAM18_BITS, fragment_depth, greedy_fragments, memory_bits
+from fpga_sdf.model.weights_memory import (fragment_depth, fragment_problems, fragments_of, geometry,
+                                           weights_memory, weights_split, with_fragments)
+from fpga_sdf.passes.sdf_fragment_weights import BRAM18_BITS, greedy_fragments, memory_bits
 
 ZC706 = load_platform("zc706")  # no URAM: every weights memory is BRAM
 
@@ -144,6 +144,17 @@ def test_fragment_depth_is_the_smallest_divisor_of_at_least_steps():
     assert fragment_depth(36 * 9, 16) == 18
     assert fragment_depth(9, 16) == 9
     assert fragment_depth(17 * 19, 16) == 17
+
+
+def test_with_fragments_rounds_a_fraction_up_to_whole_words():
+    # conv(): 16 words per unit, one fragment of 16: a quarter is 4 words, 0.3 rounds up to 5
+    assert with_fragments(conv(), 0.25).weights_fragments == (1, 12, 4)
+    spec = with_fragments(conv(), 0.3)
+    assert spec.weights_fragments == (1, 11, 5) and spec.weights_off_chip == 5 / 16
+    assert fragments_of(spec, 16) == (1, 11, 5)
+    # an fc of 524288 words a unit: 32768 fragments of 16; all of it leaves no static region
+    assert with_fragments(fc(), 1.0).weights_fragments == (32768, 0, 16)
+    assert with_fragments(conv(), 0.0).weights_fragments == ()
 
 
 def test_greedy_streams_the_layer_with_fewest_output_pixels_first():
