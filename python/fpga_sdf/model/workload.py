@@ -59,7 +59,7 @@ def streamed_weights(spec: LayerSpec) -> int:
     if not spec.weights_off_chip or spec.kind not in ("conv", "inner_product"):
         return 0
     pixels = pixels_of(spec.outputs[0]) if spec.kind == "conv" else 1
-    g = geometry(spec)
+    g = geometry(spec) if spec.weights_fragments else None
     fragments = fragments_of(spec, g.depth) if g else None
     if fragments is not None:
         n, _, u_off = fragments
