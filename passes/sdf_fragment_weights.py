@@ -125,22 +125,22 @@ def greedy_fragments(layers, edges, platform, budget_bits: float, steps: int):
     off = {name: 0 for name in shape}
     used = memory_bits(partition_resources(specs, edges, platform))
     while used > budget_bits:
-        steps_ = []  # (freed bits, added streamed bits, layer, words off per fragment)
+        moves = []  # (freed bits, added streamed bits, layer, words off per fragment)
         for name, k in off.items():
             spec = specs[index[name]]
             mem, bits = cost(spec)
             for k2 in range(k + 1, shape[name][1] + 1):
                 mem2, bits2 = cost(at(spec, k2))
                 if mem > mem2:
-                    steps_.append((mem - mem2, bits2 - bits, name, k2))
-        if not steps_:
+                    moves.append((mem - mem2, bits2 - bits, name, k2))
+        if not moves:
             return None
         # The last step: the cheapest in bandwidth that reaches the budget; before it, the
         # most memory per streamed bit (a buffer costs a BRAM whatever it holds, so that
         # favours streaming a layer whole, which the last step need not).
-        enough = [s for s in steps_ if used - s[0] <= budget_bits]
+        enough = [s for s in moves if used - s[0] <= budget_bits]
         freed, _, name, k2 = min(enough, key=lambda s: (s[1], -s[0])) if enough else \
-            max(steps_, key=lambda s: (s[0] / s[1], s[0]))
+            max(moves, key=lambda s: (s[0] / s[1], s[0]))
         off[name] = k2
         specs[index[name]] = at(specs[index[name]], k2)
         used -= freed
