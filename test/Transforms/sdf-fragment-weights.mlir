@@ -5,6 +5,7 @@
 // RUN: fpga-opt %s --sdf-target=platform=zc706 --sdf-fragment-weights="layer=conv n=4 u_on=60 u_off=12" --sdf-report -o %t.out.mlir 2>&1 | filecheck %s --check-prefix=TABLE
 // RUN: fpga-opt %s --sdf-target=platform=zc706 --sdf-fragment-weights="budget=0.12" | filecheck %s --check-prefix=GREEDY
 // RUN: fpga-opt %s --sdf-target=platform=zc706 --sdf-fragment-weights="budget=0.01" | filecheck %s --check-prefix=ALLOFF
+// RUN: fpga-opt %s --sdf-target=platform=zc706 --sdf-partition="cuts=relu" --sdf-fragment-weights="budget=0.12" | filecheck %s --check-prefix=PARTS
 // RUN: not fpga-opt %s --sdf-target=platform=zc706 --sdf-fragment-weights="budget=0.001" 2>&1 | filecheck %s --check-prefix=INFEASIBLE
 // RUN: fpga-opt --help | filecheck %s --check-prefix=HELP
 
@@ -39,9 +40,15 @@
 // free 9k - 1 BRAM18 (9 a word per fragment, less one for the buffer): k = 3 reaches it.
 // GREEDY: "sdf.conv"(%{{[^)]*}}) :
 // GREEDY: "sdf.inner_product"{{.*}}weights_fragments = array<i64: 9216, 13, 3>
+// Per partition: fc's takes 151 BRAM18, over by 20.2, more than the 17 that k = 2 frees.
+// PARTS: "sdf.partition"
+// PARTS: "sdf.conv"(%{{[^)]*}}) :
+// PARTS: "sdf.partition"
+// PARTS-NEXT: ^bb0
+// PARTS-NEXT: "sdf.inner_product"{{.*}}weights_fragments = array<i64: 9216, 13, 3>
 // 1%: everything fc has streams, 143 BRAM18 freed, 9 left.
 // ALLOFF: "sdf.inner_product"{{.*}}weights_fragments = array<i64: 9216, 0, 16>
-// INFEASIBLE: sdf-fragment-weights.mlir:54:8: error: partition 0 needs more than 0.001 of the on-chip memory
+// INFEASIBLE: sdf-fragment-weights.mlir:61:8: error: partition 0 needs more than 0.001 of the on-chip memory
 
 // HELP: --sdf-fragment-weights {{.*}}AutoWS
 // HELP: budget=float
@@ -51,7 +58,7 @@ func.func @net(%x: tensor<1x4x8x8xf32>) -> tensor<1x512xf32> {
   %b = "sdf.weights"() {value = dense<0.5> : tensor<8xf32>} : () -> tensor<8xf32>
   %fw = "sdf.weights"() {value = dense<0.125> : tensor<512x288xf32>} : () -> tensor<512x288xf32>
   %fb = "sdf.weights"() {value = dense<0.5> : tensor<512xf32>} : () -> tensor<512xf32>
-  %0 = "sdf.conv"(%x, %w, %b) {weights_off_chip = 0.5 : f64} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32> loc("conv"("sdf-fragment-weights.mlir":54:8))
+  %0 = "sdf.conv"(%x, %w, %b) {weights_off_chip = 0.5 : f64} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x6x6xf32> loc("conv"("sdf-fragment-weights.mlir":61:8))
   %1 = "sdf.activation"(%0) {kind = "relu"} : (tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32> loc("relu")
   %2 = "sdf.inner_product"(%1, %fw, %fb) : (tensor<1x8x6x6xf32>, tensor<512x288xf32>, tensor<512xf32>) -> tensor<1x512xf32> loc("fc")
   return %2 : tensor<1x512xf32>
