@@ -7,7 +7,7 @@ attributes (absent = 1).
 The driver walks each partition's layers and, for each, the modules the hardware model costs
 (`fpga_sdf.model.expand(spec)`: the ops `--sdf-expand-modules` shows), handing every module
 to the generator of its kind (generators.py: one file per `sdf_hw` kind). Each module becomes
-one DATAFLOW process, pipelined at II=1 at its modelled rate, looping over the batch; the
+one DATAFLOW process (on PASS's sparse engine, one per input stream: sparse_conv.py), pipelined at II=1 at its modelled rate, looping over the batch; the
 partition's top function declares the streams between them with the FIFO depths the model
 costs (`partition_performance(...).fifos`) and calls every process once. Output (render.py) is one
 directory, written atomically: see render.py for the layout.

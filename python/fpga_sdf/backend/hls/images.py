@@ -47,7 +47,9 @@ def _quantized_weights(w, r: dict) -> np.ndarray:
 
 
 def weights_runs(w, r: dict) -> np.ndarray:
-    """(wr_factor, words) integers: each run's banks (NI*CO, DEPTH, FINE) flattened."""
+    """(wr_factor, words) integers: each run's banks (NI*CO, DEPTH, FINE) flattened. The
+    recipe's `fine` is the bank word: the taps a dense MAC multiplies per cycle, or all KVOL
+    weights of a dot product on the sparse engine."""
     wq = _quantized_weights(w, r)
     f = r["filters_total"] // r["wr"]
     return np.stack([conv_banks(wq[k * f:(k + 1) * f], r["channels"], f, r["groups"], r["kvol"], r["ci"],
