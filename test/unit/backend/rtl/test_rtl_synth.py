@@ -146,6 +146,50 @@ def test_dsp_and_bram_match_the_model(family, case):
     assert got.lut > 0 and got.ff > 0
 
 
+def _sparse_cases():
+    """PASS's sparse engine (one S-MVE: k MACs behind the crossbar) at foldings and widths the
+    calibration (scripts/calibrate_resources.py) did not fit on: 3x3 at k = 4 and 6 (16 bit),
+    k = 2 (12 bit), 5x5 at k = 8 (12 bit)."""
+    from fpga_sdf.backend.rtl import sparse_conv
+
+    for dw, kernel, fine in ((16, 3, 4), (16, 3, 6), (12, 3, 2), (12, 5, 8)):
+        spec = LayerSpec("s", "conv", ((16, 8, 8),), ((32, 8, 8),), kernel=(kernel, kernel), stride=(1, 1),
+                         pad=(kernel // 2,) * 4, has_bias=True, coarse_in=2, coarse_out=2, fine=fine,
+                         data_width=dw, weight_width=dw, acc_width=2 * dw + 6, sparsity=(0.5,) * 16)
+        x, w = Fixed(dw, dw // 2), Fixed(dw, dw - 2)
+        taps = kernel * kernel
+        yield f"sparse_{dw}_K{taps}_k{fine}", (sparse_conv, _params(
+            spec, "conv", [_s(x, taps), _s(w, taps)], [StreamType(2 * dw + 6, x.frac + w.frac)]))
+
+
+SPARSE = dict(_sparse_cases())
+# 7-series: yosys's LUTs for the crossbar barely grow with the width (calibration: 565 LUT at
+# 8 bit against 595 at 16 bit for k = 3 of K = 9), which a feature of mux-input BITS cannot
+# follow; the fit sits between the widths and overestimates the wide engines here.
+KNOWN_SPARSE = {
+    ("7series", "sparse_16_K9_k4"): "7-series LUT: model 933 vs yosys 766 (+22%)",
+    ("7series", "sparse_16_K9_k6"): "7-series LUT: model 1150 vs yosys 958 (+20%)",
+    ("7series", "sparse_12_K25_k8"): "7-series LUT: model 3530 vs yosys 3043 (+16%)",
+}
+
+
+@pytest.mark.synth
+@pytest.mark.parametrize("family, case", [
+    pytest.param(f, c, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_SPARSE[f, c])]
+                 if (f, c) in KNOWN_SPARSE else [])
+    for f in ("ultrascale+", "7series") for c in SPARSE])
+def test_sparse_engine_logic_matches_the_model(family, case):
+    """The crossbar's LUT coefficient predicts engines it was not fitted on: DSPs exact (eq. 1),
+    LUT and FF within 15% of yosys (the crossbar, k (2K - k + 1) / 2 x (data + weight) mux
+    inputs, is most of the LUTs; its FFs are the dense engine's operand registers)."""
+    generator, p = SPARSE[case]
+    got = synth.synthesise_module(generator.generate(p), family)
+    model = synth.model_resources(p.model, family)
+    assert got.dsp == model["dsp"] == p.spec.fine, (case, got, model)
+    assert model["lut"] == pytest.approx(got.lut, rel=0.15), (case, got, model)
+    assert model["ff"] == pytest.approx(got.ff, rel=0.15), (case, got, model)
+
+
 def test_pool_model_counts_the_divider():
     """The model's multiplier of an average pool is the reciprocal divider's: none for 2x2
     windows without padding (a shift), one for 3x3."""
