@@ -139,7 +139,7 @@ def fragment_problems(spec: LayerSpec, at_folding: bool = True) -> list[str]:
     if g is not None and n * (u_on + u_off) != g.depth:
         return [f"weights_fragments [n, u_on, u_off] = {list(f)} cover {n * (u_on + u_off)} words, "
                 f"but each MAC unit's weights memory holds {g.depth} at this folding: "
-                "n * (u_on + u_off) must equal it"]
+                "n * (u_on + u_off) must equal it (fragment again after re-folding)"]
     return []
 
 
