@@ -244,7 +244,7 @@ WORDS = ["relu", "leaky_relu", "max", "avg", "add", "mul", "nearest", "sigmoid",
          "sdf.conv", "sdf.pool", "sdf.split", "sdf.weights", "sdf.partition", "sdf.yield", "func.func"]
 ATTRS = ["coarse_in", "coarse_out", "coarse_group", "fine", "wr_factor", "stride", "pad", "dilation", "groups",
          "kernel", "scale", "mode", "kind", "alpha", "output_format", "acc_width", "name", "value", "file", "key",
-         "weights_memory", "weights_off_chip", "sparsity", "pixels", "count_include_pad", "sdf.format"]
+         "weights_memory", "weights_off_chip", "weights_fragments", "sparsity", "pixels", "count_include_pad", "sdf.format"]
 SNIPPETS = ["#sdf.fixed<16, 8>", "#sdf.fixed<0, 3>", "#sdf.fixed<64, 300>", "tensor<*xf32>", "memref<1x4xf32>",
             "array<i64: 1, 1>", "array<i64: 0, 0, 0, 0>", "dense<0x7F800000>", "{", "}", "(", ")", "[", "]", "<",
             ">", "\x00", "\xff", "%0", "%x", "// -----", "loc(\"a\":1:1)", "\"sdf.split\"(%x)", "^bb1:"]
