@@ -7,6 +7,10 @@ coarse_in = ci, coarse_out = co, coarse_group = cg becomes ci*cg sliding windows
 accumulators (when a stream carries more than one channel per group), co*cg glues (ci > 1)
 and co*cg biases. Between layers whose stream counts differ a `sdf_hw.squeeze` re-streams the
 map; a partition's (or the function's) input and output become `sdf_hw.dma_in` / `dma_out`.
+A multi-pixel layer (pixels = (p, 1)) gets streams of p-pixel words (lanes x p, see
+docs/notes/rtl-backend.md); where a producer's words hold q pixels and its consumer takes
+p' != q a `sdf_hw.squeeze` between them re-packs the words (`channels`: channels per stream),
+before any re-streaming squeeze.
 Every module op of a layer gets `layer`, `instance` and the model's per-instance `words_in` / `words_out`, and
 the pass checks its own op counts against the model. See dialects/SdfHwRationale.md.
 """
@@ -14,6 +18,7 @@ the pass checks its own op counts against the model. See dialects/SdfHwRationale
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -24,12 +29,19 @@ from fpga_sdf.diagnostics import Diagnostics
 from fpga_sdf.dialects import sdf, sdf_hw
 from fpga_sdf.dialects.sdf_attrs import get_int, get_str, shape
 from fpga_sdf.model import expand
+from fpga_sdf.model.modules import pixels_in, pixels_out
 from fpga_sdf.model.spec import sparse_engine
 from fpga_sdf.pass_registry import Pass, register
 
 
 def _i64(v: int):
     return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), int(v))
+
+
+def _lanes(value) -> int:
+    """Values per word of a `!sdf_hw.stream<format, lanes>` value."""
+    m = re.search(r",\s*(\d+)(?:\s*:\s*i64)?\s*>$", str(value.type))
+    return int(m.group(1)) if m else 1
 
 
 def _format(value):
@@ -106,7 +118,7 @@ class _Expander:
         return ci * cg if op.operation.name == "sdf.conv" else ci
 
     def _dma_in(self, value, n: int) -> list:
-        t = sdf_hw.stream(_format(value), 1)
+        t = sdf_hw.stream(_format(value), pixels_in(self.spec))
         op = sdf_hw.DmaInOp(input=value, outputs=[t] * n)
         return list(op.operation.results)
 
@@ -133,10 +145,16 @@ class _Expander:
         """The streams of operand `index`, re-streamed to n streams when they differ."""
         value = op.operation.operands[index]
         streams = self.bundles[value]
+        fmt = _format(value)
+        p = pixels_in(self.spec)
+        if _lanes(streams[0]) != p:  # re-pack q-pixel words into p-pixel ones
+            channels = shape(value)[1] // len(streams)
+            sq = self._make(sdf_hw.SqueezeOp, "squeeze", {"channels": channels}, inputs=streams,
+                            outputs=[sdf_hw.stream(fmt, p)] * len(streams))
+            streams = list(sq.operation.results)
         if len(streams) == n:
             return streams
-        fmt = _format(value)
-        sq = self._make(sdf_hw.SqueezeOp, "squeeze", inputs=streams, outputs=[sdf_hw.stream(fmt, 1)] * n)
+        sq = self._make(sdf_hw.SqueezeOp, "squeeze", inputs=streams, outputs=[sdf_hw.stream(fmt, p)] * n)
         return list(sq.operation.results)
 
     def _result(self, op, streams: list, index: int = 0) -> None:
@@ -156,11 +174,12 @@ class _Expander:
         else:
             xf, wf = sdf.fixed_value(x_fmt)[1], sdf.fixed_value(_format(w))[1]
             acc_fmt = sdf.fixed(get_int(op, "acc_width"), xf + wf)
+        q = pixels_out(self.spec) if is_conv else 1  # windows (results) per word
         windows = []
         for s in ins:
             if "sliding_window" in self.models:
                 sw = self._make(sdf_hw.SlidingWindowOp, "sliding_window", {"kernel_volume": kvol},
-                                input=s, output=sdf_hw.stream(x_fmt, kvol))
+                                input=s, output=sdf_hw.stream(x_fmt, q * kvol))
                 s = sw.operation.results[0]
             if "sparse_buffer" in self.models:
                 buf = self._make(sdf_hw.SparseBufferOp, "sparse_buffer", {"depth": self.spec.sparse_buffer},
@@ -182,7 +201,7 @@ class _Expander:
                                     weights=w, output=sdf_hw.stream(_format(w), lanes))
                     mac = self._make(sdf_hw.ConvOp, "conv", {"fine": fine},
                                      input=windows[g * ci + i][j], weights=wm.operation.results[0],
-                                     output=sdf_hw.stream(acc_fmt, 1))
+                                     output=sdf_hw.stream(acc_fmt, q))
                     r = mac.operation.results[0]
                     if "accum" in self.models:
                         r = self._make(sdf_hw.AccumOp, "accum", input=r, output=r.type).operation.results[0]
@@ -195,7 +214,7 @@ class _Expander:
                     glue = self._make(sdf_hw.GlueOp, "glue", inputs=[partial[(g, i, j)] for i in range(ci)],
                                       output=r.type)
                     r = glue.operation.results[0]
-                bias = self._make(sdf_hw.BiasOp, "bias", input=r, bias=b, output=sdf_hw.stream(out_fmt, 1))
+                bias = self._make(sdf_hw.BiasOp, "bias", input=r, bias=b, output=sdf_hw.stream(out_fmt, q))
                 outs.append(bias.operation.results[0])
         self._result(op, outs)
 
@@ -208,7 +227,7 @@ class _Expander:
     def _lanes(self, op, build) -> None:
         c = get_int(op, "coarse_in", 1)
         ins = self._input(op, 0, c)
-        out_t = sdf_hw.stream(_format(op.operation.results[0]), 1)
+        out_t = sdf_hw.stream(_format(op.operation.results[0]), pixels_out(self.spec))
         self._result(op, [build(s, out_t) for s in ins])
 
     def _pool(self, op) -> None:
@@ -217,7 +236,7 @@ class _Expander:
 
         def build(s, out_t):
             sw = self._make(sdf_hw.SlidingWindowOp, "sliding_window", {"kernel_volume": kvol},
-                            input=s, output=sdf_hw.stream(x_fmt, kvol))
+                            input=s, output=sdf_hw.stream(x_fmt, pixels_out(self.spec) * kvol))
             return self._make(sdf_hw.PoolOp, "pool", {"mode": get_str(op, "mode")},
                               input=sw.operation.results[0], output=out_t).operation.results[0]
         self._lanes(op, build)
@@ -241,7 +260,7 @@ class _Expander:
     def _binary(self, op, cls, kind: str, extra: dict) -> None:
         c = get_int(op, "coarse_in", 1)
         a, b = self._input(op, 0, c), self._input(op, 1, c)
-        out_t = sdf_hw.stream(_format(op.operation.results[0]), 1)
+        out_t = sdf_hw.stream(_format(op.operation.results[0]), pixels_out(self.spec))
         self._result(op, [self._make(cls, kind, extra, lhs=x, rhs=y, output=out_t).operation.results[0]
                           for x, y in zip(a, b)])
 

@@ -4,6 +4,8 @@ relu / relu6 are compares on the integers; leaky_relu multiplies negative inputs
 quantized to Fixed(18, 16) (one multiplier, as the model costs it); sigmoid, hard_sigmoid,
 hard_swish and silu are a ROM indexed by the input's bit pattern holding exactly
 quantize(f(dequantize(x))), as the HLS template does (no multiplier: the table is the function).
+A multi-pixel layer's word holds p values: the compare kinds and leaky_relu are built once per
+lane (p multipliers); a table would need a ROM per two lanes and is refused at p > 1.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from ...interp.fixed import Fixed, quantize
 from ...interp.kernels import activation_fixed
 from .mac_common import memory, ram_style, sext, signed_mul
 from .pointwise import Pipe, sig_name
-from .streams import OutputSkid, const, requantize_hw, stream_module
+from .streams import OutputSkid, const, pack_lanes, requantize_hw, stream_module
 
 TABLE_KINDS = ("sigmoid", "hard_sigmoid", "hard_swish", "silu")
 ALPHA_FMT = Fixed(18, 16)
@@ -40,6 +42,10 @@ def generate(p):
                          f"(at most {MAX_TABLE_BITS} bits)")
     if kind not in TABLE_KINDS + ("relu", "relu6", "leaky_relu"):
         raise ValueError(f"activation kind {kind!r} has no RTL")
+    if kind in TABLE_KINDS and t_in.lanes > 1:
+        raise ValueError(f"activation {kind}: a table per two lanes of a {t_in.lanes}-pixel word is not built yet")
+    if t_out.lanes != t_in.lanes:
+        raise ValueError(f"activation: {t_in.lanes} lanes in, {t_out.lanes} out")
     aq = int(quantize(alpha, ALPHA_FMT))
     name = sig_name(p, "activation", kind, t_in.width, t_in.frac, t_out.width, t_out.frac,
                     aq if kind == "leaky_relu" else "")
@@ -48,32 +54,38 @@ def generate(p):
         skid = OutputSkid(ports, 0)
         pipe = Pipe(ports.clk, ports.rst, skid.ready)
         ports.in0_ready = skid.ready
-        x, valid = ports.in0_data, ports.in0_valid
+        data, valid = ports.in0_data, ports.in0_valid
         w, f = t_in.width, t_in.frac
-        neg = x[w - 1]
-        if kind == "relu":
-            y = requantize_hw(Mux(neg, x, const(w, 0)), f, t_out.fixed)
-        elif kind == "relu6":
-            six = 6 << f if f >= 0 else 6 >> -f
-            wide = max(w, six.bit_length() + 1)
-            xs = sext(x, wide)
-            over = xs.as_sint() > const(wide, six).as_sint()
-            clipped = Mux(over, Mux(neg, xs, const(wide, 0)), const(wide, six))
-            y = requantize_hw(clipped, f, t_out.fixed)
-        elif kind == "leaky_relu":
-            pw = w + ALPHA_FMT.width
-            product = signed_mul(x, const(ALPHA_FMT.width, aq), pw)
-            pos = BitsSignal.concat([sext(x, pw - ALPHA_FMT.frac), const(ALPHA_FMT.frac, 0)])
-            product, pos, neg = pipe.stage(product, "prod"), pipe.stage(pos, "pos"), pipe.stage(neg, "neg")
-            valid = pipe.valid(valid)
-            y = requantize_hw(Mux(neg, pos, product), f + ALPHA_FMT.frac, t_out.fixed)
-        else:
+        if kind in TABLE_KINDS:
             rom = table(kind, t_in, t_out)
-            y = memory(ports.clk, t_out.width, len(rom), x, skid.ready,
+            y = memory(ports.clk, t_out.width, len(rom), data, skid.ready,
                        init=[int(v) & ((1 << t_out.width) - 1) for v in rom], name="table",
                        style=ram_style("table", t_out.width, len(rom)))
             skid.push(pipe.valid(valid), y)
             return
-        skid.push(pipe.valid(valid), pipe.stage(y, "y"))
+        ys = []
+        for lane in range(t_in.lanes):
+            x = data[lane * w:(lane + 1) * w] if t_in.lanes > 1 else data
+            neg = x[w - 1]
+            if kind == "relu":
+                y = requantize_hw(Mux(neg, x, const(w, 0)), f, t_out.fixed)
+            elif kind == "relu6":
+                six = 6 << f if f >= 0 else 6 >> -f
+                wide = max(w, six.bit_length() + 1)
+                xs = sext(x, wide)
+                over = xs.as_sint() > const(wide, six).as_sint()
+                clipped = Mux(over, Mux(neg, xs, const(wide, 0)), const(wide, six))
+                y = requantize_hw(clipped, f, t_out.fixed)
+            else:  # leaky_relu
+                pw = w + ALPHA_FMT.width
+                product = signed_mul(x, const(ALPHA_FMT.width, aq), pw)
+                pos = BitsSignal.concat([sext(x, pw - ALPHA_FMT.frac), const(ALPHA_FMT.frac, 0)])
+                product, pos = pipe.stage(product, f"prod{lane}_"), pipe.stage(pos, f"pos{lane}_")
+                neg = pipe.stage(neg, f"neg{lane}_")
+                y = requantize_hw(Mux(neg, pos, product), f + ALPHA_FMT.frac, t_out.fixed)
+            ys.append(y)
+        if kind == "leaky_relu":
+            valid = pipe.valid(valid)
+        skid.push(pipe.valid(valid), pipe.stage(pack_lanes(ys), "y"))
 
     return stream_module(name, [t_in], [t_out], build)

@@ -3,17 +3,19 @@
 dma_in takes one beat (one word of each of its N streams, stream k in lane k: words k*N..k*N+N-1
 of the flat streaming order) and hands lane k to out{k}; the beat moves when every output
 can take its word. dma_out is the reverse: a beat leaves when every input has a word, with
-`out0_last` high on a frame's last beat (AXI tlast). Both move one beat per cycle.
+`out0_last` high on a frame's last beat (AXI tlast). Both move one beat per cycle. A
+multi-pixel stream's word is p pixels wide, so a beat is N words of p lanes (stream k's word
+in bits [k p w, (k + 1) p w)).
 """
 
 from __future__ import annotations
 
-from .streams import (ModuleParams, OutputSkid, StreamType, const, counter_bits, eq, incr, lanes_of,
+from .streams import (ModuleParams, OutputSkid, StreamType, const, counter_bits, eq, incr,
                       pack_lanes, stream_module)
 
 
 def beat_type(t: StreamType, n: int) -> StreamType:
-    return StreamType(t.width, t.frac, n)
+    return StreamType(t.width, t.frac, n * t.lanes)
 
 
 def generate_dma_in(p: ModuleParams):
@@ -26,8 +28,10 @@ def generate_dma_in(p: ModuleParams):
         for sk in skids[1:]:
             ready = ready & sk.ready
         ports.in0_ready = ready
-        for sk, lane in zip(skids, lanes_of(ports.in0_data, beat_type(t_out, n))):
-            sk.push(ports.in0_valid & ready, lane)
+        words = [ports.in0_data[k * t_out.bits:(k + 1) * t_out.bits] for k in range(n)] if n > 1 \
+            else [ports.in0_data]
+        for sk, word in zip(skids, words):
+            sk.push(ports.in0_valid & ready, word)
     return stream_module(p.name, [beat_type(t_out, n)], p.outputs, build)
 
 

@@ -97,6 +97,11 @@ def _attrs(op) -> dict:
 
 # ------------------------------------------------------------------------------ layer level
 
+MULTI_PIXEL_KINDS = ("conv", "activation")
+"""Layer kinds whose generators build pixels = (p, 1) (docs/notes/rtl-backend.md, "Multi-pixel
+layers"): the dense conv chain and the compare activations; the sparse engine, the inner
+product's per-pixel FCUs and activation tables refuse at their generators."""
+
 
 @dataclass
 class _Layer:
@@ -160,8 +165,9 @@ def _collect_layers(module, problems: list) -> dict:
     for name, op in network.named_layers(module):
         kind = sdf.LAYER_KINDS[op.operation.name]
         spec = network.layer_spec(name, op)
+        multi = spec.pixels != (1, 1) and kind not in MULTI_PIXEL_KINDS
         for what, used in (("streaming weights from off-chip memory (weights_off_chip, AutoWS)", spec.weights_off_chip),
-                           ("multi-pixel streams (pixels)", spec.pixels != (1, 1))):
+                           (f"a multi-pixel {kind} (pixels)", multi)):
             if used:
                 problems.append(at(op.location, f"{what} is modelled and explored, but the RTL backend does not "
                                                 "emit it yet"))
@@ -351,14 +357,14 @@ class _Emitter:
             # inputs
             if kind == "dma_in":
                 shp = _shape(op.operation.operands[0])
-                n = len(outs)
+                n, px = len(outs), outs[0].lanes  # streams, pixels per word
                 total = math.prod(shp[1:])
-                if total % n:
+                if total % (n * px):
                     self.error(op, f"a feature map of {total} words cannot be spread evenly over {n} streams")
                     continue
-                inst.params.attrs["frame_beats"] = total // n
+                inst.params.attrs["frame_beats"] = total // (n * px)
                 plan["input"] = {"shape": list(shp[1:]), "format": [ins[0].width, ins[0].frac] if ins else
-                                 [outs[0].width, outs[0].frac], "streams": n, "words": total}
+                                 [outs[0].width, outs[0].frac], "streams": n, "words": total, "pixels": px}
             for v in op.operation.operands:
                 if not _is_stream(v):
                     continue
@@ -370,21 +376,22 @@ class _Emitter:
                 total = math.prod(shp[1:])
                 if plan["reload"]:  # a run carries its share of the filters
                     total //= runs
-                n = len(inst.inputs)
-                if total % n:
+                n, px = len(inst.inputs), ins[0].lanes
+                if total % (n * px):
                     self.error(op, f"a feature map of {total} words cannot be gathered evenly from {n} streams")
                     continue
-                inst.params.attrs["frame_beats"] = total // n
+                inst.params.attrs["frame_beats"] = total // (n * px)
                 plan["output"] = {"shape": list(shp[1:]), "format": [ins[0].width, ins[0].frac], "streams": n,
-                                  "words": total}
+                                  "words": total, "pixels": px}
             # outputs
             results = [r for r in op.operation.results if _is_stream(r)]
             for j, r in enumerate(results):
                 if kind == "dma_in":
-                    words = plan["input"]["words"] // len(results)
+                    words = plan["input"]["words"] // (len(results) * outs[j].lanes)
                     origin = None
-                elif kind == "squeeze":
-                    words = sum(streams[i].words for i in inst.inputs) // len(results)
+                elif kind == "squeeze":  # the same features in words of outs[j].lanes pixels
+                    words = sum(streams[i].words * streams[i].type.lanes for i in inst.inputs) // \
+                        (len(results) * outs[j].lanes)
                     origin = streams[inst.inputs[0]].origin
                 else:
                     words = int(attrs.get("words_out", 0)) // len(results)
@@ -394,7 +401,7 @@ class _Emitter:
                 of_value[r] = s.index
                 inst.outputs.append(s.index)
             if kind == "dma_in":
-                inst.params.inputs = [StreamType(outs[0].width, outs[0].frac, len(outs))]
+                inst.params.inputs = [StreamType(outs[0].width, outs[0].frac, len(outs) * outs[0].lanes)]
             insts.append(inst)
         # FIFOs the model chose per edge (skip connections, bursts, window fills), on the
         # producer's streams as the model costs them: in front of a squeeze, not behind it

@@ -45,10 +45,28 @@ def load_manifest(directory: str) -> dict:
     return read_manifest(directory, "rtl.json", "an RTL project of fpga-translate --sdf-to-rtl")
 
 
+def pixel_order(shape, streams: int, pixels: int) -> np.ndarray:
+    """Positions in the streaming order (channels fastest) of the features of the AXI beats of
+    a (C, *spatial) map on `streams` streams of `pixels`-pixel words: a beat is one word per
+    stream, the word of stream k holding `pixels` consecutive pixels of a row of one channel
+    (docs/notes/rtl-backend.md, "Multi-pixel layers"). The identity for one pixel a word."""
+    total = int(np.prod(shape))
+    if pixels == 1 or len(shape) < 2:
+        return np.arange(total)
+    c, dims = shape[0], tuple(shape[1:])
+    index = np.arange(total).reshape(dims + (c,))  # the streaming order
+    index = index.reshape(dims[:-1] + (dims[-1] // pixels, pixels, c // streams, streams))
+    return np.moveaxis(index, -3, -1).reshape(-1)
+
+
+def _pixels(end: dict) -> int:
+    return int(end.get("pixels", 1))
+
+
 def _ports(part: dict) -> tuple[PortSpec, PortSpec]:
     i, o = part["input"], part["output"]
-    s_bits = i["format"][0] * i["streams"]
-    m_bits = o["format"][0] * o["streams"]
+    s_bits = i["format"][0] * i["streams"] * _pixels(i)
+    m_bits = o["format"][0] * o["streams"] * _pixels(o)
     return (PortSpec("s_axis_tdata", "s_axis_tvalid", "s_axis_tready", s_bits, last="s_axis_tlast"),
             PortSpec("m_axis_tdata", "m_axis_tvalid", "m_axis_tready", m_bits))
 
@@ -117,11 +135,11 @@ def _run_partition(binary, part: dict, x: np.ndarray, stall_cycles: int | None,
     `backpressure`: percent of cycles the output's tready is low (100: never taken)."""
     n = x.shape[0]
     i, o = part["input"], part["output"]
-    t_in = StreamType(i["format"][0], i["format"][1], i["streams"])
-    t_out = StreamType(o["format"][0], o["format"][1], o["streams"])
-    flat = stream_order(x)
-    beats_in = i["words"] // i["streams"]
-    beats_out = o["words"] // o["streams"]
+    t_in = StreamType(i["format"][0], i["format"][1], i["streams"] * _pixels(i))
+    t_out = StreamType(o["format"][0], o["format"][1], o["streams"] * _pixels(o))
+    flat = stream_order(x)[:, pixel_order(i["shape"], i["streams"], _pixels(i))]
+    beats_in = i["words"] // t_in.lanes
+    beats_out = o["words"] // t_out.lanes
     interval = part["model"]["cycles_per_frame"]
     stall = stall_cycles or max(DEFAULT_STALL_CYCLES, 2 * interval)
     budget = 20 * (part["model"]["depth"] + interval * (n + 1)) + 10 * stall
@@ -143,7 +161,9 @@ def _run_partition(binary, part: dict, x: np.ndarray, stall_cycles: int | None,
         words = np.fromfile(work / "out0.bin", dtype="<u4").reshape(-1, -(-t_out.bits // 32))
         when = np.fromfile(work / "out0.cyc", dtype="<u8").astype(np.int64)
         trace = np.fromfile(work / "trace.bin", dtype="<u8").astype(np.int64)
-    y = unpack_words(words, t_out).reshape(n, o["words"])
+    packed = unpack_words(words, t_out).reshape(n, o["words"])
+    y = np.empty_like(packed)
+    y[:, pixel_order(o["shape"], o["streams"], _pixels(o))] = packed
     last = [int(when[(f + 1) * beats_out - 1]) for f in range(n)]
     firsts, lasts, pos = [], [], 0
     for _ in track:

@@ -5,6 +5,13 @@ buffer of lcm(N, M) words is written a row of N words at a time (one word from e
 and read a row of M words at a time (one to every output), so both sides move whole rows
 every cycle (the model's buffer of lcm(a, b) words). A write may use the room a read frees in
 the same cycle; the read depends only on registered skid readies.
+
+Between a producer of q-pixel words and a consumer of p-pixel words (multi-pixel layers,
+docs/notes/rtl-backend.md) the squeeze re-packs instead (`channels` = ch_s, channels per
+stream, N = M): each stream's words come per pixel group, one per channel, so a bank of ch_s
+words is filled and then read q / p times, pixels k p .. k p + p - 1 of every channel in
+pass k. Two banks let the producer fill the next group while the last one drains. Only
+narrowing (p dividing q) is built; the model costs it as `modules.edge_converter`.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ from .streams import ModuleParams, OutputSkid, const, counter_bits, eq, incr, st
 
 
 def generate(p: ModuleParams):
+    if p.inputs[0].lanes != p.outputs[0].lanes:
+        return _generate_repack(p)
     from pycde.constructs import Mux, Reg
     from pycde.types import Bits
 
@@ -61,4 +70,67 @@ def generate(p: ModuleParams):
         rrow.assign(Mux(read, rrow, step(rrow, rows)))
         added = Mux(write, room, (room.as_uint(cb + 1) + n).as_bits(cb))
         count.assign(added)
+    return stream_module(p.name, p.inputs, p.outputs, build)
+
+
+def _generate_repack(p: ModuleParams):
+    """q-pixel words to p-pixel words on every stream (see the module docstring)."""
+    from pycde.constructs import Mux, Reg
+    from pycde.types import Bits
+
+    from .streams import Unsupported
+
+    t_in, t_out = p.inputs[0], p.outputs[0]
+    n, ch = len(p.inputs), int(p.attrs.get("channels", 0))
+    q, px = t_in.lanes, t_out.lanes
+    if len(p.outputs) != n or q % px or ch < 1:
+        raise Unsupported(f"a squeeze from {n} streams of {q}-pixel words to {len(p.outputs)} of "
+                          f"{px}-pixel words: only narrowing (p dividing q) on equal stream counts is built")
+    passes = q // px
+    piece = px * t_in.width
+
+    def build(ports):
+        clk, rst = ports.clk, ports.rst
+        for k in range(n):
+            sk = OutputSkid(ports, k)
+            banks = [[Reg(Bits(t_in.bits), clk, name=f"s{k}_b{b}_w{c}", rst_value=None) for c in range(ch)]
+                     for b in range(2)]
+            full = [Reg(Bits(1), clk, rst, 0, name=f"s{k}_full{b}") for b in range(2)]
+            wb = Reg(Bits(1), clk, rst, 0, name=f"s{k}_wbank")
+            rb = Reg(Bits(1), clk, rst, 0, name=f"s{k}_rbank")
+            wi = Reg(Bits(counter_bits(ch)), clk, rst, 0, name=f"s{k}_wword")
+            ri = Reg(Bits(counter_bits(ch)), clk, rst, 0, name=f"s{k}_rword")
+            rk = Reg(Bits(counter_bits(passes)), clk, rst, 0, name=f"s{k}_rpass")
+            w_full = Mux(wb, full[0], full[1])
+            write = getattr(ports, f"in{k}_valid") & ~w_full
+            setattr(ports, f"in{k}_ready", ~w_full)
+            data = getattr(ports, f"in{k}_data")
+            for b in range(2):
+                for c in range(ch):
+                    here = write & eq(wb, b) & eq(wi, c)
+                    banks[b][c].assign(Mux(here, banks[b][c], data))
+            w_last = eq(wi, ch - 1)
+            r_full = Mux(rb, full[0], full[1])
+            read = r_full & sk.ready
+            r_last = eq(ri, ch - 1) & eq(rk, passes - 1)
+            # the word: channel ri of the read bank, pixels rk p .. rk p + p - 1
+            words = [Mux(rb, banks[0][c], banks[1][c]) for c in range(ch)]
+            word = words[0]
+            for c in range(1, ch):
+                word = Mux(eq(ri, c), word, words[c])
+            pieces = [word[j * piece:(j + 1) * piece] for j in range(passes)]
+            out = pieces[0]
+            for j in range(1, passes):
+                out = Mux(eq(rk, j), out, pieces[j])
+            sk.push(read, out)
+            for b in range(2):
+                set_ = write & w_last & eq(wb, b)
+                clear = read & r_last & eq(rb, b)
+                full[b].assign(Mux(set_, Mux(clear, full[b], Bits(1)(0)), Bits(1)(1)))
+            wi.assign(Mux(write, wi, Mux(w_last, incr(wi), const(wi.type.width, 0))))
+            wb.assign(Mux(write & w_last, wb, ~wb))
+            ri_last = eq(ri, ch - 1)
+            ri.assign(Mux(read, ri, Mux(ri_last, incr(ri), const(ri.type.width, 0))))
+            rk.assign(Mux(read & ri_last, rk, Mux(eq(rk, passes - 1), incr(rk), const(rk.type.width, 0))))
+            rb.assign(Mux(read & r_last, rb, ~rb))
     return stream_module(p.name, p.inputs, p.outputs, build)

@@ -151,3 +151,82 @@ def test_multi_pixel_mac_chain(case):
     measured = {k: (c, walk if k == "sliding_window" else m.interval) for k, (c, m) in cycles.items()}
     print(f"{case}: measured, model cycles per frame: {measured}")
     assert all(c == m for c, m in measured.values()), measured
+
+
+# ------------------------------------------------------------------ whole networks
+
+
+def _digits_design(p: int, co: int, tmp: str) -> str:
+    """The trained digits network (quantized on held-out digits), its first conv and ReLU at p
+    pixels a word (the conv folded to keep up: co output streams, a window a cycle), the rest
+    at one: a squeeze re-packs the ReLU's p-pixel words for the second conv. Partitions:
+    features.0 | features.2 | the rest (p-pixel words cross the DMA between them)."""
+    from pathlib import Path
+
+    from fpga_sdf import ir as sdf_ir
+    from fpga_sdf import network
+    from fpga_sdf.api import run_pass
+    from fpga_sdf.dialects.sdf_attrs import set_ints
+    from fpga_sdf.frontend import digits
+    from fpga_sdf.frontend.importer import import_model
+
+    model, x = digits.build()
+    module = import_model(model, x)
+    calib = Path(tmp) / "calib.npy"
+    np.save(calib, _digits_inputs())
+    run_pass(module, "sdf-quantize", f"calibration={calib}")
+    run_pass(module, "sdf-target", "platform=zc706")
+    run_pass(module, "sdf-fold", f"coarse_out={co} fine=9 layers=features.0")
+    # each multi-pixel layer in a partition of its own, so each runs at its own interval
+    # (fed and drained by the DMA at a beat a cycle) and the cycles measure it
+    run_pass(module, "sdf-partition", "cuts=features.0,features.2")
+    with module.context:
+        for name, op in network.named_layers(module):
+            if name in ("features.0", "features.2"):
+                set_ints(op, "pixels", (p, 1))
+    return sdf_ir.to_text(module)
+
+
+def _digits_inputs():
+    from fpga_sdf.frontend import digits
+
+    x, _ = digits.load_test_set()
+    return x.numpy()[:3]
+
+
+@pytest.mark.parametrize("p, co", [
+    # 16 output streams: a window a cycle, the window's walk of its word grid is the layer
+    # (p = 2: 10 rows x 6 words = 60 cycles for the 100 of p = 1; p = 4: 10 x 4 = 40)
+    (2, 16), (4, 16),
+    # 4 output streams: 4 cycles a window, the conv is the layer (32 words x 4 = 128), but
+    # the model adds 6 cycles of frame-border stall that the RTL does not have
+    pytest.param(2, 4, marks=pytest.mark.xfail(strict=True, reason=(
+        "features.0 at p=2, coarse_out=4: 128 cycles/frame measured, 134 modelled (+4.7%): the "
+        "model's window_cycles lets the stream hold WINDOW_SLACK = 2 windows (8 cycles) against "
+        "the 14-word run between frames, the RTL's window output buffer and the conv's held "
+        "window cover it (the same over-estimate as at p = 1, 0.6% on 19,440 cycles, here on a "
+        "128-cycle frame)"))),
+])
+def test_digits_with_multi_pixel_first_layers(p, co, tmp_path):
+    """End to end: bit-exact against the fixed-point executor, and every layer's and every
+    partition's cycles per frame within 3% of the model (partition_performance)."""
+    from fpga_sdf import ir as sdf_ir
+    from fpga_sdf.backend.rtl import sim
+    from fpga_sdf.backend.rtl.emit import emit, write_project
+    from fpga_sdf.interp.executor import _arg_format, entry_function, execute
+    from fpga_sdf.interp.fixed import Fixed, quantize
+
+    text = _digits_design(p, co, str(tmp_path))
+    out = tmp_path / "rtl"
+    write_project(emit(sdf_ir.parse(text, "digits.mlir"), source="digits.mlir"), str(out))
+    module = sdf_ir.parse(text, "digits.mlir")
+    x = _digits_inputs()
+    y_int, stats = sim.run_integers(str(out), quantize(x, _arg_format(entry_function(module), 0)))
+    fmt = sim.load_manifest(str(out))["partitions"][-1]["output"]["format"]
+    ref = quantize(execute(module, [x], "fixed")[0], Fixed(*fmt))
+    assert np.array_equal(y_int.reshape(ref.shape), ref)
+    figures = [(l["name"], l["cycles_per_frame"], l["model_cycles_per_frame"]) for l in stats["layers"]]
+    figures += [(f"p{q['index']}", q["cycles_per_frame"], q["model_cycles_per_frame"]) for q in stats["partitions"]]
+    print(f"digits p={p}: measured, model cycles per frame: {figures}")
+    off = [f for f in figures if abs(f[1] - f[2]) > 0.03 * f[2]]
+    assert not off, off
