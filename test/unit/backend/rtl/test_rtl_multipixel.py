@@ -230,3 +230,23 @@ def test_digits_with_multi_pixel_first_layers(p, co, tmp_path):
     print(f"digits p={p}: measured, model cycles per frame: {figures}")
     off = [f for f in figures if abs(f[1] - f[2]) > 0.03 * f[2]]
     assert not off, off
+
+
+def test_kinds_not_built_at_p_pixels_are_refused_at_the_layer(tmp_path):
+    """A multi-pixel max pool (not built yet) is a diagnostic at its layer, not wrong RTL."""
+    from fpga_sdf import ir as sdf_ir
+    from fpga_sdf import network
+    from fpga_sdf.backend.rtl.emit import emit
+    from fpga_sdf.diagnostics import UserError
+    from fpga_sdf.dialects.sdf_attrs import set_ints
+
+    module = sdf_ir.parse(_digits_design(1, 1, str(tmp_path)), "digits.mlir")
+    with module.context:
+        for name, op in network.named_layers(module):
+            if name == "features.6":
+                set_ints(op, "pixels", (2, 1))
+    with pytest.raises(UserError) as err:
+        emit(module, source="digits.mlir")
+    assert "a multi-pixel pool (pixels) is modelled and explored, but the RTL backend does not emit it yet" \
+        in str(err.value)
+    assert "error:" in str(err.value)  # a file:line:col: error: diagnostic
