@@ -30,7 +30,7 @@ from math import prod
 
 from ..model.folding import channels_in, channels_out, check_folding, folding_choices, pixel_choices
 from ..model.performance import layer_performance
-from ..model.spec import WEIGHT_KINDS, LayerSpec, kernel_of, pixels_of
+from ..model.spec import WEIGHT_KINDS, LayerSpec, kernel_of, pixels_of, sparse_engine
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,23 @@ def _weights_layer(spec: LayerSpec, frame: Fraction) -> RateChoice:
     widest = replace(spec, coarse_in=ci, coarse_group=cg, coarse_out=co, fine=full_kernel,
                      pixels=(_pixel_choices(spec)[-1], 1))
     return RateChoice(widest, rate, j, h, False)
+
+
+BUILT_PIXEL_KINDS = ("conv", "activation")
+"""Kinds whose p-pixel hardware a backend builds (backend/rtl/emit.py MULTI_PIXEL_KINDS): the
+dense conv chain and the compare activations."""
+
+
+def pixel_options(spec: LayerSpec) -> tuple[int, ...]:
+    """The p of pixels = (p, 1) a design-space exploration may give this layer: every legal p
+    (`model.folding.pixel_choices`) where a backend builds it (a dense conv, a ReLU-style
+    activation), else only 1. Why: a layer fed a pixel per cycle (LeNet's and the digits
+    network's first conv) is input-bound at one pixel per cycle however wide its folding; only
+    p > 1 takes it past that, for p times the MAC arrays and no more weights memory."""
+    if spec.kind not in BUILT_PIXEL_KINDS or sparse_engine(spec) or \
+            (spec.kind == "activation" and spec.mode not in ("relu", "relu6", "leaky_relu")):
+        return (1,)
+    return pixel_choices(spec)
 
 
 def _pixel_choices(spec: LayerSpec) -> list[int]:

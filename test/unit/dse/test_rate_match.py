@@ -139,3 +139,26 @@ def test_dse_strategy_rate_finds_the_input_bound_design():
         assert spec.pixels == (1, 1)
         if spec.kind == "conv":
             assert spec.fine == 25  # a whole 5x5 window per KPU, as the seed builds it
+
+
+def test_pixel_options_for_the_dse():
+    """The p a DSE may pick: the legal ones for a dense conv and a ReLU, 1 for what no backend
+    builds at p > 1 (a pool) and for a valid conv whose output row no p > 1 divides into
+    whole words of windows."""
+    from dataclasses import replace
+
+    from fpga_sdf.dse.rate_match import pixel_options
+
+    assert pixel_options(_conv(16, 32, size=16)) == (1, 2, 4, 8, 16)
+    # 16 -> 14 valid: 2 windows a word divide 14, 4 do not
+    assert pixel_options(_conv(4, 8, size=16, pad=0)) == (1, 2)
+    relu = LayerSpec("r", "activation", ((8, 12, 12),), ((8, 12, 12),), mode="relu")
+    assert pixel_options(relu) == (1, 2, 3, 4, 6, 12)
+    assert pixel_options(replace(relu, mode="sigmoid")) == (1,)
+    pool = LayerSpec("p", "pool", ((8, 12, 12),), ((8, 6, 6),), kernel=(2, 2), stride=(2, 2), mode="max")
+    assert pixel_options(pool) == (1,)
+    # what p buys: LeNet's first conv (1 -> 6, 5x5 on 32x32) at every filter and a window a
+    # cycle is bound by its 1,024 input pixels at p = 1 and by 256 words at p = 4
+    lenet = LayerSpec("c1", "conv", ((1, 32, 32),), ((6, 28, 28),), kernel=(5, 5), coarse_out=6, fine=25)
+    assert layer_performance(lenet).interval == 1024
+    assert layer_performance(replace(lenet, pixels=(4, 1))).interval == 256
