@@ -2,8 +2,9 @@
 
 MobileNetV2 (and V1) at 8 bits on the XCVU37P, one row per input data rate J/H of the
 seed's table at the seed's clock: the model's fps, DSP, LUT and BRAM beside the paper's,
-and how many layers needed more than one pixel per cycle (`pixels`, which no backend
-builds yet). The flow is the command a user would run:
+and how many layers needed more than one pixel per cycle (`pixels`; the RTL backend builds
+the dense conv chain and ReLU-style activations at p > 1, docs/notes/rtl-backend.md "Multi-pixel
+layers"). The flow is the command a user would run:
 
     fpga-opt m.mlir --sdf-quantize="weights=8 activations=8" \\
         --sdf-target="platform=xcvu37p clock=403.71" --sdf-rate-match="features=6 cycles=1" --sdf-report
