@@ -118,7 +118,42 @@ def rho_table(module, board: str, chosen: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def zoo_rows(cases, boards):
+def breakdown(found, board: str) -> str:
+    """Where a design loses against the ideal, per partition: its share of the batch time,
+    clock, interval (compute / off-chip), the resource that binds (highest use against the
+    budget), DSPs, the useful-MAC efficiency of those DSPs (dense MACs x (1 - s) of the sparse
+    engines per cycle over DSPs: 1.0 would be every DSP busy on a non-zero product every
+    cycle) and each conv's (coarse_in, coarse_out, k). The reconfigurations' share is the
+    last line. GOP/s/DSP divides by the largest partition's DSPs."""
+    from fpga_sdf.model import layer_performance
+    from fpga_sdf.model.resources import BOARD_RESOURCES
+    from fpga_sdf.model.spec import sparse_engine
+
+    platform = load_platform(board)
+    total = found.perf.time_s
+    lines = [f"per partition ({board}): time share, clock, interval, binding resource, DSPs, useful MACs per DSP-cycle",
+             "| # | time % | MHz | interval (compute / bandwidth) | binds | DSP | MAC eff. | convs: ci, co, k (s = sparse) |",
+             "|---:|---:|---:|---|---|---:|---:|---|"]
+    for i, p in enumerate(found.partitions):
+        use = p.resources.utilisation(platform)
+        binds = max((r for r in BOARD_RESOURCES if getattr(platform, r)), key=lambda r: use[r])
+        useful = 0.0
+        for x in p.specs:
+            if x.kind in ("conv", "inner_product"):
+                density = 1 - sum(x.sparsity) / len(x.sparsity) if sparse_engine(x) else 1.0
+                useful += layer_performance(x).ops / 2 * density  # per frame, all runs
+        eff = useful / (p.perf.interval * p.perf.runs) / p.resources.dsp if p.resources.dsp else 0.0
+        convs = "; ".join(f"{x.name}: {x.coarse_in}, {x.coarse_out}, {x.fine}{' s' if sparse_engine(x) else ''}"
+                          for x in p.specs if x.kind in ("conv", "inner_product"))
+        lines.append(f"| {i} | {100 * p.perf.time_s / total:.1f} | {p.perf.clock_mhz:.0f} | "
+                     f"{p.perf.compute_interval} / {p.perf.bandwidth_interval} | {binds} {use[binds]:.0f}% | "
+                     f"{p.resources.dsp} | {eff:.2f} | {convs} |")
+    lines.append(f"reconfiguration: {found.perf.reconfigurations} x {platform.reconfiguration_ms} ms = "
+                 f"{100 * found.perf.reconfiguration_s / total:.1f}% of the batch time")
+    return "\n".join(lines) + "\n"
+
+
+def zoo_rows(cases, boards, details=None):
     rows = []
     for name, profile in cases:
         model, example = zoo.build(name)
@@ -132,7 +167,9 @@ def zoo_rows(cases, boards):
         for board in boards:
             try:
                 _, d = design(dense, board)
-                _, s = design(problem, board)
+                found, s = design(problem, board)
+                if details is not None:
+                    details.append(f"{name} {board}, sparse design:\n" + breakdown(found, board))
             except UserError as err:
                 rows.append((name, profile, board, str(err), None, marked, convs))
                 continue
@@ -306,6 +343,8 @@ def main() -> None:
     parser.add_argument("--rtl-frames", type=int, default=10)
     parser.add_argument("--rtl-depths", default="0,1,2,4,8,16,32,64")
     parser.add_argument("--plot", default="", help="PNG of the buffer-depth sweep")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="per partition of each zoo sparse design: time share, binding resource, DSP efficiency")
     parser.add_argument("--synth", default="", help="k values (e.g. 1,3,5,8): yosys of one sparse conv engine each")
     args = parser.parse_args()
     boards = args.boards.split(",")
@@ -343,7 +382,8 @@ def main() -> None:
         print("zoo networks, sparsity ASSUMED (profile=S on every conv after a ReLU), not measured")
         print("| model | profile | board | convs marked | parts d/s | dense GOP/s | sparse GOP/s | dense GOP/s/DSP | "
               "sparse GOP/s/DSP | gain | PASS GOP/s/DSP | DSE s d/s |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for name, profile, board, d, s, marked, convs in zoo_rows(cases, boards):
+        details = [] if args.breakdown else None
+        for name, profile, board, d, s, marked, convs in zoo_rows(cases, boards, details):
             if s is None:
                 print(f"| {name} | {profile} | {board} | {marked}/{convs} | not mappable: {d} |")
                 continue
@@ -352,6 +392,8 @@ def main() -> None:
                   f"{d['gops']:.1f} | {s['gops']:.1f} | {d['gops_per_dsp']:.3f} | {s['gops_per_dsp']:.3f} | "
                   f"{s['gops_per_dsp'] / d['gops_per_dsp']:.2f} | {anchor if anchor else '-'} | "
                   f"{d['seconds']:.1f}/{s['seconds']:.1f} |")
+        for text in details or ():
+            print("\n" + text)
 
 
 if __name__ == "__main__":
