@@ -250,3 +250,60 @@ def test_kinds_not_built_at_p_pixels_are_refused_at_the_layer(tmp_path):
     assert "a multi-pixel pool (pixels) is modelled and explored, but the RTL backend does not emit it yet" \
         in str(err.value)
     assert "error:" in str(err.value)  # a file:line:col: error: diagnostic
+
+
+def _lenet_design(p: int, tmp: str):
+    """The zoo's LeNet-5 (32x32, quantized on its example input and seeded noise): conv 0 (all
+    6 filters, a 5x5 window a cycle) and its ReLU at p pixels a word, each in a partition of
+    its own; the rest at one pixel (a squeeze re-packs the ReLU's words for the pool)."""
+    from pathlib import Path
+
+    from fpga_sdf import ir as sdf_ir
+    from fpga_sdf import network
+    from fpga_sdf.api import run_pass
+    from fpga_sdf.dialects.sdf_attrs import set_ints
+    from fpga_sdf.frontend import zoo
+    from fpga_sdf.frontend.importer import import_model
+
+    model, x = zoo.build("lenet")
+    frames = np.concatenate([x.numpy(), np.random.default_rng(7).standard_normal((1, *x.shape[1:])).astype(np.float32)])
+    module = import_model(model, x)
+    calib = Path(tmp) / "lenet_calib.npy"
+    np.save(calib, frames)
+    run_pass(module, "sdf-quantize", f"calibration={calib}")
+    run_pass(module, "sdf-target", "platform=zc706")
+    run_pass(module, "sdf-fold", "coarse_out=6 fine=25 layers=0")
+    run_pass(module, "sdf-fold", "coarse_out=4 fine=25 layers=3")
+    run_pass(module, "sdf-partition", "cuts=0,1")
+    with module.context:
+        for name, op in network.named_layers(module):
+            if name in ("0", "1"):
+                set_ints(op, "pixels", (p, 1))
+    return sdf_ir.to_text(module), frames
+
+
+@pytest.mark.parametrize("p", [2, 4])
+def test_lenet_with_multi_pixel_first_layers(p, tmp_path):
+    """LeNet's first conv, input-bound at 1,024 cycles a frame at one pixel a cycle, takes
+    32 rows x 32 / p words of its grid (p = 2: 512; p = 4: 256): bit-exact against the
+    executor, every layer and partition within 3% of the model."""
+    from fpga_sdf import ir as sdf_ir
+    from fpga_sdf.backend.rtl import sim
+    from fpga_sdf.backend.rtl.emit import emit, write_project
+    from fpga_sdf.interp.executor import _arg_format, entry_function, execute
+    from fpga_sdf.interp.fixed import Fixed, quantize
+
+    text, x = _lenet_design(p, str(tmp_path))
+    out = tmp_path / "rtl"
+    write_project(emit(sdf_ir.parse(text, "lenet.mlir"), source="lenet.mlir"), str(out))
+    module = sdf_ir.parse(text, "lenet.mlir")
+    y_int, stats = sim.run_integers(str(out), quantize(x, _arg_format(entry_function(module), 0)))
+    fmt = sim.load_manifest(str(out))["partitions"][-1]["output"]["format"]
+    ref = quantize(execute(module, [x], "fixed")[0], Fixed(*fmt))
+    assert np.array_equal(y_int.reshape(ref.shape), ref)
+    figures = [(l["name"], l["cycles_per_frame"], l["model_cycles_per_frame"]) for l in stats["layers"]]
+    figures += [(f"p{q['index']}", q["cycles_per_frame"], q["model_cycles_per_frame"]) for q in stats["partitions"]]
+    print(f"lenet p={p}: measured, model cycles per frame: {figures}")
+    assert stats["partitions"][0]["model_cycles_per_frame"] == 32 * 32 // p
+    off = [f for f in figures if abs(f[1] - f[2]) > 0.03 * f[2]]
+    assert not off, off
