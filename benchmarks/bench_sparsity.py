@@ -16,6 +16,8 @@ sparse_buffer depth (model and rho_w beside; --plot writes it as a PNG).
     .venv/bin/python benchmarks/bench_sparsity.py [--zoo vgg16:0.65,resnet18:0.57] [--boards zc706,zcu102]
     .venv/bin/python benchmarks/bench_sparsity.py --rtl --skip-dse [--rtl-frames 10] [--rtl-depths 0,1,2,4,8,16,32,64] [--plot fig.png]
     .venv/bin/python benchmarks/bench_sparsity.py --skip-dse --synth 1,3,5,8   (yosys of one sparse engine per k)
+    .venv/bin/python benchmarks/bench_sparsity.py --skip-digits --zoo vgg16:0.65 --boards zc706 --breakdown \
+        [--crossbar-lut 7series=0.6241]   (per-partition losses; what-if crossbar cost)
 """
 
 from __future__ import annotations
@@ -333,6 +335,17 @@ def synth_rows(ks) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _override_crossbar(family: str, lut_per_bit: float) -> None:
+    """Set the conv's crossbar_bits LUT coefficient of one family for this run (before any
+    model figure is cached): how much the designs depend on the crossbar's cost."""
+    from fpga_sdf.model.coefficients import logic_table, resource_coefficients
+
+    data = resource_coefficients()
+    table = data["logic"] if family == "ultrascale+" else data["logic_by_family"][family]
+    table["conv"]["lut"]["crossbar_bits"] = lut_per_bit
+    logic_table.cache_clear()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--zoo", default="vgg16:0.65,resnet18:0.57", help="NAME:PROFILE pairs ('' to skip)")
@@ -345,10 +358,17 @@ def main() -> None:
     parser.add_argument("--plot", default="", help="PNG of the buffer-depth sweep")
     parser.add_argument("--breakdown", action="store_true",
                         help="per partition of each zoo sparse design: time share, binding resource, DSP efficiency")
+    parser.add_argument("--crossbar-lut", default="",
+                        help="what-if: FAMILY=LUT per crossbar mux-input bit (e.g. 7series=0.6241, the fit on the "
+                             "16-bit engines alone) instead of the calibrated coefficient")
     parser.add_argument("--synth", default="", help="k values (e.g. 1,3,5,8): yosys of one sparse conv engine each")
     args = parser.parse_args()
     boards = args.boards.split(",")
     print(f"machine: {os.cpu_count()} cores, {host.system()}, python {host.python_version()}")
+    if args.crossbar_lut:
+        family, value = args.crossbar_lut.split("=")
+        _override_crossbar(family, float(value))
+        print(f"what-if: {family} crossbar LUT coefficient {value} (not the calibrated one)")
     if args.rtl:
         result = rtl_rows(args.rtl_frames, [int(d) for d in args.rtl_depths.split(",")])
         print_rtl(result, args.rtl_frames, args.plot or None)
