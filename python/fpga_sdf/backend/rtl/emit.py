@@ -97,10 +97,11 @@ def _attrs(op) -> dict:
 
 # ------------------------------------------------------------------------------ layer level
 
-MULTI_PIXEL_KINDS = ("conv", "activation")
+MULTI_PIXEL_KINDS = ("conv", "activation", "pool")
 """Layer kinds whose generators build pixels = (p, 1) (docs/notes/rtl-backend.md, "Multi-pixel
-layers"): the dense conv chain and the compare activations; the sparse engine, the inner
-product's per-pixel FCUs and activation tables refuse at their generators."""
+layers"): the dense conv chain, the compare activations and max pools with fine = K; the
+sparse engine, the inner product's per-pixel FCUs, activation tables and other pools refuse
+at their generators."""
 
 
 @dataclass

@@ -7,6 +7,10 @@ the word is held on the input while its chunks are folded into a running max or 
 average divides by the in-bounds taps of the window's position (or the kernel volume with
 count_include_pad), found from output-position counters and per-dim border tables, through
 pointwise.div_round (a multiply by a reciprocal, or a shift for powers of two).
+
+A multi-pixel layer's window word holds q = p / stride windows (lane w K + k, the sliding
+window's multi-pixel order): a max pool with fine = K reduces each on its own tree into lane w
+of the output word; averages and fine < K are refused at p > 1 (not built yet).
 """
 
 from __future__ import annotations
@@ -47,7 +51,11 @@ def generate(p):
     if mode not in ("max", "avg"):
         raise ValueError(f"pool mode {mode!r} has no RTL")
     include_pad = bool(p.layer_attrs.get("count_include_pad", p.attr("count_include_pad", False)))
-    K = t_in.lanes
+    q = t_out.lanes  # windows per word (multi-pixel layers)
+    K = t_in.lanes // q
+    if q > 1 and (mode != "max" or spec.fine < K):
+        raise ValueError(f"pool: a multi-pixel {mode} pool with fine={spec.fine} of {K} taps is not built "
+                         "yet (max pools with fine = K are)")
     fine = max(1, min(spec.fine, K))
     ii = cdiv(K, fine)
     ch_s = cdiv(spec.inputs[0][0], spec.coarse_in)
@@ -81,6 +89,11 @@ def generate(p):
         pipe = Pipe(clk, rst, adv)
         taps = lanes_of(ports.in0_data, t_in)
         fire = adv & ports.in0_valid  # one chunk of the window at the input is folded in
+        if q > 1:  # q windows a word, each reduced in one cycle
+            ports.in0_ready = adv
+            ys = [requantize_hw(reduce(taps[w * K:(w + 1) * K]), t_in.frac, t_out.fixed) for w in range(q)]
+            skid.push(pipe.valid(fire), pipe.stage(BitsSignal.concat(list(reversed(ys))), "y"))
+            return
         if ii > 1:
             chunk_step = Wire(Bits(1), "chunk_step")
             chunk = Counters(clk, rst, [ii], chunk_step, "chunk")

@@ -10,8 +10,9 @@ Between a producer of q-pixel words and a consumer of p-pixel words (multi-pixel
 docs/notes/rtl-backend.md) the squeeze re-packs instead (`channels` = ch_s, channels per
 stream, N = M): each stream's words come per pixel group, one per channel, so a bank of ch_s
 words is filled and then read q / p times, pixels k p .. k p + p - 1 of every channel in
-pass k. Two banks let the producer fill the next group while the last one drains. Only
-narrowing (p dividing q) is built; the model costs it as `modules.edge_converter`.
+pass k (narrowing, p dividing q); or p / q groups of ch_s words are gathered and every
+channel's p / q words leave as one (widening, q dividing p). Two banks let the producer fill
+the next group while the last one drains. The model costs it as `modules.edge_converter`.
 """
 
 from __future__ import annotations
@@ -83,9 +84,12 @@ def _generate_repack(p: ModuleParams):
     t_in, t_out = p.inputs[0], p.outputs[0]
     n, ch = len(p.inputs), int(p.attrs.get("channels", 0))
     q, px = t_in.lanes, t_out.lanes
-    if len(p.outputs) != n or q % px or ch < 1:
+    if len(p.outputs) != n or (q % px and px % q) or ch < 1:
         raise Unsupported(f"a squeeze from {n} streams of {q}-pixel words to {len(p.outputs)} of "
-                          f"{px}-pixel words: only narrowing (p dividing q) on equal stream counts is built")
+                          f"{px}-pixel words: only re-packing between pixel counts that divide one "
+                          "another, on equal stream counts, is built")
+    if px % q == 0:
+        return _generate_widen(p, n, ch, px // q)
     passes = q // px
     piece = px * t_in.width
 
@@ -132,5 +136,58 @@ def _generate_repack(p: ModuleParams):
             ri_last = eq(ri, ch - 1)
             ri.assign(Mux(read, ri, Mux(ri_last, incr(ri), const(ri.type.width, 0))))
             rk.assign(Mux(read & ri_last, rk, Mux(eq(rk, passes - 1), incr(rk), const(rk.type.width, 0))))
+            rb.assign(Mux(read & r_last, rb, ~rb))
+    return stream_module(p.name, p.inputs, p.outputs, build)
+
+
+def _generate_widen(p: ModuleParams, n: int, ch: int, parts: int):
+    """q-pixel words to (parts x q)-pixel words: gather `parts` pixel groups of the ch_s
+    channels, then emit each channel's words joined (the earliest group in the low lanes)."""
+    from pycde.constructs import Mux, Reg
+    from pycde.signals import BitsSignal
+    from pycde.types import Bits
+
+    t_in = p.inputs[0]
+
+    def build(ports):
+        clk, rst = ports.clk, ports.rst
+        for k in range(n):
+            sk = OutputSkid(ports, k)
+            banks = [[[Reg(Bits(t_in.bits), clk, name=f"s{k}_b{b}_w{c}_{j}", rst_value=None)
+                       for j in range(parts)] for c in range(ch)] for b in range(2)]
+            full = [Reg(Bits(1), clk, rst, 0, name=f"s{k}_full{b}") for b in range(2)]
+            wb = Reg(Bits(1), clk, rst, 0, name=f"s{k}_wbank")
+            rb = Reg(Bits(1), clk, rst, 0, name=f"s{k}_rbank")
+            wi = Reg(Bits(counter_bits(ch)), clk, rst, 0, name=f"s{k}_wword")
+            wk = Reg(Bits(counter_bits(parts)), clk, rst, 0, name=f"s{k}_wpart")
+            ri = Reg(Bits(counter_bits(ch)), clk, rst, 0, name=f"s{k}_rword")
+            w_full = Mux(wb, full[0], full[1])
+            write = getattr(ports, f"in{k}_valid") & ~w_full
+            setattr(ports, f"in{k}_ready", ~w_full)
+            data = getattr(ports, f"in{k}_data")
+            for b in range(2):
+                for c in range(ch):
+                    for j in range(parts):
+                        here = write & eq(wb, b) & eq(wi, c) & eq(wk, j)
+                        banks[b][c][j].assign(Mux(here, banks[b][c][j], data))
+            wi_last = eq(wi, ch - 1)
+            w_last = wi_last & eq(wk, parts - 1)
+            r_full = Mux(rb, full[0], full[1])
+            read = r_full & sk.ready
+            r_last = eq(ri, ch - 1)
+            words = [Mux(rb, BitsSignal.concat(list(reversed(banks[0][c]))),
+                         BitsSignal.concat(list(reversed(banks[1][c])))) for c in range(ch)]
+            word = words[0]
+            for c in range(1, ch):
+                word = Mux(eq(ri, c), word, words[c])
+            sk.push(read, word)
+            for b in range(2):
+                set_ = write & w_last & eq(wb, b)
+                clear = read & r_last & eq(rb, b)
+                full[b].assign(Mux(set_, Mux(clear, full[b], Bits(1)(0)), Bits(1)(1)))
+            wi.assign(Mux(write, wi, Mux(wi_last, incr(wi), const(wi.type.width, 0))))
+            wk.assign(Mux(write & wi_last, wk, Mux(eq(wk, parts - 1), incr(wk), const(wk.type.width, 0))))
+            wb.assign(Mux(write & w_last, wb, ~wb))
+            ri.assign(Mux(read, ri, Mux(r_last, incr(ri), const(ri.type.width, 0))))
             rb.assign(Mux(read & r_last, rb, ~rb))
     return stream_module(p.name, p.inputs, p.outputs, build)

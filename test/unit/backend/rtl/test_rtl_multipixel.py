@@ -233,7 +233,8 @@ def test_digits_with_multi_pixel_first_layers(p, co, tmp_path):
 
 
 def test_kinds_not_built_at_p_pixels_are_refused_at_the_layer(tmp_path):
-    """A multi-pixel max pool (not built yet) is a diagnostic at its layer, not wrong RTL."""
+    """A multi-pixel inner product (per-pixel FCUs, not built yet) is a diagnostic at its
+    layer, not wrong RTL."""
     from fpga_sdf import ir as sdf_ir
     from fpga_sdf import network
     from fpga_sdf.backend.rtl.emit import emit
@@ -243,13 +244,46 @@ def test_kinds_not_built_at_p_pixels_are_refused_at_the_layer(tmp_path):
     module = sdf_ir.parse(_digits_design(1, 1, str(tmp_path)), "digits.mlir")
     with module.context:
         for name, op in network.named_layers(module):
-            if name == "features.6":
+            if name == "classifier.2":
                 set_ints(op, "pixels", (2, 1))
     with pytest.raises(UserError) as err:
         emit(module, source="digits.mlir")
-    assert "a multi-pixel pool (pixels) is modelled and explored, but the RTL backend does not emit it yet" \
-        in str(err.value)
+    assert "a multi-pixel inner_product (pixels) is modelled and explored, but the RTL backend does " \
+        "not emit it yet" in str(err.value)
     assert "error:" in str(err.value)  # a file:line:col: error: diagnostic
+
+
+def test_digits_pool_at_two_pixels_behind_a_widening_squeeze(tmp_path):
+    """features.6 (2x2 / 2 max pool, fine 1) at p = 2 behind the one-pixel ReLU: a squeeze
+    widens 1-pixel words into 2-pixel ones, the pool's window emits one window a word (the
+    stride keeps 1 of 2 positions): bit-exact, and every layer within 3% of the model (the
+    frame time is features.3's, so this checks the re-pack's and the pool's data, not their
+    own speed)."""
+    from fpga_sdf import ir as sdf_ir
+    from fpga_sdf import network
+    from fpga_sdf.backend.rtl import sim
+    from fpga_sdf.backend.rtl.emit import emit, write_project
+    from fpga_sdf.dialects.sdf_attrs import set_ints
+    from fpga_sdf.interp.executor import _arg_format, entry_function, execute
+    from fpga_sdf.interp.fixed import Fixed, quantize
+
+    module = sdf_ir.parse(_digits_design(1, 1, str(tmp_path)), "digits.mlir")
+    with module.context:
+        for name, op in network.named_layers(module):
+            if name == "features.6":
+                set_ints(op, "pixels", (2, 1))
+    text = sdf_ir.to_text(module)
+    out = tmp_path / "rtl"
+    write_project(emit(sdf_ir.parse(text, "digits.mlir"), source="digits.mlir"), str(out))
+    module = sdf_ir.parse(text, "digits.mlir")
+    x = _digits_inputs()
+    y_int, stats = sim.run_integers(str(out), quantize(x, _arg_format(entry_function(module), 0)))
+    fmt = sim.load_manifest(str(out))["partitions"][-1]["output"]["format"]
+    ref = quantize(execute(module, [x], "fixed")[0], Fixed(*fmt))
+    assert np.array_equal(y_int.reshape(ref.shape), ref)
+    figures = [(l["name"], l["cycles_per_frame"], l["model_cycles_per_frame"]) for l in stats["layers"]]
+    print(f"digits pool p=2: measured, model cycles per frame: {figures}")
+    assert not [f for f in figures if abs(f[1] - f[2]) > 0.03 * f[2]], figures
 
 
 def _lenet_design(p: int, tmp: str):
