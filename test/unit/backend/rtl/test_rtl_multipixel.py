@@ -288,8 +288,9 @@ def test_digits_pool_at_two_pixels_behind_a_widening_squeeze(tmp_path):
 
 def _lenet_design(p: int, tmp: str):
     """The zoo's LeNet-5 (32x32, quantized on its example input and seeded noise): conv 0 (all
-    6 filters, a 5x5 window a cycle) and its ReLU at p pixels a word, each in a partition of
-    its own; the rest at one pixel (a squeeze re-packs the ReLU's words for the pool)."""
+    6 filters, a 5x5 window a cycle), its ReLU and the 2x2 / 2 max pool (a window a cycle:
+    p / 2 windows a word) at p pixels a word, each in a partition of its own; the rest at one
+    pixel (a squeeze re-packs the pool's words for conv 3 where p / 2 > 1)."""
     from pathlib import Path
 
     from fpga_sdf import ir as sdf_ir
@@ -308,10 +309,11 @@ def _lenet_design(p: int, tmp: str):
     run_pass(module, "sdf-target", "platform=zc706")
     run_pass(module, "sdf-fold", "coarse_out=6 fine=25 layers=0")
     run_pass(module, "sdf-fold", "coarse_out=4 fine=25 layers=3")
-    run_pass(module, "sdf-partition", "cuts=0,1")
+    run_pass(module, "sdf-fold", "fine=4 layers=2")
+    run_pass(module, "sdf-partition", "cuts=0,1,2")
     with module.context:
         for name, op in network.named_layers(module):
-            if name in ("0", "1"):
+            if name in ("0", "1", "2"):
                 set_ints(op, "pixels", (p, 1))
     return sdf_ir.to_text(module), frames
 
@@ -319,8 +321,9 @@ def _lenet_design(p: int, tmp: str):
 @pytest.mark.parametrize("p", [2, 4])
 def test_lenet_with_multi_pixel_first_layers(p, tmp_path):
     """LeNet's first conv, input-bound at 1,024 cycles a frame at one pixel a cycle, takes
-    32 rows x 32 / p words of its grid (p = 2: 512; p = 4: 256): bit-exact against the
-    executor, every layer and partition within 3% of the model."""
+    32 rows x 32 / p words of its grid (p = 2: 512; p = 4: 256); the pool 28 rows x 28 / p
+    words x 6 channels (p = 4: 1,176, 2 windows a word): bit-exact against the executor,
+    every layer and partition within 3% of the model."""
     from fpga_sdf import ir as sdf_ir
     from fpga_sdf.backend.rtl import sim
     from fpga_sdf.backend.rtl.emit import emit, write_project
@@ -339,5 +342,6 @@ def test_lenet_with_multi_pixel_first_layers(p, tmp_path):
     figures += [(f"p{q['index']}", q["cycles_per_frame"], q["model_cycles_per_frame"]) for q in stats["partitions"]]
     print(f"lenet p={p}: measured, model cycles per frame: {figures}")
     assert stats["partitions"][0]["model_cycles_per_frame"] == 32 * 32 // p
+    assert stats["partitions"][2]["model_cycles_per_frame"] == 28 * 28 // p * 6
     off = [f for f in figures if abs(f[1] - f[2]) > 0.03 * f[2]]
     assert not off, off
