@@ -56,16 +56,22 @@ def fold_partition(specs, edges, c: Constraints, objective: str, strategy: str =
 
     Where sparse engines are possible, the design with dense engines only is folded too and
     the cheaper kept: a sparse engine's crossbar slows the whole partition's clock, which
-    the per-layer choice of folding cannot see.
+    the per-layer choice of folding cannot see. With two or more such layers a third design
+    lets each layer take either engine (its crossbar may cost more LUTs than its DSPs save);
+    it is a separate candidate because the greedy search over a larger menu can land on a
+    worse design than over either menu alone.
     """
     specs = _unfolded(specs)
     if not any(sparsity_applies(s) for s in specs):
         return _fold(specs, edges, c, objective, strategy)
     dense = [replace(s, dense_engine=True) if sparsity_applies(s) else s for s in specs]
+    variants = [(specs, False), (dense, False)]
+    if sum(1 for s in specs if sparsity_applies(s)) > 1:
+        variants.append((specs, True))
     designs, failure = [], None
-    for variant in (specs, dense):
+    for variant, mixed in variants:
         try:
-            designs.append(_fold(variant, edges, c, objective, strategy))
+            designs.append(_fold(variant, edges, c, objective, strategy, mixed))
         except Infeasible as err:
             failure = failure or err
     if not designs:
@@ -73,8 +79,8 @@ def fold_partition(specs, edges, c: Constraints, objective: str, strategy: str =
     return min(designs, key=lambda d: d.cost)
 
 
-def _fold(specs, edges, c: Constraints, objective: str, strategy: str) -> PartitionDesign:
-    specs, options = _with_reloading(specs, edges, c, objective)
+def _fold(specs, edges, c: Constraints, objective: str, strategy: str, mixed: bool = False) -> PartitionDesign:
+    specs, options = _with_reloading(specs, edges, c, objective, mixed)
     if strategy == "exhaustive":
         return _exhaustive(specs, edges, options, c, objective)
     if strategy == "rate":
@@ -87,7 +93,7 @@ def _unfolded(specs) -> list[LayerSpec]:
                     weights_off_chip=0.0, sparse_buffer=0, dense_engine=False) for s in specs]
 
 
-def _with_reloading(specs, edges, c: Constraints, objective: str):
+def _with_reloading(specs, edges, c: Constraints, objective: str, mixed: bool = False):
     """Raise the weights-reloading factor, then stream weights, until some design fits.
 
     Only the partition's last layer can reload: each run computes a share of its filters,
@@ -103,7 +109,7 @@ def _with_reloading(specs, edges, c: Constraints, objective: str):
     """
     specs = list(specs)
     while True:
-        options = {s.name: layer_menu(s, c.platform) for s in specs}
+        options = {s.name: layer_menu(s, c.platform, mixed) for s in specs}
         design = _design_at(None, specs, edges, options, c, objective)
         if design is not None:
             return specs, options

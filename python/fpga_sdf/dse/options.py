@@ -15,7 +15,7 @@ import numpy as np
 
 from ..model import LayerSpec, Resources, folding_choices, layer_performance, layer_resources
 from .problem import RESOURCES
-from ..model.spec import WEIGHT_KINDS
+from ..model.spec import WEIGHT_KINDS, sparsity_applies
 
 
 @dataclass(frozen=True)
@@ -36,16 +36,28 @@ def foldings(spec: LayerSpec, has_uram: bool = False):
             yield coarse, coarse, 1, fine, "auto"
 
 
+def engines(spec: LayerSpec, mixed: bool) -> tuple[LayerSpec, ...]:
+    """The layer as given and, with `mixed` where PASS's sparse engine is possible, on the
+    dense engine too: a partition may then mix them, giving the layers whose crossbar would
+    cost more logic than their DSPs save the dense engine (otherwise a sparse layer's only
+    dense choice is k = K)."""
+    if mixed and sparsity_applies(spec) and not spec.dense_engine:
+        return spec, replace(spec, dense_engine=True)
+    return (spec,)
+
+
 @lru_cache(maxsize=16384)
-def layer_options(spec: LayerSpec, platform) -> tuple[Option, ...]:
-    """Pareto-optimal foldings (and weight-memory bindings) of `spec`, fastest first.
+def layer_options(spec: LayerSpec, platform, mixed: bool = False) -> tuple[Option, ...]:
+    """Pareto-optimal foldings (and weight-memory bindings; with `mixed`, engines) of
+    `spec`, fastest first.
 
     Cached: the partitioning search folds the same layer in many candidate partitions.
     """
     candidates = []
-    for ci, co, cg, fine, memory in foldings(spec, platform.uram > 0):
-        folded = replace(spec, coarse_in=ci, coarse_out=co, coarse_group=cg, fine=fine, weights_memory=memory)
-        candidates.append(Option(folded, layer_performance(folded).interval, layer_resources(folded, platform)))
+    for engine in engines(spec, mixed):
+        for ci, co, cg, fine, memory in foldings(engine, platform.uram > 0):
+            folded = replace(engine, coarse_in=ci, coarse_out=co, coarse_group=cg, fine=fine, weights_memory=memory)
+            candidates.append(Option(folded, layer_performance(folded).interval, layer_resources(folded, platform)))
     candidates.sort(key=lambda o: (o.interval, o.resources.dsp, o.resources.bram18, o.resources.lut))
     # sorted by interval: only a kept option can dominate a later one. The costs (interval and
     # every resource) of the kept options are rows of one array, so each test is one
@@ -77,8 +89,8 @@ class Menu:
 
 
 @lru_cache(maxsize=16384)
-def layer_menu(spec: LayerSpec, platform) -> Menu:
-    options = layer_options(spec, platform)
+def layer_menu(spec: LayerSpec, platform, mixed: bool = False) -> Menu:
+    options = layer_options(spec, platform, mixed)
     board = np.array([getattr(platform, r) or 0 for r in RESOURCES], dtype=float)
     scale = np.divide(1.0, board, out=np.zeros_like(board), where=board > 0)
     fractions = np.array([[getattr(o.resources, r) for r in RESOURCES] for o in options], dtype=float) * scale
