@@ -10,7 +10,8 @@ map; a partition's (or the function's) input and output become `sdf_hw.dma_in` /
 A multi-pixel layer (pixels = (p, 1)) gets streams of p-pixel words (lanes x p, see
 docs/notes/rtl-backend.md); where a producer's words hold q pixels and its consumer takes
 p' != q a `sdf_hw.squeeze` between them re-packs the words (`channels`: channels per stream),
-before any re-streaming squeeze.
+after a re-streaming squeeze when it narrows, before it when it widens, so the pair moves
+min(a q, b p') features a cycle as the model's `edge_converter` costs it.
 Every module op of a layer gets `layer`, `instance` and the model's per-instance `words_in` / `words_out`, and
 the pass checks its own op counts against the model. See dialects/SdfHwRationale.md.
 """
@@ -146,16 +147,27 @@ class _Expander:
         value = op.operation.operands[index]
         streams = self.bundles[value]
         fmt = _format(value)
-        p = pixels_in(self.spec)
-        if _lanes(streams[0]) != p:  # re-pack q-pixel words into p-pixel ones
-            channels = shape(value)[1] // len(streams)
-            sq = self._make(sdf_hw.SqueezeOp, "squeeze", {"channels": channels}, inputs=streams,
-                            outputs=[sdf_hw.stream(fmt, p)] * len(streams))
-            streams = list(sq.operation.results)
-        if len(streams) == n:
-            return streams
-        sq = self._make(sdf_hw.SqueezeOp, "squeeze", inputs=streams, outputs=[sdf_hw.stream(fmt, p)] * n)
-        return list(sq.operation.results)
+        p, q = pixels_in(self.spec), _lanes(streams[0])
+
+        def restream(streams):
+            if len(streams) == n:
+                return streams
+            sq = self._make(sdf_hw.SqueezeOp, "squeeze", inputs=streams,
+                            outputs=[sdf_hw.stream(fmt, _lanes(streams[0]))] * n)
+            return list(sq.operation.results)
+
+        def repack(streams):  # q-pixel words into p-pixel ones, stream by stream
+            sq = self._make(sdf_hw.SqueezeOp, "squeeze", {"channels": shape(value)[1] // len(streams)},
+                            inputs=streams, outputs=[sdf_hw.stream(fmt, p)] * len(streams))
+            return list(sq.operation.results)
+
+        # the narrow side of the pair moves min(a q, b p) features a cycle (the model's
+        # edge_converter): narrowing after the re-stream, widening before it
+        if q > p:
+            return repack(restream(streams))
+        if q < p:
+            return restream(repack(streams))
+        return restream(streams)
 
     def _result(self, op, streams: list, index: int = 0) -> None:
         self.bundles[op.operation.results[index]] = streams
