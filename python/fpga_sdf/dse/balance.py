@@ -90,7 +90,7 @@ def _fold(specs, edges, c: Constraints, objective: str, strategy: str, mixed: bo
 
 def _unfolded(specs) -> list[LayerSpec]:
     return [replace(s, coarse_in=1, coarse_out=1, coarse_group=1, fine=1, wr_factor=1, weights_memory="auto",
-                    weights_off_chip=0.0, sparse_buffer=0, dense_engine=False) for s in specs]
+                    weights_off_chip=0.0, weights_fragments=(), sparse_buffer=0, dense_engine=False) for s in specs]
 
 
 def _with_reloading(specs, edges, c: Constraints, objective: str, mixed: bool = False):

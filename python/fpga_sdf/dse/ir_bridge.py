@@ -9,10 +9,11 @@ from __future__ import annotations
 from torch_mlir import ir
 
 from ..diagnostics import UserError
-from ..dialects.sdf_attrs import AttrError, set_float, set_int, set_str
+from ..dialects.sdf_attrs import AttrError, set_int, set_ints, set_str
 from ..network import functions, layer_spec, named_layers, require_layer_level
 from ..partitioning import apply_cuts, cut_points, unpartition
 from ..model.spec import sparse_engine
+from ..model.weights_memory import with_fragments
 from ..sparsity import read_rho
 from .explore import NetworkDesign, Problem
 from .sparse_buffers import candidate_of, size_buffers
@@ -50,8 +51,11 @@ def write_design(module, design: NetworkDesign, ops) -> None:
                     set_int(op, attr, getattr(spec, attr))
             if spec.weights_memory != "auto":
                 set_str(op, "weights_memory", spec.weights_memory)
-            if spec.weights_off_chip:
-                set_float(op, "weights_off_chip", spec.weights_off_chip)
+            for attr in ("weights_off_chip", "weights_fragments"):
+                if attr in op.operation.attributes:
+                    del op.operation.attributes[attr]
+            if spec.weights_off_chip:  # AutoWS fragments at the folding chosen (they imply the fraction)
+                set_ints(op, "weights_fragments", with_fragments(spec, spec.weights_off_chip).weights_fragments)
             if spec.dense_engine:
                 with op.context:
                     op.operation.attributes["dense_engine"] = ir.BoolAttr.get(True)

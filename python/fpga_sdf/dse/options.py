@@ -16,6 +16,7 @@ import numpy as np
 from ..model import LayerSpec, Resources, folding_choices, layer_performance, layer_resources
 from .problem import RESOURCES
 from ..model.spec import WEIGHT_KINDS, sparsity_applies
+from ..model.weights_memory import with_fragments
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ def layer_options(spec: LayerSpec, platform, mixed: bool = False) -> tuple[Optio
     for engine in engines(spec, mixed):
         for ci, co, cg, fine, memory in foldings(engine, platform.uram > 0):
             folded = replace(engine, coarse_in=ci, coarse_out=co, coarse_group=cg, fine=fine, weights_memory=memory)
+            if engine.weights_off_chip:  # AutoWS: the streamed fraction as fragments of this folding's memory
+                folded = with_fragments(folded, engine.weights_off_chip)
             candidates.append(Option(folded, layer_performance(folded).interval, layer_resources(folded, platform)))
     candidates.sort(key=lambda o: (o.interval, o.resources.dsp, o.resources.bram18, o.resources.lut))
     # sorted by interval: only a kept option can dominate a later one. The costs (interval and
