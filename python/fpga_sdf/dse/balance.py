@@ -237,14 +237,14 @@ def _balanced(specs, edges, options, c: Constraints, objective: str) -> Partitio
 def _rate_matched(specs, edges, options, c: Constraints, objective: str) -> PartitionDesign:
     """Seed 004 as a folding strategy: the shortest frame time T whose data-rate-matched
     design (`rate_match.choose`, every layer's (j, h) for the rate T implies) fits. Designs
-    needing more than one pixel per cycle are skipped: no backend builds them yet."""
+    giving a layer more pixels per cycle than a backend builds for it are skipped."""
     from fractions import Fraction
 
-    from .rate_match import choose
+    from .rate_match import choose, pixel_options
 
     def design_at(target: int):
         chosen = [choose(s, Fraction(target)) for s in specs]
-        if not all(ch.meets and ch.spec.pixels == (1, 1) for ch in chosen):
+        if not all(ch.meets and ch.spec.pixels[0] in pixel_options(ch.spec) for ch in chosen):
             return None
         design = evaluate([ch.spec for ch in chosen], edges, c, objective)
         return design if c.fits(design.resources) else None

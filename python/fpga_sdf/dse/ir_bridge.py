@@ -49,6 +49,10 @@ def write_design(module, design: NetworkDesign, ops) -> None:
                 # Coarse factors always say what was chosen; the others only when not 1.
                 if attr in ("coarse_in", "coarse_out") or getattr(spec, attr) != 1:
                     set_int(op, attr, getattr(spec, attr))
+            if "pixels" in op.operation.attributes:
+                del op.operation.attributes["pixels"]
+            if spec.pixels != (1, 1):
+                set_ints(op, "pixels", spec.pixels)
             if spec.weights_memory != "auto":
                 set_str(op, "weights_memory", spec.weights_memory)
             for attr in ("weights_off_chip", "weights_fragments"):

@@ -26,15 +26,34 @@ class Option:
     resources: Resources
 
 
-def foldings(spec: LayerSpec, has_uram: bool = False):
-    """Every legal (coarse_in, coarse_out, coarse_group, fine, weights_memory) of the layer."""
+def foldings(spec: LayerSpec, has_uram: bool = False, pixels: tuple[int, ...] = (1,)):
+    """Every legal (coarse_in, coarse_out, coarse_group, fine, weights_memory, p) of the layer,
+    p of pixels = (p, 1) from `pixels`."""
     legal = folding_choices(spec)
     if spec.kind in WEIGHT_KINDS:
         memories = ("auto", "uram") if has_uram else ("auto",)
-        yield from itertools.product(legal.coarse_in, legal.coarse_out, legal.coarse_group, legal.fine, memories)
+        yield from itertools.product(legal.coarse_in, legal.coarse_out, legal.coarse_group, legal.fine, memories,
+                                     pixels)
     else:
-        for coarse, fine in itertools.product(legal.coarse_in, legal.fine):
-            yield coarse, coarse, 1, fine, "auto"
+        for coarse, fine, p in itertools.product(legal.coarse_in, legal.fine, pixels):
+            yield coarse, coarse, 1, fine, "auto", p
+
+
+def pixel_counts(spec: LayerSpec, platform) -> tuple[int, ...]:
+    """The p a search offers a layer: those a backend builds (rate_match.pixel_options) whose
+    p-fold MAC arrays of the layer's widest folding fit the board's DSPs. Only a layer the
+    board can unroll whole is bound by its one pixel per cycle (LeNet's first conv); offering
+    p to every layer would multiply the search for nothing."""
+    from .rate_match import pixel_options
+
+    choices = pixel_options(spec)
+    if len(choices) == 1:
+        return choices
+    legal = folding_choices(spec)
+    widest = replace(spec, coarse_in=legal.coarse_in[-1], coarse_out=legal.coarse_out[-1],
+                     coarse_group=legal.coarse_group[-1], fine=legal.fine[-1])
+    dsp = max(layer_resources(widest, platform).dsp, 1)
+    return tuple(p for p in choices if p == 1 or p * dsp <= platform.dsp)
 
 
 def engines(spec: LayerSpec, mixed: bool) -> tuple[LayerSpec, ...]:
@@ -56,8 +75,9 @@ def layer_options(spec: LayerSpec, platform, mixed: bool = False) -> tuple[Optio
     """
     candidates = []
     for engine in engines(spec, mixed):
-        for ci, co, cg, fine, memory in foldings(engine, platform.uram > 0):
-            folded = replace(engine, coarse_in=ci, coarse_out=co, coarse_group=cg, fine=fine, weights_memory=memory)
+        for ci, co, cg, fine, memory, p in foldings(engine, platform.uram > 0, pixel_counts(engine, platform)):
+            folded = replace(engine, coarse_in=ci, coarse_out=co, coarse_group=cg, fine=fine, weights_memory=memory,
+                             pixels=(p, 1))
             if engine.weights_off_chip:  # AutoWS: the streamed fraction as fragments of this folding's memory
                 folded = with_fragments(folded, engine.weights_off_chip)
             candidates.append(Option(folded, layer_performance(folded).interval, layer_resources(folded, platform)))

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from math import lcm, prod
+from math import prod
 
 from .fifo_depths import chain_fifo_depth, fifo_depth, join_backlogs, window_fill_depth
-from .modules import Memory, Module, clog2, expand
+from .modules import Memory, Module, clog2, edge_converter, expand, pixels_out
 from .spec import LayerSpec, Partition, pixels_of, sparse_engine
 from .workload import layer_ops, layer_weights, streamed_weights
 
@@ -282,17 +282,11 @@ def _squeezes(specs, perfs, edges):
     buffers lcm(a, b) words so both sides see whole words every cycle."""
     found = []
     for src, dst in edges:
-        a, b = perfs[src].streams_out, perfs[dst].streams_in
-        if a == b:
-            continue
-        dw = specs[src].data_width
         words = perfs[src].words_out // max(len(specs[src].outputs), 1)
-        buffer = lcm(a, b)
-        found.append(((src, dst), Module(
-            "squeeze", 1, words, words, -(-words // min(a, b)), 1, fill=buffer, pipeline=2,
-            memories=(Memory("buffer", dw, buffer // min(a, b), min(a, b)),),
-            logic=(("const", 1), ("io_bits", dw * (a + b)),
-                   ("counter_bits", clog2(buffer))))))
+        converter = edge_converter(specs[src], specs[dst], perfs[src].streams_out,
+                                   perfs[dst].streams_in, words)
+        if converter is not None:
+            found.append(((src, dst), converter))
     return found
 
 
@@ -336,17 +330,19 @@ def _fifos(order, specs, perfs, preds, interval, squeezes, coupled):
         start = max(arrivals.values(), default=0)
         for src, arrival in arrivals.items():
             src_perf = perfs[src]
-            per_stream = src_perf.words_out / len(specs[src].outputs) / src_perf.streams_out
+            q = pixels_out(specs[src])  # pixels per word of the edge's streams
+            per_stream = src_perf.words_out / len(specs[src].outputs) / src_perf.streams_out / q
             depth = max(chain_fifo_depth(specs[src], src_perf.modules),
                         window_fill_depth(specs[name], coupled[src] / max(per_stream, 1),
                                           perfs[name].modules))
             if len(arrivals) > 1:
                 depth = max(depth, fifo_depth(backlogs.get((src, name), 0), src_perf.streams_out,
                                               src_perf.words_out // len(specs[src].outputs),
-                                              int(-(-(start - arrival) * per_stream // interval))))
+                                              int(-(-(start - arrival) * per_stream // interval)),
+                                              pixels=q))
             if depth:
                 fifos.append(((src, name), fifo_module(src_perf.streams_out,
-                                                       specs[src].data_width, depth)))
+                                                       specs[src].data_width * q, depth)))
         done[name] = start + perfs[name].depth_at(interval)
     return fifos
 

@@ -114,11 +114,11 @@ def test_every_lenet_layer_keeps_up_with_one_pixel_per_cycle():
     assert first.coarse_out * first.fine > last.coarse_in * last.coarse_out
 
 
-def test_dse_strategy_rate_finds_the_input_bound_design():
-    """`--dse="strategy=rate"`: the shortest frame time whose rate-matched design fits. LeNet
-    on the ZC706 is bound by its input: every layer keeps up with 1,024 cycles per 32x32
-    frame, and the partition runs at that plus the frame-boundary waits the model counts
-    where a slower layer follows a faster one, as fast as the greedy strategy's design."""
+def test_dse_takes_lenet_past_its_input_bound():
+    """LeNet on the ZC706 at one pixel per cycle is bound by its input: 1,024 cycles per 32x32
+    frame, 195,312 fps at 200 MHz, with DSPs to spare. Both strategies may now give a layer
+    p pixels per cycle (`pixels = (p, 1)`, built by the RTL for the dense conv and ReLU), and
+    both go past that bound: the first conv takes p > 1 and runs faster than 1,024 cycles."""
     from fpga_sdf.dse.explore import explore
     from fpga_sdf.dse.ir_bridge import problem_of
     from fpga_sdf.dse.problem import Constraints
@@ -129,16 +129,15 @@ def test_dse_strategy_rate_finds_the_input_bound_design():
     model, x = zoo.build("lenet")
     problem, _ = problem_of(import_model(model, x, weights="inline"))
     c = Constraints(load_platform("zc706"), 200.0, 1, 0.9)
-    rate, greedy = explore(problem, c, "throughput", "rate", progress=False), \
-        explore(problem, c, "throughput", "greedy", progress=False)
-    (part,) = rate.partitions
-    assert c.fits(part.resources)
-    assert max(layer_performance(s).interval for s in part.specs) == 1024
-    assert rate.perf.fps >= 0.999 * greedy.perf.fps
-    for spec in part.specs:
-        assert spec.pixels == (1, 1)
-        if spec.kind == "conv":
-            assert spec.fine == 25  # a whole 5x5 window per KPU, as the seed builds it
+    input_bound_fps = 200e6 / 1024
+    for strategy in ("rate", "greedy"):
+        design = explore(problem, c, "throughput", strategy, progress=False)
+        (part,) = design.partitions
+        assert c.fits(part.resources)
+        first = part.specs[0]
+        assert first.kind == "conv" and first.pixels[0] > 1
+        assert layer_performance(first).interval < 1024
+        assert design.perf.fps > 1.05 * input_bound_fps
 
 
 def test_pixel_options_for_the_dse():
