@@ -266,7 +266,7 @@ def _stream_sparsity(spec: LayerSpec, in_streams: int, groups: int, coarse_in: i
     return _per_stream(spec.sparsity, spec, in_streams, groups, coarse_in, coarse_group)
 
 
-def _stream_cycles(spec: LayerSpec, in_streams: int, groups: int, coarse_in: int, coarse_group: int,
+def stream_cycles(spec: LayerSpec, in_streams: int, groups: int, coarse_in: int, coarse_group: int,
                    kernel: int, k: int) -> list[float]:
     """Mean cycles per window of the sparse engines behind each input stream.
 
@@ -329,13 +329,13 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
     sparse = sparse_engine(spec)
     if sparse:
         # PASS: the slowest stream sets the interval (seed 003, eq. 3).
-        ii = max(_stream_cycles(spec, in_streams, groups, ci, cg, kernel, f))
+        ii = max(stream_cycles(spec, in_streams, groups, ci, cg, kernel, f))
         weight_word, weight_depth = kernel * ww, ch_s * cout_s
-        crossbar = crossbar_bits(kernel, f, dw + ww)
+        crossbar, crossbar_muxes = crossbar_bits(kernel, f, dw + ww), crossbar_inputs(kernel, f)
     else:
         ii = cdiv(kernel, f)
         weight_word, weight_depth = f * ww, ch_s * cout_s * cdiv(kernel, f)
-        crossbar = 0
+        crossbar = crossbar_muxes = 0
     fcu_adders = 0.0
     if not is_conv and p > 1:  # per-pixel FCUs: their own weights, side by side in one word
         weight_word, weight_depth = weight_word * p, cdiv(weight_depth, p)
@@ -359,7 +359,8 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
         mults=f, mult_widths=(dw, ww), lanes=lanes,
         logic=(("const", 1), ("io_bits", (kernel * dw + aw) * lanes), ("mult_bits", f * (dw + ww)),
                ("adder_bits", (max(f - 1, 0) + fcu_adders) * aw),
-               ("counter_bits", clog2(cdiv(kernel, f))), ("crossbar_bits", crossbar))))
+               ("counter_bits", clog2(cdiv(kernel, f))), ("crossbar_bits", crossbar),
+               ("crossbar_inputs", crossbar_muxes))))
     reads = dots if sparse else dots * ii  # the sparse engine reads all K weights per window
     modules.append(weights_memory(spec, mac_units, reads, weight_word, weight_depth))
 
@@ -384,14 +385,20 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
     return tuple(modules)
 
 
-def crossbar_bits(kernel: int, k: int, width: int) -> int:
-    """Mux-input bits of the S-MVE's crossbar squeezing K window taps onto k MACs.
+def crossbar_inputs(kernel: int, k: int) -> int:
+    """Mux inputs of the S-MVE's crossbar squeezing K window taps onto k MACs.
 
     As the RTL builds it (backend/rtl/sparse_conv.py): MAC j takes the j-th unused non-zero
-    tap, which can be any of taps j..K-1, so it muxes K - j inputs of a tap and its weight
-    (`width` = data + weight bits): k(2K - k + 1)/2 inputs in all, growing with k.
+    tap, which can be any of taps j..K-1, so it muxes K - j inputs: k(2K - k + 1)/2 in all.
+    7-series LUTs follow the inputs more than their width (yosys, k = 3 of 9: 565 LUT at 8
+    bit, 595 at 16), UltraScale+ LUTs the bits (`crossbar_bits`); the fit has both.
     """
-    return k * (2 * kernel - k + 1) // 2 * width
+    return k * (2 * kernel - k + 1) // 2
+
+
+def crossbar_bits(kernel: int, k: int, width: int) -> int:
+    """Mux-input bits of the crossbar: its inputs x the tap and weight bits each carries."""
+    return crossbar_inputs(kernel, k) * width
 
 
 def _sparse_buffer(spec: LayerSpec, streams: int, windows: int, kernel: int) -> Module:

@@ -18,7 +18,7 @@ from model_test_specs import conv
 
 from fpga_sdf.model import (check_folding, expand, folding_choices, layer_performance, layer_resources,
                             load_platform, partition_performance)
-from fpga_sdf.model.modules import crossbar_bits
+from fpga_sdf.model.modules import crossbar_bits, crossbar_inputs
 from fpga_sdf.model.performance import SPARSE_CLOCK_FACTOR
 
 DOTS = 16384
@@ -88,17 +88,18 @@ def test_dsp_is_engines_times_k():
 def test_crossbar_cost():
     # MAC j muxes taps j..K-1: 3x3, 16-bit tap + weight: k=1 -> 9 inputs, k=3 -> 9+8+7,
     # k=5 -> 35, k=9 -> 45
+    assert [crossbar_inputs(9, k) for k in (1, 3, 5, 9)] == [9, 24, 35, 45]
     assert [crossbar_bits(9, k, 16) for k in (1, 3, 5, 9)] == [144, 384, 560, 720]
     dense, sparse = conv(fine=3), conv(fine=3, sparsity=(0.5,) * 16)
     zc706 = load_platform("zc706")
     extra = layer_resources(sparse, zc706).lut - layer_resources(dense, zc706).lut
-    # crossbar: 32 engines x 24 inputs of 16 + 16 bits; the weights word grows from 3 to 9 weights (16 bit):
+    # crossbar: 32 engines x 24 inputs of 16 + 16 bits (per bit and per input); the weights word grows from 3 to 9 weights (16 bit):
     # 32 x 96 io bits; its address counter shrinks from clog2(48) = 6 to clog2(16) = 4 bits:
     # -32 x 2 bits (LUT per feature unit from the calibrated coefficients)
     from fpga_sdf.model.coefficients import logic_table
     conv_lut = dict(logic_table("conv", "lut", zc706.family))
     wm_lut = dict(logic_table("weights_memory", "lut", zc706.family))
-    expected = 32 * 24 * 32 * conv_lut["crossbar_bits"] + 32 * 96 * wm_lut["io_bits"] - 32 * 2 * wm_lut["counter_bits"]
+    expected = 32 * 24 * (32 * conv_lut["crossbar_bits"] + conv_lut["crossbar_inputs"]) + 32 * 96 * wm_lut["io_bits"] - 32 * 2 * wm_lut["counter_bits"]
     assert extra == pytest.approx(expected, abs=1)
 
 

@@ -17,7 +17,7 @@ off-chip memory (reloaded, URAM, above LITERAL_LIMIT) are refused (`refusal`).
 
 Cycles: the loop's trip count depends on the data. Its stated trip count is the model's
 expected figure from the layer's measured statistics: windows x cout_s x the stream's mean
-cycles per window (`model.modules._stream_cycles`, the figure the model's conv interval
+cycles per window (`model.modules.stream_cycles`, the figure the model's conv interval
 takes the max of), and cycles.txt / schedule.json mark it "expected". The C-simulation
 counts the loop's real iterations per process (the testbench prints `csim: <process> cycles
 N` for the frames it ran), so the expectation can be measured on other data.
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 
-from ...model.modules import _stream_cycles
+from ...model.modules import stream_cycles
 from .context import loop, timed
 from .process import MUL, RAM, STAGE, Access, tree
 from .weights_memory import LITERAL_LIMIT, banking
@@ -59,7 +59,7 @@ def expected_cycles(ctx) -> list[float]:
     """Mean cycles per window (per filter) of each input stream's engines: the model's."""
     spec, v = ctx.spec, ctx.values
     ni, _ = streams(ctx)
-    return _stream_cycles(spec, ni, spec.groups, v["ci"], v["cg"], v["kvol"], v["fine"])
+    return stream_cycles(spec, ni, spec.groups, v["ci"], v["cg"], v["kvol"], v["fine"])
 
 
 def weights_memory(ctx, module) -> None:
@@ -128,7 +128,7 @@ def generate(ctx, module) -> None:
                     # adder tree, the running sum, the write
                     timing=[timed("sparse_conv_loop", trip, 2 * STAGE + MUL + tree(fine) + 2 * STAGE,
                                   expected=f"data-dependent: {windows * cout_s} dot products x "
-                                           f"{per_window[s]:.4f} mean cycles, the model's _stream_cycles "
+                                           f"{per_window[s]:.4f} mean cycles, the model's stream_cycles "
                                            f"of input stream {s}")])
     ctx.cur = out
 

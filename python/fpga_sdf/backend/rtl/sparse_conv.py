@@ -6,7 +6,7 @@ next k non-zero taps (the crossbar squeezes them onto the k MACs, in tap order) 
 weights and adds the products into the accumulator; zero taps cost nothing. A dot product's
 weights are one word of K weights (in1, the sparse weights memory), held while the dot
 product lasts and consumed on its last cycle. So a frame takes sum over windows of
-cout_s * max(1, ceil(n / k)) cycles, the model's `_stream_cycles` per window.
+cout_s * max(1, ceil(n / k)) cycles, the model's `stream_cycles` per window.
 
 The crossbar: `rem` = non-zero taps not yet used by this dot product; tap t goes to MAC j
 when it is non-zero, unused, and j unused taps precede it (a prefix count); those picked

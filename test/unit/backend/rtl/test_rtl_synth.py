@@ -168,10 +168,9 @@ SPARSE = dict(_sparse_cases())
 # 7-series: yosys's LUTs for the crossbar barely grow with the width (calibration: 565 LUT at
 # 8 bit against 595 at 16 bit for k = 3 of K = 9), which a feature of mux-input BITS cannot
 # follow; the fit sits between the widths and overestimates the wide engines here.
-KNOWN_SPARSE = {
-    ("7series", "sparse_16_K9_k4"): "7-series LUT: model 933 vs yosys 766 (+22%)",
-    ("7series", "sparse_16_K9_k6"): "7-series LUT: model 1150 vs yosys 958 (+20%)",
-    ("7series", "sparse_12_K25_k8"): "7-series LUT: model 3530 vs yosys 3043 (+16%)",
+KNOWN_SPARSE = {  # (family, case) -> the measured disagreement, as a strict xfail
+    ("7series", "sparse_12_K25_k8"): "7-series LUT: model 3571 vs yosys 3043 (+17%), a 12-bit 5x5 engine "
+                                     "outside the 8/16-bit fit",
 }
 
 
