@@ -57,9 +57,9 @@ class SdfFold(Pass):
                     set_str(op, "weights_memory", spec.weights_memory)
 
     def _for_interval(self, spec, platform, op, diag):
-        meeting = [o for o in layer_options(spec, platform) if o.interval <= self.interval]
+        meeting = [o for o in layer_options(spec, platform, pixels=False) if o.interval <= self.interval]
         if not meeting:
-            fastest = layer_options(spec, platform)[0].interval
+            fastest = layer_options(spec, platform, pixels=False)[0].interval
             diag.error(op, f"cannot meet interval {self.interval}: the fastest folding of this layer takes {fastest} cycles")
             return spec
         return min(meeting, key=lambda o: (o.resources.dsp, o.resources.lut, o.interval)).spec

@@ -30,7 +30,7 @@ def anneal(start: PartitionDesign, c: Constraints, objective: str, rng: random.R
            steps: int, seconds: float = float("inf")) -> PartitionDesign:
     """`steps` proposals (the walk a seed determines); `seconds` only guards against a
     pathological run and makes the result depend on the machine when it cuts in."""
-    options = [layer_options(s, c.platform) for s in start.specs]
+    options = [layer_options(s, c.platform, pixels=c.pixels) for s in start.specs]
     index = [_index_of(s, opts) for s, opts in zip(start.specs, options)]
     current = best = start
     deadline = time.monotonic() + seconds

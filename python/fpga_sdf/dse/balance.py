@@ -90,7 +90,8 @@ def _fold(specs, edges, c: Constraints, objective: str, strategy: str, mixed: bo
 
 def _unfolded(specs) -> list[LayerSpec]:
     return [replace(s, coarse_in=1, coarse_out=1, coarse_group=1, fine=1, wr_factor=1, weights_memory="auto",
-                    weights_off_chip=0.0, weights_fragments=(), sparse_buffer=0, dense_engine=False) for s in specs]
+                    weights_off_chip=0.0, weights_fragments=(), sparse_buffer=0, dense_engine=False,
+                    pixels=(1, 1)) for s in specs]
 
 
 def _with_reloading(specs, edges, c: Constraints, objective: str, mixed: bool = False):
@@ -109,7 +110,7 @@ def _with_reloading(specs, edges, c: Constraints, objective: str, mixed: bool = 
     """
     specs = list(specs)
     while True:
-        options = {s.name: layer_menu(s, c.platform, mixed) for s in specs}
+        options = {s.name: layer_menu(s, c.platform, mixed, c.pixels) for s in specs}
         design = _design_at(None, specs, edges, options, c, objective)
         if design is not None:
             return specs, options
@@ -244,7 +245,7 @@ def _rate_matched(specs, edges, options, c: Constraints, objective: str) -> Part
 
     def design_at(target: int):
         chosen = [choose(s, Fraction(target)) for s in specs]
-        if not all(ch.meets and ch.spec.pixels[0] in pixel_options(ch.spec) for ch in chosen):
+        if not all(ch.meets and ch.spec.pixels[0] in (pixel_options(ch.spec) if c.pixels else (1,)) for ch in chosen):
             return None
         design = evaluate([ch.spec for ch in chosen], edges, c, objective)
         return design if c.fits(design.resources) else None

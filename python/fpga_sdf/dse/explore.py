@@ -151,7 +151,7 @@ def pareto(problem: Problem, c: Constraints, seed: int = 1, time_limit: float = 
     for factor in (1.5, 2, 3, 4, 6, 8, 12, 16, 32, 64):
         parts = []
         for p in anchor.partitions:
-            options = {s.name: layer_menu(s, c.platform) for s in p.specs}
+            options = {s.name: layer_menu(s, c.platform, pixels=c.pixels) for s in p.specs}
             picked = pick(options, p.specs, int(p.perf.compute_interval * factor), c)
             if picked is None:
                 break

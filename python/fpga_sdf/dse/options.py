@@ -67,15 +67,16 @@ def engines(spec: LayerSpec, mixed: bool) -> tuple[LayerSpec, ...]:
 
 
 @lru_cache(maxsize=16384)
-def layer_options(spec: LayerSpec, platform, mixed: bool = False) -> tuple[Option, ...]:
+def layer_options(spec: LayerSpec, platform, mixed: bool = False, pixels: bool = True) -> tuple[Option, ...]:
     """Pareto-optimal foldings (and weight-memory bindings; with `mixed`, engines) of
-    `spec`, fastest first.
+    `spec`, fastest first; without `pixels` the layer keeps its pixels per cycle.
 
     Cached: the partitioning search folds the same layer in many candidate partitions.
     """
     candidates = []
     for engine in engines(spec, mixed):
-        for ci, co, cg, fine, memory, p in foldings(engine, platform.uram > 0, pixel_counts(engine, platform)):
+        counts = pixel_counts(engine, platform) if pixels else (engine.pixels[0],)
+        for ci, co, cg, fine, memory, p in foldings(engine, platform.uram > 0, counts):
             folded = replace(engine, coarse_in=ci, coarse_out=co, coarse_group=cg, fine=fine, weights_memory=memory,
                              pixels=(p, 1))
             if engine.weights_off_chip:  # AutoWS: the streamed fraction as fragments of this folding's memory
@@ -112,8 +113,8 @@ class Menu:
 
 
 @lru_cache(maxsize=16384)
-def layer_menu(spec: LayerSpec, platform, mixed: bool = False) -> Menu:
-    options = layer_options(spec, platform, mixed)
+def layer_menu(spec: LayerSpec, platform, mixed: bool = False, pixels: bool = True) -> Menu:
+    options = layer_options(spec, platform, mixed, pixels)
     board = np.array([getattr(platform, r) or 0 for r in RESOURCES], dtype=float)
     scale = np.divide(1.0, board, out=np.zeros_like(board), where=board > 0)
     fractions = np.array([[getattr(o.resources, r) for r in RESOURCES] for o in options], dtype=float) * scale

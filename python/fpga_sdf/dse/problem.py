@@ -22,6 +22,7 @@ class Constraints:
     batch: int
     budget: float = 0.9  # fraction of every resource the design may use
     power_cap_w: float = 0.0  # 0: no cap
+    pixels: bool = False  # layers may take p pixels per cycle (the RTL builds them, HLS not yet)
 
     def capacity(self, name: str) -> float:
         return getattr(self.platform, name) * self.budget

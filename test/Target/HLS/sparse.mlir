@@ -29,7 +29,7 @@
 // longer than the 4 windows of slack cost the engines idle cycles).
 // SCHED: "name": "conv_conv_s0",
 // SCHED: "data_dependent": true,
-// SCHED: "sparse_conv_loop: frames x 1024 expected (data-dependent: 512 dot products x 2.0000 mean cycles, the model's _stream_cycles of input stream 0) + 9"
+// SCHED: "sparse_conv_loop: frames x 1024 expected (data-dependent: 512 dot products x 2.0000 mean cycles, the model's stream_cycles of input stream 0) + 9"
 // CYC: conv *  {{ +}}1036
 // RELOAD: error: the sparse engine's weights from off-chip memory (weights reloading, URAM or more than 16384 weights) are modelled, but the HLS backend emits them as ROM literals only
 

@@ -5,6 +5,8 @@ layer of a real network keeping up with the input rate."""
 from fractions import Fraction
 from math import prod
 
+from dataclasses import replace
+
 import pytest
 
 from fpga_sdf import api, network
@@ -118,7 +120,8 @@ def test_dse_takes_lenet_past_its_input_bound():
     """LeNet on the ZC706 at one pixel per cycle is bound by its input: 1,024 cycles per 32x32
     frame, 195,312 fps at 200 MHz, with DSPs to spare. Both strategies may now give a layer
     p pixels per cycle (`pixels = (p, 1)`, built by the RTL for the dense conv and ReLU), and
-    both go past that bound: the first conv takes p > 1 and runs faster than 1,024 cycles."""
+    both go past that bound (`--dse="pixels=true"`): the first conv takes p > 1 and runs
+    faster than 1,024 cycles; without it the design stays at one pixel per cycle."""
     from fpga_sdf.dse.explore import explore
     from fpga_sdf.dse.ir_bridge import problem_of
     from fpga_sdf.dse.problem import Constraints
@@ -128,7 +131,7 @@ def test_dse_takes_lenet_past_its_input_bound():
 
     model, x = zoo.build("lenet")
     problem, _ = problem_of(import_model(model, x, weights="inline"))
-    c = Constraints(load_platform("zc706"), 200.0, 1, 0.9)
+    c = Constraints(load_platform("zc706"), 200.0, 1, 0.9, pixels=True)
     input_bound_fps = 200e6 / 1024
     for strategy in ("rate", "greedy"):
         design = explore(problem, c, "throughput", strategy, progress=False)
@@ -138,6 +141,9 @@ def test_dse_takes_lenet_past_its_input_bound():
         assert first.kind == "conv" and first.pixels[0] > 1
         assert layer_performance(first).interval < 1024
         assert design.perf.fps > 1.05 * input_bound_fps
+    plain = explore(problem, replace(c, pixels=False), "throughput", "greedy", progress=False)
+    assert all(s.pixels == (1, 1) for p in plain.partitions for s in p.specs)
+    assert plain.perf.fps <= input_bound_fps
 
 
 def test_pixel_options_for_the_dse():
