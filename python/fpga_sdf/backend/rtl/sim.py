@@ -161,9 +161,10 @@ def _run_partition(binary, part: dict, x: np.ndarray, stall_cycles: int | None,
         words = np.fromfile(work / "out0.bin", dtype="<u4").reshape(-1, -(-t_out.bits // 32))
         when = np.fromfile(work / "out0.cyc", dtype="<u8").astype(np.int64)
         trace = np.fromfile(work / "trace.bin", dtype="<u8").astype(np.int64)
-    packed = unpack_words(words, t_out).reshape(n, o["words"])
-    y = np.empty_like(packed)
-    y[:, pixel_order(o["shape"], o["streams"], _pixels(o))] = packed
+    y = unpack_words(words, t_out).reshape(n, o["words"])
+    if _pixels(o) > 1:  # (a weights-reloading run's words are its share of the shape's filters)
+        packed, y = y, np.empty_like(y)
+        y[:, pixel_order(o["shape"], o["streams"], _pixels(o))] = packed
     last = [int(when[(f + 1) * beats_out - 1]) for f in range(n)]
     firsts, lasts, pos = [], [], 0
     for _ in track:

@@ -118,7 +118,7 @@ def test_generator_table_picks_the_engine_from_the_layer():
     assert not sparse_engine(dense)
     # the sparse conv reads K weights per word; the dense one `fine` (and refuses K)
     generators.generator("conv")(params(sparse, "conv", 0, [X, W], [ACC]))
-    with pytest.raises(ValueError, match="9 taps / 9 weights per word, expected 9 / 3"):
+    with pytest.raises(ValueError, match="9 taps / 9 weights / 1 sums per word, expected 9 / 3 / 1"):
         generators.generator("conv")(params(dense, "conv", 0, [X, W], [ACC]))
     generators.generator("weights_memory")(params(sparse, "weights_memory", 0, [], [W], {"weights": weights}))
     narrow = StreamType(8, 5, 3)
