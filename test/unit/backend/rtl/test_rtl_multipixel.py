@@ -410,12 +410,9 @@ def test_lenet_past_its_input_bound_with_restreams_and_repacks(tmp_path):
     (part,) = stats["partitions"]
     print(f"lenet DSE folding: {part['cycles_per_frame']} measured, {part['model_cycles_per_frame']} modelled")
     assert abs(part["cycles_per_frame"] - LENET_DSE_FRAME) <= 0.03 * LENET_DSE_FRAME
+    assert abs(part["cycles_per_frame"] - part["model_cycles_per_frame"]) <= 0.03 * part["model_cycles_per_frame"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "model/performance.py _squeezes still costs a squeeze at one pixel a word (words / min(a, b)): "
-    "2,352 cycles a frame modelled for the ReLU -> pool edge against 784 by hand and 790 measured; "
-    "the fix (modules.edge_converter in _squeezes, pixels_out in _fifos) is in issue 14's report"))
 def test_lenet_dse_folding_model_frame(tmp_path):
     from fpga_sdf import ir as sdf_ir
     from fpga_sdf import network
