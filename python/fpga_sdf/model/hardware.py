@@ -32,7 +32,7 @@ class Module:
     pipeline: int = 1  # fixed pipeline stages, cycles
     mults: int = 0  # multipliers per instance
     mult_widths: tuple[int, int] = (0, 0)
-    lanes: float = 1.0  # data-rate (j, h) scaling of the arithmetic: j / h
+    lanes: float = 1.0  # copies of the arithmetic side by side: q MAC arrays of a p-pixel conv
     memories: tuple[Memory, ...] = ()
     logic: tuple[tuple[str, float], ...] = ()  # named features of the LUT/FF models
 
