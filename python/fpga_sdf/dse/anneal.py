@@ -15,7 +15,7 @@ from .balance import PartitionDesign, evaluate
 from .options import layer_options
 from .problem import Constraints
 
-FOLDING_FIELDS = ("coarse_in", "coarse_out", "coarse_group", "fine", "weights_memory")
+FOLDING_FIELDS = ("coarse_in", "coarse_out", "coarse_group", "fine", "weights_memory", "pixels")
 
 
 def _index_of(spec, options) -> int:
