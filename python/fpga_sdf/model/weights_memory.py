@@ -4,9 +4,10 @@ AutoWS (seed 000, memory fragmentation) cuts each MAC unit's weights memory of d
 n fragments; each keeps u_on words on chip (the static region) and streams u_off words from
 off-chip memory (the dynamic region), so M = n (u_on + u_off). The dynamic regions of all
 fragments share one buffer in dual-port BRAM (the DMA writes one port on its own clock, the
-engine reads the other). A layer's decision is `weights_fragments = (n, u_on, u_off)`; a
-bare `weights_off_chip` fraction (what the DSE steps today) keeps its older model: the
-off-chip share streams through a double-buffered fragment of at most 512 words.
+engine reads the other). A layer's decision is `weights_fragments = (n, u_on, u_off)` (the
+DSE steps a fraction and writes it as fragments of each folding, `with_fragments`); a bare
+`weights_off_chip` fraction written by hand keeps its older model: the off-chip share
+streams through a double-buffered fragment of at most 512 words.
 """
 
 from __future__ import annotations
