@@ -39,11 +39,7 @@ def generator(kind: str) -> Callable | None:
 
     def generate(p):
         from fpga_sdf.model.spec import sparse_engine
-        if p.spec is not None and sparse_engine(p.spec):
-            if sparse is None:
-                raise NotImplementedError("no RTL generator for PASS's sparse engine yet")
-            return sparse(p)
-        return dense(p)
+        return sparse(p) if p.spec is not None and sparse_engine(p.spec) else dense(p)
     return generate
 
 
