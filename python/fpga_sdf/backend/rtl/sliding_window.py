@@ -68,6 +68,30 @@ def channels_per_stream(p) -> int:
     return words_in * pixels_in(p.spec) // pixels_of(p.spec.inputs[0])
 
 
+def _position_counters(clk, rst, tick, geo, sizes, stride):
+    """The window's walk: a channel counter, then one position counter per dim (innermost
+    first, each advancing on the carry of the ones inside it, over `sizes[i]` positions),
+    and for a dim of stride s > 1 whether its position is a window's (phase 0: counting
+    modulo s from the kernel's extent - 1)."""
+    n = len(sizes)
+    _, carry = counter(clk, rst, geo.ch_s, tick, "channel")
+    pos, phase_ok = [None] * n, [None] * n
+    for i in reversed(range(n)):
+        step = tick & carry
+        pos[i], last = counter(clk, rst, sizes[i], step, f"pos{i}")
+        e, s = geo.extent[i], stride[i]
+        if s > 1:
+            ph = Reg(Bits(max(1, (s - 1).bit_length())), clk, rst, rst_value=0, name=f"phase{i}")
+            counting = uge(pos[i], e - 1) & ~last
+            nxt = sel(eq(ph, s - 1), bits(ph.type.width, 0), inc(ph))
+            ph.assign(sel(step, sel(counting, nxt, bits(ph.type.width, 0)), ph))
+            phase_ok[i] = eq(ph, 0)
+        else:
+            phase_ok[i] = Bits(1)(1)
+        carry = carry & last
+    return pos, phase_ok
+
+
 def generate(p):
     if pixels_in(p.spec) > 1:
         return _generate_multi_pixel(p)
@@ -85,23 +109,7 @@ def generate(p):
         out = OutBuffer(clk, rst, p.outputs[0].bits, latency=1)
         # position counters: channel, then dims innermost first; each advances on a carry
         tick = Wire(Bits(1))  # a word (input or padding) enters: assigned below
-        _, carry = counter(clk, rst, geo.ch_s, tick, "channel")
-        pos, phase_ok = [None] * n, [None] * n
-        for i in reversed(range(n)):
-            step = tick & carry
-            pos[i], last = counter(clk, rst, geo.padded[i], step, f"pos{i}")
-            e, s = geo.extent[i], geo.stride[i]
-            if s > 1:
-                ph = Reg(Bits(max(1, (s - 1).bit_length())), clk, rst, rst_value=0,
-                         name=f"phase{i}")
-                # the phase of the next position: 0 up to e - 1, then counting modulo s
-                counting = uge(pos[i], e - 1) & ~last
-                nxt = sel(eq(ph, s - 1), bits(ph.type.width, 0), inc(ph))
-                ph.assign(sel(step, sel(counting, nxt, bits(ph.type.width, 0)), ph))
-                phase_ok[i] = eq(ph, 0)
-            else:
-                phase_ok[i] = Bits(1)(1)
-            carry = carry & last
+        pos, phase_ok = _position_counters(clk, rst, tick, geo, geo.padded, geo.stride)
         inside, window_end = Bits(1)(1), Bits(1)(1)
         for i in range(n):
             b = geo.pad_begin[i]
@@ -180,21 +188,8 @@ def _generate_multi_pixel(p):
         clk, rst = ports.clk, ports.rst
         out = OutBuffer(clk, rst, p.outputs[0].bits, latency=1)
         tick = Wire(Bits(1))
-        _, carry = counter(clk, rst, geo.ch_s, tick, "channel")
-        pos, phase_ok = [None] * n, [None] * n
-        for i in reversed(range(n)):
-            step = tick & carry
-            pos[i], last = counter(clk, rst, walk[i], step, f"pos{i}")
-            e, s = geo.extent[i], geo.stride[i]
-            if s > 1 and i < n - 1:  # along the row the stride is inside the word
-                ph = Reg(Bits(max(1, (s - 1).bit_length())), clk, rst, rst_value=0, name=f"phase{i}")
-                counting = uge(pos[i], e - 1) & ~last
-                nxt = sel(eq(ph, s - 1), bits(ph.type.width, 0), inc(ph))
-                ph.assign(sel(step, sel(counting, nxt, bits(ph.type.width, 0)), ph))
-                phase_ok[i] = eq(ph, 0)
-            else:
-                phase_ok[i] = Bits(1)(1)
-            carry = carry & last
+        # along the row the stride is inside the word: the walk's row stride is 1
+        pos, phase_ok = _position_counters(clk, rst, tick, geo, walk, geo.stride[:-1] + (1,))
         inside, window_end = Bits(1)(1), Bits(1)(1)
         for i in range(n - 1):
             bi = geo.pad_begin[i]
