@@ -59,6 +59,14 @@ def pixel_order(shape, streams: int, pixels: int) -> np.ndarray:
     return np.moveaxis(index, -3, -1).reshape(-1)
 
 
+def _run_shape(part: dict) -> tuple:
+    """The output map one run of the partition streams: a weights-reloading run computes
+    filters_per_run of the shape's filters."""
+    shape = tuple(part["output"]["shape"])
+    reload = part.get("weights_reload")
+    return (reload["filters_per_run"],) + shape[1:] if reload else shape
+
+
 def _pixels(end: dict) -> int:
     return int(end.get("pixels", 1))
 
@@ -161,10 +169,9 @@ def _run_partition(binary, part: dict, x: np.ndarray, stall_cycles: int | None,
         words = np.fromfile(work / "out0.bin", dtype="<u4").reshape(-1, -(-t_out.bits // 32))
         when = np.fromfile(work / "out0.cyc", dtype="<u8").astype(np.int64)
         trace = np.fromfile(work / "trace.bin", dtype="<u8").astype(np.int64)
-    y = unpack_words(words, t_out).reshape(n, o["words"])
-    if _pixels(o) > 1:  # (a weights-reloading run's words are its share of the shape's filters)
-        packed, y = y, np.empty_like(y)
-        y[:, pixel_order(o["shape"], o["streams"], _pixels(o))] = packed
+    packed = unpack_words(words, t_out).reshape(n, o["words"])
+    y = np.empty_like(packed)
+    y[:, pixel_order(_run_shape(part), o["streams"], _pixels(o))] = packed
     last = [int(when[(f + 1) * beats_out - 1]) for f in range(n)]
     firsts, lasts, pos = [], [], 0
     for _ in track:
