@@ -70,6 +70,8 @@ def test_a_partition_may_mix_sparse_and_dense_engines():
     assert not a.dense_engine and a.fine < 9  # sparse engines of k < K
     assert b.dense_engine
     assert design.perf.clock_mhz == 180.0
+    # b sets the pace: 28 x 28 windows x 32 filters per stream x ceil(9 / fine) cycles
+    assert design.perf.compute_interval == 28 * 28 * 32 * -(-9 // b.fine) * 32 // (b.coarse_in * b.coarse_out)
     # the designs without the mix: every sparse layer on the sparse engine (k = K being its
     # only dense choice), or every layer on the dense engine
     sparse_only = _fold(_unfolded(layers), [("a", "b")], c, "throughput", "greedy")
