@@ -33,6 +33,7 @@ class Module:
     mults: int = 0  # multipliers per instance
     mult_widths: tuple[int, int] = (0, 0)
     lanes: float = 1.0  # copies of the arithmetic side by side: q MAC arrays of a p-pixel conv
+    weight_sharing: int = 1  # lanes multiplying by the same weight (a p-pixel conv's q arrays)
     memories: tuple[Memory, ...] = ()
     logic: tuple[tuple[str, float], ...] = ()  # named features of the LUT/FF models
 

@@ -28,6 +28,7 @@ from .dsp import DivPlan, pool_divisors
 from .folding import channels_in, channels_out
 from .hardware import Memory, Module, clog2
 from .spec import LayerSpec, cdiv, kernel_of, padded_spatial, pixels_of, sparse_engine, spatial
+from .sparse_engine import crossbar_logic, sparse_buffer, stream_cycles
 from .weights_memory import weights_memory
 
 # Multipliers per element for each activation: leaky_relu multiplies by alpha (a Fixed(18, 16)
@@ -259,45 +260,6 @@ def window_cycles(dims, extent, stride, out, ch_s: int, per_window: float) -> in
     return max(words, -(-int(busy * 1_000_000) // 1_000_000))
 
 
-def _stream_sparsity(spec: LayerSpec, in_streams: int, groups: int, coarse_in: int,
-                     coarse_group: int) -> list[float]:
-    """Mean zero fraction seen by each input stream (channel c of group g goes to stream
-    (c mod coarse_in, g mod coarse_group))."""
-    return _per_stream(spec.sparsity, spec, in_streams, groups, coarse_in, coarse_group)
-
-
-def stream_cycles(spec: LayerSpec, in_streams: int, groups: int, coarse_in: int, coarse_group: int,
-                   kernel: int, k: int) -> list[float]:
-    """Mean cycles per window of the sparse engines behind each input stream.
-
-    A window with n non-zeros takes max(1, ceil(n / k)) cycles on k MACs. With the measured
-    distribution of n per channel that is exact (given buffers deep enough to even out the
-    streams); with only a mean sparsity s it is eq. 2's 1 / theta = max(1, (1 - s) K / k),
-    which ignores the rounding and so underestimates: a window of k + 1 non-zeros takes 2.
-    """
-    if not spec.sparsity_hist:
-        return [max(1.0, (1.0 - s) * kernel / k)
-                for s in _stream_sparsity(spec, in_streams, groups, coarse_in, coarse_group)]
-    cost = [max(1, -(-n // k)) for n in range(kernel + 1)]
-    per_channel = [sum(p * c for p, c in zip(spec.sparsity_hist[i * (kernel + 1):(i + 1) * (kernel + 1)], cost))
-                   for i in range(len(spec.sparsity))]
-    return _per_stream(per_channel, spec, in_streams, groups, coarse_in, coarse_group)
-
-
-def _per_stream(values, spec: LayerSpec, in_streams: int, groups: int, coarse_in: int,
-                coarse_group: int) -> list[float]:
-    """Mean of a per-channel value over the channels of each input stream."""
-    cin_g = channels_in(spec) // groups
-    totals = [0.0] * in_streams
-    counts = [0] * in_streams
-    for channel, value in enumerate(values):
-        group, index = divmod(channel, cin_g)
-        stream = (group % coarse_group) * coarse_in + index % coarse_in
-        totals[stream] += value
-        counts[stream] += 1
-    return [t / n if n else 0.0 for t, n in zip(totals, counts)]
-
-
 def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
     """conv and inner_product: sliding window, fork, conv (MAC), accum, glue, bias, weights.
 
@@ -331,11 +293,11 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
         # PASS: the slowest stream sets the interval (seed 003, eq. 3).
         ii = max(stream_cycles(spec, in_streams, groups, ci, cg, kernel, f))
         weight_word, weight_depth = kernel * ww, ch_s * cout_s
-        crossbar, crossbar_muxes = crossbar_bits(kernel, f, dw + ww), crossbar_inputs(kernel, f)
+        crossbar = crossbar_logic(kernel, f, dw, ww)
     else:
         ii = cdiv(kernel, f)
         weight_word, weight_depth = f * ww, ch_s * cout_s * cdiv(kernel, f)
-        crossbar = crossbar_muxes = 0
+        crossbar = ()
     fcu_adders = 0.0
     if not is_conv and p > 1:  # per-pixel FCUs: their own weights, side by side in one word
         weight_word, weight_depth = weight_word * p, cdiv(weight_depth, p)
@@ -346,7 +308,7 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
     if is_conv and _needs_window(spec):  # each window feeds cout_s dot products of ii cycles
         modules.append(_sliding_window(spec, in_streams, ch_s, cout_s * ii))
     if sparse and spec.sparse_buffer:
-        modules.append(_sparse_buffer(spec, in_streams, windows, kernel))
+        modules.append(sparse_buffer(spec, in_streams, windows, kernel))
     if co > 1:
         modules.append(Module("fork", in_streams, windows, windows * co, windows, 1,
                               logic=(("const", 1), ("io_bits", kernel * dw * (1 + co) * q))))
@@ -356,11 +318,10 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
     modules.append(Module(
         "conv", mac_units, windows, dots, conv_interval, ii, fill=0, memories=results,
         pipeline=MULT_STAGES + clog2(f) + cdiv(kernel, f) + (clog2(p) if fcu_adders else 0),
-        mults=f, mult_widths=(dw, ww), lanes=lanes,
+        mults=f, mult_widths=(dw, ww), lanes=lanes, weight_sharing=lanes if is_conv else 1,
         logic=(("const", 1), ("io_bits", (kernel * dw + aw) * lanes), ("mult_bits", f * (dw + ww)),
                ("adder_bits", (max(f - 1, 0) + fcu_adders) * aw),
-               ("counter_bits", clog2(cdiv(kernel, f))), ("crossbar_bits", crossbar),
-               ("crossbar_inputs", crossbar_muxes))))
+               ("counter_bits", clog2(cdiv(kernel, f)))) + crossbar))
     reads = dots if sparse else dots * ii  # the sparse engine reads all K weights per window
     modules.append(weights_memory(spec, mac_units, reads, weight_word, weight_depth))
 
@@ -383,32 +344,6 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
             logic=(("const", 1), ("io_bits", (aw + dw) * q), ("adder_bits", aw),
                    ("counter_bits", clog2(cout_s)))))
     return tuple(modules)
-
-
-def crossbar_inputs(kernel: int, k: int) -> int:
-    """Mux inputs of the S-MVE's crossbar squeezing K window taps onto k MACs.
-
-    As the RTL builds it (backend/rtl/sparse_conv.py): MAC j takes the j-th unused non-zero
-    tap, which can be any of taps j..K-1, so it muxes K - j inputs: k(2K - k + 1)/2 in all.
-    7-series LUTs follow the inputs more than their width (yosys, k = 3 of 9: 565 LUT at 8
-    bit, 595 at 16), UltraScale+ LUTs the bits (`crossbar_bits`); the fit has both.
-    """
-    return k * (2 * kernel - k + 1) // 2
-
-
-def crossbar_bits(kernel: int, k: int, width: int) -> int:
-    """Mux-input bits of the crossbar: its inputs x the tap and weight bits each carries."""
-    return crossbar_inputs(kernel, k) * width
-
-
-def _sparse_buffer(spec: LayerSpec, streams: int, windows: int, kernel: int) -> Module:
-    """PASS's FIFO before the sparse engines of one input stream, sized by the back-pressure
-    metric (eq. 6): one narrow FIFO per window value, so it maps to LUTRAM. The engines
-    behind one stream see the same windows and run in lock-step, so a stream needs one."""
-    depth = spec.sparse_buffer
-    return Module("sparse_buffer", streams, windows, windows, windows, 1, pipeline=1,
-                  memories=(Memory("buffer", spec.data_width, depth, kernel),),
-                  logic=(("const", 1), ("counter_bits", 2 * clog2(depth))))
 
 
 def _pool(spec: LayerSpec) -> tuple[Module, ...]:

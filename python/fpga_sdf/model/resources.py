@@ -18,8 +18,9 @@ from .platforms import Platform, load_platform
 from .spec import LayerSpec
 
 # Logic features that belong to the arithmetic datapath and so replicate with the (j, h)
-# data-rate lanes; counters and stream control are shared.
-ARITHMETIC_FEATURES = frozenset({"mult_bits", "adder_bits", "compare_bits", "crossbar_bits", "crossbar_inputs"})
+# data-rate lanes; counters and stream control are shared. The sparse engine's crossbar
+# features (model/sparse_engine.py `crossbar_logic`) are all named crossbar_*.
+ARITHMETIC_FEATURES = frozenset({"mult_bits", "adder_bits", "compare_bits"})
 FIELDS = ("dsp", "bram18", "uram", "lut", "ff", "lutram")
 BOARD_RESOURCES = ("dsp", "bram18", "uram", "lut", "ff")
 """What a board has a budget of (LUTRAM is counted inside `lut`)."""
@@ -120,7 +121,7 @@ def _logic(module: Module, resource: str, family: str) -> float:
     for feature, coefficient in logic_table(module.name, resource, family):
         value = features.get(feature, 0)
         if value:
-            scale = module.lanes if feature in ARITHMETIC_FEATURES else 1.0
+            scale = module.lanes if feature in ARITHMETIC_FEATURES or feature.startswith("crossbar") else 1.0
             total += coefficient * value * scale
     return total
 

@@ -18,7 +18,7 @@ from model_test_specs import conv
 
 from fpga_sdf.model import (check_folding, expand, folding_choices, layer_performance, layer_resources,
                             load_platform, partition_performance)
-from fpga_sdf.model.modules import crossbar_bits, crossbar_inputs
+from fpga_sdf.model.sparse_engine import crossbar_bits, crossbar_inputs
 from fpga_sdf.model.performance import SPARSE_CLOCK_FACTOR
 
 DOTS = 16384

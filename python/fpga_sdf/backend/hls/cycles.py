@@ -16,7 +16,7 @@ frame or runs once per run). From those alone:
   that run once per run (a first-frame line-buffer fill is not counted);
 - a loop whose trip count depends on the data (the sparse engine: a dot product of n non-zero
   taps takes max(1, ceil(n / k)) cycles) states the model's expected figure from the layer's
-  measured statistics (`model.modules.stream_cycles`); such layers are marked "expected"
+  measured statistics (`model.sparse_engine.stream_cycles`); such layers are marked "expected"
   in cycles.txt and `"data_dependent": true` in schedule.json.
 
 The model's figures are `fpga_sdf.model.performance` (layer_performance: the layer alone;

@@ -17,7 +17,7 @@ off-chip memory (reloaded, URAM, above LITERAL_LIMIT) are refused (`refusal`).
 
 Cycles: the loop's trip count depends on the data. Its stated trip count is the model's
 expected figure from the layer's measured statistics: windows x cout_s x the stream's mean
-cycles per window (`model.modules.stream_cycles`, the figure the model's conv interval
+cycles per window (`model.sparse_engine.stream_cycles`, the figure the model's conv interval
 takes the max of), and cycles.txt / schedule.json mark it "expected". The C-simulation
 counts the loop's real iterations per process (the testbench prints `csim: <process> cycles
 N` for the frames it ran), so the expectation can be measured on other data.
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 
-from ...model.modules import stream_cycles
+from ...model.sparse_engine import stream_cycles
 from .context import loop, timed
 from .process import MUL, RAM, STAGE, Access, tree
 from .weights_memory import LITERAL_LIMIT, banking
