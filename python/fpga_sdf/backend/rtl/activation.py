@@ -5,7 +5,8 @@ quantized to Fixed(18, 16) (one multiplier, as the model costs it); sigmoid, har
 hard_swish and silu are a ROM indexed by the input's bit pattern holding exactly
 quantize(f(dequantize(x))), as the HLS template does (no multiplier: the table is the function).
 A multi-pixel layer's word holds p values: the compare kinds and leaky_relu are built once per
-lane (p multipliers); a table would need a ROM per two lanes and is refused at p > 1.
+lane (p multipliers); a table kind reads lanes 2t and 2t + 1 through the two ports of table t
+(ceil(p / 2) ROMs, the model's `table` memories).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from pycde.signals import BitsSignal
 
 from ...interp.fixed import Fixed, quantize
 from ...interp.kernels import activation_fixed
-from .mac_common import memory, ram_style, sext, signed_mul
-from .pointwise import Pipe, sig_name
-from .streams import OutputSkid, const, pack_lanes, requantize_hw, stream_module
+from .mac_common import ram_style, sext, signed_mul
+from .pointwise import Pipe, rom_two_reads, sig_name
+from .streams import OutputSkid, const, lanes_of, pack_lanes, requantize_hw, stream_module
 
 TABLE_KINDS = ("sigmoid", "hard_sigmoid", "hard_swish", "silu")
 ALPHA_FMT = Fixed(18, 16)
@@ -42,8 +43,6 @@ def generate(p):
                          f"(at most {MAX_TABLE_BITS} bits)")
     if kind not in TABLE_KINDS + ("relu", "relu6", "leaky_relu"):
         raise ValueError(f"activation kind {kind!r} has no RTL")
-    if kind in TABLE_KINDS and t_in.lanes > 1:
-        raise ValueError(f"activation {kind}: a table per two lanes of a {t_in.lanes}-pixel word is not built yet")
     if t_out.lanes != t_in.lanes:
         raise ValueError(f"activation: {t_in.lanes} lanes in, {t_out.lanes} out")
     aq = int(quantize(alpha, ALPHA_FMT))
@@ -58,10 +57,12 @@ def generate(p):
         w, f = t_in.width, t_in.frac
         if kind in TABLE_KINDS:
             rom = table(kind, t_in, t_out)
-            y = memory(ports.clk, t_out.width, len(rom), data, skid.ready,
-                       init=[int(v) & ((1 << t_out.width) - 1) for v in rom], name="table",
-                       style=ram_style("table", t_out.width, len(rom)))
-            skid.push(pipe.valid(valid), y)
+            xs = lanes_of(data, t_in)
+            ys = []
+            for t in range(0, len(xs), 2):  # a table per two lanes
+                ys += rom_two_reads(ports.clk, t_out.width, rom, xs[t:t + 2], skid.ready, name=f"table{t // 2}",
+                                    style=ram_style("table", t_out.width, len(rom)))
+            skid.push(pipe.valid(valid), pack_lanes(ys))
             return
         ys = []
         for lane in range(t_in.lanes):

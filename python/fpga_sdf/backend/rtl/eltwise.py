@@ -4,6 +4,8 @@ add aligns both operands to the larger frac exactly; mul forms the exact product
 multiplier, as the model costs it); both are then requantized. With `broadcast = 1` the rhs
 stream carries one value per channel of this stream per frame: it is read together with the
 first pixel's lhs words (so no cycle is lost) and kept in a channel buffer for the others.
+A multi-pixel word holds p pixels of one channel: each lane is computed on its own (p
+multipliers for mul), and a broadcast rhs stays one value a word, applied to every lane.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pycde.types import Bits
 from ...model.spec import cdiv, pixels_of
 from .mac_common import memory, ram_style, sext, signed_mul
 from .pointwise import Counters, Pipe, sig_name
-from .streams import OutputSkid, const, eq, requantize_hw, stream_module
+from .streams import OutputSkid, const, eq, lanes_of, pack_lanes, requantize_hw, stream_module
 
 
 def _shifted(x, shift: int, width: int):
@@ -32,7 +34,9 @@ def generate(p):
     broadcast = bool(p.attr("broadcast", 0))
     spec = p.spec
     ch_s = cdiv(spec.outputs[0][0], spec.coarse_in)
-    pixels = pixels_of(spec.outputs[0])
+    if ta.lanes != to.lanes or tb.lanes != (1 if broadcast else ta.lanes):
+        raise ValueError(f"eltwise: {ta.lanes} and {tb.lanes} lanes in, {to.lanes} out")
+    pixels = cdiv(pixels_of(spec.outputs[0]), ta.lanes)  # words per channel
     name = sig_name(p, "eltwise", mode, int(broadcast), ch_s, pixels, ta.width, ta.frac,
                     tb.width, tb.frac, to.width, to.frac)
 
@@ -62,16 +66,18 @@ def generate(p):
             ports.in0_ready = adv & ports.in1_valid
             ports.in1_ready = adv & ports.in0_valid
             valid = fire
+        lhs = lanes_of(a, ta)
+        rhs = [b] * ta.lanes if broadcast else lanes_of(b, tb)
         if mode == "add":
             f = max(ta.frac, tb.frac)
             w = max(ta.width + f - ta.frac, tb.width + f - tb.frac) + 1
-            total = (_shifted(a, f - ta.frac, w).as_uint() + _shifted(b, f - tb.frac, w).as_uint()).as_bits(w)
-            y = requantize_hw(total, f, to.fixed)
+            ys = [requantize_hw((_shifted(x, f - ta.frac, w).as_uint() + _shifted(r, f - tb.frac, w).as_uint())
+                                .as_bits(w), f, to.fixed) for x, r in zip(lhs, rhs)]
         else:
             pw = ta.width + tb.width
-            product = pipe.stage(signed_mul(a, b, pw), "prod")
+            products = [pipe.stage(signed_mul(x, r, pw), f"prod{k}_") for k, (x, r) in enumerate(zip(lhs, rhs))]
             valid = pipe.valid(valid)
-            y = requantize_hw(product, ta.frac + tb.frac, to.fixed)
-        skid.push(pipe.valid(valid), pipe.stage(y, "y"))
+            ys = [requantize_hw(product, ta.frac + tb.frac, to.fixed) for product in products]
+        skid.push(pipe.valid(valid), pipe.stage(pack_lanes(ys), "y"))
 
     return stream_module(name, [ta, tb], [to], build)

@@ -139,3 +139,41 @@ def _select(index, values):
 def sum_bits(width: int, terms: int) -> int:
     """Bits of an exact sum of `terms` signed `width`-bit values."""
     return width + max(0, math.ceil(math.log2(terms))) if terms > 1 else width
+
+
+# ------------------------------------------------------------------------------ tables
+
+
+def rom_two_reads(clk, width: int, init, addrs, ren, name: str, style: str | None):
+    """A ROM of `init` read at one or two addresses (registered, when `ren` is high): the
+    reg-array pattern of mac_common.memory with a second read port, as a block RAM's two
+    ports serve two lanes of a multi-pixel word from one table (model: a table per two lanes)."""
+    from pycde.circt import ir
+    from pycde.circt.dialects import hw as raw_hw
+    from pycde.circt.dialects import seq as raw_seq
+    from pycde.circt.dialects import sv
+    from pycde.signals import _FromCirctValue
+
+    if not 1 <= len(addrs) <= 2:
+        raise ValueError("a table ROM has one or two read ports")
+    depth = len(init)
+    mem = sv.RegOp(raw_hw.InOutType.get(ir.Type.parse(f"!hw.uarray<{depth}xi{width}>")), name)
+    if style == "block":
+        mem.operation.attributes["sv.attributes"] = ir.ArrayAttr.get(
+            [ir.Attribute.parse(f'#sv.attribute<"rom_style" = "\\"{style}\\"">')])
+    aw = addrs[0].type.width
+    mask = (1 << width) - 1
+    block = sv.InitialOp().body.blocks.append()
+    text = "\n".join(f"{{{{0}}}}[{aw}'h{k:X}] = {width}'h{int(v) & mask:X};" for k, v in enumerate(init))
+    with ir.InsertionPoint(block):
+        sv.VerbatimOp(ir.StringAttr.get(text), [mem.result])
+    outs = [sv.RegOp(raw_hw.InOutType.get(ir.IntegerType.get_signless(width)), f"{name}_q{k}")
+            for k in range(len(addrs))]
+    ff = sv.AlwaysFFOp(ir.IntegerAttr.get(ir.IntegerType.get_signless(32), 0), raw_seq.FromClockOp(clk.value).result)
+    with ir.InsertionPoint(ff.bodyBlk.blocks.append()):
+        read = sv.IfOp(ren.value)
+        with ir.InsertionPoint(read.thenRegion.blocks.append()):
+            for q, addr in zip(outs, addrs):
+                word = sv.ReadInOutOp(sv.ArrayIndexInOutOp(mem.result, addr.value).result).result
+                sv.PAssignOp(q.result, word)
+    return [_FromCirctValue(sv.ReadInOutOp(q.result).result) for q in outs]

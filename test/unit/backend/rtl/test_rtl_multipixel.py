@@ -156,6 +156,49 @@ def test_multi_pixel_mac_chain(case):
 # ------------------------------------------------------------------ whole networks
 
 
+def simulate_design(text: str, x: np.ndarray, tmp_path, name: str = "design.mlir") -> list:
+    """Emit the RTL of a layer-level design, Verilator-simulate frames `x`, assert the output
+    bit-exact against the fixed-point executor, and return the cycles per frame as (layer or
+    partition, measured, model) figures (the model: partition_performance, in rtl.json)."""
+    from fpga_sdf import ir as sdf_ir
+    from fpga_sdf.backend.rtl import sim
+    from fpga_sdf.backend.rtl.emit import emit, write_project
+    from fpga_sdf.interp.executor import _arg_format, entry_function, execute
+    from fpga_sdf.interp.fixed import Fixed, quantize
+
+    out = tmp_path / "rtl"
+    write_project(emit(sdf_ir.parse(text, name), source=name), str(out))
+    module = sdf_ir.parse(text, name)
+    y_int, stats = sim.run_integers(str(out), quantize(x, _arg_format(entry_function(module), 0)))
+    fmt = sim.load_manifest(str(out))["partitions"][-1]["output"]["format"]
+    ref = quantize(execute(module, [x], "fixed")[0], Fixed(*fmt))
+    assert np.array_equal(y_int.reshape(ref.shape), ref), f"{name}: RTL output differs from the executor"
+    figures = [(l["name"], l["cycles_per_frame"], l["model_cycles_per_frame"]) for l in stats["layers"]]
+    figures += [(f"p{q['index']}", q["cycles_per_frame"], q["model_cycles_per_frame"]) for q in stats["partitions"]]
+    print(f"{name}: measured, model cycles per frame: {figures}")
+    return figures
+
+
+def off_model(figures: list, tolerance: float = 0.03) -> list:
+    """The figures whose measured cycles are more than `tolerance` off the model's."""
+    return [f for f in figures if abs(f[1] - f[2]) > tolerance * f[2]]
+
+
+def with_pixels(text: str, pixels: dict) -> str:
+    """The design with `pixels` = {layer: p} set as pixels = (p, 1)."""
+    from fpga_sdf import ir as sdf_ir
+    from fpga_sdf import network
+    from fpga_sdf.dialects.sdf_attrs import set_ints
+
+    module = sdf_ir.parse(text, "design.mlir")
+    with module.context:
+        for name, op in network.named_layers(module):
+            if name in pixels:
+                set_ints(op, "pixels", (pixels[name], 1))
+    return sdf_ir.to_text(module)
+
+
+
 def _digits_design(p: int, co: int, tmp: str) -> str:
     """The trained digits network (quantized on held-out digits), its first conv and ReLU at p
     pixels a word (the conv folded to keep up: co output streams, a window a cycle), the rest
@@ -164,9 +207,7 @@ def _digits_design(p: int, co: int, tmp: str) -> str:
     from pathlib import Path
 
     from fpga_sdf import ir as sdf_ir
-    from fpga_sdf import network
     from fpga_sdf.api import run_pass
-    from fpga_sdf.dialects.sdf_attrs import set_ints
     from fpga_sdf.frontend import digits
     from fpga_sdf.frontend.importer import import_model
 
@@ -180,11 +221,7 @@ def _digits_design(p: int, co: int, tmp: str) -> str:
     # each multi-pixel layer in a partition of its own, so each runs at its own interval
     # (fed and drained by the DMA at a beat a cycle) and the cycles measure it
     run_pass(module, "sdf-partition", "cuts=features.0,features.2")
-    with module.context:
-        for name, op in network.named_layers(module):
-            if name in ("features.0", "features.2"):
-                set_ints(op, "pixels", (p, 1))
-    return sdf_ir.to_text(module)
+    return with_pixels(sdf_ir.to_text(module), {"features.0": p, "features.2": p})
 
 
 def _digits_inputs():
@@ -210,46 +247,26 @@ def _digits_inputs():
 def test_digits_with_multi_pixel_first_layers(p, co, tmp_path):
     """End to end: bit-exact against the fixed-point executor, and every layer's and every
     partition's cycles per frame within 3% of the model (partition_performance)."""
-    from fpga_sdf import ir as sdf_ir
-    from fpga_sdf.backend.rtl import sim
-    from fpga_sdf.backend.rtl.emit import emit, write_project
-    from fpga_sdf.interp.executor import _arg_format, entry_function, execute
-    from fpga_sdf.interp.fixed import Fixed, quantize
-
-    text = _digits_design(p, co, str(tmp_path))
-    out = tmp_path / "rtl"
-    write_project(emit(sdf_ir.parse(text, "digits.mlir"), source="digits.mlir"), str(out))
-    module = sdf_ir.parse(text, "digits.mlir")
-    x = _digits_inputs()
-    y_int, stats = sim.run_integers(str(out), quantize(x, _arg_format(entry_function(module), 0)))
-    fmt = sim.load_manifest(str(out))["partitions"][-1]["output"]["format"]
-    ref = quantize(execute(module, [x], "fixed")[0], Fixed(*fmt))
-    assert np.array_equal(y_int.reshape(ref.shape), ref)
-    figures = [(l["name"], l["cycles_per_frame"], l["model_cycles_per_frame"]) for l in stats["layers"]]
-    figures += [(f"p{q['index']}", q["cycles_per_frame"], q["model_cycles_per_frame"]) for q in stats["partitions"]]
-    print(f"digits p={p}: measured, model cycles per frame: {figures}")
-    off = [f for f in figures if abs(f[1] - f[2]) > 0.03 * f[2]]
-    assert not off, off
+    figures = simulate_design(_digits_design(p, co, str(tmp_path)), _digits_inputs(), tmp_path,
+                              f"digits_p{p}_co{co}.mlir")
+    assert not off_model(figures)
 
 
 def test_kinds_not_built_at_p_pixels_are_refused_at_the_layer(tmp_path):
-    """A multi-pixel inner product (per-pixel FCUs, not built yet) is a diagnostic at its
-    layer, not wrong RTL."""
+    """A multi-pixel layer the RTL does not build (PASS's sparse engine) is a diagnostic at
+    its layer, not wrong RTL."""
     from fpga_sdf import ir as sdf_ir
-    from fpga_sdf import network
+    from fpga_sdf.api import run_pass
     from fpga_sdf.backend.rtl.emit import emit
     from fpga_sdf.diagnostics import UserError
-    from fpga_sdf.dialects.sdf_attrs import set_ints
 
     module = sdf_ir.parse(_digits_design(1, 1, str(tmp_path)), "digits.mlir")
-    with module.context:
-        for name, op in network.named_layers(module):
-            if name == "classifier.2":
-                set_ints(op, "pixels", (2, 1))
+    run_pass(module, "sdf-sparsity", "profile=0.5")
+    run_pass(module, "sdf-fold", "fine=3 layers=features.3")
+    text = with_pixels(sdf_ir.to_text(module), {"features.3": 2})
     with pytest.raises(UserError) as err:
-        emit(module, source="digits.mlir")
-    assert "a multi-pixel inner_product (pixels) is modelled and explored, but the RTL backend does " \
-        "not emit it yet" in str(err.value)
+        emit(sdf_ir.parse(text, "digits.mlir"), source="digits.mlir")
+    assert "sparse" in str(err.value)
     assert "error:" in str(err.value)  # a file:line:col: error: diagnostic
 
 
@@ -259,31 +276,8 @@ def test_digits_pool_at_two_pixels_behind_a_widening_squeeze(tmp_path):
     stride keeps 1 of 2 positions): bit-exact, and every layer within 3% of the model (the
     frame time is features.3's, so this checks the re-pack's and the pool's data, not their
     own speed)."""
-    from fpga_sdf import ir as sdf_ir
-    from fpga_sdf import network
-    from fpga_sdf.backend.rtl import sim
-    from fpga_sdf.backend.rtl.emit import emit, write_project
-    from fpga_sdf.dialects.sdf_attrs import set_ints
-    from fpga_sdf.interp.executor import _arg_format, entry_function, execute
-    from fpga_sdf.interp.fixed import Fixed, quantize
-
-    module = sdf_ir.parse(_digits_design(1, 1, str(tmp_path)), "digits.mlir")
-    with module.context:
-        for name, op in network.named_layers(module):
-            if name == "features.6":
-                set_ints(op, "pixels", (2, 1))
-    text = sdf_ir.to_text(module)
-    out = tmp_path / "rtl"
-    write_project(emit(sdf_ir.parse(text, "digits.mlir"), source="digits.mlir"), str(out))
-    module = sdf_ir.parse(text, "digits.mlir")
-    x = _digits_inputs()
-    y_int, stats = sim.run_integers(str(out), quantize(x, _arg_format(entry_function(module), 0)))
-    fmt = sim.load_manifest(str(out))["partitions"][-1]["output"]["format"]
-    ref = quantize(execute(module, [x], "fixed")[0], Fixed(*fmt))
-    assert np.array_equal(y_int.reshape(ref.shape), ref)
-    figures = [(l["name"], l["cycles_per_frame"], l["model_cycles_per_frame"]) for l in stats["layers"]]
-    print(f"digits pool p=2: measured, model cycles per frame: {figures}")
-    assert not [f for f in figures if abs(f[1] - f[2]) > 0.03 * f[2]], figures
+    text = with_pixels(_digits_design(1, 1, str(tmp_path)), {"features.6": 2})
+    assert not off_model(simulate_design(text, _digits_inputs(), tmp_path, "digits_pool_p2.mlir"))
 
 
 def _lenet_design(p: int, tmp: str):
@@ -291,12 +285,23 @@ def _lenet_design(p: int, tmp: str):
     6 filters, a 5x5 window a cycle), its ReLU and the 2x2 / 2 max pool (a window a cycle:
     p / 2 windows a word) at p pixels a word, each in a partition of its own; the rest at one
     pixel (a squeeze re-packs the pool's words for conv 3 where p / 2 > 1)."""
+    from fpga_sdf import ir as sdf_ir
+    from fpga_sdf.api import run_pass
+
+    module, frames = _lenet_quantized(tmp)
+    run_pass(module, "sdf-fold", "coarse_out=6 fine=25 layers=0")
+    run_pass(module, "sdf-fold", "coarse_out=4 fine=25 layers=3")
+    run_pass(module, "sdf-fold", "fine=4 layers=2")
+    run_pass(module, "sdf-partition", "cuts=0,1,2")
+    return with_pixels(sdf_ir.to_text(module), {"0": p, "1": p, "2": p}), frames
+
+
+def _lenet_quantized(tmp):
+    """The zoo's LeNet-5 quantized on its example input and a seeded noise frame, on the
+    ZC706; returns (module, the two frames)."""
     from pathlib import Path
 
-    from fpga_sdf import ir as sdf_ir
-    from fpga_sdf import network
     from fpga_sdf.api import run_pass
-    from fpga_sdf.dialects.sdf_attrs import set_ints
     from fpga_sdf.frontend import zoo
     from fpga_sdf.frontend.importer import import_model
 
@@ -307,15 +312,7 @@ def _lenet_design(p: int, tmp: str):
     np.save(calib, frames)
     run_pass(module, "sdf-quantize", f"calibration={calib}")
     run_pass(module, "sdf-target", "platform=zc706")
-    run_pass(module, "sdf-fold", "coarse_out=6 fine=25 layers=0")
-    run_pass(module, "sdf-fold", "coarse_out=4 fine=25 layers=3")
-    run_pass(module, "sdf-fold", "fine=4 layers=2")
-    run_pass(module, "sdf-partition", "cuts=0,1,2")
-    with module.context:
-        for name, op in network.named_layers(module):
-            if name in ("0", "1", "2"):
-                set_ints(op, "pixels", (p, 1))
-    return sdf_ir.to_text(module), frames
+    return module, frames
 
 
 @pytest.mark.parametrize("p", [2, 4])
@@ -324,27 +321,12 @@ def test_lenet_with_multi_pixel_first_layers(p, tmp_path):
     32 rows x 32 / p words of its grid (p = 2: 512; p = 4: 256); the pool 28 rows x 28 / p
     words x 6 channels (p = 4: 1,176, 2 windows a word): bit-exact against the executor,
     every layer and partition within 3% of the model."""
-    from fpga_sdf import ir as sdf_ir
-    from fpga_sdf.backend.rtl import sim
-    from fpga_sdf.backend.rtl.emit import emit, write_project
-    from fpga_sdf.interp.executor import _arg_format, entry_function, execute
-    from fpga_sdf.interp.fixed import Fixed, quantize
-
     text, x = _lenet_design(p, str(tmp_path))
-    out = tmp_path / "rtl"
-    write_project(emit(sdf_ir.parse(text, "lenet.mlir"), source="lenet.mlir"), str(out))
-    module = sdf_ir.parse(text, "lenet.mlir")
-    y_int, stats = sim.run_integers(str(out), quantize(x, _arg_format(entry_function(module), 0)))
-    fmt = sim.load_manifest(str(out))["partitions"][-1]["output"]["format"]
-    ref = quantize(execute(module, [x], "fixed")[0], Fixed(*fmt))
-    assert np.array_equal(y_int.reshape(ref.shape), ref)
-    figures = [(l["name"], l["cycles_per_frame"], l["model_cycles_per_frame"]) for l in stats["layers"]]
-    figures += [(f"p{q['index']}", q["cycles_per_frame"], q["model_cycles_per_frame"]) for q in stats["partitions"]]
-    print(f"lenet p={p}: measured, model cycles per frame: {figures}")
-    assert stats["partitions"][0]["model_cycles_per_frame"] == 32 * 32 // p
-    assert stats["partitions"][2]["model_cycles_per_frame"] == 28 * 28 // p * 6
-    off = [f for f in figures if abs(f[1] - f[2]) > 0.03 * f[2]]
-    assert not off, off
+    figures = simulate_design(text, x, tmp_path, f"lenet_p{p}.mlir")
+    model = {name: m for name, _, m in figures}
+    assert model["p0"] == 32 * 32 // p
+    assert model["p2"] == 28 * 28 // p * 6
+    assert not off_model(figures)
 
 
 # LeNet as the DSE folds it on the ZC706 when it may choose p (rate_match.pixel_options, with
@@ -355,31 +337,19 @@ LENET_DSE = {"0": (1, 2, 25, 4), "1": (3, 3, 1, 2), "2": (6, 6, 2, 1), "3": (2, 
 
 
 def _lenet_dse_design(tmp):
-    from pathlib import Path
-
     from fpga_sdf import ir as sdf_ir
     from fpga_sdf import network
-    from fpga_sdf.api import run_pass
-    from fpga_sdf.dialects.sdf_attrs import set_int, set_ints
-    from fpga_sdf.frontend import zoo
-    from fpga_sdf.frontend.importer import import_model
+    from fpga_sdf.dialects.sdf_attrs import set_int
 
-    model, x = zoo.build("lenet")
-    frames = np.concatenate([x.numpy(), np.random.default_rng(7).standard_normal((1, *x.shape[1:])).astype(np.float32)])
-    module = import_model(model, x)
-    np.save(Path(tmp) / "calib.npy", frames)
-    run_pass(module, "sdf-quantize", f"calibration={Path(tmp) / 'calib.npy'}")
-    run_pass(module, "sdf-target", "platform=zc706")
+    module, frames = _lenet_quantized(tmp)
     with module.context:
         for name, op in network.named_layers(module):
-            ci, co, fine, p = LENET_DSE[name]
+            ci, co, fine, _ = LENET_DSE[name]
             set_int(op, "coarse_in", ci)
             set_int(op, "coarse_out", co)
             if network.layer_spec(name, op).kind in ("conv", "pool", "inner_product"):
                 set_int(op, "fine", fine)
-            if p > 1:
-                set_ints(op, "pixels", (p, 1))
-    return sdf_ir.to_text(module), frames
+    return with_pixels(sdf_ir.to_text(module), {n: v[3] for n, v in LENET_DSE.items() if v[3] > 1}), frames
 
 
 # The frame time by hand: the ReLU -> pool edge moves min(3 streams x 2 pixels, 6 x 1) = 6
@@ -393,24 +363,11 @@ def test_lenet_past_its_input_bound_with_restreams_and_repacks(tmp_path):
     pixels) -> ReLU (3 of 2: a re-stream, then a narrowing re-pack), -> pool (6 of 1), ->
     conv 3 (2 of 2: a widening re-pack, then a re-stream). Bit-exact, and within 3% of the
     784 cycles a frame by hand, under LeNet's 1,024-cycle bound at one pixel a cycle."""
-    from fpga_sdf import ir as sdf_ir
-    from fpga_sdf.backend.rtl import sim
-    from fpga_sdf.backend.rtl.emit import emit, write_project
-    from fpga_sdf.interp.executor import _arg_format, entry_function, execute
-    from fpga_sdf.interp.fixed import Fixed, quantize
-
     text, frames = _lenet_dse_design(tmp_path)
-    out = tmp_path / "rtl"
-    write_project(emit(sdf_ir.parse(text, "lenet.mlir"), source="lenet.mlir"), str(out))
-    module = sdf_ir.parse(text, "lenet.mlir")
-    y_int, stats = sim.run_integers(str(out), quantize(frames, _arg_format(entry_function(module), 0)))
-    fmt = sim.load_manifest(str(out))["partitions"][-1]["output"]["format"]
-    ref = quantize(execute(module, [frames], "fixed")[0], Fixed(*fmt))
-    assert np.array_equal(y_int.reshape(ref.shape), ref)
-    (part,) = stats["partitions"]
-    print(f"lenet DSE folding: {part['cycles_per_frame']} measured, {part['model_cycles_per_frame']} modelled")
-    assert abs(part["cycles_per_frame"] - LENET_DSE_FRAME) <= 0.03 * LENET_DSE_FRAME
-    assert abs(part["cycles_per_frame"] - part["model_cycles_per_frame"]) <= 0.03 * part["model_cycles_per_frame"]
+    figures = simulate_design(text, frames, tmp_path, "lenet_dse.mlir")
+    (_, measured, model), = [f for f in figures if f[0] == "p0"]
+    assert abs(measured - LENET_DSE_FRAME) <= 0.03 * LENET_DSE_FRAME
+    assert abs(measured - model) <= 0.03 * model
 
 
 def test_lenet_dse_folding_model_frame(tmp_path):

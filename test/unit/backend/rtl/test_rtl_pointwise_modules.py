@@ -33,6 +33,15 @@ def stream_words(x: np.ndarray, coarse: int, s: int) -> np.ndarray:
     return flat[:, s::coarse].reshape(-1)
 
 
+def pixel_words(x: np.ndarray, coarse: int, s: int, p: int) -> np.ndarray:
+    """Stream s of a (C, *spatial) map in words of p pixels of a row (docs/notes/rtl-backend.md
+    "Multi-pixel layers"): (rows..., W / p, channels of the stream) words of p lanes."""
+    c, w = x.shape[0], x.shape[-1]
+    flat = np.moveaxis(x, 0, -1)[..., s::coarse]  # (*spatial, ch_s)
+    flat = flat.reshape(flat.shape[:-2] + (w // p, p, flat.shape[-1]))
+    return np.moveaxis(flat, -1, -2).reshape(-1, p)
+
+
 def params(spec, kind, inputs, outputs, attrs=None, instance=0, **extra):
     model = {m.name: m for m in expand(spec)}[kind]
     return ModuleParams(kind, spec.name, instance, dict(attrs or {}), inputs, outputs, spec=spec,
@@ -103,6 +112,23 @@ def test_activation(kind, fin, fout):
     check(p, [stream_words(x, 2, 1)], stream_words(ref, 2, 1))
 
 
+@pytest.mark.parametrize("kind, p", [("sigmoid", 2), ("hard_swish", 3)])
+def test_activation_table_multi_pixel(kind, p):
+    """p pixels a word: lanes 2t and 2t + 1 share table t's two read ports (ceil(p / 2)
+    tables, as the model costs them), one word per cycle."""
+    rng = np.random.default_rng(11)
+    fin, fout = Fixed(8, 4), Fixed(8, 6)
+    shape = (4, 3, 6)
+    spec = LayerSpec("act", "activation", (shape,), (shape,), mode=kind, coarse_in=2, data_width=8,
+                     pixels=(p, 1))
+    x = rand(rng, fin, shape)
+    ref = activation_fixed(x, fin, fout, kind)
+    p_ = params(spec, "activation", [StreamType(8, 4, p)], [StreamType(8, 6, p)], {"kind": kind}, instance=1,
+                name=f"t_act_{kind}_p{p}")
+    assert [m.copies for m in p_.model.memories] == [-(-p // 2)]
+    check(p_, [pixel_words(x, 2, 1, p)], pixel_words(ref, 2, 1, p))
+
+
 # ------------------------------------------------------------------------------ eltwise
 
 
@@ -120,6 +146,25 @@ def test_eltwise(mode, broadcast):
     p = params(spec, "eltwise", [ta, tb], [to], {"mode": mode, "broadcast": broadcast},
                name=f"t_elt_{mode}_{broadcast}")
     check(p, [stream_words(a, 2, 0), stream_words(b, 2, 0)], stream_words(ref, 2, 0))
+
+
+@pytest.mark.parametrize("mode, broadcast", [("mul", 0), ("add", 1)])
+def test_eltwise_multi_pixel(mode, broadcast):
+    """2 pixels a word: each lane on its own; a broadcast rhs stays one value a word per
+    channel, applied to both lanes."""
+    rng = np.random.default_rng(12)
+    fa, fb, fo = Fixed(8, 4), Fixed(9, 6), Fixed(8, 3)
+    shape = (6, 3, 4)
+    rhs_shape = (6, 1, 1) if broadcast else shape
+    spec = LayerSpec("elt", "eltwise", (shape, rhs_shape), (shape,), mode=mode, coarse_in=2,
+                     data_width=8, pixels=(2, 1))
+    a, b = rand(rng, fa, shape), rand(rng, fb, rhs_shape)
+    ref = eltwise_fixed(a[None], fa, b[None], fb, fo, mode)[0]
+    tb = StreamType(9, 6, 1 if broadcast else 2)
+    p = params(spec, "eltwise", [StreamType(8, 4, 2), tb], [StreamType(8, 3, 2)],
+               {"mode": mode, "broadcast": broadcast}, name=f"t_elt_{mode}_{broadcast}_p2")
+    rhs = stream_words(b, 2, 0)[:, None] if broadcast else pixel_words(b, 2, 0, 2)
+    check(p, [pixel_words(a, 2, 0, 2), rhs], pixel_words(ref, 2, 0, 2))
 
 
 # ------------------------------------------------------------------------------ scale_shift
@@ -143,6 +188,20 @@ def test_scale_shift(coarse):
     check(p, [stream_words(x, coarse, inst)], stream_words(ref, coarse, inst))
 
 
+def test_scale_shift_multi_pixel():
+    """2 pixels a word on 3 streams: the lanes share a parameter read, a multiplier each."""
+    rng = np.random.default_rng(13)
+    fx, fs, ft, fo = Fixed(8, 4), Fixed(8, 6), Fixed(12, 8), Fixed(8, 3)
+    acc, shape = 20, (6, 3, 4)
+    spec = LayerSpec("bn", "scale_shift", (shape,), (shape,), coarse_in=3, data_width=8,
+                     weight_width=8, acc_width=acc, pixels=(2, 1))
+    x, s, t = rand(rng, fx, shape), rand(rng, fs, 6), rand(rng, ft, 6)
+    ref = scale_shift_fixed(x[None], fx, s, fs, requantize(t, ft.frac, Fixed(acc, fx.frac + fs.frac)), fo, acc)[0]
+    p = params(spec, "scale_shift", [StreamType(8, 4, 2)], [StreamType(8, 3, 2)], instance=2,
+               params={"scale": s, "shift": t}, formats={"scale": fs, "shift": ft}, name="t_bn_p2")
+    check(p, [pixel_words(x, 3, 2, 2)], pixel_words(ref, 3, 2, 2))
+
+
 # ------------------------------------------------------------------------------ concat
 
 
@@ -159,6 +218,21 @@ def test_concat():
     assert words.size == expect.size
     p = params(spec, "concat", [StreamType(8, 4), StreamType(10, 6)], [StreamType(8, 3)], name="t_cat")
     check(p, [stream_words(a, 2, 1), stream_words(b, 2, 1)], expect.reshape(-1))
+
+
+def test_concat_multi_pixel():
+    """2 pixels a word: per word of 2 pixels, this stream's channels of lhs then rhs."""
+    rng = np.random.default_rng(14)
+    fa, fb, fo = Fixed(8, 4), Fixed(10, 6), Fixed(8, 3)
+    sa, sb = (4, 3, 4), (2, 3, 4)
+    spec = LayerSpec("cat", "concat", (sa, sb), ((6, 3, 4),), coarse_in=2, data_width=8, pixels=(2, 1))
+    a, b = rand(rng, fa, sa), rand(rng, fb, sb)
+    ref = concat_fixed([a[None], b[None]], [fa, fb], fo)[0]
+    wa, wb = pixel_words(a, 2, 0, 2).reshape(6, 2, 2), pixel_words(b, 2, 0, 2).reshape(6, 1, 2)
+    ra, rb = pixel_words(ref[:4], 2, 0, 2).reshape(6, 2, 2), pixel_words(ref[4:], 2, 0, 2).reshape(6, 1, 2)
+    expect = np.concatenate([ra, rb], axis=1).reshape(-1, 2)
+    p = params(spec, "concat", [StreamType(8, 4, 2), StreamType(10, 6, 2)], [StreamType(8, 3, 2)], name="t_cat_p2")
+    check(p, [wa.reshape(-1, 2), wb.reshape(-1, 2)], expect)
 
 
 # ------------------------------------------------------------------------------ resize
