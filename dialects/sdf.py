@@ -162,17 +162,19 @@ class ScaleShiftOp(LayerOp, name="scale_shift"):
 
 
 class PartitionOp(LayerOp, name="partition"):
-    """One configuration of the FPGA: its region is the pipeline loaded at once."""
+    """One configuration of the FPGA: its region is the pipeline loaded at once. Each input
+    and each result is a tensor in off-chip memory: several where a cut crosses a residual
+    block (the skip tensor is one of them)."""
 
-    input: ext.Operand[Tensor]
-    output: ext.Result[Tensor]
+    inputs: Sequence[ext.Operand[Tensor]]
+    outputs: Sequence[ext.Result[Tensor]]
     body: ext.Region
 
 
 class YieldOp(LayerOp, name="yield", traits=[ir.IsTerminatorTrait]):
-    """Terminates a partition body, naming the partition's output stream."""
+    """Terminates a partition body, naming the streams written back as its results."""
 
-    value: ext.Operand[Tensor]
+    values: Sequence[ext.Operand[Tensor]]
 
 
 LAYER_KINDS = {

@@ -333,15 +333,24 @@ def _check_scale_shift(op):
 def _check_partition(op):
     parent = op.operation.parent
     _expect(parent is None or parent.name != "sdf.partition", "partitions cannot be nested")
+    inputs, results = list(op.operation.operands), list(op.operation.results)
+    _expect(inputs and results, "needs at least one input and one result")
     region = op.operation.regions[0]
     blocks = list(region.blocks)
     _expect(len(blocks) == 1, "body must have exactly one block")
     args = list(blocks[0].arguments)
-    _expect(len(args) == 1 and args[0].type == op.operation.operands[0].type,
-            "body must take one argument of the partition's input type")
+    _expect([a.type for a in args] == [v.type for v in inputs],
+            f"body must take one argument per partition input, of its type ({len(inputs)} inputs, "
+            f"{len(args)} arguments)")
     last = list(blocks[0].operations)[-1]
-    _expect(last.name == "sdf.yield" and last.operands[0].type == op.operation.results[0].type,
-            "body must end with 'sdf.yield' of the partition's result type")
+    _expect(last.name == "sdf.yield" and [v.type for v in last.operands] == [r.type for r in results],
+            "body must end with 'sdf.yield' of the partition's result types")
+    for i, value in enumerate(last.operands):
+        # A tensor that skips a partition is read where it is used, straight from the
+        # partition that wrote it: copying it through would cost a round trip for nothing.
+        _expect(not isinstance(value.owner, ir.Block),
+                f"result #{i} yields a partition input unchanged; a tensor that skips a partition "
+                "is read directly by the partition using it")
 
 
 def _check_yield(op):
@@ -431,11 +440,12 @@ def _check_result_views(func, problems) -> None:
 
 
 def _check_partition_inputs(partition, problems) -> None:
-    """A partition is loaded alone: only its input stream and weights may cross into it."""
+    """A partition is loaded alone: only its input streams and weights may cross into it."""
     body = partition.regions[0].blocks[0]
-    problem = fan_out_problem(body.arguments[0]) if len(body.arguments) else None
-    if problem:
-        problems.append((partition.location, f"input {problem}"))
+    for i, arg in enumerate(body.arguments):
+        problem = fan_out_problem(arg)
+        if problem:
+            problems.append((partition.location, f"input #{i} {problem}"))
     inside = set()
 
     def collect(op):

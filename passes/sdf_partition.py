@@ -2,7 +2,9 @@
 
 Partitions run one after another over the batch, with feature maps written back to off-chip
 memory between them (fpgaConvNet transformation 3). `cuts` names the layers after which the
-network is cut; a cut is legal only where a single stream is live.
+network is cut: after any layer but the last, inside a residual block too, where every
+tensor live across the cut (the skip tensor as well) becomes a result of the partition
+before it and an input of the partition reading it (see `fpga_sdf.partitioning`).
 """
 
 from dataclasses import dataclass, field
@@ -34,12 +36,10 @@ class SdfPartition(Pass):
         named = network.named_layers(module)
         stage = {op.operation: i for i, (_, op) in enumerate(named)}
         legal = set(cut_points(funcs[0]))
-        legal_names = [named[i][0] for i in sorted(legal)]
         indices = []
         for name, op in select(module, self.cuts, self.name):
             if stage[op.operation] not in legal:
-                diag.error(op, f"cannot cut after '{name}': more than one stream is live there "
-                               f"(legal cuts: {', '.join(legal_names) or 'none'})")
+                diag.error(op, f"cannot cut after '{name}': it is the last layer, no partition would follow")
                 continue
             indices.append(stage[op.operation])
         if not diag.errors:

@@ -136,7 +136,7 @@ def _format_width(value, default: int) -> int:
     if isinstance(owner, ir.Block):
         parent = owner.owner
         if parent.name == "sdf.partition":
-            return _format_width(parent.operands[0], default)
+            return _format_width(parent.operands[value.arg_number], default)
         if parent.name == "func.func" and "arg_attrs" in parent.attributes:
             arg = ir.DictAttr(ir.ArrayAttr(parent.attributes["arg_attrs"])[value.arg_number])
             if "sdf.format" in arg:

@@ -1,7 +1,13 @@
 """Cutting a network into partitions (`sdf.partition` regions) and joining them back.
 
-A partition is one FPGA configuration with one input and one output stream, so a network
-can only be cut where exactly one feature map is live: between residual blocks, not inside.
+A partition is one FPGA configuration: a contiguous run of the function's pipeline ops.
+Every tensor live across a cut is written to off-chip memory by the partition producing it
+(a result of that partition) and read back by the partition using it (an operand of that
+one). So the pipeline can be cut after any op, inside a residual block too: there the skip
+tensor is one more result and one more input. A tensor crossing several cuts is written
+once and read once, where it is used: it goes from the result of the partition that wrote
+it straight to the operand of the partition that reads it, past the partitions between
+(the verifier refuses a partition that yields an input unchanged).
 """
 
 from __future__ import annotations
@@ -30,39 +36,39 @@ def unpartition(module) -> None:
             if op.operation.name != "sdf.partition":
                 continue
             inner = op.operation.regions[0].blocks[0]
-            inner.arguments[0].replace_all_uses_with(op.operation.operands[0])
+            for arg, operand in zip(inner.arguments, op.operation.operands):
+                arg.replace_all_uses_with(operand)
             terminator = list(inner.operations)[-1]
-            result = terminator.operands[0]
+            yielded = list(terminator.operands)
             for inner_op in list(inner.operations)[:-1]:
                 inner_op.operation.move_before(op.operation)
-            op.operation.results[0].replace_all_uses_with(result)
+            for result, value in zip(op.operation.results, yielded):
+                result.replace_all_uses_with(value)
             terminator.operation.erase()
             op.operation.erase()
 
 
 def cut_points(func) -> list[int]:
-    """Indices i such that the pipeline can be cut after stage op i (one live stream)."""
+    """Indices i such that the pipeline can be cut after stage op i: every one but the last
+    (the tensors live there go through off-chip memory, see `live_across`)."""
+    return list(range(len(_stage_ops(func)) - 1))
+
+
+def live_across(func) -> list[list]:
+    """Per cut point i, the tensors live across a cut after stage i (in program order):
+    the results of stages 0..i and the function arguments read by a stage after i."""
     stages = _stage_ops(func)
     position = {op.operation: i for i, op in enumerate(stages)}
-    last_use: dict = {}  # defining stage index (-1: function argument) -> last stage index using it
-    for i, op in enumerate(list(_body(func).operations)):
-        use_index = position.get(op.operation, len(stages))  # func.return counts as after all
-        operands = stream_operands(op) if op.operation.name.startswith("sdf.") else op.operation.operands
-        for value in operands:
+    live: list[list] = [[] for _ in range(max(len(stages) - 1, 0))]
+    for j, op in enumerate(stages):
+        for value in stream_operands(op):
             owner = value.owner
-            if isinstance(owner, ir.Block):
-                key = (-1, value.arg_number)
-            elif owner in position:
-                key = (position[owner], value.result_number)
-            else:
+            first = -1 if isinstance(owner, ir.Block) else position.get(owner)
+            if first is None:
                 continue  # weights
-            last_use[key] = max(last_use.get(key, -1), use_index)
-    cuts = []
-    for i in range(len(stages) - 1):
-        live = [k for k, last in last_use.items() if k[0] <= i < last]
-        if len(live) == 1 and live[0][0] == i:
-            cuts.append(i)
-    return cuts
+            for i in range(first if first >= 0 else 0, j):
+                live[i].append(value)
+    return live
 
 
 def _hoist_weights(func) -> None:
@@ -83,39 +89,46 @@ def apply_cuts(module, cuts: list[int]) -> None:
     unpartition(module)
     (func, *_) = functions(module)
     _hoist_weights(func)
-    legal = set(cut_points(func))
-    bad = [c for c in cuts if c not in legal]
-    if bad:
-        raise UserError(f"cannot cut after stage {bad[0]}: more than one stream is live there")
     stages = _stage_ops(func)
+    bad = [c for c in cuts if not 0 <= c < len(stages) - 1]
+    if bad:
+        raise UserError(f"cannot cut after stage {bad[0]}: the pipeline has stages 0..{len(stages) - 1} "
+                        "and a cut needs a stage on each side")
     bounds = [-1] + sorted(set(cuts)) + [len(stages) - 1]
     with module.context, ir.Location.unknown():
         for lo, hi in zip(bounds, bounds[1:]):
-            group = stages[lo + 1: hi + 1]
-            _wrap(group)
+            _wrap(stages[lo + 1: hi + 1])
 
 
 def _wrap(group: list) -> None:
-    """Move `group` (a contiguous run of ops reading one stream) into a new partition."""
+    """Move `group` (a contiguous run of pipeline ops) into a new partition whose inputs are
+    the streams it reads from outside and whose results are the streams read after it."""
     members = {op.operation for op in group}
 
     def from_outside(value) -> bool:
         owner = value.owner
         return isinstance(owner, ir.Block) or (owner not in members and owner.name != "sdf.weights")
 
-    inputs = {v for op in group for v in stream_operands(op) if from_outside(v)}
-    if len(inputs) != 1:
-        raise UserError(f"a partition must read exactly one stream, this one reads {len(inputs)}")
-    (source,) = inputs
-    result = group[-1].operation.results[0]
+    inputs = []
+    for op in group:
+        for value in stream_operands(op):
+            if from_outside(value) and value not in inputs:
+                inputs.append(value)
+    outputs = [r for op in group for r in op.operation.results
+               if any(use.owner not in members for use in r.uses)]
     with ir.InsertionPoint(group[0].operation), group[0].location:
-        partition = sdf.PartitionOp(input=source, output=result.type)
-    block = partition.operation.regions[0].blocks.append(source.type)
+        partition = sdf.PartitionOp(inputs=inputs, outputs=[r.type for r in outputs])
+    block = partition.operation.regions[0].blocks.append(*[v.type for v in inputs])
     with ir.InsertionPoint(block), group[-1].location:
-        terminator = sdf.YieldOp(value=result)
+        terminator = sdf.YieldOp(values=outputs)
     for op in group:
         op.operation.move_before(terminator.operation)
         for i, value in enumerate(op.operation.operands):
-            if value == source:
-                op.operation.operands[i] = block.arguments[0]
-    result.replace_all_uses_except(partition.operation.results[0], terminator.operation)
+            if value in inputs:
+                op.operation.operands[i] = block.arguments[inputs.index(value)]
+    for result, value in zip(partition.operation.results, outputs):
+        value.replace_all_uses_except(result, terminator.operation)
+    for op in (partition, terminator):  # one variadic group each: the counts say nothing
+        for attr in ("operandSegmentSizes", "resultSegmentSizes"):
+            if attr in op.operation.attributes:
+                del op.operation.attributes[attr]

@@ -1,10 +1,10 @@
 // RUN: fpga-opt %s --sdf-partition="cuts=c0,add" | filecheck %s
 // RUN: fpga-opt %s --sdf-partition="cuts=c0,add" --sdf-partition="cuts=none" | filecheck %s --check-prefix=NONE
-// RUN: fpga-opt %s --sdf-partition="cuts=c1" --verify-diagnostics -o %t.out.mlir
+// RUN: fpga-opt %s --sdf-partition="cuts=c1" | filecheck %s --check-prefix=INSIDE
+// RUN: fpga-opt %s --sdf-partition="cuts=pool" --verify-diagnostics -o %t.out.mlir
 // RUN: not fpga-opt %s --sdf-partition="cuts=c9" 2>&1 | filecheck %s --check-prefix=NAME
 
-// Cutting after c0 and after the residual add gives three partitions; the residual branch
-// (fork .. add) stays inside one, since two streams are live there.
+// Cutting after c0 and after the residual add gives three single-stream partitions.
 // CHECK-LABEL: func.func @net
 // CHECK-COUNT-3: "sdf.weights"
 // CHECK-NEXT: %[[P0:.*]] = "sdf.partition"(%arg0) ({
@@ -22,6 +22,18 @@
 // CHECK: return %[[P2]]
 
 // NONE-NOT: sdf.partition
+
+// A cut inside the residual block (after c1, with the fork's second stream live): the
+// first partition writes both streams, the second reads both.
+// INSIDE: %[[P:.*]]:2 = "sdf.partition"(%arg0) ({
+// INSIDE: %[[S:.*]]:2 = "sdf.split"
+// INSIDE: %[[C1:.*]] = "sdf.conv"(%[[S]]#0,
+// INSIDE-NEXT: "sdf.yield"(%[[S]]#1, %[[C1]]) : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> ()
+// INSIDE-NEXT: }) : (tensor<1x4x8x8xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>)
+// INSIDE: "sdf.partition"(%[[P]]#1, %[[P]]#0) ({
+// INSIDE-NEXT: ^bb0(%[[MAIN:.*]]: tensor<1x4x8x8xf32>, %[[SKIP:.*]]: tensor<1x4x8x8xf32>):
+// INSIDE-NEXT: "sdf.eltwise"(%[[MAIN]], %[[SKIP]])
+
 // NAME: error: --sdf-partition: no layer named 'c9'
 
 func.func @net(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32> {
@@ -31,10 +43,10 @@ func.func @net(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32> {
   %s:2 = "sdf.split"(%c) : (tensor<1x4x8x8xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) loc("fork")
   // Weights next to their layer, as fpga-import writes them: they move above the partitions.
   %w1 = "sdf.weights"() {value = dense<0.2> : tensor<4x4x3x3xf32>} : () -> tensor<4x4x3x3xf32>
-  // expected-error @+1 {{cannot cut after 'c1': more than one stream is live there (legal cuts: c0, add, relu)}}
-  %c1 = "sdf.conv"(%s#0, %w1, %b) {pad = array<i64: 1, 1, 1, 1>} : (tensor<1x4x8x8xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32> loc("c1"("sdf-partition.mlir":35:9))
+  %c1 = "sdf.conv"(%s#0, %w1, %b) {pad = array<i64: 1, 1, 1, 1>} : (tensor<1x4x8x8xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32> loc("c1")
   %e = "sdf.eltwise"(%c1, %s#1) {mode = "add"} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> loc("add")
   %r = "sdf.activation"(%e) {kind = "relu"} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> loc("relu")
-  %p = "sdf.pool"(%r) {mode = "max", kernel = array<i64: 2, 2>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32> loc("pool")
+  // expected-error @+1 {{cannot cut after 'pool': it is the last layer, no partition would follow}}
+  %p = "sdf.pool"(%r) {mode = "max", kernel = array<i64: 2, 2>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32> loc("pool"("sdf-partition.mlir":50:8))
   return %p : tensor<1x4x4x4xf32>
 }

@@ -1,0 +1,41 @@
+// RUN: fpga-opt %s --split-input-file --verify-diagnostics -o %t.out.mlir
+
+// Hand-edited partitions with several streams that break the rules.
+
+func.func @arguments(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{body must take one argument per partition input, of its type (2 inputs, 1 arguments)}}
+  %0 = "sdf.partition"(%x, %x) ({
+  ^bb0(%a: tensor<1x4x8x8xf32>):
+    %r = "sdf.activation"(%a) {kind = "relu"} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+    "sdf.yield"(%r) : (tensor<1x4x8x8xf32>) -> ()
+  }) : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @results(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{body must end with 'sdf.yield' of the partition's result types}}
+  %0:2 = "sdf.partition"(%x) ({
+  ^bb0(%a: tensor<1x4x8x8xf32>):
+    %r = "sdf.activation"(%a) {kind = "relu"} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+    "sdf.yield"(%r) : (tensor<1x4x8x8xf32>) -> ()
+  }) : (tensor<1x4x8x8xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>)
+  return %0#0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+// The skip tensor copied through a partition that does not use it: it must go straight to
+// the partition reading it.
+func.func @pass_through(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  %s:2 = "sdf.split"(%x) : (tensor<1x4x8x8xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>)
+  // expected-error @+1 {{result #1 yields a partition input unchanged; a tensor that skips a partition is read directly by the partition using it}}
+  %0:2 = "sdf.partition"(%s#0, %s#1) ({
+  ^bb0(%a: tensor<1x4x8x8xf32>, %skip: tensor<1x4x8x8xf32>):
+    %r = "sdf.activation"(%a) {kind = "relu"} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+    "sdf.yield"(%r, %skip) : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> ()
+  }) : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>)
+  %e = "sdf.eltwise"(%0#0, %0#1) {mode = "add"} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %e : tensor<1x4x8x8xf32>
+}
