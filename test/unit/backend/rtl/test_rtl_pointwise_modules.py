@@ -267,6 +267,20 @@ def test_global_pool(mode, shape, coarse):
     check(p, [stream_words(x, coarse, 0)], stream_words(ref, coarse, 0))
 
 
+@pytest.mark.parametrize("mode, shape, coarse, p", [("avg", (4, 3, 6), 2, 3), ("max", (2, 4, 4), 1, 4)])
+def test_global_pool_multi_pixel(mode, shape, coarse, p):
+    """p pixels a word: a tree reduces the word, then the channel's running value."""
+    rng = np.random.default_rng(15)
+    fx, fo = Fixed(8, 4), Fixed(8, 5)
+    x = rand(rng, fx, shape)
+    ref = global_pool_fixed(x[None], fx, fo, mode)[0]
+    spec = LayerSpec("gp", "global_pool", (shape,), ((shape[0], 1, 1),), mode=mode, coarse_in=coarse,
+                     data_width=8, acc_width=24, pixels=(p, 1))
+    prm = params(spec, "global_pool", [StreamType(8, 4, p)], [StreamType(8, 5)], {"mode": mode},
+                 name=f"t_gp_{mode}_{'x'.join(map(str, shape))}_{coarse}_p{p}")
+    check(prm, [pixel_words(x, coarse, 0, p)], stream_words(ref, coarse, 0))
+
+
 # ------------------------------------------------------------------------------ pool
 
 
