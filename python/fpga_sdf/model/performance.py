@@ -78,6 +78,12 @@ class PartitionPerf:
     # partition's DMA is time-multiplexed between them, each served in proportion to its
     # bits, so all wait together once the sum exceeds the bandwidth (bandwidth_interval).
     weights_streams: tuple[tuple[str, int], ...] = ()
+    # Feature maps through off-chip memory: (layer, "in" or "out", bits per frame) of every
+    # tensor the partition reads or writes, several where a cut crosses a residual block.
+    # They share the DMA (bandwidth_interval) with the streamed weights; per run, a reloaded
+    # layer's output is its share of filters, any other output is written once over the runs.
+    offchip_tensors: tuple[tuple[str, str, int], ...] = ()
+    ddr_bytes: int = 0  # DDR space of those tensors for the batch (each a full frame x batch)
 
 
 @dataclass(frozen=True)
@@ -164,7 +170,9 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
     compute_interval = coupled[slowest.name]
     slowest_own = max(p.interval for p in perfs.values())
     runs = max(p.wr_factor for p in perfs.values())
-    offchip_bits = _offchip_bits(specs, perfs, preds, succs, runs)
+    tensors = _offchip_tensors(layers, edges)
+    offchip_bits = sum(bits if d == "in" else bits // runs for _, d, bits in tensors) + \
+        sum(p.weights_streamed_words * specs[n].weight_width // p.wr_factor for n, p in perfs.items())
     reload_bits = sum(p.weights_reload_words * p.weight_width for p in perfs.values())
     bits_per_cycle = platform.bandwidth_gbps * 1e3 / clock if platform else 0.0
     bandwidth_interval = int(-(-offchip_bits // bits_per_cycle)) if bits_per_cycle else 0
@@ -190,7 +198,8 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
         squeezes=tuple(squeezes),
         weights_streams=tuple((name, perfs[name].weights_streamed_words * specs[name].weight_width
                                // perfs[name].wr_factor)
-                              for name in order if perfs[name].weights_streamed_words))
+                              for name in order if perfs[name].weights_streamed_words),
+        offchip_tensors=tensors, ddr_bytes=sum(bits for _, _, bits in tensors) * batch // 8)
 
 
 def network_performance(partitions, platform, clock_mhz=None, batch: int = 1) -> NetworkPerf:
@@ -260,21 +269,14 @@ def _graph(names: tuple[str, ...], edges: tuple[tuple[str, str], ...]):
     return preds, succs, order
 
 
-def _offchip_bits(specs, perfs, preds, succs, runs) -> int:
-    """Bits per frame per run crossing the off-chip interface: inputs not fed by another
-    layer, outputs nobody consumes (split over runs), and streamed weights."""
-    bits = 0
-    for name, spec in specs.items():
-        dw = spec.data_width
-        for shape in spec.inputs[len(preds[name]):]:
-            bits += pixels_of(shape) * shape[0] * dw
-        unread = spec.outputs[len(succs[name]):] if spec.kind == "split" else \
-            (spec.outputs if not succs[name] else ())
-        for shape in unread:
-            bits += pixels_of(shape) * shape[0] * dw // runs
-        perf = perfs[name]
-        bits += perf.weights_streamed_words * spec.weight_width // perf.wr_factor
-    return bits
+def _offchip_tensors(layers, edges) -> tuple[tuple[str, str, int], ...]:
+    """(layer, "in"/"out", bits per frame) of the feature maps crossing the off-chip
+    interface: `Partition.inputs` and `Partition.outputs`, at their layer's data width."""
+    part = Partition(tuple(layers), tuple(edges))
+    width = {s.name: s.data_width for s in layers}
+    return tuple((name, direction, pixels_of(shape) * shape[0] * width[name])
+                 for direction, found in (("in", part.inputs()), ("out", part.outputs()))
+                 for name, shape in found)
 
 
 def _squeezes(specs, perfs, edges):

@@ -93,6 +93,31 @@ class Partition:
         edges = tuple((a.name, b.name) for a, b in zip(layers, layers[1:]))
         return Partition(layers, edges)
 
+    def _edges(self) -> tuple[tuple[str, str], ...]:
+        return self.edges if self.edges is not None else Partition.chain(self.layers).edges
+
+    def inputs(self) -> tuple[tuple[str, Shape], ...]:
+        """(layer, shape) of every tensor the partition reads from off-chip memory: the
+        inputs of its layers that no layer of the partition feeds (a layer's first inputs
+        are taken to be the fed ones: shapes differ only for a concat)."""
+        fed: dict[str, int] = {}
+        for _, dst in self._edges():
+            fed[dst] = fed.get(dst, 0) + 1
+        return tuple((s.name, shape) for s in self.layers for shape in s.inputs[fed.get(s.name, 0):])
+
+    def outputs(self) -> tuple[tuple[str, Shape], ...]:
+        """(layer, shape) of every tensor the partition writes to off-chip memory: the
+        outputs no layer of the partition reads (a split's last ones where some are read)."""
+        read: dict[str, int] = {}
+        for src, _ in self._edges():
+            read[src] = read.get(src, 0) + 1
+        found = []
+        for s in self.layers:
+            n = read.get(s.name, 0)
+            unread = s.outputs[n:] if s.kind == "split" else (s.outputs if not n else ())
+            found += [(s.name, shape) for shape in unread]
+        return tuple(found)
+
 
 def spatial(shape: Shape) -> Shape:
     """Spatial dims of a (C, *spatial) shape: () for vectors."""

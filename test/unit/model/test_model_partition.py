@@ -215,3 +215,90 @@ def test_join_fifo_depth_counts_words_of_p_pixels():
     assert stream_depth(100, 2, 1000, pixels=5) == 10 + 2
     assert fifo_depth(100, 2, 1000, lag_words=3, pixels=5) == 12
     assert fifo_depth(100, 2, 1000, lag_words=30, pixels=5) == 32
+
+
+# ---- a residual block cut between its two convolutions (partitions with several streams)
+
+def _block(**conv1):
+    """x (16, 32x32) -> fork -> conv1 -> relu1 -> conv2 -> add(skip) -> relu2, 16 bits;
+    both convs 16 -> 16 channels, 3x3 pad 1, coarse_in 4, coarse_out 8, fine 9."""
+    shape = (16, 32, 32)
+    fork = LayerSpec("fork", "split", (shape,), (shape, shape))
+    c1 = conv(name="conv1", outputs=(shape,), **conv1)
+    r1 = LayerSpec("relu1", "activation", (shape,), (shape,), mode="relu")
+    c2 = conv(name="conv2", outputs=(shape,))
+    add = LayerSpec("add", "eltwise", (shape, shape), (shape,), mode="add")
+    r2 = LayerSpec("relu2", "activation", (shape,), (shape,), mode="relu")
+    return fork, c1, r1, c2, add, r2
+
+
+FMAP = 16 * 32 * 32 * 16  # bits of one (16, 32x32) feature map at 16 bits: 262144
+
+
+def test_partition_lists_the_tensors_it_reads_and_writes():
+    fork, c1, r1, c2, add, r2 = _block()
+    first = Partition((fork, c1, r1), (("fork", "conv1"), ("conv1", "relu1")))
+    second = Partition((c2, add, r2), (("conv2", "add"), ("add", "relu2")))
+    # the fork's second copy (the skip) and relu1's output leave the first partition ...
+    assert first.inputs() == (("fork", (16, 32, 32)),)
+    assert first.outputs() == (("fork", (16, 32, 32)), ("relu1", (16, 32, 32)))
+    # ... and the second reads both: conv2's input and the add's second operand
+    assert second.inputs() == (("conv2", (16, 32, 32)), ("add", (16, 32, 32)))
+    assert second.outputs() == (("relu2", (16, 32, 32)),)
+
+
+def test_residual_block_cut_in_the_middle_shares_the_bandwidth():
+    # 1 Gb/s at 100 MHz = 10 bits per cycle.
+    # first: reads x (262144 bits), writes the skip and relu1's output (2 x 262144): 786432
+    #   bits per frame -> ceil(78643.2) = 78644 cycles, above conv1's compute interval.
+    # second: reads relu1's output and the skip (2 x 262144), writes relu2's: 786432 bits
+    #   -> 78644 cycles as well.
+    # The whole block in one partition would move only x and relu2's output: 524288 bits,
+    #   52429 cycles: the cut costs the skip tensor's and the main stream's round trips.
+    # DDR space over a batch of 4: 786432 x 4 / 8 = 393216 bytes per partition.
+    board = slow_board(1.0)
+    fork, c1, r1, c2, add, r2 = _block()
+    first = partition_performance((fork, c1, r1), (("fork", "conv1"), ("conv1", "relu1")), board, batch=4)
+    second = partition_performance((c2, add, r2), (("conv2", "add"), ("add", "relu2")), board, batch=4)
+    whole = partition_performance(_block(), (("fork", "conv1"), ("conv1", "relu1"), ("relu1", "conv2"),
+                                             ("conv2", "add"), ("fork", "add"), ("add", "relu2")), board, batch=4)
+    for perf in (first, second):
+        assert perf.offchip_bits_per_frame == 3 * FMAP == 786_432
+        assert perf.bandwidth_interval == 78_644 == perf.interval
+        assert perf.bottleneck == "off-chip bandwidth"
+        assert perf.ddr_bytes == 786_432 * 4 // 8 == 393_216
+        # bits moved over the batch at the partition's average rate
+        assert perf.bandwidth_gbps == pytest.approx(786_432 * 4 / perf.time_s / 1e9)
+    assert first.offchip_tensors == (("fork", "in", FMAP), ("fork", "out", FMAP), ("relu1", "out", FMAP))
+    assert second.offchip_tensors == (("conv2", "in", FMAP), ("add", "in", FMAP), ("relu2", "out", FMAP))
+    # compute: the fork and the relus move one word per cycle, 16 x 1024 = 16384 cycles, more
+    # than the convs (8592, see the wr test above: half of conv()'s filters)
+    assert first.compute_interval == second.compute_interval == 16_384
+    assert whole.offchip_bits_per_frame == 2 * FMAP and whole.bandwidth_interval == 52_429
+    assert whole.ddr_bytes == 2 * FMAP * 4 // 8
+    # run one after the other, with one reconfiguration each
+    net = network_performance([Partition((fork, c1, r1), (("fork", "conv1"), ("conv1", "relu1"))),
+                               Partition((c2, add, r2), (("conv2", "add"), ("add", "relu2")))], board, batch=4)
+    assert net.time_s == pytest.approx(first.time_s + second.time_s + 2 * board.reconfiguration_ms / 1e3)
+
+
+def test_weights_reloading_on_a_layer_whose_output_leaves_the_partition():
+    # Cut after conv1 (not the partition's only output: the skip leaves too). wr = 2: two
+    # runs; per run the partition reads x whole (262144), writes half of conv1's filters
+    # (131072) and the skip once over the two runs (131072 on average): 524288 bits per run.
+    # 10 bits per cycle -> 52429 cycles per run. Reload: conv1's 16 x 16 x 9 = 2304 weights
+    # at 16 bits = 36864 bits, half of them reloaded once (the first half ships with the
+    # bitstream): 18432 bits at 1 Gb/s.
+    board = slow_board(1.0)
+    fork, c1, *_ = _block(wr_factor=2)
+    perf = partition_performance((fork, c1), (("fork", "conv1"),), board, batch=4)
+    assert perf.runs == 2
+    assert perf.offchip_bits_per_frame == FMAP + FMAP // 2 + FMAP // 2 == 524_288
+    assert perf.bandwidth_interval == 52_429 == perf.interval
+    assert perf.reload_bits == 2304 * 16 == 36_864
+    assert perf.cycles == 2 * (perf.depth + 52_429 * 4)
+    assert perf.time_s == pytest.approx(perf.cycles / 100e6 + 18_432 / 1e9)
+    # bits moved over the batch: 2 runs x 4 frames x 524288 + the reload
+    assert perf.bandwidth_gbps == pytest.approx((2 * 4 * 524_288 + 36_864) / perf.time_s / 1e9)
+    # DDR: x, conv1's output and the skip, each a full frame per image
+    assert perf.ddr_bytes == 3 * FMAP * 4 // 8
