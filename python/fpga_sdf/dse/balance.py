@@ -97,11 +97,12 @@ def _unfolded(specs) -> list[LayerSpec]:
 def _with_reloading(specs, edges, c: Constraints, objective: str, mixed: bool = False):
     """Raise the weights-reloading factor, then stream weights, until some design fits.
 
-    Only the partition's last layer can reload: each run computes a share of its filters,
-    which the host writes into the right channels of the partition's output (what the HLS
-    backend emits). Elsewhere the next layer would need every channel at once, so layers
-    inside a partition that cannot be cut (a residual block) stream a growing fraction of
-    their weights from off-chip memory instead, largest memory first.
+    A layer can reload when its output leaves the partition (no successor in `edges`): each
+    run computes a share of its filters, which lands in its channels of the off-chip tensor.
+    Of those, the one with the largest weight memory reloads first. Elsewhere the next layer
+    would need every channel at once, so layers whose output stays inside the partition
+    stream a growing fraction of their weights from off-chip memory instead, largest memory
+    first.
 
     "Fits" means with each layer at its cheapest folding and memory binding, at any speed:
     the most folded design is not always the smallest (narrow deep memories waste URAM
@@ -109,15 +110,17 @@ def _with_reloading(specs, edges, c: Constraints, objective: str, mixed: bool = 
     a layer's weight memory shrinks about as 1/wr_factor.
     """
     specs = list(specs)
+    ends = {s.name for s in specs} - {src for src, _ in edges}  # outputs leaving the partition
     while True:
         options = {s.name: layer_menu(s, c.platform, mixed, c.pixels) for s in specs}
         design = _design_at(None, specs, edges, options, c, objective)
         if design is not None:
             return specs, options
         cheapest = evaluate(pick(options, specs, None, c), edges, c, objective)
-        last = specs[-1]
-        if last.kind in WEIGHT_KINDS and _next_wr(last):
-            specs[-1] = replace(last, wr_factor=_wr_freeing(last, _memory_overflow(cheapest, c), c))
+        reloadable = [(i, s) for i, s in enumerate(specs) if s.name in ends and s.kind in WEIGHT_KINDS and _next_wr(s)]
+        if reloadable:
+            i, s = max(reloadable, key=lambda item: _memory_cost(item[1], c))
+            specs[i] = replace(s, wr_factor=_wr_freeing(s, _memory_overflow(cheapest, c), c))
             continue
         # Layers inside the partition stream part of their weights from off-chip memory
         # instead (AutoWS): it costs bandwidth rather than re-running the partition.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 from ..diagnostics import UserError
@@ -38,21 +39,41 @@ class NetworkDesign:
 class Problem:
     specs: tuple[LayerSpec, ...]  # stages in order
     edges: tuple[tuple[str, str], ...]
-    legal_cuts: tuple[int, ...]
+    legal_cuts: tuple[int, ...]  # stage indices after which the pipeline may be cut
+
+
+def live_streams(problem: Problem) -> list[int]:
+    """Per stage i, the tensors crossing a cut after it (each goes through off-chip memory):
+    the edges from stages 0..i to later ones, and the network inputs later stages read."""
+    position = {s.name: i for i, s in enumerate(problem.specs)}
+    fed = Counter(dst for _, dst in problem.edges)
+    live = [0] * len(problem.specs)
+    for src, dst in problem.edges:
+        for i in range(position[src], position[dst]):
+            live[i] += 1
+    for j, spec in enumerate(problem.specs):
+        for i in range(j):
+            live[i] += len(spec.inputs) - fed[spec.name]
+    return live
 
 
 def candidate_cuts(problem: Problem, c: Constraints) -> list[int]:
-    """Legal cuts worth trying: not between a layer and the point-wise op that finishes it
-    (a cut there costs a feature-map round trip and frees nothing) -- except after a layer
-    whose weights fill much of the board, which may have to end a partition to reload them."""
+    """Legal cuts worth trying, few enough that ResNet-50 explores in a minute.
+
+    Where one tensor crosses: not between a layer and the point-wise op that finishes it (a
+    cut there costs a feature-map round trip and frees nothing) -- except after a layer whose
+    weights fill much of the board, which may have to end a partition to reload them. Where
+    several cross (inside a residual block): only after such a heavy layer, since the skip
+    tensor's round trip is worth paying only to let that layer reload its weights."""
     def heavy(spec) -> bool:
         if spec.kind not in WEIGHT_KINDS:
             return False
         used = layer_resources(spec, c.platform)
         return used.bram18 > HEAVY * c.capacity("bram18") or used.uram > HEAVY * max(c.capacity("uram"), 0)
 
+    live = live_streams(problem)
     return [i for i in problem.legal_cuts
-            if problem.specs[i + 1].kind not in POINTWISE or heavy(problem.specs[i])]
+            if heavy(problem.specs[i]) or (live[i] == 1 and problem.specs[i + 1].kind not in POINTWISE)]
 
 
 def _segment(problem: Problem, lo: int, hi: int):
