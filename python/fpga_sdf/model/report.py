@@ -44,6 +44,10 @@ def build_report(partitions, platform, clock_mhz=None, batch: int = 1,
             "bandwidth_gbps": perf.bandwidth_gbps,
             "bandwidth_pct": 100.0 * perf.bandwidth_gbps / platform.bandwidth_gbps,
             "weights_bandwidth_gbps": sum(streamed.values()),
+            # feature maps through off-chip memory: several where a cut is inside a block
+            "offchip_tensors": [{"layer": layer, "direction": d, "bits_per_frame": bits}
+                                for layer, d, bits in perf.offchip_tensors],
+            "ddr_bytes": perf.ddr_bytes,
             "resources": used.as_dict(), "utilisation_pct": used.utilisation(platform),
             "fits": used.fits(platform), "power_w": _power_dict(watts),
         })
@@ -162,6 +166,14 @@ def format_table(report: dict) -> str:
                 lines.append(f"partition {p['index']}: weights stream {p['weights_bandwidth_gbps']:.2f} Gb/s "
                              f"of {p['bandwidth_gbps']:.2f} Gb/s off-chip traffic "
                              f"({p['bandwidth_pct']:.1f}% of the board's {board['bandwidth_gbps']:g})")
+    if len(report["partitions"]) > 1:
+        lines += ["", "off-chip feature maps (bits per frame), bandwidth and DDR space per partition"]
+        for p in report["partitions"]:
+            moved = {d: ", ".join(f"{t['layer']}.{d} {t['bits_per_frame']}" for t in p["offchip_tensors"]
+                                  if t["direction"] == d) or "-" for d in ("in", "out")}
+            lines.append(f"partition {p['index']}: reads {moved['in']}; writes {moved['out']}; "
+                         f"{p['bandwidth_gbps']:.2f} Gb/s ({p['bandwidth_pct']:.1f}% of "
+                         f"{board['bandwidth_gbps']:g}); DDR {p['ddr_bytes']} bytes per batch")
     sparse = [layer for layer in report["layers"] if "sparsity" in layer]
     if sparse:
         clocks = sorted({p["clock_mhz"] for p in report["partitions"]})

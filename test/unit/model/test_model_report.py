@@ -81,3 +81,25 @@ def test_report_says_which_weights_go_off_chip():
     assert "fraction 0.5" in format_table(legacy)
     # nothing streamed: no section
     assert "weights off-chip" not in format_table(build_report([Partition.chain([conv])], "zc706"))
+
+
+def test_report_says_which_feature_maps_go_off_chip_in_a_block_cut_in_the_middle():
+    # fork -> conv -> | -> add(conv, skip): the first partition writes the conv's output and
+    # the fork's skip copy, the second reads both. (16, 32x32) maps at 16 bits: 262144 bits.
+    shape = (16, 32, 32)
+    fork = LayerSpec("fork", "split", (shape,), (shape, shape))
+    conv = LayerSpec("conv", "conv", (shape,), (shape,), kernel=(3, 3), stride=(1, 1), pad=(1, 1, 1, 1))
+    add = LayerSpec("add", "eltwise", (shape, shape), (shape,), mode="add")
+    parts = [Partition((fork, conv), (("fork", "conv"),)), Partition((add,), ())]
+    report = build_report(parts, "zc706", batch=8, network_name="block")
+    first, second = report["partitions"]
+    fmap = 262_144
+    assert first["offchip_tensors"] == [{"layer": "fork", "direction": "in", "bits_per_frame": fmap},
+                                        {"layer": "fork", "direction": "out", "bits_per_frame": fmap},
+                                        {"layer": "conv", "direction": "out", "bits_per_frame": fmap}]
+    assert [t["direction"] for t in second["offchip_tensors"]] == ["in", "in", "out"]
+    assert first["ddr_bytes"] == second["ddr_bytes"] == 3 * fmap * 8 // 8
+    table = format_table(report)
+    assert (f"partition 0: reads fork.in {fmap}; writes fork.out {fmap}, conv.out {fmap}; "
+            f"{first['bandwidth_gbps']:.2f} Gb/s") in table
+    assert f"partition 1: reads add.in {fmap}, add.in {fmap}; writes add.out {fmap};" in table
