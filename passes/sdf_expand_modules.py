@@ -142,12 +142,13 @@ class _Expander:
         self._attrs(op, kind, extra or {})
         return op
 
-    def _input(self, op, index: int, n: int) -> list:
-        """The streams of operand `index`, re-streamed to n streams when they differ."""
+    def _input(self, op, index: int, n: int, pixels: int | None = None) -> list:
+        """The streams of operand `index`, re-streamed to n streams and re-packed to `pixels`
+        (default: the layer's) pixels a word when they differ."""
         value = op.operation.operands[index]
         streams = self.bundles[value]
         fmt = _format(value)
-        p, q = pixels_in(self.spec), _lanes(streams[0])
+        p, q = pixels or pixels_in(self.spec), _lanes(streams[0])
 
         def restream(streams):
             if len(streams) == n:
@@ -203,7 +204,8 @@ class _Expander:
             else:
                 windows.append([s])
         # the sparse engine reads a whole window's K weights per dot product, whatever its k MACs
-        lanes = kvol if sparse_engine(self.spec) else fine
+        # a multi-pixel inner product's FCUs read a weight per pixel of the word (fcu.py)
+        lanes = kvol if sparse_engine(self.spec) else fine * (pixels_in(self.spec) if not is_conv else 1)
         groups = cg
         partial = {}
         for g in range(groups):
@@ -271,7 +273,8 @@ class _Expander:
 
     def _binary(self, op, cls, kind: str, extra: dict) -> None:
         c = get_int(op, "coarse_in", 1)
-        a, b = self._input(op, 0, c), self._input(op, 1, c)
+        # a broadcast operand (one value per channel) stays one value a word at any p
+        a, b = self._input(op, 0, c), self._input(op, 1, c, 1 if extra.get("broadcast") else None)
         out_t = sdf_hw.stream(_format(op.operation.results[0]), pixels_out(self.spec))
         self._result(op, [self._make(cls, kind, extra, lhs=x, rhs=y, output=out_t).operation.results[0]
                           for x, y in zip(a, b)])

@@ -14,13 +14,14 @@ from __future__ import annotations
 from pycde.constructs import Reg, Wire
 from pycde.types import Bits
 
-from .mac_common import (MacPlan, OutBuffer, add, bits, counter, eq, memory, module_name,
+from .fcu import unit_plan
+from .mac_common import (OutBuffer, add, bits, counter, eq, memory, module_name,
                          ram_style, sel, unit_index)
 from .streams import pack_lanes, stream_module
 
 
 def generate(p):
-    plan = MacPlan(p.spec, *unit_index(p.spec, p.instance))
+    plan = unit_plan(p.spec, *unit_index(p.spec, p.instance))
     acc_in, cout_s, aw, q = plan.acc_in, plan.cout_s, p.inputs[0].width, plan.lanes
     width = aw * q
 

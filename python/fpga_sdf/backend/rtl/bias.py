@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 from pycde.types import Bits
 
-from .mac_common import (MacPlan, OutBuffer, add, bits, counter, memory, module_name,
+from .fcu import unit_plan
+from .mac_common import (OutBuffer, add, bits, counter, memory, module_name,
                          output_index, ram_style)
 from .streams import counter_bits, pack_lanes, requantize_hw, stream_module
 
@@ -22,7 +23,7 @@ def reload_image(p, run: int) -> np.ndarray:
     """This stream's bias integers for run `run` (at the accumulator frac), in the order its
     filters pass: (filters, 1); zeros for a layer without a bias."""
     g, j = output_index(p.spec, p.instance)
-    plan = MacPlan(p.spec, g, 0, j, run=run)
+    plan = unit_plan(p.spec, g, 0, j, run=run)
     b = p.params.get("bias")
     if b is None:
         return np.zeros((len(plan.out_filters), 1), dtype=np.int64)

@@ -97,11 +97,11 @@ def _attrs(op) -> dict:
 
 # ------------------------------------------------------------------------------ layer level
 
-MULTI_PIXEL_KINDS = ("conv", "activation", "pool")
+MULTI_PIXEL_KINDS = ("conv", "inner_product", "activation", "pool", "global_pool", "scale_shift", "eltwise",
+                     "concat", "split")
 """Layer kinds whose generators build pixels = (p, 1) (docs/notes/rtl-backend.md, "Multi-pixel
-layers"): the dense conv chain, the compare activations and max pools with fine = K; the
-sparse engine, the inner product's per-pixel FCUs, activation tables and other pools refuse
-at their generators."""
+layers"); within them the sparse engine refuses at its generator. resize takes one pixel a
+word (check_folding refuses it before this)."""
 
 
 @dataclass

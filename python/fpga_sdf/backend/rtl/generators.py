@@ -10,6 +10,10 @@ A layer on PASS's sparse engine (`model.spec.sparse_engine(spec)`) has the same 
 instead (the choice is made per op, from its layer's spec), and its `sparse_buffer` ops by
 `sparse_buffer.py`. The rest of its chain (sliding window, fork, accum, glue, bias) is the
 dense one's, in the same channel and filter order.
+
+A multi-pixel inner product's `conv` ops are per-pixel FCUs (`fcu.py`, chosen the same way,
+by `fcu.is_fcu(spec)`); its weights memory, accum and bias are the dense ones, which read the
+FCU's plan (`fcu.unit_plan`).
 """
 
 from __future__ import annotations
@@ -26,20 +30,26 @@ FILES = {
     "split": "split", "resize": "resize", "sparse_buffer": "sparse_buffer",
 }
 SPARSE_FILES = {"conv": "sparse_conv", "weights_memory": "sparse_weights"}  # PASS's sparse engine
+FCU_FILES = {"conv": "fcu"}  # a multi-pixel inner product's per-pixel FCUs
 
 
 def generator(kind: str) -> Callable | None:
     """The generate function for `kind` (op name without `sdf_hw.`), or None if there is none.
     For conv / weights_memory: one that builds the sparse engine's module when the op's layer
-    uses it."""
+    uses it, or the FCUs for a multi-pixel inner product's conv."""
     dense = _load(FILES.get(kind), kind)
     if kind not in SPARSE_FILES or dense is None:
         return dense
     sparse = _load(SPARSE_FILES[kind], kind)
+    fcu = _load(FCU_FILES.get(kind), kind)
 
     def generate(p):
         from fpga_sdf.model.spec import sparse_engine
-        return sparse(p) if p.spec is not None and sparse_engine(p.spec) else dense(p)
+
+        from .fcu import is_fcu
+        if p.spec is not None and sparse_engine(p.spec):
+            return sparse(p)
+        return fcu(p) if fcu is not None and is_fcu(p.spec) else dense(p)
     return generate
 
 

@@ -11,6 +11,9 @@ the high address bits. As one array, yosys 0.23 maps a 4608 x 8 ROM into a singl
 (4K x 9) and drops the address bit that would select the rest (a wrong netlist with fewer
 BRAMs than any correct mapping); as tiles it builds exactly the model's BRAM18s.
 
+A multi-pixel inner product's memory (fcu.py) holds a word of p weights per (input word,
+filter): p times wider, 1/p as deep.
+
 With weights reloading (p.reload) the memory is a RAM holding the current run's filters,
 written through load_valid / load_addr / load_data (contract: weights reloading); a load
 also restarts the stream at address 0 and drops the words read ahead from the old run.
@@ -24,15 +27,16 @@ from pycde.types import Bits
 from fpga_sdf.model.memory import bram18_tiling
 from fpga_sdf.model.modules import clog2
 
-from .mac_common import (MacPlan, OutBuffer, counter, eq, memory, module_name, pack, ram_style,
-                         select, unit_index)
+from .fcu import unit_plan
+from .mac_common import OutBuffer, counter, eq, memory, module_name, pack, ram_style, select, unit_index
 from .streams import counter_bits, stream_module
 
 
 def reload_image(p, run: int) -> np.ndarray:
     """The memory contents for run `run`, (depth, fine) integers in address order (lane l of a
-    word = kernel tap step * fine + l)."""
-    plan = MacPlan(p.spec, *unit_index(p.spec, p.instance), run=run)
+    word = kernel tap step * fine + l; a multi-pixel inner product's: (depth, p), lane x the
+    weight of pixel x of the word)."""
+    plan = unit_plan(p.spec, *unit_index(p.spec, p.instance), run=run)
     return plan.weight_words(p.params["weights"])
 
 

@@ -204,6 +204,15 @@ def _digits_design(p: int, co: int, tmp: str) -> str:
     pixels a word (the conv folded to keep up: co output streams, a window a cycle), the rest
     at one: a squeeze re-packs the ReLU's p-pixel words for the second conv. Partitions:
     features.0 | features.2 | the rest (p-pixel words cross the DMA between them)."""
+    return _digits(tmp, [f"coarse_out={co} fine=9 layers=features.0"], "features.0,features.2",
+                   {"features.0": p, "features.2": p})
+
+
+def _digits(tmp: str, folds: list, cuts: str, pixels: dict) -> str:
+    """The trained digits network quantized on held-out digits for the ZC706, folded by each
+    of `folds` (--sdf-fold options), cut after `cuts`, with `pixels` = {layer: p}: each
+    multi-pixel layer in a partition of its own runs at its own interval (fed and drained by
+    the DMA at a beat a cycle), so the cycles measure it."""
     from pathlib import Path
 
     from fpga_sdf import ir as sdf_ir
@@ -217,11 +226,10 @@ def _digits_design(p: int, co: int, tmp: str) -> str:
     np.save(calib, _digits_inputs())
     run_pass(module, "sdf-quantize", f"calibration={calib}")
     run_pass(module, "sdf-target", "platform=zc706")
-    run_pass(module, "sdf-fold", f"coarse_out={co} fine=9 layers=features.0")
-    # each multi-pixel layer in a partition of its own, so each runs at its own interval
-    # (fed and drained by the DMA at a beat a cycle) and the cycles measure it
-    run_pass(module, "sdf-partition", "cuts=features.0,features.2")
-    return with_pixels(sdf_ir.to_text(module), {"features.0": p, "features.2": p})
+    for fold in folds:
+        run_pass(module, "sdf-fold", fold)
+    run_pass(module, "sdf-partition", f"cuts={cuts}")
+    return with_pixels(sdf_ir.to_text(module), pixels)
 
 
 def _digits_inputs():
@@ -278,6 +286,19 @@ def test_digits_pool_at_two_pixels_behind_a_widening_squeeze(tmp_path):
     own speed)."""
     text = with_pixels(_digits_design(1, 1, str(tmp_path)), {"features.6": 2})
     assert not off_model(simulate_design(text, _digits_inputs(), tmp_path, "digits_pool_p2.mlir"))
+
+
+@pytest.mark.parametrize("p", [2, 4])
+def test_digits_classifier_as_per_pixel_fcus(p, tmp_path):
+    """classifier.2 (512 features -> 10) at p pixels a word behind the one-pixel pool (a
+    widening squeeze), on 2 input x 5 output streams: p FCUs per unit with their own weights
+    and an adder tree, 512 / (2 p) words a stream x 2 filters = 512 / p cycles a frame (256 at
+    p = 2, 128 at p = 4; 512 at one pixel). Bit-exact, every layer within 3% of the model."""
+    text = _digits(str(tmp_path), ["coarse_in=2 coarse_out=5 layers=classifier.2"], "features.6",
+                   {"classifier.2": p})
+    figures = simulate_design(text, _digits_inputs(), tmp_path, f"digits_fc_p{p}.mlir")
+    assert {n: m for n, _, m in figures}["p1"] == 512 // p
+    assert not off_model(figures)
 
 
 def _lenet_design(p: int, tmp: str):
