@@ -164,7 +164,9 @@ class ScaleShiftOp(LayerOp, name="scale_shift"):
 class PartitionOp(LayerOp, name="partition"):
     """One configuration of the FPGA: its region is the pipeline loaded at once. Each input
     and each result is a tensor in off-chip memory: several where a cut crosses a residual
-    block (the skip tensor is one of them)."""
+    block (the skip tensor is one of them). Read them as `op.operation.operands` and
+    `.results`: with one variadic group each, the IR carries no segment sizes, which the
+    generated `inputs`/`outputs` accessors would want."""
 
     inputs: Sequence[ext.Operand[Tensor]]
     outputs: Sequence[ext.Result[Tensor]]

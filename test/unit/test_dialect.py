@@ -74,3 +74,46 @@ def test_fixed_attribute_round_trip():
 ])
 def test_sliding_output_sizes(size, kernel, stride, pads, dilation, expected):
     assert sdf_shapes.sliding_output(size, kernel, stride, *pads, dilation) == expected
+
+
+BLOCK = """
+func.func @f(%x: tensor<1x4x8x8xf32>, %w: tensor<4x4x3x3xf32>, %b: tensor<4xf32>) -> tensor<1x4x8x8xf32> {
+  %s:2 = "sdf.split"(%x) {name = "fork"} : (tensor<1x4x8x8xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>)
+  %c = "sdf.conv"(%s#0, %w, %b) {name = "conv", pad = array<i64: 1, 1, 1, 1>} : (tensor<1x4x8x8xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
+  %e = "sdf.eltwise"(%c, %s#1) {name = "add", mode = "add"} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %e : tensor<1x4x8x8xf32>
+}
+"""
+
+
+def test_partition_with_several_streams_from_python():
+    from fpga_sdf.network import functions
+    from fpga_sdf.partitioning import apply_cuts, cut_points, live_across, unpartition
+
+    module = sdf_ir.parse(BLOCK, "block.mlir")
+    (func,) = functions(module)
+    assert cut_points(func) == [0, 1]
+    # after the fork: both copies; after the conv: its result and the skip copy
+    live = live_across(func)
+    assert [len(v) for v in live] == [2, 2]
+    with module.context:
+        apply_cuts(module, [1])
+    sdf_ir.verify(module)
+    first, second = sdf_ir.walk(module, "sdf.partition")
+    assert isinstance(first, sdf.PartitionOp)
+    assert (len(first.operation.operands), len(first.operation.results)) == (1, 2)
+    assert (len(second.operation.operands), len(second.operation.results)) == (2, 1)
+    assert "operandSegmentSizes" not in first.operation.attributes  # one variadic group: no counts
+    # results in program order (the skip copy, fork result #1, then the conv's); inputs in
+    # order of first use (the add reads the conv's result first)
+    (add,) = sdf_ir.walk(module, "sdf.eltwise")
+    body = second.operation.regions[0].blocks[0]
+    assert list(add.operation.operands) == list(body.arguments)
+    assert list(second.operation.operands) == [first.operation.results[1], first.operation.results[0]]
+    with module.context:
+        unpartition(module)
+    sdf_ir.verify(module)
+    assert not sdf_ir.walk(module, "sdf.partition")
+    with pytest.raises(UserError, match="cannot cut after stage 2"):
+        with module.context:
+            apply_cuts(module, [2])
