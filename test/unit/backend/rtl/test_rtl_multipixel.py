@@ -318,7 +318,11 @@ def _lenet_design(p: int, tmp: str):
 
 
 def _lenet_quantized(tmp):
-    """The zoo's LeNet-5 quantized on its example input and a seeded noise frame, on the
+    return _zoo_quantized("lenet", tmp)
+
+
+def _zoo_quantized(net: str, tmp):
+    """The zoo's `net` quantized on its example input and a seeded noise frame, on the
     ZC706; returns (module, the two frames)."""
     from pathlib import Path
 
@@ -326,14 +330,38 @@ def _lenet_quantized(tmp):
     from fpga_sdf.frontend import zoo
     from fpga_sdf.frontend.importer import import_model
 
-    model, x = zoo.build("lenet")
+    model, x = zoo.build(net)
     frames = np.concatenate([x.numpy(), np.random.default_rng(7).standard_normal((1, *x.shape[1:])).astype(np.float32)])
     module = import_model(model, x)
-    calib = Path(tmp) / "lenet_calib.npy"
+    calib = Path(tmp) / f"{net}_calib.npy"
     np.save(calib, frames)
     run_pass(module, "sdf-quantize", f"calibration={calib}")
     run_pass(module, "sdf-target", "platform=zc706")
     return module, frames
+
+
+def _spatial_layers(module, p: int) -> dict:
+    """{layer: p} for every layer whose input rows p divides (the legal multi-pixel layers)."""
+    from fpga_sdf import network
+    from fpga_sdf.model.folding import pixel_choices
+
+    return {name: p for name, op in network.named_layers(module)
+            if p in pixel_choices(network.layer_spec(name, op))}
+
+
+def test_tiny_mobilenet_at_two_pixels(tmp_path):
+    """Every layer of tiny_mobilenet with a row at 2 pixels a word: the hard_swish table
+    (a ROM per two lanes), splits, the depthwise and 1x1 convs, the squeeze-excitation's
+    global pool, its broadcast eltwise mul (the gate one value a word per channel) and the
+    residual add, the final global pool; the squeeze-excitation's 1x1 layers and the
+    classifier at one pixel. Bit-exact, every layer within 3% of the model."""
+    from fpga_sdf import ir as sdf_ir
+
+    module, frames = _zoo_quantized("tiny_mobilenet", tmp_path)
+    pixels = _spatial_layers(module, 2)
+    assert {"0.2", "1.dw.2_1", "1.se.pool", "1.se", "1", "2"} <= set(pixels)
+    text = with_pixels(sdf_ir.to_text(module), pixels)
+    assert not off_model(simulate_design(text, frames, tmp_path, "tiny_mobilenet_p2.mlir"))
 
 
 @pytest.mark.parametrize("p", [2, 4])
