@@ -1,9 +1,16 @@
 """How many DSP slices a multiplier costs on each device family.
 
 A DSP48E1 (7-series) multiplies 25x18 bits, a DSP48E2 (UltraScale+) 27x18; wide products are
-split into partial products across slices, tiny ones (at most 8 product bits) built from LUTs.
-Packing two narrow products into one slice is not counted: no generated RTL does it (yosys
-`synth_xilinx` gives every product of 9 bits or more its own slice).
+split into partial products across slices, tiny ones (at most 8 product bits) built from LUTs
+(yosys `synth_xilinx` gives every product of 9 bits or more its own slice).
+
+Two products that share an operand can share a slice (Xilinx WP486): the RTL conv multiplies
+the q MAC arrays of a p-pixel unit by one weights word, so it pairs their lanes as one multiply
+of (a_hi << (a + b)) + a_lo by w, whose low a + b bits are a_lo w and whose high ones, plus the
+low part's sign bit, are a_hi w (`packs` says where; backend/rtl/mac_common.lane_products
+builds it). The shift is the product width, not WP486's 18 bits, because the products are
+separated before they are summed: at 8 bits the packed operand is 25 bits, which fits both
+families' wide port, so the RTL needs no family to decide.
 """
 
 from __future__ import annotations
@@ -40,6 +47,35 @@ def dsp_count(multipliers: int, a_bits: int, b_bits: int, family: str) -> int:
         return 0
     per = dsp_per_multiplier(a_bits, b_bits, family)
     return int(-(-multipliers * per // 1))
+
+
+def packed_width(a_bits: int, b_bits: int) -> int:
+    """Bits of the packed operand a_hi * 2**(a + b) + a_lo of two signed a_bits lanes."""
+    return 2 * a_bits + b_bits + 1
+
+
+def families() -> tuple[str, ...]:
+    return tuple(k for k in resource_coefficients()["dsp"] if k != "notes")
+
+
+@lru_cache(maxsize=1024)
+def packs(a_bits: int, b_bits: int) -> bool:
+    """Whether two a_bits x b_bits products sharing their b operand are built as one packed
+    multiply: where each alone takes a slice and the packed one takes a single slice on every
+    family (the RTL does not know the family, so the rule must hold on all)."""
+    return all(dsp_per_multiplier(a_bits, b_bits, f) == 1
+               and dsp_per_multiplier(packed_width(a_bits, b_bits), b_bits, f) == 1 for f in families())
+
+
+def mac_dsp(multipliers: int, lanes: int, sharing: int, a_bits: int, b_bits: int, family: str) -> int:
+    """DSP slices of `multipliers` products in each of `lanes` lanes, where groups of `sharing`
+    lanes multiply by the same operand: each group's lanes paired into packed multiplies where
+    `packs`, an odd lane alone."""
+    if sharing < 2 or not packs(a_bits, b_bits):
+        return dsp_count(int(-(-multipliers * lanes // 1)), a_bits, b_bits, family)
+    groups = multipliers * int(lanes) // sharing
+    return (dsp_count(groups * (sharing // 2), packed_width(a_bits, b_bits), b_bits, family)
+            + dsp_count(groups * (sharing % 2), a_bits, b_bits, family))
 
 
 # ------------------------------------------------------------------------------ exact division

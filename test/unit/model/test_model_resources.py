@@ -6,7 +6,7 @@ import pytest
 
 from model_test_specs import conv
 from fpga_sdf.model import LayerSpec, Resources, check_folding, layer_resources, load_platform
-from fpga_sdf.model.dsp import dsp_per_multiplier
+from fpga_sdf.model.dsp import dsp_per_multiplier, mac_dsp, packed_width, packs
 from fpga_sdf.model.memory import bram18_blocks, lutram_luts, map_memory, uram_blocks
 from fpga_sdf.model.platforms import platform_names
 
@@ -16,7 +16,8 @@ from fpga_sdf.model.platforms import platform_names
     (26, 18, "7series", 2),  # 26 bits overflow the 25-bit port; 18 on it leaves 26 on 18
     (32, 32, "7series", 4),  # 32 = 25 + 7 and 18 + 14 unsigned -> 2 x 2
     (27, 18, "ultrascale+", 1), (32, 16, "ultrascale+", 2),
-    (8, 8, "7series", 1), (8, 8, "ultrascale+", 1),  # no RTL packs two INT8 products
+    (8, 8, "7series", 1), (8, 8, "ultrascale+", 1),  # one product alone (packing: mac_dsp)
+    (25, 8, "7series", 1), (25, 8, "ultrascale+", 1),  # the packed 8-bit pair's multiply
     (4, 4, "ultrascale+", 0), (4, 4, "7series", 0), (5, 4, "ultrascale+", 1),  # 8-bit products: LUTs
 ])
 def test_dsp_per_multiplier(a, b, family, dsp):
@@ -64,7 +65,7 @@ def test_conv_layer_resources_hand_computed():
 
 
 def test_precision_and_family_change_dsp():
-    # 8-bit products each take a slice on both families (no generated RTL packs them)
+    # at one pixel a word no two products share a weight: 8-bit products take a slice each
     zcu102 = load_platform("zcu102")
     assert layer_resources(conv(data_width=8, weight_width=8), zcu102).dsp == 288
     assert layer_resources(conv(data_width=4, weight_width=4), zcu102).dsp == 0  # LUT products
@@ -123,6 +124,44 @@ def test_pixels_lanes_replicate_arithmetic():
     zc706 = load_platform("zc706")
     assert layer_resources(conv(), zc706).dsp == 288
     assert layer_resources(conv(pixels=(2, 1)), zc706).dsp == 576
+
+
+@pytest.mark.parametrize("a, b, packed, pack", [
+    (8, 8, 25, True),  # (x_hi << 16) + x_lo: 25 bits, the DSP48E1's wide port, DSP48E2's 27
+    (6, 8, 21, True),
+    (8, 9, 26, False),  # 26 bits overflow the DSP48E1's 25-bit port: the RTL would not know
+    (16, 16, 49, False),  # the packed operand takes more slices than two products do
+    (4, 4, 13, False),  # 8-bit products are LUTs anyway
+])
+def test_which_lanes_pack(a, b, packed, pack):
+    assert packed_width(a, b) == packed
+    assert packs(a, b) == pack
+
+
+@pytest.mark.parametrize("sharing, lanes, dsp", [
+    (1, 2, 2 * 9 * 2),  # lanes that do not share a weight: a slice per product
+    (2, 2, 2 * 9),  # one pair per weight: half
+    (4, 4, 2 * 9 * 2),  # two pairs
+    (3, 3, 2 * 9 * 2),  # one pair and one lane alone
+])
+def test_mac_dsp_pairs_lanes_sharing_a_weight(sharing, lanes, dsp):
+    # 2 units x 9 multipliers per lane, 8 x 8 bits, on both families
+    for family in ("7series", "ultrascale+"):
+        assert mac_dsp(2 * 9, lanes, sharing, 8, 8, family) == dsp
+    assert mac_dsp(2 * 9, lanes, sharing, 16, 16, "ultrascale+") == 2 * 9 * lanes  # too wide to pack
+
+
+def test_multi_pixel_conv_at_8_bits_packs_its_lanes():
+    # p = 2: q = 2 MAC arrays per unit share each weights word; 8-bit pairs share a slice,
+    # so the 32 units x 9 multipliers x 2 lanes cost 288 DSPs, as at p = 1; 16 bits do not pack
+    for board in ("zcu102", "zc706"):
+        device = load_platform(board)
+        assert layer_resources(conv(data_width=8, weight_width=8, pixels=(2, 1)), device).dsp == 288
+        assert layer_resources(conv(data_width=8, weight_width=8, pixels=(4, 1)), device).dsp == 576
+        assert layer_resources(conv(pixels=(2, 1)), device).dsp == 576
+    # stride 2 at p = 4 leaves q = 2 arrays: one pair
+    strided = conv(data_width=8, weight_width=8, pixels=(4, 1), stride=(2, 2), outputs=((32, 16, 16),))
+    assert layer_resources(strided, load_platform("zcu102")).dsp == 288
 
 
 def test_sparse_engine_costs_crossbar_logic():

@@ -12,6 +12,8 @@ and push into the output buffer.
 
 A p-pixel layer's window word holds q windows (lane w K + k): the unit is q such MAC arrays
 in lock-step sharing each weights word, and its output word holds their q dot products.
+Sharing the weight (the model's `weight_sharing`), two arrays' products go through one DSP
+where model.dsp.packs says so (8-bit data and weights: mac_common.lane_products).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from pycde.types import Bits
 
 from fpga_sdf.model.spec import cdiv
 
-from .mac_common import (MacPlan, OutBuffer, bits, counter, eq, inc, module_name,
-                         multiply_accumulate, sel, select, unit_index, zext)
+from .mac_common import (MacPlan, OutBuffer, accumulate, bits, counter, eq, inc, lane_products,
+                         module_name, sel, select, unit_index, zext)
 from .streams import pack_lanes, stream_module
 
 LATENCY = 3  # issue -> result pushed: operands, products, tree (the accumulator is the push)
@@ -36,9 +38,11 @@ def generate(p):
         raise ValueError(f"RTL conv: {x.lanes} taps / {w.lanes} weights / {acc.lanes} sums per word, "
                          f"expected {q * plan.kernel} / {plan.fine} / {q}")
     kernel, fine, cout_s = plan.kernel, plan.fine, plan.cout_s
+    sharing = p.model.weight_sharing if p.model is not None else q
+    if sharing not in (1, q):
+        raise ValueError(f"RTL conv: {sharing} of {q} MAC arrays sharing a weight is not generated")
     dw, ww, aw = x.width, w.width, acc.width
     steps = cdiv(kernel, fine)
-    pw = dw + ww
 
     def build(ports):
         clk, rst = ports.clk, ports.rst
@@ -67,15 +71,18 @@ def generate(p):
         v1 = fire.reg(clk, rst, rst_value=0)
         l1 = (fire & last_step).reg(clk, rst, rst_value=0)
         weights = [b1[k * ww:(k + 1) * ww] for k in range(fine)]
-        sums = []
+        taps = []
         for lane in range(q):
             one = window[lane * kernel * dw:(lane + 1) * kernel * dw] if q > 1 else window
             padded = zext(one, steps * fine * dw)  # zero taps past the kernel
             groups = [padded[k * fine * dw:(k + 1) * fine * dw] for k in range(steps)]
             a1 = select(ko, groups).reg(clk, name=f"taps{lane}")
-            # stages 2-4: products, adder tree, the sum over the steps; pushed on the last step
-            push, total = multiply_accumulate(clk, rst, [a1[k * dw:(k + 1) * dw] for k in range(fine)],
-                                              weights, v1, l1, pw, aw)
+            taps.append([a1[k * dw:(k + 1) * dw] for k in range(fine)])
+        # stages 2-4: products (lanes paired in one DSP where they pack), adder tree, the sum
+        # over the steps; pushed on the last step
+        sums = []
+        for prods in lane_products(clk, taps, weights, dw, ww, pack=sharing > 1):
+            push, total = accumulate(clk, rst, prods, v1, l1, aw)
             sums.append(total)
         out.push(push, pack_lanes(sums))
         out.drive(ports)

@@ -206,14 +206,46 @@ class OutBuffer:
 
 def multiply_accumulate(clk, rst, xs, ws, valid, last, pw: int, aw: int):
     """Stages 2-4 of a MAC unit, dense or sparse: exact products of the operand pairs
-    (xs[k] x ws[k], registered, one DSP each), an adder tree in the accumulator width
-    (registered), and the sum over the cycles of one dot product. `valid` / `last` are the
-    stage-1 flags (a cycle's operands are in, it is the dot product's last); returns the push
-    flag and the dot product, the running sum plus this cycle's."""
-    from pycde.constructs import Reg
-    from pycde.types import Bits
-
+    (xs[k] x ws[k], registered, one DSP each), then `accumulate`."""
     prods = [signed_mul(x, w, pw).reg(clk, name=f"prod{k}") for k, (x, w) in enumerate(zip(xs, ws))]
+    return accumulate(clk, rst, prods, valid, last, aw)
+
+
+def lane_products(clk, lanes, ws, dw: int, ww: int, pack: bool = True):
+    """Stage 2 of q MAC arrays multiplying their taps (lanes[l][k], dw bits) by one shared
+    weights word (ws[k], ww bits): [lane][k] exact products of dw + ww bits. With `pack`
+    (the model's weight_sharing) where model.dsp.packs(dw, ww), lanes 2i and 2i + 1 share one
+    registered multiply of
+    (x_hi << pw) + x_lo by w (pw = dw + ww): its low pw bits are x_lo w, its high pw bits plus
+    the low part's sign bit are x_hi w (a floor shift of a negative low part borrows one)."""
+    from fpga_sdf.model.dsp import packed_width, packs
+
+    pw = dw + ww
+    if not pack or len(lanes) < 2 or not packs(dw, ww):
+        return [[signed_mul(x, w, pw).reg(clk, name=f"prod{l}_{k}") for k, (x, w) in enumerate(zip(xs, ws))]
+                for l, xs in enumerate(lanes)]
+    width = packed_width(dw, ww)
+    out = []
+    for l in range(0, len(lanes) - 1, 2):
+        lo, hi = [], []
+        for k, w in enumerate(ws):
+            packed = add(comb.ConcatOp(sext(lanes[l + 1][k], width - pw), Bits(pw)(0)),
+                         sext(lanes[l][k], width))
+            prod = signed_mul(packed, w, 2 * pw).reg(clk, name=f"packed{l}_{k}")
+            lo.append(prod[0:pw])
+            hi.append(add(prod[pw:2 * pw], zext(prod[pw - 1], pw)))
+        out += [lo, hi]
+    if len(lanes) % 2:
+        out.append([signed_mul(x, w, pw).reg(clk, name=f"prod{len(lanes) - 1}_{k}")
+                    for k, (x, w) in enumerate(zip(lanes[-1], ws))])
+    return out
+
+
+def accumulate(clk, rst, prods, valid, last, aw: int):
+    """Stages 3-4 of a MAC unit: an adder tree of the registered products in the accumulator
+    width (registered) and the sum over the cycles of one dot product. `valid` / `last` are
+    the stage-1 flags (a cycle's operands are in, it is the dot product's last); returns the
+    push flag and the dot product, the running sum plus this cycle's."""
     v2, l2 = valid.reg(clk, rst, rst_value=0), last.reg(clk, rst, rst_value=0)
     terms = [sext(q, aw) for q in prods]
     while len(terms) > 1:
