@@ -8,7 +8,7 @@ from .process import STAGE, Access
 
 def generate(ctx, module) -> None:
     v, src = ctx.values, ctx.cur
-    lanes, acc_in, cout_s = module.instances, v["acc_in"], v["cout_s"]
+    lanes, acc_in, cout_s = module.instances * module.lanes, v["acc_in"], v["cout_s"]  # q lanes a unit
     acc_t = ctx.t("acc_t")
     out = ctx.stream(acc_t, lanes, module.words_out)
     outer = module.words_in // (acc_in * cout_s)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...interp.fixed import Fixed, quantize
 from .context import loop, timed
-from .process import MUL, RAM, STAGE, Access
+from .process import MUL, RAM, STAGE, Access, multi
 from .tables import TABLE_ACTIVATIONS, activation_table
 
 SUPPORTED = ("relu", "relu6", "leaky_relu") + TABLE_ACTIVATIONS
@@ -26,18 +26,21 @@ def check(ctx) -> str | None:
 
 def generate(ctx, module) -> None:
     v, src = ctx.values, ctx.cur
-    lanes, kind = module.instances, v["kind"]
+    streams, p, kind = module.instances, ctx.p, v["kind"]
+    lanes = streams * p  # p pixels a word: each lane a one-pixel stream
     in_t, out_t = ctx.t("in_t"), ctx.t("out_t")
-    out = ctx.output(lanes)
+    out = ctx.output(streams)
     params = [f"hls::stream<{in_t}> in[{lanes}]", f"hls::stream<{out_t}> out[{lanes}]"]
     n = module.words_in
     if kind in TABLE_ACTIVATIONS:
         table = activation_table(kind, ctx.in_fmt, ctx.out_fmt)
-        array = ctx.rom("table", ctx.out_fmt, table, (lanes, table.size), repeat=lanes)
+        copies = streams * -(-p // 2)  # a ROM copy per stream, or per two pixels of a word
+        array = ctx.rom("table", ctx.out_fmt, table, (copies, table.size), repeat=copies)
         ctx.process("activation", params, [src.name, out.expr],
-                    f"    sdf::activation_lut<{in_t}, {out_t}, {n}, {lanes}>(in, out, {array}, frames);\n",
+                    f"    sdf::activation_lut<{in_t}, {out_t}, {n}, {streams}{multi(p)}>(in, out, {array}, frames);\n",
                     f"#pragma HLS ARRAY_PARTITION variable={array} complete dim=1\n",
-                    loops=[loop("activation_lut_loop", Access(array, (lanes, table.size), (lanes, 1)))],
+                    loops=[loop("activation_lut_loop",
+                                Access(array, (copies, table.size), (copies, min(p, 2))))],
                     timing=[timed("activation_lut_loop", n, 2 * STAGE + RAM)])
     else:
         alpha = int(quantize(v.get("alpha", 0.01), ALPHA_FMT)) if kind == "leaky_relu" else 0

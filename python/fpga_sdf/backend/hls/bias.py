@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from .context import loop, timed
-from .process import AXI, RAM, STAGE, Access
+from .process import AXI, RAM, STAGE, Access, multi
 
 
 def generate(ctx, module) -> None:
     v, src = ctx.values, ctx.cur
-    lanes, depth = module.instances, v["bias_depth"]
+    lanes, depth, q = module.instances, v["bias_depth"], module.lanes  # q pixels a word share a read
     acc_t, b_t, out_t = ctx.t("acc_t"), ctx.t("b_t"), ctx.t("out_t")
     out = ctx.output(lanes)
-    params = [f"hls::stream<{acc_t}> in[{lanes}]", f"hls::stream<{out_t}> out[{lanes}]"]
+    params = [f"hls::stream<{acc_t}> in[{lanes * q}]", f"hls::stream<{out_t}> out[{lanes * q}]"]
     args = [src.name, out.expr]
     if ctx.reload:
         array = "lanes"
@@ -21,7 +21,7 @@ def generate(ctx, module) -> None:
     else:
         array = ctx.rom("bias", v["b_fmt"], v["bias_lanes"], (lanes, depth))
     pragma = f"#pragma HLS ARRAY_PARTITION variable={array} complete dim=1\n"
-    body = (f"    sdf::bias<{acc_t}, {b_t}, {out_t}, {depth}, {v['pixels']}, {lanes}>(in, out, {array}, frames);\n")
+    body = (f"    sdf::bias<{acc_t}, {b_t}, {out_t}, {depth}, {v['pixels']}, {lanes}{multi(q)}>(in, out, {array}, frames);\n")
     if ctx.reload:
         body = (f"    {b_t} lanes[{lanes}][{depth}];\n{pragma}"
                 f"    sdf::load_lanes<{b_t}, {depth}, {lanes}, {beat}>(mem, lanes);\n" + body)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...interp.fixed import Fixed
+from ...model.modules import pixels_in, pixels_out
 from .process import Access, Layer, Loop, Partition, Port, Process, Stream, Timing, ctype, per_beat
 from .tables import array_initializer
 
@@ -36,8 +37,10 @@ class LayerContext:
     results: dict = field(default_factory=dict)  # result index -> Bundle
 
     def output(self, lanes: int, index: int = 0):
-        """The Bundle of result `index`: the layer's output streams."""
-        b = self.part.bundle(self.out_fmt, self.result_shapes[index], lanes, self.layer.cname)
+        """The Bundle of result `index`: the layer's `lanes` output streams, of the model's
+        pixels per word (`modules.pixels_out`)."""
+        b = self.part.bundle(self.out_fmt, self.result_shapes[index], lanes, self.layer.cname,
+                             pixels_out(self.spec))
         self.results[index] = b
         return b
 
@@ -61,6 +64,16 @@ class LayerContext:
         return self.part.ports[-1].per_beat
 
     types: dict = field(default_factory=dict)  # in_t, w_t, acc_t, ... -> C++ type
+
+    @property
+    def p(self) -> int:
+        """Pixels per word of the layer's input (`modules.pixels_in`)."""
+        return pixels_in(self.spec)
+
+    @property
+    def q(self) -> int:
+        """Pixels per word of its output: windows per word behind a strided window."""
+        return pixels_out(self.spec)
 
     @property
     def ns(self) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ...model.spec import sparse_engine
 from . import sparse_conv
 from .context import timed
-from .process import MUL, STAGE, tree
+from .process import MUL, STAGE, multi, tree
 
 
 def generate(ctx, module) -> None:
@@ -14,16 +14,16 @@ def generate(ctx, module) -> None:
         sparse_conv.generate(ctx, module)
         return
     v, src = ctx.values, ctx.cur
-    lanes = module.instances
+    lanes, q = module.instances, module.lanes  # MAC units, q MAC arrays each (multi-pixel)
     acc_t, in_t, w_t = ctx.t("acc_t"), ctx.t("in_t"), ctx.t("w_t")
-    out = ctx.stream(acc_t, lanes, module.words_out)
+    out = ctx.stream(acc_t, lanes * q, module.words_out)
     fine, kvol = v["fine"], v["kvol"]
     ctx.process("conv",
-                [f"hls::stream<{src.elem}> win[{lanes}]", f"hls::stream<sdf::vec<{w_t}, {fine}> > weights[{lanes}]",
-                 f"hls::stream<{acc_t}> out[{lanes}]"],
+                [f"hls::stream<{src.elem}> win[{lanes * q}]",
+                 f"hls::stream<sdf::vec<{w_t}, {fine}> > weights[{lanes}]", f"hls::stream<{acc_t}> out[{lanes * q}]"],
                 [src.name, ctx.weights.name, out.name],
                 f"    sdf::conv<{src.elem}, {in_t}, {w_t}, {acc_t}, {kvol}, {fine}, {module.words_in}, "
-                f"{v['cout_s']}, {lanes}>(win, weights, out, frames);\n",
+                f"{v['cout_s']}, {lanes}{multi(q)}>(win, weights, out, frames);\n",
                 # KVOL/FINE cycles per dot product: reads, FINE products, their adder tree,
                 # the running sum, the write
                 timing=[timed("conv_loop", module.words_in * v["cout_s"] * (kvol // fine),

@@ -29,6 +29,7 @@ from ...dialects import sdf
 from ...dialects.sdf_attrs import get_int, shape
 from ...interp.fixed import Fixed
 from ...model import expand
+from ...model.modules import pixels_in
 from ...model.performance import layer_performance, partition_performance
 from ...model.spec import sparse_engine
 from . import cycles, dma, sparse_conv, squeeze, structure
@@ -38,7 +39,12 @@ from .layers import PREPARE
 from .process import Layer, Partition, Reload, bus_bits, ctype
 from .render import render
 
-__all__ = ["emit", "write_project", "Project", "value_format", "stream_order", "from_stream_order", "ctype"]
+__all__ = ["emit", "write_project", "Project", "value_format", "stream_order", "from_stream_order", "ctype",
+           "MULTI_PIXEL_KINDS"]
+
+# The layer kinds built at pixels = (p, 1), p > 1 (docs/notes/rtl-backend.md "Multi-pixel
+# layers"); the others are refused at the layer.
+MULTI_PIXEL_KINDS = ("conv", "pool", "activation")
 
 
 class Project:
@@ -197,7 +203,10 @@ class _Emitter:
             return part
         first = next((op for op in layer_ops if source in list(network.stream_operands(op))), None)
         n_in = 1 if first is None else self._needed_streams(first)
-        part.in_bundle = part.bundle(fmt, part.in_shape[1:], n_in, "input")
+        p_in = 1 if first is None else pixels_in(network.layer_spec(self.names[first.operation], first))
+        if p_in > 1 and (len(part.in_shape) < 3 or part.in_shape[-1] % p_in or part.in_shape[1] % n_in):
+            p_in = 1  # the layer refuses its pixels itself; the DMA moves one pixel a word
+        part.in_bundle = part.bundle(fmt, part.in_shape[1:], n_in, "input", p_in)
         dma.dma_in(part, part.in_bundle)
         self.bundles[source] = part.in_bundle
         wr_layers = [op for op in layer_ops if get_int(op, "wr_factor", 1) > 1]
@@ -248,18 +257,21 @@ class _Emitter:
                        "(insert an sdf.split)")
         self.reads[value] = user
 
-    def operand(self, op, i: int, lanes: int, fmt: Fixed | None = None):
-        """The bundle of operand i on `lanes` streams (through a squeeze when it has other
-        lanes or another format)."""
+    def operand(self, op, i: int, lanes: int, fmt: Fixed | None = None, pixels: int = 1):
+        """The bundle of operand i on `lanes` streams of `pixels`-pixel words (through a
+        squeeze when it has other streams, pixels per word or another format)."""
         value = op.operation.operands[i]
         self._consume(value, op)
         b = self.bundles[value]
         owner = value.owner
         if not isinstance(owner, ir.Block) and owner in self.names:
             self.edges[(self.names[owner], self.names[op.operation])] = b
-        if b.streams == lanes and (fmt is None or fmt == b.fmt):
+        if b.ways == lanes and b.pixels == pixels and (fmt is None or fmt == b.fmt):
             return b
-        return squeeze.generate(self.part, b, lanes, fmt or b.fmt, self.names[op.operation])
+        why = squeeze.refusal(b, lanes, pixels)
+        if why:
+            raise UserError(at(op.location, why))
+        return squeeze.generate(self.part, b, lanes, fmt or b.fmt, self.names[op.operation], pixels)
 
     # -- layers --------------------------------------------------------------------------
 
@@ -275,8 +287,10 @@ class _Emitter:
             return
         kind = sdf.LAYER_KINDS[name]
         spec = network.layer_spec(self.names[op.operation], op)
+        multi = spec.pixels != (1, 1)
         for what, used in (("streaming weights from off-chip memory (weights_off_chip, AutoWS)", spec.weights_off_chip),
-                           ("multi-pixel streams (pixels)", spec.pixels != (1, 1))):
+                           (f"a multi-pixel {kind} (pixels)", multi and kind not in MULTI_PIXEL_KINDS),
+                           ("a multi-pixel layer on PASS's sparse engine (pixels)", multi and sparse_engine(spec))):
             if used:
                 self.error(op, f"{what} is modelled and explored, but the HLS backend does not emit it yet")
                 return

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ...model.spec import sparse_engine
 from . import sparse_conv
 from .context import timed
-from .process import STAGE
+from .process import STAGE, multi
 
 
 def generate(ctx, module) -> None:
@@ -15,10 +15,10 @@ def generate(ctx, module) -> None:
         return
     src = ctx.cur
     co = ctx.values["co"]
-    lanes = module.instances
-    out = ctx.stream(src.elem, lanes * co, src.words)
-    ctx.process("fork", [f"hls::stream<{src.elem}> in[{lanes}]", f"hls::stream<{src.elem}> out[{lanes * co}]"],
+    lanes, q = module.instances, src.lanes // module.instances  # q windows (or pixels) a word
+    out = ctx.stream(src.elem, lanes * co * q, src.words)
+    ctx.process("fork", [f"hls::stream<{src.elem}> in[{lanes * q}]", f"hls::stream<{src.elem}> out[{lanes * co * q}]"],
                 [src.name, out.name],
-                f"    sdf::fork<{src.elem}, {src.words}, {co}, {lanes}>(in, out, frames);\n",
+                f"    sdf::fork<{src.elem}, {src.words}, {co}, {lanes}{multi(q)}>(in, out, frames);\n",
                 timing=[timed("fork_loop", src.words, 2 * STAGE)])
     ctx.cur = out

@@ -15,6 +15,7 @@ import numpy as np
 from ... import weights as weight_store
 from ...dialects.sdf_attrs import get_bool, get_float, get_int, get_ints, get_str, has, shape
 from ...interp.fixed import Fixed, quantize, requantize
+from ...model.modules import window_word_grid
 from ...model.spec import sparse_engine
 from . import activation, images
 from .images import bias_lanes, conv_banks
@@ -49,7 +50,18 @@ def _window(ctx, kernel, stride, pad, dilation) -> None:
     out = [(p - e) // s + 1 for p, e, s in zip(padded, span, lift(stride, 1))]
     ctx.values.update(kvol=math.prod(kernel), kernel3=k3, padded_width=padded[2], span_w=span[2],
                       window_rows=(span[0] - 1) * padded[1] + span[1], padded3=padded, out3=out,
-                      span3=span, stride3=list(lift(stride, 1)))
+                      span3=span, stride3=list(lift(stride, 1)), grid=None)
+    if ctx.p > 1:  # the p-pixel window walks the model's word grid along a row
+        ctx.values["grid"] = window_word_grid(ctx.spec)
+
+
+def _multi_pixel(ctx, channels: int, lanes: int) -> str | None:
+    """Why the layer's p-pixel streams cannot be built: channel c must stay on stream c % lanes
+    of every word, and a word's pixels in one row."""
+    if ctx.p > 1 and channels % lanes:
+        return (f"a multi-pixel layer needs its {lanes} streams to divide the channels ({channels}): "
+                "a word carries the same channels for each of its pixels")
+    return None
 
 
 # ------------------------------------------------------------------------------- MAC layers
@@ -106,7 +118,8 @@ def prepare_mac(ctx, driver, is_conv: bool) -> str | None:
             return f"{what} format {fmt} is wider than 53 bits: no exact C++ literal"
     w_runs, b_runs = images.weights_runs(w, recipe), images.bias_runs(b, recipe)
     depth = w_runs.shape[1] // (ni * co * word)
-    out_pixels = math.prod(shape(op.operation.results[0])[2:]) if is_conv else 1
+    # result words of q pixels per output stream and filter (the weights' and bias' repeats)
+    out_pixels = math.prod(shape(op.operation.results[0])[2:]) // ctx.q if is_conv else 1
     v.update(w_fmt=w_fmt, b_fmt=bias_fmt, fine=fine, word=word, kvol=kvol, ci=ci, co=co, cg=cg, pixels=out_pixels,
              cout_s=filters // groups // co, acc_in=(c // groups) // ci, depth=depth,
              bias_depth=filters // no, banks=w_runs[0].reshape(ni * co, depth, word),
@@ -119,7 +132,10 @@ def prepare_mac(ctx, driver, is_conv: bool) -> str | None:
     ctx.typedef("b_t", bias_fmt)
     ctx.acc_type("acc_t", "in_t", "w_t", acc)
     ctx.typedef("out_t", ctx.out_fmt)
-    ctx.inputs = [driver.operand(op, 0, ni)]
+    why = _multi_pixel(ctx, x_shape[0], ni)
+    if why:
+        return why
+    ctx.inputs = [driver.operand(op, 0, ni, pixels=ctx.p)]
     ctx.cur = ctx.inputs[0].stream
     if is_conv:
         rank = len(x_shape) - 1
@@ -144,13 +160,17 @@ def prepare_inner_product(ctx, driver):
 # -------------------------------------------------------------------------- other layers
 
 
-def _unary(ctx, driver) -> None:
+def _unary(ctx, driver) -> str | None:
     lanes = get_int(ctx.op, "coarse_in", 1)
-    ctx.inputs = [driver.operand(ctx.op, 0, lanes)]
+    why = _multi_pixel(ctx, shape(ctx.op.operation.operands[0])[1], lanes)
+    if why:
+        return why
+    ctx.inputs = [driver.operand(ctx.op, 0, lanes, pixels=ctx.p)]
     ctx.cur = ctx.inputs[0].stream
     ctx.out_lanes = lanes
     ctx.typedef("in_t", ctx.inputs[0].fmt)
     ctx.typedef("out_t", ctx.out_fmt)
+    return None
 
 
 def prepare_pool(ctx, driver):
@@ -158,7 +178,9 @@ def prepare_pool(ctx, driver):
     mode = get_str(op, "mode")
     if mode not in ("max", "avg"):
         return f"pool mode '{mode}' has no HLS module"
-    _unary(ctx, driver)
+    why = _unary(ctx, driver)
+    if why:
+        return why
     x_shape = ctx.inputs[0].shape
     rank = len(x_shape) - 1
     kernel = get_ints(op, "kernel")
@@ -169,8 +191,7 @@ def prepare_pool(ctx, driver):
 
 
 def prepare_global_pool(ctx, driver):
-    _unary(ctx, driver)
-    return None
+    return _unary(ctx, driver)
 
 
 def prepare_activation(ctx, driver):
@@ -178,16 +199,14 @@ def prepare_activation(ctx, driver):
     why = activation.check(ctx)
     if why:
         return why
-    _unary(ctx, driver)
-    return None
+    return _unary(ctx, driver)
 
 
 def prepare_resize(ctx, driver):
     if get_str(ctx.op, "mode", "nearest") != "nearest":
         return f"resize mode '{get_str(ctx.op, 'mode')}' has no HLS module"
     ctx.values["scale"] = get_ints(ctx.op, "scale")
-    _unary(ctx, driver)
-    return None
+    return _unary(ctx, driver)
 
 
 def prepare_scale_shift(ctx, driver):
@@ -202,7 +221,9 @@ def prepare_scale_shift(ctx, driver):
     tq = requantize(quantize(weight_store.read(op.operation.operands[2].owner.opview), t_fmt), t_fmt.frac,
                     Fixed(acc, x_fmt.frac + s_fmt.frac))
     shift_fmt = _narrow(tq, x_fmt.frac + s_fmt.frac, acc)
-    _unary(ctx, driver)
+    why = _unary(ctx, driver)
+    if why:
+        return why
     ctx.typedef("s_t", s_fmt)
     ctx.typedef("b_t", shift_fmt)
     ctx.acc_type("acc_t", "in_t", "s_t", acc)
@@ -249,7 +270,9 @@ def prepare_concat(ctx, driver):
 
 
 def prepare_split(ctx, driver):
-    _unary(ctx, driver)
+    why = _unary(ctx, driver)
+    if why:
+        return why
     if ctx.out_fmt != ctx.inputs[0].fmt:
         return f"a split copies its input: output_format {ctx.out_fmt} differs from the input's {ctx.inputs[0].fmt}"
     ctx.values["outputs"] = len(ctx.op.operation.results)

@@ -38,12 +38,17 @@ class Stream:
 
 @dataclass
 class Bundle:
-    """A feature map (C, *spatial) on the lanes of a stream (word i on lane i % lanes)."""
+    """A feature map (C, *spatial) on the lanes of a stream. One pixel a word: value i on lane
+    i % lanes. `pixels` p > 1 (docs/notes/rtl-backend.md "Multi-pixel layers"): the map is on
+    lanes // p single-pixel streams whose words carry p consecutive pixels of a row, lane
+    s * p + x holding pixel x of stream s's word (the order of the AXI beats,
+    rtl.sim.pixel_order); each lane is then a one-pixel stream of a map 1/p as wide."""
 
     stream: Stream
     fmt: Fixed
     shape: tuple
     origin: str  # the layer that produced it ("input" for the partition's input)
+    pixels: int = 1
 
     @property
     def expr(self) -> str:
@@ -51,7 +56,13 @@ class Bundle:
 
     @property
     def streams(self) -> int:
+        """Lanes (hls::streams in lock-step): single-pixel streams x pixels."""
         return self.stream.lanes
+
+    @property
+    def ways(self) -> int:
+        """Single-pixel streams (the layer's coarse factor): lanes // pixels."""
+        return self.stream.lanes // self.pixels
 
     @property
     def words(self) -> int:
@@ -87,6 +98,12 @@ class Loop:
 # takes two (address and output registers), a product three (a DSP48 at its default
 # latency), an m_axi burst read the interface's default latency of 64 cycles.
 STAGE, RAM, MUL, AXI = 1, 2, 3, 64
+
+
+def multi(n: int) -> str:
+    """A template's trailing multi-pixel argument (Q windows or P pixels a word), omitted at
+    its default 1, so one-pixel code is emitted as before."""
+    return f", {n}" if n != 1 else ""
 
 
 def tree(n: int) -> int:
@@ -160,7 +177,9 @@ class Process:
         return f"void {self.name}({', '.join(self.params + ['int frames'])})"
 
     def definition(self) -> str:
-        return (f"{self.prototype()} {{\n#pragma HLS INLINE off\n{self.pragmas}{self.body}}}\n")
+        # SDF_PROCESS_NAME: the C-simulation counts the loops' iterations under this name
+        return (f"{self.prototype()} {{\n#pragma HLS INLINE off\n    SDF_PROCESS_NAME(\"{self.name}\");\n"
+                f"{self.pragmas}{self.body}}}\n")
 
     def call(self) -> str:
         return f"{self.name}({', '.join(self.args + ['frames'])});"
@@ -263,10 +282,11 @@ class Partition:
         self.streams.append(s)
         return s
 
-    def bundle(self, fmt: Fixed, shape, lanes: int, origin: str) -> Bundle:
+    def bundle(self, fmt: Fixed, shape, lanes: int, origin: str, pixels: int = 1) -> Bundle:
+        """A map on `lanes` single-pixel streams of `pixels`-pixel words (lanes x pixels lanes)."""
         self.formats.add(fmt)
-        words = math.prod(shape) // max(lanes, 1)
-        return Bundle(self.stream(ctype(fmt), lanes, words), fmt, tuple(shape), origin)
+        n = max(lanes, 1) * pixels
+        return Bundle(self.stream(ctype(fmt), n, math.prod(shape) // n), fmt, tuple(shape), origin, pixels)
 
     def add(self, process: Process, layer: Layer | None) -> Process:
         (layer.processes if layer is not None else self.top_processes).append(process)

@@ -67,9 +67,11 @@ def _schedule_entry(part, n_parts: int) -> dict:
     entry = {
         "name": part.name, "top": f"{part.name}_top", "binary": f"{part.name}/build/csim_tb",
         "input": {"shape": list(part.in_shape[1:]), "format": [ib.fmt.width, ib.fmt.frac],
-                  "words": ib.words, "order": "channels_last", **_beats(ib.words, ib.fmt.width, part.in_per_beat)},
+                  "words": ib.words, "order": "channels_last", "streams": ib.ways, "pixels": ib.pixels,
+                  **_beats(ib.words, ib.fmt.width, part.in_per_beat)},
         "output": {"shape": list(part.out_shape[1:]), "format": [ob.fmt.width, ob.fmt.frac],
                    "words": math.prod(part.out_shape[1:]), "words_per_run": ob.words, "order": "channels_last",
+                   "streams": ob.ways, "pixels": ob.pixels,
                    **_beats(ob.words, ob.fmt.width, part.out_per_beat)},
         "reconfigure": n_parts > 1, "runs": 1, "weights_reload": None,
         "ports": [_port_entry(part, p) for p in part.ports],
@@ -243,7 +245,8 @@ int main(int argc, char** argv) {{
     }}
     if (f) std::fclose(f);
     std::printf("{p}: %d frame(s), output checksum %llu\\n", frames, checksum);
-{counters}    return 0;
+{counters}    SDF_PRINT_LOOP_COUNTS()
+    return 0;
 }}
 """
 

@@ -12,7 +12,8 @@ which is how this runtime is tested here.
 
 Ports: every port moves `beat_bits`-wide beats holding `per_beat` values of `width` bits,
 value k of a beat at bits [k*width, (k+1)*width), each frame (or run image) padded to whole
-beats (schedule.json gives all three for every port).
+beats (schedule.json gives all three for every port). A feature map whose partition end
+moves p > 1 pixels a word (`"pixels"`) is in the order of those words (`_beat_order`).
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ class Runtime:
             self.device.configure(part)  # a reconfiguration between partitions
             ports = [self._image(port) for port in part["ports"]]
             inp = part["input"]
-            data = pack(stream_order(x), inp["format"][0], inp["per_beat"])
+            flat = stream_order(x)[:, _beat_order(inp["shape"], inp)]
+            data = pack(flat, inp["format"][0], inp["per_beat"])
             out = part["output"]
             out_shape = (n,) + tuple(out["shape"])
             reload = part.get("weights_reload")
@@ -69,7 +71,10 @@ class Runtime:
             for r in range(runs):  # weights reloading: run r computes its filters for the whole batch
                 images = [image[r] for image in ports]
                 y = self.device.run(part, r, data, images, n)
-                shares.append(unpack(y, n, words, out["format"][0], out["per_beat"]))
+                share = unpack(y, n, words, out["format"][0], out["per_beat"])
+                run_shape = ((reload["filters_per_run"],) + tuple(out["shape"][1:])) if reload else out["shape"]
+                shares.append(np.empty_like(share))
+                shares[-1][:, _beat_order(run_shape, out)] = share
             if reload is None:
                 x = from_stream_order(shares[0], out_shape)
                 continue
@@ -88,6 +93,15 @@ class Runtime:
             data = self.images[port["file"]] = port_bytes(self.root, port)
         size = port["beats_per_run"] * _beat_bytes(port)
         return [data[i:i + size] for i in range(0, len(data), size)]
+
+
+def _beat_order(shape, end: dict) -> np.ndarray:
+    """Positions in the streaming order of the values a partition end's beats carry: the
+    identity at one pixel a word; at p pixels, words of p pixels of a row per stream
+    (the RTL backend's beat order, so both backends' buffers hold the same bytes)."""
+    from ..rtl.sim import pixel_order
+
+    return pixel_order(tuple(shape), int(end.get("streams", 1)), int(end.get("pixels", 1)))
 
 
 def port_bytes(root: Path, port: dict) -> bytes:

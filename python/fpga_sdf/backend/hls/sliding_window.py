@@ -1,4 +1,5 @@
-"""sliding_window: line/window buffers, one window token per output position and channel."""
+"""sliding_window: line/window buffers, one window token per output position and channel; at
+p pixels a word (multi-pixel), q = p / stride windows per word on the model's word grid."""
 
 from __future__ import annotations
 
@@ -10,24 +11,33 @@ from .process import RAM, STAGE, Access
 
 def generate(ctx, module) -> None:
     v, src = ctx.values, ctx.cur
-    lanes, kvol, g = src.lanes, v["kvol"], v["geometry"]
+    p, q, grid = ctx.p, ctx.q, v["grid"]
+    lanes, kvol, g = src.lanes // p, v["kvol"], v["geometry"]
     in_t = ctx.t("in_t")
-    out = ctx.stream(f"sdf::vec<{in_t}, {kvol}>", lanes, module.words_out)
+    win_t = f"sdf::vec<{in_t}, {kvol}>"
+    out = ctx.stream(win_t, lanes * q, module.words_out)
     pad = f"sdf::min_value<{in_t}>()" if ctx.spec.kind == "pool" and ctx.spec.mode == "max" else f"{in_t}(0)"
     ch = v["channels_per_stream"]
-    nrows, pw, span_w = v["window_rows"], v["padded_width"], v["span_w"]
+    nrows = v["window_rows"]
     kernel = v["kernel3"]
-    ctx.process("sliding_window",
-                [f"hls::stream<{in_t}> in[{lanes}]", f"hls::stream<sdf::vec<{in_t}, {kvol}> > out[{lanes}]"],
-                [src.name, out.name],
-                f"    sdf::sliding_window<{in_t}, {g}, {ch}, {lanes}>(in, out, {pad}, frames);\n",
-                loops=[loop("sliding_window_loop",
-                            Access("buf", (lanes, nrows, pw, ch), (lanes, kernel[0] * kernel[1], kernel[2], 1),
-                                   writes=1, template="sliding_window", symbols={"G::SPAN_W": span_w}))],
+    padded, span, stride, out3 = list(v["padded3"]), list(v["span3"]), list(v["stride3"]), list(v["out3"])
+    params = [f"hls::stream<{in_t}> in[{lanes * p}]", f"hls::stream<{win_t} > out[{lanes * q}]"]
+    if grid is None:
+        call = f"sdf::sliding_window<{in_t}, {g}, {ch}, {lanes}>(in, out, {pad}, frames);\n"
+        access = Access("buf", (lanes, nrows, v["padded_width"], ch), (lanes, kernel[0] * kernel[1], kernel[2], 1),
+                        writes=1, template="sliding_window", symbols={"G::SPAN_W": v["span_w"]})
+    else:
+        # the word grid: a padded row is grid.row words, and a group of q windows is one
+        # position that reaches grid.span words back (window_cycles' word extent)
+        call = (f"sdf::sliding_window_mp<{in_t}, {g}, {ch}, {lanes}, {p}, {grid.lead}, {grid.trail}, "
+                f"{grid.emit}>(in, out, {pad}, frames);\n")
+        access = Access("buf", (lanes, nrows, grid.row, ch, p), (lanes, kernel[0] * kernel[1], grid.span, 1, p),
+                        writes=1, template="sliding_window_mp", symbols={"SPAN": grid.span})
+        padded[2], span[2], stride[2], out3[2] = grid.row, grid.span, 1, grid.out_words
+    ctx.process("sliding_window", params, [src.name, out.name], f"    {call}",
+                loops=[loop("sliding_window_loop", access)],
                 # one padded word per cycle: read, ring-buffer write and read, window write
-                timing=[timed("sliding_window_loop", math.prod(v["padded3"]) * ch, STAGE + RAM + STAGE)])
+                timing=[timed("sliding_window_loop", math.prod(padded) * ch, STAGE + RAM + STAGE)])
     # the loop's geometry, for the coupling of the window to its consumer (cycles.py)
-    ctx.layer.window = dict(padded=list(v["padded3"]), span=list(v["span3"]), stride=list(v["stride3"]),
-                            out=list(v["out3"]), channels=ch, slack=out.depth)
+    ctx.layer.window = dict(padded=padded, span=span, stride=stride, out=out3, channels=ch, slack=out.depth)
     ctx.cur = out
-

@@ -25,19 +25,25 @@
 
 namespace sdf {
 
-// fork: every window of each of LANES streams to CO filter lanes (out[s * CO + j]).
-template <typename T, int WORDS, int CO, int LANES>
-void fork(hls::stream<T> in[LANES], hls::stream<T> out[LANES * CO], int frames = 1) {
+// fork: every window of each of LANES streams to CO filter lanes (out[s * CO + j]); with Q
+// windows a word (multi-pixel), window y of stream s (in[s * Q + y]) goes to MAC array y of
+// units (s, j): out[(s * CO + j) * Q + y].
+template <typename T, int WORDS, int CO, int LANES, int Q = 1>
+void fork(hls::stream<T> in[LANES * Q], hls::stream<T> out[LANES * CO * Q], int frames = 1) {
 #pragma HLS INLINE off
 fork_loop:
     for (int i = 0; i < frames * WORDS; i++) {
 #pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("fork_loop")
         for (int s = 0; s < LANES; s++) {
 #pragma HLS UNROLL
-            const T v = in[s].read();
-            for (int j = 0; j < CO; j++) {
+            for (int y = 0; y < Q; y++) {
 #pragma HLS UNROLL
-                out[s * CO + j].write(v);
+                const T v = in[s * Q + y].read();
+                for (int j = 0; j < CO; j++) {
+#pragma HLS UNROLL
+                    out[(s * CO + j) * Q + y].write(v);
+                }
             }
         }
     }
@@ -54,6 +60,7 @@ void weights_memory(const w_t (&banks)[LANES][DEPTH][FINE], hls::stream<vec<w_t,
 weights_memory_loop:
     for (int i = 0; i < frames * REPEAT * DEPTH; i++) {
 #pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("weights_memory_loop")
         for (int u = 0; u < LANES; u++) {
 #pragma HLS UNROLL
             vec<w_t, FINE> word;
@@ -79,6 +86,7 @@ void load_banks(const ap_uint<PER * w_t::width>* mem, w_t (&banks)[LANES][DEPTH]
 load_banks_loop:
     for (int i = 0; i < LANES * DEPTH * FINE; i++) {
 #pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("load_banks_loop")
         if (i % PER == 0) beat = mem[i / PER];
         banks[i / (DEPTH * FINE)][(i / FINE) % DEPTH][i % FINE] = from_raw<w_t>(beat.range(W - 1, 0));
         beat >>= W;
@@ -94,6 +102,7 @@ void load_lanes(const ap_uint<PER * b_t::width>* mem, b_t (&lanes)[LANES][DEPTH]
 load_lanes_loop:
     for (int i = 0; i < LANES * DEPTH; i++) {
 #pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("load_lanes_loop")
         if (i % PER == 0) beat = mem[i / PER];
         lanes[i / DEPTH][i % DEPTH] = from_raw<b_t>(beat.range(W - 1, 0));
         beat >>= W;
@@ -101,33 +110,40 @@ load_lanes_loop:
 }
 
 // conv (the MAC unit): per window, COUT_S dot products of KVOL taps, FINE multipliers per
-// cycle, KVOL/FINE cycles per dot product (II=1 over windows * COUT_S * KVOL/FINE).
+// cycle, KVOL/FINE cycles per dot product (II=1 over windows * COUT_S * KVOL/FINE). With Q
+// windows a word (multi-pixel) a unit holds Q MAC arrays (lanes u * Q + y of win / out)
+// that share the unit's one weights read per cycle; WINDOWS counts words of Q windows.
 template <typename win_t, typename in_t, typename w_t, typename acc_t, int KVOL, int FINE,
-          int WINDOWS, int COUT_S, int LANES>
-void conv(hls::stream<win_t> win[LANES], hls::stream<vec<w_t, FINE> > weights[LANES],
-          hls::stream<acc_t> out[LANES], int frames = 1) {
+          int WINDOWS, int COUT_S, int LANES, int Q = 1>
+void conv(hls::stream<win_t> win[LANES * Q], hls::stream<vec<w_t, FINE> > weights[LANES],
+          hls::stream<acc_t> out[LANES * Q], int frames = 1) {
 #pragma HLS INLINE off
     static_assert(KVOL % FINE == 0, "FINE must divide the kernel volume");
     const int KO = KVOL / FINE;
-    vec<in_t, KVOL> window[LANES];
-    acc_t acc[LANES];
+    vec<in_t, KVOL> window[LANES * Q];
+    acc_t acc[LANES * Q];
 #pragma HLS ARRAY_PARTITION variable=window complete dim=0
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=1
     int fo = 0, ko = 0;
 conv_loop:
     for (int i = 0; i < frames * WINDOWS * COUT_S * KO; i++) {
 #pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("conv_loop")
         for (int u = 0; u < LANES; u++) {
 #pragma HLS UNROLL
-            if (fo == 0 && ko == 0) window[u] = as_vec(win[u].read());
             const vec<w_t, FINE> w = weights[u].read();
-            acc_t sum = ko == 0 ? acc_t(0) : acc[u];
-            for (int k = 0; k < FINE; k++) {
+            for (int y = 0; y < Q; y++) {
 #pragma HLS UNROLL
-                sum += window[u].v[ko * FINE + k] * w.v[k];
+                const int a = u * Q + y;
+                if (fo == 0 && ko == 0) window[a] = as_vec(win[a].read());
+                acc_t sum = ko == 0 ? acc_t(0) : acc[a];
+                for (int k = 0; k < FINE; k++) {
+#pragma HLS UNROLL
+                    sum += window[a].v[ko * FINE + k] * w.v[k];
+                }
+                acc[a] = sum;
+                if (ko == KO - 1) out[a].write(sum);
             }
-            acc[u] = sum;
-            if (ko == KO - 1) out[u].write(sum);
         }
         if (ko < KO - 1) {
             ko++;
@@ -149,6 +165,7 @@ void accum(hls::stream<acc_t> in[LANES], hls::stream<acc_t> out[LANES], int fram
 accum_loop:
     for (int i = 0; i < frames * OUTER * ACC_IN * COUT_S; i++) {
 #pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("accum_loop")
         for (int u = 0; u < LANES; u++) {
 #pragma HLS UNROLL
             const acc_t v = in[u].read();
@@ -165,41 +182,52 @@ accum_loop:
     }
 }
 
-// glue: output lane o = g*CO + j adds the CI input lanes of its filter lane (an adder tree).
-template <typename acc_t, int CI, int CO, int CG, int WORDS>
-void glue(hls::stream<acc_t> in[CG * CI * CO], hls::stream<acc_t> out[CG * CO], int frames = 1) {
+// glue: output lane o = g*CO + j adds the CI input lanes of its filter lane (an adder tree);
+// with Q pixels a word, per pixel y: out[o * Q + y] sums in[((g*CI + i)*CO + j) * Q + y].
+template <typename acc_t, int CI, int CO, int CG, int WORDS, int Q = 1>
+void glue(hls::stream<acc_t> in[CG * CI * CO * Q], hls::stream<acc_t> out[CG * CO * Q], int frames = 1) {
 #pragma HLS INLINE off
 glue_loop:
     for (int n = 0; n < frames * WORDS; n++) {
 #pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("glue_loop")
         for (int g = 0; g < CG; g++) {
 #pragma HLS UNROLL
             for (int j = 0; j < CO; j++) {
 #pragma HLS UNROLL
-                acc_t s = 0;
-                for (int i = 0; i < CI; i++) {
+                for (int y = 0; y < Q; y++) {
 #pragma HLS UNROLL
-                    s += in[(g * CI + i) * CO + j].read();
+                    acc_t s = 0;
+                    for (int i = 0; i < CI; i++) {
+#pragma HLS UNROLL
+                        s += in[((g * CI + i) * CO + j) * Q + y].read();
+                    }
+                    out[(g * CO + j) * Q + y].write(s);
                 }
-                out[g * CO + j].write(s);
             }
         }
     }
 }
 
-// bias: lane o adds its own bias ROM (DEPTH values, cycling per position) and converts.
-template <typename acc_t, typename b_t, typename out_t, int DEPTH, int REPEAT, int LANES>
-void bias(hls::stream<acc_t> in[LANES], hls::stream<out_t> out[LANES],
+// bias: lane o adds its own bias ROM (DEPTH values, cycling per position) and converts;
+// with Q pixels a word the Q lanes o * Q + y of stream o share its one read.
+template <typename acc_t, typename b_t, typename out_t, int DEPTH, int REPEAT, int LANES, int Q = 1>
+void bias(hls::stream<acc_t> in[LANES * Q], hls::stream<out_t> out[LANES * Q],
           const b_t (&values)[LANES][DEPTH], int frames = 1) {
 #pragma HLS INLINE
     int r = 0;
 bias_loop:
     for (int n = 0; n < frames * REPEAT * DEPTH; n++) {
 #pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("bias_loop")
         for (int o = 0; o < LANES; o++) {
 #pragma HLS UNROLL
-            const acc_t s = in[o].read() + values[o][r];
-            out[o].write(out_t(s));
+            const b_t b = values[o][r];
+            for (int y = 0; y < Q; y++) {
+#pragma HLS UNROLL
+                const acc_t s = in[o * Q + y].read() + b;
+                out[o * Q + y].write(out_t(s));
+            }
         }
         r = r == DEPTH - 1 ? 0 : r + 1;
     }

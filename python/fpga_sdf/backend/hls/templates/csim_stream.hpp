@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -194,9 +195,41 @@ void configure(T (&a)[N], const std::string& name, int depth) {
     for (size_t i = 0; i < N; i++) configure(a[i], name + "[" + std::to_string(i) + "]", depth);
 }
 
+// Loop iterations as the C-simulation runs them, per process and loop label, to check the
+// trip counts the emitter states (process.Timing) against the loops as compiled. A process
+// names itself (SDF_PROCESS_NAME, the thread it runs in); a loop counts its iterations
+// (SDF_COUNT_LOOP) in a counter found once per thread and code site.
+inline std::string& process_name() {
+    static thread_local std::string name;
+    return name;
+}
+struct loop_counts {
+    std::mutex lock;
+    std::map<std::string, long> counts;  // node addresses stay valid
+    static loop_counts& get() {
+        static loop_counts c;
+        return c;
+    }
+};
+inline long* loop_counter(const char* label) {
+    loop_counts& c = loop_counts::get();
+    std::lock_guard<std::mutex> g(c.lock);
+    return &c.counts[process_name() + "/" + label];
+}
+// Prints `csim: loop <process>/<label> iterations N` for every counted loop.
+inline void print_loop_counts() {
+    loop_counts& c = loop_counts::get();
+    std::lock_guard<std::mutex> g(c.lock);
+    for (const auto& kv : c.counts) std::printf("csim: loop %s iterations %ld\n", kv.first.c_str(), kv.second);
+}
+
 }  // namespace csim
 }  // namespace sdf
 
+#define SDF_PROCESS_NAME(name) sdf::csim::process_name() = name;
+#define SDF_COUNT_LOOP(label) \
+    { static thread_local long* sdf_count_ = sdf::csim::loop_counter(label); ++*sdf_count_; }
+#define SDF_PRINT_LOOP_COUNTS() sdf::csim::print_loop_counts();
 #define SDF_DATAFLOW_REGION sdf::csim::region sdf_region_;
 #define SDF_PROCESS(...) sdf_region_.spawn([&]() { __VA_ARGS__; })
 #define SDF_DEPTH(stream, depth) sdf::csim::configure(stream, #stream, depth);

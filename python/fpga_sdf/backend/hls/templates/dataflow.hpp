@@ -33,6 +33,7 @@ void squeeze(hls::stream<in_t> in[NI], hls::stream<out_t> out[NO], int frames = 
 squeeze_loop:
     for (int i = 0; i < frames * (WORDS / L) * STEPS; i++) {
 #pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("squeeze_loop")
         if (t < READS) {
             for (int s = 0; s < NI; s++) {
 #pragma HLS UNROLL
@@ -50,6 +51,68 @@ squeeze_loop:
     }
 }
 
+// Re-pack a map of C channels and PIXELS pixels between NI streams of PI-pixel words and NO
+// streams of PO-pixel words (multi-pixel layers; lane s * P + x holds pixel x of stream s's
+// word, channel c is on stream c % N, words in the order channels, words of a row, rows),
+// converting each value to out_t. Blocks of B = lcm(PI, PO) pixels of a row (all C channels)
+// pass through a double buffer: STEPS = max(RI, RO) cycles per block, RI = B C / (NI PI)
+// words in, RO = B C / (NO PO) out, block n written while block n + 1 is read, so the rate
+// is C PIXELS / min(NI PI, NO PO) cycles per frame (the model's edge converter); the last
+// block of the batch drains in RO more cycles.
+template <typename in_t, typename out_t, int C, int PIXELS, int NI, int PI, int NO, int PO>
+void repack(hls::stream<in_t> in[NI * PI], hls::stream<out_t> out[NO * PO], int frames = 1) {
+#pragma HLS INLINE off
+    const int B = clcm(PI, PO), RI = B * C / (NI * PI), RO = B * C / (NO * PO);
+    const int STEPS = RI > RO ? RI : RO, CI = C / NI, CO = C / NO;
+    static_assert(C % NI == 0 && C % NO == 0 && PIXELS % B == 0,
+                  "the streams must divide the channels and lcm(PI, PO) the pixels of a row");
+    const int BANKS = clcm(NI, NO);  // a write of NI channels and a read of NO hit distinct banks
+    in_t buf[2][B][C];
+#pragma HLS ARRAY_PARTITION variable=buf complete dim=1
+#pragma HLS ARRAY_PARTITION variable=buf complete dim=2
+#pragma HLS ARRAY_PARTITION variable=buf cyclic factor=BANKS dim=3
+    int t = 0, cur = 0;
+repack_loop:
+    for (int i = 0; i < frames * (PIXELS / B) * STEPS; i++) {
+#pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("repack_loop")
+        if (t < RI) {  // word t / CI of the block, channels (t % CI) * NI ..
+            for (int s = 0; s < NI; s++) {
+#pragma HLS UNROLL
+                for (int x = 0; x < PI; x++) {
+#pragma HLS UNROLL
+                    buf[cur][(t / CI) * PI + x][(t % CI) * NI + s] = in[s * PI + x].read();
+                }
+            }
+        }
+        if (i >= STEPS && t < RO) {  // the previous block
+            for (int s = 0; s < NO; s++) {
+#pragma HLS UNROLL
+                for (int x = 0; x < PO; x++) {
+#pragma HLS UNROLL
+                    out[s * PO + x].write(out_t(buf[1 - cur][(t / CO) * PO + x][(t % CO) * NO + s]));
+                }
+            }
+        }
+        if (++t == STEPS) {
+            t = 0;
+            cur = 1 - cur;
+        }
+    }
+repack_drain_loop:
+    for (int t = 0; t < RO; t++) {
+#pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("repack_drain_loop")
+        for (int s = 0; s < NO; s++) {
+#pragma HLS UNROLL
+            for (int x = 0; x < PO; x++) {
+#pragma HLS UNROLL
+                out[s * PO + x].write(out_t(buf[1 - cur][(t / CO) * PO + x][(t % CO) * NO + s]));
+            }
+        }
+    }
+}
+
 // Memory (AXI master) -> bundle of N streams, `frames` frames of WORDS words. The port is
 // wide: a beat packs PER values (value k at bits k*W ..; PER a multiple of N), each frame
 // starts on a new beat. One beat is read every PER/N cycles and shifted out N values a cycle.
@@ -63,6 +126,7 @@ void dma_in(const ap_uint<PER * T::width>* mem, hls::stream<T> out[N], int frame
 dma_in_loop:
     for (int i = 0; i < frames * STEPS; i++) {
 #pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("dma_in_loop")
         if (used == PER) {
             beat = mem[base + next];
             next++;
@@ -95,6 +159,7 @@ void dma_out(hls::stream<T> in[N], ap_uint<PER * T::width>* mem, int frames = 1)
 dma_out_loop:
     for (int i = 0; i < frames * STEPS; i++) {
 #pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("dma_out_loop")
         ap_uint<N * W> group = 0;
         for (int s = 0; s < N; s++) {
 #pragma HLS UNROLL

@@ -27,28 +27,32 @@ int taps_inside(int o) {
 // RTL's). Max: the largest tap, converted to out_t (round half up, saturate). Avg: the exact
 // sum of the taps divided by the number of in-bounds taps (COUNT_PAD = false) or by KVOL
 // (COUNT_PAD = true), rounded half up into out_t (fpga_sdf.interp.kernels.pool_fixed).
+// With Q windows a word (multi-pixel) each stream has Q trees in lock-step: lane s * Q + y
+// takes window y of the word (output column ow * Q + y); ow counts words of the row.
 template <typename in_t, typename out_t, typename G, int CH, int MODE, bool COUNT_PAD, int LANES = 1,
-          int FINE = G::KVOL>
-void pool(hls::stream<vec<in_t, G::KVOL> > win[LANES], hls::stream<out_t> out[LANES], int frames = 1) {
+          int FINE = G::KVOL, int Q = 1>
+void pool(hls::stream<vec<in_t, G::KVOL> > win[LANES * Q], hls::stream<out_t> out[LANES * Q], int frames = 1) {
 #pragma HLS INLINE off
+    static_assert(G::OW % Q == 0, "Q must divide the output row");
     const int SUM_W = in_t::width + bits_for(G::KVOL);
     const int KO = (G::KVOL + FINE - 1) / FINE;
-    vec<in_t, G::KVOL> window[LANES];
-    in_t best[LANES];
-    ap_int<SUM_W> total[LANES];
+    vec<in_t, G::KVOL> window[LANES * Q];
+    in_t best[LANES * Q];
+    ap_int<SUM_W> total[LANES * Q];
 #pragma HLS ARRAY_PARTITION variable=window complete dim=0
 #pragma HLS ARRAY_PARTITION variable=best complete dim=1
 #pragma HLS ARRAY_PARTITION variable=total complete dim=1
     int c = 0, ow = 0, oh = 0, od = 0, ko = 0;
 pool_loop:
-    for (int i = 0; i < frames * G::OUT_PIXELS * CH * KO; i++) {
+    for (int i = 0; i < frames * (G::OUT_PIXELS / Q) * CH * KO; i++) {
 #pragma HLS PIPELINE II=1
-        const int den = COUNT_PAD ? G::KVOL
-                                  : taps_inside<G::D, G::KD, G::SD, G::PD0>(od) *
-                                        taps_inside<G::H, G::KH, G::SH, G::PH0>(oh) *
-                                        taps_inside<G::W, G::KW, G::SW, G::PW0>(ow);
-        for (int s = 0; s < LANES; s++) {
+        SDF_COUNT_LOOP("pool_loop")
+        for (int s = 0; s < LANES * Q; s++) {  // lane s: window s % Q of stream s / Q
 #pragma HLS UNROLL
+            const int den = COUNT_PAD ? G::KVOL
+                                      : taps_inside<G::D, G::KD, G::SD, G::PD0>(od) *
+                                            taps_inside<G::H, G::KH, G::SH, G::PH0>(oh) *
+                                            taps_inside<G::W, G::KW, G::SW, G::PW0>(ow * Q + s % Q);
             if (ko == 0) window[s] = win[s].read();
             in_t m = ko == 0 ? window[s].v[0] : best[s];
             ap_int<SUM_W> sum = ko == 0 ? ap_int<SUM_W>(0) : total[s];
@@ -75,7 +79,7 @@ pool_loop:
         ko = 0;
         if (c == CH - 1) {
             c = 0;
-            if (ow == G::OW - 1) {
+            if (ow == G::OW / Q - 1) {
                 ow = 0;
                 if (oh == G::OH - 1) {
                     oh = 0;
@@ -127,6 +131,7 @@ void global_pool(hls::stream<in_t> in[COARSE], hls::stream<out_t> out[COARSE], i
 global_pool_loop:
     for (int i = 0; i < frames * PIXELS * CH; i++) {
 #pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("global_pool_loop")
         for (int s = 0; s < COARSE; s++) {
 #pragma HLS UNROLL
             const in_t v = in[s].read();

@@ -29,6 +29,9 @@
 #define SDF_DATAFLOW_REGION
 #define SDF_PROCESS(...) __VA_ARGS__
 #define SDF_DEPTH(stream, depth)
+#define SDF_PROCESS_NAME(name)
+#define SDF_COUNT_LOOP(label)
+#define SDF_PRINT_LOOP_COUNTS()
 #endif
 
 namespace sdf {

@@ -30,6 +30,7 @@ void sliding_window(hls::stream<T> in[LANES], hls::stream<vec<T, G::KVOL> > out[
 sliding_window_loop:
     for (int i = 0; i < frames * TOTAL; i++) {
 #pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("sliding_window_loop")
         const bool inside = d >= G::PD0 && d < G::PD0 + G::D && h >= G::PH0 &&
                             h < G::PH0 + G::H && w >= G::PW0 && w < G::PW0 + G::W;
         const bool ready = d >= G::SPAN_D - 1 && h >= G::SPAN_H - 1 && w >= G::SPAN_W - 1 &&
@@ -78,6 +79,100 @@ sliding_window_loop:
                 }
             } else {
                 w++;
+            }
+        } else {
+            c++;
+        }
+    }
+}
+
+
+// The sliding window of a P-pixel layer (docs/notes/rtl-backend.md "Multi-pixel layers"):
+// a word of input stream s carries P consecutive pixels of a row (lane s * P + x: pixel x),
+// and the window walks a word grid per padded row (fpga_sdf.model.modules.window_word_grid):
+// LEAD padding words, the W / P input words, TRAIL padding words, one word per cycle. The
+// Q = P / SW windows of output group g (outputs g Q .. g Q + Q - 1 of the row) are written at
+// walk position LEAD + EMIT + g, when the newest word they reach has arrived, on lanes s * Q + y
+// (window y). Rows off the vertical stride grid pass without windows, as at one pixel.
+// Storage: the ring of G::NROWS rows, each ROW words of P pixels x CH channels (cyclic over
+// the LEAD + EMIT + 1 words a group of windows reaches).
+template <typename T, typename G, int CH, int LANES, int P, int LEAD, int TRAIL, int EMIT>
+void sliding_window_mp(hls::stream<T> in[LANES * P], hls::stream<vec<T, G::KVOL> > out[LANES * (P / G::SW)],
+                       const T pad_value, int frames = 1) {
+#pragma HLS INLINE off
+    const int Q = P / G::SW, ROW = LEAD + G::W / P + TRAIL, OUT_WORDS = G::OW / Q;
+    const int SPAN = LEAD + EMIT + 1;
+    static_assert(P % G::SW == 0 && G::W % P == 0 && G::OW % Q == 0,
+                  "the stride must divide P, P the row and Q = P / stride the output row");
+    static_assert(LEAD * P >= G::PW0 && LEAD + EMIT + OUT_WORDS <= ROW,
+                  "the word grid must hold the leading padding and every window's newest word");
+    T buf[LANES][G::NROWS][ROW][CH][P];
+#pragma HLS ARRAY_PARTITION variable=buf complete dim=1
+#pragma HLS ARRAY_PARTITION variable=buf complete dim=2
+#pragma HLS ARRAY_PARTITION variable=buf cyclic factor=SPAN dim=3
+#pragma HLS ARRAY_PARTITION variable=buf complete dim=5
+
+    const int TOTAL = G::PD * G::PH * ROW * CH;
+    int c = 0, j = 0, h = 0, d = 0;
+    int row = 0;  // ring slot of the current padded row
+sliding_window_mp_loop:
+    for (int i = 0; i < frames * TOTAL; i++) {
+#pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("sliding_window_loop")
+        const bool inside = d >= G::PD0 && d < G::PD0 + G::D && h >= G::PH0 && h < G::PH0 + G::H &&
+                            j >= LEAD && j < LEAD + G::W / P;
+        const bool ready = d >= G::SPAN_D - 1 && h >= G::SPAN_H - 1 && j >= LEAD + EMIT &&
+                           j < LEAD + EMIT + OUT_WORDS && (d - (G::SPAN_D - 1)) % G::SD == 0 &&
+                           (h - (G::SPAN_H - 1)) % G::SH == 0;
+        const int g = j - LEAD - EMIT;  // the output group whose windows end here
+        for (int s = 0; s < LANES; s++) {
+#pragma HLS UNROLL
+            for (int x = 0; x < P; x++) {
+#pragma HLS UNROLL
+                buf[s][row][j][c][x] = inside ? in[s * P + x].read() : pad_value;
+            }
+            if (ready) {
+                for (int y = 0; y < Q; y++) {
+#pragma HLS UNROLL
+                    vec<T, G::KVOL> window;
+                    for (int kd = 0; kd < G::KD; kd++) {
+                        for (int kh = 0; kh < G::KH; kh++) {
+                            for (int kw = 0; kw < G::KW; kw++) {
+#pragma HLS UNROLL
+                                const int back = (G::SPAN_D - 1 - kd * G::DD) * G::PH +
+                                                 (G::SPAN_H - 1 - kh * G::DH);
+                                int r = row - back;
+                                if (r < 0) r += G::NROWS;
+                                // the tap's column of the padded row, from the grid's first word
+                                const int col = (g * Q + y) * G::SW - G::PW0 + kw * G::DW + LEAD * P;
+                                window.v[(kd * G::KH + kh) * G::KW + kw] = buf[s][r][col / P][c][col % P];
+                            }
+                        }
+                    }
+                    out[s * Q + y].write(window);
+                }
+            }
+        }
+
+        // advance the counters: channels fastest, then the words of the grid row, height, depth
+        if (c == CH - 1) {
+            c = 0;
+            if (j == ROW - 1) {
+                j = 0;
+                row = row == G::NROWS - 1 ? 0 : row + 1;
+                if (h == G::PH - 1) {
+                    h = 0;
+                    if (d == G::PD - 1) {
+                        d = 0;
+                        row = 0;
+                    } else {
+                        d++;
+                    }
+                } else {
+                    h++;
+                }
+            } else {
+                j++;
             }
         } else {
             c++;

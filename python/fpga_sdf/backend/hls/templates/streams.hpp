@@ -26,6 +26,7 @@ void eltwise(hls::stream<a_t> a[COARSE], hls::stream<b_t> b[COARSE],
 eltwise_loop:
     for (int i = 0; i < frames * PIXELS * CH; i++) {
 #pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("eltwise_loop")
         for (int s = 0; s < COARSE; s++) {
 #pragma HLS UNROLL
             const a_t x = a[s].read();
@@ -61,6 +62,7 @@ void concat(hls::stream<a_t> a[COARSE], hls::stream<b_t> b[COARSE], hls::stream<
 concat_loop:
     for (int i = 0; i < frames * PIXELS * (C1 + C2); i++) {
 #pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("concat_loop")
         for (int s = 0; s < COARSE; s++) {
 #pragma HLS UNROLL
             if (c < C1) out[s].write(out_t(a[s].read()));
@@ -77,6 +79,7 @@ void split(hls::stream<T> in[COARSE], hls::stream<T> out[N_OUT][COARSE], int fra
 split_loop:
     for (int i = 0; i < frames * N; i++) {
 #pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("split_loop")
         for (int s = 0; s < COARSE; s++) {
 #pragma HLS UNROLL
             const T v = in[s].read();
@@ -161,6 +164,7 @@ void scale_shift(hls::stream<in_t> in[COARSE], hls::stream<out_t> out[COARSE],
 scale_shift_loop:
     for (int i = 0; i < frames * PIXELS * CH; i++) {
 #pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("scale_shift_loop")
         for (int s = 0; s < COARSE; s++) {
 #pragma HLS UNROLL
             const int c = cl * COARSE + s;

@@ -1,0 +1,220 @@
+"""Multi-pixel layers (pixels = (p, 1), issue 14) in the HLS backend: networks with their
+first layers at p = 2 and 4, C-simulated with g++ (threaded, bounded streams), bit-exact
+against the fixed-point executor; the loop iterations the C-simulation counts equal the trip
+counts the emitter states (process.Timing, what cycles.py adds up); and the layers' formulas
+against the model's intervals (docs/notes/rtl-backend.md "Multi-pixel layers").
+
+The designs are the RTL tests' (test/unit/backend/rtl/test_rtl_multipixel.py), built here
+the same way: `pixels` set in the IR after quantization and folding.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fpga_sdf import ir as sdf_ir
+from fpga_sdf import network
+from fpga_sdf.api import run_pass
+from fpga_sdf.backend.hls import cycles, project
+from fpga_sdf.backend.hls.emit import emit, write_project
+from fpga_sdf.backend.hls.runtime import CsimDevice, Runtime
+from fpga_sdf.diagnostics import UserError
+from fpga_sdf.dialects.sdf_attrs import set_ints
+from fpga_sdf.interp.executor import _arg_format, entry_function, execute
+from fpga_sdf.interp.fixed import Fixed, quantize
+
+pytestmark = [pytest.mark.csim]
+
+
+@lru_cache(maxsize=None)
+def _digits_inputs() -> np.ndarray:
+    from fpga_sdf.frontend import digits
+
+    x, _ = digits.load_test_set()
+    return x.numpy()[:3]
+
+
+def _with_pixels(module, p: int, layers) -> str:
+    with module.context:
+        for name, op in network.named_layers(module):
+            if name in layers:
+                set_ints(op, "pixels", (p, 1))
+    return sdf_ir.to_text(module)
+
+
+def _digits(p: int, layers, folds=(), cuts: str = "", tmp: str = "") -> str:
+    """The trained digits network quantized on held-out digits, on the ZC706, with `folds`
+    (sdf-fold options), partitioned at `cuts`, `layers` at p pixels a word."""
+    from fpga_sdf.frontend import digits
+    from fpga_sdf.frontend.importer import import_model
+
+    model, x = digits.build()
+    module = import_model(model, x)
+    calib = Path(tmp) / "digits_calib.npy"
+    np.save(calib, _digits_inputs())
+    run_pass(module, "sdf-quantize", f"calibration={calib}")
+    run_pass(module, "sdf-target", "platform=zc706")
+    for fold in folds:
+        run_pass(module, "sdf-fold", fold)
+    if cuts:
+        run_pass(module, "sdf-partition", f"cuts={cuts}")
+    return _with_pixels(module, p, layers)
+
+
+def _lenet(p: int, tmp: str, layers=("0", "1", "2")) -> tuple[str, np.ndarray]:
+    """The zoo's LeNet-5 (32x32), quantized on its example input and seeded noise: conv 0 (a
+    5x5 window a cycle: all 6 filters, fine 25), its ReLU and the 2x2 / 2 max pool (p / 2
+    windows a word) at p pixels a word, in one partition with the rest (a squeeze re-packs
+    the pool's words for conv 3)."""
+    from fpga_sdf.frontend import zoo
+    from fpga_sdf.frontend.importer import import_model
+
+    model, x = zoo.build("lenet")
+    frames = np.concatenate([x.numpy(), np.random.default_rng(7).standard_normal((1, *x.shape[1:])).astype(np.float32)])
+    module = import_model(model, x)
+    calib = Path(tmp) / "lenet_calib.npy"
+    np.save(calib, frames)
+    run_pass(module, "sdf-quantize", f"calibration={calib}")
+    run_pass(module, "sdf-target", "platform=zc706")
+    run_pass(module, "sdf-fold", "coarse_out=6 fine=25 layers=0")
+    run_pass(module, "sdf-fold", "coarse_out=4 fine=25 layers=3")
+    run_pass(module, "sdf-fold", "fine=4 layers=2")
+    return _with_pixels(module, p, layers), frames
+
+
+def _run(text: str, x: np.ndarray, out: Path):
+    """Emit, build and C-simulate `text` on x: (project, integer output, reference, stdout)."""
+    proj = emit(sdf_ir.parse(text, "net.mlir"), source="net.mlir")
+    write_project(proj, str(out))
+    project.build(str(out))
+    module = sdf_ir.parse(text, "net.mlir")
+    device = CsimDevice(str(out))
+    y = Runtime(str(out), device).run(quantize(x, _arg_format(entry_function(module), 0)).reshape(x.shape))
+    fmt = project.load_schedule(str(out))["partitions"][-1]["output"]["format"]
+    ref = quantize(execute(module, [x], "fixed")[0], Fixed(*fmt))
+    return proj, y.reshape(ref.shape), ref, "".join(device.stdout)
+
+
+COUNT = re.compile(r"csim: loop (\w+)/(\w+) iterations (\d+)")
+
+
+def _stated(proj, frames: int) -> dict:
+    """Iterations of every loop the emitter states: frames x trip, a once-per-run loop once."""
+    return {(proc.name, t.label): t.trip * (1 if t.scope == "once" else frames)
+            for part in proj.partitions for proc in part.order for t in proc.timing}
+
+
+def _counted(stdout: str) -> dict:
+    return {(proc, label): int(n) for proc, label, n in COUNT.findall(stdout)}
+
+
+def _check(proj, y, ref, stdout, frames: int) -> None:
+    assert np.array_equal(y, ref), f"{np.count_nonzero(y != ref)} of {y.size} outputs differ"
+    stated, counted = _stated(proj, frames), _counted(stdout)
+    assert counted == stated, {k: (counted.get(k), stated.get(k)) for k in set(stated) | set(counted)
+                               if counted.get(k) != stated.get(k)}
+
+
+def _figures(proj) -> list[tuple[str, int, int]]:
+    """(layer, HLS formula, model interval) per layer."""
+    return [(layer.name, cycles.layer_interval(layer), layer.model_interval)
+            for part in proj.partitions for layer in part.layers]
+
+
+# ------------------------------------------------------------------------------- digits
+
+
+@pytest.mark.parametrize("p", [2, 4])
+def test_digits_first_layers_at_p_pixels(p, tmp_path):
+    """features.0 (a window a cycle: 16 output streams, fine 9) and its ReLU at p pixels, each
+    in a partition of its own (p-pixel words cross the DMA between them): the window walks
+    10 rows x (8 / p + 2) words (p = 2: 60 cycles, p = 4: 40, for 100 at one pixel), the ReLU
+    16 x 64 / p words; bit-exact, every loop's counted iterations the stated ones, and every
+    layer's formula the model's interval."""
+    text = _digits(p, ("features.0", "features.2"), ("coarse_out=16 fine=9 layers=features.0",),
+                   "features.0,features.2", str(tmp_path))
+    proj, y, ref, stdout = _run(text, _digits_inputs(), tmp_path / "hls")
+    _check(proj, y, ref, stdout, 3)
+    figures = _figures(proj)
+    print(f"digits p={p}: HLS formula, model cycles per frame: {figures}")
+    assert dict((n, h) for n, h, _ in figures)["features.0"] == 10 * (8 // p + 2)
+    assert dict((n, h) for n, h, _ in figures)["features.2"] == 16 * 64 // p
+    assert all(h == m for _, h, m in figures), figures
+    sched = project.load_schedule(str(tmp_path / "hls"))["partitions"]
+    assert [(s["input"]["pixels"], s["output"]["pixels"]) for s in sched] == [(p, p), (p, p), (1, 1)]
+
+
+def test_digits_restream_and_repack_in_one_partition(tmp_path):
+    """One partition: features.0 (16 streams of 4 pixels) -> its ReLU (1 stream of 4 pixels:
+    one squeeze re-streams and re-packs, min(64, 4) features a cycle, the model's edge
+    converter) -> features.3 at one pixel (a narrowing re-pack); bit-exact and counted."""
+    text = _digits(4, ("features.0", "features.2"), ("coarse_out=16 fine=9 layers=features.0",), "",
+                   str(tmp_path))
+    proj, y, ref, stdout = _run(text, _digits_inputs(), tmp_path / "hls")
+    _check(proj, y, ref, stdout, 3)
+    squeezes = [p for p in proj.partitions[0].top_processes if p.kind == "squeeze"]
+    assert [p.interval() for p in squeezes] == [16 * 64 // 4, 16 * 64 // 1]
+    assert all(h == m for _, h, m in _figures(proj)), _figures(proj)
+
+
+def test_digits_conv_slower_than_its_window(tmp_path):
+    """features.0 at p = 2 on 4 output streams takes 4 cycles a window (32 words x 4 = 128
+    cycles): the window is coupled to it through the 2-deep stream, and the HLS formula's
+    burst term counts the border runs the model's window_cycles counts (134)."""
+    text = _digits(2, ("features.0",), ("coarse_out=4 fine=9 layers=features.0",), "features.0",
+                   str(tmp_path))
+    proj, y, ref, stdout = _run(text, _digits_inputs(), tmp_path / "hls")
+    _check(proj, y, ref, stdout, 3)
+    layer = proj.partitions[0].layers[0]
+    conv = next(p for p in layer.processes if p.kind == "conv")
+    assert conv.interval() == 32 * 4
+    assert cycles.layer_interval(layer) == layer.model_interval
+
+
+def test_digits_pool_at_two_pixels_behind_a_widening_squeeze(tmp_path):
+    """features.6 (2x2 / 2 max pool, fine 1) at p = 2 behind the one-pixel ReLU: a squeeze
+    widens 1-pixel words into 2-pixel ones, the window makes one window a word (q = 1),
+    4 cycles a window; bit-exact, counted, the layer at the model's interval."""
+    text = _digits(2, ("features.6",), (), "", str(tmp_path))
+    proj, y, ref, stdout = _run(text, _digits_inputs(), tmp_path / "hls")
+    _check(proj, y, ref, stdout, 3)
+    figures = dict((n, (h, m)) for n, h, m in _figures(proj))
+    print(f"digits pool p=2: {figures}")
+    assert figures["features.6"][0] == figures["features.6"][1]
+
+
+# -------------------------------------------------------------------------------- LeNet
+
+
+@pytest.mark.parametrize("p", [2, 4])
+def test_lenet_first_layers_at_p_pixels(p, tmp_path):
+    """LeNet's conv 0 walks 32 rows x 32 / p words (valid 5x5: 4 windows a word at p = 4
+    reaching 2 words back), the ReLU 6 x 28 x 28 / p words, the 2x2 / 2 pool 28 x 28 / p x 6
+    (p / 2 windows a word); bit-exact, counted, each layer at the model's interval."""
+    text, x = _lenet(p, str(tmp_path))
+    proj, y, ref, stdout = _run(text, x, tmp_path / "hls")
+    _check(proj, y, ref, stdout, x.shape[0])
+    figures = dict((n, (h, m)) for n, h, m in _figures(proj))
+    print(f"lenet p={p}: HLS formula, model cycles per frame: {figures}")
+    assert figures["0"][0] == 32 * 32 // p
+    assert figures["1"][0] == 6 * 28 * 28 // p
+    assert figures["2"][0] == 28 * 28 // p * 6
+    assert all(h == m for h, m in figures.values()), figures
+
+
+# ---------------------------------------------------------------------------- refusals
+
+
+def test_kinds_not_built_at_p_pixels_are_refused_at_the_layer(tmp_path):
+    """A multi-pixel inner product (per-pixel FCUs, not built yet) is a diagnostic at its
+    layer, not wrong C++."""
+    text = _digits(2, ("classifier.2",), (), "", str(tmp_path))
+    with pytest.raises(UserError) as err:
+        emit(sdf_ir.parse(text, "digits.mlir"), source="digits.mlir")
+    assert "error: a multi-pixel inner_product (pixels) is modelled and explored, but the HLS backend " \
+        "does not emit it yet" in str(err.value)
