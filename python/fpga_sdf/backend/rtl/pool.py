@@ -9,8 +9,10 @@ count_include_pad), found from output-position counters and per-dim border table
 pointwise.div_round (a multiply by a reciprocal, or a shift for powers of two).
 
 A multi-pixel layer's window word holds q = p / stride windows (lane w K + k, the sliding
-window's multi-pixel order): a max pool with fine = K reduces each on its own tree into lane w
-of the output word; averages and fine < K are refused at p > 1 (not built yet).
+window's multi-pixel order): each is reduced on its own tree (`fine` taps a cycle, the q trees
+stepping through their chunks together) into lane w of the output word, and an average
+divides lane w by the taps of its own position (output column o q + w of word o), one
+divider per lane.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ...model.dsp import pool_divisors
 from ...model.spec import cdiv, kernel_of, spatial
 from .mac_common import sext
 from .pointwise import Counters, Pipe, _select, div_round, sig_name, sum_bits
-from .streams import OutputSkid, const, counter_bits, eq, lanes_of, requantize_hw, stream_module
+from .streams import OutputSkid, const, counter_bits, eq, lanes_of, pack_lanes, requantize_hw, stream_module
 
 
 def geometry(spec):
@@ -53,9 +55,6 @@ def generate(p):
     include_pad = bool(p.layer_attrs.get("count_include_pad", p.attr("count_include_pad", False)))
     q = t_out.lanes  # windows per word (multi-pixel layers)
     K = t_in.lanes // q
-    if q > 1 and (mode != "max" or spec.fine < K):
-        raise ValueError(f"pool: a multi-pixel {mode} pool with fine={spec.fine} of {K} taps is not built "
-                         "yet (max pools with fine = K are)")
     fine = max(1, min(spec.fine, K))
     ii = cdiv(K, fine)
     ch_s = cdiv(spec.inputs[0][0], spec.coarse_in)
@@ -88,52 +87,62 @@ def generate(p):
         adv = skid.ready
         pipe = Pipe(clk, rst, adv)
         taps = lanes_of(ports.in0_data, t_in)
-        fire = adv & ports.in0_valid  # one chunk of the window at the input is folded in
-        if q > 1:  # q windows a word, each reduced in one cycle
-            ports.in0_ready = adv
-            ys = [requantize_hw(reduce(taps[w * K:(w + 1) * K]), t_in.frac, t_out.fixed) for w in range(q)]
-            skid.push(pipe.valid(fire), pipe.stage(BitsSignal.concat(list(reversed(ys))), "y"))
-            return
+        windows = [taps[w * K:(w + 1) * K] for w in range(q)]  # the q windows of the word
+        fire = adv & ports.in0_valid  # one chunk of each window at the input is folded in
         if ii > 1:
             chunk_step = Wire(Bits(1), "chunk_step")
             chunk = Counters(clk, rst, [ii], chunk_step, "chunk")
             chunk_step.assign(fire)
             j, done = chunk.values[0], chunk.last[0]
             pad_tap = const(t_in.width, 1 << (t_in.width - 1) if mode == "max" else 0)
-            padded = taps + [pad_tap] * (ii * fine - K)
-            part = _select(j, [reduce(padded[c * fine:(c + 1) * fine]) for c in range(ii)])
-            acc = Reg(Bits(aw), clk, name="partial")
             first = eq(j, 0)
-            both = reduce([acc, part])
-            folded = Mux(first, both, part)
-            acc.assign(Mux(fire, acc, folded))
+            folded = []
+            for w, win in enumerate(windows):
+                padded = win + [pad_tap] * (ii * fine - K)
+                part = _select(j, [reduce(padded[c * fine:(c + 1) * fine]) for c in range(ii)])
+                acc = Reg(Bits(aw), clk, name=f"partial{w}")
+                value = Mux(first, reduce([acc, part]), part)
+                acc.assign(Mux(fire, acc, value))
+                folded.append(value)
         else:
             done = Bits(1)(1)
-            folded = reduce(taps)
+            folded = [reduce(win) for win in windows]
         ports.in0_ready = adv & done
         window = fire & done
         if mode == "max":
-            y = requantize_hw(folded, t_in.frac, t_out.fixed)
-            skid.push(pipe.valid(window), pipe.stage(y, "y"))
+            ys = [requantize_hw(v, t_in.frac, t_out.fixed) for v in folded]
+            skid.push(pipe.valid(window), pipe.stage(pack_lanes(ys), "y"))
             return
-        index = None
+        indices = [None] * q
         if len(dens) > 1:
-            index = _den_index(clk, rst, window, tables, dens, ch_s)
-        total, valid = pipe.stage(folded, "sum"), pipe.valid(window)
-        index = pipe.stage(index, "den") if index is not None else None
-        y, stages = div_round(total, index, dens, t_in.frac, t_out.width, t_out.frac, pipe)
+            indices = _den_index(clk, rst, window, tables, dens, ch_s, q)
+        valid = pipe.valid(window)
+        ys = []
+        for w in range(q):
+            index = pipe.stage(indices[w], f"den{w}_") if indices[w] is not None else None
+            y, stages = div_round(pipe.stage(folded[w], f"sum{w}_"), index, dens, t_in.frac, t_out.width,
+                                  t_out.frac, pipe)
+            ys.append(y)
         for _ in range(stages):
             valid = pipe.valid(valid)
-        skid.push(valid, y)
+        skid.push(valid, pack_lanes(ys))
 
     return stream_module(name, [t_in], [t_out], build)
 
 
-def _den_index(clk, rst, step, tables, dens, ch_s):
-    """Index into `dens` of the divisor of the window at the input: output-position counters
-    (channel fastest, then W, H, D) and, per dim, which taps count its position has."""
-    sizes = [ch_s] + [len(t) for t in reversed(tables)]
+def _den_index(clk, rst, step, tables, dens, ch_s, q: int = 1):
+    """Per lane of a q-window word, the index into `dens` of its window's divisor:
+    output-position counters (channel fastest, then the W / q words of a row, H, D; one set
+    for the q lanes) and, per dim, which taps count each lane's position has (lane w of word
+    o is output column o q + w)."""
+    sizes = [ch_s] + [len(t) for t in reversed(tables[:-1])]
+    sizes.insert(1, len(tables[-1]) // q)
     pos = Counters(clk, rst, sizes, step, "opos")
+    return [_lane_den_index(pos, tables[:-1] + [tables[-1][w::q]], dens) for w in range(q)]
+
+
+def _lane_den_index(pos, tables, dens):
+    """The divisor index of the window at the counters `pos` under per-dim `tables`."""
     per_dim = []  # (signal selecting among the dim's distinct counts, those counts), outer first
     for d, table in enumerate(tables):
         counter = pos.values[len(tables) - d]

@@ -316,6 +316,31 @@ def test_pool(mode, shape, kernel, stride, pad, fine, include, coarse):
     check(p, [win], stream_words(ref, coarse, 0), backpressure=fine < prod(kernel) or mode == "avg")
 
 
+@pytest.mark.parametrize("mode, shape, kernel, stride, pad, fine, p", [
+    # 2 windows a word, each divided by its own position's in-bounds taps (4, 6 or 9)
+    ("avg", (2, 4, 4), (3, 3), (1, 1), (1, 1, 1, 1), 9, 2),
+    # 3 taps a cycle from each of the word's 2 windows (stride 2 at p = 4)
+    ("max", (2, 6, 8), (3, 3), (2, 2), (1, 1, 1, 1), 3, 4),
+    ("avg", (1, 6, 8), (2, 2), (2, 2), (0, 0, 0, 0), 1, 4),
+])
+def test_pool_multi_pixel(mode, shape, kernel, stride, pad, fine, p):
+    """q = p / stride windows a word (lane w K + k), each on its own tree, bit-exact at the
+    model's interval (words x ceil(K / fine))."""
+    rng = np.random.default_rng(16)
+    fx, fo = Fixed(8, 4), Fixed(8, 4)
+    x = rand(rng, fx, shape)
+    ref = pool_fixed(x[None], fx, fo, mode, kernel, stride, pad, False)[0]
+    spec = LayerSpec("pl", "pool", (shape,), (ref.shape,), kernel=kernel, stride=stride, pad=pad,
+                     mode=mode, coarse_in=2 if shape[0] == 2 else 1, fine=fine, data_width=8, pixels=(p, 1))
+    coarse, q, k = spec.coarse_in, p // stride[-1], prod(kernel)
+    win = windows(x[0::coarse], fx, kernel, stride, pad, fx.min_int if mode == "max" else 0)
+    out = ref.shape[1:]
+    win = np.moveaxis(win.reshape(out[:-1] + (out[-1] // q, q, -1, k)), -3, -2).reshape(-1, q * k)
+    tag = f"t_pool_{mode}_{'x'.join(map(str, shape + kernel + stride + pad))}_{fine}_p{p}"
+    prm = params(spec, "pool", [StreamType(8, 4, q * k)], [StreamType(8, 4, q)], {"mode": mode}, name=tag)
+    check(prm, [win], pixel_words(ref, coarse, 0, q))
+
+
 # ------------------------------------------------------------------------------ division
 
 
