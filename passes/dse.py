@@ -15,7 +15,7 @@ from fpga_sdf.pass_registry import Pass, register
 @register
 @dataclass(frozen=True)
 class Dse(Pass):
-    """Explore folding (with pixels per cycle and PASS/dense engines), partitions, weights reloading and streaming (AutoWS fragments); write the best design into the IR."""
+    """Explore folding (with pixels per cycle and PASS/dense engines), partitions (inside residual blocks too), weights reloading and streaming (AutoWS fragments); write the best design into the IR."""
 
     name = "dse"
     platform: str = field(default="", metadata={"help": "board (default: the module's sdf.target)"})
@@ -26,6 +26,7 @@ class Dse(Pass):
     power_cap: float = field(default=0.0, metadata={"help": "watts the design may draw (0: no cap)"})
     strategy: str = field(default="greedy", metadata={"help": "greedy, anneal, exhaustive or rate (seed 004's data-rate-matched folding)"})
     pixels: bool = field(default=False, metadata={"help": "let layers take p pixels per cycle (pixels = (p, 1)) where the RTL backend builds them (the HLS backend does not yet)"})
+    block_cuts: bool = field(default=True, metadata={"help": "let partitions be cut inside residual blocks (the skip tensor through off-chip memory; the hardware backends do not emit such partitions yet: false for an emittable design)"})
     seed: int = field(default=1, metadata={"help": "random seed (anneal); same seed, same design"})
     time_limit: float = field(default=60.0, metadata={"help": "seconds the search may take (cutting it short loses determinism)"})
     anneal_steps: int = field(default=2000, metadata={"help": "proposals per partition for strategy=anneal"})
@@ -48,7 +49,8 @@ class Dse(Pass):
             raise UserError(f"--dse: pareto_output must be a file prefix (PREFIX.json, PREFIX.png are written), "
                             f"got '{self.pareto_output}'")
         goal = self._target(module)
-        constraints = Constraints(goal.platform, goal.clock_mhz, goal.batch, self.budget, self.power_cap, self.pixels)
+        constraints = Constraints(goal.platform, goal.clock_mhz, goal.batch, self.budget, self.power_cap, self.pixels,
+                                  self.block_cuts)
         problem, ops = problem_of(module)
         if self.objective == "pareto":
             design, front = pareto(problem, constraints, self.seed, self.time_limit)

@@ -64,7 +64,8 @@ def candidate_cuts(problem: Problem, c: Constraints) -> list[int]:
     cut there costs a feature-map round trip and frees nothing) -- except after a layer whose
     weights fill much of the board, which may have to end a partition to reload them. Where
     several cross (inside a residual block): only after such a heavy layer, since the skip
-    tensor's round trip is worth paying only to let that layer reload its weights."""
+    tensor's round trip is worth paying only to let that layer reload its weights (and not at
+    all with `c.block_cuts` off: no hardware backend emits such partitions yet)."""
     def heavy(spec) -> bool:
         if spec.kind not in WEIGHT_KINDS:
             return False
@@ -73,7 +74,8 @@ def candidate_cuts(problem: Problem, c: Constraints) -> list[int]:
 
     live = live_streams(problem)
     return [i for i in problem.legal_cuts
-            if heavy(problem.specs[i]) or (live[i] == 1 and problem.specs[i + 1].kind not in POINTWISE)]
+            if (live[i] == 1 or c.block_cuts) and
+            (heavy(problem.specs[i]) or (live[i] == 1 and problem.specs[i + 1].kind not in POINTWISE))]
 
 
 def _segment(problem: Problem, lo: int, hi: int):

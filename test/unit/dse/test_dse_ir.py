@@ -86,6 +86,13 @@ def test_dse_cuts_inside_a_residual_block_and_the_design_round_trips():
         # only: see the report of issue 12's cut-inside-blocks work)
         unpartition(reparsed)
         np.testing.assert_array_equal(execute(reparsed, [x])[0], before)
+        # without cuts inside blocks (what the backends emit today) the block stays whole and
+        # its convs fit only by streaming weights from off-chip memory, a slower design
+        whole = sdf_ir.parse(_residual_block(), "block.mlir")
+        run_pass(whole, "dse", platform="zedboard", batch=16, block_cuts=False)
+        assert all(network.single_stream_problem(p, "HLS") is None for p in network.partitions(whole))
+        slower = network_performance(network.model_partitions(whole), board, board.clock_mhz, 16)
+        assert slower.fps < ours.fps
 
 
 @pytest.mark.xfail(strict=True, reason="interp/executor.py runs one-stream partitions only (it binds the "
