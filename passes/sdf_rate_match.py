@@ -4,7 +4,9 @@
 the rate J/H). Every layer then has T = input features x H / J cycles per frame, and takes
 the (j, h) of `fpga_sdf.dse.rate_match`: the upper Diophantine approximation of its input
 rate, j dividing the input channels and h the output channels, fewest multipliers first and
-then the largest h; more than one pixel per cycle where the rate demands it. The decisions
+then the largest h; more than one pixel per cycle where the rate demands it, or, on the
+module's target (--sdf-target before this pass), where p pixels cost fewer DSPs (two 8-bit
+MAC lanes sharing a weight take one DSP). The decisions
 are the ordinary folding attributes (coarse_in, coarse_group, coarse_out, fine, pixels), so
 they can be read, edited and reported like any other folding.
 """
@@ -12,7 +14,7 @@ they can be read, edited and reported like any other folding.
 from dataclasses import dataclass, field
 from math import prod
 
-from fpga_sdf import network
+from fpga_sdf import network, target
 from fpga_sdf.diagnostics import Diagnostics, UserError
 from fpga_sdf.dialects.sdf_attrs import has, set_int, set_ints, shape
 from fpga_sdf.dse.rate_match import choose, frame_cycles
@@ -36,8 +38,10 @@ class SdfRateMatch(Pass):
             raise UserError("--sdf-rate-match: needs features=J and cycles=H, both positive "
                             f"(got features={self.features} cycles={self.cycles})")
         frame = frame_cycles(_input_features(module, self.name), self.features, self.cycles)
+        # with a target, a layer takes the pixels per cycle that cost the fewest DSPs there
+        device = target.read(module, self.name).platform if target.ATTR in module.operation.attributes else None
         for name, op in select(module, self.layers, self.name):
-            choice = choose(network.layer_spec(name, op), frame)
+            choice = choose(network.layer_spec(name, op), frame, device)
             spec = choice.spec
             if not choice.meets:
                 diag.warning(op, f"no folding of this {spec.kind} layer keeps up with {self.features} features "

@@ -13,7 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..model import LayerSpec, Resources, folding_choices, layer_performance, layer_resources
+from ..model import LayerSpec, Resources, expand, folding_choices, layer_performance, layer_resources
+from ..model.dsp import packs
 from .problem import RESOURCES
 from ..model.spec import WEIGHT_KINDS, sparsity_applies
 from ..model.weights_memory import with_fragments
@@ -41,9 +42,11 @@ def foldings(spec: LayerSpec, has_uram: bool = False, pixels: tuple[int, ...] = 
 
 def pixel_counts(spec: LayerSpec, platform) -> tuple[int, ...]:
     """The p a search offers a layer: those a backend builds (rate_match.pixel_options) whose
-    p-fold MAC arrays of the layer's widest folding fit the board's DSPs. Only a layer the
-    board can unroll whole is bound by its one pixel per cycle (LeNet's first conv); offering
-    p to every layer would multiply the search for nothing."""
+    p-pixel MAC arrays of the layer's widest folding fit the board's DSPs, and the smallest
+    p > 1 whose arrays pack two lanes a DSP (8 bits: p pixels then cost fewer DSPs than p
+    times one, so p = 2 at half the coarse folding keeps the rate for half the DSPs). Only a
+    layer the board can unroll whole is otherwise bound by its one pixel per cycle (LeNet's
+    first conv); offering every p to every layer would multiply the search for nothing."""
     from .rate_match import pixel_options
 
     choices = pixel_options(spec)
@@ -52,8 +55,11 @@ def pixel_counts(spec: LayerSpec, platform) -> tuple[int, ...]:
     legal = folding_choices(spec)
     widest = replace(spec, coarse_in=legal.coarse_in[-1], coarse_out=legal.coarse_out[-1],
                      coarse_group=legal.coarse_group[-1], fine=legal.fine[-1])
-    dsp = max(layer_resources(widest, platform).dsp, 1)
-    return tuple(p for p in choices if p == 1 or p * dsp <= platform.dsp)
+    at = {p: replace(widest, pixels=(p, 1)) for p in choices[1:]}
+    packing = [p for p in choices[1:]
+               if any(m.weight_sharing > 1 and packs(*m.mult_widths) for m in expand(at[p]))]
+    return tuple(p for p in choices
+                 if p == 1 or layer_resources(at[p], platform).dsp <= platform.dsp or packing[:1] == [p])
 
 
 def engines(spec: LayerSpec, mixed: bool) -> tuple[LayerSpec, ...]:

@@ -17,9 +17,13 @@ fewest multipliers: K x d_out x j / h), and among those the largest h (the fewes
 with big adder trees). Two steps past the seed, both in its spirit: where even j / h = 1 /
 d_out is faster than needed, the KPU itself is folded (the smallest fine that meets T), and
 where r exceeds d_in (more than one pixel per cycle, sec. II-E) the layer takes p = ceil(r /
-d_in) pixels per cycle (`pixels = (p, 1)`). Layers without weights take their cheapest
-coarse (and pool fine) factor that meets T. Every choice is checked against the model's
-interval, which also counts the sliding window and the other modules of the layer.
+d_in) pixels per cycle (`pixels = (p, 1)`). Given the device, a weights layer also weighs
+every p the backends build against its DSPs: a p-pixel unit's q MAC arrays share each weight,
+so at 8 bits two lanes take one DSP (model/dsp.py `packs`), and p = 2 at half the coarse
+folding keeps the rate for half the DSPs; the fewest DSPs win, ties going to fewer pixels.
+Layers without weights take their cheapest coarse (and pool fine) factor that meets T. Every
+choice is checked against the model's interval, which also counts the sliding window and the
+other modules of the layer.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from math import prod
 
 from ..model.folding import channels_in, channels_out, check_folding, folding_choices, pixel_choices
 from ..model.performance import layer_performance
+from ..model.resources import layer_resources
 from ..model.spec import WEIGHT_KINDS, LayerSpec, kernel_of, pixels_of, sparse_engine
 
 
@@ -51,10 +56,11 @@ def frame_cycles(input_features: int, features: int, cycles: int) -> Fraction:
     return Fraction(input_features * cycles, features)
 
 
-def choose(spec: LayerSpec, frame: Fraction) -> RateChoice:
-    """The layer folded for a frame every `frame` cycles (the seed's selection, see above)."""
+def choose(spec: LayerSpec, frame: Fraction, device=None) -> RateChoice:
+    """The layer folded for a frame every `frame` cycles (the seed's selection, see above);
+    with `device` (a Platform or board name) a weights layer takes the p with the fewest DSPs."""
     if spec.kind in WEIGHT_KINDS:
-        return _weights_layer(spec, frame)
+        return _weights_layer(spec, frame, device)
     return _weightless_layer(spec, frame)
 
 
@@ -62,7 +68,7 @@ def _meets(spec: LayerSpec, frame: Fraction) -> bool:
     return not check_folding(spec) and layer_performance(spec).interval <= frame
 
 
-def _weights_layer(spec: LayerSpec, frame: Fraction) -> RateChoice:
+def _weights_layer(spec: LayerSpec, frame: Fraction, device=None) -> RateChoice:
     legal = folding_choices(spec)
     is_conv = spec.kind == "conv"
     groups = spec.groups if is_conv else 1
@@ -86,15 +92,25 @@ def _weights_layer(spec: LayerSpec, frame: Fraction) -> RateChoice:
             folded = replace(spec, coarse_in=1, coarse_group=1, coarse_out=1, fine=fine, pixels=(1, 1))
             if _meets(folded, frame):
                 return RateChoice(folded, rate, 1, cout_g, True)
-    # sec. II-E: p pixels per cycle divide the rate each pixel's units must keep up with
+    # sec. II-E: p pixels per cycle divide the rate each pixel's units must keep up with.
+    # The seed's choice at the smallest p that keeps up, and (given the device) at every
+    # larger p the backends build: the fewest DSPs of them, then the fewest pixels.
+    found = []
+    offered = pixel_options(spec) if device is not None else ()
     for p in _pixel_choices(spec):
+        if found and p not in offered:
+            continue
         for (j, h), (ci, cg, co) in ranked:
             if Fraction(j, h) * p < rate:
                 continue
             candidate = replace(spec, coarse_in=ci, coarse_group=cg, coarse_out=co, fine=full_kernel,
                                 pixels=(p, 1))
             if _meets(candidate, frame):
-                return RateChoice(candidate, rate, j, h, True)
+                found.append(RateChoice(candidate, rate, j, h, True))
+                break
+    if found:
+        return min(found, key=lambda c: (layer_resources(c.spec, device).dsp if device is not None else 0,
+                                         c.spec.pixels[0]))
     (j, h), (ci, cg, co) = max(ranked, key=lambda kv: Fraction(*kv[0]))  # the widest
     widest = replace(spec, coarse_in=ci, coarse_group=cg, coarse_out=co, fine=full_kernel,
                      pixels=(_pixel_choices(spec)[-1], 1))

@@ -167,3 +167,39 @@ def test_pixel_options_for_the_dse():
     lenet = LayerSpec("c1", "conv", ((1, 32, 32),), ((6, 28, 28),), kernel=(5, 5), coarse_out=6, fine=25)
     assert layer_performance(lenet).interval == 1024
     assert layer_performance(replace(lenet, pixels=(4, 1))).interval == 256
+
+
+def test_packed_lanes_halve_a_pointwise_convs_dsps_at_8_bits():
+    """Given the device, the selection weighs p pixels against DSPs. A 1x1 conv 32 -> 64 on
+    16 x 16 at 4 features a cycle needs j / h >= 256 x 32 / 2048 = 4: at p = 1 the seed's
+    (32, 8), 32 x 8 = 256 multipliers; at p = 2, j / h >= 2, (32, 16): 32 x 4 units x 2 lanes,
+    the same 256 multipliers, but the two lanes share each weight, so at 8 bits they take
+    128 DSPs (p = 4 also takes 128: the tie goes to fewer pixels). At 16 bits nothing packs and
+    the choice is the seed's."""
+    from fpga_sdf.model import layer_resources
+
+    spec = replace(_conv(32, 64, kernel=1), data_width=8, weight_width=8)
+    frame = frame_cycles(32 * 256, 4, 1)
+    seed, packed = choose(spec, frame), choose(spec, frame, "xcvu37p")
+    assert seed.spec.pixels == (1, 1) and (seed.spec.coarse_in, seed.spec.coarse_out) == (32, 8)
+    assert layer_resources(seed.spec, "xcvu37p").dsp == 256
+    assert packed.spec.pixels == (2, 1) and (packed.spec.coarse_in, packed.spec.coarse_out) == (32, 4)
+    assert (packed.j, packed.h) == (32, 16) and packed.meets
+    assert layer_resources(packed.spec, "xcvu37p").dsp == 128
+    assert layer_performance(packed.spec).interval == 128 * 16 == frame
+    wide = replace(spec, data_width=16, weight_width=16)
+    assert choose(wide, frame, "xcvu37p").spec == choose(wide, frame).spec
+    assert choose(wide, frame).spec.pixels == (1, 1)
+
+
+def test_dse_offers_two_pixels_where_lanes_pack():
+    """A layer far wider than the board (1x1, 256 -> 256 on 56 x 56: 65,536 multipliers
+    unrolled, the ZC706 has 900 DSPs) is offered p = 2 only at 8 bits, where p = 2 at half
+    the coarse folding costs half the DSPs; at 16 bits it keeps one pixel a cycle."""
+    from fpga_sdf.dse.options import pixel_counts
+    from fpga_sdf.model import load_platform
+
+    zc706 = load_platform("zc706")
+    spec = replace(_conv(256, 256, size=56, kernel=1), data_width=8, weight_width=8)
+    assert pixel_counts(spec, zc706) == (1, 2)
+    assert pixel_counts(replace(spec, data_width=16, weight_width=16), zc706) == (1,)
