@@ -51,15 +51,21 @@ def _per_stream(values, spec: LayerSpec, in_streams: int, groups: int, coarse_in
     return [t / n if n else 0.0 for t, n in zip(totals, counts)]
 
 
-def crossbar_inputs(kernel: int, k: int) -> int:
-    """Mux inputs of the S-MVE's crossbar squeezing K window taps onto k MACs.
+def crossbar_band(kernel: int, k: int, mac: int) -> range:
+    """The window taps MAC `mac` of the S-MVE's banded crossbar can take: mac..mac + K - k.
 
-    As the RTL builds it (backend/rtl/sparse_conv.py): MAC j takes the j-th unused non-zero
-    tap, which can be any of taps j..K-1, so it muxes K - j inputs: k(2K - k + 1)/2 in all.
-    7-series LUTs follow the inputs more than their width (yosys, k = 3 of 9: 565 LUT at 8
-    bit, 595 at 16), UltraScale+ LUTs the bits (`crossbar_bits`); the fit has both.
+    Any k of the K taps can go to k distinct MACs (tap t of rank r among the picked ones goes
+    to MAC max(r, t - (K - k))), so the band keeps the cycle counts of a full crossbar; the
+    RTL (backend/rtl/sparse_conv.py) builds exactly these mux inputs.
     """
-    return k * (2 * kernel - k + 1) // 2
+    return range(mac, mac + kernel - k + 1)
+
+
+def crossbar_inputs(kernel: int, k: int) -> int:
+    """Mux inputs of the S-MVE's crossbar squeezing K window taps onto k MACs: K - k + 1
+    per MAC (`crossbar_band`), k(K - k + 1) in all; each carries a tap and its weight and
+    has one registered select (so the FFs follow the inputs too)."""
+    return sum(len(crossbar_band(kernel, k, mac)) for mac in range(k))
 
 
 def crossbar_bits(kernel: int, k: int, width: int) -> int:
