@@ -11,8 +11,11 @@
 // over max(1, ceil(n / FINE)) cycles, n = non-zero taps of the window: a cycle multiplies
 // the next FINE unused non-zero taps (in tap order) by their weights on FINE multipliers
 // per unit and adds the products into the accumulator; zero taps cost nothing. The
-// crossbar: tap t goes to multiplier j when it is non-zero, not yet used by this dot
-// product, and j unused non-zero taps precede it (a prefix count). A dot product's weights
+// crossbar is banded as the RTL's (backend/rtl/sparse_conv.py, model/sparse_engine.py
+// crossbar_band): multiplier j reads only taps j..j + KVOL - FINE; of the non-zero taps not
+// yet used by this dot product, the first FINE (prefix count, rank r < FINE) are taken, tap
+// t of rank r by multiplier max(r, t - (KVOL - FINE)), always in its band and never two on
+// one multiplier, so the cycles are those of a full crossbar. A dot product's weights
 // are one word of all KVOL weights (the sparse weights memory: one word per dot product).
 //
 // ID numbers the process for the C-simulation's cycle counter (sparse_conv_cycles<ID>).
@@ -82,7 +85,8 @@ sparse_conv_loop:
             rank[t + 1] = rank[t] + (rem[t] ? 1 : 0);
         }
         const bool last = rank[KVOL] <= FINE;  // at most FINE taps left: the dot product's last cycle
-        // the crossbar: multiplier j takes the unused non-zero tap with j such taps before it
+        // the banded crossbar: multiplier j takes tap t of its band when t goes to j
+        constexpr int BAND = KVOL - FINE;
         in_t x[FINE];
         w_t wx[CO][FINE];
 #pragma HLS ARRAY_PARTITION variable=x complete dim=1
@@ -94,9 +98,10 @@ sparse_conv_loop:
 #pragma HLS UNROLL
                 wx[u][j] = 0;
             }
-            for (int t = j; t < KVOL; t++) {
+            for (int t = j; t <= j + BAND; t++) {
 #pragma HLS UNROLL
-                if (rem[t] && rank[t] == j) {
+                const int mac = t - BAND > (int)rank[t] ? t - BAND : (int)rank[t];
+                if (rem[t] && mac == j) {
                     x[j] = window.v[t];
                     for (int u = 0; u < CO; u++) {
 #pragma HLS UNROLL
