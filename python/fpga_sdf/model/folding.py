@@ -227,8 +227,6 @@ def _pixel_problems(spec: LayerSpec) -> list[str]:
                            f"pixels of); this {spec.kind} reads a vector"]
     if dims[-1] % p:
         problems.append(f"{spec.name}: pixels p={p} must divide the row width {dims[-1]}")
-    if spec.kind == "resize":
-        problems.append(f"{spec.name}: pixels p={p}: resize takes one pixel per word only")
     if spec.kind in ("conv", "pool"):
         stride = spec.stride or (1,) * len(dims)
         out_row = spatial(spec.outputs[0])[-1]

@@ -480,19 +480,20 @@ def _split(spec: LayerSpec) -> tuple[Module, ...]:
 
 def _resize(spec: LayerSpec) -> tuple[Module, ...]:
     """Nearest upsampling: an input line is re-emitted once per repeated output line, so the
-    buffer holds everything inside the outermost scaled spatial dim. One pixel per word only
-    (check_folding refuses pixels > 1 here)."""
-    c, dw = spec.coarse_in, spec.data_width
+    buffer holds everything inside the outermost scaled spatial dim. With p pixels a word the
+    buffer holds p-pixel words (a row is W / p of them) and an input word becomes s_W output
+    words, all of its own pixels (RTL resize.py)."""
+    c, dw, p = spec.coarse_in, spec.data_width, pixels_in(spec)
     ch_s = cdiv(spec.inputs[0][0], c)
     dims_in, dims_out = spatial(spec.inputs[0]), spatial(spec.outputs[0])
     scaled = [i for i, (a, b) in enumerate(zip(dims_in, dims_out)) if b > a]
-    depth = prod(dims_in[scaled[0] + 1:]) * ch_s if scaled else 0
-    words_in = pixels_of(spec.inputs[0]) * ch_s
-    words_out = pixels_of(spec.outputs[0]) * ch_s
-    memories = (Memory("line_buffer", dw, depth),) if depth > 1 else ()
+    depth = cdiv(prod(dims_in[scaled[0] + 1:]), p if scaled[0] + 1 < len(dims_in) else 1) * ch_s if scaled else 0
+    words_in = pixels_of(spec.inputs[0]) // p * ch_s
+    words_out = pixels_of(spec.outputs[0]) // p * ch_s
+    memories = (Memory("line_buffer", dw * p, depth),) if depth > 1 else ()
     return (Module("resize", c, words_in, words_out, max(words_in, words_out), 1,
-                   fill=depth, pipeline=2, memories=memories,
-                   logic=(("const", 1), ("io_bits", 2 * dw),
+                   fill=depth, pipeline=2, memories=memories, lanes=p,
+                   logic=(("const", 1), ("io_bits", 2 * dw * p),
                           ("counter_bits", sum(clog2(d) for d in dims_out) + clog2(ch_s)))),)
 
 

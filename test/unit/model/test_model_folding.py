@@ -102,7 +102,8 @@ def test_unknown_kind_is_rejected_at_construction():
 
 def test_multi_pixel_layers_need_rows_and_strides_that_divide_p():
     """pixels = (p, 1): p must divide the row, a stride must divide p, and the p / s windows
-    of a word must divide the output row; a vector has no row and resize takes one pixel."""
+    of a word must divide the output row; a vector has no row (a resize takes p pixels like
+    the point-wise kinds)."""
     assert check_folding(conv(pixels=(4, 1))) == []
     strided = LayerSpec("s", "conv", ((16, 32, 32),), ((32, 16, 16),), kernel=(3, 3),
                         stride=(2, 2), pad=(1, 1, 1, 1))
@@ -116,4 +117,5 @@ def test_multi_pixel_layers_need_rows_and_strides_that_divide_p():
     fc = LayerSpec("fc", "inner_product", ((64,),), ((10,),))
     assert any("needs a spatial input" in p for p in check_folding(replace(fc, pixels=(2, 1))))
     up = LayerSpec("u", "resize", ((4, 8, 8),), ((4, 16, 16),), mode="nearest")
-    assert any("one pixel per word" in p for p in check_folding(replace(up, pixels=(2, 1))))
+    assert check_folding(replace(up, pixels=(2, 1))) == []
+    assert any("divide the row width 8" in p for p in check_folding(replace(up, pixels=(3, 1))))

@@ -394,3 +394,17 @@ def test_every_kind_expands_in_2d_and_3d():
             perf = layer_performance(spec)
             assert perf.interval > 0 and perf.latency > 0, spec.name
             assert expand(spec)
+
+
+def test_multi_pixel_resize_moves_words_of_p_pixels():
+    # 2x nearest upsampling of 4 x 8 x 8 on 2 streams (2 channels each) at p = 2: 8 x 8 / 2
+    # x 2 = 64 words in, 16 x 16 / 2 x 2 = 256 out (a word a cycle: 256); the buffer keeps
+    # the row inside the scaled H: 8 / 2 words x 2 channels = 8 words of 2 pixels (32 bits)
+    spec = LayerSpec("u", "resize", ((4, 8, 8),), ((4, 16, 16),), mode="nearest", coarse_in=2,
+                     data_width=16, pixels=(2, 1))
+    (m,) = expand(spec)
+    assert (m.words_in, m.words_out, m.interval) == (64, 256, 256)
+    assert m.memories[0].width == 32 and m.memories[0].depth == 8
+    # only W scaled: the buffer is a word per channel
+    (w,) = expand(replace(spec, outputs=((4, 8, 16),)))
+    assert (w.words_in, w.words_out) == (64, 128) and w.memories[0].depth == 2

@@ -97,12 +97,6 @@ def _attrs(op) -> dict:
 
 # ------------------------------------------------------------------------------ layer level
 
-MULTI_PIXEL_KINDS = ("conv", "inner_product", "activation", "pool", "global_pool", "scale_shift", "eltwise",
-                     "concat", "split")
-"""Layer kinds whose generators build pixels = (p, 1) (docs/notes/rtl-backend.md, "Multi-pixel
-layers"); within them the sparse engine refuses at its generator. resize takes one pixel a
-word (check_folding refuses it before this)."""
-
 
 @dataclass
 class _Layer:
@@ -166,12 +160,11 @@ def _collect_layers(module, problems: list) -> dict:
     for name, op in network.named_layers(module):
         kind = sdf.LAYER_KINDS[op.operation.name]
         spec = network.layer_spec(name, op)
-        multi = spec.pixels != (1, 1) and kind not in MULTI_PIXEL_KINDS
-        for what, used in (("streaming weights from off-chip memory (weights_off_chip, AutoWS)", spec.weights_off_chip),
-                           (f"a multi-pixel {kind} (pixels)", multi)):
-            if used:
-                problems.append(at(op.location, f"{what} is modelled and explored, but the RTL backend does not "
-                                                "emit it yet"))
+        # every kind is built at pixels = (p, 1) (docs/notes/rtl-backend.md "Multi-pixel
+        # layers"); the sparse engine refuses p > 1 at its generator
+        if spec.weights_off_chip:
+            problems.append(at(op.location, "streaming weights from off-chip memory (weights_off_chip, AutoWS) is "
+                                            "modelled and explored, but the RTL backend does not emit it yet"))
         params, formats = _layer_params(op, kind, problems)
         part = network.partition_of(op)
         layers[name] = _Layer(name, kind, spec, _attrs(op), params, formats,

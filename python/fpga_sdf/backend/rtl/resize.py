@@ -4,6 +4,11 @@
 An input word is read the first time its pixel is emitted and kept in a buffer holding
 everything inside the outermost scaled spatial dim (a row of pixels for H x W scaling, a plane
 when D is scaled too: the model's `line_buffer`); repeats read the buffer.
+
+A multi-pixel word holds p pixels of a row: input word w of a row becomes the s_W output
+words k = 0 .. s_W - 1 of output columns w p s_W + k p .. + p - 1, all inside word w (lane x
+of output word k is input lane (k p + x) // s_W), so the counters walk words of the row and
+a lane multiplexer on k re-arranges the word; the buffer holds p-pixel words.
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ from pycde.types import Bits
 
 from ...model.spec import cdiv, spatial
 from .mac_common import memory, ram_style, zext
-from .pointwise import Pipe, sig_name
-from .streams import OutputSkid, const, counter_bits, eq, incr, requantize_hw, stream_module
+from .pointwise import Pipe, _select, sig_name
+from .streams import OutputSkid, const, counter_bits, eq, incr, lanes_of, pack_lanes, requantize_hw, stream_module
 
 
 def generate(p):
@@ -27,6 +32,12 @@ def generate(p):
     scale = [o // i for i, o in zip(dims_in, dims_out)]
     if any(o != i * s for i, o, s in zip(dims_in, dims_out, scale)):
         raise ValueError(f"resize {dims_in} -> {dims_out} is not an integer upsampling")
+    px = t_in.lanes  # pixels a word
+    if t_out.lanes != px or dims_in[-1] % px:
+        raise ValueError(f"resize: {px} pixels a word in, {t_out.lanes} out, rows of {dims_in[-1]}")
+    dims_in = dims_in[:-1] + (dims_in[-1] // px,)  # the counters walk words along a row
+    # per repeat k of the row dim: the input lane of each output lane
+    lane_maps = [[(k * px + x) // scale[-1] for x in range(px)] for k in range(scale[-1])]
     scaled = [i for i, s in enumerate(scale) if s > 1]
     first = scaled[0] if scaled else len(dims_in)
     inner = list(range(first + 1, len(dims_in)))  # dims inside the buffer, outermost first
@@ -72,11 +83,16 @@ def generate(p):
         fire = adv & (~fresh | ports.in0_valid)
         step.assign(fire)
         ports.in0_ready = adv & fresh
-        kept = memory(clk, t_in.width, depth, addr, adv, waddr=addr, wdata=ports.in0_data,
-                      wen=fire & fresh, name="lines", style=ram_style("line_buffer", t_in.width, depth))
+        kept = memory(clk, t_in.bits, depth, addr, adv, waddr=addr, wdata=ports.in0_data,
+                      wen=fire & fresh, name="lines", style=ram_style("line_buffer", t_in.bits, depth))
         x, fresh1 = pipe.stage(ports.in0_data, "x"), pipe.stage(fresh, "fresh")
         valid = pipe.valid(fire)
-        y = requantize_hw(Mux(fresh1, kept, x), t_in.frac, t_out.fixed)
+        lanes = lanes_of(Mux(fresh1, kept, x), t_in)
+        if len(lane_maps) > 1 and px > 1:  # re-arrange by the row repeat k (regs[1])
+            k = pipe.stage(regs[1], "k")
+            word = _select(k, [pack_lanes([lanes[i] for i in m]) for m in lane_maps])
+            lanes = lanes_of(word, t_in)
+        y = pack_lanes([requantize_hw(v, t_in.frac, t_out.fixed) for v in lanes])
         skid.push(pipe.valid(valid), pipe.stage(y, "y"))
 
     return stream_module(name, [t_in], [t_out], build)

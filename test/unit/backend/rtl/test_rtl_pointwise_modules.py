@@ -250,6 +250,20 @@ def test_resize(shape, scale):
     check(p, [stream_words(x, 1, 0)], stream_words(ref, 1, 0))
 
 
+@pytest.mark.parametrize("shape, scale, p", [((3, 3, 4), (2, 2), 2), ((2, 3, 4), (1, 3), 2), ((2, 2, 4), (2, 2), 4)])
+def test_resize_multi_pixel(shape, scale, p):
+    """p pixels a word: an input word becomes s_W output words of its own pixels (lane x of
+    repeat k from input lane (k p + x) // s_W), rows repeated from the word buffer."""
+    rng = np.random.default_rng(17)
+    fx, fo = Fixed(8, 4), Fixed(8, 3)
+    x = rand(rng, fx, shape)
+    ref = requantize(resize_nearest(x[None], scale)[0], fx.frac, fo)
+    spec = LayerSpec("up", "resize", (shape,), (ref.shape,), mode="nearest", data_width=8, pixels=(p, 1))
+    prm = params(spec, "resize", [StreamType(8, 4, p)], [StreamType(8, 3, p)],
+                 name=f"t_up_{'x'.join(map(str, shape))}_{'x'.join(map(str, scale))}_p{p}")
+    check(prm, [pixel_words(x, 1, 0, p)], pixel_words(ref, 1, 0, p))
+
+
 # ------------------------------------------------------------------------------ global_pool
 
 
