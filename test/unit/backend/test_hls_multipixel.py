@@ -164,8 +164,10 @@ def test_digits_restream_and_repack_in_one_partition(tmp_path):
 
 def test_digits_conv_slower_than_its_window(tmp_path):
     """features.0 at p = 2 on 4 output streams takes 4 cycles a window (32 words x 4 = 128
-    cycles): the window is coupled to it through the 2-deep stream, and the HLS formula's
-    burst term counts the border runs the model's window_cycles counts (134)."""
+    cycles), the window coupled to it: the 14-word run across the frame border is covered by
+    the 5 windows buffered before the MAC units (the window stream's 2, the fork's 2 and the
+    one a MAC holds), so the layer is the conv's 128 cycles, the model's (window_slack) and
+    the RTL's measured figure."""
     text = _digits(2, ("features.0",), ("coarse_out=4 fine=9 layers=features.0",), "features.0",
                    str(tmp_path))
     proj, y, ref, stdout = _run(text, _digits_inputs(), tmp_path / "hls")
@@ -173,7 +175,7 @@ def test_digits_conv_slower_than_its_window(tmp_path):
     layer = proj.partitions[0].layers[0]
     conv = next(p for p in layer.processes if p.kind == "conv")
     assert conv.interval() == 32 * 4
-    assert cycles.layer_interval(layer) == layer.model_interval
+    assert cycles.layer_interval(layer) == layer.model_interval == 128
 
 
 def test_digits_pool_at_two_pixels_behind_a_widening_squeeze(tmp_path):
@@ -207,14 +209,117 @@ def test_lenet_first_layers_at_p_pixels(p, tmp_path):
     assert all(h == m for h, m in figures.values()), figures
 
 
+# ----------------------------------------------------------------- every other kind
+
+
+def _tiny_net():
+    """A 16x16 network with every kind built at p > 1: a stride-2 conv, leaky_relu, a batch
+    norm after it (scale_shift), a split into a 3x3 conv + relu6, a 1x1 conv + sigmoid (a
+    table) and the skip, the residual add (eltwise), concat, a 2x2 average pool, the global
+    average pool and the classifier."""
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1 = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+            self.bn = nn.BatchNorm2d(4)
+            self.c2 = nn.Conv2d(4, 4, 3, padding=1)
+            self.c3 = nn.Conv2d(4, 4, 1)
+            self.pool = nn.AvgPool2d(2)
+            self.fc = nn.Linear(8, 10)
+
+        def forward(self, x):
+            y = self.bn(F.leaky_relu(self.c1(x), 0.1))
+            a = F.relu6(self.c2(y))
+            b = torch.sigmoid(self.c3(y))
+            z = torch.cat([a + y, b], 1)
+            return self.fc(self.pool(z).mean((2, 3)))
+
+    torch.manual_seed(0)
+    net = Net().eval()
+    with torch.no_grad():  # a batch norm that is not the identity
+        net.bn.weight.uniform_(0.5, 1.5)
+        net.bn.bias.uniform_(-0.5, 0.5)
+        net.bn.running_mean.uniform_(-0.2, 0.2)
+        net.bn.running_var.uniform_(0.5, 2.0)
+    return net, torch.randn(2, 3, 16, 16)
+
+
+TINY = {
+    # the stride-2 conv at 4 pixels: 2 windows a word; the rest at 2 (the pool's q = 1, a
+    # widening re-pack before the global pool)
+    "c1_p4_rest_p2": ({"c1": 4}, 2, ()),
+    # 2 pixels and coarse 2 on the convs; the average pool at 4 pixels, 2 windows a word
+    # reducing 2 taps a cycle (fine 2 < K); the global pool at 2
+    "coarse2_pool_p4": ({"c1": 2, "pool": 4, "global_pool11": 2}, 2,
+                        ("coarse_in=2 coarse_out=2 layers=c2,c3", "fine=2 layers=pool",
+                         "coarse_in=2 layers=bn,bn_1,activation1,activation5,activation7,eltwise8,concat9")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TINY))
+def test_every_kind_at_p_pixels_on_a_tiny_network(case, tmp_path):
+    """Every kind but the inner product at p > 1 in one partition (squeezes re-pack where
+    the pixels per word change): bit-exact, counted, each layer at the model's interval."""
+    from fpga_sdf.frontend.importer import import_model
+
+    pixels, rest, folds = TINY[case]
+    net, x = _tiny_net()
+    module = import_model(net, x[:1])
+    np.save(tmp_path / "calib.npy", x.numpy())
+    run_pass(module, "sdf-quantize", f"calibration={tmp_path / 'calib.npy'}")
+    run_pass(module, "sdf-target", "platform=zc706")
+    for fold in folds:
+        run_pass(module, "sdf-fold", fold)
+    with module.context:
+        for name, op in network.named_layers(module):
+            p = pixels.get(name, 1 if name == "fc" else rest)
+            if p > 1:
+                set_ints(op, "pixels", (p, 1))
+    proj, y, ref, stdout = _run(sdf_ir.to_text(module), x.numpy(), tmp_path / "hls")
+    _check(proj, y, ref, stdout, x.shape[0])
+    figures = _figures(proj)
+    print(f"tiny {case}: HLS formula, model cycles per frame: {figures}")
+    assert all(h == m for _, h, m in figures), figures
+
+
 # ---------------------------------------------------------------------------- refusals
 
 
+@pytest.mark.parametrize("p, folds", [(2, ()), (4, ("coarse_in=2 coarse_out=2 layers=classifier.2",))])
+def test_digits_classifier_fcus_at_p_pixels(p, folds, tmp_path):
+    """classifier.2 (32 x 4 x 4 -> 10) at p pixels a word behind a widening re-pack: p FCUs a
+    unit with their own weights (a bank word of p, 1/p as deep), a tree summing their
+    products: 512 / p words x 10 filters (p = 2: 2,560 cycles; p = 4 on 2 x 2 units: 320);
+    bit-exact, counted, at the model's interval."""
+    text = _digits(p, ("classifier.2",), folds, "", str(tmp_path))
+    proj, y, ref, stdout = _run(text, _digits_inputs(), tmp_path / "hls")
+    _check(proj, y, ref, stdout, 3)
+    figures = dict((n, (h, m)) for n, h, m in _figures(proj))
+    print(f"digits classifier p={p}: {figures}")
+    ci, co = (2, 2) if folds else (1, 1)
+    assert figures["classifier.2"] == (512 // (p * ci) * 10 // co,) * 2
+
+
 def test_kinds_not_built_at_p_pixels_are_refused_at_the_layer(tmp_path):
-    """A multi-pixel inner product (per-pixel FCUs, not built yet) is a diagnostic at its
-    layer, not wrong C++."""
-    text = _digits(2, ("classifier.2",), (), "", str(tmp_path))
+    """A multi-pixel conv on PASS's sparse engine (sparsity annotated, fine 3 < K) is a
+    diagnostic at its layer, not wrong C++; the multi-pixel ReLU before it is built."""
+    from torch_mlir import ir
+
+    text = _digits(2, ("features.2", "features.3"), ("fine=3 layers=features.3",), "", str(tmp_path))
+    module = sdf_ir.parse(text, "digits.mlir")
+    with module.context:
+        for name, op in network.named_layers(module):
+            if name == "features.3":  # 16 input channels, 4 of 9 taps non-zero in every window
+                hist = ", ".join(["0.0"] * 4 + ["1.0"] + ["0.0"] * 5)
+                op.operation.attributes["sparsity"] = ir.Attribute.parse(f"array<f64: {', '.join(['0.5'] * 16)}>")
+                op.operation.attributes["sparsity_hist"] = ir.Attribute.parse(f"array<f64: {', '.join([hist] * 16)}>")
     with pytest.raises(UserError) as err:
-        emit(sdf_ir.parse(text, "digits.mlir"), source="digits.mlir")
-    assert "error: a multi-pixel inner_product (pixels) is modelled and explored, but the HLS backend " \
-        "does not emit it yet" in str(err.value)
+        emit(module, source="digits.mlir")
+    message = str(err.value)
+    assert "error: a multi-pixel layer on PASS's sparse engine (pixels) is modelled and explored, but the HLS " \
+        "backend does not emit it yet" in message
+    assert message.count("error:") == 1, message

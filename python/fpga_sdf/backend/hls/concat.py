@@ -10,14 +10,15 @@ from .process import STAGE
 
 def generate(ctx, module) -> None:
     v = ctx.values
-    lanes = module.instances
+    streams, p = module.instances, ctx.p
     a, b = v["a"], v["b"]
+    lanes, pixels = streams * p, math.prod(a.shape[1:]) // p  # p pixels a word: each lane one pixel of it
     a_t, b_t, out_t = ctx.t("a_t"), ctx.t("b_t"), ctx.t("out_t")
-    out = ctx.output(lanes)
+    out = ctx.output(streams)
     ctx.process("concat", [f"hls::stream<{a_t}> a[{lanes}]", f"hls::stream<{b_t}> b[{lanes}]",
                            f"hls::stream<{out_t}> out[{lanes}]"],
                 [a.expr, b.expr, out.expr],
-                f"    sdf::concat<{a_t}, {b_t}, {out_t}, {a.shape[0] // lanes}, {b.shape[0] // lanes}, "
-                f"{math.prod(a.shape[1:])}, {lanes}>(a, b, out, frames);\n",
-                timing=[timed("concat_loop", math.prod(a.shape[1:]) * (a.shape[0] + b.shape[0]) // lanes, 3 * STAGE)])
+                f"    sdf::concat<{a_t}, {b_t}, {out_t}, {a.shape[0] // streams}, {b.shape[0] // streams}, "
+                f"{pixels}, {lanes}>(a, b, out, frames);\n",
+                timing=[timed("concat_loop", pixels * (a.shape[0] + b.shape[0]) // streams, 3 * STAGE)])
     ctx.cur = out.stream

@@ -44,7 +44,8 @@ __all__ = ["emit", "write_project", "Project", "value_format", "stream_order", "
 
 # The layer kinds built at pixels = (p, 1), p > 1 (docs/notes/rtl-backend.md "Multi-pixel
 # layers"); the others are refused at the layer.
-MULTI_PIXEL_KINDS = ("conv", "pool", "activation")
+MULTI_PIXEL_KINDS = ("conv", "inner_product", "pool", "activation", "global_pool", "scale_shift", "eltwise", "concat",
+                     "split")
 
 
 class Project:
@@ -223,6 +224,7 @@ class _Emitter:
                 self.layer(op)
             except UserError as err:
                 self.problems.extend(err.diagnostics)
+            if any(r not in self.bundles for r in op.operation.results):  # refused
                 failed.update(op.operation.results)
         out_value = terminator.operands[0]
         part.out_shape = shape(out_value)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ...interp.fixed import Fixed, quantize, requantize
 
-__all__ = ["conv_banks", "bias_lanes", "weights_runs", "bias_runs", "bias_format"]
+__all__ = ["conv_banks", "fcu_banks", "bias_lanes", "weights_runs", "bias_runs", "bias_format"]
 
 
 def conv_banks(wq, c, f, groups, kvol, ci, co, cg, fine) -> np.ndarray:
@@ -28,6 +28,17 @@ def conv_banks(wq, c, f, groups, kvol, ci, co, cg, fine) -> np.ndarray:
     filt = (chan // cg_ch) * fg + fo * co + j
     w = np.asarray(wq).reshape(f, cg_ch, kvol)
     return w[filt, chan % cg_ch, o * fine + k].reshape(ni * co, ch * cout_s * ko, fine)
+
+
+def fcu_banks(banks, in_shape, ni: int, p: int) -> np.ndarray:
+    """An inner product's one-pixel banks (NI*CO, CH*COUT_S, 1) -> the banks of its p FCUs per
+    unit (NI*CO, CH*COUT_S/p, p): a stream's word n carries channel group k = n % (C/NI) of
+    pixels m p .. m p + p - 1 (m = n // (C/NI)), so word x of address n*COUT_S + fo is the
+    one-pixel weight of feature (m p + x) * C/NI + k (docs/notes/rtl-backend.md)."""
+    units, depth = banks.shape[:2]
+    pixels, ch = int(np.prod(in_shape[1:], dtype=np.int64)), in_shape[0] // ni
+    b = np.asarray(banks).reshape(units, pixels // p, p, ch, depth // (pixels * ch))
+    return b.transpose(0, 1, 3, 4, 2).reshape(units, depth // p, p)
 
 
 def bias_lanes(bq, no: int) -> np.ndarray:
@@ -52,8 +63,12 @@ def weights_runs(w, r: dict) -> np.ndarray:
     weights of a dot product on the sparse engine."""
     wq = _quantized_weights(w, r)
     f = r["filters_total"] // r["wr"]
-    return np.stack([conv_banks(wq[k * f:(k + 1) * f], r["channels"], f, r["groups"], r["kvol"], r["ci"],
-                                r["co"], r["cg"], r["fine"]).ravel() for k in range(r["wr"])])
+    p = r.get("pixels", 1)  # an inner product's FCUs: p weights a word (fcu_banks)
+    banks = [conv_banks(wq[k * f:(k + 1) * f], r["channels"], f, r["groups"], r["kvol"], r["ci"],
+                        r["co"], r["cg"], r["fine"] if p == 1 else 1) for k in range(r["wr"])]
+    if p > 1:
+        banks = [fcu_banks(b, r["in_shape"], r["ci"] * r["cg"], p) for b in banks]
+    return np.stack([b.ravel() for b in banks])
 
 
 def _bias_integers(b, r: dict) -> np.ndarray:

@@ -107,10 +107,16 @@ def prepare_mac(ctx, driver, is_conv: bool) -> str | None:
     ni, no = ci * cg, co * cg
     # a bank word: the `fine` taps a dense MAC multiplies per cycle, or on the sparse engine
     # all KVOL weights of a dot product (its crossbar picks those of the non-zero taps)
-    word = kvol if sparse_engine(ctx.spec) else fine
+    # an inner product at p pixels a word: p FCUs a unit, each its own weight (a word of p)
+    fcus = ctx.p if not is_conv else 1
+    if fcus > 1 and len(x_shape) < 3:
+        return "a multi-pixel inner product needs a spatial input (a vector has no row of pixels)"
+    word = kvol if sparse_engine(ctx.spec) else fine * fcus
     recipe = {"w_fmt": [w_fmt.width, w_fmt.frac], "b_fmt": [b_fmt.width, b_fmt.frac], "acc": acc,
               "x_frac": x_fmt.frac, "conv": is_conv, "in_shape": list(x_shape), "filters_total": f_total,
               "channels": c, "kvol": kvol, "groups": groups, "ci": ci, "co": co, "cg": cg, "fine": word, "wr": wr}
+    if fcus > 1:
+        recipe["pixels"] = fcus
     w, b = weight_store.read(w_op.opview), weight_store.read(b_op.opview)
     bias_fmt = images.bias_format(b, recipe)
     for fmt, what in ((w_fmt, "weights"), (bias_fmt, "bias"), (x_fmt, "input"), (ctx.out_fmt, "output")):
@@ -120,8 +126,8 @@ def prepare_mac(ctx, driver, is_conv: bool) -> str | None:
     depth = w_runs.shape[1] // (ni * co * word)
     # result words of q pixels per output stream and filter (the weights' and bias' repeats)
     out_pixels = math.prod(shape(op.operation.results[0])[2:]) // ctx.q if is_conv else 1
-    v.update(w_fmt=w_fmt, b_fmt=bias_fmt, fine=fine, word=word, kvol=kvol, ci=ci, co=co, cg=cg, pixels=out_pixels,
-             cout_s=filters // groups // co, acc_in=(c // groups) // ci, depth=depth,
+    v.update(w_fmt=w_fmt, b_fmt=bias_fmt, fine=fine, word=word, fcus=fcus, kvol=kvol, ci=ci, co=co, cg=cg, pixels=out_pixels,
+             cout_s=filters // groups // co, acc_in=(c // groups) // ci // fcus, depth=depth,
              bias_depth=filters // no, banks=w_runs[0].reshape(ni * co, depth, word),
              bias_lanes=b_runs[0].reshape(no, filters // no), w_runs=w_runs, b_runs=b_runs,
              channels_per_stream=c // ni, filters=filters, channels=f_total, recipe=recipe,
@@ -245,10 +251,15 @@ def prepare_eltwise(ctx, driver):
         if not (all(d == 1 for d in b_shape[1:]) and b_shape[0] == a_shape[0]):
             return (f"eltwise broadcast {a_shape} x {b_shape} has no HLS module "
                     "(only a per-channel (C, 1, 1) operand is streamed and buffered)")
-    a, b = driver.operand(op, order[0], lanes), driver.operand(op, order[1], lanes)
+    why = _multi_pixel(ctx, a_shape[0], lanes)
+    if why:
+        return why
+    broadcast = a_shape != b_shape  # its one word per channel serves a word's p pixels
+    a = driver.operand(op, order[0], lanes, pixels=ctx.p)
+    b = driver.operand(op, order[1], lanes, pixels=1 if broadcast else ctx.p)
     ctx.inputs = [a, b]
     ctx.out_lanes = lanes
-    ctx.values.update(a=a, b=b, broadcast=a_shape != b_shape)
+    ctx.values.update(a=a, b=b, broadcast=broadcast)
     ctx.typedef("a_t", a.fmt)
     ctx.typedef("b_t", b.fmt)
     ctx.typedef("out_t", ctx.out_fmt)
@@ -257,9 +268,10 @@ def prepare_eltwise(ctx, driver):
 
 def prepare_concat(ctx, driver):
     lanes = get_int(ctx.op, "coarse_in", 1)
-    a, b = driver.operand(ctx.op, 0, lanes), driver.operand(ctx.op, 1, lanes)
-    if a.shape[0] % lanes or b.shape[0] % lanes:
-        return f"coarse_in = {lanes} must divide the channels of both inputs ({a.shape[0]}, {b.shape[0]})"
+    channels = [shape(v)[1] for v in ctx.op.operation.operands[:2]]
+    if channels[0] % lanes or channels[1] % lanes:
+        return f"coarse_in = {lanes} must divide the channels of both inputs ({channels[0]}, {channels[1]})"
+    a, b = (driver.operand(ctx.op, i, lanes, pixels=ctx.p) for i in (0, 1))
     ctx.inputs = [a, b]
     ctx.out_lanes = lanes
     ctx.values.update(a=a, b=b)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from ...model.fifo_depths import MIN_FIFO_DEPTH
 from .context import loop, timed
 from .process import RAM, STAGE, Access
 
@@ -38,6 +39,13 @@ def generate(ctx, module) -> None:
                 loops=[loop("sliding_window_loop", access)],
                 # one padded word per cycle: read, ring-buffer write and read, window write
                 timing=[timed("sliding_window_loop", math.prod(padded) * ch, STAGE + RAM + STAGE)])
-    # the loop's geometry, for the coupling of the window to its consumer (cycles.py)
-    ctx.layer.window = dict(padded=padded, span=span, stride=stride, out=out3, channels=ch, slack=out.depth)
+    # the loop's geometry, for the coupling of the window to its consumer (cycles.py), and
+    # the windows buffered before the unit working on one: the stream; at p > 1 a conv also
+    # counts the window its MAC units hold while their filters reuse it and, behind a fork,
+    # the fork's streams (the model's modules.window_slack; at one pixel, and for pools, the
+    # model counts the stream alone, and so does this formula)
+    slack = out.depth
+    if grid is not None and ctx.spec.kind == "conv":
+        slack += 1 + (MIN_FIFO_DEPTH if v["co"] > 1 else 0)
+    ctx.layer.window = dict(padded=padded, span=span, stride=stride, out=out3, channels=ch, slack=slack)
     ctx.cur = out

@@ -29,7 +29,7 @@ def banking(module, has_uram: bool) -> str:
 def off_chip(ctx, module) -> bool:
     """Whether the weights are loaded from off-chip memory rather than ROM literals."""
     memory = next(m for m in module.memories if m.role == "weights")
-    words = module.instances * memory.depth * ctx.values["fine"]
+    words = module.instances * memory.depth * ctx.values["fine"] * ctx.values["fcus"]
     return ctx.reload or memory.binding == "uram" or words > LITERAL_LIMIT
 
 
@@ -40,7 +40,7 @@ def generate(ctx, module) -> None:
         sparse_conv.weights_memory(ctx, module)
         return
     v = ctx.values
-    lanes, depth, fine = module.instances, v["depth"], v["fine"]
+    lanes, depth, fine = module.instances, v["depth"], v["word"]  # a bank word: fine taps (an FCU unit's p weights)
     w_t = ctx.t("w_t")
     out = ctx.stream(f"sdf::vec<{w_t}, {fine}>", lanes, module.words_out)
     memory = next(m for m in module.memories if m.role == "weights")

@@ -154,6 +154,41 @@ conv_loop:
     }
 }
 
+// The FCUs of an inner product at P pixels a word: unit u's P FCUs read a word of P features
+// (lanes u * P + x) and, per filter, the word of their own P weights, and a tree sums the P
+// products into one partial dot product (one output lane per unit): WORDS words per frame,
+// COUT_S filters each, a cycle per word and filter.
+template <typename in_t, typename w_t, typename acc_t, int P, int WORDS, int COUT_S, int LANES>
+void fcu(hls::stream<in_t> in[LANES * P], hls::stream<vec<w_t, P> > weights[LANES],
+         hls::stream<acc_t> out[LANES], int frames = 1) {
+#pragma HLS INLINE off
+    in_t word[LANES][P];
+#pragma HLS ARRAY_PARTITION variable=word complete dim=0
+    int fo = 0;
+conv_loop:
+    for (int i = 0; i < frames * WORDS * COUT_S; i++) {
+#pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("conv_loop")
+        for (int u = 0; u < LANES; u++) {
+#pragma HLS UNROLL
+            if (fo == 0) {
+                for (int x = 0; x < P; x++) {
+#pragma HLS UNROLL
+                    word[u][x] = in[u * P + x].read();
+                }
+            }
+            const vec<w_t, P> w = weights[u].read();
+            acc_t sum = 0;
+            for (int x = 0; x < P; x++) {
+#pragma HLS UNROLL
+                sum += word[u][x] * w.v[x];
+            }
+            out[u].write(sum);
+        }
+        fo = fo == COUT_S - 1 ? 0 : fo + 1;
+    }
+}
+
 // accum: sums the ACC_IN consecutive channels (of one group) each MAC unit sees, for each of
 // its COUT_S filters: a buffer of COUT_S partial sums, II=1.
 template <typename acc_t, int ACC_IN, int COUT_S, int OUTER, int LANES>

@@ -117,11 +117,13 @@ void pool_layer(hls::stream<in_t> in[COARSE], hls::stream<out_t> out[COARSE], in
 // by PIXELS with round half up; max converts the largest value. One pipelined loop over the
 // batch: a channel's result is written as its last pixel arrives, so the rate is one word a
 // cycle with no per-frame write phase (the model's PIXELS * C / COARSE cycles per frame).
-template <typename in_t, typename out_t, int C, int PIXELS, int MODE, int COARSE = 1>
-void global_pool(hls::stream<in_t> in[COARSE], hls::stream<out_t> out[COARSE], int frames = 1) {
+// With P pixels a word (lanes s * P + x) a tree first reduces the word's P pixels, then the
+// sum / maximum accumulates per channel as at one pixel: PIXELS / P words per channel.
+template <typename in_t, typename out_t, int C, int PIXELS, int MODE, int COARSE = 1, int P = 1>
+void global_pool(hls::stream<in_t> in[COARSE * P], hls::stream<out_t> out[COARSE], int frames = 1) {
 #pragma HLS INLINE off
-    static_assert(C % COARSE == 0, "COARSE must divide C");
-    const int CH = C / COARSE;
+    static_assert(C % COARSE == 0 && PIXELS % P == 0, "COARSE must divide C, P the pixels");
+    const int CH = C / COARSE, WORDS = PIXELS / P;
     const int SUM_W = in_t::width + bits_for(PIXELS);
     ap_int<SUM_W> sum[COARSE][CH];
     in_t mx[COARSE][CH];
@@ -129,24 +131,31 @@ void global_pool(hls::stream<in_t> in[COARSE], hls::stream<out_t> out[COARSE], i
 #pragma HLS ARRAY_PARTITION variable=mx complete dim=1
     int c = 0, p = 0;
 global_pool_loop:
-    for (int i = 0; i < frames * PIXELS * CH; i++) {
+    for (int i = 0; i < frames * WORDS * CH; i++) {
 #pragma HLS PIPELINE II=1
         SDF_COUNT_LOOP("global_pool_loop")
         for (int s = 0; s < COARSE; s++) {
 #pragma HLS UNROLL
-            const in_t v = in[s].read();
-            const ap_int<SUM_W> total = p == 0 ? ap_int<SUM_W>(raw(v)) : ap_int<SUM_W>(sum[s][c] + raw(v));
-            const in_t m = p == 0 || v > mx[s][c] ? v : mx[s][c];
+            in_t word_max = in[s * P].read();
+            ap_int<SUM_W> word_sum = raw(word_max);
+            for (int x = 1; x < P; x++) {
+#pragma HLS UNROLL
+                const in_t v = in[s * P + x].read();
+                word_sum += raw(v);
+                if (v > word_max) word_max = v;
+            }
+            const ap_int<SUM_W> total = p == 0 ? word_sum : ap_int<SUM_W>(sum[s][c] + word_sum);
+            const in_t m = p == 0 || word_max > mx[s][c] ? word_max : mx[s][c];
             sum[s][c] = total;
             mx[s][c] = m;
-            if (p == PIXELS - 1) {
+            if (p == WORDS - 1) {
                 if (MODE == POOL_MAX) out[s].write(out_t(m));
                 else out[s].write(div_round<out_t, frac_of<in_t>(), SUM_W>(total, PIXELS));
             }
         }
         if (c == CH - 1) {
             c = 0;
-            p = p == PIXELS - 1 ? 0 : p + 1;
+            p = p == WORDS - 1 ? 0 : p + 1;
         } else {
             c++;
         }

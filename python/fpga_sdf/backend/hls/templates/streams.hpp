@@ -12,39 +12,43 @@ enum eltwise_mode { ELT_ADD = 0, ELT_MUL = 1 };
 // stream c % COARSE). BROADCAST: b is (C, 1, 1[, 1]), streamed once per frame (C values),
 // each read when the first pixel needs it and kept for the others. The sum / product is
 // exact (ap_fixed full precision), then converted to out_t. One pipelined loop over the
-// batch: PIXELS * C / COARSE cycles per frame.
+// batch: PIXELS * C / COARSE cycles per frame. With P pixels a word (lanes s * P + x) the
+// cycles are PIXELS / P * C / COARSE, and a broadcast value (one word per channel on stream
+// s) serves the word's P pixels.
 template <typename a_t, typename b_t, typename out_t, int C, int PIXELS, int MODE,
-          bool BROADCAST = false, int COARSE = 1>
-void eltwise(hls::stream<a_t> a[COARSE], hls::stream<b_t> b[COARSE],
-             hls::stream<out_t> out[COARSE], int frames = 1) {
+          bool BROADCAST = false, int COARSE = 1, int P = 1>
+void eltwise(hls::stream<a_t> a[COARSE * P], hls::stream<b_t> b[BROADCAST ? COARSE : COARSE * P],
+             hls::stream<out_t> out[COARSE * P], int frames = 1) {
 #pragma HLS INLINE off
-    static_assert(C % COARSE == 0, "COARSE must divide C");
+    static_assert(C % COARSE == 0 && PIXELS % P == 0, "COARSE must divide C, P the pixels");
     const int CH = C / COARSE;
     b_t bbuf[COARSE][CH];
 #pragma HLS ARRAY_PARTITION variable=bbuf complete dim=1
     int c = 0, p = 0;
 eltwise_loop:
-    for (int i = 0; i < frames * PIXELS * CH; i++) {
+    for (int i = 0; i < frames * (PIXELS / P) * CH; i++) {
 #pragma HLS PIPELINE II=1
         SDF_COUNT_LOOP("eltwise_loop")
         for (int s = 0; s < COARSE; s++) {
 #pragma HLS UNROLL
-            const a_t x = a[s].read();
-            b_t y;
-            if (!BROADCAST) {
-                y = b[s].read();
-            } else if (p == 0) {
-                y = b[s].read();
-                bbuf[s][c] = y;
-            } else {
-                y = bbuf[s][c];
+            b_t shared = 0;  // the broadcast operand's value of this channel
+            if (BROADCAST && p == 0) {
+                shared = b[s].read();
+                bbuf[s][c] = shared;
+            } else if (BROADCAST) {
+                shared = bbuf[s][c];
             }
-            if (MODE == ELT_ADD) out[s].write(out_t(x + y));
-            else out[s].write(out_t(x * y));
+            for (int x = 0; x < P; x++) {
+#pragma HLS UNROLL
+                const a_t v = a[s * P + x].read();
+                const b_t y = BROADCAST ? shared : b[s * P + x].read();
+                if (MODE == ELT_ADD) out[s * P + x].write(out_t(v + y));
+                else out[s * P + x].write(out_t(v * y));
+            }
         }
         if (c == CH - 1) {
             c = 0;
-            p = p == PIXELS - 1 ? 0 : p + 1;
+            p = p == PIXELS / P - 1 ? 0 : p + 1;
         } else {
             c++;
         }
@@ -147,10 +151,11 @@ void resize_nearest(hls::stream<T> in[COARSE], hls::stream<T> out[COARSE], int f
 }
 
 // Per-channel affine y = x * scale[c] + shift[c] (an unfolded batch norm): acc_t is the
-// wrapping accumulator at frac x.frac + scale.frac (acc_fixed), shift is at that frac.
+// wrapping accumulator at frac x.frac + scale.frac (acc_fixed), shift is at that frac. With
+// P pixels a word (lanes s * P + x) the word's pixels share the channel's parameter reads.
 template <typename in_t, typename s_t, typename b_t, typename acc_t, typename out_t, int C,
-          int PIXELS, int COARSE = 1>
-void scale_shift(hls::stream<in_t> in[COARSE], hls::stream<out_t> out[COARSE],
+          int PIXELS, int COARSE = 1, int P = 1>
+void scale_shift(hls::stream<in_t> in[COARSE * P], hls::stream<out_t> out[COARSE * P],
                  const s_t (&scale)[C], const b_t (&shift)[C], int frames = 1) {
 #pragma HLS INLINE off
     static_assert(C % COARSE == 0, "COARSE must divide C");
@@ -162,15 +167,20 @@ void scale_shift(hls::stream<in_t> in[COARSE], hls::stream<out_t> out[COARSE],
     const int CH = C / COARSE;
     int cl = 0;
 scale_shift_loop:
-    for (int i = 0; i < frames * PIXELS * CH; i++) {
+    for (int i = 0; i < frames * (PIXELS / P) * CH; i++) {
 #pragma HLS PIPELINE II=1
         SDF_COUNT_LOOP("scale_shift_loop")
         for (int s = 0; s < COARSE; s++) {
 #pragma HLS UNROLL
             const int c = cl * COARSE + s;
-            acc_t acc = shift[c];
-            acc += in[s].read() * scale[c];
-            out[s].write(out_t(acc));
+            const s_t k = scale[c];
+            const b_t t = shift[c];
+            for (int x = 0; x < P; x++) {
+#pragma HLS UNROLL
+                acc_t acc = t;
+                acc += in[s * P + x].read() * k;
+                out[s * P + x].write(out_t(acc));
+            }
         }
         cl = cl == CH - 1 ? 0 : cl + 1;
     }
