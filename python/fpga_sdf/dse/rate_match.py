@@ -94,23 +94,28 @@ def _weights_layer(spec: LayerSpec, frame: Fraction, device=None) -> RateChoice:
                 return RateChoice(folded, rate, 1, cout_g, True)
     # sec. II-E: p pixels per cycle divide the rate each pixel's units must keep up with.
     # The seed's choice at the smallest p that keeps up, and (given the device) at every
-    # larger p the backends build: the fewest DSPs of them, then the fewest pixels.
+    # larger p the backends build, each also with a folded KPU (fine < K: K / fine cycles a
+    # window): the fewest DSPs of them, then the fewest pixels, then the widest KPU.
+    def first(p: int, fine: int):
+        steps = -(-kernel // fine) if is_conv else 1
+        for (j, h), (ci, cg, co) in ranked:
+            if Fraction(j, h) * p < rate * steps:
+                continue
+            candidate = replace(spec, coarse_in=ci, coarse_group=cg, coarse_out=co, fine=fine, pixels=(p, 1))
+            if _meets(candidate, frame):
+                return RateChoice(candidate, rate, j, h, True)
+        return None
+
     found = []
     offered = pixel_options(spec) if device is not None else ()
     for p in _pixel_choices(spec):
         if found and p not in offered:
             continue
-        for (j, h), (ci, cg, co) in ranked:
-            if Fraction(j, h) * p < rate:
-                continue
-            candidate = replace(spec, coarse_in=ci, coarse_group=cg, coarse_out=co, fine=full_kernel,
-                                pixels=(p, 1))
-            if _meets(candidate, frame):
-                found.append(RateChoice(candidate, rate, j, h, True))
-                break
+        fines = [full_kernel] + ([f for f in legal.fine if f < full_kernel] if p in offered else [])
+        found += [c for c in map(lambda f: first(p, f), fines) if c is not None]
     if found:
         return min(found, key=lambda c: (layer_resources(c.spec, device).dsp if device is not None else 0,
-                                         c.spec.pixels[0]))
+                                         c.spec.pixels[0], -c.spec.fine))
     (j, h), (ci, cg, co) = max(ranked, key=lambda kv: Fraction(*kv[0]))  # the widest
     widest = replace(spec, coarse_in=ci, coarse_group=cg, coarse_out=co, fine=full_kernel,
                      pixels=(_pixel_choices(spec)[-1], 1))

@@ -203,3 +203,22 @@ def test_dse_offers_two_pixels_where_lanes_pack():
     spec = replace(_conv(256, 256, size=56, kernel=1), data_width=8, weight_width=8)
     assert pixel_counts(spec, zc706) == (1, 2)
     assert pixel_counts(replace(spec, data_width=16, weight_width=16), zc706) == (1,)
+
+
+def test_packed_lanes_with_a_folded_kpu():
+    """Given the device, a p-pixel unit may also fold its KPU (fine < K). A depthwise 3x3
+    conv, 32 channels on 16 x 16, at a feature a cycle (8,192 cycles a frame): the seed takes
+    2 groups at once with whole windows, 2 x 9 = 18 DSPs (one group would need the frame's
+    8,192 window cycles plus the border stall). At p = 2 two windows a word share each
+    weight: 2 groups x 3 multipliers x 2 lanes, packed two a DSP, are 6 DSPs, and 16
+    channels x 128 words x 3 cycles = 6,144 cycles plus the border stall still fit."""
+    from fpga_sdf.model import layer_resources
+
+    spec = replace(_conv(32, 32, size=16, groups=32), data_width=8, weight_width=8)
+    frame = frame_cycles(32 * 256, 1, 1)
+    seed, packed = choose(spec, frame), choose(spec, frame, "xcvu37p")
+    assert (seed.spec.pixels, seed.spec.coarse_group, seed.spec.fine) == ((1, 1), 2, 9)
+    assert layer_resources(seed.spec, "xcvu37p").dsp == 18
+    assert (packed.spec.pixels, packed.spec.coarse_group, packed.spec.fine) == ((2, 1), 2, 3)
+    assert layer_resources(packed.spec, "xcvu37p").dsp == 6
+    assert packed.meets and 6144 < layer_performance(packed.spec).interval <= frame
