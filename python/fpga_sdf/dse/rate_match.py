@@ -20,7 +20,8 @@ where r exceeds d_in (more than one pixel per cycle, sec. II-E) the layer takes 
 d_in) pixels per cycle (`pixels = (p, 1)`). Given the device, a weights layer also weighs
 every p the backends build against its DSPs: a p-pixel unit's q MAC arrays share each weight,
 so at 8 bits two lanes take one DSP (model/dsp.py `packs`), and p = 2 at half the coarse
-folding keeps the rate for half the DSPs; the fewest DSPs win, ties going to fewer pixels.
+folding keeps the rate for half the DSPs; each such p is also tried with a folded KPU (fine
+< K). The fewest DSPs win, ties going to fewer pixels, then to the wider KPU.
 Layers without weights take their cheapest coarse (and pool fine) factor that meets T. Every
 choice is checked against the model's interval, which also counts the sliding window and the
 other modules of the layer.
