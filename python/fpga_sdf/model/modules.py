@@ -78,6 +78,8 @@ def edge_converter(src: LayerSpec, dst: LayerSpec, a: int, b: int, words: int) -
     min(a q, b p') features per cycle and buffers lcm(a q, b p') of them.
     """
     q, p = pixels_out(src), pixels_in(dst)
+    if dst.kind == "eltwise" and all(pixels_of(s) == 1 for s in src.outputs) and pixels_of(dst.outputs[0]) > 1:
+        p = 1  # a broadcast operand stays one value a word per channel at any p (RTL, HLS)
     if a == b and q == p:
         return None
     dw = src.data_width

@@ -408,3 +408,16 @@ def test_multi_pixel_resize_moves_words_of_p_pixels():
     # only W scaled: the buffer is a word per channel
     (w,) = expand(replace(spec, outputs=((4, 8, 16),)))
     assert (w.words_in, w.words_out) == (64, 128) and w.memories[0].depth == 2
+
+
+def test_a_broadcast_operand_is_not_repacked():
+    # a gate of one value per channel (32 x 1 x 1) into a 2-pixel eltwise mul: the operand
+    # stays one value a word, so the edge has no converter; the 2-pixel lhs from a 1-pixel
+    # producer is re-packed (min(1 x 1, 1 x 2) = 1 feature a cycle)
+    from fpga_sdf.model.modules import edge_converter
+
+    gate = LayerSpec("g", "activation", ((32, 1, 1),), ((32, 1, 1),), mode="sigmoid")
+    lhs = LayerSpec("a", "activation", ((32, 8, 8),), ((32, 8, 8),), mode="relu")
+    mul = LayerSpec("m", "eltwise", ((32, 8, 8), (32, 1, 1)), ((32, 8, 8),), mode="mul", pixels=(2, 1))
+    assert edge_converter(gate, mul, 1, 1, 32) is None
+    assert edge_converter(lhs, mul, 1, 1, 2048).interval == 2048
