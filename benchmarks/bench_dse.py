@@ -2,10 +2,12 @@
 
 For each network x board (W16A16, 200 MHz, batch 256, throughput objective): fps, GOP/s,
 GOP/s per DSP, DSP and BRAM use, the fraction of the DSP roofline (2 ops x DSPs x clock)
-reached, and the seconds the exploration took on this machine. Also checks that annealing
-for twice as many steps finds no design more than 2% better.
+reached, the cuts inside residual blocks, the share of the time spent reconfiguring, and the
+seconds the exploration took on this machine. Also checks that annealing for twice as many
+steps finds no design more than 2% better.
 
     .venv/bin/python benchmarks/bench_dse.py [--models a,b] [--boards x,y] [--anneal-check MODEL:BOARD]
+                                             [--no-block-cuts]
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import platform as host
 import time
 
 from fpga_sdf.diagnostics import UserError
-from fpga_sdf.dse.explore import explore
+from fpga_sdf.dse.explore import explore, live_streams
 from fpga_sdf.dse.ir_bridge import problem_of
 from fpga_sdf.dse.problem import Constraints
 from fpga_sdf.frontend import zoo
@@ -34,9 +36,9 @@ def problem_for(name: str):
     return problem
 
 
-def row(name, board, problem, strategy="greedy", steps=2000):
+def row(name, board, problem, strategy="greedy", steps=2000, block_cuts=True):
     platform = load_platform(board)
-    c = Constraints(platform, CLOCK, BATCH, BUDGET)
+    c = Constraints(platform, CLOCK, BATCH, BUDGET, block_cuts=block_cuts)
     start = time.monotonic()
     design = explore(problem, c, "throughput", strategy, seed=1, time_limit=600, progress=False, anneal_steps=steps)
     seconds = time.monotonic() - start
@@ -48,6 +50,8 @@ def row(name, board, problem, strategy="greedy", steps=2000):
         "gops_per_dsp": gops / dsp, "dsp_pct": 100 * dsp / platform.dsp, "bram_pct": 100 * bram / platform.bram18,
         "roofline": gops / (2 * platform.dsp * CLOCK / 1e3), "reloads": max(p.perf.runs for p in design.partitions),
         "seconds": seconds, "cost": design.cost,
+        "block_cuts": sum(1 for cut in design.cuts if live_streams(problem)[cut] > 1),
+        "reconfig_pct": 100 * design.perf.reconfiguration_s / design.perf.time_s,
     }
 
 
@@ -56,23 +60,26 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--boards", default=",".join(BOARDS))
     parser.add_argument("--anneal-check", default="resnet50:u250", help="MODEL:BOARD for the 2x annealing check ('' to skip)")
+    parser.add_argument("--no-block-cuts", action="store_true", help="no cuts inside residual blocks (what the backends emit)")
     args = parser.parse_args()
     print(f"machine: {host.processor() or host.machine()}, {host.system()}, python {host.python_version()}")
-    print(f"W16A16, {CLOCK:.0f} MHz, batch {BATCH}, budget {BUDGET:.0%}, objective throughput, strategy greedy\n")
-    print("| model | board | parts | max reload | fps | GOP/s | GOP/s/DSP | DSP % | BRAM % | roofline | DSE s |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"W16A16, {CLOCK:.0f} MHz, batch {BATCH}, budget {BUDGET:.0%}, objective throughput, strategy greedy, "
+          f"cuts inside blocks {'off' if args.no_block_cuts else 'on'}\n")
+    print("| model | board | parts | in-block cuts | max reload | fps | GOP/s | GOP/s/DSP | DSP % | BRAM % | roofline "
+          "| reconfig % | DSE s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     problems = {}
     for name in args.models.split(","):
         problems[name] = problem_for(name)
         for board in args.boards.split(","):
             try:
-                r = row(name, board, problems[name])
+                r = row(name, board, problems[name], block_cuts=not args.no_block_cuts)
             except UserError as err:
                 print(f"| {name} | {board} | not mappable: {err.diagnostics[0].message} |", flush=True)
                 continue
-            print(f"| {name} | {board} | {r['partitions']} | {r['reloads']} | {r['fps']:.1f} | {r['gops']:.1f} | "
-                  f"{r['gops_per_dsp']:.3f} | {r['dsp_pct']:.0f} | {r['bram_pct']:.0f} | {r['roofline']:.2f} | "
-                  f"{r['seconds']:.1f} |", flush=True)
+            print(f"| {name} | {board} | {r['partitions']} | {r['block_cuts']} | {r['reloads']} | {r['fps']:.1f} | "
+                  f"{r['gops']:.1f} | {r['gops_per_dsp']:.3f} | {r['dsp_pct']:.0f} | {r['bram_pct']:.0f} | "
+                  f"{r['roofline']:.2f} | {r['reconfig_pct']:.0f} | {r['seconds']:.1f} |", flush=True)
     if args.anneal_check:
         name, board = args.anneal_check.split(":")
         problem = problems.get(name) or problem_for(name)
