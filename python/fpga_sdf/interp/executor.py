@@ -99,11 +99,12 @@ class _State:
             name = op.operation.name
             if name in ("func.return", "sdf.yield"):
                 return list(op.operation.operands)
-            if name == "sdf.partition":
+            if name == "sdf.partition":  # several streams in and out where a cut is inside a block
                 inner = op.operation.regions[0].blocks[0]
-                self.values[inner.arguments[0]] = self.values[op.operation.operands[0]]
-                (out,) = self.run_block(inner)
-                self.values[op.operation.results[0]] = self.values[out]
+                for argument, operand in zip(inner.arguments, op.operation.operands):
+                    self.values[argument] = self.values[operand]
+                for result, out in zip(op.operation.results, self.run_block(inner)):
+                    self.values[result] = self.values[out]
                 continue
             step = _FLOAT_OPS.get(name) if self.mode == "float" else _FIXED_OPS.get(name)
             if step is None:

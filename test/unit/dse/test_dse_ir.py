@@ -95,9 +95,6 @@ def test_dse_cuts_inside_a_residual_block_and_the_design_round_trips():
         assert slower.fps < ours.fps
 
 
-@pytest.mark.xfail(strict=True, reason="interp/executor.py runs one-stream partitions only (it binds the "
-                   "body's first argument and unpacks one yielded value); with the patch in the report of the "
-                   "cut-inside-blocks work the partitioned block is bit-exact, measured")
 def test_executor_runs_a_block_cut_in_the_middle_bit_exactly():
     with sdf_ir.context():
         module = sdf_ir.parse(_residual_block(8), "block.mlir")
