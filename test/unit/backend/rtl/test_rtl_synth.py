@@ -165,24 +165,15 @@ def _sparse_cases():
 
 
 SPARSE = dict(_sparse_cases())
-# 7-series: yosys's LUTs for the crossbar barely grow with the width (calibration: 565 LUT at
-# 8 bit against 595 at 16 bit for k = 3 of K = 9), which a feature of mux-input BITS cannot
-# follow; the fit sits between the widths and overestimates the wide engines here.
-KNOWN_SPARSE = {  # (family, case) -> the measured disagreement, as a strict xfail
-    ("7series", "sparse_12_K25_k8"): "7-series LUT: model 3571 vs yosys 3043 (+17%), a 12-bit 5x5 engine "
-                                     "outside the 8/16-bit fit",
-}
 
 
 @pytest.mark.synth
-@pytest.mark.parametrize("family, case", [
-    pytest.param(f, c, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_SPARSE[f, c])]
-                 if (f, c) in KNOWN_SPARSE else [])
-    for f in ("ultrascale+", "7series") for c in SPARSE])
+@pytest.mark.parametrize("family, case", [(f, c) for f in ("ultrascale+", "7series") for c in SPARSE])
 def test_sparse_engine_logic_matches_the_model(family, case):
     """The crossbar's LUT coefficient predicts engines it was not fitted on: DSPs exact (eq. 1),
-    LUT and FF within 15% of yosys (the crossbar, k (2K - k + 1) / 2 x (data + weight) mux
-    inputs, is most of the LUTs; its FFs are the dense engine's operand registers)."""
+    LUT and FF within 15% of yosys (the banded crossbar, k (K - k + 1) mux inputs of data +
+    weight bits, is most of the LUTs; its FFs are the operand registers and one select per
+    mux input)."""
     generator, p = SPARSE[case]
     got = synth.synthesise_module(generator.generate(p), family)
     model = synth.model_resources(p.model, family)
