@@ -110,7 +110,7 @@ def cases():
             yield f"glue_{tag}", glue, _params(spec, "glue", [acc] * ci, [acc], params=data)
         yield f"bias_{tag}", bias, _params(spec, "bias", [acc], [_s(x)], params=data)
     # PASS's sparse engine (k MACs behind a crossbar, K = 9 and 25) and its K-weight memory:
-    # the crossbar grows as k (2K - k + 1) / 2 x (data + weight bits), so k and widths vary
+    # the banded crossbar grows as k (K - k + 1) x (data + weight bits), so k and widths vary
     for dw, kernel, fine in ((16, 3, 1), (16, 3, 2), (16, 3, 3), (16, 3, 5), (16, 3, 8), (8, 3, 1), (8, 3, 3),
                              (8, 3, 5), (8, 3, 8), (8, 5, 5), (8, 5, 12)):
         c, fl = 16, 32
