@@ -50,25 +50,8 @@ def unpartition(module) -> None:
 
 def cut_points(func) -> list[int]:
     """Indices i such that the pipeline can be cut after stage op i: every one but the last
-    (the tensors live there go through off-chip memory, see `live_across`)."""
+    (the tensors live there go through off-chip memory; `dse.explore.live_streams` counts them)."""
     return list(range(len(_stage_ops(func)) - 1))
-
-
-def live_across(func) -> list[list]:
-    """Per cut point i, the tensors live across a cut after stage i (in program order):
-    the results of stages 0..i and the function arguments read by a stage after i."""
-    stages = _stage_ops(func)
-    position = {op.operation: i for i, op in enumerate(stages)}
-    live: list[list] = [[] for _ in range(max(len(stages) - 1, 0))]
-    for j, op in enumerate(stages):
-        for value in stream_operands(op):
-            owner = value.owner
-            first = -1 if isinstance(owner, ir.Block) else position.get(owner)
-            if first is None:
-                continue  # weights
-            for i in range(first if first >= 0 else 0, j):
-                live[i].append(value)
-    return live
 
 
 def _hoist_weights(func) -> None:

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fpga_sdf.diagnostics import UserError
-from fpga_sdf.dse.explore import Problem, explore
+from fpga_sdf.dse.explore import Problem, explore, live_streams
 from fpga_sdf.dse.problem import RESOURCES, Constraints
 from fpga_sdf.model import LayerSpec, check_folding, load_platform, partition_performance
 
@@ -146,3 +146,16 @@ def test_unknown_strategy_is_a_user_error():
     spec, _ = conv("conv", 4, 8, 8, 3)
     with pytest.raises(UserError, match="unknown strategy"):
         explore(Problem((spec,), (), ()), Constraints(load_platform("zc706"), 200, 1), "throughput", "magic")
+
+
+def test_live_streams_counts_the_tensors_crossing_each_cut():
+    # x -> fork -> conv -> add(conv, skip) -> relu: after the fork both copies cross, after
+    # the conv its result and the skip, after the add one tensor
+    shape = (8, 8, 8)
+    fork = LayerSpec("fork", "split", (shape,), (shape, shape))
+    conv = LayerSpec("conv", "conv", (shape,), (shape,), kernel=(3, 3), stride=(1, 1), pad=(1, 1, 1, 1))
+    add = LayerSpec("add", "eltwise", (shape, shape), (shape,), mode="add")
+    relu = LayerSpec("relu", "activation", (shape,), (shape,), mode="relu")
+    edges = (("fork", "conv"), ("conv", "add"), ("fork", "add"), ("add", "relu"))
+    problem = Problem((fork, conv, add, relu), edges, (0, 1, 2))
+    assert live_streams(problem) == [2, 2, 1, 0]
