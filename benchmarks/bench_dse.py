@@ -7,7 +7,10 @@ seconds the exploration took on this machine. Also checks that annealing for twi
 steps finds no design more than 2% better.
 
     .venv/bin/python benchmarks/bench_dse.py [--models a,b] [--boards x,y] [--anneal-check MODEL:BOARD]
-                                             [--no-block-cuts]
+                                             [--no-block-cuts] [--partitions]
+
+--partitions also prints each design's partitions: layers, runs and reloaded layers, compute
+and bandwidth intervals, DSP/BRAM, off-chip tensors and their DDR space (what bounds it).
 """
 
 from __future__ import annotations
@@ -52,7 +55,23 @@ def row(name, board, problem, strategy="greedy", steps=2000, block_cuts=True):
         "seconds": seconds, "cost": design.cost,
         "block_cuts": sum(1 for cut in design.cuts if live_streams(problem)[cut] > 1),
         "reconfig_pct": 100 * design.perf.reconfiguration_s / design.perf.time_s,
+        "design": design,
     }
+
+
+def partition_lines(design) -> list[str]:
+    """One line per partition: what it holds and what bounds it."""
+    lines = []
+    for i, p in enumerate(design.partitions):
+        reloads = ", ".join(f"{s.name} x{s.wr_factor}" for s in p.specs if s.wr_factor > 1) or "-"
+        perf = p.perf
+        lines.append(f"  P{i}: {p.specs[0].name} .. {p.specs[-1].name} ({len(p.specs)} layers), runs {perf.runs} "
+                     f"(reload {reloads}), interval {perf.interval} (compute {perf.compute_interval}, bandwidth "
+                     f"{perf.bandwidth_interval}), bottleneck {perf.bottleneck}, {perf.time_s:.3f} s, DSP "
+                     f"{p.resources.dsp}, BRAM18 {p.resources.bram18}, {perf.bandwidth_gbps:.2f} Gb/s, "
+                     f"{len(perf.offchip_tensors)} off-chip tensors, DDR {perf.ddr_bytes / 1e6:.1f} MB")
+    lines.append(f"  reconfiguration {design.perf.reconfiguration_s:.2f} s of {design.perf.time_s:.2f} s")
+    return lines
 
 
 def main() -> None:
@@ -61,6 +80,7 @@ def main() -> None:
     parser.add_argument("--boards", default=",".join(BOARDS))
     parser.add_argument("--anneal-check", default="resnet50:u250", help="MODEL:BOARD for the 2x annealing check ('' to skip)")
     parser.add_argument("--no-block-cuts", action="store_true", help="no cuts inside residual blocks (what the backends emit)")
+    parser.add_argument("--partitions", action="store_true", help="print each design's partitions")
     args = parser.parse_args()
     print(f"machine: {host.processor() or host.machine()}, {host.system()}, python {host.python_version()}")
     print(f"W16A16, {CLOCK:.0f} MHz, batch {BATCH}, budget {BUDGET:.0%}, objective throughput, strategy greedy, "
@@ -80,6 +100,8 @@ def main() -> None:
             print(f"| {name} | {board} | {r['partitions']} | {r['block_cuts']} | {r['reloads']} | {r['fps']:.1f} | "
                   f"{r['gops']:.1f} | {r['gops_per_dsp']:.3f} | {r['dsp_pct']:.0f} | {r['bram_pct']:.0f} | "
                   f"{r['roofline']:.2f} | {r['reconfig_pct']:.0f} | {r['seconds']:.1f} |", flush=True)
+            if args.partitions:
+                print("\n".join(partition_lines(r["design"])), flush=True)
     if args.anneal_check:
         name, board = args.anneal_check.split(":")
         problem = problems.get(name) or problem_for(name)
