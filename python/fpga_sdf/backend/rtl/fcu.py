@@ -14,6 +14,8 @@ one a cycle: a frame takes words x cout_s cycles, the model's interval.
 
 from __future__ import annotations
 
+from math import prod
+
 import numpy as np
 from pycde.constructs import Reg
 from pycde.types import Bits
@@ -54,7 +56,7 @@ class FcuPlan:
         dims = spatial(spec.inputs[0])
         self.p, self.c = pixels_in(spec), spec.inputs[0][0]
         ci, co = spec.coarse_in, spec.coarse_out
-        words = np.prod(dims) // self.p * self.c  # p-pixel words of a frame
+        words = prod(dims) // self.p * self.c  # p-pixel words of a frame
         filters = cdiv(channels_out(spec), spec.wr_factor)
         if words % ci or filters % co or dims[-1] % self.p:
             raise ValueError(f"RTL: a {self.p}-pixel inner product of {words} words and {filters} filters "
@@ -65,7 +67,6 @@ class FcuPlan:
         self.cout_s = len(self.out_filters)
         self.acc_in = len(self.words)  # dot products summed per result
         self.lanes = 1  # one dot product a word
-        self.fine = self.p  # weights per ROM word
 
     def columns(self, m: int) -> list[int]:
         """The weight columns (the flat streaming order, channels fastest) of word m's lanes."""
