@@ -19,7 +19,7 @@ The routing (which tap each MAC takes) is computed a cycle ahead from the next c
 remaining taps and registered, one select per mux input: the taps and weights reach the
 MAC operand registers through AND-OR muxes on registered selects only. Measured with yosys
 (16-bit, k = 4 of 9, 7-series): the full crossbar on combinational selects 766 LUT, on
-registered ones 809; the banded one on combinational selects 1060, on registered ones 648
+registered ones 809; the banded one on combinational selects 1060, on registered ones 630
 (this design).
 
 Pipeline as the dense conv: operands, products (one DSP each), adder tree, accumulate.
