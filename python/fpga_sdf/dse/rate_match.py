@@ -123,19 +123,19 @@ def _weights_layer(spec: LayerSpec, frame: Fraction, device=None) -> RateChoice:
     return RateChoice(widest, rate, j, h, False)
 
 
-BUILT_PIXEL_KINDS = ("conv", "activation")
-"""Kinds whose p-pixel hardware a backend builds (backend/rtl/emit.py MULTI_PIXEL_KINDS): the
-dense conv chain and the compare activations."""
+BUILT_PIXEL_KINDS = ("conv", "inner_product", "pool", "global_pool", "activation", "scale_shift",
+                     "eltwise", "concat", "split", "resize")
+"""Kinds whose p-pixel hardware both backends build (docs/notes/rtl-backend.md "Multi-pixel
+layers"; backend/hls/README.md): every kind, PASS's sparse engine excepted."""
 
 
 def pixel_options(spec: LayerSpec) -> tuple[int, ...]:
     """The p of pixels = (p, 1) a design-space exploration may give this layer: every legal p
-    (`model.folding.pixel_choices`) where a backend builds it (a dense conv, a ReLU-style
-    activation), else only 1. Why: a layer fed a pixel per cycle (LeNet's and the digits
+    (`model.folding.pixel_choices`) where the backends build it (every kind but the sparse
+    engine), else only 1. Why: a layer fed a pixel per cycle (LeNet's and the digits
     network's first conv) is input-bound at one pixel per cycle however wide its folding; only
     p > 1 takes it past that, for p times the MAC arrays and no more weights memory."""
-    if spec.kind not in BUILT_PIXEL_KINDS or sparse_engine(spec) or \
-            (spec.kind == "activation" and spec.mode not in ("relu", "relu6", "leaky_relu")):
+    if spec.kind not in BUILT_PIXEL_KINDS or sparse_engine(spec):
         return (1,)
     return pixel_choices(spec)
 

@@ -147,9 +147,10 @@ def test_dse_takes_lenet_past_its_input_bound():
 
 
 def test_pixel_options_for_the_dse():
-    """The p a DSE may pick: the legal ones for a dense conv and a ReLU, 1 for what no backend
-    builds at p > 1 (a pool) and for a valid conv whose output row no p > 1 divides into
-    whole words of windows."""
+    """The p a DSE may pick: the legal ones for every kind the backends build at p > 1 (a dense
+    conv, activations, pools: windows per word must divide the output row), 1 for PASS's
+    sparse engine and for a valid conv whose output row no p > 1 divides into whole words of
+    windows."""
     from dataclasses import replace
 
     from fpga_sdf.dse.rate_match import pixel_options
@@ -159,9 +160,11 @@ def test_pixel_options_for_the_dse():
     assert pixel_options(_conv(4, 8, size=16, pad=0)) == (1, 2)
     relu = LayerSpec("r", "activation", ((8, 12, 12),), ((8, 12, 12),), mode="relu")
     assert pixel_options(relu) == (1, 2, 3, 4, 6, 12)
-    assert pixel_options(replace(relu, mode="sigmoid")) == (1,)
+    assert pixel_options(replace(relu, mode="sigmoid")) == (1, 2, 3, 4, 6, 12)
     pool = LayerSpec("p", "pool", ((8, 12, 12),), ((8, 6, 6),), kernel=(2, 2), stride=(2, 2), mode="max")
-    assert pixel_options(pool) == (1,)
+    assert pixel_options(pool) == (1, 2, 4, 6, 12)  # p / 2 windows a word: an odd p leaves half a window
+    sparse = replace(_conv(16, 32, size=16), sparsity=(0.5,) * 16, fine=3)
+    assert pixel_options(sparse) == (1,)
     # what p buys: LeNet's first conv (1 -> 6, 5x5 on 32x32) at every filter and a window a
     # cycle is bound by its 1,024 input pixels at p = 1 and by 256 words at p = 4
     lenet = LayerSpec("c1", "conv", ((1, 32, 32),), ((6, 28, 28),), kernel=(5, 5), coarse_out=6, fine=25)

@@ -285,8 +285,8 @@ class MacPlan:
             raise ValueError("RTL: off-chip-weights MACs are not generated yet")
         is_conv = spec.kind == "conv"
         if spec.pixels != (1, 1) and (not is_conv or sparse):
-            raise ValueError("RTL: multi-pixel inner products (per-pixel FCUs) and multi-pixel "
-                             "sparse engines are not generated yet")
+            raise ValueError("RTL: a multi-pixel sparse engine is not generated (a multi-pixel "
+                             "inner product's units are fcu.FcuPlan)")
         self.lanes = pixels_out(spec)  # windows per word: the unit's MAC arrays
         self.groups = spec.groups if is_conv else 1
         ci, co, cg = spec.coarse_in, spec.coarse_out, spec.coarse_group
