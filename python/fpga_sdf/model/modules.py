@@ -130,8 +130,7 @@ def _sliding_window(spec: LayerSpec, streams: int, ch_s: int, per_window: float 
     fill = _window_fill(spec, extent, ch_s)
     window = prod(kernel)
     words_in = pixels_of(spec.inputs[0]) * ch_s
-    stride = tuple(spec.stride) or (1,) * len(kernel)
-    interval = window_cycles(dims, extent, stride, spatial(spec.outputs[0]), ch_s, per_window, slack)
+    interval = window_cycles(*window_walk(spec), ch_s, per_window, slack)
     return Module(
         "sliding_window", streams, words_in, pixels_of(spec.outputs[0]) * ch_s,
         interval=interval, ii=1, fill=fill, pipeline=2, memories=tuple(memories),
@@ -197,8 +196,6 @@ def _multi_pixel_window(spec: LayerSpec, streams: int, ch_s: int, per_window: fl
     kernel = kernel_of(spec)
     dilation = spec.dilation or (1,) * len(kernel)
     extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    stride = tuple(spec.stride) or (1,) * len(kernel)
-    out = spatial(spec.outputs[0])
     dw = spec.data_width
     word_dims = dims[:-1] + (grid.row,)
     memories = []
@@ -208,12 +205,8 @@ def _multi_pixel_window(spec: LayerSpec, streams: int, ch_s: int, per_window: fl
                                    (e - 1) * prod(extent[:i])))
     if grid.span > 1:
         memories.append(Memory("window_buffer", dw * p, ch_s, (grid.span - 1) * prod(extent[:-1])))
-    # along a row the stride is inside the word: on the word grid a window "extent" of
-    # lead + emit + 1 words (the words of a row before its first window, plus that one)
-    word_extent = extent[:-1] + (grid.lead + grid.emit + 1,)
-    word_stride = stride[:-1] + (1,)
-    word_out = out[:-1] + (grid.out_words,)
-    interval = window_cycles(word_dims, word_extent, word_stride, word_out, ch_s, per_window, slack)
+    _, _, _, word_out = walk = window_walk(spec)
+    interval = window_cycles(*walk, ch_s, per_window, slack)
     window = prod(kernel)
     real_row = spatial(spec.inputs[0])[-1] // p
     return Module(
@@ -239,6 +232,45 @@ def window_slack(spec: LayerSpec) -> int:
     return WINDOW_SLACK + 1 + (2 if spec.coarse_out > 1 else 0)
 
 
+def window_walk(spec: LayerSpec) -> tuple[tuple[int, ...], ...]:
+    """(dims, extent, stride, out) of the walk a sliding window makes, in words: the padded
+    input, kernel extent, stride and output per spatial dim; a p-pixel window walks its word
+    grid (`window_word_grid`), where along a row the stride is inside the word and a window
+    "extent" is lead + emit + 1 words (the words of a row before its first window, plus that
+    one), and an output row is out_words words."""
+    kernel = kernel_of(spec)
+    dilation = spec.dilation or (1,) * len(kernel)
+    extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    stride = tuple(spec.stride) or (1,) * len(kernel)
+    dims, out = padded_spatial(spec), spatial(spec.outputs[0])
+    if pixels_in(spec) == 1:
+        return dims, extent, stride, out
+    grid = window_word_grid(spec)
+    return (dims[:-1] + (grid.row,), extent[:-1] + (grid.lead + grid.emit + 1,),
+            stride[:-1] + (1,), out[:-1] + (grid.out_words,))
+
+
+def window_runs(dims, extent, stride, out, ch_s: int) -> list[tuple[int, int]]:
+    """The runs of input words a sliding window walks without emitting a window, per frame,
+    as (how many such runs, words each): between the stride phases of a line, from one
+    emitting line to the next (the line's tail, the lines a stride or border skips, the next
+    line's lead), and from a frame's last window to the next frame's first."""
+    n = len(dims)
+    line = dims[-1] * ch_s
+    lead = (extent[-1] - 1) * ch_s  # words of a line before its first window
+    tail = (dims[-1] - extent[-1] - (out[-1] - 1) * stride[-1]) * ch_s  # after its last
+    runs = [(prod(out[:-1]) * (out[-1] - 1), (stride[-1] - 1) * ch_s)]
+    lines = [prod(dims[i + 1:-1]) for i in range(n - 1)]  # lines per step of outer dim i
+    # positions of outer dim i without a window: after the last and before the first
+    border = [dims[i] - extent[i] - (out[i] - 1) * stride[i] + extent[i] - 1 for i in range(n - 1)]
+    for i in range(n - 1):  # from one emitting line to the next: dim i steps, inner dims wrap
+        skipped = (stride[i] - 1) * lines[i] + sum(border[j] * lines[j] for j in range(i + 1, n - 1))
+        runs.append((prod(out[:i]) * (out[i] - 1), tail + skipped * line + lead))
+    skipped = sum(border[j] * lines[j] for j in range(n - 1))  # last line to the next frame
+    runs.append((1, tail + skipped * line + lead))
+    return runs
+
+
 def window_cycles(dims, extent, stride, out, ch_s: int, per_window: float, slack: int = WINDOW_SLACK) -> int:
     """Cycles per frame of a sliding window (one word per cycle, padding included) whose
     consumer takes `per_window` cycles per window, with no buffer between them but `slack`
@@ -258,20 +290,8 @@ def window_cycles(dims, extent, stride, out, ch_s: int, per_window: float, slack
     words = prod(dims) * ch_s
     if per_window <= 1:
         return words
-    n = len(dims)
     drain = slack * per_window
-    line = dims[-1] * ch_s
-    lead = (extent[-1] - 1) * ch_s  # words of a line before its first window
-    tail = (dims[-1] - extent[-1] - (out[-1] - 1) * stride[-1]) * ch_s  # after its last
-    idle = prod(out[:-1]) * (out[-1] - 1) * max(0.0, (stride[-1] - 1) * ch_s - drain)
-    lines = [prod(dims[i + 1:-1]) for i in range(n - 1)]  # lines per step of outer dim i
-    # positions of outer dim i without a window: after the last and before the first
-    border = [dims[i] - extent[i] - (out[i] - 1) * stride[i] + extent[i] - 1 for i in range(n - 1)]
-    for i in range(n - 1):  # from one emitting line to the next: dim i steps, inner dims wrap
-        skipped = (stride[i] - 1) * lines[i] + sum(border[j] * lines[j] for j in range(i + 1, n - 1))
-        idle += prod(out[:i]) * (out[i] - 1) * max(0.0, tail + skipped * line + lead - drain)
-    skipped = sum(border[j] * lines[j] for j in range(n - 1))  # last line to the next frame
-    idle += max(0.0, tail + skipped * line + lead - drain)
+    idle = sum(count * max(0.0, run - drain) for count, run in window_runs(dims, extent, stride, out, ch_s))
     busy = prod(out) * ch_s * per_window + idle
     return max(words, -(-int(busy * 1_000_000) // 1_000_000))
 
