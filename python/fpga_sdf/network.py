@@ -146,6 +146,7 @@ def _format_width(value, default: int) -> int:
     owner = value.owner
     if isinstance(owner, ir.Block):
         parent = owner.owner
+        parent = getattr(parent, "operation", parent)  # a func.FuncOp view's .name is its symbol
         if parent.name == "sdf.partition":
             return _format_width(parent.operands[value.arg_number], default)
         if parent.name == "func.func" and "arg_attrs" in parent.attributes:
@@ -155,6 +156,9 @@ def _format_width(value, default: int) -> int:
         return default
     if "output_format" in owner.attributes:
         return sdf.fixed_value(owner.attributes["output_format"])[0]
+    if owner.name == "sdf.partition":  # the value its body yields at that position
+        body = owner.regions[0].blocks[0]
+        return _format_width(list(body.operations)[-1].operands[value.result_number], default)
     return default
 
 
