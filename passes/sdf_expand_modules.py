@@ -89,7 +89,7 @@ class _Expander:
             return
         terminator = ops[-1]
         self.bundles: dict = {}
-        arg = block.arguments[0] if len(block.arguments) else None
+        args = list(block.arguments)  # a partition cut inside a block has several inputs
         for op in layer_ops:
             self.op = op
             self.layer = self.names[op.operation]
@@ -98,7 +98,7 @@ class _Expander:
             self.models = {m.name: m for m in expand(self.spec)}
             with ir.InsertionPoint(op.operation), op.location:
                 for i, value in enumerate(network.stream_operands(op)):
-                    if value not in self.bundles and value == arg:
+                    if value not in self.bundles and value in args:
                         self.bundles[value] = self._dma_in(value, self._needed(op))
                 getattr(self, "_" + sdf.LAYER_KINDS[op.operation.name])(op)
             expected = {m.name: m.instances for m in expand(self.spec)}

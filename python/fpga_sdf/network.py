@@ -74,7 +74,8 @@ def single_stream_problem(partition, backend: str) -> str | None:
     if n_in == 1 and n_out == 1:
         return None
     return (f"the {backend} backend emits partitions with one input and one output stream; this one reads "
-            f"{n_in} and writes {n_out} tensors (a cut inside a residual block), which it does not emit yet")
+            f"{n_in} and writes {n_out} tensors (a cut inside a residual block), which it does not emit yet; "
+            f"explore with --dse=\"block_cuts=false\" for a design it emits")
 
 
 def functions(module) -> list:

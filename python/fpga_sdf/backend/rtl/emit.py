@@ -203,6 +203,12 @@ class _Emitter:
         if in_fmt is None:
             raise UserError(at(func.location, "the RTL backend needs quantized IR: the input has no sdf.format "
                                               "(run --sdf-quantize)"))
+        for part in network.partitions(self.module):
+            problem = network.single_stream_problem(part, "RTL")
+            if problem:
+                self.error(part, problem)
+        if self.problems:
+            raise UserError(self.problems)
         self.layers = _collect_layers(self.module, self.problems)
         model_parts = network.model_partitions(self.module, needed_by="sdf-to-rtl")
         if self.problems:
