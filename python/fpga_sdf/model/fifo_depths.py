@@ -31,7 +31,7 @@ MIN_FIFO_DEPTH = 2
 SAMPLES = 2048  # join positions examined per edge (all of them for smaller maps)
 
 __all__ = ["MIN_FIFO_DEPTH", "join_backlogs", "stream_depth", "fifo_depth", "output_burst",
-           "chain_fifo_depth", "window_fill_depth"]
+           "chain_fifo_depth", "window_fill_depth", "window_gap_depth"]
 
 
 def stream_depth(backlog: int, streams: int, words: int, pixels: int = 1) -> int:
@@ -101,6 +101,35 @@ def window_fill_depth(spec: LayerSpec, cycles_per_word: float, modules=None) -> 
     if window is None or cycles_per_word <= 1 or window.fill <= MIN_FIFO_DEPTH:
         return 0
     return window.fill + MIN_FIFO_DEPTH
+
+
+def window_gap_depth(spec: LayerSpec, in_cycles_per_word: float, out_cycles_per_word: float) -> int:
+    """Per-stream depth of the FIFO on the edges out of a pool `spec` into a consumer slower
+    than it, which takes `out_cycles_per_word` cycles a word of a stream, while the pool's
+    window is fed a word every `in_cycles_per_word` cycles per stream (0: the depth-2 stream).
+
+    Why: the pool's window emits nothing while it walks a run of words without a window (the
+    rows and columns a stride skips, the next frame's first row), and cannot walk one ahead
+    of the consumer: a word completing a window waits until the window is taken. Through a
+    depth-2 stream the consumer idles for every such run (RTL: digits' 2x2 / 2 max pool on
+    32x8x8 feeding the 512 -> 10 inner product at 10 cycles a word, four runs of 288 words a
+    frame: 6,080 cycles a frame for the inner product's 5,120). A FIFO of the words the
+    consumer works through during the longest run lets the window emit a line's windows
+    ahead and walk the run meanwhile: the consumer never waits. Other windowed layers' MACs
+    take several cycles a window and hold windows of their own; not measured, not sized."""
+    from .modules import expand, window_runs, window_walk  # modules does not import this file
+
+    if spec.kind != "pool" or out_cycles_per_word <= 1:
+        return 0
+    window = next((m for m in expand(spec) if m.name == "sliding_window"), None)
+    if window is None:
+        return 0
+    ch_s = -(-spec.inputs[0][0] // spec.coarse_in)
+    run = max(words for count, words in window_runs(*window_walk(spec), ch_s) if count)
+    need = -(-int(run * max(in_cycles_per_word, 1.0) * 1_000_000) // int(out_cycles_per_word * 1_000_000))
+    if need <= MIN_FIFO_DEPTH:
+        return 0
+    return min(need, window.words_out) + MIN_FIFO_DEPTH
 
 
 def join_backlogs(layers: tuple[LayerSpec, ...], edges: tuple[tuple[str, str], ...]) -> dict:

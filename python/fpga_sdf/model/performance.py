@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from math import prod
 
-from .fifo_depths import chain_fifo_depth, fifo_depth, join_backlogs, window_fill_depth
+from .fifo_depths import chain_fifo_depth, fifo_depth, join_backlogs, window_fill_depth, window_gap_depth
 from .modules import Memory, Module, clog2, edge_converter, expand, pixels_out
 from .spec import LayerSpec, Partition, pixels_of, sparse_engine
 from .workload import layer_ops, layer_weights, streamed_weights
@@ -321,7 +321,9 @@ def _fifos(order, specs, perfs, preds, interval, squeezes, coupled):
     while the late branch catches up (its balanced-rate lag, and the join's order of reads);
     behind a layer with bursty output, one burst (fifo_depths.chain_fifo_depth); in front of
     a windowed layer fed slower than a word per cycle, its fill (window_fill_depth: the
-    producer's pace is its frame time `coupled` over its words per stream)."""
+    producer's pace is its frame time `coupled` over its words per stream); behind a pool
+    feeding a slower consumer, the consumer's words during the pool's longest run without a
+    window (window_gap_depth)."""
     squeeze_cycles = {edge: depth_at((m,), interval) for edge, m in squeezes}
     # the FIFO depths every backend emits (fifo_depths: words the early branch holds)
     backlogs = join_backlogs(tuple(specs.values()), tuple((s, d) for d in order for s in preds[d]))
@@ -337,6 +339,10 @@ def _fifos(order, specs, perfs, preds, interval, squeezes, coupled):
             depth = max(chain_fifo_depth(specs[src], src_perf.modules),
                         window_fill_depth(specs[name], coupled[src] / max(per_stream, 1),
                                           perfs[name].modules))
+            if coupled[name] > coupled[src]:  # a slower consumer: the pool's runs must not idle it
+                feed = max((coupled[s] for s in preds[src]), default=0.0)
+                depth = max(depth, window_gap_depth(specs[src], feed / max(src_perf.modules[0].words_in, 1),
+                                                    coupled[name] / max(per_stream, 1)))
             if len(arrivals) > 1:
                 depth = max(depth, fifo_depth(backlogs.get((src, name), 0), src_perf.streams_out,
                                               src_perf.words_out // len(specs[src].outputs),

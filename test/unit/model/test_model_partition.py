@@ -8,6 +8,7 @@ import pytest
 from model_test_specs import conv
 from fpga_sdf.model import (LayerSpec, Partition, layer_performance, load_platform,
                             network_performance, partition_performance, platform_from_dict)
+from fpga_sdf.model.fifo_depths import window_gap_depth
 
 ZC706 = load_platform("zc706")
 
@@ -95,6 +96,30 @@ def test_window_fifos_decouple_padded_windows_from_a_slower_producer():
     assert perf.interval == 665_178 and perf.bottleneck == "a"
     # a's accumulator bursts 8 sums, within the pool's 139-word FIFO on the same edge
     assert [(edge, m.memories[0].depth) for edge, m in perf.fifos] == [(("a", "p"), 139), (("p", "b"), 587)]
+
+
+def test_pool_before_a_slower_consumer_gets_a_fifo_of_its_longest_run():
+    # digits' last partition at 8 bits: relu (32x8x8, 2048 cycles), a 2x2 / 2 max pool
+    # (2048 cycles), an inner product 512 -> 10 at fine 1: 512 words x 10 filters = 5120.
+    # The pool's window walks runs of words without a window: 32 between a line's windows
+    # (12 a frame), and 288 from a window line to the next (the skipped line, 8 x 32, and
+    # the next one's first pixel, 32; three a frame, and one to the next frame). It cannot
+    # walk a run while its last window waits for the inner product, so through a depth-2
+    # stream the inner product idles for each (RTL: 6,080 cycles a frame). Fed at a word a
+    # cycle, a run of 288 words lasts 288 cycles, ceil(288 / 10) = 29 of the inner
+    # product's words, + 2: a FIFO of 31 hides it (RTL: 5,120).
+    r = LayerSpec("r", "activation", ((32, 8, 8),), ((32, 8, 8),), mode="relu")
+    p = LayerSpec("p", "pool", ((32, 8, 8),), ((32, 4, 4),), kernel=(2, 2), stride=(2, 2), mode="max")
+    ip = LayerSpec("ip", "inner_product", ((32, 4, 4),), ((10,),))
+    perf = partition_performance([r, p, ip], clock_mhz=125.0)
+    assert perf.interval == 5120 and perf.bottleneck == "ip"
+    assert [(edge, m.instances, m.memories[0].depth) for edge, m in perf.fifos] == [(("p", "ip"), 1, 31)]
+    # fed a word every 2 cycles the run lasts 576 cycles: ceil(576 / 10) + 2 = 60 words;
+    # a consumer of a word a cycle never waits long; an inner product faster than the pool
+    # (coarse_out 10: 512 cycles a frame) is not the one that waits: no FIFO
+    assert window_gap_depth(p, 2.0, 10.0) == 60 and window_gap_depth(p, 1.0, 1.0) == 0
+    fast = LayerSpec("ip", "inner_product", ((32, 4, 4),), ((10,),), coarse_out=10)
+    assert partition_performance([r, p, fast], clock_mhz=125.0).fifos == ()
 
 
 def test_offchip_bandwidth_bounds_the_interval():
