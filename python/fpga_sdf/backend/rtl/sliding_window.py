@@ -4,7 +4,9 @@ One code path for 2D and 3D. The module walks the padded input volume one word p
 (channels fastest, then W, H, D), inserting padding words itself, so a frame takes
 prod(padded dims) * ch_s cycles when its consumer keeps up; a word that completes a window
 waits until the consumer has room for it (no buffer but the stream's), which the model
-costs (model/modules.py `window_cycles`, performance.py `_coupled_intervals`). Every word enters a tree of delay
+costs (model/modules.py `window_cycles`, performance.py `_coupled_intervals`; where a pool's
+consumer is a slower layer, the FIFO of model/fifo_depths.py `window_gap_depth` lets the window
+walk its runs without a window while the consumer works). Every word enters a tree of delay
 lines, exactly the buffers model/modules.py `_sliding_window` counts: for spatial dim i
 (outermost first) each of the prod(e[:i]) taps of the previous dims feeds a chain of
 e_i - 1 delays of prod(S[i+1:]) * ch_s words (e = dilated kernel extent, S = padded dims).
