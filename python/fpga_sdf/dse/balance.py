@@ -247,7 +247,8 @@ def _rate_matched(specs, edges, options, c: Constraints, objective: str) -> Part
     from .rate_match import choose, pixel_options
 
     def design_at(target: int):
-        chosen = [choose(s, Fraction(target)) for s in specs]
+        # with pixels allowed, the fewest-DSP p on the board (8-bit lanes pack two a DSP)
+        chosen = [choose(s, Fraction(target), c.platform if c.pixels else None) for s in specs]
         if not all(ch.meets and ch.spec.pixels[0] in (pixel_options(ch.spec) if c.pixels else (1,)) for ch in chosen):
             return None
         design = evaluate([ch.spec for ch in chosen], edges, c, objective)
