@@ -8,13 +8,18 @@ tensor is one more result and one more input. A tensor crossing several cuts is 
 once and read once, where it is used: it goes from the result of the partition that wrote
 it straight to the operand of the partition that reads it, past the partitions between
 (the verifier refuses a partition that yields an input unchanged).
+
+One limit comes from IRDL, which checks the op: all values of a variadic operand (or result)
+group bind one type, so a partition's inputs must all have one type, and its results too
+(the main stream and the skip tensor of a basic block do; a cut between a downsampling
+block's convs and its projection does not). `group_problem` says so before anything moves.
 """
 
 from __future__ import annotations
 
 from torch_mlir import ir
 
-from .diagnostics import UserError
+from .diagnostics import UserError, at
 from .dialects import sdf
 from .network import functions, stream_operands
 
@@ -78,14 +83,18 @@ def apply_cuts(module, cuts: list[int]) -> None:
         raise UserError(f"cannot cut after stage {bad[0]}: the pipeline has stages 0..{len(stages) - 1} "
                         "and a cut needs a stage on each side")
     bounds = [-1] + sorted(set(cuts)) + [len(stages) - 1]
+    groups = [stages[lo + 1: hi + 1] for lo, hi in zip(bounds, bounds[1:])]
+    problems = [p for p in map(group_problem, groups) if p]
+    if problems:
+        raise UserError(problems)
     with module.context, ir.Location.unknown():
-        for lo, hi in zip(bounds, bounds[1:]):
-            _wrap(stages[lo + 1: hi + 1])
+        for group in groups:
+            _wrap(group)
 
 
-def _wrap(group: list) -> None:
-    """Move `group` (a contiguous run of pipeline ops) into a new partition whose inputs are
-    the streams it reads from outside and whose results are the streams read after it."""
+def _streams(group: list) -> tuple[list, list]:
+    """(inputs, outputs) of a contiguous run of pipeline ops as a partition: the streams it
+    reads from outside in order of first use, and its results read after it in program order."""
     members = {op.operation for op in group}
 
     def from_outside(value) -> bool:
@@ -99,6 +108,25 @@ def _wrap(group: list) -> None:
                 inputs.append(value)
     outputs = [r for op in group for r in op.operation.results
                if any(use.owner not in members for use in r.uses)]
+    return inputs, outputs
+
+
+def group_problem(group: list):
+    """A diagnostic (at the group's first op) when `group` cannot be one partition: its
+    inputs, or its results, differ in type (see the module docstring); else None."""
+    for what, values in zip(("read", "write"), _streams(group)):
+        types = sorted({str(v.type) for v in values})
+        if len(types) > 1:
+            return at(group[0].location, f"a partition starting here would {what} tensors of different types "
+                                         f"({', '.join(types)}); sdf.partition holds one type per operand "
+                                         "group (IRDL): cut elsewhere")
+    return None
+
+
+def _wrap(group: list) -> None:
+    """Move `group` (a contiguous run of pipeline ops) into a new partition whose inputs are
+    the streams it reads from outside and whose results are the streams read after it."""
+    inputs, outputs = _streams(group)
     with ir.InsertionPoint(group[0].operation), group[0].location:
         partition = sdf.PartitionOp(inputs=inputs, outputs=[r.type for r in outputs])
     block = partition.operation.regions[0].blocks.append(*[v.type for v in inputs])

@@ -39,3 +39,18 @@ func.func @pass_through(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
   %e = "sdf.eltwise"(%0#0, %0#1) {mode = "add"} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
   return %e : tensor<1x4x8x8xf32>
 }
+
+// -----
+
+// IRDL binds one type per variadic group: a partition's inputs share one type (and its
+// results too). --sdf-partition and --dse only make such partitions.
+func.func @mixed_types(%x: tensor<1x4x8x8xf32>, %y: tensor<1x8x4x4xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{expected 'tensor<1x4x8x8xf32>' but got 'tensor<1x8x4x4xf32>'}}
+  %0 = "sdf.partition"(%x, %y) ({
+  ^bb0(%a: tensor<1x4x8x8xf32>, %b: tensor<1x8x4x4xf32>):
+    %r = "sdf.activation"(%a) {kind = "relu"} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+    %q = "sdf.activation"(%b) {kind = "relu"} : (tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
+    "sdf.yield"(%r) : (tensor<1x4x8x8xf32>) -> ()
+  }) : (tensor<1x4x8x8xf32>, tensor<1x8x4x4xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}

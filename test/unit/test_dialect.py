@@ -114,3 +114,35 @@ def test_partition_with_several_streams_from_python():
     with pytest.raises(UserError, match="cannot cut after stage 2"):
         with module.context:
             apply_cuts(module, [2])
+
+
+DOWNSAMPLE = """
+func.func @f(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x1x1xf32>, %b: tensor<8xf32>, %w2: tensor<8x4x1x1xf32>, %b2: tensor<8xf32>) -> tensor<1x8x4x4xf32> {
+  %s:2 = "sdf.split"(%x) {name = "fork"} : (tensor<1x4x8x8xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>)
+  %p = "sdf.conv"(%s#0, %w2, %b2) {name = "projection", stride = array<i64: 2, 2>} : (tensor<1x4x8x8xf32>, tensor<8x4x1x1xf32>, tensor<8xf32>) -> tensor<1x8x4x4xf32>
+  %c = "sdf.conv"(%s#1, %w, %b) {name = "conv", stride = array<i64: 2, 2>} : (tensor<1x4x8x8xf32>, tensor<8x4x1x1xf32>, tensor<8xf32>) -> tensor<1x8x4x4xf32>
+  %e = "sdf.eltwise"(%c, %p) {name = "add", mode = "add"} : (tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
+  return %e : tensor<1x8x4x4xf32>
+}
+"""
+
+
+def test_a_partition_of_streams_of_different_types_is_refused_before_anything_moves():
+    # After the projection, the projected skip (8 x 4x4) and the fork's copy (4 x 8x8) would
+    # be the first partition's results: IRDL binds one type per variadic group.
+    from fpga_sdf.partitioning import apply_cuts
+
+    module = sdf_ir.parse(DOWNSAMPLE, "down.mlir")
+    before = sdf_ir.to_text(module)
+    with pytest.raises(UserError) as err:
+        with module.context:
+            apply_cuts(module, [1])
+    first, second = err.value.diagnostics  # the partition writing them, the one reading them
+    assert first.message.startswith("a partition starting here would write tensors of different types "
+                                    "(tensor<1x4x8x8xf32>, tensor<1x8x4x4xf32>)")
+    assert second.message.startswith("a partition starting here would read tensors of different types")
+    assert (first.file, first.line, second.line) == ("down.mlir", 3, 5)
+    assert sdf_ir.to_text(module) == before  # nothing moved
+    with module.context:
+        apply_cuts(module, [2])  # after the conv both results are 8 x 4x4: fine
+    sdf_ir.verify(module)

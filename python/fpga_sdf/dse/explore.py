@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..diagnostics import UserError
-from ..model import LayerSpec, NetworkPerf, Resources, layer_resources, network_performance, power
+from ..model import LayerSpec, NetworkPerf, Partition, Resources, layer_resources, network_performance, power
 from ..model.spec import WEIGHT_KINDS
 from ..progress import Progress
 from .anneal import anneal
@@ -85,6 +85,13 @@ def _segment(problem: Problem, lo: int, hi: int):
     return specs, edges
 
 
+def _one_type_each(specs, edges) -> bool:
+    """Whether the segment's off-chip inputs share one shape, and its outputs too: the IR's
+    `sdf.partition` holds one type per operand group (see `partitioning.group_problem`)."""
+    part = Partition(tuple(specs), tuple(edges))
+    return all(len({shape for _, shape in found}) <= 1 for found in (part.inputs(), part.outputs()))
+
+
 def _reconfiguration_cost(c: Constraints, objective: str) -> float:
     seconds = c.platform.reconfiguration_ms / 1e3
     if objective == "power":
@@ -129,6 +136,8 @@ def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "g
         for i in range(j - 1, -1, -1):
             if time.monotonic() - start > time_limit and best[j] is not None:
                 break
+            if not _one_type_each(*_segment(problem, bounds[i] + 1, bounds[j])):
+                continue  # not expressible as one partition; a longer one may be
             design = design_of(i, j)
             if design is None:
                 break

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from fpga_sdf.diagnostics import UserError
 from fpga_sdf.dse.explore import Problem, explore, live_streams
 from fpga_sdf.dse.problem import RESOURCES, Constraints
-from fpga_sdf.model import LayerSpec, check_folding, load_platform, partition_performance
+from fpga_sdf.model import LayerSpec, Partition, check_folding, load_platform, partition_performance
 
 
 def conv(name, c_in, c_out, size, k, stride=1, groups=1):
@@ -94,6 +94,9 @@ def test_every_design_fits_its_board_and_is_balanced(problem, board, budget, bat
         read_inside = {src for src, _ in part.edges}
         reloading = [spec for spec in part.specs if spec.wr_factor > 1]
         assert all(spec.name not in read_inside for spec in reloading)
+        # expressible as an sdf.partition: one type per operand group (IRDL)
+        whole = Partition(part.specs, part.edges)
+        assert len({shape for _, shape in whole.inputs()}) <= 1 and len({shape for _, shape in whole.outputs()}) <= 1
     assert all(cut in problem.legal_cuts for cut in design.cuts)
 
 
