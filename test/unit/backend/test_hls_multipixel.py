@@ -114,8 +114,13 @@ def _counted(stdout: str) -> dict:
 
 
 def _check(proj, y, ref, stdout, frames: int) -> None:
+    """Bit-exact, and every loop's counted iterations the stated ones (the units of a resize,
+    counted as `<process>.<unit>`, each as its unit 0)."""
     assert np.array_equal(y, ref), f"{np.count_nonzero(y != ref)} of {y.size} outputs differ"
     stated, counted = _stated(proj, frames), _counted(stdout)
+    units = {k: n for k, n in counted.items() if "." in k[0]}
+    assert all(n == counted.get((proc.split(".")[0], label)) for (proc, label), n in units.items()), units
+    counted = {k: n for k, n in counted.items() if k not in units}
     assert counted == stated, {k: (counted.get(k), stated.get(k)) for k in set(stated) | set(counted)
                                if counted.get(k) != stated.get(k)}
 
@@ -284,6 +289,41 @@ def test_every_kind_at_p_pixels_on_a_tiny_network(case, tmp_path):
     figures = _figures(proj)
     print(f"tiny {case}: HLS formula, model cycles per frame: {figures}")
     assert all(h == m for _, h, m in figures), figures
+
+
+@pytest.mark.parametrize("p", [2, 4])
+def test_upsampling_at_p_pixels(p, tmp_path):
+    """conv -> nearest x2 upsampling -> conv, every layer at p pixels a word (8 -> 16 wide): an
+    input word of p pixels becomes 2 output words of its own pixels, on 2 streams; bit-exact,
+    counted (both resize units), each layer at the model's interval (the resize: plus the
+    pipeline depth its per-frame loop pays, as at one pixel)."""
+    import torch
+    import torch.nn as nn
+
+    from fpga_sdf.frontend.importer import import_model
+
+    torch.manual_seed(1)
+    net = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.Upsample(scale_factor=2, mode="nearest"),
+                        nn.Conv2d(4, 2, 3, padding=1)).eval()
+    x = torch.randn(2, 2, 8, 8)
+    module = import_model(net, x[:1])
+    np.save(tmp_path / "calib.npy", x.numpy())
+    run_pass(module, "sdf-quantize", f"calibration={tmp_path / 'calib.npy'}")
+    run_pass(module, "sdf-target", "platform=zc706")
+    names = [name for name, _ in network.named_layers(module)]
+    resize = next(n for n, op in network.named_layers(module) if network.layer_spec(n, op).kind == "resize")
+    run_pass(module, "sdf-fold", f"coarse_in=2 layers={resize}")
+    proj, y, ref, stdout = _run(_with_pixels(module, p, names), x.numpy(), tmp_path / "hls")
+    _check(proj, y, ref, stdout, x.shape[0])
+    figures = dict((n, (h, m)) for n, h, m in _figures(proj))
+    print(f"upsampling p={p}: {figures}")
+    # the model: a word a cycle; the HLS unit restarts its pipelined loop every frame (as at
+    # one pixel), paying its pipeline depth once a frame
+    words = 4 * 16 * 16 // (2 * p)
+    depth = next(t.depth for part in proj.partitions for layer in part.layers for q in layer.processes
+                 for t in q.timing if q.kind == "resize")
+    assert figures[resize] == (words + depth, words)
+    assert all(h == m for n, (h, m) in figures.items() if n != resize), figures
 
 
 # ---------------------------------------------------------------------------- refusals

@@ -45,7 +45,7 @@ __all__ = ["emit", "write_project", "Project", "value_format", "stream_order", "
 # The layer kinds built at pixels = (p, 1), p > 1 (docs/notes/rtl-backend.md "Multi-pixel
 # layers"); the others are refused at the layer.
 MULTI_PIXEL_KINDS = ("conv", "inner_product", "pool", "activation", "global_pool", "scale_shift", "eltwise", "concat",
-                     "split")
+                     "split", "resize")
 
 
 class Project:

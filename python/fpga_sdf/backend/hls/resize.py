@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from .context import timed
-from .process import RAM, STAGE
+from .process import RAM, STAGE, multi
 
 
 def generate(ctx, module) -> None:
     v, src = ctx.values, ctx.cur
-    lanes = module.instances
+    streams, p = module.instances, ctx.p  # p pixels a word: a unit of p lanes per stream
+    lanes = streams * p
     in_t, out_t = ctx.t("in_t"), ctx.t("out_t")
-    out = ctx.output(lanes)
+    out = ctx.output(streams)
     x = ctx.inputs[0]
     sp = (1,) * (4 - len(x.shape)) + tuple(x.shape[1:])
     sc = (1,) * (3 - len(v["scale"])) + tuple(v["scale"])
-    args = f"{in_t}, {x.shape[0]}, {sp[0]}, {sp[1]}, {sp[2]}, {sc[0]}, {sc[1]}, {sc[2]}, {lanes}"
+    args = f"{in_t}, {x.shape[0]}, {sp[0]}, {sp[1]}, {sp[2]}, {sc[0]}, {sc[1]}, {sc[2]}, {streams}{multi(p)}"
     if ctx.in_fmt == ctx.out_fmt:
         body = f"    sdf::resize_nearest<{args}>(in, out, frames);\n"
     else:  # the conversion is a squeeze of equal stream counts after the resize

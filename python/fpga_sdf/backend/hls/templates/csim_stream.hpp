@@ -27,6 +27,12 @@ namespace csim {
 
 class stream_base;
 
+// The name of the process running in this thread (SDF_PROCESS_NAME; the loop counts below).
+inline std::string& process_name() {
+    static thread_local std::string name;
+    return name;
+}
+
 // One lock for all streams: it keeps the count of blocked processes exact.
 struct monitor {
     std::mutex lock;
@@ -84,7 +90,9 @@ public:
             std::lock_guard<std::mutex> g(m.lock);
             m.running++;
         }
-        threads.emplace_back([body, &m]() {
+        const std::string name = process_name();  // a nested region's units count under it
+        threads.emplace_back([body, &m, name]() {
+            process_name() = name;
             body();
             std::lock_guard<std::mutex> g(m.lock);
             m.running--;
@@ -199,10 +207,6 @@ void configure(T (&a)[N], const std::string& name, int depth) {
 // trip counts the emitter states (process.Timing) against the loops as compiled. A process
 // names itself (SDF_PROCESS_NAME, the thread it runs in); a loop counts its iterations
 // (SDF_COUNT_LOOP) in a counter found once per thread and code site.
-inline std::string& process_name() {
-    static thread_local std::string name;
-    return name;
-}
 struct loop_counts {
     std::mutex lock;
     std::map<std::string, long> counts;  // node addresses stay valid
@@ -230,6 +234,7 @@ inline void print_loop_counts() {
 #define SDF_COUNT_LOOP(label) \
     { static thread_local long* sdf_count_ = sdf::csim::loop_counter(label); ++*sdf_count_; }
 #define SDF_PRINT_LOOP_COUNTS() sdf::csim::print_loop_counts();
+#define SDF_UNIT_NAME(s) if (s) sdf::csim::process_name() += "." + std::to_string(s);
 #define SDF_DATAFLOW_REGION sdf::csim::region sdf_region_;
 #define SDF_PROCESS(...) sdf_region_.spawn([&]() { __VA_ARGS__; })
 #define SDF_DEPTH(stream, depth) sdf::csim::configure(stream, #stream, depth);

@@ -32,6 +32,7 @@
 #define SDF_PROCESS_NAME(name)
 #define SDF_COUNT_LOOP(label)
 #define SDF_PRINT_LOOP_COUNTS()
+#define SDF_UNIT_NAME(s)
 #endif
 
 namespace sdf {

@@ -96,33 +96,40 @@ split_loop:
 }
 
 // Nearest-neighbour upsampling by integer factors (SD, SH, SW), CH channels per stream.
-// A row buffer (PW x CH) repeats rows; with SD > 1 it holds a whole plane to repeat planes.
-// One word out per cycle; an input word is read the first time its pixel is emitted.
-template <typename T, int CH, int D, int H, int W, int SD, int SH, int SW>
-void resize_nearest_unit(hls::stream<T>& in, hls::stream<T>& out, int frames) {
+// A row buffer (W x CH) repeats rows; with SD > 1 it holds a whole plane to repeat planes.
+// One word out per cycle; an input word is read the first time its pixels are emitted. With
+// P pixels a word (lanes in[x], multi-pixel) the buffer holds P-pixel words, W / P a row, and
+// input word w becomes the SW output words w SW + r, lane x taking its pixel (r P + x) / SW.
+template <typename T, int CH, int D, int H, int W, int SD, int SH, int SW, int P = 1>
+void resize_nearest_unit(hls::stream<T> in[P], hls::stream<T> out[P], int frames) {
 #pragma HLS INLINE
-    const int ROWS = SD > 1 ? H : 1;
-    T buf[ROWS][W][CH];
+    const int ROWS = SD > 1 ? H : 1, WORDS = W / P;
+    static_assert(W % P == 0, "P must divide the row");
+    T buf[ROWS][WORDS][CH][P];
+#pragma HLS ARRAY_PARTITION variable=buf complete dim=4
     for (int frame = 0; frame < frames; frame++) {
     int c = 0, rw = 0, w = 0, rh = 0, h = 0, rd = 0, d = 0;
 resize_loop:
-    for (int i = 0; i < D * SD * H * SH * W * SW * CH; i++) {
+    for (int i = 0; i < D * SD * H * SH * WORDS * SW * CH; i++) {
 #pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("resize_loop")
         const int row = SD > 1 ? h : 0;
-        T v;
         if (rd == 0 && rh == 0 && rw == 0) {
-            v = in.read();
-            buf[row][w][c] = v;
-        } else {
-            v = buf[row][w][c];
+            for (int x = 0; x < P; x++) {
+#pragma HLS UNROLL
+                buf[row][w][c][x] = in[x].read();
+            }
         }
-        out.write(v);
+        for (int x = 0; x < P; x++) {
+#pragma HLS UNROLL
+            out[x].write(buf[row][w][c][(rw * P + x) / SW]);
+        }
         // counters, fastest first: c, rw, w, rh, h, rd, d
         if (c < CH - 1) { c++; continue; }
         c = 0;
         if (rw < SW - 1) { rw++; continue; }
         rw = 0;
-        if (w < W - 1) { w++; continue; }
+        if (w < WORDS - 1) { w++; continue; }
         w = 0;
         if (rh < SH - 1) { rh++; continue; }
         rh = 0;
@@ -135,18 +142,23 @@ resize_loop:
     }
 }
 
-// COARSE lanes, each its own unit (converted to out_t on the way out).
-template <typename T, int C, int D, int H, int W, int SD, int SH, int SW, int COARSE = 1>
-void resize_nearest(hls::stream<T> in[COARSE], hls::stream<T> out[COARSE], int frames = 1) {
+// COARSE streams, each its own unit of P lanes (stream s: lanes s * P ..). In the
+// C-simulation unit s > 0 counts its loop as `<process>.<s>` (SDF_UNIT_NAME): the units run in
+// lock-step, unit 0 under the process's name.
+template <typename T, int C, int D, int H, int W, int SD, int SH, int SW, int COARSE = 1, int P = 1>
+void resize_nearest(hls::stream<T> in[COARSE * P], hls::stream<T> out[COARSE * P], int frames = 1) {
 #pragma HLS INLINE off
     static_assert(C % COARSE == 0, "COARSE must divide C");
 #pragma HLS DATAFLOW
     SDF_DATAFLOW_REGION
     for (int s = 0; s < COARSE; s++) {
 #pragma HLS UNROLL
-        hls::stream<T>& lane_in = in[s];
-        hls::stream<T>& lane_out = out[s];
-        SDF_PROCESS(resize_nearest_unit<T, C / COARSE, D, H, W, SD, SH, SW>(lane_in, lane_out, frames));
+        // references to the unit's first lanes: the C-simulation's threads capture them by
+        // reference, which outlives the loop's iteration (a local pointer would not)
+        hls::stream<T>& lane_in = in[s * P];
+        hls::stream<T>& lane_out = out[s * P];
+        SDF_PROCESS(SDF_UNIT_NAME((&lane_in - in) / P)
+                    resize_nearest_unit<T, C / COARSE, D, H, W, SD, SH, SW, P>(&lane_in, &lane_out, frames));
     }
 }
 
