@@ -88,7 +88,7 @@ def value_format(value) -> Fixed | None:
         parent = owner.owner
         parent = getattr(parent, "operation", parent)
         if parent.name == "sdf.partition":
-            return value_format(parent.operands[0])
+            return value_format(parent.operands[value.arg_number])
         if parent.name == "func.func" and "arg_attrs" in parent.attributes:
             arg = ir.DictAttr(ir.ArrayAttr(parent.attributes["arg_attrs"])[value.arg_number])
             if "sdf.format" in arg:
@@ -98,7 +98,7 @@ def value_format(value) -> Fixed | None:
         return _fmt_of_attr(owner.attributes["output_format"])
     if owner.name == "sdf.partition":  # partitioned after quantization: the yielded value's
         body = owner.regions[0].blocks[0]
-        return value_format(list(body.operations)[-1].operands[0])
+        return value_format(list(body.operations)[-1].operands[value.result_number])
     return None
 
 
@@ -152,6 +152,12 @@ class _Emitter:
         loose = [op for op in ops if op.operation.name in sdf.LAYER_KINDS]
         if parts and loose:
             self.error(loose[0], "layer outside any partition in a partitioned function")
+            raise UserError(self.problems)
+        for p in parts:
+            problem = network.single_stream_problem(p, "HLS")
+            if problem:
+                self.error(p, problem)
+        if self.problems:
             raise UserError(self.problems)
         plans = []
         if parts:
