@@ -15,6 +15,36 @@ namespace sdf {
 // SPAN_H - 1 line buffers plus the row being written; for 3D the ring also spans the
 // (SPAN_D - 1) previous planes (the frame buffers). One code path for 2D and 3D.
 // Rate: one input (or padding) word per cycle, II=1 over the padded volume.
+// One step of a window's walk over the padded map: channels fastest, then the ROW positions
+// of a padded row (pixels at one pixel a word, words of the grid at P), height, depth, then
+// the next frame; `row` is the ring slot of the current padded row.
+template <typename G, int CH, int ROW>
+inline void walk_next(int &c, int &x, int &row, int &h, int &d) {
+#pragma HLS INLINE
+    if (c != CH - 1) {
+        c++;
+        return;
+    }
+    c = 0;
+    if (x != ROW - 1) {
+        x++;
+        return;
+    }
+    x = 0;
+    row = row == G::NROWS - 1 ? 0 : row + 1;
+    if (h != G::PH - 1) {
+        h++;
+        return;
+    }
+    h = 0;
+    if (d != G::PD - 1) {
+        d++;
+    } else {
+        d = 0;
+        row = 0;
+    }
+}
+
 template <typename T, typename G, int CH, int LANES = 1>
 void sliding_window(hls::stream<T> in[LANES], hls::stream<vec<T, G::KVOL> > out[LANES],
                     const T pad_value, int frames = 1) {
@@ -60,29 +90,7 @@ sliding_window_loop:
             }
         }
 
-        // advance the counters: channels fastest, then width, height, depth (then frames)
-        if (c == CH - 1) {
-            c = 0;
-            if (w == G::PW - 1) {
-                w = 0;
-                row = row == G::NROWS - 1 ? 0 : row + 1;
-                if (h == G::PH - 1) {
-                    h = 0;
-                    if (d == G::PD - 1) {
-                        d = 0;
-                        row = 0;
-                    } else {
-                        d++;
-                    }
-                } else {
-                    h++;
-                }
-            } else {
-                w++;
-            }
-        } else {
-            c++;
-        }
+        walk_next<G, CH, G::PW>(c, w, row, h, d);  // channels fastest, then the row's pixels, height, depth
     }
 }
 
@@ -154,29 +162,7 @@ sliding_window_mp_loop:
             }
         }
 
-        // advance the counters: channels fastest, then the words of the grid row, height, depth
-        if (c == CH - 1) {
-            c = 0;
-            if (j == ROW - 1) {
-                j = 0;
-                row = row == G::NROWS - 1 ? 0 : row + 1;
-                if (h == G::PH - 1) {
-                    h = 0;
-                    if (d == G::PD - 1) {
-                        d = 0;
-                        row = 0;
-                    } else {
-                        d++;
-                    }
-                } else {
-                    h++;
-                }
-            } else {
-                j++;
-            }
-        } else {
-            c++;
-        }
+        walk_next<G, CH, ROW>(c, j, row, h, d);  // channels fastest, then the row's words, height, depth
     }
 }
 
