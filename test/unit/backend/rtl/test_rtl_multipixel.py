@@ -298,42 +298,6 @@ def test_digits_classifier_as_per_pixel_fcus(p, tmp_path):
     assert not off_model(figures)
 
 
-def _tiny_net():
-    """A 16x16 network of the kinds the zoo's nets leave out at p > 1: a stride-2 conv,
-    leaky_relu, a batch norm (scale_shift), a split into a 3x3 conv + relu6, a 1x1 conv +
-    sigmoid (a table) and the skip, the residual add, concat, a 2x2 average pool, the global
-    average pool and the classifier."""
-    import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
-
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.c1 = nn.Conv2d(3, 4, 3, stride=2, padding=1)
-            self.bn = nn.BatchNorm2d(4)
-            self.c2 = nn.Conv2d(4, 4, 3, padding=1)
-            self.c3 = nn.Conv2d(4, 4, 1)
-            self.pool = nn.AvgPool2d(2)
-            self.fc = nn.Linear(8, 10)
-
-        def forward(self, x):
-            y = self.bn(F.leaky_relu(self.c1(x), 0.1))
-            a = F.relu6(self.c2(y))
-            b = torch.sigmoid(self.c3(y))
-            z = torch.cat([a + y, b], 1)
-            return self.fc(self.pool(z).mean((2, 3)))
-
-    torch.manual_seed(0)
-    net = Net().eval()
-    with torch.no_grad():  # a batch norm that is not the identity
-        net.bn.weight.uniform_(0.5, 1.5)
-        net.bn.bias.uniform_(-0.5, 0.5)
-        net.bn.running_mean.uniform_(-0.2, 0.2)
-        net.bn.running_var.uniform_(0.5, 2.0)
-    return net, torch.randn(2, 3, 16, 16)
-
-
 def test_every_kind_at_p_pixels_on_a_tiny_network(tmp_path):
     """The stride-2 conv at 4 pixels (2 windows a word), the average pool at 4 (2 windows a
     word, 2 taps a cycle of each: fine 2 < K), every other layer with a row at 2 (scale_shift,
@@ -344,7 +308,9 @@ def test_every_kind_at_p_pixels_on_a_tiny_network(tmp_path):
     from fpga_sdf.api import run_pass
     from fpga_sdf.frontend.importer import import_model
 
-    net, x = _tiny_net()
+    from multipixel_nets import every_kind_net
+
+    net, x = every_kind_net()
     module = import_model(net, x[:1])
     np.save(tmp_path / "calib.npy", x.numpy())
     run_pass(module, "sdf-quantize", f"calibration={tmp_path / 'calib.npy'}")
