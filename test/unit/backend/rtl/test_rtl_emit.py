@@ -80,11 +80,9 @@ def test_fifos_sit_on_the_producer_streams_the_model_costs(tmp_path):
     stream) and never behind it, and no other stream gets one."""
     import numpy as np
 
-    from fpga_sdf import network
     from fpga_sdf.diagnostics import Diagnostics
     from fpga_sdf.frontend import zoo
     from fpga_sdf.frontend.importer import import_model
-    from fpga_sdf.model.performance import partition_performance
     from fpga_sdf.pass_registry import lookup
     from torch_mlir import ir
 
@@ -97,12 +95,31 @@ def test_fifos_sit_on_the_producer_streams_the_model_costs(tmp_path):
         with sdf_ir.context(), module.context, ir.Location.unknown():
             lookup(flag).from_options(options).run(module, diag)
         assert not diag.errors
-    text = sdf_ir.to_text(module)
-    mp, = network.model_partitions(sdf_ir.parse(text, "n.mlir"), needed_by="test")
+    _assert_fifos_as_modelled(sdf_ir.to_text(module), 0)
+
+
+def test_the_fifo_behind_a_pool_feeding_a_slower_layer_is_emitted_at_the_models_depth(tmp_path):
+    """fifo_depths.window_gap_depth: the 8-bit digits design's last partition (ReLU, the 2x2
+    stride-2 pool, the inner product at 10 cycles a word) gets the pool -> inner product FIFO
+    the model sizes (31 words), and the RTL builds exactly it."""
+    from test_rtl_dsp_packing import _digits_design
+
+    depths = _assert_fifos_as_modelled(_digits_design(2, tmp_path), 2)
+    assert depths == {"features.6": {31}}
+
+
+def _assert_fifos_as_modelled(text: str, index: int) -> dict:
+    """Every FIFO of partition `index`'s partition_performance(...).fifos is emitted on the
+    producer's streams of its edge at the model's depth, never behind a squeeze, and no other
+    stream gets one; returns {producer layer: depths}."""
+    from fpga_sdf import network
+    from fpga_sdf.model.performance import partition_performance
+
+    mp = network.model_partitions(sdf_ir.parse(text, "n.mlir"), needed_by="test")[index]
     perf = partition_performance(mp.layers, mp.edges, None, 200, 1)
     expected = {edge: m.memories[0].depth for edge, m in perf.fifos if m.memories[0].depth > 2}
-    assert expected, "the folding should need a FIFO (the conv's output bursts)"
-    part = rtl_emit.emit(sdf_ir.parse(text, "n.mlir"), "n.mlir", platform="zedboard").manifest["partitions"][0]
+    assert expected, "the design should need a FIFO"
+    part = rtl_emit.emit(sdf_ir.parse(text, "n.mlir"), "n.mlir", platform="zedboard").manifest["partitions"][index]
     deep = [s for s in part["streams"] if s["depth"] > 2]
     assert not [s for s in deep if "squeeze" in s["from"]]
     got = {}
@@ -111,6 +128,7 @@ def test_fifos_sit_on_the_producer_streams_the_model_costs(tmp_path):
     assert got == {src: {d} for (src, _), d in expected.items()}
     streams_out = {lp.name: lp.streams_out for lp in perf.layers}
     assert len(deep) == sum(streams_out[src] for src, _ in expected)
+    return got
 
 
 def test_weights_the_model_binds_to_uram_are_refused_at_the_layer():
