@@ -45,6 +45,15 @@ inline void walk_next(int &c, int &x, int &row, int &h, int &d) {
     }
 }
 
+// The ring slot of the padded row holding tap (kd, kh) of a window whose newest row is in
+// slot `row`.
+template <typename G>
+inline int ring_row(int row, int kd, int kh) {
+#pragma HLS INLINE
+    const int r = row - ((G::SPAN_D - 1 - kd * G::DD) * G::PH + (G::SPAN_H - 1 - kh * G::DH));
+    return r < 0 ? r + G::NROWS : r;
+}
+
 template <typename T, typename G, int CH, int LANES = 1>
 void sliding_window(hls::stream<T> in[LANES], hls::stream<vec<T, G::KVOL> > out[LANES],
                     const T pad_value, int frames = 1) {
@@ -77,10 +86,7 @@ sliding_window_loop:
                     for (int kh = 0; kh < G::KH; kh++) {
                         for (int kw = 0; kw < G::KW; kw++) {
 #pragma HLS UNROLL
-                            const int back = (G::SPAN_D - 1 - kd * G::DD) * G::PH +
-                                             (G::SPAN_H - 1 - kh * G::DH);
-                            int r = row - back;
-                            if (r < 0) r += G::NROWS;
+                            const int r = ring_row<G>(row, kd, kh);
                             const int col = w - (G::SPAN_W - 1 - kw * G::DW);
                             window.v[(kd * G::KH + kh) * G::KW + kw] = buf[s][r][col][c];
                         }
@@ -147,10 +153,7 @@ sliding_window_mp_loop:
                         for (int kh = 0; kh < G::KH; kh++) {
                             for (int kw = 0; kw < G::KW; kw++) {
 #pragma HLS UNROLL
-                                const int back = (G::SPAN_D - 1 - kd * G::DD) * G::PH +
-                                                 (G::SPAN_H - 1 - kh * G::DH);
-                                int r = row - back;
-                                if (r < 0) r += G::NROWS;
+                                const int r = ring_row<G>(row, kd, kh);
                                 // the tap's column of the padded row, from the grid's first word
                                 const int col = (g * Q + y) * G::SW - G::PW0 + kw * G::DW + LEAD * P;
                                 window.v[(kd * G::KH + kh) * G::KW + kw] = buf[s][r][col / P][c][col % P];
