@@ -3,10 +3,11 @@
 Each layer becomes the modules the hardware model costs for it (`model.expand(spec)`), with
 the folding realised as parallel instances joined by `!sdf_hw.stream` values: a conv with
 coarse_in = ci, coarse_out = co, coarse_group = cg becomes ci*cg sliding windows, ci*cg forks
-(co > 1), ci*co*cg MAC units (`sdf_hw.conv`) each with its `sdf_hw.weights_memory`, as many
-accumulators (when a stream carries more than one channel per group), co*cg glues (ci > 1)
-and co*cg biases. Between layers whose stream counts differ a `sdf_hw.squeeze` re-streams the
-map; a partition's (or the function's) input and output become `sdf_hw.dma_in` / `dma_out`.
+(co > 1), ci*co*cg MAC units (`sdf_hw.conv`) each with its `sdf_hw.weights_memory`, co*cg
+glues (ci > 1) adding the ci units' dot products, co*cg accumulators behind them (when a
+stream carries more than one channel per group) and co*cg biases. Between layers whose
+stream counts differ a `sdf_hw.squeeze` re-streams the map; a partition's (or the
+function's) input and output become `sdf_hw.dma_in` / `dma_out`.
 A multi-pixel layer (pixels = (p, 1)) gets streams of p-pixel words (lanes x p, see
 docs/notes/rtl-backend.md); where a producer's words hold q pixels and its consumer takes
 p' != q a `sdf_hw.squeeze` between them re-packs the words (`channels`: channels per stream),
@@ -216,18 +217,17 @@ class _Expander:
                     mac = self._make(sdf_hw.ConvOp, "conv", {"fine": fine},
                                      input=windows[g * ci + i][j], weights=wm.operation.results[0],
                                      output=sdf_hw.stream(acc_fmt, q))
-                    r = mac.operation.results[0]
-                    if "accum" in self.models:
-                        r = self._make(sdf_hw.AccumOp, "accum", input=r, output=r.type).operation.results[0]
-                    partial[(g, i, j)] = r
+                    partial[(g, i, j)] = mac.operation.results[0]
         outs = []
         for g in range(groups):
-            for j in range(co):
+            for j in range(co):  # output stream g*co + j: glue the ci units, then accumulate
                 r = partial[(g, 0, j)]
                 if ci > 1:
                     glue = self._make(sdf_hw.GlueOp, "glue", inputs=[partial[(g, i, j)] for i in range(ci)],
                                       output=r.type)
                     r = glue.operation.results[0]
+                if "accum" in self.models:
+                    r = self._make(sdf_hw.AccumOp, "accum", input=r, output=r.type).operation.results[0]
                 bias = self._make(sdf_hw.BiasOp, "bias", input=r, bias=b, output=sdf_hw.stream(out_fmt, q))
                 outs.append(bias.operation.results[0])
         self._result(op, outs)

@@ -3,7 +3,9 @@
 
 // A conv folded coarse_in = 2, coarse_out = 2, fine = 3 over 4 channels (2 per stream) is,
 // as the hardware model costs it: 2 sliding windows, 2 forks, 2 x 2 MAC units each with its
-// weights memory and accumulator, 2 glues and 2 biases. The activation runs on 4 streams
+// weights memory, 2 glues (each adds the 2 units of a filter lane: 288 dot products per
+// unit = 36 pixels x 2 channels x 4 filters), 2 accumulators behind them (2 channels per
+// stream: 144 sums) and 2 biases. The activation runs on 4 streams
 // (a squeeze re-streams 2 -> 4), the pool on 4, the inner product reads 2 (squeeze 4 -> 2).
 
 // CHECK-LABEL: func.func @net
@@ -17,12 +19,17 @@
 // CHECK: %[[M0:.*]] = "sdf_hw.weights_memory"(%{{.*}}) {fine = 3 : i64, instance = 0 : i64
 // CHECK-SAME: -> !sdf_hw.stream<#sdf.fixed<16 : i64, {{[0-9]+}} : i64>, 3 : i64>
 // CHECK: %[[C0:.*]] = "sdf_hw.conv"(%[[F0]]#0, %[[M0]]) {fine = 3 : i64, instance = 0 : i64
-// CHECK: "sdf_hw.accum"(%[[C0]]) {instance = 0 : i64
-// CHECK-COUNT-3: "sdf_hw.conv"
-// CHECK: %[[G0:.*]] = "sdf_hw.glue"(%{{.*}}, %{{.*}}) {instance = 0 : i64, layer = "conv"
-// CHECK: "sdf_hw.bias"(%[[G0]], %{{.*}}) {instance = 0 : i64
+// CHECK-NOT: "sdf_hw.accum"
+// CHECK: %[[C1:.*]] = "sdf_hw.conv"(%{{.*}}, %{{.*}}) {fine = 3 : i64, instance = 1 : i64
+// CHECK-COUNT-2: "sdf_hw.conv"
+// CHECK: %[[G0:.*]] = "sdf_hw.glue"(%[[C0]], %[[C1]]) {instance = 0 : i64, layer = "conv"
+// CHECK-SAME: words_in = 576 : i64, words_out = 288 : i64
+// CHECK: %[[A0:.*]] = "sdf_hw.accum"(%[[G0]]) {instance = 0 : i64, layer = "conv", words_in = 288 : i64, words_out = 144 : i64}
+// CHECK: "sdf_hw.bias"(%[[A0]], %{{.*}}) {instance = 0 : i64
 // CHECK: "sdf_hw.glue"(%{{.*}}, %{{.*}}) {instance = 1 : i64
+// CHECK: "sdf_hw.accum"
 // CHECK: "sdf_hw.bias"(%{{.*}}, %{{.*}}) {instance = 1 : i64
+// CHECK-NOT: "sdf_hw.accum"
 // CHECK: %[[SQ:.*]]:4 = "sdf_hw.squeeze"(%{{.*}}, %{{.*}}) {instance = 0 : i64, layer = "relu"
 // CHECK-COUNT-4: "sdf_hw.activation"(%[[SQ]]#{{[0-3]}}) {instance = {{[0-3]}} : i64, kind = "relu", layer = "relu", words_in = 72 : i64, words_out = 72 : i64}
 // CHECK-COUNT-4: "sdf_hw.pool"

@@ -297,7 +297,7 @@ def window_cycles(dims, extent, stride, out, ch_s: int, per_window: float, slack
 
 
 def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
-    """conv and inner_product: sliding window, fork, conv (MAC), accum, glue, bias, weights.
+    """conv and inner_product: sliding window, fork, conv (MAC), weights, glue, accum, bias.
 
     With p pixels per word a conv unit holds `lanes` = q MAC arrays (one per window of a word)
     reading one weights word together; an inner product holds p FCUs, one per pixel of the
@@ -366,16 +366,20 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
 
     acc_in = cdiv(cin_g, ci) if is_conv else windows  # words summed per result
     per_out = cdiv(out_pixels, q) * cout_s * groups_s  # result words per output stream
+    # The ci units of one (g, j) emit their dot products in the same (pixel, channel, filter)
+    # order, so the glue adds them as they come (seed 004's adder tree over the j parallel
+    # products) and one accumulator per output stream sums the channels: co*cg partial-sum
+    # memories, not ci*co*cg. Wrapping acc_width sums are associative: the same results.
+    if ci > 1:
+        modules.append(Module(
+            "glue", out_streams, dots * ci, dots, dots, 1, pipeline=1 + clog2(ci), lanes=q,
+            logic=(("const", 1), ("io_bits", aw * (ci + 1) * q), ("adder_bits", (ci - 1) * aw))))
     if acc_in > 1:
         modules.append(Module(
-            "accum", mac_units, dots, per_out, dots, 1, fill=(acc_in - 1) * cout_s + 1,
+            "accum", out_streams, dots, per_out, dots, 1, fill=(acc_in - 1) * cout_s + 1,
             pipeline=2, memories=(Memory("accumulator", aw * q, cout_s),), lanes=q,
             logic=(("const", 1), ("io_bits", 2 * aw * q), ("adder_bits", aw),
                    ("counter_bits", clog2(acc_in) + clog2(cout_s)))))
-    if ci > 1:
-        modules.append(Module(
-            "glue", out_streams, per_out * ci, per_out, per_out, 1, pipeline=1 + clog2(ci), lanes=q,
-            logic=(("const", 1), ("io_bits", aw * (ci + 1) * q), ("adder_bits", (ci - 1) * aw))))
     if spec.has_bias:
         modules.append(Module(
             "bias", out_streams, per_out, per_out, per_out, 1, pipeline=2, lanes=q,

@@ -37,7 +37,8 @@ def test_conv2d_interval_and_modules():
     #   sliding window: padded 34*34 = 1156 pixels * ch_s (16/4 = 4)      = 4624 cycles
     #   conv: Po 1024 * ch_s 4 * cout_s (32/8 = 4) * ceil(9/9) = 16384 cycles
     #         (= 1024 * 16 * 32 * 9 MACs / (4 * 8 * 9) multipliers)
-    #   accum: 16384 inputs at 1/cycle; glue: 1024 * 4 = 4096 outputs per stream
+    #   glue (one per output stream, 8): adds the 4 units' 16384 dots at 1/cycle; accum
+    #   behind it (8, not 32): 16384 glued dots in, 1024 * 4 = 4096 sums out per stream
     #   but the window waits for the conv (per_window = cout_s 4 * 1 = 4, slack 8): its
     #   4096 windows * 4 = 16384 + line runs 31 x max(0, 8 - 8) = 0 + frame run 280 - 8
     #   = 272 -> 16656, above its 4624 words: the window is the bottleneck
@@ -47,8 +48,10 @@ def test_conv2d_interval_and_modules():
     assert modules["sliding_window"].instances == 4
     assert modules["fork"].instances == 4 and modules["fork"].interval == 4096
     assert modules["conv"].instances == 32 and modules["conv"].interval == 16384
-    assert modules["accum"].interval == 16384
-    assert modules["glue"].instances == 8 and modules["glue"].interval == 4096
+    assert modules["glue"].instances == 8 and modules["glue"].interval == 16384
+    assert (modules["glue"].words_in, modules["glue"].words_out) == (4 * 16384, 16384)
+    assert modules["accum"].instances == 8 and modules["accum"].interval == 16384
+    assert (modules["accum"].words_in, modules["accum"].words_out) == (16384, 4096)
     assert perf.interval == 16_656 and perf.bottleneck == "sliding_window"
     # rates: the sliding window takes 4096 real words in 16656 cycles; conv emits 1 dot/cycle
     assert modules["sliding_window"].rate_in == pytest.approx(4096 / 16_656)
@@ -251,7 +254,10 @@ def test_multi_pixel_stride_removes_kpus():
     # trail) and its border stalls fit under the MAC's 2048
     assert m["conv"].interval == 256 // 2 * 4 * 4 == 2048
     assert m["sliding_window"].words_out == 128 * 4
-    assert m["glue"].words_out == 128 * 4 and m["glue"].lanes == 2
+    # the glue adds the 4 units' 2048 dot products a word at a time, 2 sums a word; the
+    # accumulator behind it sums the 4 channels of a stream: 128 words x cout_s 4 out
+    assert m["glue"].words_out == 2048 and m["glue"].lanes == 2
+    assert m["accum"].words_out == 128 * 4 and m["accum"].lanes == 2
     # p = 2: one window a word, a single MAC array, 256 x 16 = 4096 cycles
     assert by_name(layer_performance(replace(spec, pixels=(2, 1))))["conv"].lanes == 1
 

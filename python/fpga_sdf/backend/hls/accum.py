@@ -1,4 +1,7 @@
-"""accum: sums the channels of one group that a MAC unit sees, per filter (coarse_in < channels)."""
+"""accum: sums the channels of one group an output stream sees, per filter (coarse_in < channels).
+
+One per output stream: it sits behind the glue, which has added the coarse_in units' dot
+products already (model/modules.py _weights_layer)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""glue: adds the coarse_in partial sums of each filter lane (an adder tree)."""
+"""glue: adds the coarse_in units' dot products of each filter lane (an adder tree), one word
+per dot product, in front of the accumulator."""
 
 from __future__ import annotations
 

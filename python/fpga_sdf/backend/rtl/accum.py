@@ -1,9 +1,10 @@
-"""sdf_hw.accum: sums a MAC unit's dot products over the channels of its input stream.
+"""sdf_hw.accum: sums an output stream's dot products over the channels of its input streams.
 
-Per output pixel the conv emits, for each group the stream carries, acc_in channels x cout_s
-filters (filter fastest); the accumulator keeps cout_s partial sums (model: Memory
-"accumulator", acc_width x cout_s) and emits the cout_s totals after the group's last
-channel, one word per cycle in. The partial sums live in a RAM read one word ahead (the
+It sits behind the glue (which adds the coarse_in units' products of one filter lane as they
+come), so there is one per output stream g*co + j. Per output pixel each unit emits, for
+each group the stream carries, acc_in channels x cout_s filters (filter fastest); the
+accumulator keeps cout_s partial sums (model: Memory "accumulator", acc_width x cout_s) and
+emits the cout_s totals after the group's last channel, one word per cycle in. The partial sums live in a RAM read one word ahead (the
 filter order is fixed), so a BRAM-style registered read suffices; one filter needs only a
 register. A p-pixel layer's words hold q sums (one per window of the word): the partial sums
 are q lanes wide, each lane added on its own.
@@ -16,12 +17,13 @@ from pycde.types import Bits
 
 from .fcu import unit_plan
 from .mac_common import (OutBuffer, add, bits, counter, eq, memory, module_name,
-                         ram_style, sel, unit_index)
+                         output_index, ram_style, sel)
 from .streams import pack_lanes, stream_module
 
 
 def generate(p):
-    plan = unit_plan(p.spec, *unit_index(p.spec, p.instance))
+    g, j = output_index(p.spec, p.instance)
+    plan = unit_plan(p.spec, g, 0, j)  # every unit i of (g, j) sums the same acc_in words
     acc_in, cout_s, aw, q = plan.acc_in, plan.cout_s, p.inputs[0].width, plan.lanes
     width = aw * q
 

@@ -1,8 +1,9 @@
-"""sdf_hw.glue: adds the partial sums of the coarse_in MAC units of one filter lane.
+"""sdf_hw.glue: adds the dot products of the coarse_in MAC units of one filter lane.
 
-All coarse_in streams carry the same filters in the same order, so one word of each is
-summed per cycle (acc_width, wrapping like the accumulator) into a registered output; lane by
-lane where a p-pixel layer's words hold several sums.
+All coarse_in units emit the same (pixel, channel, filter) order, so one word of each is
+summed per cycle, at the conv's dot-product rate (acc_width, wrapping like the accumulator
+behind it) into a registered output; lane by lane where a p-pixel layer's words hold
+several sums.
 """
 
 from __future__ import annotations
