@@ -11,6 +11,11 @@ low part's sign bit, are a_hi w (`packs` says where; backend/rtl/mac_common.lane
 builds it). The shift is the product width, not WP486's 18 bits, because the products are
 separated before they are summed: at 8 bits the packed operand is 25 bits, which fits both
 families' wide port, so the RTL needs no family to decide.
+
+The symmetric form pairs two MAC units that share an input (`pairs_units`): the coarse_out
+units j and j + 1 of one fork see the same window, so x (w_hi << (a + b)) + x w_lo is one
+multiply of x by a packed weight. That works at one pixel a word and with an odd number of
+lanes, where the lane packing leaves products alone (docs/notes/rtl-backend.md, "DSP packing").
 """
 
 from __future__ import annotations
@@ -67,15 +72,41 @@ def packs(a_bits: int, b_bits: int) -> bool:
                and dsp_per_multiplier(packed_width(a_bits, b_bits), b_bits, f) == 1 for f in families())
 
 
-def mac_dsp(multipliers: int, lanes: int, sharing: int, a_bits: int, b_bits: int, family: str) -> int:
-    """DSP slices of `multipliers` products in each of `lanes` lanes, where groups of `sharing`
-    lanes multiply by the same operand: each group's lanes paired into packed multiplies where
-    `packs`, an odd lane alone."""
+def pairs_units(spec) -> bool:
+    """Whether a layer's MAC units (g, i, j) and (g, i, j + 1), which read the same window, are
+    built as one unit whose products share the input (x times a packed pair of weights): a
+    dense conv or a one-pixel inner product with an even coarse_out whose weight x data products
+    pack. The model, `--sdf-expand-modules` and the backends all ask this one rule."""
+    from .spec import sparse_engine
+    if spec.kind not in ("conv", "inner_product") or spec.coarse_out % 2 or sparse_engine(spec):
+        return False
+    if spec.kind == "inner_product" and spec.pixels[0] > 1:
+        return False  # per-pixel FCUs (backend/rtl/fcu.py) read different weights
+    return packs(spec.weight_width, spec.data_width)
+
+
+def mac_dsp(multipliers: int, lanes: int, sharing: int, a_bits: int, b_bits: int, family: str,
+            input_sharing: int = 1) -> int:
+    """DSP slices of `multipliers` products (a_bits data x b_bits weights) in each of `lanes`
+    lanes. With `input_sharing` = 2 (a unit pair, `pairs_units`) every product is paired with
+    its twin's, which multiplies the same input by another weight: half as many packed
+    multiplies. Otherwise groups of `sharing` lanes multiply by the same weight: each group's
+    lanes paired into packed multiplies where `packs`, an odd lane alone."""
+    if input_sharing == 2 and packs(b_bits, a_bits):
+        products = int(-(-multipliers * lanes // 1))
+        return dsp_count(products // 2, packed_width(b_bits, a_bits), a_bits, family)
     if sharing < 2 or not packs(a_bits, b_bits):
         return dsp_count(int(-(-multipliers * lanes // 1)), a_bits, b_bits, family)
     groups = multipliers * int(lanes) // sharing
     return (dsp_count(groups * (sharing // 2), packed_width(a_bits, b_bits), b_bits, family)
             + dsp_count(groups * (sharing % 2), a_bits, b_bits, family))
+
+
+def module_dsp(module, family: str) -> int:
+    """DSP slices of all instances of a model.hardware.Module: the one place that reads its
+    sharing fields (resources.module_resources should call it)."""
+    return mac_dsp(module.instances * module.mults, module.lanes, module.weight_sharing,
+                   *module.mult_widths, family, module.input_sharing)
 
 
 # ------------------------------------------------------------------------------ exact division

@@ -34,6 +34,7 @@ class Module:
     mult_widths: tuple[int, int] = (0, 0)
     lanes: float = 1.0  # copies of the arithmetic side by side: q MAC arrays of a p-pixel conv
     weight_sharing: int = 1  # lanes multiplying by the same weight (a p-pixel conv's q arrays)
+    input_sharing: int = 1  # units multiplying the same input by their own weights (2: a unit pair)
     memories: tuple[Memory, ...] = ()
     logic: tuple[tuple[str, float], ...] = ()  # named features of the LUT/FF models
 

@@ -195,11 +195,11 @@ class OutBuffer:
     def push(self, valid, data):
         self.fifo.push(data, valid)
 
-    def drive(self, ports):
+    def drive(self, ports, port: int = 0):
         valid = ~self.fifo.empty
-        pop = valid & ports.out0_ready
-        ports.out0_data = self.fifo.pop(pop)
-        ports.out0_valid = valid
+        pop = valid & getattr(ports, f"out{port}_ready")
+        setattr(ports, f"out{port}_data", self.fifo.pop(pop))
+        setattr(ports, f"out{port}_valid", valid)
         up = sel(self._issue, inc(self.used), self.used)
         self.used.assign(sel(pop, comb.SubOp(up, bits(self.cw, 1)), up))
 
@@ -211,34 +211,51 @@ def multiply_accumulate(clk, rst, xs, ws, valid, last, pw: int, aw: int):
     return accumulate(clk, rst, prods, valid, last, aw)
 
 
+def packed_pair(clk, shared, lo, hi, pw: int, name: str):
+    """The exact pw-bit products shared * lo and shared * hi (pw = their width, the sum of the
+    operand widths) from one registered multiply of shared by (hi << pw) + lo (Xilinx WP486,
+    one DSP where model.dsp.packs): its low pw bits are shared * lo, its high pw bits plus the
+    low part's sign bit are shared * hi (a floor shift of a negative low part borrows one)."""
+    width = hi.type.width + pw + 1  # model.dsp.packed_width
+    packed = add(comb.ConcatOp(sext(hi, width - pw), Bits(pw)(0)), sext(lo, width))
+    prod = signed_mul(packed, shared, 2 * pw).reg(clk, name=name)
+    return prod[0:pw], add(prod[pw:2 * pw], zext(prod[pw - 1], pw))
+
+
 def lane_products(clk, lanes, ws, dw: int, ww: int, pack: bool = True):
     """Stage 2 of q MAC arrays multiplying their taps (lanes[l][k], dw bits) by one shared
     weights word (ws[k], ww bits): [lane][k] exact products of dw + ww bits. With `pack`
     (the model's weight_sharing) where model.dsp.packs(dw, ww), lanes 2i and 2i + 1 share one
-    registered multiply of
-    (x_hi << pw) + x_lo by w (pw = dw + ww): its low pw bits are x_lo w, its high pw bits plus
-    the low part's sign bit are x_hi w (a floor shift of a negative low part borrows one)."""
-    from fpga_sdf.model.dsp import packed_width, packs
+    `packed_pair` multiply by w; an odd lane multiplies alone."""
+    from fpga_sdf.model.dsp import packs
 
     pw = dw + ww
     if not pack or len(lanes) < 2 or not packs(dw, ww):
         return [[signed_mul(x, w, pw).reg(clk, name=f"prod{l}_{k}") for k, (x, w) in enumerate(zip(xs, ws))]
                 for l, xs in enumerate(lanes)]
-    width = packed_width(dw, ww)
     out = []
     for l in range(0, len(lanes) - 1, 2):
-        lo, hi = [], []
-        for k, w in enumerate(ws):
-            packed = add(comb.ConcatOp(sext(lanes[l + 1][k], width - pw), Bits(pw)(0)),
-                         sext(lanes[l][k], width))
-            prod = signed_mul(packed, w, 2 * pw).reg(clk, name=f"packed{l}_{k}")
-            lo.append(prod[0:pw])
-            hi.append(add(prod[pw:2 * pw], zext(prod[pw - 1], pw)))
-        out += [lo, hi]
+        pairs = [packed_pair(clk, w, lanes[l][k], lanes[l + 1][k], pw, f"packed{l}_{k}")
+                 for k, w in enumerate(ws)]
+        out += [[lo for lo, _ in pairs], [hi for _, hi in pairs]]
     if len(lanes) % 2:
         out.append([signed_mul(x, w, pw).reg(clk, name=f"prod{len(lanes) - 1}_{k}")
                     for k, (x, w) in enumerate(zip(lanes[-1], ws))])
     return out
+
+
+def unit_pair_products(clk, lanes, ws_a, ws_b, dw: int, ww: int):
+    """Stage 2 of a unit pair (model.dsp.pairs_units): q MAC arrays' taps (lanes[l][k]) times
+    two units' weights words (ws_a[k], ws_b[k]), every tap one `packed_pair` multiply of the
+    tap by both weights; returns the [lane][k] products of unit a and of unit b."""
+    pw = dw + ww
+    a, b = [], []
+    for l, xs in enumerate(lanes):
+        pairs = [packed_pair(clk, x, wa, wb, pw, f"pair{l}_{k}")
+                 for k, (x, wa, wb) in enumerate(zip(xs, ws_a, ws_b))]
+        a.append([lo for lo, _ in pairs])
+        b.append([hi for _, hi in pairs])
+    return a, b
 
 
 def accumulate(clk, rst, prods, valid, last, aw: int):
@@ -347,6 +364,15 @@ def unit_index(spec, instance: int) -> tuple[int, int, int]:
     gj, i = divmod(instance, ci)
     g, j = divmod(gj, co)
     return g, i, j
+
+
+def pair_index(spec, instance: int) -> tuple[int, int, int]:
+    """(g, i, j) of the first unit of unit pair `instance` (units j and j + 1, model.dsp
+    .pairs_units): the expansion pass numbers pairs g, then j / 2, then i."""
+    ci, pairs = spec.coarse_in, spec.coarse_out // 2
+    gk, i = divmod(instance, ci)
+    g, k = divmod(gk, pairs)
+    return g, i, 2 * k
 
 
 def output_index(spec, instance: int) -> tuple[int, int]:
