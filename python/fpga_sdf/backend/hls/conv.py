@@ -1,8 +1,10 @@
 """conv: the MAC units, `fine` multipliers each, one dot product per filter and window
-(on the sparse engine: sparse_conv.py)."""
+(on the sparse engine: sparse_conv.py). A p-pixel unit's q MAC arrays share each weight, and
+pairs of them multiply in one packed DSP exactly where the model counts it (`lane_pairs`)."""
 
 from __future__ import annotations
 
+from ...model.dsp import packs
 from ...model.spec import sparse_engine
 from . import sparse_conv
 from .context import timed
@@ -26,12 +28,28 @@ def generate(ctx, module) -> None:
                  f"hls::stream<sdf::vec<{w_t}, {fine}> > weights[{lanes}]", f"hls::stream<{acc_t}> out[{lanes * q}]"],
                 [src.name, ctx.weights.name, out.name],
                 f"    sdf::conv<{src.elem}, {in_t}, {w_t}, {acc_t}, {kvol}, {fine}, {module.words_in}, "
-                f"{v['cout_s']}, {lanes}{multi(q)}>(win, weights, out, frames);\n",
+                f"{v['cout_s']}, {lanes}{multi(q)}{_pairs(lane_pairs(module))}>(win, weights, out, frames);\n",
                 # KVOL/FINE cycles per dot product: reads, FINE products, their adder tree,
                 # the running sum, the write
                 timing=[timed("conv_loop", module.words_in * v["cout_s"] * (kvol // fine),
                               STAGE + MUL + tree(fine) + 2 * STAGE)])
     ctx.cur = out
+
+
+def lane_pairs(module) -> int:
+    """Packed lane pairs per MAC unit (the template's PAIRS): the model's `weight_sharing`
+    lanes multiply by one weight, and model.dsp.mac_dsp costs them as pairs in one DSP where
+    `packs` says so, a lone odd lane on its own."""
+    q, sharing = int(module.lanes), module.weight_sharing
+    if sharing < 2 or not packs(*module.mult_widths):
+        return 0
+    if sharing != q:
+        raise ValueError(f"HLS conv: {sharing} of {q} MAC arrays sharing a weight is not generated")
+    return q // 2
+
+
+def _pairs(n: int) -> str:
+    return f", {n}" if n else ""
 
 
 def _fcus(ctx, module) -> None:

@@ -23,6 +23,17 @@
 #include "sdf_common.hpp"
 #include "sliding_window.hpp"
 
+// A multiply of the MAC units: a test build defines it to count them in the C-simulation
+// (SDF_COUNT_LOOP("multiplies"): per conv_loop iteration, the multipliers Vitis builds at
+// II=1), to compare with the DSPs the model counts; elsewhere it is nothing.
+#ifndef SDF_COUNT_MULTIPLY
+#ifdef SDF_COUNT_MULTIPLIES
+#define SDF_COUNT_MULTIPLY() SDF_COUNT_LOOP("multiplies")
+#else
+#define SDF_COUNT_MULTIPLY()
+#endif
+#endif
+
 namespace sdf {
 
 // fork: every window of each of LANES streams to CO filter lanes (out[s * CO + j]); with Q
@@ -109,16 +120,45 @@ load_lanes_loop:
     }
 }
 
+// The exact product of an in_t and a w_t (what `a * b` of the two ap_fixed types gives).
+template <typename in_t, typename w_t>
+using product_t = ap_fixed<in_t::width + w_t::width, in_t::iwidth + w_t::iwidth>;
+
+// Two products sharing their weight in one multiply (model/dsp.py `packs`, Xilinx WP486, the
+// RTL's mac_common.lane_products): (hi << PW) + lo times w, PW = the product width. Its low
+// PW bits are lo * w; its high PW bits are hi * w less the borrow of a negative low part,
+// so adding the low part's sign bit back recovers hi * w. The packed operand is
+// 2 DW + WW + 1 bits (25 at 8 bits), one DSP on both families; BIND_OP keeps Vitis from
+// building it as several partial products.
+template <typename in_t, typename w_t>
+void packed_products(const in_t& lo, const in_t& hi, const w_t& w, product_t<in_t, w_t>& p_lo,
+                     product_t<in_t, w_t>& p_hi) {
+#pragma HLS INLINE
+    const int PW = in_t::width + w_t::width;
+    const ap_int<PW + in_t::width + 1> packed = (ap_int<PW + in_t::width + 1>(raw(hi)) << PW) + raw(lo);
+    const ap_int<2 * PW + 1> m = packed * raw(w);
+#pragma HLS BIND_OP variable=m op=mul impl=dsp
+    SDF_COUNT_MULTIPLY()
+    const ap_int<PW> low = m.range(PW - 1, 0);
+    const ap_int<PW> high = ap_int<PW>(m.range(2 * PW - 1, PW)) + ap_uint<1>(m[PW - 1]);
+    p_lo = from_raw<product_t<in_t, w_t> >(low);
+    p_hi = from_raw<product_t<in_t, w_t> >(high);
+}
+
 // conv (the MAC unit): per window, COUT_S dot products of KVOL taps, FINE multipliers per
 // cycle, KVOL/FINE cycles per dot product (II=1 over windows * COUT_S * KVOL/FINE). With Q
 // windows a word (multi-pixel) a unit holds Q MAC arrays (lanes u * Q + y of win / out)
 // that share the unit's one weights read per cycle; WINDOWS counts words of Q windows.
+// Sharing the weight, arrays 2i and 2i + 1 (i < PAIRS) multiply each tap pair in one packed
+// multiply (packed_products), an array left over alone: fpga_sdf.backend.hls.conv sets
+// PAIRS where the model counts the packing (model/dsp.py mac_dsp).
 template <typename win_t, typename in_t, typename w_t, typename acc_t, int KVOL, int FINE,
-          int WINDOWS, int COUT_S, int LANES, int Q = 1>
+          int WINDOWS, int COUT_S, int LANES, int Q = 1, int PAIRS = 0>
 void conv(hls::stream<win_t> win[LANES * Q], hls::stream<vec<w_t, FINE> > weights[LANES],
           hls::stream<acc_t> out[LANES * Q], int frames = 1) {
 #pragma HLS INLINE off
     static_assert(KVOL % FINE == 0, "FINE must divide the kernel volume");
+    static_assert(2 * PAIRS <= Q, "a packed pair takes two MAC arrays");
     const int KO = KVOL / FINE;
     vec<in_t, KVOL> window[LANES * Q];
     acc_t acc[LANES * Q];
@@ -132,14 +172,33 @@ conv_loop:
         for (int u = 0; u < LANES; u++) {
 #pragma HLS UNROLL
             const vec<w_t, FINE> w = weights[u].read();
+            product_t<in_t, w_t> prod[Q][FINE];
+#pragma HLS ARRAY_PARTITION variable=prod complete dim=0
             for (int y = 0; y < Q; y++) {
 #pragma HLS UNROLL
                 const int a = u * Q + y;
                 if (fo == 0 && ko == 0) window[a] = as_vec(win[a].read());
+            }
+            for (int k = 0; k < FINE; k++) {
+#pragma HLS UNROLL
+                for (int y = 0; y < 2 * PAIRS; y += 2) {
+#pragma HLS UNROLL
+                    packed_products(window[u * Q + y].v[ko * FINE + k], window[u * Q + y + 1].v[ko * FINE + k],
+                                    w.v[k], prod[y][k], prod[y + 1][k]);
+                }
+                for (int y = 2 * PAIRS; y < Q; y++) {
+#pragma HLS UNROLL
+                    prod[y][k] = window[u * Q + y].v[ko * FINE + k] * w.v[k];
+                    SDF_COUNT_MULTIPLY()
+                }
+            }
+            for (int y = 0; y < Q; y++) {
+#pragma HLS UNROLL
+                const int a = u * Q + y;
                 acc_t sum = ko == 0 ? acc_t(0) : acc[a];
                 for (int k = 0; k < FINE; k++) {
 #pragma HLS UNROLL
-                    sum += window[a].v[ko * FINE + k] * w.v[k];
+                    sum += prod[y][k];
                 }
                 acc[a] = sum;
                 if (ko == KO - 1) out[a].write(sum);
@@ -182,6 +241,7 @@ conv_loop:
             for (int x = 0; x < P; x++) {
 #pragma HLS UNROLL
                 sum += word[u][x] * w.v[x];
+                SDF_COUNT_MULTIPLY()
             }
             out[u].write(sum);
         }
