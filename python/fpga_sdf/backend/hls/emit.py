@@ -36,7 +36,7 @@ from . import cycles, dma, sparse_conv, squeeze, structure
 from .context import LayerContext
 from .generators import generator
 from .layers import PREPARE
-from .process import Layer, Partition, Reload, bus_bits, ctype
+from .process import End, Layer, Partition, Reload, bus_bits, ctype
 from .render import render
 
 __all__ = ["emit", "write_project", "Project", "value_format", "stream_order", "from_stream_order", "ctype",
@@ -153,21 +153,29 @@ class _Emitter:
         if parts and loose:
             self.error(loose[0], "layer outside any partition in a partitioned function")
             raise UserError(self.problems)
-        for p in parts:
-            problem = network.single_stream_problem(p, "HLS")
-            if problem:
-                self.error(p, problem)
-        if self.problems:
-            raise UserError(self.problems)
-        plans = []
+        plans, tensors = [], {block.arguments[0]: "input"}
         if parts:
             for i, p in enumerate(parts):
                 inner = p.operation.regions[0].blocks[0]
-                plans.append(self.partition(i, inner, inner.arguments[0], list(inner.operations)[-1]))
+                terminator = list(inner.operations)[-1]
+                unknown = [v for v in p.operation.operands if v not in tensors]
+                if unknown:
+                    self.error(p, "a partition reads a tensor that neither the function's input nor an "
+                                  "earlier partition gives")
+                    continue
+                reads = [(arg, tensors[v]) for arg, v in zip(inner.arguments, p.operation.operands)]
+                writes = [(v, self._tensor_name(v)) for v in terminator.operands]
+                for result, (_, name) in zip(p.operation.results, writes):
+                    tensors[result] = name
+                plans.append(self.partition(i, inner, reads, writes, terminator))
         else:
-            plans.append(self.partition(0, block, block.arguments[0], ops[-1]))
+            result = ops[-1].operands[0]
+            tensors[result] = self._tensor_name(result)
+            plans.append(self.partition(0, block, [(block.arguments[0], "input")],
+                                        [(result, tensors[result])], ops[-1]))
         if self.problems:
             raise UserError(self.problems)
+        network_output = tensors[ops[-1].operands[0]]
         report = structure.check(plans)
         for bad in structure.failures(report):
             op = self.layer_ops.get(bad.layer)
@@ -175,7 +183,8 @@ class _Emitter:
         if self.problems:
             raise UserError(self.problems)
         in_fmt = value_format(block.arguments[0])
-        files, schedule = render(plans, self.target, self.source, in_fmt, network.output_views(func)[0])
+        files, schedule = render(plans, self.target, self.source, in_fmt, network.output_views(func)[0],
+                                 network_output)
         files["structure.txt"] = structure.text(report)
         files["cycles.txt"] = cycles.text(plans, self.target.batch)
         project = Project(files, schedule, plans)
@@ -194,28 +203,42 @@ class _Emitter:
                         "(run --sdf-target=\"platform=NAME\" or pass --platform)")
         return target_mod.resolve("zcu102")
 
-    def partition(self, index: int, block, source, terminator) -> Partition:
+    def _tensor_name(self, value) -> str:
+        """A tensor's name in schedule.json: the layer producing it (`layer#k` for result k
+        of a layer with several, e.g. a split's skip branch)."""
+        owner = value.owner
+        if isinstance(owner, ir.Block):
+            return "input"
+        name = self.names.get(owner, owner.name)
+        return f"{name}#{value.result_number}" if len(owner.results) > 1 else name
+
+    def partition(self, index: int, block, reads, writes, terminator) -> Partition:
+        """One partition's processes: a DMA in per tensor it reads (`reads`: block argument,
+        tensor name), its layers, a DMA out per tensor it writes (`writes`: yielded value,
+        tensor name). One of each is the ports `in` / `out` as before a cut inside a block."""
         part = Partition(index, f"p{index}", bus=bus_bits(self.target.platform.part))
         self.part, self.bundles, self.reads, self.edges = part, {}, {}, {}
-        fmt = self.fmt(source, terminator)
-        part.in_shape = shape(source)
+        fmts = [self.fmt(source, terminator) for source, _ in reads]
         layer_ops = [op for op in block.operations if op.operation.name in sdf.LAYER_KINDS]
         for op in block.operations:
             if op.operation.name not in sdf.LAYER_KINDS and op.operation.name not in (
                     "sdf.weights", "func.return", "sdf.yield"):
                 self.error(op, f"the HLS backend has no module for '{op.operation.name}'")
-        if fmt is None or not layer_ops:
+        part.inputs = [End("in" if k == 0 else f"in{k}", name, shape(source)) for k, (source, name) in enumerate(reads)]
+        part.outputs = [End("out" if k == 0 else f"out{k}", name, shape(value)) for k, (value, name) in enumerate(writes)]
+        if None in fmts or not layer_ops:
             if not layer_ops:
                 self.error(terminator, "a partition without layers has nothing to emit")
             return part
-        first = next((op for op in layer_ops if source in list(network.stream_operands(op))), None)
-        n_in = 1 if first is None else self._needed_streams(first)
-        p_in = 1 if first is None else pixels_in(network.layer_spec(self.names[first.operation], first))
-        if p_in > 1 and (len(part.in_shape) < 3 or part.in_shape[-1] % p_in or part.in_shape[1] % n_in):
-            p_in = 1  # the layer refuses its pixels itself; the DMA moves one pixel a word
-        part.in_bundle = part.bundle(fmt, part.in_shape[1:], n_in, "input", p_in)
-        dma.dma_in(part, part.in_bundle)
-        self.bundles[source] = part.in_bundle
+        for end, (source, _), fmt in zip(part.inputs, reads, fmts):
+            first = next((op for op in layer_ops if source in list(network.stream_operands(op))), None)
+            n_in = 1 if first is None else self._needed_streams(first)
+            p_in = 1 if first is None else pixels_in(network.layer_spec(self.names[first.operation], first))
+            if p_in > 1 and (len(end.shape) < 3 or end.shape[-1] % p_in or end.shape[1] % n_in):
+                p_in = 1  # the layer refuses its pixels itself; the DMA moves one pixel a word
+            end.bundle = part.bundle(fmt, end.shape[1:], n_in, "input", p_in)
+            dma.dma_in(part, end)
+            self.bundles[source] = end.bundle
         wr_layers = [op for op in layer_ops if get_int(op, "wr_factor", 1) > 1]
         failed: set = set()  # results of refused layers: their readers are not reported again
         for op in layer_ops:
@@ -224,7 +247,7 @@ class _Emitter:
                 failed.update(op.operation.results)
                 continue
             if any(v not in self.bundles for v in operands):
-                self.error(op, "reads a stream that does not come from this partition's input")
+                self.error(op, "reads a stream that does not come from this partition's inputs")
                 continue
             try:
                 self.layer(op)
@@ -232,18 +255,18 @@ class _Emitter:
                 self.problems.extend(err.diagnostics)
             if any(r not in self.bundles for r in op.operation.results):  # refused
                 failed.update(op.operation.results)
-        out_value = terminator.operands[0]
-        part.out_shape = shape(out_value)
-        if out_value in self.bundles:
-            self._consume(out_value, terminator)
-            part.out_bundle = self.bundles[out_value]
-            dma.dma_out(part, part.out_bundle)
+        for end, (value, _) in zip(part.outputs, writes):
+            if value in self.bundles:
+                self._consume(value, terminator)
+                end.bundle = self.bundles[value]
+                dma.dma_out(part, end)
+        out_value = writes[0][0]
         if len(wr_layers) > 1:
             self.error(wr_layers[1], "the HLS backend reloads the weights of one layer per partition")
         elif wr_layers:
             op = wr_layers[0]
-            if op.operation.results[0] != out_value:
-                self.error(op, "a layer with wr_factor > 1 must produce its partition's output "
+            if op.operation.results[0] != out_value or len(writes) > 1:
+                self.error(op, "a layer with wr_factor > 1 must produce its partition's only output "
                                "(each run computes a share of its filters; the host assembles them)")
             else:
                 f = shape(out_value)[1]

@@ -255,6 +255,24 @@ class Reload:
 
 
 @dataclass
+class End:
+    """A feature map a partition reads from or writes to off-chip memory: one m_axi port
+    (bundle) and one DMA process each. The first input and output are the ports `in` and
+    `out`; a cut inside a residual block adds `in1`, `out1`, ... (the skip tensor's)."""
+
+    port: str  # "in", "in1", ..., "out", "out1", ...
+    tensor: str  # its name in schedule.json (the host keeps its buffer from writer to readers)
+    shape: tuple  # (N, C, *spatial)
+    bundle: Bundle | None = None  # None when the layers reading or writing it were refused
+    per_beat: int = 1  # values per beat (whole groups of the bundle's lanes)
+
+    @property
+    def beats(self) -> int:
+        """Beats per frame (each frame starts on a new beat)."""
+        return -(-self.bundle.words // self.per_beat)
+
+
+@dataclass
 class Partition:
     """The processes and streams of one partition's top function."""
 
@@ -265,17 +283,17 @@ class Partition:
     top_processes: list = field(default_factory=list)  # dma_in, squeezes, dma_out (top file)
     order: list = field(default_factory=list)  # every process in call order
     formats: set = field(default_factory=set)
-    in_bundle: Bundle | None = None
-    out_bundle: Bundle | None = None
-    in_shape: tuple = ()
-    out_shape: tuple = ()
+    inputs: list = field(default_factory=list)  # End: the feature maps it reads from memory
+    outputs: list = field(default_factory=list)  # End: those it writes
     reload: Reload | None = None
     ports: list = field(default_factory=list)  # Port: parameters from off-chip memory
     bus: int = 512  # bits per beat of the memory ports (bus_bits)
-    in_per_beat: int = 1  # values per beat of the feature-map ports
-    out_per_beat: int = 1
     model: dict | None = None  # the model's partition interval and depth (cycles.py compares)
     counters: list = field(default_factory=list)  # sparse engine processes: the csim counts their cycles
+
+    def memory_args(self) -> list:
+        """The top's memory ports in argument order: feature maps in, out, then parameters."""
+        return [e.port for e in self.inputs + self.outputs] + [p.name for p in self.ports]
 
     def stream(self, elem: str, lanes: int, words: int) -> Stream:
         s = Stream(f"s{len(self.streams)}", elem, lanes, words)

@@ -31,7 +31,13 @@ from ...diagnostics import UserError
 from .emit import from_stream_order, stream_order
 from .packing import pack, unpack
 
-__all__ = ["pack", "unpack", "Runtime", "CsimDevice", "PynqDevice", "XrtDevice", "port_bytes", "pack_weights"]
+__all__ = ["pack", "unpack", "kernel_args", "Runtime", "CsimDevice", "PynqDevice", "XrtDevice", "port_bytes", "pack_weights"]
+
+
+def kernel_args(part: dict) -> list[str]:
+    """A partition kernel's memory arguments in order (process.Partition.memory_args):
+    the feature maps it reads, those it writes, its parameter ports."""
+    return [end["port"] for end in part["inputs"] + part["outputs"]] + [p["name"] for p in part["ports"]]
 
 
 def _beat_bytes(port: dict) -> int:
@@ -51,40 +57,40 @@ class Runtime:
         self.images: dict = {}  # port file -> packed images (packing from a sidecar takes seconds)
 
     def run(self, x_int: np.ndarray) -> np.ndarray:
+        """Every partition in order; each off-chip tensor's buffer is kept from the partition
+        writing it to the last one reading it (schedule.json `tensors`: a skip tensor of a
+        cut inside a residual block may be read several partitions later)."""
         x = np.asarray(x_int, dtype=np.int64)
         n = x.shape[0]
+        buffers = {"input": x}
+        readers = {name: len(t["readers"]) for name, t in self.schedule["tensors"].items()}
+        result = self.schedule["network_output"]
         for part in self.schedule["partitions"]:
-            if x.shape[1:] != tuple(part["input"]["shape"]):
-                raise UserError(f"partition {part['name']} expects input (N, "
-                                f"{', '.join(map(str, part['input']['shape']))}), got {x.shape}")
+            for end in part["inputs"]:
+                got = buffers[end["tensor"]].shape
+                if got[1:] != tuple(end["shape"]):
+                    raise UserError(f"partition {part['name']} expects {end['tensor']} (N, "
+                                    f"{', '.join(map(str, end['shape']))}), got {got}")
             self.device.configure(part)  # a reconfiguration between partitions
             ports = [self._image(port) for port in part["ports"]]
-            inp = part["input"]
-            flat = stream_order(x)[:, _beat_order(inp["shape"], inp)]
-            data = pack(flat, inp["format"][0], inp["per_beat"])
-            out = part["output"]
-            out_shape = (n,) + tuple(out["shape"])
+            data = [pack(stream_order(buffers[end["tensor"]])[:, _beat_order(end["shape"], end)],
+                         end["format"][0], end["per_beat"]) for end in part["inputs"]]
             reload = part.get("weights_reload")
-            runs = part.get("runs", 1)
-            words = out["words_per_run"]
-            shares = []
-            for r in range(runs):  # weights reloading: run r computes its filters for the whole batch
-                images = [image[r] for image in ports]
-                y = self.device.run(part, r, data, images, n)
-                share = unpack(y, n, words, out["format"][0], out["per_beat"])
-                run_shape = ((reload["filters_per_run"],) + tuple(out["shape"][1:])) if reload else out["shape"]
-                shares.append(np.empty_like(share))
-                shares[-1][:, _beat_order(run_shape, out)] = share
-            if reload is None:
-                x = from_stream_order(shares[0], out_shape)
-                continue
-            fr = reload["filters_per_run"]
-            pixels = math.prod(out_shape[2:]) if len(out_shape) > 2 else 1
-            full = np.zeros((n, pixels, reload["channels"]), dtype=np.int64)
-            for r, y in enumerate(shares):
-                full[:, :, r * fr:(r + 1) * fr] = y.reshape(n, pixels, fr)
-            x = from_stream_order(full.reshape(n, -1), out_shape)
-        return x
+            shares = [[] for _ in part["outputs"]]
+            for r in range(part.get("runs", 1)):  # weights reloading: run r computes its filters for the whole batch
+                ys = self.device.run(part, r, data, [image[r] for image in ports], n)
+                for end, y, got in zip(part["outputs"], ys, shares):
+                    share = unpack(y, n, end["words_per_run"], end["format"][0], end["per_beat"])
+                    run_shape = ((reload["filters_per_run"],) + tuple(end["shape"][1:])) if reload else end["shape"]
+                    got.append(np.empty_like(share))
+                    got[-1][:, _beat_order(run_shape, end)] = share
+            for end, got in zip(part["outputs"], shares):
+                buffers[end["tensor"]] = _assemble(got, reload, (n,) + tuple(end["shape"]))
+            for end in part["inputs"]:
+                readers[end["tensor"]] -= 1
+                if not readers[end["tensor"]] and end["tensor"] != result:
+                    del buffers[end["tensor"]]  # its last reader has run
+        return buffers[result]
 
     def _image(self, port) -> list[bytes]:
         """A parameter port's packed images, one per run (the .bin holds them in order)."""
@@ -93,6 +99,19 @@ class Runtime:
             data = self.images[port["file"]] = port_bytes(self.root, port)
         size = port["beats_per_run"] * _beat_bytes(port)
         return [data[i:i + size] for i in range(0, len(data), size)]
+
+
+def _assemble(shares: list, reload: dict | None, shape: tuple) -> np.ndarray:
+    """An output tensor (N, *shape) from its runs' shares in streaming order: a reloaded
+    layer's runs each hold `filters_per_run` of its filters."""
+    if reload is None:
+        return from_stream_order(shares[0], shape)
+    n, fr = shape[0], reload["filters_per_run"]
+    pixels = math.prod(shape[2:]) if len(shape) > 2 else 1
+    full = np.zeros((n, pixels, reload["channels"]), dtype=np.int64)
+    for r, y in enumerate(shares):
+        full[:, :, r * fr:(r + 1) * fr] = y.reshape(n, pixels, fr)
+    return from_stream_order(full.reshape(n, -1), shape)
 
 
 def _beat_order(shape, end: dict) -> np.ndarray:
@@ -190,21 +209,26 @@ class CsimDevice:
             raise UserError(f"{binary} is not built (run `make build` or fpga-run --backend csim)")
         self.binary = binary
 
-    def run(self, part, run: int, data: bytes, images: list[bytes], frames: int) -> bytes:
+    def run(self, part, run: int, inputs: list[bytes], images: list[bytes], frames: int) -> list[bytes]:
+        """The testbench's command line: in.bin out.bin frames, the parameter images, then
+        the other inputs' and outputs' files (render._testbench)."""
         with tempfile.TemporaryDirectory(prefix="sdf_hls_run_") as tmp:
             tmp = Path(tmp)
-            (tmp / "in.bin").write_bytes(data)
+            ins = [tmp / f"{end['port']}.bin" for end in part["inputs"]]
+            outs = [tmp / f"{end['port']}.bin" for end in part["outputs"]]
+            for path, data in zip(ins, inputs):
+                path.write_bytes(data)
             files = []
             for i, image in enumerate(images):
                 files.append(tmp / f"port{i}.bin")
                 files[-1].write_bytes(image)
-            args = [str(self.binary), str(tmp / "in.bin"), str(tmp / "out.bin"), str(frames)] + [str(f) for f in files]
+            args = [str(self.binary), str(ins[0]), str(outs[0]), str(frames)] + [str(f) for f in files + ins[1:] + outs[1:]]
             proc = subprocess.run(args, capture_output=True, text=True, check=False, timeout=3600)
             if proc.returncode != 0:
                 raise UserError(f"{self.binary} exited with {proc.returncode}:\n{proc.stdout[-2000:]}"
                                 f"{proc.stderr[-4000:]}")
             self.stdout.append(proc.stdout)
-            return (tmp / "out.bin").read_bytes()
+            return [path.read_bytes() for path in outs]
 
 
 class PynqDevice:
@@ -229,7 +253,7 @@ class PynqDevice:
             self.ip = getattr(self.overlay, f"{part['top']}_0")
             self.loaded = name
 
-    def run(self, part, run: int, data: bytes, images: list[bytes], frames: int) -> bytes:
+    def run(self, part, run: int, inputs: list[bytes], images: list[bytes], frames: int) -> list[bytes]:
         import pynq
 
         def buffer(raw: bytes):
@@ -238,10 +262,12 @@ class PynqDevice:
             buf.sync_to_device()
             return buf
 
-        out_bytes = frames * part["output"]["beats_per_frame"] * _beat_bytes(part["output"])
-        bufs = [buffer(data), pynq.allocate(shape=(out_bytes,), dtype=np.uint8)] + [buffer(i) for i in images]
+        outs = [pynq.allocate(shape=(frames * end["beats_per_frame"] * _beat_bytes(end),), dtype=np.uint8)
+                for end in part["outputs"]]
+        bufs = [buffer(data) for data in inputs] + outs + [buffer(i) for i in images]
         regs = self.ip.register_map
-        for name, buf in zip(["in_r", "out_r"] + [p["name"] for p in part["ports"]], bufs):
+        for name, buf in zip(kernel_args(part), bufs):
+            name = f"{name}_r" if name in ("in", "out") else name  # Vitis renames HDL keywords
             setattr(regs, f"{name}_1", buf.device_address & 0xFFFFFFFF)
             if hasattr(regs, f"{name}_2"):
                 setattr(regs, f"{name}_2", buf.device_address >> 32)
@@ -249,11 +275,13 @@ class PynqDevice:
         regs.CTRL.AP_START = 1
         while not regs.CTRL.AP_DONE:  # the kernel runs the whole batch: poll, without spinning a core
             time.sleep(1e-4)
-        bufs[1].sync_from_device()
-        result = bytes(bufs[1])
+        results = []
+        for buf in outs:
+            buf.sync_from_device()
+            results.append(bytes(buf))
         for buf in bufs:
             buf.freebuffer()
-        return result
+        return results
 
 
 class XrtDevice:
@@ -276,21 +304,26 @@ class XrtDevice:
             self.kernel = pyxrt.kernel(self.device, uuid, part["top"])
             self.loaded = name
 
-    def run(self, part, run: int, data: bytes, images: list[bytes], frames: int) -> bytes:
+    def run(self, part, run: int, inputs: list[bytes], images: list[bytes], frames: int) -> list[bytes]:
         import pyxrt
 
         def bo(size: int, arg: int):
             return pyxrt.bo(self.device, max(size, 1), pyxrt.bo.normal, self.kernel.group_id(arg))
 
-        out_bytes = frames * part["output"]["beats_per_frame"] * _beat_bytes(part["output"])
-        bos = [bo(len(data), 0), bo(out_bytes, 1)] + [bo(len(i), 2 + k) for k, i in enumerate(images)]
-        for buf, raw in zip([bos[0]] + bos[2:], [data] + images):
+        n_in, n_out = len(part["inputs"]), len(part["outputs"])
+        out_bytes = [frames * end["beats_per_frame"] * _beat_bytes(end) for end in part["outputs"]]
+        sizes = [len(d) for d in inputs] + out_bytes + [len(i) for i in images]
+        bos = [bo(size, arg) for arg, size in enumerate(sizes)]
+        for buf, raw in zip(bos[:n_in] + bos[n_in + n_out:], inputs + images):
             buf.write(raw, 0)
             buf.sync(pyxrt.xclBOSyncDirection.XCL_BO_SYNC_BO_TO_DEVICE)
         handle = self.kernel(*bos, frames)
         handle.wait()
-        bos[1].sync(pyxrt.xclBOSyncDirection.XCL_BO_SYNC_BO_FROM_DEVICE)
-        return bytes(bos[1].read(out_bytes, 0))
+        results = []
+        for buf, size in zip(bos[n_in:n_in + n_out], out_bytes):
+            buf.sync(pyxrt.xclBOSyncDirection.XCL_BO_SYNC_BO_FROM_DEVICE)
+            results.append(bytes(buf.read(size, 0)))
+        return results
 
 
 if __name__ == "__main__":
