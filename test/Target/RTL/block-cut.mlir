@@ -1,13 +1,37 @@
-// A residual block cut between its convs (the skip tensor and conv1's output leave the
-// first partition): the model and --sdf-expand-modules take it (a dma per tensor), the RTL
-// backend refuses it with a diagnostic at the partition, exit 1.
+// A residual block cut between its convs: the first partition writes two tensors (the skip
+// tensor and conv1's output), the second reads both (the skip tensor on its second port, as
+// the partition's operand order says). The RTL backend emits one AXI-Stream port per tensor
+// (s_axis / m_axis where a partition has one, s_axis<k> / m_axis<k> where it has several),
+// and rtl.json says which partition output each input reads.
 // RUN: rm -rf %t && mkdir -p %t
-// RUN: fpga-opt %s --sdf-quantize --sdf-partition="cuts=conv1" -o %t/cut.mlir
-// RUN: not %python -m fpga_sdf.tools.fpga_translate --sdf-to-rtl %t/cut.mlir -o %t/rtl 2>&1 | filecheck %s
+// RUN: fpga-opt %s --sdf-quantize --sdf-partition="cuts=conv1" -o %t/cut.mlir 2>/dev/null
+// RUN: %python -m fpga_sdf.tools.fpga_translate --sdf-to-rtl %t/cut.mlir -o %t/rtl 2>/dev/null
+// RUN: filecheck %s --check-prefix=P0 --input-file=%t/rtl/p0/p0_top.sv
+// RUN: filecheck %s --check-prefix=P1 --input-file=%t/rtl/p1/p1_top.sv
+// RUN: %python -c "import json; m = json.load(open('%t/rtl/rtl.json')); print(m['output']); [print(p['name'], e['port'], e['format'], e['words'], e['from']) for p in m['partitions'] for e in p['inputs']]; [print(p['name'], e['port'], e['format'], e['words'], e['layer']) for p in m['partitions'] for e in p['outputs']]" | filecheck %s --check-prefix=JSON
 // RUN: fpga-opt %t/cut.mlir --sdf-expand-modules | filecheck %s --check-prefix=HW
 
-// CHECK: cut.mlir:{{[0-9]+}}:{{[0-9]+}}: error: the RTL backend emits partitions with one input and one output stream; this one reads 1 and writes 2 tensors (a cut inside a residual block), which it does not emit yet; explore with --dse="block_cuts=false" for a design it emits
-// CHECK: cut.mlir:{{[0-9]+}}:{{[0-9]+}}: error: {{.*}} this one reads 2 and writes 1 tensors
+// P0: module p0_top(
+// P0: input  [15:0] s_axis_tdata,
+// P0-NOT: s_axis0
+// P0: output [15:0] m_axis0_tdata,
+// P0: m_axis1_tdata,
+// P0-NOT: m_axis2
+
+// P1: module p1_top(
+// P1: input  [15:0] s_axis0_tdata,
+// P1: input  [15:0] s_axis1_tdata,
+// P1-NOT: s_axis2
+// P1: output [15:0] m_axis_tdata,
+
+// JSON: {'partition': 1, 'output': 0}
+// JSON-NEXT: p0 s_axis [16, 13] 256 {'network_input': 0}
+// JSON-NEXT: p1 s_axis0 [16, 12] 256 {'partition': 0, 'output': 1}
+// JSON-NEXT: p1 s_axis1 [16, 13] 256 {'partition': 0, 'output': 0}
+// JSON-NEXT: p0 m_axis0 [16, 13] 256 fork
+// JSON-NEXT: p0 m_axis1 [16, 12] 256 conv1
+// JSON-NEXT: p1 m_axis [16, 13] 256 relu2
+
 // HW-COUNT-3: sdf_hw.dma_in
 // HW-NOT: sdf_hw.dma_in
 

@@ -3,12 +3,15 @@
 It reads what the generators need from the layer level (specs, quantized parameters, the
 model's FIFO depths), runs `--sdf-expand-modules`, builds a `ModuleParams` per `sdf_hw` op,
 asks the generator of each kind for its PyCDE module, and wires one top per partition:
-AXI-Stream in (`s_axis_*`, one beat = one word of every dma_in stream) and out (`m_axis_*`),
-a FIFO on each stream the model buffers (skip connections), and a `debug_valid` /
+one AXI-Stream slave per tensor it reads and one master per tensor it writes (`s_axis_*` /
+`m_axis_*` when there is one, `s_axis<k>_*` / `m_axis<k>_*` for a partition cut inside a
+residual block; one beat = one word of every stream of that dma), a FIFO on each stream the
+model buffers (skip connections), and a `debug_valid` /
 `debug_ready` pair of vectors (bit k = stream k) the simulator reads to time every layer and
 to name stalled streams. See docs/notes/rtl-backend.md.
 
-    <dir>/rtl.json            partitions in order, formats, word order, streams, per-layer model figures
+    <dir>/rtl.json            partitions in order, the tensors each reads (and who wrote them) and
+                              writes, formats, word order, streams, per-layer model figures
     <dir>/filelist.f          every .sv file, partition by partition
     <dir>/vivado.tcl          adds the sources to a Vivado project
     <dir>/<partition>/*.sv    the partition top and its modules
@@ -66,6 +69,7 @@ class _Instance:
     outputs: list = field(default_factory=list)
     cls: object = None
     op: object = None
+    axis: int = 0  # a dma's AXI port: the partition's input / output index
 
 
 def ident(text: str) -> str:
@@ -203,12 +207,6 @@ class _Emitter:
         if in_fmt is None:
             raise UserError(at(func.location, "the RTL backend needs quantized IR: the input has no sdf.format "
                                               "(run --sdf-quantize)"))
-        for part in network.partitions(self.module):
-            problem = network.single_stream_problem(part, "RTL")
-            if problem:
-                self.error(part, problem)
-        if self.problems:
-            raise UserError(self.problems)
         self.layers = _collect_layers(self.module, self.problems)
         model_parts = network.model_partitions(self.module, needed_by="sdf-to-rtl")
         if self.problems:
@@ -217,8 +215,9 @@ class _Emitter:
         self._refuse_uram(target.platform)
         if self.problems:
             raise UserError(self.problems)
-        self._expand()
         parts = [op for op in block.operations if op.operation.name == "sdf.partition"]
+        self.sources = _tensor_sources(func, parts)
+        self._expand()
         blocks = [p.operation.regions[0].blocks[0] for p in parts] or [block]
         groups = []
         for index, (b, mp) in enumerate(zip(blocks, model_parts)):
@@ -270,18 +269,27 @@ class _Emitter:
     def _expand(self) -> None:
         from ...pass_registry import lookup
         from ... import ir as sdf_ir
+        from ..hls import emit as hls_emit
 
         # A later partition's input format is read through the earlier partition's yielded
-        # value, which the expansion turns into a dma_out result: pin each partition's format
-        # on the op first (value_format reads `output_format` before looking inside).
-        for part in network.partitions(self.module):
-            fmt = value_format(part.operation.results[0])
-            if fmt is not None:
-                with self.module.context:
-                    part.operation.attributes["output_format"] = sdf.fixed(fmt.width, fmt.frac)
+        # value, which the expansion turns into a dma_out result without a format. So every
+        # partition result's format is read first and answered from during the expansion (a
+        # cut inside a residual block yields tensors of different formats, which one
+        # `output_format` on the partition cannot hold). Stopgap: the lasting fix is that
+        # --sdf-expand-modules keeps the format on the dma_out it creates (docs/notes/rtl-backend.md).
+        formats = {r: value_format(r) for part in network.partitions(self.module) for r in part.operation.results}
+        original = hls_emit.value_format
+
+        def known_format(value):
+            return formats[value] if value in formats else original(value)
+
         diag = Diagnostics()
-        with sdf_ir.context():
-            lookup("sdf-expand-modules").from_options("").run(self.module, diag)
+        hls_emit.value_format = known_format
+        try:
+            with sdf_ir.context():
+                lookup("sdf-expand-modules").from_options("").run(self.module, diag)
+        finally:
+            hls_emit.value_format = original
         if diag.errors:
             raise UserError(diag.errors)
 
@@ -323,10 +331,20 @@ class _Emitter:
             spec = self.layers[reload_layer].spec
             plan["reload"] = {"layer": reload_layer, "runs": runs, "filters_per_run": spec.outputs[0][0] // runs,
                               "channels": spec.outputs[0][0]}
+        # a partition cut inside a residual block reads and writes several tensors: one
+        # dma_in per block argument, one dma_out per yielded value, each its own AXI port
+        # (the function's own body, unpartitioned, is one such block ending in func.return)
+        ops = list(block.operations)
+        yielded = list(ops[-1].operation.operands)
+        plan["inputs"], plan["outputs"] = [None] * len(block.arguments), [None] * len(yielded)
+        if reload_layer is not None and len(plan["outputs"]) > 1:
+            self.error(None, f"layer {reload_layer}: the RTL backend reloads weights only in a partition with one "
+                             f"output; this one writes {len(plan['outputs'])} tensors")
+            return plan
         layer_of_partition = [s.name for s in model_part.layers]
         perf = partition_performance(model_part.layers, model_part.edges, None, target.clock_mhz, 1)
         fifo_depth = {edge: m.memories[0].depth for edge, m in perf.fifos}
-        for op in block.operations:
+        for op in ops:
             name = op.operation.name
             if not name.startswith("sdf_hw."):
                 if name not in ("sdf.weights", "sdf.yield", "func.return"):
@@ -345,7 +363,14 @@ class _Emitter:
             info = self.layers.get(layer)
             if info is not None and layer == reload_layer:
                 info = self._run_view(info, run_index, runs)
-            mname = ident(f"{pname}_{layer}_{kind}{instance}" if layer is not None else f"{pname}_{kind}")
+            axis = 0  # a dma's AXI port: which partition input (block argument) or result
+            if kind == "dma_in":
+                axis = ir.BlockArgument(op.operation.operands[0]).arg_number
+            elif kind == "dma_out":
+                axis = yielded.index(op.operation.results[0])
+            ends = len(plan["inputs"] if kind == "dma_in" else plan["outputs"])
+            mname = ident(f"{pname}_{layer}_{kind}{instance}" if layer is not None else
+                          f"{pname}_{kind}" if ends == 1 else f"{pname}_{kind}{axis}")
             model = None
             if info is not None:
                 model = next((m for m in expand(info.spec) if m.name == kind), None)
@@ -353,7 +378,8 @@ class _Emitter:
                              spec=info.spec if info else None, model=model,
                              params=info.params if info else {}, formats=info.formats if info else {},
                              name=mname, layer_attrs=info.attrs if info else {})
-            inst = _Instance(mname, kind, None if kind in ("squeeze", "dma_in", "dma_out") else layer, p, op=op)
+            inst = _Instance(mname, kind, None if kind in ("squeeze", "dma_in", "dma_out") else layer, p, op=op,
+                             axis=axis)
             # inputs
             if kind == "dma_in":
                 shp = _shape(op.operation.operands[0])
@@ -363,8 +389,8 @@ class _Emitter:
                     self.error(op, f"a feature map of {total} words cannot be spread evenly over {n} streams")
                     continue
                 inst.params.attrs["frame_beats"] = total // (n * px)
-                plan["input"] = {"shape": list(shp[1:]), "format": [ins[0].width, ins[0].frac] if ins else
-                                 [outs[0].width, outs[0].frac], "streams": n, "words": total, "pixels": px}
+                plan["inputs"][axis] = {"shape": list(shp[1:]), "format": [outs[0].width, outs[0].frac], "streams": n,
+                                     "words": total, "pixels": px, "from": self.sources[0][index][axis]}
             for v in op.operation.operands:
                 if not _is_stream(v):
                     continue
@@ -381,13 +407,13 @@ class _Emitter:
                     self.error(op, f"a feature map of {total} words cannot be gathered evenly from {n} streams")
                     continue
                 inst.params.attrs["frame_beats"] = total // (n * px)
-                plan["output"] = {"shape": list(shp[1:]), "format": [ins[0].width, ins[0].frac], "streams": n,
-                                  "words": total, "pixels": px}
+                plan["outputs"][axis] = {"shape": list(shp[1:]), "format": [ins[0].width, ins[0].frac], "streams": n,
+                                      "words": total, "pixels": px, "layer": streams[inst.inputs[0]].origin}
             # outputs
             results = [r for r in op.operation.results if _is_stream(r)]
             for j, r in enumerate(results):
                 if kind == "dma_in":
-                    words = plan["input"]["words"] // (len(results) * outs[j].lanes)
+                    words = plan["inputs"][inst.axis]["words"] // (len(results) * outs[j].lanes)
                     origin = None
                 elif kind == "squeeze":  # the same features in words of outs[j].lanes pixels
                     words = sum(streams[i].words * streams[i].type.lanes for i in inst.inputs) // \
@@ -467,6 +493,7 @@ class _Emitter:
             "word_order": "per frame: channels fastest, then W, H, D; one AXI beat = one word of every "
                           "dma stream (stream k in lane k: words k*N .. k*N+N-1 of the flat order)",
             "partitions": parts_json,
+            "output": self.sources[1],  # which partition's output is the network's
         }
         view = network.output_views(self.func)[0]
         if view is not None:
@@ -500,13 +527,40 @@ class _Emitter:
                            "words_per_frame": [streams[i].words for i in outs],
                            "model_interval": model["interval"], "model_latency": model["latency"],
                            "model_cycles_per_frame": plan["model"]["interval"]})
+        inputs = [dict(t, port=axis_port("s_axis", k, len(plan["inputs"])), order="channels_last")
+                  for k, t in enumerate(plan["inputs"])]
+        outputs = [dict(t, port=axis_port("m_axis", k, len(plan["outputs"])), order="channels_last")
+                   for k, t in enumerate(plan["outputs"])]
         return {
             "name": plan["name"], "index": plan["index"], "top": top, "files": [f"{plan['name']}/{f}" for f in sv_files],
-            "input": dict(plan["input"], order="channels_last"), "output": dict(plan["output"], order="channels_last"),
+            "inputs": inputs, "outputs": outputs, "input": inputs[0], "output": outputs[0],
             "runs": plan["runs"], "streams": stream_json, "debug_bits": debug, "layers": layers,
             "model": {"cycles_per_frame": plan["model"]["interval"], "depth": plan["model"]["depth"],
                       "runs": plan["model"]["runs"]},
         }
+
+
+def axis_port(prefix: str, k: int, n: int) -> str:
+    """The AXI-Stream port of a partition's k-th of n inputs (`s_axis`) or outputs (`m_axis`):
+    the bare prefix when there is one, so one-stream partitions keep their names."""
+    return prefix if n == 1 else f"{prefix}{k}"
+
+
+def _tensor_sources(func, parts) -> tuple[list, dict]:
+    """[per partition, per input: where its tensor comes from], and the network's output.
+    A source is {"network_input": i} or {"partition": j, "output": k}: a cut inside a residual
+    block writes the skip tensor off-chip, and a later partition (not always the next) reads it."""
+    def source(value):
+        owner = value.owner
+        if isinstance(owner, ir.Block):
+            return {"network_input": ir.BlockArgument(value).arg_number}
+        j = next(i for i, p in enumerate(parts) if p.operation == owner)
+        return {"partition": j, "output": ir.OpResult(value).result_number}
+
+    ret = list(func.operation.regions[0].blocks[0].operations)[-1]
+    if not parts:
+        return [[{"network_input": 0}]], {"partition": 0, "output": 0}
+    return [[source(v) for v in p.operation.operands] for p in parts], source(ret.operation.operands[0])
 
 
 def sdf_ir_walk(module):
@@ -534,17 +588,20 @@ def _top_module(name: str, plan):
     from pycde.types import Bits
 
     streams, insts = plan["streams"], plan["insts"]
-    dma_in = next(i for i in insts if i.kind == "dma_in")
-    dma_out = next(i for i in insts if i.kind == "dma_out")
-    in_bits = dma_in.params.inputs[0].bits
-    out_bits = dma_out.params.inputs[0].bits * len(dma_out.inputs)
+    n_in, n_out = len(plan["inputs"]), len(plan["outputs"])
     n = len(streams)
-    ns = {"module_name": name, "clk": Clock(), "rst": Reset(),
-          "s_axis_tdata": Input(Bits(in_bits)), "s_axis_tvalid": Input(Bits(1)), "s_axis_tlast": Input(Bits(1)),
-          "s_axis_tready": Output(Bits(1)),
-          "m_axis_tdata": Output(Bits(out_bits)), "m_axis_tvalid": Output(Bits(1)), "m_axis_tlast": Output(Bits(1)),
-          "m_axis_tready": Input(Bits(1)),
-          "debug_valid": Output(Bits(n)), "debug_ready": Output(Bits(n))}
+    ns = {"module_name": name, "clk": Clock(), "rst": Reset()}
+    for inst in insts:  # one AXI-Stream port per tensor read or written
+        if inst.kind == "dma_in":
+            port = axis_port("s_axis", inst.axis, n_in)
+            ns.update({f"{port}_tdata": Input(Bits(inst.params.inputs[0].bits)), f"{port}_tvalid": Input(Bits(1)),
+                       f"{port}_tlast": Input(Bits(1)), f"{port}_tready": Output(Bits(1))})
+        elif inst.kind == "dma_out":
+            port = axis_port("m_axis", inst.axis, n_out)
+            ns.update({f"{port}_tdata": Output(Bits(inst.params.inputs[0].bits * len(inst.inputs))),
+                       f"{port}_tvalid": Output(Bits(1)), f"{port}_tlast": Output(Bits(1)),
+                       f"{port}_tready": Input(Bits(1))})
+    ns.update(debug_valid=Output(Bits(n)), debug_ready=Output(Bits(n)))
 
     def construct(ports):
         data = [Wire(Bits(s.type.bits), f"s{s.index}_data") for s in streams]
@@ -563,24 +620,26 @@ def _top_module(name: str, plan):
                 prod_ready[s.index] = f.in0_ready
         for inst in insts:
             kw = {"clk": ports.clk, "rst": ports.rst}
+            s_port = axis_port("s_axis", inst.axis, n_in)
+            m_port = axis_port("m_axis", inst.axis, n_out)
             if inst.kind == "dma_in":
-                kw.update(in0_data=ports.s_axis_tdata, in0_valid=ports.s_axis_tvalid)
+                kw.update(in0_data=getattr(ports, f"{s_port}_tdata"), in0_valid=getattr(ports, f"{s_port}_tvalid"))
             for i, k in enumerate(inst.inputs):
                 d, v, _ = port_names(f"in{i}")
                 kw[d], kw[v] = data[k], valid[k]
             if inst.kind == "dma_out":
-                kw["out0_ready"] = ports.m_axis_tready
+                kw["out0_ready"] = getattr(ports, f"{m_port}_tready")
             for j, k in enumerate(inst.outputs):
                 kw[port_names(f"out{j}")[2]] = prod_ready[k]
             m = inst.cls(instance_name=inst.name, **kw)
             if inst.kind == "dma_in":
-                ports.s_axis_tready = m.in0_ready
+                setattr(ports, f"{s_port}_tready", m.in0_ready)
             for i, k in enumerate(inst.inputs):
                 ready[k].assign(getattr(m, f"in{i}_ready"))
             if inst.kind == "dma_out":
-                ports.m_axis_tdata = m.out0_data
-                ports.m_axis_tvalid = m.out0_valid
-                ports.m_axis_tlast = m.out0_last
+                setattr(ports, f"{m_port}_tdata", m.out0_data)
+                setattr(ports, f"{m_port}_tvalid", m.out0_valid)
+                setattr(ports, f"{m_port}_tlast", m.out0_last)
             for j, k in enumerate(inst.outputs):
                 prod_data[k].assign(getattr(m, f"out{j}_data"))
                 prod_valid[k].assign(getattr(m, f"out{j}_valid"))

@@ -30,7 +30,7 @@ from . import module_sim
 from .module_sim import PortSpec
 from .streams import StreamType, pack_words, unpack_words
 
-__all__ = ["is_project", "load_manifest", "build", "run", "run_integers", "DEFAULT_STALL_CYCLES"]
+__all__ = ["is_project", "load_manifest", "build", "run", "run_integers", "output_format", "DEFAULT_STALL_CYCLES"]
 
 DEFAULT_STALL_CYCLES = 100_000
 
@@ -59,10 +59,10 @@ def pixel_order(shape, streams: int, pixels: int) -> np.ndarray:
     return np.moveaxis(index, -3, -1).reshape(-1)
 
 
-def _run_shape(part: dict) -> tuple:
-    """The output map one run of the partition streams: a weights-reloading run computes
-    filters_per_run of the shape's filters."""
-    shape = tuple(part["output"]["shape"])
+def _run_shape(part: dict, end: dict) -> tuple:
+    """The map one run of the partition streams on output `end`: a weights-reloading run
+    computes filters_per_run of the shape's filters."""
+    shape = tuple(end["shape"])
     reload = part.get("weights_reload")
     return (reload["filters_per_run"],) + shape[1:] if reload else shape
 
@@ -71,12 +71,22 @@ def _pixels(end: dict) -> int:
     return int(end.get("pixels", 1))
 
 
-def _ports(part: dict) -> tuple[PortSpec, PortSpec]:
-    i, o = part["input"], part["output"]
-    s_bits = i["format"][0] * i["streams"] * _pixels(i)
-    m_bits = o["format"][0] * o["streams"] * _pixels(o)
-    return (PortSpec("s_axis_tdata", "s_axis_tvalid", "s_axis_tready", s_bits, last="s_axis_tlast"),
-            PortSpec("m_axis_tdata", "m_axis_tvalid", "m_axis_tready", m_bits))
+def _ends(part: dict, side: str) -> list:
+    """The partition's "input" or "output" tensors (one AXI port each)."""
+    return part[side + "s"]
+
+
+def _beat_type(end: dict) -> StreamType:
+    return StreamType(end["format"][0], end["format"][1], end["streams"] * _pixels(end))
+
+
+def _ports(part: dict) -> tuple[list, list]:
+    """The AXI-Stream ports of the partition top: one slave per input, one master per output."""
+    def spec(end, last):
+        q = end["port"]
+        return PortSpec(f"{q}_tdata", f"{q}_tvalid", f"{q}_tready", _beat_type(end).bits,
+                        last=f"{q}_tlast" if last else None)
+    return [spec(e, True) for e in _ends(part, "input")], [spec(e, False) for e in _ends(part, "output")]
 
 
 def build(directory: str) -> dict:
@@ -95,7 +105,7 @@ def build(directory: str) -> dict:
                     sources[Path(rel).name] = (root / rel).read_text()
                 except OSError as err:
                     raise UserError(f"cannot read {root / rel}: {err.strerror}") from None
-            harness = module_sim.harness_source(run["top"], [s_axis], [m_axis], run["debug_bits"])
+            harness = module_sim.harness_source(run["top"], s_axis, m_axis, run["debug_bits"])
             try:
                 binaries[(part["name"], r)] = module_sim.build(sources, run["top"], harness)
             except RuntimeError as err:
@@ -137,25 +147,25 @@ def _stall_report(part: dict, text: str, stall: int) -> str:
     return msg
 
 
-def _run_partition(binary, part: dict, x: np.ndarray, stall_cycles: int | None,
-                   backpressure: int = 0) -> tuple[np.ndarray, dict]:
-    """One run of a partition over the batch: integers in (N, *shape), integers out, figures.
-    `backpressure`: percent of cycles the output's tready is low (100: never taken)."""
-    n = x.shape[0]
-    i, o = part["input"], part["output"]
-    t_in = StreamType(i["format"][0], i["format"][1], i["streams"] * _pixels(i))
-    t_out = StreamType(o["format"][0], o["format"][1], o["streams"] * _pixels(o))
-    flat = stream_order(x)[:, pixel_order(i["shape"], i["streams"], _pixels(i))]
-    beats_in = i["words"] // t_in.lanes
-    beats_out = o["words"] // t_out.lanes
+def _run_partition(binary, part: dict, xs: list, stall_cycles: int | None,
+                   backpressure: int = 0) -> tuple[list, dict]:
+    """One run of a partition over the batch: integers in (N, *shape) per input, integers out
+    per output, figures. Every input port is offered a beat every cycle (the DMA keeps up,
+    docs/notes/rtl-backend.md); `backpressure`: percent of cycles each output's tready is low."""
+    ins, outs = _ends(part, "input"), _ends(part, "output")
+    n = xs[0].shape[0]
     interval = part["model"]["cycles_per_frame"]
     stall = stall_cycles or max(DEFAULT_STALL_CYCLES, 2 * interval)
     budget = 20 * (part["model"]["depth"] + interval * (n + 1)) + 10 * stall
+    beats_out = [e["words"] // _beat_type(e).lanes for e in outs]
     with tempfile.TemporaryDirectory(prefix="sdf_rtlsim_") as tmp:
         work = Path(tmp)
-        pack_words(flat.reshape(-1, t_in.lanes), t_in).tofile(work / "in0.bin")
-        (work / "frames.txt").write_text(f"{beats_in}\n")
-        (work / "expect.txt").write_text(f"{n * beats_out}\n")
+        for k, (e, x) in enumerate(zip(ins, xs)):
+            t = _beat_type(e)
+            flat = stream_order(x)[:, pixel_order(e["shape"], e["streams"], _pixels(e))]
+            pack_words(flat.reshape(-1, t.lanes), t).tofile(work / f"in{k}.bin")
+        (work / "frames.txt").write_text(" ".join(str(e["words"] // _beat_type(e).lanes) for e in ins) + "\n")
+        (work / "expect.txt").write_text(" ".join(str(n * b) for b in beats_out) + "\n")
         (work / "config.txt").write_text(f"{budget} {stall} {int(backpressure)} 1\n")
         track = []
         for layer in part["layers"]:
@@ -166,13 +176,18 @@ def _run_partition(binary, part: dict, x: np.ndarray, stall_cycles: int | None,
         cycles = int((work / "cycles.txt").read_text())
         if status == 3:
             raise UserError(_stall_report(part, (work / "stall.txt").read_text(), stall))
-        words = np.fromfile(work / "out0.bin", dtype="<u4").reshape(-1, -(-t_out.bits // 32))
-        when = np.fromfile(work / "out0.cyc", dtype="<u8").astype(np.int64)
+        ys, when = [], []
+        for j, e in enumerate(outs):
+            t = _beat_type(e)
+            words = np.fromfile(work / f"out{j}.bin", dtype="<u4").reshape(-1, -(-t.bits // 32))
+            when.append(np.fromfile(work / f"out{j}.cyc", dtype="<u8").astype(np.int64))
+            packed = unpack_words(words, t).reshape(n, e["words"])
+            y = np.empty_like(packed)
+            y[:, pixel_order(_run_shape(part, e), e["streams"], _pixels(e))] = packed
+            ys.append(y)
         trace = np.fromfile(work / "trace.bin", dtype="<u8").astype(np.int64)
-    packed = unpack_words(words, t_out).reshape(n, o["words"])
-    y = np.empty_like(packed)
-    y[:, pixel_order(_run_shape(part), o["streams"], _pixels(o))] = packed
-    last = [int(when[(f + 1) * beats_out - 1]) for f in range(n)]
+    # a frame is done when its last beat has left on every output
+    last = [max(int(w[(f + 1) * b - 1]) for w, b in zip(when, beats_out)) for f in range(n)]
     firsts, lasts, pos = [], [], 0
     for _ in track:
         c = int(trace[pos]); firsts.append(trace[pos + 1:pos + 1 + c].tolist()); pos += 1 + c
@@ -184,9 +199,9 @@ def _run_partition(binary, part: dict, x: np.ndarray, stall_cycles: int | None,
         ll = [max(f[j] for f in lasts[k:k + m]) for j in range(n)] if m else []
         k += m
         layers.append({"name": layer["name"], "first": lf, "last": ll})
-    figures = {"cycles": cycles, "seconds": seconds, "last": last, "first_out": int(when[0]) if len(when) else 0,
-               "layers": layers}
-    return y, figures
+    first_out = min(int(w[0]) for w in when) if all(len(w) for w in when) else 0
+    figures = {"cycles": cycles, "seconds": seconds, "last": last, "first_out": first_out, "layers": layers}
+    return ys, figures
 
 
 def run_integers(directory: str, x_int: np.ndarray, stall_cycles: int | None = None,
@@ -197,29 +212,40 @@ def run_integers(directory: str, x_int: np.ndarray, stall_cycles: int | None = N
     binaries = build(directory)
     x = np.asarray(x_int, dtype=np.int64)
     n = x.shape[0]
+    # the tensors between partitions, by who wrote them: a partition reads the network input
+    # or an earlier partition's output (the skip tensor of a cut block, maybe several
+    # partitions back), as the host would point its DMA at them in DDR
+    tensors = {("network_input", 0): x}
     parts_stats, layer_stats = [], []
     sim_cycles, sim_seconds = 0, 0.0
-    for part in manifest["partitions"]:
-        shape_in = tuple(part["input"]["shape"])
-        if x.shape[1:] != shape_in:
-            raise UserError(f"partition {part['name']} expects input (N, {', '.join(map(str, shape_in))}), got {x.shape}")
-        out_shape = (n,) + tuple(part["output"]["shape"])
+    for index, part in enumerate(manifest["partitions"]):
+        xs = []
+        for e in _ends(part, "input"):
+            src = e["from"]
+            key = ("network_input", src["network_input"]) if "network_input" in src else (src["partition"], src["output"])
+            t = tensors[key]
+            if t.shape[1:] != tuple(e["shape"]):
+                raise UserError(f"partition {part['name']} expects input (N, {', '.join(map(str, e['shape']))}), "
+                                f"got {t.shape}")
+            xs.append(t)
         reload = part.get("weights_reload")
         figs = []
         if reload is None:
-            y, fig = _run_partition(binaries[(part["name"], 0)], part, x, stall_cycles, backpressure)
+            ys, fig = _run_partition(binaries[(part["name"], 0)], part, xs, stall_cycles, backpressure)
             figs.append(fig)
-            x = from_stream_order(y, out_shape)
+            for j, (e, y) in enumerate(zip(_ends(part, "output"), ys)):
+                tensors[(index, j)] = from_stream_order(y, (n,) + tuple(e["shape"]))
         else:
             # each run computes filters_per_run consecutive filters of every pixel; the host
-            # assembles them (the HLS backend's schedule)
+            # assembles them (the HLS backend's schedule); such a partition has one output
+            out_shape = (n,) + tuple(part["output"]["shape"])
             fr, pixels = reload["filters_per_run"], math.prod(out_shape[2:]) if len(out_shape) > 2 else 1
             full = np.zeros((n, pixels, reload["channels"]), dtype=np.int64)
             for r in range(part["runs"]):
-                y, fig = _run_partition(binaries[(part["name"], r)], part, x, stall_cycles, backpressure)
+                ys, fig = _run_partition(binaries[(part["name"], r)], part, xs, stall_cycles, backpressure)
                 figs.append(fig)
-                full[:, :, r * fr:(r + 1) * fr] = y.reshape(n, pixels, fr)
-            x = from_stream_order(full.reshape(n, -1), out_shape)
+                full[:, :, r * fr:(r + 1) * fr] = ys[0].reshape(n, pixels, fr)
+            tensors[(index, 0)] = from_stream_order(full.reshape(n, -1), out_shape)
         sim_cycles += sum(f["cycles"] for f in figs)
         sim_seconds += sum(f["seconds"] for f in figs)
         model = part["model"]
@@ -242,6 +268,8 @@ def run_integers(directory: str, x_int: np.ndarray, stall_cycles: int | None = N
                 "first_output_cycle": lf["first"][0] if lf["first"] else None,
                 "frame_span_cycles": (lf["last"][-1] - lf["first"][-1] + 1) if lf["first"] else None,
             })
+    out = manifest["output"]
+    x = tensors[(out["partition"], out["output"])]
     stats = {"frames": n, "partitions": parts_stats, "layers": layer_stats,
              "batch_cycles": sum(p["batch_cycles"] for p in parts_stats),
              "model_batch_cycles": sum(p["model_batch_cycles"] for p in parts_stats),
@@ -250,11 +278,17 @@ def run_integers(directory: str, x_int: np.ndarray, stall_cycles: int | None = N
     return x, stats
 
 
+def output_format(manifest: dict) -> list:
+    """[width, frac] of the network's output (the partition output rtl.json names)."""
+    out = manifest["output"]
+    return _ends(manifest["partitions"][out["partition"]], "output")[out["output"]]["format"]
+
+
 def run(directory: str, x: np.ndarray, stall_cycles: int | None = None) -> tuple[np.ndarray, dict]:
     """Float input -> float output through the simulated RTL (the executor's conventions)."""
     manifest = load_manifest(directory)
     fin = Fixed(*manifest["input_format"])
-    fout = Fixed(*manifest["partitions"][-1]["output"]["format"])
+    fout = Fixed(*output_format(manifest))
     x = np.asarray(x, dtype=np.float32)
     shape_in = tuple(manifest["partitions"][0]["input"]["shape"])
     if x.shape[1:] != shape_in:
