@@ -161,22 +161,39 @@ class ScaleShiftOp(LayerOp, name="scale_shift"):
     output: ext.Result[Tensor]
 
 
+TYPE_GROUPS = 4
+"""Operand groups of `sdf.partition` and `sdf.yield`, one tensor type each: IRDL binds one
+type to a variadic group, so tensors of different shapes (a bottleneck block's main stream
+and its wider skip tensor) cross a cut in different groups (`dialects/SdfRationale.md`).
+The zoo's cuts need at most three (tiny_inception's branches; ResNets two)."""
+
+
 class PartitionOp(LayerOp, name="partition"):
     """One configuration of the FPGA: its region is the pipeline loaded at once. Each input
     and each result is a tensor in off-chip memory: several where a cut crosses a residual
-    block (the skip tensor is one of them). Read them as `op.operation.operands` and
-    `.results`: with one variadic group each, the IR carries no segment sizes, which the
-    generated `inputs`/`outputs` accessors would want."""
+    block (the skip tensor is one of them). Group k holds the tensors of one type
+    (`operandSegmentSizes` / `resultSegmentSizes` count them); read them all, in order, as
+    `op.operation.operands` and `.results`. Build one with `partitioning.partition_op`."""
 
-    inputs: Sequence[ext.Operand[Tensor]]
-    outputs: Sequence[ext.Result[Tensor]]
+    inputs0: Sequence[ext.Operand[Tensor]]
+    inputs1: Sequence[ext.Operand[Tensor]]
+    inputs2: Sequence[ext.Operand[Tensor]]
+    inputs3: Sequence[ext.Operand[Tensor]]
+    outputs0: Sequence[ext.Result[Tensor]]
+    outputs1: Sequence[ext.Result[Tensor]]
+    outputs2: Sequence[ext.Result[Tensor]]
+    outputs3: Sequence[ext.Result[Tensor]]
     body: ext.Region
 
 
 class YieldOp(LayerOp, name="yield", traits=[ir.IsTerminatorTrait]):
-    """Terminates a partition body, naming the streams written back as its results."""
+    """Terminates a partition body, naming the streams written back as its results (grouped
+    by type like the partition's results)."""
 
-    values: Sequence[ext.Operand[Tensor]]
+    values0: Sequence[ext.Operand[Tensor]]
+    values1: Sequence[ext.Operand[Tensor]]
+    values2: Sequence[ext.Operand[Tensor]]
+    values3: Sequence[ext.Operand[Tensor]]
 
 
 LAYER_KINDS = {
@@ -197,6 +214,7 @@ __all__ = [name for name in dir() if name.endswith("Op")] + [
     "SdfDialect",
     "FixedAttr",
     "LAYER_KINDS",
+    "TYPE_GROUPS",
     "fixed",
     "fixed_value",
     "load",

@@ -9,10 +9,10 @@ once and read once, where it is used: it goes from the result of the partition t
 it straight to the operand of the partition that reads it, past the partitions between
 (the verifier refuses a partition that yields an input unchanged).
 
-One limit comes from IRDL, which checks the op: all values of a variadic operand (or result)
-group bind one type, so a partition's inputs must all have one type, and its results too
-(the main stream and the skip tensor of a basic block do; a cut between a downsampling
-block's convs and its projection does not). `group_problem` says so before anything moves.
+IRDL checks the op, and binds one type to each variadic operand (or result) group, so a
+partition holds its tensors in `sdf.TYPE_GROUPS` groups, one type each: those of the first
+type first used, then the next (`by_type`). A cut where more types cross than that (no cut
+of the zoo does) is refused by `group_problem` before anything moves.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def apply_cuts(module, cuts: list[int]) -> None:
 
 def _streams(group: list) -> tuple[list, list]:
     """(inputs, outputs) of a contiguous run of pipeline ops as a partition: the streams it
-    reads from outside in order of first use, and its results read after it in program order."""
+    reads from outside and its results read after it, each grouped `by_type`."""
     members = {op.operation for op in group}
 
     def from_outside(value) -> bool:
@@ -108,30 +108,54 @@ def _streams(group: list) -> tuple[list, list]:
                 inputs.append(value)
     outputs = [r for op in group for r in op.operation.results
                if any(use.owner not in members for use in r.uses)]
-    return inputs, outputs
+    return by_type(inputs), by_type(outputs)
+
+
+def by_type(values: list) -> list[list]:
+    """`values` (inputs in order of first use, results in program order) as the operand
+    groups of a partition: one group per type, in order of the type's first value."""
+    groups: dict[str, list] = {}
+    for value in values:
+        groups.setdefault(str(value.type), []).append(value)
+    return list(groups.values())
 
 
 def group_problem(group: list):
-    """A diagnostic (at the group's first op) when `group` cannot be one partition: its
-    inputs, or its results, differ in type (see the module docstring); else None."""
-    for what, values in zip(("read", "write"), _streams(group)):
-        types = sorted({str(v.type) for v in values})
-        if len(types) > 1:
-            return at(group[0].location, f"a partition starting here would {what} tensors of different types "
-                                         f"({', '.join(types)}); sdf.partition holds one type per operand "
-                                         "group (IRDL): cut elsewhere")
+    """A diagnostic (at the group's first op) when `group` cannot be one partition: it
+    reads, or writes, tensors of more types than a partition has groups; else None."""
+    for what, groups in zip(("read", "write"), _streams(group)):
+        if len(groups) > sdf.TYPE_GROUPS:
+            types = ", ".join(str(g[0].type) for g in groups)
+            return at(group[0].location, f"a partition starting here would {what} tensors of {len(groups)} types "
+                                         f"({types}); sdf.partition holds at most {sdf.TYPE_GROUPS} (one per "
+                                         "operand group, IRDL): cut elsewhere")
     return None
+
+
+def _padded(groups: list) -> list[list]:
+    return groups + [[] for _ in range(sdf.TYPE_GROUPS - len(groups))]
+
+
+def partition_op(inputs: list[list], output_types: list[list]):
+    """A new `sdf.partition` (at the current insertion point) reading the tensor groups
+    `inputs` and writing groups of `output_types`, with an empty body block taking the inputs."""
+    ins, outs = _padded(inputs), _padded(output_types)
+    partition = sdf.PartitionOp(*ins, *outs)
+    partition.operation.regions[0].blocks.append(*[v.type for g in inputs for v in g])
+    return partition
 
 
 def _wrap(group: list) -> None:
     """Move `group` (a contiguous run of pipeline ops) into a new partition whose inputs are
     the streams it reads from outside and whose results are the streams read after it."""
-    inputs, outputs = _streams(group)
+    input_groups, output_groups = _streams(group)
+    inputs = [v for g in input_groups for v in g]
+    outputs = [v for g in output_groups for v in g]
     with ir.InsertionPoint(group[0].operation), group[0].location:
-        partition = sdf.PartitionOp(inputs=inputs, outputs=[r.type for r in outputs])
-    block = partition.operation.regions[0].blocks.append(*[v.type for v in inputs])
+        partition = partition_op(input_groups, [[v.type for v in g] for g in output_groups])
+    block = partition.operation.regions[0].blocks[0]
     with ir.InsertionPoint(block), group[-1].location:
-        terminator = sdf.YieldOp(values=outputs)
+        terminator = sdf.YieldOp(*_padded(output_groups))
     for op in group:
         op.operation.move_before(terminator.operation)
         for i, value in enumerate(op.operation.operands):
@@ -139,7 +163,3 @@ def _wrap(group: list) -> None:
                 op.operation.operands[i] = block.arguments[inputs.index(value)]
     for result, value in zip(partition.operation.results, outputs):
         value.replace_all_uses_except(result, terminator.operation)
-    for op in (partition, terminator):  # one variadic group each: the counts say nothing
-        for attr in ("operandSegmentSizes", "resultSegmentSizes"):
-            if attr in op.operation.attributes:
-                del op.operation.attributes[attr]

@@ -7,8 +7,8 @@ func.func @arguments(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
   %0 = "sdf.partition"(%x, %x) ({
   ^bb0(%a: tensor<1x4x8x8xf32>):
     %r = "sdf.activation"(%a) {kind = "relu"} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
-    "sdf.yield"(%r) : (tensor<1x4x8x8xf32>) -> ()
-  }) : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+    "sdf.yield"(%r) {operandSegmentSizes = array<i32: 1, 0, 0, 0>} : (tensor<1x4x8x8xf32>) -> ()
+  }) {operandSegmentSizes = array<i32: 2, 0, 0, 0>, resultSegmentSizes = array<i32: 1, 0, 0, 0>} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
   return %0 : tensor<1x4x8x8xf32>
 }
 
@@ -19,8 +19,8 @@ func.func @results(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
   %0:2 = "sdf.partition"(%x) ({
   ^bb0(%a: tensor<1x4x8x8xf32>):
     %r = "sdf.activation"(%a) {kind = "relu"} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
-    "sdf.yield"(%r) : (tensor<1x4x8x8xf32>) -> ()
-  }) : (tensor<1x4x8x8xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>)
+    "sdf.yield"(%r) {operandSegmentSizes = array<i32: 1, 0, 0, 0>} : (tensor<1x4x8x8xf32>) -> ()
+  }) {operandSegmentSizes = array<i32: 1, 0, 0, 0>, resultSegmentSizes = array<i32: 2, 0, 0, 0>} : (tensor<1x4x8x8xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>)
   return %0#0 : tensor<1x4x8x8xf32>
 }
 
@@ -34,23 +34,49 @@ func.func @pass_through(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
   %0:2 = "sdf.partition"(%s#0, %s#1) ({
   ^bb0(%a: tensor<1x4x8x8xf32>, %skip: tensor<1x4x8x8xf32>):
     %r = "sdf.activation"(%a) {kind = "relu"} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
-    "sdf.yield"(%r, %skip) : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> ()
-  }) : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>)
+    "sdf.yield"(%r, %skip) {operandSegmentSizes = array<i32: 2, 0, 0, 0>} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> ()
+  }) {operandSegmentSizes = array<i32: 2, 0, 0, 0>, resultSegmentSizes = array<i32: 2, 0, 0, 0>} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>)
   %e = "sdf.eltwise"(%0#0, %0#1) {mode = "add"} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
   return %e : tensor<1x4x8x8xf32>
 }
 
 // -----
 
-// IRDL binds one type per variadic group: a partition's inputs share one type (and its
-// results too). --sdf-partition and --dse only make such partitions.
-func.func @mixed_types(%x: tensor<1x4x8x8xf32>, %y: tensor<1x8x4x4xf32>) -> tensor<1x4x8x8xf32> {
+// IRDL binds one type per operand group: two shapes in one group are refused by MLIR's own
+// verifier (put them in two groups, as --sdf-partition does).
+func.func @mixed_types_in_one_group(%x: tensor<1x4x8x8xf32>, %y: tensor<1x8x4x4xf32>) -> tensor<1x4x8x8xf32> {
   // expected-error @+1 {{expected 'tensor<1x4x8x8xf32>' but got 'tensor<1x8x4x4xf32>'}}
   %0 = "sdf.partition"(%x, %y) ({
   ^bb0(%a: tensor<1x4x8x8xf32>, %b: tensor<1x8x4x4xf32>):
     %r = "sdf.activation"(%a) {kind = "relu"} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
     %q = "sdf.activation"(%b) {kind = "relu"} : (tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
-    "sdf.yield"(%r) : (tensor<1x4x8x8xf32>) -> ()
-  }) : (tensor<1x4x8x8xf32>, tensor<1x8x4x4xf32>) -> tensor<1x4x8x8xf32>
+    "sdf.yield"(%r) {operandSegmentSizes = array<i32: 1, 0, 0, 0>} : (tensor<1x4x8x8xf32>) -> ()
+  }) {operandSegmentSizes = array<i32: 2, 0, 0, 0>, resultSegmentSizes = array<i32: 1, 0, 0, 0>} : (tensor<1x4x8x8xf32>, tensor<1x8x4x4xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+// The group sizes are part of the op: a partition without them does not parse.
+func.func @no_group_sizes(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{'operandSegmentSizes' attribute is expected but not provided}}
+  %0 = "sdf.partition"(%x) ({
+  ^bb0(%a: tensor<1x4x8x8xf32>):
+    %r = "sdf.activation"(%a) {kind = "relu"} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+    "sdf.yield"(%r) {operandSegmentSizes = array<i32: 1, 0, 0, 0>} : (tensor<1x4x8x8xf32>) -> ()
+  }) : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+// Sizes that do not add up to the operands.
+func.func @wrong_group_sizes(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{'operandSegmentSizes' attribute}}
+  %0 = "sdf.partition"(%x) ({
+  ^bb0(%a: tensor<1x4x8x8xf32>):
+    %r = "sdf.activation"(%a) {kind = "relu"} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+    "sdf.yield"(%r) {operandSegmentSizes = array<i32: 1, 0, 0, 0>} : (tensor<1x4x8x8xf32>) -> ()
+  }) {operandSegmentSizes = array<i32: 1, 1, 0, 0>, resultSegmentSizes = array<i32: 1, 0, 0, 0>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
   return %0 : tensor<1x4x8x8xf32>
 }

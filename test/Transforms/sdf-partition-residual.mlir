@@ -14,7 +14,7 @@
 // CHECK-NEXT: %[[S:.*]]:2 = "sdf.split"(%[[X]]) {name = "fork"}
 // CHECK-NEXT: %[[C1:.*]] = "sdf.conv"(%[[S]]#0,
 // CHECK-NEXT: %[[R1:.*]] = "sdf.activation"(%[[C1]]) {kind = "relu", name = "relu1"}
-// CHECK-NEXT: "sdf.yield"(%[[S]]#1, %[[R1]])
+// CHECK-NEXT: "sdf.yield"(%[[S]]#1, %[[R1]]) {operandSegmentSizes = array<i32: 2, 0, 0, 0>}
 // CHECK: %[[Q:.*]] = "sdf.partition"(%[[P]]#1, %[[P]]#0) ({
 // CHECK-NEXT: ^bb0(%[[MAIN:.*]]: tensor<1x8x8x8xf32>, %[[SKIP:.*]]: tensor<1x8x8x8xf32>):
 // CHECK-NEXT: %[[C2:.*]] = "sdf.conv"(%[[MAIN]],
@@ -63,14 +63,14 @@ func.func @hand_written(%x: tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32> {
     %s:2 = "sdf.split"(%in) {name = "fork"} : (tensor<1x8x8x8xf32>) -> (tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>)
     %c1 = "sdf.conv"(%s#0, %w1, %b) {name = "conv1", pad = array<i64: 1, 1, 1, 1>} : (tensor<1x8x8x8xf32>, tensor<8x8x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32>
     %r1 = "sdf.activation"(%c1) {kind = "relu", name = "relu1"} : (tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32>
-    "sdf.yield"(%r1, %s#1) : (tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>) -> ()
-  }) : (tensor<1x8x8x8xf32>) -> (tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>)
+    "sdf.yield"(%r1, %s#1) {operandSegmentSizes = array<i32: 2, 0, 0, 0>} : (tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>) -> ()
+  }) {operandSegmentSizes = array<i32: 1, 0, 0, 0>, resultSegmentSizes = array<i32: 2, 0, 0, 0>} : (tensor<1x8x8x8xf32>) -> (tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>)
   %q = "sdf.partition"(%p#0, %p#1) ({
   ^bb0(%main: tensor<1x8x8x8xf32>, %skip: tensor<1x8x8x8xf32>):
     %c2 = "sdf.conv"(%main, %w2, %b) {name = "conv2", pad = array<i64: 1, 1, 1, 1>} : (tensor<1x8x8x8xf32>, tensor<8x8x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32>
     %e = "sdf.eltwise"(%c2, %skip) {mode = "add", name = "add"} : (tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32>
     %r = "sdf.activation"(%e) {kind = "relu", name = "relu2"} : (tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32>
-    "sdf.yield"(%r) : (tensor<1x8x8x8xf32>) -> ()
-  }) : (tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32>
+    "sdf.yield"(%r) {operandSegmentSizes = array<i32: 1, 0, 0, 0>} : (tensor<1x8x8x8xf32>) -> ()
+  }) {operandSegmentSizes = array<i32: 2, 0, 0, 0>, resultSegmentSizes = array<i32: 1, 0, 0, 0>} : (tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32>
   return %q : tensor<1x8x8x8xf32>
 }

@@ -28,8 +28,8 @@
 // INSIDE: %[[P:.*]]:2 = "sdf.partition"(%arg0) ({
 // INSIDE: %[[S:.*]]:2 = "sdf.split"
 // INSIDE: %[[C1:.*]] = "sdf.conv"(%[[S]]#0,
-// INSIDE-NEXT: "sdf.yield"(%[[S]]#1, %[[C1]]) : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> ()
-// INSIDE-NEXT: }) : (tensor<1x4x8x8xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>)
+// INSIDE-NEXT: "sdf.yield"(%[[S]]#1, %[[C1]]) {operandSegmentSizes = array<i32: 2, 0, 0, 0>} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> ()
+// INSIDE-NEXT: }) {operandSegmentSizes = array<i32: 1, 0, 0, 0>, resultSegmentSizes = array<i32: 2, 0, 0, 0>} : (tensor<1x4x8x8xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>)
 // INSIDE: "sdf.partition"(%[[P]]#1, %[[P]]#0) ({
 // INSIDE-NEXT: ^bb0(%[[MAIN:.*]]: tensor<1x4x8x8xf32>, %[[SKIP:.*]]: tensor<1x4x8x8xf32>):
 // INSIDE-NEXT: "sdf.eltwise"(%[[MAIN]], %[[SKIP]])

@@ -100,7 +100,9 @@ def test_partition_with_several_streams_from_python():
     assert isinstance(first, sdf.PartitionOp)
     assert (len(first.operation.operands), len(first.operation.results)) == (1, 2)
     assert (len(second.operation.operands), len(second.operation.results)) == (2, 1)
-    assert "operandSegmentSizes" not in first.operation.attributes  # one variadic group: no counts
+    # one type: every tensor in the first operand group
+    assert list(first.operation.attributes["resultSegmentSizes"]) == [2, 0, 0, 0]
+    assert list(second.operation.attributes["operandSegmentSizes"]) == [2, 0, 0, 0]
     # results in program order (the skip copy, fork result #1, then the conv's); inputs in
     # order of first use (the add reads the conv's result first)
     (add,) = sdf_ir.walk(module, "sdf.eltwise")
@@ -127,22 +129,28 @@ func.func @f(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x1x1xf32>, %b: tensor<8xf32>
 """
 
 
-def test_a_partition_of_streams_of_different_types_is_refused_before_anything_moves():
-    # After the projection, the projected skip (8 x 4x4) and the fork's copy (4 x 8x8) would
-    # be the first partition's results: IRDL binds one type per variadic group.
-    from fpga_sdf.partitioning import apply_cuts
+def test_a_cut_between_a_projection_and_its_conv_puts_each_shape_in_its_own_group():
+    # After the projection, the projected skip (8 x 4x4) and the fork's copy (4 x 8x8) are
+    # the first partition's results: two types, so two operand groups (IRDL binds one type
+    # per group). The printed form parses back to the same text (hand-editable).
+    from fpga_sdf.partitioning import apply_cuts, unpartition
 
     module = sdf_ir.parse(DOWNSAMPLE, "down.mlir")
-    before = sdf_ir.to_text(module)
-    with pytest.raises(UserError) as err:
-        with module.context:
-            apply_cuts(module, [1])
-    first, second = err.value.diagnostics  # the partition writing them, the one reading them
-    assert first.message.startswith("a partition starting here would write tensors of different types "
-                                    "(tensor<1x4x8x8xf32>, tensor<1x8x4x4xf32>)")
-    assert second.message.startswith("a partition starting here would read tensors of different types")
-    assert (first.file, first.line, second.line) == ("down.mlir", 3, 5)
-    assert sdf_ir.to_text(module) == before  # nothing moved
+    flat = sdf_ir.to_text(module)
     with module.context:
-        apply_cuts(module, [2])  # after the conv both results are 8 x 4x4: fine
+        apply_cuts(module, [1])
     sdf_ir.verify(module)
+    first, second = sdf_ir.walk(module, "sdf.partition")
+    # results in program order: the fork's copy (4 x 8x8), then the projection (8 x 4x4)
+    assert [str(r.type) for r in first.operation.results] == ["tensor<1x4x8x8xf32>", "tensor<1x8x4x4xf32>"]
+    assert list(first.operation.attributes["resultSegmentSizes"]) == [1, 1, 0, 0]
+    (yield_op,) = sdf_ir.walk(module, "sdf.yield")[:1]
+    assert list(yield_op.operation.attributes["operandSegmentSizes"]) == [1, 1, 0, 0]
+    # the second partition reads the fork's copy first (the conv), then the skip (the add)
+    assert list(second.operation.operands) == list(first.operation.results)
+    assert list(second.operation.attributes["operandSegmentSizes"]) == [1, 1, 0, 0]
+    text = sdf_ir.to_text(module)
+    assert sdf_ir.to_text(sdf_ir.parse(text, "cut.mlir")) == text
+    with module.context:
+        unpartition(module)
+    assert sdf_ir.to_text(module) == flat

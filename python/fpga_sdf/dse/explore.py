@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..diagnostics import UserError
+from ..dialects.sdf import TYPE_GROUPS
 from ..model import LayerSpec, NetworkPerf, Partition, Resources, layer_resources, network_performance, power
 from ..model.spec import WEIGHT_KINDS
 from ..progress import Progress
@@ -85,11 +86,11 @@ def _segment(problem: Problem, lo: int, hi: int):
     return specs, edges
 
 
-def _one_type_each(specs, edges) -> bool:
-    """Whether the segment's off-chip inputs share one shape, and its outputs too: the IR's
-    `sdf.partition` holds one type per operand group (see `partitioning.group_problem`)."""
+def _expressible(specs, edges) -> bool:
+    """Whether the segment's off-chip inputs, and its outputs, have few enough shapes for
+    the operand groups of one `sdf.partition` (see `partitioning.group_problem`)."""
     part = Partition(tuple(specs), tuple(edges))
-    return all(len({shape for _, shape in found}) <= 1 for found in (part.inputs(), part.outputs()))
+    return all(len({shape for _, shape in found}) <= TYPE_GROUPS for found in (part.inputs(), part.outputs()))
 
 
 def _reconfiguration_cost(c: Constraints, objective: str) -> float:
@@ -136,7 +137,7 @@ def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "g
         for i in range(j - 1, -1, -1):
             if time.monotonic() - start > time_limit and best[j] is not None:
                 break
-            if not _one_type_each(*_segment(problem, bounds[i] + 1, bounds[j])):
+            if not _expressible(*_segment(problem, bounds[i] + 1, bounds[j])):
                 continue  # not expressible as one partition; a longer one may be
             design = design_of(i, j)
             if design is None:
