@@ -109,11 +109,13 @@ class WeightsMemoryOp(SdfHwDialect.Operation, name="weights_memory"):
 
 
 class ConvOp(SdfHwDialect.Operation, name="conv"):
-    """Vector dot product of a window and a weight vector (`fine` multipliers)."""
+    """Vector dot product of a window and a weight vector (`fine` multipliers); a unit pair
+    (model.dsp.pairs_units) takes two weights streams and gives two results, the dot products
+    of the one window with each unit's weights."""
 
     input: ext.Operand[Stream]
-    weights: ext.Operand[Stream]
-    output: ext.Result[Stream]
+    weights: Sequence[ext.Operand[Stream]]
+    outputs: Sequence[ext.Result[Stream]]
 
 
 class AccumOp(SdfHwDialect.Operation, name="accum"):

@@ -31,6 +31,7 @@ from fpga_sdf.diagnostics import Diagnostics
 from fpga_sdf.dialects import sdf, sdf_hw
 from fpga_sdf.dialects.sdf_attrs import get_int, get_str, shape
 from fpga_sdf.model import expand
+from fpga_sdf.model.dsp import pairs_units
 from fpga_sdf.model.modules import pixels_in, pixels_out
 from fpga_sdf.model.spec import sparse_engine
 from fpga_sdf.pass_registry import Pass, register
@@ -189,6 +190,7 @@ class _Expander:
             xf, wf = sdf.fixed_value(x_fmt)[1], sdf.fixed_value(_format(w))[1]
             acc_fmt = sdf.fixed(get_int(op, "acc_width"), xf + wf)
         q = pixels_out(self.spec) if is_conv else 1  # windows (results) per word
+        paired = 2 if pairs_units(self.spec) else 1  # units j, j + 1 as one conv op (two weights, two results)
         windows = []
         for s in ins:
             if "sliding_window" in self.models:
@@ -199,8 +201,8 @@ class _Expander:
                 buf = self._make(sdf_hw.SparseBufferOp, "sparse_buffer", {"depth": self.spec.sparse_buffer},
                                  input=s, output=s.type)
                 s = buf.operation.results[0]
-            if co > 1:
-                fork = self._make(sdf_hw.ForkOp, "fork", input=s, outputs=[s.type] * co)
+            if co // paired > 1:  # a fork output per unit, or per unit pair
+                fork = self._make(sdf_hw.ForkOp, "fork", input=s, outputs=[s.type] * (co // paired))
                 windows.append(list(fork.operation.results))
             else:
                 windows.append([s])
@@ -209,15 +211,23 @@ class _Expander:
         lanes = kvol if sparse_engine(self.spec) else fine * (pixels_in(self.spec) if not is_conv else 1)
         groups = cg
         partial = {}
+        # weights memories numbered per unit (g, then j, then i), conv ops per unit or pair
+        memories = {}
         for g in range(groups):
             for j in range(co):
                 for i in range(ci):
                     wm = self._make(sdf_hw.WeightsMemoryOp, "weights_memory", {"fine": fine},
                                     weights=w, output=sdf_hw.stream(_format(w), lanes))
+                    memories[(g, i, j)] = wm.operation.results[0]
+        for g in range(groups):
+            for k in range(co // paired):
+                for i in range(ci):
+                    units = [(g, i, k * paired + u) for u in range(paired)]
                     mac = self._make(sdf_hw.ConvOp, "conv", {"fine": fine},
-                                     input=windows[g * ci + i][j], weights=wm.operation.results[0],
-                                     output=sdf_hw.stream(acc_fmt, q))
-                    partial[(g, i, j)] = mac.operation.results[0]
+                                     input=windows[g * ci + i][k], weights=[memories[u] for u in units],
+                                     outputs=[sdf_hw.stream(acc_fmt, q)] * paired)
+                    for u, r in zip(units, mac.operation.results):
+                        partial[u] = r
         outs = []
         for g in range(groups):
             for j in range(co):  # output stream g*co + j: glue the ci units, then accumulate

@@ -21,7 +21,9 @@ d_in) pixels per cycle (`pixels = (p, 1)`). Given the device, a weights layer al
 every p the backends build against its DSPs: a p-pixel unit's q MAC arrays share each weight,
 so at 8 bits two lanes take one DSP (model/dsp.py `packs`), and p = 2 at half the coarse
 folding keeps the rate for half the DSPs; each such p is also tried with a folded KPU (fine
-< K). The fewest DSPs win, ties going to fewer pixels, then to the wider KPU.
+< K). Two units fed one window pair their products too (an even coarse_out, `pairs_units`),
+so every (j, h) up to twice the smallest that keeps up is a candidate. The fewest DSPs win,
+ties going to fewer pixels, then to the wider KPU.
 Layers without weights take their cheapest coarse (and pool fine) factor that meets T. Every
 choice is checked against the model's interval, which also counts the sliding window and the
 other modules of the layer.
@@ -97,15 +99,25 @@ def _weights_layer(spec: LayerSpec, frame: Fraction, device=None) -> RateChoice:
     # The seed's choice at the smallest p that keeps up, and (given the device) at every
     # larger p the backends build, each also with a folded KPU (fine < K: K / fine cycles a
     # window): the fewest DSPs of them, then the fewest pixels, then the widest KPU.
-    def first(p: int, fine: int):
+    # Given the device, every (j, h) up to twice the first one that meets the rate is a
+    # candidate too: an even coarse_out pairs its units two products a DSP (model/dsp.py
+    # `pairs_units`), so a j / h up to twice the smallest may cost fewer DSPs.
+    def meeting(p: int, fine: int):
         steps = -(-kernel // fine) if is_conv else 1
+        found, bound = [], None
         for (j, h), (ci, cg, co) in ranked:
-            if Fraction(j, h) * p < rate * steps:
+            ratio = Fraction(j, h)
+            if bound is not None and ratio > bound:
+                break  # ranked by ratio
+            if ratio * p < rate * steps:
                 continue
             candidate = replace(spec, coarse_in=ci, coarse_group=cg, coarse_out=co, fine=fine, pixels=(p, 1))
             if _meets(candidate, frame):
-                return RateChoice(candidate, rate, j, h, True)
-        return None
+                found.append(RateChoice(candidate, rate, j, h, True))
+                if device is None:
+                    break
+                bound = bound or 2 * ratio
+        return found
 
     found = []
     offered = pixel_options(spec) if device is not None else ()
@@ -113,7 +125,7 @@ def _weights_layer(spec: LayerSpec, frame: Fraction, device=None) -> RateChoice:
         if found and p not in offered:
             continue
         fines = [full_kernel] + ([f for f in legal.fine if f < full_kernel] if p in offered else [])
-        found += [c for c in map(lambda f: first(p, f), fines) if c is not None]
+        found += [c for f in fines for c in meeting(p, f)]
     if found:
         return min(found, key=lambda c: (layer_resources(c.spec, device).dsp if device is not None else 0,
                                          c.spec.pixels[0], -c.spec.fine))

@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import NamedTuple
 from math import lcm, prod
 
-from .dsp import DivPlan, pool_divisors
+from .dsp import DivPlan, packs, pairs_units, pool_divisors
 from .folding import channels_in, channels_out
 from .hardware import Memory, Module, clog2
 from .spec import LayerSpec, cdiv, kernel_of, padded_spatial, pixels_of, sparse_engine, spatial
@@ -348,19 +348,28 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
         modules.append(_sliding_window(spec, in_streams, ch_s, cout_s * ii, slack))
     if sparse and spec.sparse_buffer:
         modules.append(sparse_buffer(spec, in_streams, windows, kernel))
-    if co > 1:
-        modules.append(Module("fork", in_streams, windows, windows * co, windows, 1,
-                              logic=(("const", 1), ("io_bits", kernel * dw * (1 + co) * q))))
+    # units (g, i, j) and (g, i, j + 1) read one window: paired, they are one conv module of
+    # 2q MAC arrays whose twin arrays multiply the same taps (dsp.pairs_units), fed by one
+    # fork output, with two results (docs/notes/rtl-backend.md "DSP packing")
+    paired = 2 if pairs_units(spec) else 1
+    forks = co // paired  # fork outputs: one per unit (pair)
+    if forks > 1:
+        modules.append(Module("fork", in_streams, windows, windows * forks, windows, 1,
+                              logic=(("const", 1), ("io_bits", kernel * dw * (1 + forks) * q))))
     # A stream runs up to sparse_buffer windows ahead of a slower one only if those windows'
     # results can wait for the glue too: the sparse engine's output FIFO (RTL sparse_conv.py).
     results = (Memory("buffer", aw, spec.sparse_buffer * cout_s),) if sparse and spec.sparse_buffer else ()
+    sharing = lanes if is_conv else 1
+    arrays = lanes * paired
+    # packed multiplies per module, each with its operand-packing adder (LUTs, not DSPs)
+    packed = f * lanes if paired == 2 else f * (lanes // 2) if sharing > 1 and packs(dw, ww) else 0
     modules.append(Module(
-        "conv", mac_units, windows, dots, conv_interval, ii, fill=0, memories=results,
+        "conv", mac_units // paired, windows, dots * paired, conv_interval, ii, fill=0, memories=results,
         pipeline=MULT_STAGES + clog2(f) + cdiv(kernel, f) + (clog2(p) if fcu_adders else 0),
-        mults=f, mult_widths=(dw, ww), lanes=lanes, weight_sharing=lanes if is_conv else 1,
-        logic=(("const", 1), ("io_bits", (kernel * dw + aw) * lanes), ("mult_bits", f * (dw + ww)),
+        mults=f, mult_widths=(dw, ww), lanes=arrays, weight_sharing=sharing, input_sharing=paired,
+        logic=(("const", 1), ("io_bits", (kernel * dw * lanes + aw * arrays)), ("mult_bits", f * (dw + ww)),
                ("adder_bits", (max(f - 1, 0) + fcu_adders) * aw),
-               ("counter_bits", clog2(cdiv(kernel, f)))) + crossbar))
+               ("counter_bits", clog2(cdiv(kernel, f))), ("packed_mults", packed)) + crossbar))
     reads = dots if sparse else dots * ii  # the sparse engine reads all K weights per window
     modules.append(weights_memory(spec, mac_units, reads, weight_word, weight_depth))
 

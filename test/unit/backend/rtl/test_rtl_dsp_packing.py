@@ -16,7 +16,7 @@ from fpga_sdf.backend.rtl import conv, module_sim
 from fpga_sdf.backend.rtl.mac_common import MacPlan
 from fpga_sdf.backend.rtl.streams import StreamType
 from fpga_sdf.model import expand
-from fpga_sdf.model.dsp import packs
+from fpga_sdf.model.dsp import packs, pairs_units
 from fpga_sdf.model.modules import pixels_out
 
 from test_rtl_conv_modules import X, conv_spec, params
@@ -67,6 +67,41 @@ def test_packed_lanes_are_bit_exact(p, fine):
     taps = x.reshape(count, q, 9)
     expected = np.einsum("nqk,fk->nfq", taps, w.reshape(2, 9)).reshape(-1, q)
     assert np.array_equal(np.asarray(out.values), expected)
+
+
+def pair(p: int, fine: int):
+    """Units (0, 0, 0) and (0, 0, 1) of a 4-filter 3x3 layer at coarse_out 2 (two filters per
+    unit) and p pixels a word, as the one paired conv module the model costs."""
+    spec = replace(conv_spec(1, 4, (4, 8), (3, 3), pad=(1, 1, 1, 1), co=2, fine=fine), pixels=(p, 1))
+    q = pixels_out(spec)
+    w = np.random.default_rng(2).integers(-128, 128, size=(4, 1, 3, 3))
+    w[0, 0, 0, :] = -128
+    w[1, 0, 1, :] = -128
+    w[3, 0, 2, 2] = 127
+    data = {"weights": w, "bias": np.zeros(4, np.int64)}
+    x_t, w_t, acc_t = StreamType(8, X.frac, q * 9), StreamType(8, 5, fine), StreamType(ACC_T, X.frac + 5, q)
+    prm = params(spec, "conv", 0, [x_t, w_t, w_t], [acc_t, acc_t], data, f"pair{p}f{fine}")
+    return spec, prm, w
+
+
+@pytest.mark.parametrize("p, fine", [(1, 9), (1, 3), (3, 9)])
+def test_unit_pair_is_bit_exact(p, fine):
+    """A unit pair (x times both units' weights in one packed multiply) computes every dot
+    product of both units equal to numpy's, at one pixel a word and with an odd lane count
+    (where the lane packing leaves a lane alone), under back-pressure."""
+    spec, prm, w = pair(p, fine)
+    assert pairs_units(spec) and prm.model.input_sharing == 2
+    plans = [MacPlan(spec, 0, 0, j) for j in (0, 1)]
+    q, count = pixels_out(spec), 12
+    x = windows(q, count)
+    words = [np.tile(plan.weight_words(w), (count, 1)) for plan in plans]
+    outs = module_sim.simulate(conv.generate(prm), prm.inputs, prm.outputs, [x] + words,
+                               expect=[count * plans[0].cout_s] * 2, backpressure=0.3)
+    taps = x.reshape(count, q, 9)
+    for plan, out in zip(plans, outs):
+        filters = w.reshape(4, 9)[plan.filters[0]]
+        expected = np.einsum("nqk,fk->nfq", taps, filters).reshape(-1, q)
+        assert np.array_equal(np.asarray(out.values), expected), plan.filters
 
 
 @pytest.mark.synth
