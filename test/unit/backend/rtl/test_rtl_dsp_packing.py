@@ -1,6 +1,7 @@
-"""Two 8-bit products per DSP (issue 14): a p-pixel conv unit's q MAC arrays multiply by one
-weights word, so backend/rtl/mac_common.lane_products pairs their lanes in one packed multiply
-(model/dsp.py `packs`). Checked bit for bit in Verilator against numpy dot products over random
+"""Two 8-bit products per DSP (issue 14, docs/notes/rtl-backend.md "DSP packing"): a p-pixel
+conv unit's q MAC arrays multiply by one weights word, so backend/rtl/mac_common.lane_products
+pairs their lanes in one packed multiply (model/dsp.py `packs`); two units fed one window are
+one unit pair multiplying each tap by both units' weights at once (`pairs_units`). Checked bit for bit in Verilator against numpy dot products over random
 signed 8-bit data and weights including -128 (the product 16384 that needs every bit of the
 low part), through a whole network against the fixed-point executor, and in yosys: the packed
 unit takes half the DSPs of the unpacked one, as the model counts."""
@@ -120,6 +121,21 @@ def test_packed_unit_maps_to_half_the_dsps(family):
     assert got == {True: 9, False: 18}
 
 
+@pytest.mark.synth
+@pytest.mark.parametrize("family", ["ultrascale+", "7series"])
+@pytest.mark.parametrize("p, dsp", [(1, 9), (2, 18)])
+def test_unit_pair_maps_to_half_the_dsps(family, p, dsp):
+    """yosys synth_xilinx: a unit pair of 9 taps x p lanes takes p x 9 slices (two units
+    alone: 2 x 9 p, or 2 x 9 at p = 2 with their lanes packed), on DSP48E2 and DSP48E1 (the
+    25-bit packed weight operand fits both), as model.dsp.module_dsp counts it."""
+    from fpga_sdf.backend.rtl import synth
+    from fpga_sdf.model.dsp import module_dsp
+
+    _, prm, _ = pair(p, 9)
+    got = synth.synthesise_module(conv.generate(prm), family).dsp
+    assert got == dsp == module_dsp(replace(prm.model, instances=1), family)
+
+
 def _digits_design(p: int, tmp) -> str:
     """The trained digits network at 8 bits, its first ReLU and second conv (16 -> 32
     channels, 8-bit data: a window a cycle on 32 output streams, fine 9) at p pixels a word in
@@ -143,15 +159,15 @@ def _digits_design(p: int, tmp) -> str:
     return with_pixels(sdf_ir.to_text(module), {"features.2": p, "features.3": p})
 
 
-@pytest.mark.parametrize("p", [2, 4])
+@pytest.mark.parametrize("p", [1, 2, 4])
 def test_digits_at_8_bits_with_packed_conv(p, tmp_path):
     """End to end through `emit` and Verilator: the 8-bit digits network with its second
-    conv's MAC arrays packed two per DSP, bit-exact against the fixed-point executor, every
-    layer and partition within 3% of the model's cycles; the model counts half its
-    multipliers as DSPs."""
+    conv's 32 units paired two per DSP (16 unit pairs, each tap of every lane times both
+    units' weights), bit-exact against the fixed-point executor, every layer and partition
+    within 3% of the model's cycles; the model counts half its multipliers as DSPs."""
     from fpga_sdf import ir as sdf_ir
     from fpga_sdf import network
-    from fpga_sdf.model import layer_resources
+    from fpga_sdf.model.dsp import module_dsp
 
     from test_rtl_multipixel import _digits_inputs, off_model, simulate_design
 
@@ -159,9 +175,10 @@ def test_digits_at_8_bits_with_packed_conv(p, tmp_path):
     module = sdf_ir.parse(text, "d.mlir")
     spec = dict((n, network.layer_spec(n, op)) for n, op in network.named_layers(module))["features.3"]
     assert (spec.data_width, spec.weight_width, spec.pixels) == (8, 8, (p, 1))
-    assert next(m for m in expand(spec) if m.name == "conv").weight_sharing == p
-    # 32 units x 9 multipliers x p lanes, two lanes a slice
-    assert layer_resources(spec, "zcu102").dsp == 32 * 9 * p // 2
+    conv_module = next(m for m in expand(spec) if m.name == "conv")
+    assert (conv_module.instances, conv_module.input_sharing, conv_module.weight_sharing) == (16, 2, p)
+    # 32 units x 9 multipliers x p lanes, two products a slice
+    assert sum(module_dsp(m, "ultrascale+") for m in expand(spec)) == 32 * 9 * p // 2
     figures = simulate_design(text, _digits_inputs(), tmp_path, f"digits8_p{p}.mlir")
     # the packed conv and its partition (p1), and the single-pixel rest (p2: ReLU, pool,
     # classifier at 5,120 cycles a frame, its 512 words x 10 filters) behind the FIFO of
