@@ -104,3 +104,50 @@ def test_executor_runs_a_block_cut_in_the_middle_bit_exactly():
         run_pass(module, "sdf-partition", cuts="conv1")
         assert [len(p.operation.results) for p in network.partitions(module)] == [2, 1]
         np.testing.assert_array_equal(execute(module, [x], "fixed")[0], flat)
+
+
+def _bottleneck_block(wide: int = 512, narrow: int = 128) -> str:
+    """A bottleneck block (wide -> narrow 1x1, 3x3, narrow -> wide 1x1, identity skip) whose
+    convs (4.4 Mb of weights at 16 bits) do not fit a Zedboard's BRAM together."""
+    t, m = f"tensor<1x{wide}x8x8xf32>", f"tensor<1x{narrow}x8x8xf32>"
+    w1, w2, w3 = (f"tensor<{narrow}x{wide}x1x1xf32>", f"tensor<{narrow}x{narrow}x3x3xf32>",
+                  f"tensor<{wide}x{narrow}x1x1xf32>")
+    bn, bw = f"tensor<{narrow}xf32>", f"tensor<{wide}xf32>"
+    return f'''
+func.func @bottleneck(%x: {t}) -> {t} {{
+  %w1 = "sdf.weights"() {{value = dense<0.01> : {w1}}} : () -> {w1}
+  %w2 = "sdf.weights"() {{value = dense<-0.01> : {w2}}} : () -> {w2}
+  %w3 = "sdf.weights"() {{value = dense<0.02> : {w3}}} : () -> {w3}
+  %bn = "sdf.weights"() {{value = dense<0.1> : {bn}}} : () -> {bn}
+  %bw = "sdf.weights"() {{value = dense<0.1> : {bw}}} : () -> {bw}
+  %s:2 = "sdf.split"(%x) {{name = "fork"}} : ({t}) -> ({t}, {t})
+  %c1 = "sdf.conv"(%s#0, %w1, %bn) {{name = "conv1"}} : ({t}, {w1}, {bn}) -> {m}
+  %r1 = "sdf.activation"(%c1) {{kind = "relu", name = "relu1"}} : ({m}) -> {m}
+  %c2 = "sdf.conv"(%r1, %w2, %bn) {{name = "conv2", pad = array<i64: 1, 1, 1, 1>}} : ({m}, {w2}, {bn}) -> {m}
+  %r2 = "sdf.activation"(%c2) {{kind = "relu", name = "relu2"}} : ({m}) -> {m}
+  %c3 = "sdf.conv"(%r2, %w3, %bw) {{name = "conv3"}} : ({m}, {w3}, {bw}) -> {t}
+  %e = "sdf.eltwise"(%c3, %s#1) {{mode = "add", name = "add"}} : ({t}, {t}) -> {t}
+  %r = "sdf.activation"(%e) {{kind = "relu", name = "relu3"}} : ({t}) -> {t}
+  return %r : {t}
+}}'''
+
+
+def test_dse_cuts_inside_a_bottleneck_where_the_crossing_tensors_differ_in_shape():
+    from fpga_sdf.model import network_performance
+    from fpga_sdf.model.platforms import load_platform
+
+    with sdf_ir.context():
+        module = sdf_ir.parse(_bottleneck_block(), "bottleneck.mlir")
+        x = np.random.default_rng(4).standard_normal((2, 512, 8, 8)).astype(np.float32)
+        before = execute(module, [x])[0]
+        run_pass(module, "dse", platform="zedboard", batch=16)
+        first, second = network.partitions(module)
+        # the cut is after conv2: the skip (512 channels) and the main stream (128) cross
+        assert [str(r.type) for r in first.operation.results] == ["tensor<1x512x8x8xf32>", "tensor<1x128x8x8xf32>"]
+        assert list(first.operation.attributes["resultSegmentSizes"]) == [1, 1, 0, 0]
+        reparsed = sdf_ir.parse(sdf_ir.to_text(module), "design.mlir")
+        board = load_platform("zedboard")
+        # the model reads back the design the DSE costed
+        assert (network_performance(network.model_partitions(reparsed), board, board.clock_mhz, 16) ==
+                network_performance(network.model_partitions(module), board, board.clock_mhz, 16))
+        np.testing.assert_array_equal(execute(reparsed, [x])[0], before)

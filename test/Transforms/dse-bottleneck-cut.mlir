@@ -1,0 +1,39 @@
+// RUN: fpga-opt %s --dse="platform=zedboard batch=16" --sdf-report -o %t.mlir 2>&1 | filecheck %s --check-prefix=REPORT
+// RUN: filecheck %s --input-file %t.mlir
+// RUN: fpga-opt %t.mlir --sdf-partition="cuts=none" | fpga-opt - --sdf-partition="cuts=conv2" | fpga-opt - --sdf-verify | filecheck %s
+
+// A bottleneck block (512 channels in and out, 128 inside) whose convs (4.4 Mb of weights at
+// 16 bits) do not fit a Zedboard's BRAM together: the DSE cuts after the 3x3 conv, inside the
+// block, where the main stream (128 channels) and the skip tensor (512) cross. They differ
+// in type, so they are in two operand groups of the partitions (one type per group, IRDL).
+// The design written is what --sdf-partition writes for that cut.
+// CHECK: %[[P:.*]]:2 = "sdf.partition"(%arg0) ({
+// CHECK: %[[S:.*]]:2 = "sdf.split"
+// CHECK: %[[C2:.*]] = "sdf.conv"({{.*}}name = "conv2"
+// CHECK-NEXT: "sdf.yield"(%[[S]]#1, %[[C2]]) {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<1x512x8x8xf32>, tensor<1x128x8x8xf32>) -> ()
+// CHECK-NEXT: }) {operandSegmentSizes = array<i32: 1, 0, 0, 0>, resultSegmentSizes = array<i32: 1, 1, 0, 0>}
+// CHECK: "sdf.partition"(%[[P]]#1, %[[P]]#0) ({
+// CHECK-NEXT: ^bb0(%{{.*}}: tensor<1x128x8x8xf32>, %{{.*}}: tensor<1x512x8x8xf32>):
+// CHECK: "sdf.eltwise"
+// CHECK: }) {operandSegmentSizes = array<i32: 1, 1, 0, 0>, resultSegmentSizes = array<i32: 1, 0, 0, 0>}
+
+// REPORT: off-chip feature maps (bits per frame), bandwidth and DDR space per partition
+// REPORT-NEXT: partition 0: reads fork.in 524288; writes fork.out 524288, conv2.out 131072;
+// REPORT-NEXT: partition 1: reads relu2.in 131072, add.in 524288; writes relu3.out 524288;
+
+func.func @bottleneck(%x: tensor<1x512x8x8xf32>) -> tensor<1x512x8x8xf32> {
+  %w1 = "sdf.weights"() {value = dense<0.01> : tensor<128x512x1x1xf32>} : () -> tensor<128x512x1x1xf32>
+  %w2 = "sdf.weights"() {value = dense<-0.01> : tensor<128x128x3x3xf32>} : () -> tensor<128x128x3x3xf32>
+  %w3 = "sdf.weights"() {value = dense<0.02> : tensor<512x128x1x1xf32>} : () -> tensor<512x128x1x1xf32>
+  %b128 = "sdf.weights"() {value = dense<0.1> : tensor<128xf32>} : () -> tensor<128xf32>
+  %b512 = "sdf.weights"() {value = dense<0.1> : tensor<512xf32>} : () -> tensor<512xf32>
+  %s:2 = "sdf.split"(%x) {name = "fork"} : (tensor<1x512x8x8xf32>) -> (tensor<1x512x8x8xf32>, tensor<1x512x8x8xf32>)
+  %c1 = "sdf.conv"(%s#0, %w1, %b128) {name = "conv1"} : (tensor<1x512x8x8xf32>, tensor<128x512x1x1xf32>, tensor<128xf32>) -> tensor<1x128x8x8xf32>
+  %r1 = "sdf.activation"(%c1) {kind = "relu", name = "relu1"} : (tensor<1x128x8x8xf32>) -> tensor<1x128x8x8xf32>
+  %c2 = "sdf.conv"(%r1, %w2, %b128) {name = "conv2", pad = array<i64: 1, 1, 1, 1>} : (tensor<1x128x8x8xf32>, tensor<128x128x3x3xf32>, tensor<128xf32>) -> tensor<1x128x8x8xf32>
+  %r2 = "sdf.activation"(%c2) {kind = "relu", name = "relu2"} : (tensor<1x128x8x8xf32>) -> tensor<1x128x8x8xf32>
+  %c3 = "sdf.conv"(%r2, %w3, %b512) {name = "conv3"} : (tensor<1x128x8x8xf32>, tensor<512x128x1x1xf32>, tensor<512xf32>) -> tensor<1x512x8x8xf32>
+  %e = "sdf.eltwise"(%c3, %s#1) {mode = "add", name = "add"} : (tensor<1x512x8x8xf32>, tensor<1x512x8x8xf32>) -> tensor<1x512x8x8xf32>
+  %r = "sdf.activation"(%e) {kind = "relu", name = "relu3"} : (tensor<1x512x8x8xf32>) -> tensor<1x512x8x8xf32>
+  return %r : tensor<1x512x8x8xf32>
+}
