@@ -1,11 +1,57 @@
-// A residual block cut between its convs (the skip tensor and conv1's output leave the
-// first partition): the HLS backend refuses it with a diagnostic at each partition, exit 1.
+// A residual block cut between its convs: the skip tensor (the split's second result) and
+// conv1's output leave the first partition, each on its own m_axi port and DMA process
+// (`out`, `out1`); the second partition reads both (`in`, `in1`). schedule.json names the
+// tensors each partition reads and writes, and who writes and reads each one, so the host
+// keeps a tensor's buffer from its writer to its readers.
 // RUN: rm -rf %t && mkdir -p %t
-// RUN: fpga-opt %s --sdf-quantize --sdf-partition="cuts=conv1" -o %t/cut.mlir
-// RUN: not %python -m fpga_sdf.tools.fpga_translate --sdf-to-hls %t/cut.mlir -o %t/hls 2>&1 | filecheck %s
+// RUN: fpga-opt %s --sdf-quantize --sdf-partition="cuts=conv1" -o %t/cut.mlir 2>/dev/null
+// RUN: %python -m fpga_sdf.tools.fpga_translate --sdf-to-hls %t/cut.mlir -o %t/hls 2>/dev/null
+// RUN: filecheck %s --check-prefix=P0 --input-file=%t/hls/p0/src/p0_top.cpp
+// RUN: filecheck %s --check-prefix=P1 --input-file=%t/hls/p1/src/p1_top.cpp
+// RUN: filecheck %s --check-prefix=SCHED --input-file=%t/hls/schedule.json
 
-// CHECK: cut.mlir:{{[0-9]+}}:{{[0-9]+}}: error: the HLS backend emits partitions with one input and one output stream; this one reads 1 and writes 2 tensors (a cut inside a residual block), which it does not emit yet; explore with --dse="block_cuts=false" for a design it emits
-// CHECK: cut.mlir:{{[0-9]+}}:{{[0-9]+}}: error: {{.*}} this one reads 2 and writes 1 tensors
+// P0: void p0_top(const p0_in_beat_t* in, p0_out_beat_t* out, p0_out1_beat_t* out1, int frames) {
+// P0-NEXT: #pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem_in depth=32
+// P0-NEXT: #pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem_out depth=32
+// P0-NEXT: #pragma HLS INTERFACE m_axi port=out1 offset=slave bundle=gmem_out1 depth=32
+// P0: SDF_PROCESS(p0_dma_in(in, [[IN:s[0-9]+]], frames));
+// P0-NEXT: SDF_PROCESS(fork_split([[IN]], [[MAIN:s[0-9]+]], [[SKIP:s[0-9]+]], frames));
+// P0: SDF_PROCESS(conv1_sliding_window([[MAIN]],
+// P0: SDF_PROCESS(conv1_bias({{s[0-9]+}}, [[C1:s[0-9]+]], frames));
+// P0-NEXT: SDF_PROCESS(p0_dma_out([[SKIP]], out, frames));
+// P0-NEXT: SDF_PROCESS(p0_dma_out1([[C1]], out1, frames));
+
+// P1: void p1_top(const p1_in_beat_t* in, const p1_in1_beat_t* in1, p1_out_beat_t* out, int frames) {
+// P1: #pragma HLS INTERFACE m_axi port=in1 offset=slave bundle=gmem_in1 depth=32
+// P1: SDF_PROCESS(p1_dma_in(in, [[X:s[0-9]+]], frames));
+// P1-NEXT: SDF_PROCESS(p1_dma_in1(in1, [[SKIP:s[0-9]+]], frames));
+// P1-NEXT: SDF_PROCESS(relu1_activation([[X]],
+// P1: SDF_PROCESS(add_eltwise({{s[0-9]+}}, [[SKIP]], {{s[0-9]+}}, frames));
+// P1: SDF_PROCESS(p1_dma_out(
+
+// SCHED: "name": "p0",
+// SCHED: "reads": [
+// SCHED-NEXT: "input"
+// SCHED-NEXT: ],
+// SCHED-NEXT: "writes": [
+// SCHED-NEXT: "fork#1",
+// SCHED-NEXT: "conv1"
+// SCHED-NEXT: ],
+// SCHED: "name": "p1",
+// SCHED: "reads": [
+// SCHED-NEXT: "conv1",
+// SCHED-NEXT: "fork#1"
+// SCHED-NEXT: ],
+// SCHED-NEXT: "writes": [
+// SCHED-NEXT: "relu2"
+// SCHED-NEXT: ],
+// SCHED: "tensors": {
+// SCHED: "fork#1": {
+// SCHED-NEXT: "writer": "p0",
+// SCHED-NEXT: "readers": [
+// SCHED-NEXT: "p1"
+// SCHED-NEXT: ]
+// SCHED: "network_output": "relu2"
 
 func.func @block(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
   %w1 = "sdf.weights"() {value = dense<0.25> : tensor<4x4x3x3xf32>} : () -> tensor<4x4x3x3xf32>
