@@ -9,7 +9,7 @@
 // RUN: filecheck %s --check-prefix=MAKE --input-file=%t/p0/Makefile
 
 // Every module the model costs is a DATAFLOW process (conv coarse_in 2, coarse_out 2, fine 3:
-// sliding window x2, fork x2, 4 MAC units with 4 weight banks, accum, glue x2, bias x2);
+// sliding window x2, fork x2, 4 MAC units with 4 weight banks, glue x2, accum x2, bias x2);
 // the relu runs on 4 streams (squeeze 2 -> 4), the inner product reads 2. Every process
 // loops over `frames`; every stream has its STREAM depth.
 
@@ -32,8 +32,8 @@
 // TOP-NEXT: SDF_PROCESS(conv_sliding_window(s0, s2, frames));
 // TOP-NEXT: SDF_PROCESS(conv_fork(s2, s3, frames));
 // TOP-NEXT: SDF_PROCESS(conv_conv(s3, s1, s4, frames));
-// TOP-NEXT: SDF_PROCESS(conv_accum(s4, s5, frames));
-// TOP-NEXT: SDF_PROCESS(conv_glue(s5, s6, frames));
+// TOP-NEXT: SDF_PROCESS(conv_glue(s4, s5, frames));
+// TOP-NEXT: SDF_PROCESS(conv_accum(s5, s6, frames));
 // TOP-NEXT: SDF_PROCESS(conv_bias(s6, s7, frames));
 // TOP-NEXT: SDF_PROCESS(p0_squeeze0(s7, s8, frames));
 // TOP-NEXT: SDF_PROCESS(relu_activation(s8, s9, frames));
@@ -42,13 +42,13 @@
 // TOP-NEXT: SDF_PROCESS(p0_squeeze1(s11, s12, frames));
 // TOP-NEXT: SDF_PROCESS(fc_weights_memory(s13, frames));
 // TOP-NEXT: SDF_PROCESS(fc_conv(s12, s13, s14, frames));
-// TOP-NEXT: SDF_PROCESS(fc_accum(s14, s15, frames));
-// TOP-NEXT: SDF_PROCESS(fc_glue(s15, s16, frames));
+// TOP-NEXT: SDF_PROCESS(fc_glue(s14, s15, frames));
+// TOP-NEXT: SDF_PROCESS(fc_accum(s15, s16, frames));
 // TOP-NEXT: SDF_PROCESS(fc_bias(s16, s17, frames));
 // TOP-NEXT: SDF_PROCESS(p0_dma_out(s17, out, frames));
 // TOP-NOT: static
 
-// CONV: // modules (hardware model): sliding_window x2, fork x2, conv x4, weights_memory x4, accum x4, glue x2, bias x2
+// CONV: // modules (hardware model): sliding_window x2, fork x2, conv x4, weights_memory x4, glue x2, accum x2, bias x2
 // CONV: static const fx16_f{{[0-9]+}} weights[4][24][3] =
 // CONV: static const fx{{[0-9]+}}_f{{[0-9]+}} bias[2][4] =
 // CONV-LABEL: void conv_weights_memory(

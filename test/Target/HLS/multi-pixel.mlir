@@ -11,14 +11,18 @@
 
 // A 3x3 / 2 conv at 4 pixels a word, 2 input streams of 2 channels: the window walks a word
 // grid of 1 lead, 2 input and 0 trail words, 2 windows a word; 2 MAC units of 2 MAC arrays
-// each share one weights read; accum, glue and bias on 2 lanes a stream.
+// each share one weights read; glue, accum and bias on 2 lanes a stream. The glue adds the 2
+// units' dot products as they come (16 / 2 words x 2 channels x 8 filters = 128 words), the
+// accumulator behind it sums a stream's 2 channels (8 filters, 8 words of 2 sums).
 // CONV-LABEL: void conv_sliding_window(hls::stream<{{.*}}> in[8], hls::stream<sdf::vec<{{.*}}, 9> > out[4], int frames)
 // CONV: sdf::sliding_window_mp<{{.*}}, 2, 2, 4, 1, 0, 0>(in, out, {{.*}}, frames);
 // CONV-LABEL: void conv_conv(
 // CONV-SAME: win[4], hls::stream<sdf::vec<{{.*}}, 3> > weights[2], hls::stream<{{.*}}> out[4], int frames)
 // CONV: sdf::conv<{{.*}}, 9, 3, 16, 8, 2, 2>(win, weights, out, frames);
 // CONV-LABEL: void conv_glue(
-// CONV: sdf::glue<{{.*}}, 2, 1, 1, 64, 2>(in, out, frames);
+// CONV: sdf::glue<{{.*}}, 2, 1, 1, 128, 2>(in, out, frames);
+// CONV-LABEL: void conv_accum(
+// CONV: sdf::accum<{{.*}}, 2, 8, 8, 2>(in, out, frames);
 // CONV-LABEL: void conv_bias(
 // CONV: sdf::bias<{{.*}}, 8, 8, 1, 2>(in, out, ns_conv::bias, frames);
 

@@ -132,8 +132,8 @@ _generators = {"sliding_window": sliding_window, "weights_memory": weights_memor
 def run_chain(layer: Layer, backpressure=0.0):
     """One instance of every module kind of the layer, the last MAC unit (g, i, j) and its
     stream (so the weights and bias slicing is not the trivial one), each fed with the
-    previous module's simulated output; the glue's other inputs are the oracle's partial sums
-    of the sibling units. Returns {kind: measured cycles per frame}."""
+    previous module's simulated output; the glue's other inputs are the oracle's dot products
+    of the sibling units, and the accumulator behind it sums the glued words. Returns {kind: measured cycles per frame}."""
     sp = layer.spec
     ci, co, cg = sp.coarse_in, sp.coarse_out, sp.coarse_group
     g, i, j = cg - 1, ci - 1, co - 1
@@ -167,22 +167,21 @@ def run_chain(layer: Layer, backpressure=0.0):
     dots = layer.dots(plan, s)
     assert np.array_equal(got[:, 0], frames(dots.reshape(-1))), "conv"
 
-    def partial_sums(unit_plan, stream):
-        d = layer.dots(unit_plan, stream)
-        d = d.reshape(layer.pixels, -1, unit_plan.acc_in, unit_plan.cout_s).sum(axis=2)
-        return d.reshape(-1, 1)
-
-    if "accum" in layer.models:
-        p = params(sp, "accum", instance, [acc_t], [acc_t], layer.data, layer.tag)
-        got = run(p, [got[:len(got) // FRAMES]])
-        assert np.array_equal(got, frames(partial_sums(plan, s))), "accum"
     got = got[:len(got) // FRAMES]
-    if ci > 1:
-        parts = [partial_sums(MacPlan(sp, g, k, j), g * ci + k) if k != i else got
+    if ci > 1:  # the glue adds the ci units' dot products of (g, j) as they come
+        parts = [layer.dots(MacPlan(sp, g, k, j), g * ci + k).reshape(-1, 1) if k != i else got
                  for k in range(ci)]
         p = params(sp, "glue", o, [acc_t] * ci, [acc_t], layer.data, layer.tag)
         got = run(p, parts)
         assert np.array_equal(got, frames(sum(parts))), "glue"
+        got = got[:len(got) // FRAMES]
+    if "accum" in layer.models:  # then sums them over the acc_in channels of a stream
+        sums = sum(layer.dots(MacPlan(sp, g, k, j), g * ci + k).reshape(layer.pixels, -1, plan.acc_in,
+                                                                         plan.cout_s).sum(axis=2)
+                   for k in range(ci))
+        p = params(sp, "accum", o, [acc_t], [acc_t], layer.data, layer.tag)
+        got = run(p, [got])
+        assert np.array_equal(got, frames(sums.reshape(-1, 1))), "accum"
         got = got[:len(got) // FRAMES]
     p = params(sp, "bias", o, [acc_t], [StreamType(OUT.width, OUT.frac, 1)], layer.data, layer.tag)
     got = run(p, [got])
