@@ -19,7 +19,7 @@ from fpga_sdf import ir as sdf_ir
 from fpga_sdf import network
 from fpga_sdf import weights as weight_store
 from fpga_sdf.api import run_pass
-from fpga_sdf.backend.hls import project
+from fpga_sdf.backend.hls import cycles, project
 from fpga_sdf.backend.hls.emit import emit, write_project
 from fpga_sdf.backend.hls.render import TB_FLAGS
 from fpga_sdf.backend.hls.runtime import CsimDevice, Runtime
@@ -28,8 +28,7 @@ from fpga_sdf.dialects.sdf_attrs import set_int, set_ints
 from fpga_sdf.interp.executor import _arg_format, entry_function, execute
 from fpga_sdf.interp.fixed import Fixed, quantize
 from fpga_sdf.model import expand
-from fpga_sdf.model.dsp import families, packs
-from fpga_sdf.model.resources import module_resources
+from fpga_sdf.model.dsp import families, module_dsp, packs
 
 pytestmark = [pytest.mark.csim]
 
@@ -52,9 +51,17 @@ def _run(text: str, x: np.ndarray, out: Path, monkeypatch):
     return proj, y.reshape(ref.shape), ref, counts
 
 
+def _check_intervals(proj) -> None:
+    """Every layer's HLS cycle formula is the model's interval (packing changes no cycle)."""
+    figures = [(lay.name, cycles.layer_interval(lay), lay.model_interval)
+               for part in proj.partitions for lay in part.layers]
+    assert all(h == m for _, h, m in figures), figures
+
+
 def _check_multiplies(text: str, proj, counts: dict, layer: str) -> tuple[int, int]:
     """The C-simulation's multiplies per conv_loop iteration of `layer`'s MAC units equal the
-    model's DSPs for them on every family; returns (multiplies, unpacked products)."""
+    DSPs the model counts for them (model.dsp.module_dsp) on every family; returns them and
+    the products the model's MAC arrays compute a cycle."""
     module = sdf_ir.parse(text, "net.mlir")
     spec = next(network.layer_spec(n, op) for n, op in network.named_layers(module) if n == layer)
     conv = next(m for m in expand(spec) if m.name == "conv")
@@ -63,71 +70,104 @@ def _check_multiplies(text: str, proj, counts: dict, layer: str) -> tuple[int, i
     per_cycle, rem = divmod(counts[(proc, "multiplies")], counts[(proc, "conv_loop")])
     assert rem == 0, counts
     for family in families():
-        assert per_cycle == module_resources(conv, family, False).dsp, (family, per_cycle, conv)
+        assert per_cycle == module_dsp(conv, family), (family, per_cycle, conv)
     return per_cycle, conv.instances * conv.mults * int(conv.lanes)
 
 
-def _int_values(rng, shape, extremes: bool = True) -> np.ndarray:
-    """Random signed 8-bit integers, with -128 and 127 at the front (the extreme products)."""
-    v = rng.integers(-128, 128, size=shape).ravel()
-    if extremes:
-        v[:4], v[4:6] = -128, 127
-    return v.reshape(shape)
-
-
-def _random_conv(p: int, folds: str, bits: int, tmp: Path) -> tuple[str, np.ndarray]:
-    """A 3x3 conv (2 -> 4 channels, 12x12, pad 1) quantized to `bits`, then given random
-    integer weights including -128 at its weights' binary point, a 32-bit accumulator (the
-    quantizer sized it for the old weights) and `pixels` (p, 1); the input is random integers
-    at the input's binary point, so the C-simulation reads exactly them (-128 included)."""
+def _random_layer(kind: str, p: int, folds: str, bits: int, tmp: Path) -> tuple[str, np.ndarray]:
+    """One layer quantized to `bits` (a 3x3 conv 2 -> 4 channels on 12x12, pad 1, or an inner
+    product 2x4x4 -> 4), then given random integer weights including -128 at its weights'
+    binary point, a wide accumulator (the quantizer sized it for the old weights) and
+    `pixels` (p, 1); the input is random integers at the input's binary point, so the
+    C-simulation reads exactly them (-128 included)."""
     import torch
     import torch.nn as nn
 
     from fpga_sdf.frontend.importer import import_model
 
     torch.manual_seed(3)
-    net = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1)).eval()
+    shape = (2, 12, 12) if kind == "conv" else (2, 4, 4)
+    net = (nn.Conv2d(2, 4, 3, padding=1) if kind == "conv" else nn.Sequential(nn.Flatten(), nn.Linear(32, 4))).eval()
     rng = np.random.default_rng(p * 10 + bits)
-    module = import_model(net, torch.randn(1, 2, 12, 12))
-    np.save(tmp / "calib.npy", np.random.default_rng(0).standard_normal((4, 2, 12, 12)).astype(np.float32))
+    module = import_model(net, torch.randn(1, *shape))
+    np.save(tmp / "calib.npy", np.random.default_rng(0).standard_normal((4, *shape)).astype(np.float32))
     run_pass(module, "sdf-quantize", f"weights={bits} activations={bits} calibration={tmp / 'calib.npy'}")
     run_pass(module, "sdf-target", "platform=zc706")
     if folds:
         run_pass(module, "sdf-fold", folds)
+    hi = 1 << (bits - 1)
     with module.context:
-        (name, op), = network.named_layers(module)
+        (name, op), = [(n, op) for n, op in network.named_layers(module)
+                       if op.operation.name in ("sdf.conv", "sdf.inner_product")]
         w_op = op.operation.operands[1].owner
         frac = Fixed(*sdf.fixed_value(w_op.attributes["output_format"])).frac
-        hi = 1 << (bits - 1)
         w = rng.integers(-hi, hi, size=weight_store.read(w_op.opview).shape)
         w.ravel()[:3] = -hi
         w_op.attributes["value"] = weight_store.inline_attr((w * 2.0 ** -frac).astype(np.float32))
         set_int(op, "acc_width", 32 if bits == 8 else 48)
-        set_ints(op, "pixels", (p, 1))
+        if p > 1:
+            set_ints(op, "pixels", (p, 1))
         x_frac = _arg_format(entry_function(module), 0).frac
-    x_int = rng.integers(-hi, hi, size=(2, 2, 12, 12))
+    x_int = rng.integers(-hi, hi, size=(2, *shape))
     x_int.ravel()[:4], x_int.ravel()[4:6] = -hi, hi - 1
-    return sdf_ir.to_text(module), (x_int * 2.0 ** -x_frac).astype(np.float32)
-
+    return sdf_ir.to_text(module), name, (x_int * 2.0 ** -x_frac).astype(np.float32)
 
 
 # ------------------------------------------------------------------- random 8-bit data
 
 
-@pytest.mark.parametrize("p, folds, bits", [
-    (2, "fine=9", 8),              # one pair: 9 packed multiplies instead of 18
-    (3, "fine=9", 8),              # a pair and a lone lane: 18 instead of 27
-    (4, "coarse_out=2 fine=3", 8),  # two pairs on 2 units: 12 instead of 24
-    (2, "fine=9", 16),             # 16-bit products do not pack: 18 plain ones
-])
-def test_packed_lanes_bit_exact_on_random_data(p, folds, bits, tmp_path, monkeypatch):
-    """Bit-exact against the executor on random weights and data including -128, and as many
-    multiplies per cycle as the model's DSPs (packed at 8 bits: half, a lone odd lane plain;
-    at 16 bits none packed)."""
-    text, x = _random_conv(p, folds, bits, tmp_path)
+# (layer, pixels, folds, bits, multiplies a cycle, products a cycle), counted by hand
+CASES = [
+    ("conv", 2, "fine=9", 8, 9, 18),                # lane pair: 9 packed multiplies
+    ("conv", 3, "fine=9", 8, 18, 27),               # a lane pair and a lone lane
+    ("conv", 2, "fine=9", 16, 18, 18),              # 16-bit products do not pack
+]
+
+
+@pytest.mark.parametrize("kind, p, folds, bits, multiplies, products", CASES)
+def test_packed_products_bit_exact_on_random_data(kind, p, folds, bits, multiplies, products, tmp_path,
+                                                  monkeypatch):
+    """Bit-exact against the executor on random weights and data including -128, with the
+    hand-counted multiplies per cycle, which are the model's DSPs."""
+    text, layer, x = _random_layer(kind, p, folds, bits, tmp_path)
     proj, y, ref, counts = _run(text, x, tmp_path / "hls", monkeypatch)
     assert np.array_equal(y, ref), f"{np.count_nonzero(y != ref)} of {y.size} outputs differ"
-    multiplies, products = _check_multiplies(text, proj, counts, "0")
-    pairs = p // 2 if packs(bits, bits) else 0
-    assert multiplies == products - products // p * pairs, (multiplies, products)
-    print(f"p={p} {folds} w{bits}a{bits}: {multiplies} multiplies a cycle for {products} products")
+    assert packs(8, 8) and not packs(16, 16)
+    _check_intervals(proj)
+    got = _check_multiplies(text, proj, counts, layer)
+    print(f"{kind} p={p} {folds} w{bits}a{bits}: {got[0]} multiplies a cycle for {got[1]} products")
+    assert got == (multiplies, products)
+
+
+# ------------------------------------------------------------------------- 8-bit digits
+
+
+@pytest.mark.parametrize("p", [2, 4])
+def test_digits_8bit_bit_exact_with_the_models_dsps(p, tmp_path, monkeypatch):
+    """The trained digits network at w8a8 on held-out digits, features.0 (coarse_out 16,
+    fine 9) and its ReLU at p pixels, one partition: bit-exact against the executor, every
+    layer at the model's interval, and every MAC layer's multiplies a cycle the model's DSPs
+    (features.0's 16 x 9 x p products in 16 x 9 x p / 2 packed multiplies)."""
+    from fpga_sdf.frontend import digits
+    from fpga_sdf.frontend.importer import import_model
+
+    model, x1 = digits.build()
+    x = digits.load_test_set()[0].numpy()[:3]
+    module = import_model(model, x1)
+    np.save(tmp_path / "calib.npy", x)
+    run_pass(module, "sdf-quantize", f"weights=8 activations=8 calibration={tmp_path / 'calib.npy'}")
+    run_pass(module, "sdf-target", "platform=zc706")
+    run_pass(module, "sdf-fold", "coarse_out=16 fine=9 layers=features.0")
+    with module.context:
+        for name, op in network.named_layers(module):
+            if name in ("features.0", "features.2"):
+                set_ints(op, "pixels", (p, 1))
+    text = sdf_ir.to_text(module)
+    proj, y, ref, counts = _run(text, x, tmp_path / "hls", monkeypatch)
+    assert np.array_equal(y, ref), f"{np.count_nonzero(y != ref)} of {y.size} outputs differ"
+    _check_intervals(proj)
+    macs = [n for n, op in network.named_layers(sdf_ir.parse(text, "net.mlir"))
+            if op.operation.name in ("sdf.conv", "sdf.inner_product")]
+    figures = {n: _check_multiplies(text, proj, counts, n) for n in macs}
+    print(f"digits w8a8 p={p}: (multiplies, products) a cycle per MAC layer: {figures}")
+    assert figures["features.0"] == (16 * 9 * p // 2, 16 * 9 * p)

@@ -1,6 +1,7 @@
 """conv: the MAC units, `fine` multipliers each, one dot product per filter and window
-(on the sparse engine: sparse_conv.py). A p-pixel unit's q MAC arrays share each weight, and
-pairs of them multiply in one packed DSP exactly where the model counts it (`lane_pairs`)."""
+(on the sparse engine: sparse_conv.py). Two products sharing an operand multiply in one
+packed DSP exactly where the model counts it (`packing`): a p-pixel unit's MAC arrays share
+each weight, a unit pair (coarse_out units j, j + 1 fed by one fork) each tap."""
 
 from __future__ import annotations
 
@@ -16,19 +17,25 @@ def generate(ctx, module) -> None:
         sparse_conv.generate(ctx, module)
         return
     v, src = ctx.values, ctx.cur
-    if ctx.spec.kind == "inner_product" and module.lanes > 1:
+    units, pairs, q = packing(module)
+    if ctx.spec.kind == "inner_product" and q > 1:
         _fcus(ctx, module)
         return
-    lanes, q = module.instances, module.lanes  # MAC units, q MAC arrays each (multi-pixel)
+    lanes = module.instances  # window streams: a unit's, or a unit pair's (input_sharing 2)
     acc_t, in_t, w_t = ctx.t("acc_t"), ctx.t("in_t"), ctx.t("w_t")
-    out = ctx.stream(acc_t, lanes * q, module.words_out)
+    if src.lanes != lanes * q or ctx.weights.lanes != lanes * units:
+        raise ValueError(f"HLS conv: {src.lanes} window / {ctx.weights.lanes} weights lanes for {lanes} "
+                         f"{'unit pairs' if units == 2 else 'units'} of {q} MAC arrays")
+    out = ctx.stream(acc_t, lanes * units * q, module.words_out // units)
     fine, kvol = v["fine"], v["kvol"]
+    packed = f", {q}, {pairs}, {units}" if units > 1 else f"{multi(q)}{f', {pairs}' if pairs else ''}"
     ctx.process("conv",
                 [f"hls::stream<{src.elem}> win[{lanes * q}]",
-                 f"hls::stream<sdf::vec<{w_t}, {fine}> > weights[{lanes}]", f"hls::stream<{acc_t}> out[{lanes * q}]"],
+                 f"hls::stream<sdf::vec<{w_t}, {fine}> > weights[{lanes * units}]",
+                 f"hls::stream<{acc_t}> out[{lanes * units * q}]"],
                 [src.name, ctx.weights.name, out.name],
                 f"    sdf::conv<{src.elem}, {in_t}, {w_t}, {acc_t}, {kvol}, {fine}, {module.words_in}, "
-                f"{v['cout_s']}, {lanes}{multi(q)}{_pairs(lane_pairs(module))}>(win, weights, out, frames);\n",
+                f"{v['cout_s']}, {lanes}{packed}>(win, weights, out, frames);\n",
                 # KVOL/FINE cycles per dot product: reads, FINE products, their adder tree,
                 # the running sum, the write
                 timing=[timed("conv_loop", module.words_in * v["cout_s"] * (kvol // fine),
@@ -36,20 +43,27 @@ def generate(ctx, module) -> None:
     ctx.cur = out
 
 
-def lane_pairs(module) -> int:
-    """Packed lane pairs per MAC unit (the template's PAIRS): the model's `weight_sharing`
-    lanes multiply by one weight, and model.dsp.mac_dsp costs them as pairs in one DSP where
-    `packs` says so, a lone odd lane on its own."""
-    q, sharing = int(module.lanes), module.weight_sharing
-    if sharing < 2 or not packs(*module.mult_widths):
-        return 0
+def packing(module) -> tuple[int, int, int]:
+    """(units per window stream, packed lane pairs per unit, MAC arrays per unit): the
+    template's UNITS / PAIRS / Q, where model.dsp.mac_dsp counts the packing. A unit pair
+    (input_sharing 2, dsp.pairs_units) packs every tap with both units' weights; otherwise
+    the `weight_sharing` arrays of a unit, sharing its weight, pair up where `packs` says,
+    a lone odd array on its own."""
+    units = module.input_sharing
+    q = int(module.lanes) // units
+    dw, ww = module.mult_widths
+    if units == 2:
+        if not packs(ww, dw):
+            raise ValueError(f"HLS conv: a unit pair of {ww}x{dw}-bit products that do not pack")
+        return units, 0, q
+    if units != 1:
+        raise ValueError(f"HLS conv: {units} units sharing a window is not generated")
+    sharing = module.weight_sharing
+    if sharing < 2 or not packs(dw, ww):
+        return 1, 0, q
     if sharing != q:
         raise ValueError(f"HLS conv: {sharing} of {q} MAC arrays sharing a weight is not generated")
-    return q // 2
-
-
-def _pairs(n: int) -> str:
-    return f", {n}" if n else ""
+    return 1, q // 2, q
 
 
 def _fcus(ctx, module) -> None:

@@ -120,48 +120,53 @@ load_lanes_loop:
     }
 }
 
-// The exact product of an in_t and a w_t (what `a * b` of the two ap_fixed types gives).
-template <typename in_t, typename w_t>
-using product_t = ap_fixed<in_t::width + w_t::width, in_t::iwidth + w_t::iwidth>;
+// The exact product of an A and a B (what `a * b` of the two ap_fixed types gives).
+template <typename A, typename B>
+using product_t = ap_fixed<A::width + B::width, A::iwidth + B::iwidth>;
 
-// Two products sharing their weight in one multiply (model/dsp.py `packs`, Xilinx WP486, the
-// RTL's mac_common.lane_products): (hi << PW) + lo times w, PW = the product width. Its low
-// PW bits are lo * w; its high PW bits are hi * w less the borrow of a negative low part,
-// so adding the low part's sign bit back recovers hi * w. The packed operand is
-// 2 DW + WW + 1 bits (25 at 8 bits), one DSP on both families; BIND_OP keeps Vitis from
-// building it as several partial products.
-template <typename in_t, typename w_t>
-void packed_products(const in_t& lo, const in_t& hi, const w_t& w, product_t<in_t, w_t>& p_lo,
-                     product_t<in_t, w_t>& p_hi) {
+// Two products sharing an operand in one multiply (model/dsp.py `packs`, Xilinx WP486, the
+// RTL's mac_common.packed_pair): s times (hi << PW) + lo, PW = the product width. Its low PW
+// bits are s * lo; its high PW bits are s * hi less the borrow of a negative low part, so
+// adding the low part's sign bit back recovers s * hi. The packed operand is 2 P + S + 1 bits
+// (25 at 8 bits), one DSP on both families; BIND_OP keeps Vitis from splitting it into
+// partial products. Lane pairs share the weight (s = w, lo / hi two arrays' taps), unit
+// pairs the tap (s = x, lo / hi two units' weights).
+template <typename S, typename P>
+void packed_products(const S& s, const P& lo, const P& hi, product_t<S, P>& p_lo, product_t<S, P>& p_hi) {
 #pragma HLS INLINE
-    const int PW = in_t::width + w_t::width;
-    const ap_int<PW + in_t::width + 1> packed = (ap_int<PW + in_t::width + 1>(raw(hi)) << PW) + raw(lo);
-    const ap_int<2 * PW + 1> m = packed * raw(w);
+    const int PW = S::width + P::width;
+    const ap_int<PW + P::width + 1> packed = (ap_int<PW + P::width + 1>(raw(hi)) << PW) + raw(lo);
+    const ap_int<2 * PW + 1> m = packed * raw(s);
 #pragma HLS BIND_OP variable=m op=mul impl=dsp
     SDF_COUNT_MULTIPLY()
     const ap_int<PW> low = m.range(PW - 1, 0);
     const ap_int<PW> high = ap_int<PW>(m.range(2 * PW - 1, PW)) + ap_uint<1>(m[PW - 1]);
-    p_lo = from_raw<product_t<in_t, w_t> >(low);
-    p_hi = from_raw<product_t<in_t, w_t> >(high);
+    p_lo = from_raw<product_t<S, P> >(low);
+    p_hi = from_raw<product_t<S, P> >(high);
 }
 
 // conv (the MAC unit): per window, COUT_S dot products of KVOL taps, FINE multipliers per
 // cycle, KVOL/FINE cycles per dot product (II=1 over windows * COUT_S * KVOL/FINE). With Q
-// windows a word (multi-pixel) a unit holds Q MAC arrays (lanes u * Q + y of win / out)
-// that share the unit's one weights read per cycle; WINDOWS counts words of Q windows.
-// Sharing the weight, arrays 2i and 2i + 1 (i < PAIRS) multiply each tap pair in one packed
-// multiply (packed_products), an array left over alone: fpga_sdf.backend.hls.conv sets
-// PAIRS where the model counts the packing (model/dsp.py mac_dsp).
+// windows a word (multi-pixel) a unit holds Q MAC arrays that share the unit's one weights
+// read per cycle; WINDOWS counts words of Q windows. LANES window streams (lanes v * Q + y
+// of win) feed UNITS units each: unit u = v * UNITS + t reads weights[u] and writes
+// out[u * Q + y]. The packing is where the model counts it (fpga_sdf.backend.hls.conv sets
+// PAIRS / UNITS from model/dsp.py mac_dsp):
+//   UNITS = 2 (a unit pair, dsp.pairs_units): every tap times both units' weights in one
+//     packed multiply;
+//   else arrays 2i and 2i + 1 (i < PAIRS) multiply each tap pair by the shared weight in one
+//     packed multiply, an array left over alone; the rest are plain products.
 template <typename win_t, typename in_t, typename w_t, typename acc_t, int KVOL, int FINE,
-          int WINDOWS, int COUT_S, int LANES, int Q = 1, int PAIRS = 0>
-void conv(hls::stream<win_t> win[LANES * Q], hls::stream<vec<w_t, FINE> > weights[LANES],
-          hls::stream<acc_t> out[LANES * Q], int frames = 1) {
+          int WINDOWS, int COUT_S, int LANES, int Q = 1, int PAIRS = 0, int UNITS = 1>
+void conv(hls::stream<win_t> win[LANES * Q], hls::stream<vec<w_t, FINE> > weights[LANES * UNITS],
+          hls::stream<acc_t> out[LANES * UNITS * Q], int frames = 1) {
 #pragma HLS INLINE off
     static_assert(KVOL % FINE == 0, "FINE must divide the kernel volume");
-    static_assert(2 * PAIRS <= Q, "a packed pair takes two MAC arrays");
+    static_assert(2 * PAIRS <= Q, "a packed lane pair takes two MAC arrays");
+    static_assert(UNITS == 1 || (UNITS == 2 && PAIRS == 0), "a unit pair packs over its units only");
     const int KO = KVOL / FINE;
     vec<in_t, KVOL> window[LANES * Q];
-    acc_t acc[LANES * Q];
+    acc_t acc[LANES * UNITS * Q];
 #pragma HLS ARRAY_PARTITION variable=window complete dim=0
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=1
     int fo = 0, ko = 0;
@@ -169,39 +174,48 @@ conv_loop:
     for (int i = 0; i < frames * WINDOWS * COUT_S * KO; i++) {
 #pragma HLS PIPELINE II=1
         SDF_COUNT_LOOP("conv_loop")
-        for (int u = 0; u < LANES; u++) {
+        for (int v = 0; v < LANES; v++) {
 #pragma HLS UNROLL
-            const vec<w_t, FINE> w = weights[u].read();
-            product_t<in_t, w_t> prod[Q][FINE];
-#pragma HLS ARRAY_PARTITION variable=prod complete dim=0
+            vec<w_t, FINE> w[UNITS];
+            for (int t = 0; t < UNITS; t++) {
+#pragma HLS UNROLL
+                w[t] = weights[v * UNITS + t].read();
+            }
             for (int y = 0; y < Q; y++) {
 #pragma HLS UNROLL
-                const int a = u * Q + y;
-                if (fo == 0 && ko == 0) window[a] = as_vec(win[a].read());
+                if (fo == 0 && ko == 0) window[v * Q + y] = as_vec(win[v * Q + y].read());
             }
+            product_t<in_t, w_t> prod[UNITS][Q][FINE];
+#pragma HLS ARRAY_PARTITION variable=prod complete dim=0
             for (int k = 0; k < FINE; k++) {
 #pragma HLS UNROLL
-                for (int y = 0; y < 2 * PAIRS; y += 2) {
+                for (int y = 0; y < Q; y++) {
 #pragma HLS UNROLL
-                    packed_products(window[u * Q + y].v[ko * FINE + k], window[u * Q + y + 1].v[ko * FINE + k],
-                                    w.v[k], prod[y][k], prod[y + 1][k]);
-                }
-                for (int y = 2 * PAIRS; y < Q; y++) {
-#pragma HLS UNROLL
-                    prod[y][k] = window[u * Q + y].v[ko * FINE + k] * w.v[k];
-                    SDF_COUNT_MULTIPLY()
+                    const in_t x = window[v * Q + y].v[ko * FINE + k];
+                    if (UNITS == 2) {
+                        packed_products(x, w[0].v[k], w[UNITS - 1].v[k], prod[0][y][k], prod[UNITS - 1][y][k]);
+                    } else if (y < 2 * PAIRS && y % 2 == 0) {
+                        packed_products(w[0].v[k], x, window[v * Q + y + 1].v[ko * FINE + k], prod[0][y][k],
+                                        prod[0][y + 1][k]);
+                    } else if (y >= 2 * PAIRS) {
+                        prod[0][y][k] = x * w[0].v[k];
+                        SDF_COUNT_MULTIPLY()
+                    }
                 }
             }
-            for (int y = 0; y < Q; y++) {
+            for (int t = 0; t < UNITS; t++) {
 #pragma HLS UNROLL
-                const int a = u * Q + y;
-                acc_t sum = ko == 0 ? acc_t(0) : acc[a];
-                for (int k = 0; k < FINE; k++) {
+                for (int y = 0; y < Q; y++) {
 #pragma HLS UNROLL
-                    sum += prod[y][k];
+                    const int a = (v * UNITS + t) * Q + y;
+                    acc_t sum = ko == 0 ? acc_t(0) : acc[a];
+                    for (int k = 0; k < FINE; k++) {
+#pragma HLS UNROLL
+                        sum += prod[t][y][k];
+                    }
+                    acc[a] = sum;
+                    if (ko == KO - 1) out[a].write(sum);
                 }
-                acc[a] = sum;
-                if (ko == KO - 1) out[a].write(sum);
             }
         }
         if (ko < KO - 1) {
