@@ -89,8 +89,9 @@ def _ports(part: dict) -> tuple[list, list]:
     return [spec(e, True) for e in _ends(part, "input")], [spec(e, False) for e in _ends(part, "output")]
 
 
-def build(directory: str) -> dict:
-    """Compile every partition (cached); returns {partition: module_sim.Binary}."""
+def build(directory: str, shared_bandwidth: bool = False) -> dict:
+    """Compile every partition (cached); returns {partition: module_sim.Binary}. With
+    `shared_bandwidth` the harness can limit the bits per cycle all ports share."""
     root = Path(directory)
     manifest = load_manifest(directory)
     binaries = {}
@@ -105,7 +106,7 @@ def build(directory: str) -> dict:
                     sources[Path(rel).name] = (root / rel).read_text()
                 except OSError as err:
                     raise UserError(f"cannot read {root / rel}: {err.strerror}") from None
-            harness = module_sim.harness_source(run["top"], s_axis, m_axis, run["debug_bits"])
+            harness = module_sim.harness_source(run["top"], s_axis, m_axis, run["debug_bits"], shared_bandwidth)
             try:
                 binaries[(part["name"], r)] = module_sim.build(sources, run["top"], harness)
             except RuntimeError as err:
@@ -148,10 +149,12 @@ def _stall_report(part: dict, text: str, stall: int) -> str:
 
 
 def _run_partition(binary, part: dict, xs: list, stall_cycles: int | None,
-                   backpressure: int = 0) -> tuple[list, dict]:
+                   backpressure: int = 0, bandwidth_bits: float | None = None) -> tuple[list, dict]:
     """One run of a partition over the batch: integers in (N, *shape) per input, integers out
     per output, figures. Every input port is offered a beat every cycle (the DMA keeps up,
-    docs/notes/rtl-backend.md); `backpressure`: percent of cycles each output's tready is low."""
+    docs/notes/rtl-backend.md) unless `bandwidth_bits` (bits per cycle, a binary built with
+    shared_bandwidth) limits what all ports move together; `backpressure`: percent of cycles
+    each output's tready is low."""
     ins, outs = _ends(part, "input"), _ends(part, "output")
     n = xs[0].shape[0]
     interval = part["model"]["cycles_per_frame"]
@@ -167,6 +170,8 @@ def _run_partition(binary, part: dict, xs: list, stall_cycles: int | None,
         (work / "frames.txt").write_text(" ".join(str(e["words"] // _beat_type(e).lanes) for e in ins) + "\n")
         (work / "expect.txt").write_text(" ".join(str(n * b) for b in beats_out) + "\n")
         (work / "config.txt").write_text(f"{budget} {stall} {int(backpressure)} 1\n")
+        if bandwidth_bits:
+            (work / "bandwidth.txt").write_text(f"{float(bandwidth_bits)!r}\n")
         track = []
         for layer in part["layers"]:
             for k, w in zip(layer["streams"], layer["words_per_frame"]):
@@ -205,11 +210,13 @@ def _run_partition(binary, part: dict, xs: list, stall_cycles: int | None,
 
 
 def run_integers(directory: str, x_int: np.ndarray, stall_cycles: int | None = None,
-                 backpressure: int = 0) -> tuple[np.ndarray, dict]:
+                 backpressure: int = 0, bandwidth_bits: float | None = None) -> tuple[np.ndarray, dict]:
     """Integer frames (N, *input shape) of the input format through every partition in order;
-    returns the integer output and the stats (see docs/notes/rtl-backend.md)."""
+    returns the integer output and the stats (see docs/notes/rtl-backend.md). `bandwidth_bits`:
+    the bits per cycle a partition's AXI ports share (its DMA's off-chip bandwidth); None, every
+    port moves a beat every cycle."""
     manifest = load_manifest(directory)
-    binaries = build(directory)
+    binaries = build(directory, shared_bandwidth=bandwidth_bits is not None)
     x = np.asarray(x_int, dtype=np.int64)
     n = x.shape[0]
     # the tensors between partitions, by who wrote them: a partition reads the network input
@@ -231,7 +238,8 @@ def run_integers(directory: str, x_int: np.ndarray, stall_cycles: int | None = N
         reload = part.get("weights_reload")
         figs = []
         if reload is None:
-            ys, fig = _run_partition(binaries[(part["name"], 0)], part, xs, stall_cycles, backpressure)
+            ys, fig = _run_partition(binaries[(part["name"], 0)], part, xs, stall_cycles, backpressure,
+                                     bandwidth_bits)
             figs.append(fig)
             for j, (e, y) in enumerate(zip(_ends(part, "output"), ys)):
                 tensors[(index, j)] = from_stream_order(y, (n,) + tuple(e["shape"]))
@@ -242,7 +250,8 @@ def run_integers(directory: str, x_int: np.ndarray, stall_cycles: int | None = N
             fr, pixels = reload["filters_per_run"], math.prod(out_shape[2:]) if len(out_shape) > 2 else 1
             full = np.zeros((n, pixels, reload["channels"]), dtype=np.int64)
             for r in range(part["runs"]):
-                ys, fig = _run_partition(binaries[(part["name"], r)], part, xs, stall_cycles, backpressure)
+                ys, fig = _run_partition(binaries[(part["name"], r)], part, xs, stall_cycles, backpressure,
+                                         bandwidth_bits)
                 figs.append(fig)
                 full[:, :, r * fr:(r + 1) * fr] = ys[0].reshape(n, pixels, fr)
             tensors[(index, 0)] = from_stream_order(full.reshape(n, -1), out_shape)
