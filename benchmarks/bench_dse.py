@@ -7,10 +7,12 @@ seconds the exploration took on this machine. Also checks that annealing for twi
 steps finds no design more than 2% better.
 
     .venv/bin/python benchmarks/bench_dse.py [--models a,b] [--boards x,y] [--anneal-check MODEL:BOARD]
-                                             [--no-block-cuts] [--partitions]
+                                             [--no-block-cuts] [--partitions] [--check-ir]
 
 --partitions also prints each design's partitions: layers, runs and reloaded layers, compute
 and bandwidth intervals, DSP/BRAM, off-chip tensors and their DDR space (what bounds it).
+--check-ir writes each design into the network's IR (`sdf.partition` regions, as `--dse`
+does), verifies it, and costs it again from the IR: the figure must be the explorer's.
 """
 
 from __future__ import annotations
@@ -19,24 +21,44 @@ import argparse
 import platform as host
 import time
 
+from fpga_sdf import ir as sdf_ir
+from fpga_sdf import network
 from fpga_sdf.diagnostics import UserError
 from fpga_sdf.dse.explore import explore, live_streams
-from fpga_sdf.dse.ir_bridge import problem_of
+from fpga_sdf.dse.ir_bridge import problem_of, write_design
 from fpga_sdf.dse.problem import Constraints
 from fpga_sdf.frontend import zoo
 from fpga_sdf.frontend.importer import import_model
-from fpga_sdf.model import load_platform
+from fpga_sdf.model import load_platform, network_performance
 
 MODELS = ["lenet", "alexnet", "vgg11", "vgg16", "resnet18", "resnet50", "mobilenetv2", "c3d", "r2plus1d_18"]
 BOARDS = ["zc706", "zcu102", "u250"]
 CLOCK, BATCH, BUDGET = 200.0, 256, 0.9
 
 
-def problem_for(name: str):
+def module_for(name: str):
     model, example = zoo.build(name)
-    module = import_model(model, example, weights="inline")
-    problem, _ = problem_of(module)
+    return import_model(model, example, weights="inline")
+
+
+def problem_for(name: str):
+    problem, _ = problem_of(module_for(name))
     return problem
+
+
+def ir_check(name: str, board: str, design) -> str:
+    """The design written into the IR, verified, and costed again from the IR."""
+    module = module_for(name)
+    _, ops = problem_of(module)
+    with module.context:
+        write_design(module, design, ops)
+    sdf_ir.verify(module)
+    perf = network_performance(network.model_partitions(module), load_platform(board), CLOCK, BATCH)
+    several = sum(1 for p in network.partitions(module)
+                  if any(sum(1 for n in p.operation.attributes[a] if n) > 1
+                         for a in ("operandSegmentSizes", "resultSegmentSizes")))
+    return (f"  IR: {len(network.partitions(module))} partitions written and verified, {several} with tensors of "
+            f"several types; costed from the IR {perf.gops:.1f} GOP/s ({perf.fps:.1f} fps)")
 
 
 def row(name, board, problem, strategy="greedy", steps=2000, block_cuts=True):
@@ -81,6 +103,7 @@ def main() -> None:
     parser.add_argument("--anneal-check", default="resnet50:u250", help="MODEL:BOARD for the 2x annealing check ('' to skip)")
     parser.add_argument("--no-block-cuts", action="store_true", help="no cuts inside residual blocks (what the backends emit)")
     parser.add_argument("--partitions", action="store_true", help="print each design's partitions")
+    parser.add_argument("--check-ir", action="store_true", help="write each design into the IR, verify, re-cost")
     args = parser.parse_args()
     print(f"machine: {host.processor() or host.machine()}, {host.system()}, python {host.python_version()}")
     print(f"W16A16, {CLOCK:.0f} MHz, batch {BATCH}, budget {BUDGET:.0%}, objective throughput, strategy greedy, "
@@ -102,6 +125,8 @@ def main() -> None:
                   f"{r['roofline']:.2f} | {r['reconfig_pct']:.0f} | {r['seconds']:.1f} |", flush=True)
             if args.partitions:
                 print("\n".join(partition_lines(r["design"])), flush=True)
+            if args.check_ir:
+                print(ir_check(name, board, r["design"]), flush=True)
     if args.anneal_check:
         name, board = args.anneal_check.split(":")
         problem = problems.get(name) or problem_for(name)
