@@ -9,6 +9,7 @@
 // RUN: filecheck %s --check-prefix=P0 --input-file=%t/hls/p0/src/p0_top.cpp
 // RUN: filecheck %s --check-prefix=P1 --input-file=%t/hls/p1/src/p1_top.cpp
 // RUN: filecheck %s --check-prefix=SCHED --input-file=%t/hls/schedule.json
+// RUN: filecheck %s --check-prefix=BD --input-file=%t/hls/block_design.tcl
 
 // P0: void p0_top(const p0_in_beat_t* in, p0_out_beat_t* out, p0_out1_beat_t* out1, int frames) {
 // P0-NEXT: #pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem_in depth=32
@@ -28,6 +29,13 @@
 // P1-NEXT: SDF_PROCESS(relu1_activation([[X]],
 // P1: SDF_PROCESS(add_eltwise({{s[0-9]+}}, [[SKIP]], {{s[0-9]+}}, frames));
 // P1: SDF_PROCESS(p1_dma_out(
+
+// The kernel's masters (three in p0) go round-robin to the PS's four HP ports:
+// BD: CONFIG.PSU__USE__S_AXI_GP2 {1} CONFIG.PSU__USE__S_AXI_GP3 {1} CONFIG.PSU__USE__S_AXI_GP4 {1} CONFIG.PSU__USE__S_AXI_GP5 {1}
+// BD: set hp 0
+// BD-NEXT: foreach m [get_bd_intf_pins -filter {MODE == Master && VLNV =~ *aximm*} ${p}_top_0/*] {
+// BD-NEXT: Slave /ps_0/S_AXI_HP${hp}_FPD Clk auto] [get_bd_intf_pins ps_0/S_AXI_HP${hp}_FPD]
+// BD-NEXT: set hp [expr {($hp + 1) % 4}]
 
 // SCHED: "name": "p0",
 // SCHED: "reads": [

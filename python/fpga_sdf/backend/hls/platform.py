@@ -20,6 +20,12 @@ VITIS_PLATFORMS = {
 }
 
 
+# High-performance slave ports of the Zynq PS the kernel's masters share: S_AXI_HP0..3
+# (Zynq-7000, 64 bits) and S_AXI_HP0..3_FPD (Zynq UltraScale+, 128 bits), each one beat a cycle
+# at the PL clock.
+HP_PORTS = 4
+
+
 def kind(platform) -> str:
     """'zynq7', 'zynqmp' (a PS drives the kernel), 'alveo' (a Vitis kernel under XRT) or
     'fpga' (no host: the kernel's ports become pins of a Vivado design)."""
@@ -81,24 +87,30 @@ def _block_design(parts, target, k: str) -> str:
               "  create_bd_design design_$p",
               "  set acc [create_bd_cell -type ip -vlnv fpga-sdf:sdf:${p}_top:1.0 ${p}_top_0]"]
     if k in ("zynq7", "zynqmp"):
+        # the kernel's masters (one per feature map and parameter port) go round-robin to the
+        # PS's four HP ports, so up to four of them burst at once (HP_PORTS)
         if k == "zynqmp":
-            vlnv, rule, m_axi, s_axi = ("xilinx.com:ip:zynq_ultra_ps_e", "zynq_ultra_ps_e", "M_AXI_HPM0_FPD",
-                                        "S_AXI_HP0_FPD")
-            config = (f"CONFIG.PSU__USE__S_AXI_GP2 {{1}} CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ {{{clock:g}}}")
+            vlnv, rule, m_axi = "xilinx.com:ip:zynq_ultra_ps_e", "zynq_ultra_ps_e", "M_AXI_HPM0_FPD"
+            s_axi = "S_AXI_HP${hp}_FPD"
+            config = " ".join([f"CONFIG.PSU__USE__S_AXI_GP{2 + i} {{1}}" for i in range(HP_PORTS)]
+                              + [f"CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ {{{clock:g}}}"])
         else:
-            vlnv, rule, m_axi, s_axi = ("xilinx.com:ip:processing_system7", "processing_system7", "M_AXI_GP0",
-                                        "S_AXI_HP0")
-            config = f"CONFIG.PCW_USE_S_AXI_HP0 {{1}} CONFIG.PCW_FPGA0_PERIPHERAL_FREQMHZ {{{clock:g}}}"
+            vlnv, rule, m_axi = "xilinx.com:ip:processing_system7", "processing_system7", "M_AXI_GP0"
+            s_axi = "S_AXI_HP${hp}"
+            config = " ".join([f"CONFIG.PCW_USE_S_AXI_HP{i} {{1}}" for i in range(HP_PORTS)]
+                              + [f"CONFIG.PCW_FPGA0_PERIPHERAL_FREQMHZ {{{clock:g}}}"])
         preset = "1" if platform in BOARD_PARTS else "0"
         lines += [f"  set ps [create_bd_cell -type ip -vlnv {vlnv} ps_0]",
                   f"  apply_bd_automation -rule xilinx.com:bd_rule:{rule} -config {{apply_board_preset \"{preset}\"}} $ps",
-                  f"  # the PL clock the design was explored at ({clock:g} MHz) and the HP port for the kernel's masters",
+                  f"  # the PL clock the design was explored at ({clock:g} MHz) and the HP ports for the kernel's masters",
                   f"  set_property -dict [list {config}] $ps",
                   "  apply_bd_automation -rule xilinx.com:bd_rule:axi4 -config [list Master /ps_0/" + m_axi
                   + " Clk auto] [get_bd_intf_pins ${p}_top_0/s_axi_control]",
+                  "  set hp 0",
                   "  foreach m [get_bd_intf_pins -filter {MODE == Master && VLNV =~ *aximm*} ${p}_top_0/*] {",
                   "    apply_bd_automation -rule xilinx.com:bd_rule:axi4 -config [list Master $m Slave /ps_0/"
                   + s_axi + " Clk auto] [get_bd_intf_pins ps_0/" + s_axi + "]",
+                  f"    set hp [expr {{($hp + 1) % {HP_PORTS}}}]",
                   "  }"]
     else:
         lines += ["  # no processing system and no Vitis platform for this part: the control and memory",
