@@ -20,6 +20,8 @@ from fpga_sdf.backend.rtl.emit import emit, write_project
 from fpga_sdf.interp.executor import _arg_format, entry_function, execute
 from fpga_sdf.interp.fixed import Fixed, quantize
 
+from test_rtl_networks import FOLDINGS
+
 pytestmark = [pytest.mark.rtlsim]
 
 FRAMES = 3
@@ -39,19 +41,20 @@ def _lit_design() -> tuple[str, np.ndarray]:
     return _quantize_and_cut(module, x, "conv1")
 
 
-def _resnet_design(cuts: str) -> tuple[str, np.ndarray]:
+def _resnet_design(cuts: str, folding: str = "folded") -> tuple[str, np.ndarray]:
     """The zoo's tiny_resnet (stem, a BasicBlock downsampling 8 -> 16 channels with a strided
-    1x1 conv on the shortcut, pool, fc), cut inside the block."""
+    1x1 conv on the shortcut, pool, fc), folded as test_rtl_networks folds it, cut inside the
+    block."""
     from fpga_sdf.frontend import zoo
     from fpga_sdf.frontend.importer import import_model
 
     model, x0 = zoo.build("tiny_resnet")
     module = import_model(model, x0)
     noise = np.random.default_rng(7).standard_normal((FRAMES - 1, *x0.shape[1:])).astype(np.float32)
-    return _quantize_and_cut(module, np.concatenate([x0.numpy(), noise]), cuts)
+    return _quantize_and_cut(module, np.concatenate([x0.numpy(), noise]), cuts, FOLDINGS["tiny_resnet"][folding])
 
 
-def _quantize_and_cut(module, x: np.ndarray, cuts: str) -> tuple[str, np.ndarray]:
+def _quantize_and_cut(module, x: np.ndarray, cuts: str, folds=()) -> tuple[str, np.ndarray]:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -59,6 +62,8 @@ def _quantize_and_cut(module, x: np.ndarray, cuts: str) -> tuple[str, np.ndarray
         np.save(calib, x)
         run_pass(module, "sdf-quantize", f"calibration={calib}")
     run_pass(module, "sdf-target", "platform=zc706")
+    for flag, options in folds:
+        run_pass(module, flag, options)
     run_pass(module, "sdf-partition", f"cuts={cuts}")
     return sdf_ir.to_text(module), x
 
@@ -70,6 +75,9 @@ DESIGNS = {
     "tiny_resnet-skip2": lambda: _resnet_design("block.downsample.0,block.conv1"),
     # p0 = stem, shortcut, conv1, relu; p1 = conv2, add, ...: the cut between the two convs
     "tiny_resnet-between": lambda: _resnet_design("block.relu"),
+    # the same cut with coarse_in / coarse_out / fine > 1: every tensor crossing the cut on 2
+    # streams, one AXI beat carrying a word of each
+    "tiny_resnet-between-unrolled": lambda: _resnet_design("block.relu", "unrolled"),
 }
 
 
