@@ -338,8 +338,9 @@ class _Emitter:
         yielded = list(ops[-1].operation.operands)
         plan["inputs"], plan["outputs"] = [None] * len(block.arguments), [None] * len(yielded)
         if reload_layer is not None and len(plan["outputs"]) > 1:
-            self.error(None, f"layer {reload_layer}: the RTL backend reloads weights only in a partition with one "
-                             f"output; this one writes {len(plan['outputs'])} tensors")
+            self.error(block.owner, f"layer {reload_layer} reloads its weights (wr_factor > 1) in a partition that "
+                                    f"writes {len(plan['outputs'])} tensors; the RTL backend reloads weights only in "
+                                    "a partition with one output (each run writes its share of the filters)")
             return plan
         layer_of_partition = [s.name for s in model_part.layers]
         perf = partition_performance(model_part.layers, model_part.edges, None, target.clock_mhz, 1)

@@ -154,3 +154,20 @@ def test_ports_sharing_a_bandwidth_that_binds_run_at_the_models_bandwidth_bound(
     print(f"shared bandwidth {bits_per_cycle} bit/cycle: measured, model cycles per frame: {figures}")
     off = [f for f in figures if abs(f[1] - f[2]) > 0.03 * f[2]]
     assert not off, "; ".join(f"{n}: {m:.0f} measured vs {e} modelled ({m / e - 1:+.1%})" for n, m, e in off)
+
+
+def test_weights_reloading_in_a_partition_writing_several_tensors_is_refused_at_the_partition():
+    """Each weights-reloading run writes its share of the filters: a second output (the skip
+    tensor) would be written once over the runs, which the RTL does not build; refused with a
+    diagnostic at the partition, not emitted wrong."""
+    from fpga_sdf import network
+    from fpga_sdf.diagnostics import UserError
+    from fpga_sdf.dialects.sdf_attrs import set_int
+
+    text, _ = _lit_design()
+    module = sdf_ir.parse(text, "cut.mlir")
+    with module.context:
+        set_int(dict(network.named_layers(module))["conv1"], "wr_factor", 2)
+    with pytest.raises(UserError, match=r"cut.mlir:\d+:\d+: error: layer conv1 reloads its weights \(wr_factor > 1\) "
+                                        r"in a partition that writes 2 tensors"):
+        emit(module, source="cut.mlir")
