@@ -101,7 +101,7 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--boards", default=",".join(BOARDS))
     parser.add_argument("--anneal-check", default="resnet50:u250", help="MODEL:BOARD for the 2x annealing check ('' to skip)")
-    parser.add_argument("--no-block-cuts", action="store_true", help="no cuts inside residual blocks (what the backends emit)")
+    parser.add_argument("--no-block-cuts", action="store_true", help="no cuts inside residual blocks (one tensor in and out of each partition)")
     parser.add_argument("--partitions", action="store_true", help="print each design's partitions")
     parser.add_argument("--check-ir", action="store_true", help="write each design into the IR, verify, re-cost")
     args = parser.parse_args()

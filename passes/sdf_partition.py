@@ -4,7 +4,8 @@ Partitions run one after another over the batch, with feature maps written back 
 memory between them (fpgaConvNet transformation 3). `cuts` names the layers after which the
 network is cut: after any layer but the last, inside a residual block too, where every
 tensor live across the cut (the skip tensor as well) becomes a result of the partition
-before it and an input of the partition reading it (see `fpga_sdf.partitioning`).
+before it and an input of the partition reading it (see `fpga_sdf.partitioning`); tensors
+of different shapes (a bottleneck's main stream and skip) go in different operand groups.
 """
 
 from dataclasses import dataclass, field

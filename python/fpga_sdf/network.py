@@ -66,18 +66,6 @@ def partition_of(op):
     return None
 
 
-def single_stream_problem(partition, backend: str) -> str | None:
-    """Why `backend` cannot emit `partition` (None if it can): the hardware backends build
-    one DMA in and one out per partition, so a partition cut inside a residual block (the
-    skip tensor one more input or result) is modelled and explored, but not emitted yet."""
-    n_in, n_out = len(partition.operation.operands), len(partition.operation.results)
-    if n_in == 1 and n_out == 1:
-        return None
-    return (f"the {backend} backend emits partitions with one input and one output stream; this one reads "
-            f"{n_in} and writes {n_out} tensors (a cut inside a residual block), which it does not emit yet; "
-            f"explore with --dse=\"block_cuts=false\" for a design it emits")
-
-
 def functions(module) -> list:
     """The module's functions with a body (declarations such as `func.func private @f(...)`
     have nothing to run, map or emit)."""

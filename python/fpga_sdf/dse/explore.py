@@ -66,7 +66,7 @@ def candidate_cuts(problem: Problem, c: Constraints) -> list[int]:
     weights fill much of the board, which may have to end a partition to reload them. Where
     several cross (inside a residual block): only after such a heavy layer, since the skip
     tensor's round trip is worth paying only to let that layer reload its weights (and not at
-    all with `c.block_cuts` off: no hardware backend emits such partitions yet)."""
+    all with `c.block_cuts` off: one tensor in and out of every partition, as fpgaConvNet)."""
     def heavy(spec) -> bool:
         if spec.kind not in WEIGHT_KINDS:
             return False

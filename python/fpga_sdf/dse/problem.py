@@ -23,7 +23,7 @@ class Constraints:
     budget: float = 0.9  # fraction of every resource the design may use
     power_cap_w: float = 0.0  # 0: no cap
     pixels: bool = False  # layers may take p pixels per cycle (both backends build them)
-    block_cuts: bool = True  # cuts inside residual blocks (several streams: no backend emits them yet)
+    block_cuts: bool = True  # cuts inside residual blocks (several tensors in or out of a partition)
 
     def capacity(self, name: str) -> float:
         return getattr(self.platform, name) * self.budget
