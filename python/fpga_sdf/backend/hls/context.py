@@ -44,16 +44,17 @@ class LayerContext:
         self.results[index] = b
         return b
 
-    def port(self, role: str, fmt: Fixed, runs, source: dict | None = None) -> str:
+    def port(self, role: str, fmt: Fixed, runs, source: dict | None = None, group: int = 1) -> str:
         """An AXI master port of the top that delivers parameters (one image per run).
         `source`: the sidecar file and key the values come from, when they do (the project
-        then names the file instead of carrying the packed image)."""
+        then names the file instead of carrying the packed image). `group`: values a beat
+        holds whole groups of (one cycle's values of a port read at one step a cycle)."""
         name = f"mem_{self.layer.cname}_{role}"  # not a process name
         self.part.formats.add(fmt)
         if source is not None:
             source = dict(source, image=role, recipe=self.values["recipe"])
         self.part.ports.append(Port(name, fmt, np.asarray(runs), self.layer.cname, role,
-                                    per_beat(self.part.bus, fmt.width), source))
+                                    per_beat(self.part.bus, fmt.width, group), source))
         return name
 
     def port_type(self) -> str:

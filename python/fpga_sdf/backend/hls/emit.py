@@ -32,7 +32,7 @@ from ...model import expand
 from ...model.modules import pixels_in
 from ...model.performance import layer_performance, partition_performance
 from ...model.spec import sparse_engine
-from . import cycles, dma, sparse_conv, squeeze, structure
+from . import cycles, dma, sparse_conv, squeeze, structure, weights_memory
 from .context import LayerContext
 from .generators import generator
 from .layers import PREPARE
@@ -319,7 +319,9 @@ class _Emitter:
         kind = sdf.LAYER_KINDS[name]
         spec = network.layer_spec(self.names[op.operation], op)
         multi = spec.pixels != (1, 1)
-        for what, used in (("streaming weights from off-chip memory (weights_off_chip, AutoWS)", spec.weights_off_chip),
+        bare_fraction = spec.weights_off_chip and weights_memory.fragments(spec) is None
+        for what, used in (("streaming weights from off-chip memory without AutoWS fragments (a bare "
+                            "weights_off_chip fraction; --sdf-fragment-weights gives fragments)", bare_fraction),
                            (f"a multi-pixel {kind} (pixels)", multi and kind not in MULTI_PIXEL_KINDS),
                            ("a multi-pixel layer on PASS's sparse engine (pixels)", multi and sparse_engine(spec))):
             if used:
@@ -333,7 +335,7 @@ class _Emitter:
         ctx = LayerContext(self.part, layer, op, spec, self.target.platform.has_uram,
                            in_fmt=value_format(op.operation.operands[0]), out_fmt=out_fmt,
                            result_shapes=[tuple(shape(r)[1:]) for r in op.operation.results])
-        why = PREPARE[kind](ctx, self)
+        why = PREPARE[kind](ctx, self) or weights_memory.fragments_refusal(ctx)
         if not why and sparse_engine(spec):
             why = sparse_conv.refusal(ctx, modules)
         if why:

@@ -31,7 +31,7 @@ from .packing import pack
 from .process import ctype
 
 TB_FLAGS = ("-std=c++14", "-O2", "-Wno-unknown-pragmas", "-pthread", "-DSDF_THREADED_CSIM")
-TEMPLATE_FILES = ("sdf_common.hpp", "sliding_window.hpp", "conv.hpp", "sparse_conv.hpp", "pool.hpp",
+TEMPLATE_FILES = ("sdf_common.hpp", "sliding_window.hpp", "conv.hpp", "weights_fragments.hpp", "sparse_conv.hpp", "pool.hpp",
                   "activation.hpp", "streams.hpp", "sdf.hpp", "dataflow.hpp", "tb_io.hpp", "csim_stream.hpp")
 DEPTHS_SED = r"s/^#pragma HLS STREAM variable=\([A-Za-z_][A-Za-z0-9_]*\) depth=\([0-9][0-9]*\).*/SDF_DEPTH(\1, \2)/p"
 

@@ -5,6 +5,7 @@
 #include "sdf_common.hpp"
 #include "sliding_window.hpp"
 #include "conv.hpp"
+#include "weights_fragments.hpp"
 #include "sparse_conv.hpp"
 #include "pool.hpp"
 #include "activation.hpp"
