@@ -101,7 +101,10 @@ def test_formulas_are_the_emitted_loop_counts():
     # unrolled: coarse_in 2 (8 channels a stream), coarse_out 4 (8 filters a lane), fine 3
     loops = {p["kind"]: p for p in unrolled["features.3"]["processes"]}
     assert loops["conv"]["cycles_per_frame"] == 64 * 8 * 8 * 3
-    assert loops["glue"]["cycles_per_frame"] == 64 * 32 // 4
+    # the glue adds the 2 units' dot products as they come (64 x 8 channels x 8 filters),
+    # the accumulator behind it sums the 8 channels of a stream
+    assert loops["glue"]["cycles_per_frame"] == 64 * 8 * 8
+    assert loops["accum"]["cycles_per_frame"] == 64 * 8 * 8
     # 24 cycles a window drain the stream in 48: the 2 top padding rows and the first 2
     # words of the first row (10 x 8 x 2 + 16 = 176 words, across the frame boundary) idle
     # the MAC for 176 - 48 cycles

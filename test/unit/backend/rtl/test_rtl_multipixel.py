@@ -94,7 +94,7 @@ CHAINS = {
 
 @pytest.mark.parametrize("case", sorted(CHAINS))
 def test_multi_pixel_mac_chain(case):
-    """window -> conv (q MAC arrays, one weights read) -> accum -> glue -> bias, each module
+    """window -> conv (q MAC arrays, one weights read) -> glue -> accum -> bias, each module
     simulated on the previous one's output, bit-exact, each at the model's interval."""
     from fpga_sdf.backend.rtl import accum, bias, conv, glue, weights_memory
     from fpga_sdf.backend.rtl.mac_common import MacPlan, unit_index
@@ -129,19 +129,19 @@ def test_multi_pixel_mac_chain(case):
     dots = run("conv", conv, [win_t, wt], [acc_t], [window, weights], instance)
     assert np.array_equal(dots, group(layer.dots(plan, s).reshape(layer.pixels, -1), sp, q)), "conv"
 
-    def partial_sums(unit, stream):
-        d = layer.dots(unit, stream)
-        d = d.reshape(layer.pixels, -1, unit.acc_in, unit.cout_s).sum(axis=2)
-        return group(d.reshape(layer.pixels, -1), sp, q)
+    def unit_dots(k):  # MAC unit (0, k, j)'s dot products as q-pixel words
+        return group(layer.dots(MacPlan(sp, 0, k, j), k).reshape(layer.pixels, -1), sp, q)
 
     got = dots
-    if plan.acc_in > 1:
-        got = run("accum", accum, [acc_t], [acc_t], [dots], instance)
-        assert np.array_equal(got, partial_sums(plan, s)), "accum"
-    if ci > 1:
-        parts = [partial_sums(MacPlan(sp, 0, k, j), k) if k != i else got for k in range(ci)]
+    if ci > 1:  # the glue adds the ci units' dot products as they come
+        parts = [unit_dots(k) if k != i else got for k in range(ci)]
         got = run("glue", glue, [acc_t] * ci, [acc_t], parts, o)
         assert np.array_equal(got, sum(parts)), "glue"
+    if plan.acc_in > 1:  # then sums them over the acc_in channels of a stream
+        sums = sum(layer.dots(MacPlan(sp, 0, k, j), k).reshape(layer.pixels, -1, plan.acc_in, plan.cout_s)
+                   .sum(axis=2) for k in range(ci))
+        got = run("accum", accum, [acc_t], [acc_t], [got], o)
+        assert np.array_equal(got, group(sums.reshape(layer.pixels, -1), sp, q)), "accum"
     out_t = StreamType(8, 3, q)
     y = run("bias", bias, [acc_t], [out_t], [got], o)
     expected = layer.y.reshape(layer.f, -1)[[plan.offset + f for f in plan.out_filters]].T
