@@ -225,3 +225,19 @@ def test_packed_lanes_with_a_folded_kpu():
     assert (packed.spec.pixels, packed.spec.coarse_group, packed.spec.fine) == ((2, 1), 2, 3)
     assert layer_resources(packed.spec, "xcvu37p").dsp == 6
     assert packed.meets and 6144 < layer_performance(packed.spec).interval <= frame
+
+
+@pytest.mark.xfail(strict=True, reason="model/resources.py module_resources does not count unit pairs "
+                   "(model.dsp.module_dsp) yet: see test_model_dsp_pairs.PENDING")
+@pytest.mark.parametrize("cin, cout, features", [(16, 32, 1), (12, 20, 2), (32, 8, 4), (16, 24, 3)])
+def test_fewest_dsps_pair_the_units_at_one_pixel(cin, cout, features):
+    """At 8 bits on a device, a pointwise conv fed faster than one unit keeps up at one pixel a
+    word with an even coarse_out: its units pair two products a DSP (model/dsp.py
+    `pairs_units`), as few DSPs as p = 2 with packed lanes, and fewer pixels win the tie."""
+    from fpga_sdf.model import layer_resources
+
+    spec = replace(_conv(cin, cout, kernel=1), data_width=8, weight_width=8, acc_width=24)
+    choice = choose(spec, frame_cycles(prod(spec.inputs[0]), features, 1), "xcvu37p")
+    s = choice.spec
+    assert choice.meets and s.pixels == (1, 1) and s.coarse_out % 2 == 0
+    assert layer_resources(s, "xcvu37p").dsp == s.coarse_in * s.coarse_out // 2
