@@ -137,3 +137,16 @@ def stream_io(in_t: str, n_in: int, out_t: str, n_out: int, n_words: int, call: 
 
 __all__ = ["Bench", "T", "acc_type", "const_array", "from_stream", "geometry", "rand_fixed",
            "stream_io", "to_stream", "math"]
+
+
+def compile_synth_style(project_dir) -> None:
+    """Every partition's layer files and top (the synthesized part, not the testbench) compile
+    with the synthesizable-style flags (no VLAs, no exceptions, -pedantic-errors -Wall
+    -Wextra -Werror), as test_hls_project checks for its networks."""
+    from pathlib import Path
+
+    root = Path(project_dir)
+    for part in sorted(p for p in root.glob("p*") if (p / "src").is_dir()):
+        unity = "".join(f'#include "{src}"\n' for src in sorted(part.glob("src/*.cpp")))
+        csim.compile_program(unity, flags=csim.SYNTH_STYLE_FLAGS + ("-I", str(part), "-I", str(root / "include")),
+                             link=False)

@@ -30,6 +30,8 @@ from fpga_sdf.interp.executor import _arg_format, entry_function, execute
 from fpga_sdf.interp.fixed import Fixed, quantize
 from fpga_sdf.model import partition_performance
 
+from hls_tb import compile_synth_style
+
 pytestmark = [pytest.mark.csim]
 
 LIT = Path(__file__).resolve().parents[2] / "Target" / "HLS" / "block-cut.mlir"
@@ -112,6 +114,7 @@ def test_lit_block_cut_between_its_convs(tmp_path):
     top = (tmp_path / "hls" / "p1" / "src" / "p1_top.cpp").read_text()
     assert "port=in1 offset=slave bundle=gmem_in1" in top and "p1_dma_in1(in1, " in top
     assert "p0: 3 frame(s), output out1 checksum" in stdout
+    compile_synth_style(tmp_path / "hls")
 
 
 def test_skip_tensor_read_two_partitions_later(tmp_path):

@@ -29,6 +29,8 @@ from fpga_sdf.interp.executor import _arg_format, entry_function, execute
 from fpga_sdf.interp.fixed import Fixed, quantize
 from fpga_sdf.model import expand, partition_performance
 
+from hls_tb import compile_synth_style
+
 pytestmark = [pytest.mark.csim]
 
 FRAMES = 2
@@ -101,6 +103,7 @@ def test_fragments_stream_bit_exact(fold, layer, fragments, tmp_path):
     perf = partition_performance(mp.layers, mp.edges, target.platform, target.clock_mhz)
     per_frame = dma.timing[0].trip * port.words // (n * u_off) * port.fmt.width
     assert dict(perf.weights_streams) == {layer: per_frame}
+    compile_synth_style(out)
 
 
 def test_bare_off_chip_fraction_is_refused(tmp_path):
