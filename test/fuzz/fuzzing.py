@@ -445,8 +445,9 @@ def adversarial_files() -> dict[str, bytes]:
                                    '  %0 = "sdf.partition"(%s#0) ({\n'
                                    '  ^bb0(%a: tensor<1x4x8x8xf32>):\n'
                                    '    %e = "sdf.eltwise"(%a, %s#1) {mode = "add"} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>\n'
-                                   '    "sdf.yield"(%e) : (tensor<1x4x8x8xf32>) -> ()\n'
-                                   '  }) : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>\n'
+                                   '    "sdf.yield"(%e) {operandSegmentSizes = array<i32: 1, 0, 0, 0>} : (tensor<1x4x8x8xf32>) -> ()\n'
+                                   '  }) {operandSegmentSizes = array<i32: 1, 0, 0, 0>, resultSegmentSizes = array<i32: 1, 0, 0, 0>}'
+                                   ' : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>\n'
                                    '  return %0 : tensor<1x4x8x8xf32>\n}\n'),
         "torch.mlir": ('func.func @f(%x: !torch.vtensor<[1,4,8,8],f32>) -> !torch.vtensor<[1,4,8,8],f32> {\n'
                        '  %0 = torch.aten.relu %x : !torch.vtensor<[1,4,8,8],f32> -> !torch.vtensor<[1,4,8,8],f32>\n'

@@ -147,7 +147,7 @@ func.func @split_types(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
 
 func.func @yield_outside(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
   // expected-error @+1 {{'sdf.yield' op must be the last operation in the parent block}}
-  "sdf.yield"(%x) : (tensor<1x4x8x8xf32>) -> ()
+  "sdf.yield"(%x) {operandSegmentSizes = array<i32: 1, 0, 0, 0>} : (tensor<1x4x8x8xf32>) -> ()
   return %x : tensor<1x4x8x8xf32>
 }
 
@@ -158,8 +158,8 @@ func.func @partition_type(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
   %0 = "sdf.partition"(%x) ({
   ^bb0(%a: tensor<1x4x8x8xf32>):
     %p = "sdf.pool"(%a) {mode = "max", kernel = array<i64: 2, 2>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>
-    "sdf.yield"(%p) : (tensor<1x4x4x4xf32>) -> ()
-  }) : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+    "sdf.yield"(%p) {operandSegmentSizes = array<i32: 1, 0, 0, 0>} : (tensor<1x4x4x4xf32>) -> ()
+  }) {operandSegmentSizes = array<i32: 1, 0, 0, 0>, resultSegmentSizes = array<i32: 1, 0, 0, 0>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
   return %0 : tensor<1x4x8x8xf32>
 }
 
@@ -449,7 +449,7 @@ func.func @partition_reads_outside(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf3
   ^bb0(%a: tensor<1x4x8x8xf32>):
     // expected-error @+1 {{'sdf.eltwise' uses a stream produced outside its partition by 'sdf.split'; partitions may only read their input and weights}}
     %e = "sdf.eltwise"(%a, %s#1) {mode = "add"} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
-    "sdf.yield"(%e) : (tensor<1x4x8x8xf32>) -> ()
-  }) : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+    "sdf.yield"(%e) {operandSegmentSizes = array<i32: 1, 0, 0, 0>} : (tensor<1x4x8x8xf32>) -> ()
+  }) {operandSegmentSizes = array<i32: 1, 0, 0, 0>, resultSegmentSizes = array<i32: 1, 0, 0, 0>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
   return %0 : tensor<1x4x8x8xf32>
 }

@@ -54,8 +54,8 @@ func.func @layers3d(%x: tensor<1x3x8x16x16xf32>) -> tensor<1x4x4x8x8xf32> {
   ^bb0(%a: tensor<1x3x8x16x16xf32>):
     %c = "sdf.conv"(%a, %w, %b) {stride = array<i64: 1, 1, 1>, pad = array<i64: 1, 1, 1, 1, 1, 1>, dilation = array<i64: 1, 1, 1>, groups = 1} : (tensor<1x3x8x16x16xf32>, tensor<4x3x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x8x16x16xf32>
     %p = "sdf.pool"(%c) {mode = "avg", kernel = array<i64: 2, 2, 2>, count_include_pad = false} : (tensor<1x4x8x16x16xf32>) -> tensor<1x4x4x8x8xf32>
-    "sdf.yield"(%p) : (tensor<1x4x4x8x8xf32>) -> ()
-  }) : (tensor<1x3x8x16x16xf32>) -> tensor<1x4x4x8x8xf32>
+    "sdf.yield"(%p) {operandSegmentSizes = array<i32: 1, 0, 0, 0>} : (tensor<1x4x4x8x8xf32>) -> ()
+  }) {operandSegmentSizes = array<i32: 1, 0, 0, 0>, resultSegmentSizes = array<i32: 1, 0, 0, 0>} : (tensor<1x3x8x16x16xf32>) -> tensor<1x4x4x8x8xf32>
   return %0 : tensor<1x4x4x8x8xf32>
 }
 
