@@ -116,5 +116,5 @@ def test_bare_off_chip_fraction_is_refused(tmp_path):
     module, _ = _resnet("", tmp_path)
     with module.context, ir.Location.unknown():
         set_float(dict(network.named_layers(module))["block.conv1"], "weights_off_chip", 0.25)
-    with pytest.raises(UserError, match=r"error: streaming weights from off-chip memory without AutoWS fragments"):
+    with pytest.raises(UserError, match=r"error: streaming weights from off-chip memory \(weights_off_chip, AutoWS\) is modelled"):
         emit(module, source="net.mlir")

@@ -320,8 +320,7 @@ class _Emitter:
         spec = network.layer_spec(self.names[op.operation], op)
         multi = spec.pixels != (1, 1)
         bare_fraction = spec.weights_off_chip and weights_memory.fragments(spec) is None
-        for what, used in (("streaming weights from off-chip memory without AutoWS fragments (a bare "
-                            "weights_off_chip fraction; --sdf-fragment-weights gives fragments)", bare_fraction),
+        for what, used in (("streaming weights from off-chip memory (weights_off_chip, AutoWS)", bare_fraction),
                            (f"a multi-pixel {kind} (pixels)", multi and kind not in MULTI_PIXEL_KINDS),
                            ("a multi-pixel layer on PASS's sparse engine (pixels)", multi and sparse_engine(spec))):
             if used:
