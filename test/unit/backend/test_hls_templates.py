@@ -13,7 +13,7 @@ from fpga_sdf.backend.hls.tables import array_initializer, fixed_literal
 from fpga_sdf.interp.fixed import Fixed, quantize
 
 SYNTH_HEADERS = ["sdf_common.hpp", "sliding_window.hpp", "conv.hpp", "sparse_conv.hpp", "pool.hpp",
-                 "activation.hpp", "streams.hpp", "sdf.hpp"]
+                 "activation.hpp", "streams.hpp", "sdf.hpp", "weights_fragments.hpp"]
 
 
 def test_ap_types_found():
