@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .coefficients import logic_table, resource_coefficients
-from .dsp import mac_dsp
+from .dsp import module_dsp
 from .memory import map_memory
 from .modules import Module, expand
 from .performance import PartitionPerf, partition_performance
@@ -60,7 +60,7 @@ class Resources:
 def module_resources(module: Module, family: str, has_uram: bool) -> Resources:
     """Resources of all instances of one module."""
     n = module.instances
-    dsp = mac_dsp(n * module.mults, module.lanes, module.weight_sharing, *module.mult_widths, family)
+    dsp = module_dsp(module, family)
     lut = _logic(module, "lut", family) * n
     ff = _logic(module, "ff", family) * n
     bram = uram = lutram = 0

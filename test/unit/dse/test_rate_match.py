@@ -172,27 +172,28 @@ def test_pixel_options_for_the_dse():
     assert layer_performance(replace(lenet, pixels=(4, 1))).interval == 256
 
 
-def test_packed_lanes_halve_a_pointwise_convs_dsps_at_8_bits():
+def test_packing_halves_a_pointwise_convs_dsps_at_8_bits_and_keeps_one_pixel():
     """Given the device, the selection weighs p pixels against DSPs. A 1x1 conv 32 -> 64 on
     16 x 16 at 4 features a cycle needs j / h >= 256 x 32 / 2048 = 4: at p = 1 the seed's
-    (32, 8), 32 x 8 = 256 multipliers; at p = 2, j / h >= 2, (32, 16): 32 x 4 units x 2 lanes,
-    the same 256 multipliers, but the two lanes share each weight, so at 8 bits they take
-    128 DSPs (p = 4 also takes 128: the tie goes to fewer pixels). At 16 bits nothing packs and
-    the choice is the seed's."""
+    (32, 8), 32 x 8 = 256 multipliers, whose 8 coarse_out units pair two by two on each window
+    (x times two packed weights), so at 8 bits they take 128 DSPs. p = 2 at (32, 16) has the same
+    256 multipliers with lanes sharing each weight, also 128 DSPs: the tie goes to fewer pixels,
+    so the device does not change the seed's choice. At 16 bits nothing packs: 256 DSPs."""
     from fpga_sdf.model import layer_resources
 
     spec = replace(_conv(32, 64, kernel=1), data_width=8, weight_width=8)
     frame = frame_cycles(32 * 256, 4, 1)
     seed, packed = choose(spec, frame), choose(spec, frame, "xcvu37p")
     assert seed.spec.pixels == (1, 1) and (seed.spec.coarse_in, seed.spec.coarse_out) == (32, 8)
-    assert layer_resources(seed.spec, "xcvu37p").dsp == 256
-    assert packed.spec.pixels == (2, 1) and (packed.spec.coarse_in, packed.spec.coarse_out) == (32, 4)
-    assert (packed.j, packed.h) == (32, 16) and packed.meets
-    assert layer_resources(packed.spec, "xcvu37p").dsp == 128
-    assert layer_performance(packed.spec).interval == 128 * 16 == frame
+    assert layer_resources(seed.spec, "xcvu37p").dsp == 128
+    assert packed.spec == seed.spec and packed.meets
+    two = replace(spec, pixels=(2, 1), coarse_in=32, coarse_out=4)
+    assert layer_resources(two, "xcvu37p").dsp == 128
+    assert layer_performance(packed.spec).interval == 2048 == frame
     wide = replace(spec, data_width=16, weight_width=16)
     assert choose(wide, frame, "xcvu37p").spec == choose(wide, frame).spec
     assert choose(wide, frame).spec.pixels == (1, 1)
+    assert layer_resources(choose(wide, frame).spec, "xcvu37p").dsp == 256
 
 
 def test_dse_offers_two_pixels_where_lanes_pack():
@@ -227,8 +228,6 @@ def test_packed_lanes_with_a_folded_kpu():
     assert packed.meets and 6144 < layer_performance(packed.spec).interval <= frame
 
 
-@pytest.mark.xfail(strict=True, reason="model/resources.py module_resources does not count unit pairs "
-                   "(model.dsp.module_dsp) yet: see test_model_dsp_pairs.PENDING")
 @pytest.mark.parametrize("cin, cout, features", [(16, 32, 1), (12, 20, 2), (32, 8, 4), (16, 24, 3)])
 def test_fewest_dsps_pair_the_units_at_one_pixel(cin, cout, features):
     """At 8 bits on a device, a pointwise conv fed faster than one unit keeps up at one pixel a

@@ -100,13 +100,6 @@ def test_mac_dsp_pairs_over_the_input_only_where_it_packs():
     assert mac_dsp(9, 14, 7, 8, 8, "7series", input_sharing=2) == 63
 
 
-PENDING = ("model/resources.py module_resources still calls mac_dsp without the Module's "
-           "input_sharing, so it counts a unit pair's 2 x 9 products as 18 DSPs where yosys maps "
-           "9 (test_rtl_dsp_packing); fixed by `dsp = module_dsp(module, family)` there "
-           "(engineer A's report, /tmp/results9_A.md)")
-
-
-@pytest.mark.xfail(strict=True, reason=PENDING)
 @pytest.mark.parametrize("family", FAMILIES)
 def test_layer_resources_count_the_pairs_as_the_backends_build_them(family):
     from fpga_sdf.model.resources import module_resources

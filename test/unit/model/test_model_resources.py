@@ -65,11 +65,13 @@ def test_conv_layer_resources_hand_computed():
 
 
 def test_precision_and_family_change_dsp():
-    # at one pixel a word no two products share a weight: 8-bit products take a slice each
+    # at 8 bits the 8 coarse_out units of each fork pair up on the window they share: two
+    # products a slice, 288 / 2; 4-bit products are LUTs; 32-bit ones take 2 x 2 slices
     zcu102 = load_platform("zcu102")
-    assert layer_resources(conv(data_width=8, weight_width=8), zcu102).dsp == 288
+    assert layer_resources(conv(data_width=8, weight_width=8), zcu102).dsp == 144
     assert layer_resources(conv(data_width=4, weight_width=4), zcu102).dsp == 0  # LUT products
-    assert layer_resources(conv(data_width=8, weight_width=8), load_platform("zc706")).dsp == 288
+    assert layer_resources(conv(data_width=8, weight_width=8), load_platform("zc706")).dsp == 144
+    assert layer_resources(conv(data_width=8, weight_width=8, coarse_out=1), zcu102).dsp == 4 * 9
     assert layer_resources(conv(data_width=32, weight_width=32), zcu102).dsp == 288 * 4
 
 
