@@ -112,6 +112,9 @@ class _Expander:
             for i, value in enumerate(terminator.operation.operands):
                 if value in self.bundles:
                     out = sdf_hw.DmaOutOp(inputs=self.bundles[value], output=value.type)
+                    fmt = _format(value)  # a later partition reads the tensor in this format
+                    if not isinstance(fmt, ir.TypeAttr):
+                        out.operation.attributes["output_format"] = fmt
                     terminator.operation.operands[i] = out.operation.results[0]
         for op in reversed(layer_ops):
             op.operation.erase()

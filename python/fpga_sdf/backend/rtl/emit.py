@@ -269,27 +269,10 @@ class _Emitter:
     def _expand(self) -> None:
         from ...pass_registry import lookup
         from ... import ir as sdf_ir
-        from ..hls import emit as hls_emit
-
-        # A later partition's input format is read through the earlier partition's yielded
-        # value, which the expansion turns into a dma_out result without a format. So every
-        # partition result's format is read first and answered from during the expansion (a
-        # cut inside a residual block yields tensors of different formats, which one
-        # `output_format` on the partition cannot hold). Stopgap: the lasting fix is that
-        # --sdf-expand-modules keeps the format on the dma_out it creates (docs/notes/rtl-backend.md).
-        formats = {r: value_format(r) for part in network.partitions(self.module) for r in part.operation.results}
-        original = hls_emit.value_format
-
-        def known_format(value):
-            return formats[value] if value in formats else original(value)
 
         diag = Diagnostics()
-        hls_emit.value_format = known_format
-        try:
-            with sdf_ir.context():
-                lookup("sdf-expand-modules").from_options("").run(self.module, diag)
-        finally:
-            hls_emit.value_format = original
+        with sdf_ir.context():
+            lookup("sdf-expand-modules").from_options("").run(self.module, diag)
         if diag.errors:
             raise UserError(diag.errors)
 
