@@ -6,7 +6,7 @@ What differs from the dense chain, and why: the engines of different input strea
 data-dependent, different times per window and must not be held in lock-step (the model's
 interval, eq. 3, is the slowest stream's mean, not the mean of the slowest per window). So
 the fork, the weights memory and the conv are one process per input stream (its CO units
-see the same windows and stay in lock-step); the streams meet at accum / glue, and the conv's
+see the same windows and stay in lock-step); the streams meet at the glue, and the conv's
 output FIFO of sparse_buffer x cout_s results (the model's conv "buffer") lets a stream run
 that many windows ahead, matching the sparse_buffer FIFO before it (sparse_buffer.py).
 

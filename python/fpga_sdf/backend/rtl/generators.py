@@ -8,7 +8,7 @@ never a crash of the whole backend.
 A layer on PASS's sparse engine (`model.spec.sparse_engine(spec)`) has the same `conv` and
 `weights_memory` ops as a dense one; they are built by `sparse_conv.py` / `sparse_weights.py`
 instead (the choice is made per op, from its layer's spec), and its `sparse_buffer` ops by
-`sparse_buffer.py`. The rest of its chain (sliding window, fork, accum, glue, bias) is the
+`sparse_buffer.py`. The rest of its chain (sliding window, fork, glue, accum, bias) is the
 dense one's, in the same channel and filter order.
 
 A multi-pixel inner product's `conv` ops are per-pixel FCUs (`fcu.py`, chosen the same way,

@@ -287,9 +287,9 @@ class MacPlan:
     Input stream s = g*ci + i carries channels s, s + N, s + 2N, ... (N = ci*cg streams,
     the flat streaming order); output stream o = g*co + j carries filters o, o + NO, ...
     For each of its `ch_s` channels the unit computes `cout_s` dot products, one per filter
-    of that channel's group on output stream o, in ascending filter order. The accumulator
-    sums runs of `acc_in` consecutive channels (one group), the glue sums the ci units of
-    (g, j). Foldings whose streams would mix groups are refused (ValueError).
+    of that channel's group on output stream o, in ascending filter order. The glue g*co + j
+    adds the ci units of (g, j) word by word; the accum g*co + j then sums runs of `acc_in`
+    consecutive channels (one group). Foldings whose streams would mix groups are refused (ValueError).
     """
 
     def __init__(self, spec, g: int, i: int, j: int, run: int = 0, sparse: bool = False):
@@ -376,7 +376,7 @@ def pair_index(spec, instance: int) -> tuple[int, int, int]:
 
 
 def output_index(spec, instance: int) -> tuple[int, int]:
-    """(g, j) of glue / bias `instance` (output stream g*co + j)."""
+    """(g, j) of glue / accum / bias `instance` (output stream g*co + j)."""
     return divmod(instance, spec.coarse_out)
 
 
