@@ -188,3 +188,18 @@ def test_digits_8bit_bit_exact_with_the_models_dsps(p, tmp_path, monkeypatch):
     figures = {n: _check_multiplies(text, proj, counts, n) for n in macs}
     print(f"digits w8a8 p={p}: (multiplies, products) a cycle per MAC layer: {figures}")
     assert figures["features.0"] == (16 * 9 * p // 2, 16 * 9 * p)
+
+
+def test_reported_dsps_are_the_built_multiplies_for_a_unit_pair(tmp_path, monkeypatch):
+    """What the resource report (model.resources.module_resources) counts for a one-pixel
+    8-bit unit pair (coarse_out 2, fine 9) is the 9 multiplies a cycle the C-simulation makes."""
+    from fpga_sdf.model.resources import module_resources
+
+    text, layer, x = _random_layer("conv", 1, "coarse_out=2 fine=9", 8, tmp_path)
+    proj, _, _, counts = _run(text, x, tmp_path / "hls", monkeypatch)
+    proc = next(p.name for part in proj.partitions for lay in part.layers for p in lay.processes if p.kind == "conv")
+    built = counts[(proc, "multiplies")] // counts[(proc, "conv_loop")]
+    module = sdf_ir.parse(text, "net.mlir")  # held: its ops die with it
+    spec = next(network.layer_spec(n, op) for n, op in network.named_layers(module) if n == layer)
+    conv = next(m for m in expand(spec) if m.name == "conv")
+    assert [module_resources(conv, f, False).dsp for f in families()] == [built] * len(families()) == [9, 9]
