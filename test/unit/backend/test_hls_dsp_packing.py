@@ -32,15 +32,6 @@ from fpga_sdf.model.dsp import families, module_dsp, packs
 
 pytestmark = [pytest.mark.csim]
 
-# The model gives a unit pair one fork output (model/modules.py `forks`), but
-# backend/hls/fork.py still writes coarse_out copies (ctx.values["co"]), so the HLS conv gets
-# twice the window streams of its pairs and refuses them: every 8-bit layer with an even
-# coarse_out >= 4 (measured: "HLS conv: 32 window / 16 weights lanes for 8 unit pairs of 2
-# MAC arrays" on digits features.0). The one-line fork.py change is in the HLS packing report.
-FORK_PER_UNIT = pytest.mark.xfail(strict=True, raises=ValueError,
-                                  reason="backend/hls/fork.py writes coarse_out fork outputs, the model's "
-                                         "fork coarse_out / 2 for unit pairs")
-
 COUNT = re.compile(r"csim: loop (\w+)/(\w+) iterations (\d+)")
 
 
@@ -133,8 +124,7 @@ CASES = [
     # unit pairs (coarse_out units j, j + 1 read one window): every tap times both weights
     ("conv", 1, "coarse_out=2 fine=9", 8, 9, 18),   # one pair, no fork
     ("conv", 4, "coarse_out=2 fine=3", 8, 12, 24),  # 4 lanes of a pair
-    pytest.param("conv", 3, "coarse_out=4 fine=3", 8, 18, 36,  # 2 pairs behind a 2-way fork, odd lanes
-                 marks=FORK_PER_UNIT),
+    ("conv", 3, "coarse_out=4 fine=3", 8, 18, 36),  # 2 pairs behind a 2-way fork, odd lanes
     ("inner_product", 1, "coarse_out=2", 8, 1, 2),
     ("conv", 1, "coarse_out=2 fine=9", 16, 18, 18),  # 16 bits: two plain units
 ]
@@ -158,7 +148,6 @@ def test_packed_products_bit_exact_on_random_data(kind, p, folds, bits, multipli
 # ------------------------------------------------------------------------- 8-bit digits
 
 
-@FORK_PER_UNIT
 @pytest.mark.parametrize("p", [2, 4])
 def test_digits_8bit_bit_exact_with_the_models_dsps(p, tmp_path, monkeypatch):
     """The trained digits network at w8a8 on held-out digits, features.0 (coarse_out 16,

@@ -14,7 +14,7 @@ def generate(ctx, module) -> None:
         sparse_conv.fork(ctx, module)
         return
     src = ctx.cur
-    co = ctx.values["co"]
+    co = module.words_out // module.words_in  # fork outputs: coarse_out, or coarse_out / 2 unit pairs
     lanes, q = module.instances, src.lanes // module.instances  # q windows (or pixels) a word
     out = ctx.stream(src.elem, lanes * co * q, src.words)
     ctx.process("fork", [f"hls::stream<{src.elem}> in[{lanes * q}]", f"hls::stream<{src.elem}> out[{lanes * co * q}]"],
