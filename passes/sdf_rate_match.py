@@ -6,7 +6,8 @@ the (j, h) of `fpga_sdf.dse.rate_match`: the upper Diophantine approximation of 
 rate, j dividing the input channels and h the output channels, fewest multipliers first and
 then the largest h; more than one pixel per cycle where the rate demands it, or, on the
 module's target (--sdf-target before this pass), where p pixels cost fewer DSPs (two 8-bit
-MAC lanes sharing a weight take one DSP). The decisions
+MAC lanes sharing a weight take one DSP). With a target the pass warns when the design does not fit the board (it does not search for
+one that does: the DSE does, with `--dse="strategy=rate"`). The decisions
 are the ordinary folding attributes (coarse_in, coarse_group, coarse_out, fine, pixels), so
 they can be read, edited and reported like any other folding.
 """
@@ -19,6 +20,7 @@ from fpga_sdf.diagnostics import Diagnostics, UserError
 from fpga_sdf.dialects.sdf_attrs import has, set_int, set_ints, shape
 from fpga_sdf.dse.rate_match import choose, frame_cycles
 from fpga_sdf.layer_selection import select
+from fpga_sdf.model.resources import BOARD_RESOURCES
 from fpga_sdf.model.spec import WEIGHT_KINDS
 from fpga_sdf.pass_registry import Pass, register
 
@@ -55,6 +57,24 @@ class SdfRateMatch(Pass):
                 set_int(op, "fine", spec.fine)
             if spec.pixels != (1, 1) or has(op, "pixels"):
                 set_ints(op, "pixels", spec.pixels)
+        if device is not None:
+            _warn_unless_it_fits(module, self.name, diag)
+
+
+def _warn_unless_it_fits(module, needed_by: str, diag: Diagnostics) -> None:
+    """The selection minimises DSPs layer by layer and does not search for a design that
+    fits; say so at the function when a partition needs more of a resource than the board has."""
+    from fpga_sdf.design_report import network_report
+
+    report = network_report(module, needed_by)
+    board = report["platform"]
+    for index, part in enumerate(report["partitions"]):
+        if part["fits"]:
+            continue
+        used = part["resources"]
+        over = ", ".join(f"{r.upper()} {used[r]:,} of {board[r]:,}" for r in BOARD_RESOURCES if used[r] > board[r])
+        diag.warning(network.only_function(module, needed_by),
+                     f"the rate-matched design does not fit {board['name']}: partition {index} needs {over}")
 
 
 def _input_features(module, needed_by: str) -> int:

@@ -3,6 +3,14 @@
 // RUN: fpga-opt %s --sdf-rate-match="features=16 cycles=1" | filecheck %s --check-prefix=FAST
 // RUN: not fpga-opt %s --sdf-rate-match="cycles=2" 2>&1 | filecheck %s --check-prefix=NORATE
 // RUN: fpga-opt %s --dse="platform=zc706 strategy=rate" | filecheck %s --check-prefix=DSE
+// RUN: fpga-opt %s --sdf-target="platform=zedboard" --sdf-rate-match="features=16 cycles=1" -o %t.fit.mlir 2>&1 | filecheck %s --check-prefix=FIT
+// RUN: fpga-opt %s --sdf-target="platform=zedboard" --sdf-rate-match="features=1 cycles=1" -o %t.fits.mlir 2>&1 | filecheck %s --check-prefix=FITS --allow-empty
+
+// With a target the pass says when the design does not fit: at 16 features a cycle the conv is
+// unrolled at two pixels a word: 4 x 8 units x 2 lanes x 9 16-bit multipliers, 576 DSP where the
+// ZedBoard has 220. At one feature a cycle it fits and nothing is said.
+// FIT: sdf-rate-match.mlir:{{[0-9]+}}:1: warning: the rate-matched design does not fit zedboard: partition 0 needs DSP 576 of 220
+// FITS-NOT: does not fit
 
 // The input streams 4 x 8 x 8 = 256 features. At one feature per cycle every layer has 256
 // cycles per frame; the conv computes 36 windows of 4 channels: r = 144 / 256 = 0.5625
