@@ -150,3 +150,25 @@ def compile_synth_style(project_dir) -> None:
         unity = "".join(f'#include "{src}"\n' for src in sorted(part.glob("src/*.cpp")))
         csim.compile_program(unity, flags=csim.SYNTH_STYLE_FLAGS + ("-I", str(part), "-I", str(root / "include")),
                              link=False)
+
+
+def run_project(module, x: np.ndarray, out, reference=None):
+    """Emit `module` as an HLS project in `out`, build it and C-simulate it on x through the
+    host runtime, as a board would run it: (project, the integer output, the fixed-point
+    executor's integer output of `reference` (default: the module itself), the simulation's
+    stdout with its loop counts)."""
+    from fpga_sdf.backend.hls import project
+    from fpga_sdf.backend.hls.emit import emit, write_project
+    from fpga_sdf.backend.hls.runtime import CsimDevice, Runtime
+    from fpga_sdf.interp.executor import _arg_format, entry_function, execute
+    from fpga_sdf.interp.fixed import quantize
+
+    reference = module if reference is None else reference
+    proj = emit(module, source="net.mlir")
+    write_project(proj, str(out))
+    project.build(str(out))
+    device = CsimDevice(str(out))
+    y = Runtime(str(out), device).run(quantize(x, _arg_format(entry_function(reference), 0)).reshape(x.shape))
+    fmt = project.load_schedule(str(out))["partitions"][-1]["output"]["format"]
+    ref = quantize(execute(reference, [x], "fixed")[0], Fixed(*fmt))
+    return proj, y.reshape(ref.shape), ref, "".join(device.stdout)

@@ -23,14 +23,9 @@ from fpga_sdf import ir as sdf_ir
 from fpga_sdf import network
 from fpga_sdf import target as target_mod
 from fpga_sdf.api import run_pass
-from fpga_sdf.backend.hls import project
-from fpga_sdf.backend.hls.emit import emit, write_project
-from fpga_sdf.backend.hls.runtime import CsimDevice, Runtime
-from fpga_sdf.interp.executor import _arg_format, entry_function, execute
-from fpga_sdf.interp.fixed import Fixed, quantize
 from fpga_sdf.model import partition_performance
 
-from hls_tb import compile_synth_style
+from hls_tb import compile_synth_style, run_project
 
 pytestmark = [pytest.mark.csim]
 
@@ -66,14 +61,7 @@ def _design(module, in_shape, cuts: str, fold: str, tmp: Path):
 
 
 def _run(module, x, out: Path):
-    proj = emit(module, source="net.mlir")
-    write_project(proj, str(out))
-    project.build(str(out))
-    device = CsimDevice(str(out))
-    y = Runtime(str(out), device).run(quantize(x, _arg_format(entry_function(module), 0)).reshape(x.shape))
-    fmt = project.load_schedule(str(out))["partitions"][-1]["output"]["format"]
-    ref = quantize(execute(module, [x], "fixed")[0], Fixed(*fmt))
-    return proj, y.reshape(ref.shape), ref, "".join(device.stdout)
+    return run_project(module, x, out)
 
 
 def _check(module, proj, y, ref, stdout: str) -> None:

@@ -19,16 +19,16 @@ from fpga_sdf import ir as sdf_ir
 from fpga_sdf import network
 from fpga_sdf import weights as weight_store
 from fpga_sdf.api import run_pass
-from fpga_sdf.backend.hls import cycles, project
-from fpga_sdf.backend.hls.emit import emit, write_project
+from fpga_sdf.backend.hls import cycles
 from fpga_sdf.backend.hls.render import TB_FLAGS
-from fpga_sdf.backend.hls.runtime import CsimDevice, Runtime
 from fpga_sdf.dialects import sdf
 from fpga_sdf.dialects.sdf_attrs import set_int, set_ints
-from fpga_sdf.interp.executor import _arg_format, entry_function, execute
-from fpga_sdf.interp.fixed import Fixed, quantize
+from fpga_sdf.interp.executor import _arg_format, entry_function
+from fpga_sdf.interp.fixed import Fixed
 from fpga_sdf.model import expand
 from fpga_sdf.model.dsp import families, module_dsp, packs
+
+from hls_tb import run_project
 
 pytestmark = [pytest.mark.csim]
 
@@ -39,16 +39,9 @@ def _run(text: str, x: np.ndarray, out: Path, monkeypatch):
     """Emit, build with the multiply counter and C-simulate `text` on x: (project, integer
     output, the executor's integer output, {(process, loop): iterations})."""
     monkeypatch.setenv("CXXFLAGS", " ".join(TB_FLAGS + ("-DSDF_COUNT_MULTIPLIES",)))
-    proj = emit(sdf_ir.parse(text, "net.mlir"), source="net.mlir")
-    write_project(proj, str(out))
-    project.build(str(out))
-    module = sdf_ir.parse(text, "net.mlir")
-    device = CsimDevice(str(out))
-    y = Runtime(str(out), device).run(quantize(x, _arg_format(entry_function(module), 0)).reshape(x.shape))
-    fmt = project.load_schedule(str(out))["partitions"][-1]["output"]["format"]
-    ref = quantize(execute(module, [x], "fixed")[0], Fixed(*fmt))
-    counts = {(proc, label): int(n) for proc, label, n in COUNT.findall("".join(device.stdout))}
-    return proj, y.reshape(ref.shape), ref, counts
+    proj, y, ref, stdout = run_project(sdf_ir.parse(text, "net.mlir"), x, out, reference=sdf_ir.parse(text, "net.mlir"))
+    counts = {(proc, label): int(n) for proc, label, n in COUNT.findall(stdout)}
+    return proj, y, ref, counts
 
 
 def _check_intervals(proj) -> None:

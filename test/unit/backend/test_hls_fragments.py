@@ -21,15 +21,11 @@ import pytest
 from fpga_sdf import network
 from fpga_sdf import target as target_mod
 from fpga_sdf.api import run_pass
-from fpga_sdf.backend.hls import project
-from fpga_sdf.backend.hls.emit import emit, write_project
-from fpga_sdf.backend.hls.runtime import CsimDevice, Runtime
+from fpga_sdf.backend.hls.emit import emit
 from fpga_sdf.diagnostics import UserError
-from fpga_sdf.interp.executor import _arg_format, entry_function, execute
-from fpga_sdf.interp.fixed import Fixed, quantize
 from fpga_sdf.model import expand, partition_performance
 
-from hls_tb import compile_synth_style
+from hls_tb import compile_synth_style, run_project
 
 pytestmark = [pytest.mark.csim]
 
@@ -67,18 +63,11 @@ def test_fragments_stream_bit_exact(fold, layer, fragments, tmp_path):
     module, x = _resnet(fold, tmp_path)
     n, u_on, u_off = fragments
     run_pass(module, "sdf-fragment-weights", f"layer={layer} n={n} u_on={u_on} u_off={u_off}")
-    proj = emit(module, source="net.mlir")
     out = tmp_path / "hls"
-    write_project(proj, str(out))
-    project.build(str(out))
-    device = CsimDevice(str(out))
-    y = Runtime(str(out), device).run(quantize(x, _arg_format(entry_function(module), 0)).reshape(x.shape))
-    fmt = project.load_schedule(str(out))["partitions"][-1]["output"]["format"]
-    ref = quantize(execute(module, [x], "fixed")[0], Fixed(*fmt))
-    assert np.array_equal(y.reshape(ref.shape), ref), f"{np.count_nonzero(y.reshape(ref.shape) != ref)} differ"
+    proj, y, ref, stdout = run_project(module, x, out)
+    assert np.array_equal(y, ref), f"{np.count_nonzero(y != ref)} differ"
 
     (part,) = proj.partitions
-    stdout = "".join(device.stdout)
     stated = {(proc.name, t.label): t.trip * (1 if t.scope == "once" else FRAMES)
               for proc in part.order for t in proc.timing}
     counted = {(proc, label): int(k) for proc, label, k in COUNT.findall(stdout)}

@@ -21,12 +21,11 @@ from fpga_sdf import ir as sdf_ir
 from fpga_sdf import network
 from fpga_sdf.api import run_pass
 from fpga_sdf.backend.hls import cycles, project
-from fpga_sdf.backend.hls.emit import emit, write_project
-from fpga_sdf.backend.hls.runtime import CsimDevice, Runtime
+from fpga_sdf.backend.hls.emit import emit
 from fpga_sdf.diagnostics import UserError
 from fpga_sdf.dialects.sdf_attrs import set_ints
-from fpga_sdf.interp.executor import _arg_format, entry_function, execute
-from fpga_sdf.interp.fixed import Fixed, quantize
+
+from hls_tb import run_project
 
 pytestmark = [pytest.mark.csim]
 
@@ -89,15 +88,7 @@ def _lenet(p: int, tmp: str, layers=("0", "1", "2")) -> tuple[str, np.ndarray]:
 
 def _run(text: str, x: np.ndarray, out: Path):
     """Emit, build and C-simulate `text` on x: (project, integer output, reference, stdout)."""
-    proj = emit(sdf_ir.parse(text, "net.mlir"), source="net.mlir")
-    write_project(proj, str(out))
-    project.build(str(out))
-    module = sdf_ir.parse(text, "net.mlir")
-    device = CsimDevice(str(out))
-    y = Runtime(str(out), device).run(quantize(x, _arg_format(entry_function(module), 0)).reshape(x.shape))
-    fmt = project.load_schedule(str(out))["partitions"][-1]["output"]["format"]
-    ref = quantize(execute(module, [x], "fixed")[0], Fixed(*fmt))
-    return proj, y.reshape(ref.shape), ref, "".join(device.stdout)
+    return run_project(sdf_ir.parse(text, "net.mlir"), x, out, reference=sdf_ir.parse(text, "net.mlir"))
 
 
 COUNT = re.compile(r"csim: loop (\w+)/(\w+) iterations (\d+)")
