@@ -6,9 +6,9 @@
 // RUN: not fpga-opt %s --sdf-fragment-weights="budget=0.5 layer=conv" 2>&1 | filecheck %s --check-prefix=BOTH
 // RUN: not fpga-opt %s --sdf-fragment-weights="budget=0.5" 2>&1 | filecheck %s --check-prefix=NOTARGET
 
-// The backends do not emit weight streaming yet: they refuse a fragmented layer.
+// HLS emits a fragmented layer (checked at the end of the file); RTL refuses it at the layer.
 // RUN: fpga-opt %s --sdf-quantize --sdf-fragment-weights="layer=conv n=4 u_on=60 u_off=12" -o %t.q.mlir 2>/dev/null
-// RUN: not fpga-translate --sdf-to-hls %t.q.mlir -o %t.hls 2>&1 | filecheck %s --check-prefix=HLS
+// RUN: fpga-translate --sdf-to-hls %t.q.mlir --platform zcu102 -o %t.hls && filecheck %s --check-prefix=HLS < %t.hls/schedule.json
 // RUN: not fpga-translate --sdf-to-rtl %t.q.mlir -o %t.rtl 2>&1 | filecheck %s --check-prefix=RTL
 
 // KIND: sdf-fragment-weights-invalid.mlir:28:8: error: weights_fragments only applies to conv and inner_product, not activation
@@ -17,7 +17,7 @@
 // NOTHING: error: --sdf-fragment-weights: needs layer=NAME n=.. u_on=.. u_off=.. or budget=F
 // BOTH: error: --sdf-fragment-weights: give layer=NAME n=.. u_on=.. u_off=.. or budget=F, not both
 // NOTARGET: error: --sdf-fragment-weights: the module has no target
-// HLS: error: streaming weights from off-chip memory (weights_off_chip, AutoWS) is modelled and explored, but the HLS backend does not emit it yet
+// (the checks of the HLS project are at the end of the file)
 // RTL: error: streaming weights from off-chip memory (weights_off_chip, AutoWS) is modelled and explored, but the RTL backend does not emit it yet
 
 func.func @net(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x6x6xf32> {
@@ -28,3 +28,10 @@ func.func @net(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x6x6xf32> {
   %1 = "sdf.activation"(%0) {kind = "relu"} : (tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32> loc("relu"("sdf-fragment-weights-invalid.mlir":28:8))
   return %1 : tensor<1x8x6x6xf32>
 }
+
+// HLS keeps the static regions in the banks and streams the dynamic ones (4 x 12 words a
+// memory cycle) from their own m_axi image through a weights DMA process
+// (C-simulation: test/unit/backend/test_hls_fragments.py).
+// HLS: "name": "mem_conv0_fragments"
+// HLS: "role": "fragments"
+// HLS: "kind": "weights_dma"
