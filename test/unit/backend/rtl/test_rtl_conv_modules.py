@@ -162,9 +162,24 @@ def run_chain(layer: Layer, backpressure=0.0):
     p = params(sp, "weights_memory", instance, [], [wt], layer.data, layer.tag)
     weights = run(p, [])
     assert np.array_equal(weights, np.tile(plan.weight_words(layer.w), (FRAMES * layer.pixels, 1)))
-    p = params(sp, "conv", instance, [win_t, wt], [acc_t], layer.data, layer.tag)
-    got = run(p, [window, weights[:len(weights) // FRAMES]])
     dots = layer.dots(plan, s)
+    if layer.models["conv"].input_sharing == 2:  # units j - 1 and j share the window (model.dsp.pairs_units)
+        mate = (g * co + j - 1) * ci + i
+        mate_weights = run(params(sp, "weights_memory", mate, [], [wt], layer.data, layer.tag), [])
+        p = params(sp, "conv", (g * (co // 2) + j // 2) * ci + i, [win_t, wt, wt], [acc_t, acc_t], layer.data,
+                   layer.tag)
+        per_unit = p.model.words_out // 2
+        outs = module_sim.simulate(conv.generate(p), p.inputs, p.outputs,
+                                   [frames(window), frames(mate_weights[:len(mate_weights) // FRAMES]),
+                                    frames(weights[:len(weights) // FRAMES])],
+                                   expect=[FRAMES * per_unit] * 2, backpressure=backpressure)
+        cycles["conv"] = per_frame(outs[1], per_unit)
+        mate_dots = layer.dots(MacPlan(sp, g, i, j - 1), s)
+        assert np.array_equal(outs[0].values[:, 0], frames(mate_dots.reshape(-1))), "conv pair, unit j - 1"
+        got = outs[1].values
+    else:
+        p = params(sp, "conv", instance, [win_t, wt], [acc_t], layer.data, layer.tag)
+        got = run(p, [window, weights[:len(weights) // FRAMES]])
     assert np.array_equal(got[:, 0], frames(dots.reshape(-1))), "conv"
 
     got = got[:len(got) // FRAMES]

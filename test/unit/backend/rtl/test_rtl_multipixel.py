@@ -126,7 +126,20 @@ def test_multi_pixel_mac_chain(case):
     assert np.array_equal(window, window_words(layer, s, q)), "sliding window"
     weights = run("weights_memory", weights_memory, [], [wt], [], instance)
     assert np.array_equal(weights, np.tile(plan.weight_words(layer.w), (layer.pixels // q, 1)))
-    dots = run("conv", conv, [win_t, wt], [acc_t], [window, weights], instance)
+    if layer.models["conv"].input_sharing == 2:  # units j - 1 and j share the window (model.dsp.pairs_units)
+        mate = (j - 1) * ci + i
+        mate_weights = run("weights_memory", weights_memory, [], [wt], [], mate)
+        prm = params(sp, "conv", (j // 2) * ci + i, [win_t, wt, wt], [acc_t, acc_t], layer.data, layer.tag)
+        per_unit = prm.model.words_out // 2
+        outs = module_sim.simulate(conv.generate(prm), prm.inputs, prm.outputs,
+                                   [frames(window), frames(mate_weights), frames(weights)],
+                                   expect=[FRAMES * per_unit] * 2)
+        cycles["conv"] = (per_frame(outs[1], per_unit), prm.model)
+        mate_dots = layer.dots(MacPlan(sp, 0, i, j - 1), s).reshape(layer.pixels, -1)
+        assert np.array_equal(outs[0].values[:per_unit], group(mate_dots, sp, q)), "conv pair, unit j - 1"
+        dots = outs[1].values[:per_unit]
+    else:
+        dots = run("conv", conv, [win_t, wt], [acc_t], [window, weights], instance)
     assert np.array_equal(dots, group(layer.dots(plan, s).reshape(layer.pixels, -1), sp, q)), "conv"
 
     def unit_dots(k):  # MAC unit (0, k, j)'s dot products as q-pixel words
