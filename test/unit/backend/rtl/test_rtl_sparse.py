@@ -117,10 +117,11 @@ def test_generator_table_picks_the_engine_from_the_layer():
     sparse, dense = sparse_spec(fine=3), sparse_spec(fine=3, dense=True)
     weights = np.zeros((4, 2, 3, 3), dtype=np.int64)
     assert not sparse_engine(dense)
-    # the sparse conv reads K weights per word; the dense one `fine` (and refuses K)
+    # the sparse conv reads K weights per word; the dense one `fine` (and refuses K); at 8 bits
+    # the dense layer's two coarse_out units are one pair (two weights streams, two results)
     generators.generator("conv")(params(sparse, "conv", 0, [X, W], [ACC]))
     with pytest.raises(ValueError, match="9 taps / 9 weights / 1 sums per word, expected 9 / 3 / 1"):
-        generators.generator("conv")(params(dense, "conv", 0, [X, W], [ACC]))
+        generators.generator("conv")(params(dense, "conv", 0, [X, W, W], [ACC, ACC]))
     generators.generator("weights_memory")(params(sparse, "weights_memory", 0, [], [W], {"weights": weights}))
     narrow = StreamType(8, 5, 3)
     with pytest.raises(ValueError, match="sparse engine reads one word of K = 9 weights"):
