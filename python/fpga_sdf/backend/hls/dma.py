@@ -17,22 +17,22 @@ def value_type(part, port: str) -> str:
 
 
 def dma_in(part, end) -> None:
-    t, b = value_type(part, end.port), end.bundle
-    end.per_beat = per_beat(part.bus, b.fmt.width, b.streams)
-    part.add(Process(f"{part.name}_dma_{end.port}", "dma_in", "",
-                     [f"const {beat_type(part, end.port)}* mem", f"hls::stream<{t}> out[{b.streams}]"],
-                     [end.port, b.expr],
-                     f"    sdf::dma_in<{t}, {b.words}, {b.streams}, {end.per_beat}>(mem, out, frames);\n",
-                     timing=[Timing("dma_in_loop", b.words // b.streams, AXI + STAGE)]),
-             None)
+    _dma(part, end, "dma_in", reads_memory=True)
 
 
 def dma_out(part, end) -> None:
+    _dma(part, end, "dma_out", reads_memory=False)
+
+
+def _dma(part, end, kind: str, reads_memory: bool) -> None:
+    """One DMA process between the port's memory and the bundle's streams, one direction."""
     t, b = value_type(part, end.port), end.bundle
     end.per_beat = per_beat(part.bus, b.fmt.width, b.streams)
-    part.add(Process(f"{part.name}_dma_{end.port}", "dma_out", "",
-                     [f"hls::stream<{t}> in[{b.streams}]", f"{beat_type(part, end.port)}* mem"],
-                     [b.expr, end.port],
-                     f"    sdf::dma_out<{t}, {b.words}, {b.streams}, {end.per_beat}>(in, mem, frames);\n",
-                     timing=[Timing("dma_out_loop", b.words // b.streams, AXI + STAGE)]),
+    mem = f"{'const ' if reads_memory else ''}{beat_type(part, end.port)}* mem"
+    streams = f"hls::stream<{t}> {'out' if reads_memory else 'in'}[{b.streams}]"
+    args, names = ([mem, streams], [end.port, b.expr]) if reads_memory else ([streams, mem], [b.expr, end.port])
+    call = "mem, out" if reads_memory else "in, mem"
+    part.add(Process(f"{part.name}_dma_{end.port}", kind, "", args, names,
+                     f"    sdf::{kind}<{t}, {b.words}, {b.streams}, {end.per_beat}>({call}, frames);\n",
+                     timing=[Timing(f"{kind}_loop", b.words // b.streams, AXI + STAGE)]),
              None)
