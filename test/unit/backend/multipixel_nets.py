@@ -37,3 +37,24 @@ def every_kind_net():
         net.bn.running_mean.uniform_(-0.2, 0.2)
         net.bn.running_var.uniform_(0.5, 2.0)
     return net, torch.randn(2, 3, 16, 16)
+
+
+def zoo_quantized(net: str, tmp, quantize: str = ""):
+    """The zoo's `net` quantized (with the `--sdf-quantize` options `quantize`) on its example
+    input and a seeded noise frame, on the ZC706; returns (module, the two frames)."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from fpga_sdf.api import run_pass
+    from fpga_sdf.frontend import zoo
+    from fpga_sdf.frontend.importer import import_model
+
+    model, x = zoo.build(net)
+    frames = np.concatenate([x.numpy(), np.random.default_rng(7).standard_normal((1, *x.shape[1:])).astype(np.float32)])
+    module = import_model(model, x)
+    calib = Path(tmp) / f"{net}_calib.npy"
+    np.save(calib, frames)
+    run_pass(module, "sdf-quantize", f"{quantize} calibration={calib}".strip())
+    run_pass(module, "sdf-target", "platform=zc706")
+    return module, frames

@@ -70,16 +70,9 @@ def _lenet(p: int, tmp: str, layers=("0", "1", "2")) -> tuple[str, np.ndarray]:
     5x5 window a cycle: all 6 filters, fine 25), its ReLU and the 2x2 / 2 max pool (p / 2
     windows a word) at p pixels a word, in one partition with the rest (a squeeze re-packs
     the pool's words for conv 3)."""
-    from fpga_sdf.frontend import zoo
-    from fpga_sdf.frontend.importer import import_model
+    from multipixel_nets import zoo_quantized
 
-    model, x = zoo.build("lenet")
-    frames = np.concatenate([x.numpy(), np.random.default_rng(7).standard_normal((1, *x.shape[1:])).astype(np.float32)])
-    module = import_model(model, x)
-    calib = Path(tmp) / "lenet_calib.npy"
-    np.save(calib, frames)
-    run_pass(module, "sdf-quantize", f"calibration={calib}")
-    run_pass(module, "sdf-target", "platform=zc706")
+    module, frames = zoo_quantized("lenet", tmp)
     run_pass(module, "sdf-fold", "coarse_out=6 fine=25 layers=0")
     run_pass(module, "sdf-fold", "coarse_out=4 fine=25 layers=3")
     run_pass(module, "sdf-fold", "fine=4 layers=2")

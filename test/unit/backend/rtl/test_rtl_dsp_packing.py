@@ -193,25 +193,15 @@ def test_tiny_mobilenet_at_8_bits_with_unit_pairs(tmp_path):
     multiplies it by both units' weights in one packed DSP; the rest (the depthwise convs)
     unpaired. Through `emit` and Verilator: bit-exact against the fixed-point executor, every
     layer and partition within 3% of the model's cycles."""
-    from pathlib import Path
-
     from fpga_sdf import ir as sdf_ir
     from fpga_sdf import network
-    from fpga_sdf.api import run_pass
     from fpga_sdf.dialects.sdf_attrs import set_int
-    from fpga_sdf.frontend import zoo
-    from fpga_sdf.frontend.importer import import_model
     from fpga_sdf.model.folding import check_folding
 
+    from multipixel_nets import zoo_quantized
     from test_rtl_multipixel import off_model, simulate_design
 
-    model, x = zoo.build("tiny_mobilenet")
-    frames = np.concatenate([x.numpy(), np.random.default_rng(7).standard_normal((1, *x.shape[1:])).astype(np.float32)])
-    module = import_model(model, x)
-    calib = Path(tmp_path) / "calib.npy"
-    np.save(calib, frames)
-    run_pass(module, "sdf-quantize", f"weights=8 activations=8 calibration={calib}")
-    run_pass(module, "sdf-target", "platform=zc706")
+    module, frames = zoo_quantized("tiny_mobilenet", tmp_path, "weights=8 activations=8")
     paired = []
     for name, op in network.named_layers(module):
         spec = network.layer_spec(name, op)

@@ -15,6 +15,7 @@ from fpga_sdf.backend.rtl.streams import StreamType
 from fpga_sdf.model.modules import pixels_out, window_word_grid
 from fpga_sdf.model.spec import padded_spatial, spatial
 
+from multipixel_nets import zoo_quantized
 from test_rtl_conv_modules import FRAMES, X, Layer, conv_spec, frames, params, per_frame
 
 pytestmark = [pytest.mark.rtlsim]
@@ -376,7 +377,7 @@ def _lenet_design(p: int, tmp: str, pool_fine: int = 4):
     from fpga_sdf import ir as sdf_ir
     from fpga_sdf.api import run_pass
 
-    module, frames = _lenet_quantized(tmp)
+    module, frames = zoo_quantized("lenet", tmp)
     run_pass(module, "sdf-fold", "coarse_out=6 fine=25 layers=0")
     run_pass(module, "sdf-fold", "coarse_out=4 fine=25 layers=3")
     run_pass(module, "sdf-fold", f"fine={pool_fine} layers=2")
@@ -384,27 +385,6 @@ def _lenet_design(p: int, tmp: str, pool_fine: int = 4):
     return with_pixels(sdf_ir.to_text(module), {"0": p, "1": p, "2": p}), frames
 
 
-def _lenet_quantized(tmp):
-    return _zoo_quantized("lenet", tmp)
-
-
-def _zoo_quantized(net: str, tmp):
-    """The zoo's `net` quantized on its example input and a seeded noise frame, on the
-    ZC706; returns (module, the two frames)."""
-    from pathlib import Path
-
-    from fpga_sdf.api import run_pass
-    from fpga_sdf.frontend import zoo
-    from fpga_sdf.frontend.importer import import_model
-
-    model, x = zoo.build(net)
-    frames = np.concatenate([x.numpy(), np.random.default_rng(7).standard_normal((1, *x.shape[1:])).astype(np.float32)])
-    module = import_model(model, x)
-    calib = Path(tmp) / f"{net}_calib.npy"
-    np.save(calib, frames)
-    run_pass(module, "sdf-quantize", f"calibration={calib}")
-    run_pass(module, "sdf-target", "platform=zc706")
-    return module, frames
 
 
 def _spatial_layers(module, p: int) -> dict:
@@ -424,7 +404,7 @@ def test_tiny_mobilenet_at_two_pixels(tmp_path):
     classifier at one pixel. Bit-exact, every layer within 3% of the model."""
     from fpga_sdf import ir as sdf_ir
 
-    module, frames = _zoo_quantized("tiny_mobilenet", tmp_path)
+    module, frames = zoo_quantized("tiny_mobilenet", tmp_path)
     pixels = _spatial_layers(module, 2)
     assert {"0.2", "1.dw.2_1", "1.se.pool", "1.se", "1", "2"} <= set(pixels)
     text = with_pixels(sdf_ir.to_text(module), pixels)
@@ -469,7 +449,7 @@ def _lenet_dse_design(tmp):
     from fpga_sdf import network
     from fpga_sdf.dialects.sdf_attrs import set_int
 
-    module, frames = _lenet_quantized(tmp)
+    module, frames = zoo_quantized("lenet", tmp)
     with module.context:
         for name, op in network.named_layers(module):
             ci, co, fine, _ = LENET_DSE[name]
