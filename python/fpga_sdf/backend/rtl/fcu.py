@@ -48,8 +48,6 @@ class FcuPlan:
     `out_filters`, `offset`)."""
 
     def __init__(self, spec, i: int, j: int, run: int = 0):
-        if spec.weights_off_chip:
-            raise ValueError("RTL: off-chip-weights MACs are not generated yet")
         if spec.fine != 1:
             raise ValueError(f"RTL: a multi-pixel inner product multiplies a word's p pixels at once "
                              f"(fine = 1, not {spec.fine})")

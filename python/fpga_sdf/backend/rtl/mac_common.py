@@ -298,8 +298,6 @@ class MacPlan:
         from fpga_sdf.model.folding import channels_in, channels_out
         from fpga_sdf.model.spec import cdiv, kernel_of
         from fpga_sdf.model.modules import pixels_out
-        if spec.weights_off_chip:
-            raise ValueError("RTL: off-chip-weights MACs are not generated yet")
         is_conv = spec.kind == "conv"
         if spec.pixels != (1, 1) and (not is_conv or sparse):
             raise ValueError("RTL: a multi-pixel sparse engine is not generated (a multi-pixel "
