@@ -8,12 +8,8 @@ output pixel), M = n (u_on + u_off) (seed 000, eq. 2). The decision is the layer
 
 Two ways to decide: by hand for one layer (`layer=NAME n=.. u_on=.. u_off=..`), or
 automatically for every partition under an on-chip memory budget (`budget=F`, a fraction of
-the board's BRAM and URAM bits) by a greedy allocation of off-chip bandwidth: while the
-partition is over budget, move off chip the step of some layer that frees the most on-chip
-bits per weight bit it adds to the partition's off-chip traffic per frame (the last step:
-the one adding the fewest bits that reaches the budget). Late layers (few
-output pixels, many weights) stream cheaply; shallow memories free nothing (a BRAM is a
-BRAM) and are left alone.
+the board's BRAM and URAM bits) by AutoWS's greedy allocation of off-chip bandwidth
+(`fpga_sdf.dse.fragments`, which the DSE's weights placement uses too).
 """
 
 from dataclasses import dataclass, field, replace
@@ -21,13 +17,10 @@ from dataclasses import dataclass, field, replace
 from fpga_sdf import network, target
 from fpga_sdf.diagnostics import Diagnostics, UserError
 from fpga_sdf.dialects.sdf_attrs import set_ints
-from fpga_sdf.model import layer_resources, partition_resources
+from fpga_sdf.dse.fragments import BRAM18_BITS, URAM_BITS, greedy_fragments, memory_bits  # noqa: F401 (re-exported)
 from fpga_sdf.model.spec import WEIGHT_KINDS
-from fpga_sdf.model.weights_memory import FRAGMENT_WORDS, fragment_depth, geometry
-from fpga_sdf.model.workload import streamed_weights
+from fpga_sdf.model.weights_memory import FRAGMENT_WORDS, geometry
 from fpga_sdf.pass_registry import Pass, register
-
-BRAM18_BITS, URAM_BITS = 18 * 1024, 288 * 1024
 
 
 @register
@@ -91,62 +84,6 @@ class SdfFragmentWeights(Pass):
             for spec in part.layers:
                 if spec.kind in WEIGHT_KINDS:
                     _write(ops[spec.name], plan.get(spec.name))
-
-
-def memory_bits(used) -> int:
-    """On-chip block memory of a Resources, in bits (what the budget counts)."""
-    return used.bram18 * BRAM18_BITS + used.uram * URAM_BITS
-
-
-def greedy_fragments(layers, edges, platform, budget_bits: float, steps: int):
-    """{layer: (n, u_on, u_off)} of the layers to stream so that the partition's on-chip
-    memory stays within `budget_bits`, or None when even streaming all that frees memory does
-    not fit. Starts with every weight on chip; each step moves off chip the k more words per
-    fragment of the layer that free the most memory bits per streamed bit per frame, and
-    as its last step the one adding the fewest streamed bits that reaches the budget."""
-    specs = [replace(s, weights_off_chip=0.0, weights_fragments=()) for s in layers]
-    index = {s.name: i for i, s in enumerate(specs)}
-    shape = {}  # name -> (n, words per fragment)
-    for s in specs:
-        g = geometry(s)
-        if g is not None:
-            f = fragment_depth(g.depth, steps)
-            shape[s.name] = (g.depth // f, f)
-
-    def at(spec, k):
-        if k == 0:
-            return replace(spec, weights_off_chip=0.0, weights_fragments=())
-        n, f = shape[spec.name]
-        return replace(spec, weights_off_chip=k / f, weights_fragments=(n, f - k, k))
-
-    def cost(spec):
-        return memory_bits(layer_resources(spec, platform)), streamed_weights(spec) * spec.weight_width
-
-    off = {name: 0 for name in shape}
-    used = memory_bits(partition_resources(specs, edges, platform))
-    while used > budget_bits:
-        moves = []  # (freed bits, added streamed bits, layer, words off per fragment)
-        for name, k in off.items():
-            spec = specs[index[name]]
-            mem, bits = cost(spec)
-            for k2 in range(k + 1, shape[name][1] + 1):
-                mem2, bits2 = cost(at(spec, k2))
-                if mem > mem2:
-                    moves.append((mem - mem2, bits2 - bits, name, k2))
-        if not moves:
-            return None
-        # The last step: the cheapest in bandwidth that reaches the budget; before it, the
-        # most memory per streamed bit (a buffer costs a BRAM whatever it holds, so that
-        # favours streaming a layer whole, which the last step need not).
-        enough = [s for s in moves if used - s[0] <= budget_bits]
-        freed, _, name, k2 = min(enough, key=lambda s: (s[1], -s[0])) if enough else \
-            max(moves, key=lambda s: (s[0] / s[1], s[0]))
-        off[name] = k2
-        specs[index[name]] = at(specs[index[name]], k2)
-        used -= freed
-        if used <= budget_bits:  # the layers' estimate says it fits: check the whole partition
-            used = memory_bits(partition_resources(specs, edges, platform))
-    return {s.name: s.weights_fragments for s in specs if s.weights_fragments}
 
 
 def _write(op, fragments) -> None:

@@ -1,0 +1,91 @@
+"""AutoWS's greedy allocation of off-chip bandwidth (seed 000): which layers stream how much.
+
+Each MAC unit's weights memory of depth M is cut into n fragments of f words (M = n f); k of
+each fragment's words stream from off-chip memory every time the memory is cycled (once per
+output pixel), f - k stay on chip. While the partition's memory is over budget, the greedy
+moves off chip the k of some layer that frees the most on-chip bits per weight bit it adds to
+the partition's off-chip traffic per frame (the last step: the one adding the fewest bits
+that reaches the budget). Late layers (few output pixels, many weights) stream cheaply;
+shallow memories free nothing (a BRAM is a BRAM) and are left alone.
+
+Used by `--sdf-fragment-weights budget=F` (a budget of on-chip bits) and by the DSE's
+stream-first weights placement (`balance.fold_partition`: the board's BRAM and URAM each).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..model import Resources, layer_resources, partition_resources
+from ..model.weights_memory import fragment_depth, geometry
+from ..model.workload import streamed_weights
+
+BRAM18_BITS, URAM_BITS = 18 * 1024, 288 * 1024
+
+
+def memory_bits(used) -> int:
+    """On-chip block memory of a Resources, in bits (what the budget counts)."""
+    return used.bram18 * BRAM18_BITS + used.uram * URAM_BITS
+
+
+def greedy_fragments(layers, edges, platform, budget_bits: float, steps: int):
+    """{layer: (n, u_on, u_off)} keeping the partition's BRAM and URAM bits together within
+    `budget_bits`, or None when even streaming all that frees memory does not fit."""
+    return fit_fragments(layers, edges, platform, lambda used: memory_bits(used) - budget_bits, steps)
+
+
+def fit_fragments(layers, edges, platform, excess, steps: int):
+    """{layer: (n, u_on, u_off)} of the layers to stream so that `excess(used)` (the bits of
+    on-chip memory a Resources holds beyond the budget; <= 0 fits) reaches 0, or None when
+    even streaming all that frees memory does not. Starts with every weight on chip; each
+    step is one layer's k words off per fragment (see the module docstring)."""
+    specs = [replace(s, weights_off_chip=0.0, weights_fragments=()) for s in layers]
+    index = {s.name: i for i, s in enumerate(specs)}
+    shape = {}  # name -> (n, words per fragment)
+    for s in specs:
+        g = geometry(s)
+        if g is not None:
+            f = fragment_depth(g.depth, steps)
+            shape[s.name] = (g.depth // f, f)
+
+    def at(spec, k):
+        if k == 0:
+            return replace(spec, weights_off_chip=0.0, weights_fragments=())
+        n, f = shape[spec.name]
+        return replace(spec, weights_off_chip=k / f, weights_fragments=(n, f - k, k))
+
+    def cost(spec):
+        used = layer_resources(spec, platform)
+        return used.bram18, used.uram, streamed_weights(spec) * spec.weight_width
+
+    off = {name: 0 for name in shape}
+    total = partition_resources(specs, edges, platform)
+    bram, uram = total.bram18, total.uram
+    over = excess(total)
+    while over > 0:
+        moves = []  # (freed excess, added streamed bits, layer, words off per fragment, bram, uram after)
+        for name, k in off.items():
+            spec = specs[index[name]]
+            b, u, bits = cost(spec)
+            for k2 in range(k + 1, shape[name][1] + 1):
+                b2, u2, bits2 = cost(at(spec, k2))
+                after = (bram - b + b2, uram - u + u2)
+                freed = over - excess(Resources(bram18=after[0], uram=after[1]))
+                if freed > 0:
+                    moves.append((freed, bits2 - bits, name, k2, after))
+        if not moves:
+            return None
+        # The last step: the cheapest in bandwidth that reaches the budget; before it, the
+        # most memory per streamed bit (a buffer costs a BRAM whatever it holds, so that
+        # favours streaming a layer whole, which the last step need not).
+        enough = [m for m in moves if m[0] >= over]
+        freed, _, name, k2, (bram, uram) = min(enough, key=lambda m: (m[1], -m[0])) if enough else \
+            max(moves, key=lambda m: (m[0] / max(m[1], 1), m[0]))
+        off[name] = k2
+        specs[index[name]] = at(specs[index[name]], k2)
+        over -= freed
+        if over <= 0:  # the layers' estimate says it fits: check the whole partition
+            total = partition_resources(specs, edges, platform)
+            bram, uram = total.bram18, total.uram
+            over = excess(total)
+    return {s.name: s.weights_fragments for s in specs if s.weights_fragments}
