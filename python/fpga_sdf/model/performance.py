@@ -3,14 +3,17 @@
 A layer's interval is its slowest module; a partition's is its slowest layer (rates are
 balanced along the SDF graph: the FIFOs of `fifo_depths` keep adjacent layers from waiting
 for each other), unless off-chip bandwidth is slower still; a network runs its partitions one after another,
-reconfiguring the device between them.
+reconfiguring the device between them, in passes over sub-batches when a batch's off-chip
+tensors do not fit the board's memory.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from math import prod
+from math import ceil, prod
+
+from ..diagnostics import UserError
 
 from .fifo_depths import chain_fifo_depth, fifo_depth, join_backlogs, window_fill_depth, window_gap_depth
 from .modules import Memory, Module, clog2, edge_converter, expand, pixels_out
@@ -84,6 +87,9 @@ class PartitionPerf:
     # layer's output is its share of filters, any other output is written once over the runs.
     offchip_tensors: tuple[tuple[str, str, int], ...] = ()
     ddr_bytes: int = 0  # DDR space of those tensors for the batch (each a full frame x batch)
+    frame_ddr_bytes: int = 0  # the same for one frame
+    reload_s: float = 0.0  # weights reloading between the runs, included in time_s
+    masters: int = 0  # m_axi masters moving data while it runs (tensors, weight streams)
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,7 @@ class NetworkPerf:
     partitions: tuple[PartitionPerf, ...]
     batch: int
     clock_mhz: float
-    reconfigurations: int
+    reconfigurations: int  # over all passes
     reconfiguration_s: float
     time_s: float
     fps: float
@@ -99,6 +105,14 @@ class NetworkPerf:
     ops_per_frame: int
     gops: float
     bottleneck_partition: int
+    # DDR capacity: the batch runs in `passes` passes of `sub_batch` frames (the last one the
+    # rest) when its off-chip tensors do not fit beside the weight images; `partitions` are
+    # costed over the whole batch in one pass, `partition_time_s` over all the passes.
+    sub_batch: int = 0
+    passes: int = 1
+    ddr_free_bytes: int | None = None  # DDR left for tensors beside the weight images (None: unchecked)
+    image_bytes: int = 0  # every layer's weights image, kept in DDR over the batch
+    partition_time_s: tuple[float, ...] = ()
 
 
 def streams(spec: LayerSpec) -> tuple[int, int]:
@@ -171,11 +185,13 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
     slowest_own = max(p.interval for p in perfs.values())
     runs = max(p.wr_factor for p in perfs.values())
     tensors = _offchip_tensors(layers, edges)
-    offchip_bits = sum(bits if d == "in" else bits // runs for _, d, bits in tensors) + \
-        sum(p.weights_streamed_words * specs[n].weight_width // p.wr_factor for n, p in perfs.items())
+    streamed = tuple((name, perfs[name].weights_streamed_words * specs[name].weight_width // perfs[name].wr_factor)
+                     for name in order if perfs[name].weights_streamed_words)
+    # one m_axi master per tensor and per weights stream (the HLS backend's DMAs), per run
+    masters = [bits if d == "in" else bits // runs for _, d, bits in tensors] + [bits for _, bits in streamed]
+    offchip_bits = sum(masters)
     reload_bits = sum(p.weights_reload_words * p.weight_width for p in perfs.values())
-    bits_per_cycle = platform.bandwidth_gbps * 1e3 / clock if platform else 0.0
-    bandwidth_interval = int(-(-offchip_bits // bits_per_cycle)) if bits_per_cycle else 0
+    bandwidth_interval = ceil(transfer_cycles(platform, clock, masters)) if platform else 0
     interval = max(compute_interval, bandwidth_interval, 1)
     bottleneck = BANDWIDTH_BOTTLENECK if bandwidth_interval > compute_interval else slowest.name
 
@@ -183,7 +199,9 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
     depth = _first_output(order, specs, perfs, preds, max(slowest_own, bandwidth_interval),
                           squeezes, bandwidth_interval)
     cycles = runs * (depth + interval * batch)
-    reload_s = (runs - 1) * (reload_bits / runs) / (platform.bandwidth_gbps * 1e9) \
+    # between runs, each reloaded layer's next share through its weights port
+    reload_s = (runs - 1) * transfer_cycles(platform, clock, [p.weights_reload_words * p.weight_width // runs
+                                                              for p in perfs.values()]) / (clock * 1e6) \
         if platform and runs > 1 else 0.0
     time_s = cycles / (clock * 1e6) + reload_s
     ops = sum(p.ops for p in perfs.values())
@@ -196,30 +214,96 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
         bandwidth_gbps=(offchip_bits * runs * batch + reload_bits) / time_s / 1e9,
         layers=tuple(perfs[name] for name in order), fifos=tuple(fifos),
         squeezes=tuple(squeezes),
-        weights_streams=tuple((name, perfs[name].weights_streamed_words * specs[name].weight_width
-                               // perfs[name].wr_factor)
-                              for name in order if perfs[name].weights_streamed_words),
-        offchip_tensors=tensors, ddr_bytes=sum(bits for _, _, bits in tensors) * batch // 8)
+        weights_streams=streamed,
+        offchip_tensors=tensors, ddr_bytes=sum(bits for _, _, bits in tensors) * batch // 8,
+        frame_ddr_bytes=-(-sum(bits for _, _, bits in tensors) // 8), reload_s=reload_s,
+        masters=sum(1 for bits in masters if bits))
+
+
+def transfer_cycles(platform, clock_mhz: float, masters) -> float:
+    """Cycles to move `masters` (the bits each m_axi master moves) through off-chip memory:
+    all of them at most at the memory's peak, and where the board reaches it through fixed
+    ports (`axi_ports` of `axi_port_bits`: Zynq HP ports) at most a port's beat a cycle each,
+    a master to a port while there are ports (the HLS block design deals them round-robin)."""
+    masters = [bits for bits in masters if bits]
+    if not masters:
+        return 0.0
+    total = sum(masters)
+    bits_per_cycle = platform.bandwidth_gbps * 1e3 / clock_mhz
+    if not platform.axi_ports:
+        return total / bits_per_cycle
+    ports = min(len(masters), platform.axi_ports)
+    return max(total / min(bits_per_cycle, ports * platform.axi_port_bits),
+               max(masters) / platform.axi_port_bits)
+
+
+def image_bytes(layers) -> int:
+    """DDR space of the layers' weights images (the host keeps every partition's over the batch)."""
+    return sum(-(-layer_weights(spec) * spec.weight_width // 8) for spec in layers)
+
+
+def ddr_free(platform, images: int) -> int | None:
+    """DDR bytes left for feature maps beside the weights images (None: the board declares
+    no capacity)."""
+    if not platform or platform.ddr_mb is None:
+        return None
+    return int(platform.ddr_mb * 2**20) - images
+
+
+def sub_batch(free: int | None, batch: int, frame_bytes: int) -> int:
+    """Frames per pass: the most whose off-chip tensors (`frame_bytes` a frame, the partition
+    needing most) fit in `free` DDR bytes; the batch when they all fit or nothing is
+    checked; 0 when not even one frame fits."""
+    if free is None or not frame_bytes:
+        return batch
+    return max(min(batch, free // frame_bytes), 0)
 
 
 def network_performance(partitions, platform, clock_mhz=None, batch: int = 1) -> NetworkPerf:
     """Partitions run in sequence over the batch; with more than one, every partition is
-    configured onto the device once per batch."""
+    configured onto the device once per pass.
+
+    A pass is the whole batch unless its off-chip tensors (each partition's in and out, the
+    batch's frames x a frame) do not fit the board's DDR beside every partition's weights
+    images: then the host runs it in passes over sub-batches that fit (`sub_batch`), every
+    partition over one sub-batch before the next, paying the reconfigurations once a pass (a
+    single partition stays configured, but its weights-reloading runs start again: one more
+    reload a pass). A frame that does not fit by itself is a user error."""
     clock = _clock(platform, clock_mhz)
-    perfs = tuple(partition_performance(layers, edges, platform, clock, batch)
-                  for layers, edges in map(as_partition, partitions))
+    parts = [as_partition(p) for p in partitions]
+    perfs = tuple(partition_performance(layers, edges, platform, clock, batch) for layers, edges in parts)
     if not perfs:
         raise ValueError("a network needs at least one partition")
-    reconfigurations = len(perfs) if len(perfs) > 1 else 0
+    images = image_bytes(spec for layers, _ in parts for spec in layers)
+    needs = max(range(len(perfs)), key=lambda i: perfs[i].frame_ddr_bytes)
+    free = ddr_free(platform, images)
+    size = sub_batch(free, batch, perfs[needs].frame_ddr_bytes)
+    if not size:
+        raise UserError(f"one frame does not fit the DDR of {platform.name}: partition {needs} reads and "
+                        f"writes {perfs[needs].frame_ddr_bytes / 2**20:.1f} MiB of tensors a frame, and "
+                        f"{max(free, 0) / 2**20:.1f} MiB of the board's {platform.ddr_mb:g} MiB is left beside "
+                        f"{images / 2**20:.1f} MiB of weights images")
+    passes, rest = -(-batch // size), batch - (-(-batch // size) - 1) * size
+    if passes == 1:
+        times = tuple(p.time_s for p in perfs)
+    else:
+        full = [partition_performance(layers, edges, platform, clock, size) for layers, edges in parts]
+        last = [partition_performance(layers, edges, platform, clock, rest) for layers, edges in parts]
+        rerun = (passes - 1) * perfs[0].reload_s / (perfs[0].runs - 1) \
+            if len(perfs) == 1 and perfs[0].runs > 1 else 0.0
+        times = tuple((passes - 1) * f.time_s + r.time_s for f, r in zip(full, last))
+        times = (times[0] + rerun,) + times[1:]
+    reconfigurations = len(perfs) * passes if len(perfs) > 1 else 0
     reconfiguration_s = reconfigurations * platform.reconfiguration_ms / 1e3 if platform else 0.0
-    time_s = sum(p.time_s for p in perfs) + reconfiguration_s
+    time_s = sum(times) + reconfiguration_s
     ops = sum(p.ops_per_frame for p in perfs)
-    slowest = max(range(len(perfs)), key=lambda i: perfs[i].time_s)
+    slowest = max(range(len(perfs)), key=lambda i: times[i])
     return NetworkPerf(
         partitions=perfs, batch=batch, clock_mhz=clock, reconfigurations=reconfigurations,
         reconfiguration_s=reconfiguration_s, time_s=time_s, fps=batch / time_s,
         latency_ms=time_s * 1e3, ops_per_frame=ops, gops=ops * batch / time_s / 1e9,
-        bottleneck_partition=slowest)
+        bottleneck_partition=slowest, sub_batch=size, passes=passes, ddr_free_bytes=free,
+        image_bytes=images, partition_time_s=times)
 
 
 def as_partition(partition):

@@ -1,4 +1,12 @@
-"""Target boards: device resources, off-chip bandwidth, clock and reconfiguration time.
+"""Target boards: device resources, off-chip memory, clock and reconfiguration time.
+
+Off-chip memory: `bandwidth_gbps` is the memory's peak (Gbit/s); `ddr_mb` its capacity in MiB
+(the memory the kernel's buffers live in; optional: without it nothing checks capacity);
+`axi_ports` and `axi_port_bits` (optional, both or neither) say that the fabric reaches that
+memory only through a fixed set of ports of that width, each one beat a cycle at the fabric
+clock: the Zynq PS's HP ports (4 x 64 bits on Zynq-7000, 4 x 128 on Zynq UltraScale+), which
+the HLS backend's block design connects the kernel's masters to and whose width its m_axi
+beats take (`backend/hls/platform.py`).
 
 Boards live as JSON data files so a user can describe a new board without touching code;
 a bad file must fail with the file and field named, never with a traceback from deep inside
@@ -16,7 +24,7 @@ PLATFORM_DIR = Path(__file__).parent / "data" / "platforms"
 FAMILIES = ("7series", "ultrascale+")
 _COUNTS = ("dsp", "bram18", "uram", "lut", "ff")  # integers >= 0 (uram may be 0)
 _REQUIRED_POSITIVE = ("dsp", "bram18", "lut", "ff")
-_OPTIONAL = ("notes", "static_power_w")
+_OPTIONAL = ("notes", "static_power_w", "ddr_mb", "axi_ports", "axi_port_bits")
 
 
 class PlatformError(ValueError):
@@ -37,6 +45,9 @@ class Platform:
     clock_mhz: float  # default fabric clock
     reconfiguration_ms: float  # full-device reconfiguration time
     static_power_w: float | None = None  # overrides the family's static power model
+    ddr_mb: float | None = None  # off-chip memory capacity, MiB (None: not checked)
+    axi_ports: int | None = None  # fixed ports to that memory (Zynq HP ports); None: no cap
+    axi_port_bits: int | None = None  # bits per beat of each of them
 
     @property
     def has_uram(self) -> bool:
@@ -105,9 +116,19 @@ def platform_from_dict(data, source: str = "<dict>") -> Platform:
                                 f"integer, got {value!r}")
         if field_name in _REQUIRED_POSITIVE and value == 0:
             raise PlatformError(f"{source}: field {field_name!r} must be positive")
+    for field_name in ("axi_ports", "axi_port_bits"):
+        value = data.get(field_name, 1)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise PlatformError(f"{source}: field {field_name!r} must be a positive integer, "
+                                f"got {value!r}")
+    if ("axi_ports" in data) != ("axi_port_bits" in data):
+        raise PlatformError(f"{source}: fields 'axi_ports' and 'axi_port_bits' go together "
+                            f"(the number of memory ports and the bits of each)")
     for field_name, allow_zero in (("bandwidth_gbps", False), ("clock_mhz", False),
-                                   ("reconfiguration_ms", True), ("static_power_w", True)):
-        value = data.get(field_name, 0.0 if field_name == "static_power_w" else None)
+                                   ("reconfiguration_ms", True), ("static_power_w", True),
+                                   ("ddr_mb", False)):
+        optional = field_name in ("static_power_w", "ddr_mb")
+        value = data.get(field_name, 1.0 if optional else None)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0 or \
                 (value == 0 and not allow_zero):
             raise PlatformError(f"{source}: field {field_name!r} must be a "
