@@ -159,6 +159,32 @@ def _check_hardware_attrs(op) -> None:
         _expect(problem is None, problem)
     if has(op, "name"):
         get_str(op, "name")
+    if has(op, "evicted"):
+        _check_evicted(op)
+
+
+JOIN_OPS = ("sdf.eltwise", "sdf.concat")
+"""Layers that read two streams, so hold a skip-connection FIFO in front of one of them."""
+
+
+def _check_evicted(op) -> None:
+    """`evicted`: operand indices of a join whose stream goes through off-chip memory
+    instead of its skip FIFO (SMOF eviction); each must be a stream a layer writes on chip."""
+    from .sdf import LAYER_KINDS
+
+    indices = get_ints(op, "evicted")
+    _expect(op.operation.name in JOIN_OPS,
+            f"attribute 'evicted' applies to layers joining two streams ({', '.join(JOIN_OPS)}), "
+            f"not {op.operation.name}")
+    operands = list(op.operation.operands)
+    for i in indices:
+        _expect(0 <= i < len(operands), f"attribute 'evicted': operand #{i} does not exist "
+                                        f"(the op has {len(operands)} operands)")
+        owner = operands[i].owner
+        _expect(not isinstance(owner, ir.Block) and owner.name in LAYER_KINDS,
+                f"attribute 'evicted': operand #{i} is not a stream a layer writes on chip (an input of "
+                "the function or partition already comes from off-chip memory): nothing to evict")
+    _expect(len(set(indices)) == len(indices), f"attribute 'evicted' lists an operand twice: {list(indices)}")
 
 
 def _folding_problems(op) -> list[str]:

@@ -213,6 +213,8 @@ def layer_spec(name: str, op, default_width: int = 16):
         fields["weights_off_chip"] = get_float(op, "weights_off_chip")
     if has(op, "pixels"):
         fields["pixels"] = tuple(get_ints(op, "pixels"))
+    if has(op, "evicted"):
+        fields["evicted"] = tuple(sorted(get_ints(op, "evicted")))
     return LayerSpec(**fields)
 
 

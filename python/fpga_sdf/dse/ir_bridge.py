@@ -1,7 +1,7 @@
 """Between sdf IR and the exploration: the problem a module poses, and writing a design back.
 
-Decisions become attributes (coarse_in, coarse_out, coarse_group, fine, wr_factor) and
-`sdf.partition` regions, so `--sdf-report` and the backends read them like hand-made ones.
+Decisions become attributes (coarse_in, coarse_out, coarse_group, fine, wr_factor, evicted)
+and `sdf.partition` regions, so `--sdf-report` and the backends read them like hand-made ones.
 """
 
 from __future__ import annotations
@@ -42,9 +42,12 @@ def problem_of(module):
 
 
 def write_design(module, design: NetworkDesign, ops) -> None:
+    names = {op.operation: name for name, op in ops.items()}
     for part in design.partitions:
+        inside = {spec.name for spec in part.specs}
         for spec in part.specs:
             op = ops[spec.name]
+            _write_evicted(op, spec, inside, names)
             for attr in FOLDING_ATTRS:
                 # Coarse factors always say what was chosen; the others only when not 1.
                 if attr in ("coarse_in", "coarse_out") or getattr(spec, attr) != 1:
@@ -67,6 +70,17 @@ def write_design(module, design: NetworkDesign, ops) -> None:
                 del op.operation.attributes["dense_engine"]
     if len(design.partitions) > 1:
         apply_cuts(module, list(design.cuts))
+
+
+def _write_evicted(op, spec, inside, names) -> None:
+    """The join's evicted operands, those still produced inside its partition (a cut between
+    the branches sends that input off-chip already: the verifier refuses it)."""
+    if "evicted" in op.operation.attributes:
+        del op.operation.attributes["evicted"]
+    operands = list(op.operation.operands)
+    kept = [i for i in spec.evicted if names.get(operands[i].owner) in inside]
+    if kept:
+        set_ints(op, "evicted", kept)
 
 
 def write_sparse_buffers(design: NetworkDesign, ops, c, lutram_fraction: float, tolerance: float, diag) -> None:

@@ -15,6 +15,7 @@ from math import ceil, prod
 
 from ..diagnostics import UserError
 
+from .eviction import dma_buffers, evicted_edges
 from .fifo_depths import chain_fifo_depth, fifo_depth, join_backlogs, window_fill_depth, window_gap_depth
 from .modules import Memory, Module, clog2, edge_converter, expand, pixels_out
 from .spec import LayerSpec, Partition, pixels_of, sparse_engine
@@ -85,8 +86,10 @@ class PartitionPerf:
     # tensor the partition reads or writes, several where a cut crosses a residual block.
     # They share the DMA (bandwidth_interval) with the streamed weights; per run, a reloaded
     # layer's output is its share of filters, any other output is written once over the runs.
+    # An evicted skip stream (model/eviction.py) is (producer, "evicted", bits): written and
+    # read back every run, 2 x bits of traffic, a frame of DDR as its ring buffer.
     offchip_tensors: tuple[tuple[str, str, int], ...] = ()
-    ddr_bytes: int = 0  # DDR space of those tensors for the batch (each a full frame x batch)
+    ddr_bytes: int = 0  # DDR space of those tensors for the batch (each in/out a full frame x batch)
     frame_ddr_bytes: int = 0  # the same for one frame
     reload_s: float = 0.0  # weights reloading between the runs, included in time_s
     masters: int = 0  # m_axi masters moving data while it runs (tensors, weight streams)
@@ -185,17 +188,20 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
     slowest_own = max(p.interval for p in perfs.values())
     runs = max(p.wr_factor for p in perfs.values())
     tensors = _offchip_tensors(layers, edges)
+    evicted = evicted_edges(layers, edges)
     streamed = tuple((name, perfs[name].weights_streamed_words * specs[name].weight_width // perfs[name].wr_factor)
                      for name in order if perfs[name].weights_streamed_words)
-    # one m_axi master per tensor and per weights stream (the HLS backend's DMAs), per run
-    masters = [bits if d == "in" else bits // runs for _, d, bits in tensors] + [bits for _, bits in streamed]
+    # one m_axi master per tensor and per weights stream (the HLS backend's DMAs), per run;
+    # an evicted edge's two (its write and its read back)
+    masters = [bits if d == "in" else bits // runs for _, d, bits in tensors] + [bits for _, bits in streamed] + \
+        [bits for _, bits in evicted for _ in ("write", "read")]
     offchip_bits = sum(masters)
     reload_bits = sum(p.weights_reload_words * p.weight_width for p in perfs.values())
     bandwidth_interval = ceil(transfer_cycles(platform, clock, masters)) if platform else 0
     interval = max(compute_interval, bandwidth_interval, 1)
     bottleneck = BANDWIDTH_BOTTLENECK if bandwidth_interval > compute_interval else slowest.name
 
-    fifos = _fifos(order, specs, perfs, preds, interval, squeezes, coupled)
+    fifos = _fifos(order, specs, perfs, preds, interval, squeezes, coupled, {edge for edge, _ in evicted})
     depth = _first_output(order, specs, perfs, preds, max(slowest_own, bandwidth_interval),
                           squeezes, bandwidth_interval)
     cycles = runs * (depth + interval * batch)
@@ -215,7 +221,8 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
         layers=tuple(perfs[name] for name in order), fifos=tuple(fifos),
         squeezes=tuple(squeezes),
         weights_streams=streamed,
-        offchip_tensors=tensors, ddr_bytes=sum(bits for _, _, bits in tensors) * batch // 8,
+        offchip_tensors=tensors + tuple((src, "evicted", bits) for (src, _), bits in evicted),
+        ddr_bytes=sum(bits for _, _, bits in tensors) * batch // 8 + sum(bits for _, bits in evicted) // 8,
         frame_ddr_bytes=-(-sum(bits for _, _, bits in tensors) // 8), reload_s=reload_s,
         masters=sum(1 for bits in masters if bits))
 
@@ -400,14 +407,15 @@ def fifo_module(streams: int, width: int, depth: int) -> Module:
                   logic=(("const", 1), ("counter_bits", 2 * clog2(depth))))
 
 
-def _fifos(order, specs, perfs, preds, interval, squeezes, coupled):
+def _fifos(order, specs, perfs, preds, interval, squeezes, coupled, evicted=frozenset()):
     """FIFOs per edge: where branches join, the early branch holds the words it produces
     while the late branch catches up (its balanced-rate lag, and the join's order of reads);
     behind a layer with bursty output, one burst (fifo_depths.chain_fifo_depth); in front of
     a windowed layer fed slower than a word per cycle, its fill (window_fill_depth: the
     producer's pace is its frame time `coupled` over its words per stream); behind a pool
     feeding a slower consumer, the consumer's words during the pool's longest run without a
-    window (window_gap_depth)."""
+    window (window_gap_depth). An `evicted` edge holds the DMA buffer pair instead
+    (eviction.dma_buffers): its backlog waits in off-chip memory."""
     squeeze_cycles = {edge: depth_at((m,), interval) for edge, m in squeezes}
     # the FIFO depths every backend emits (fifo_depths: words the early branch holds)
     backlogs = join_backlogs(tuple(specs.values()), tuple((s, d) for d in order for s in preds[d]))
@@ -419,6 +427,9 @@ def _fifos(order, specs, perfs, preds, interval, squeezes, coupled):
         for src, arrival in arrivals.items():
             src_perf = perfs[src]
             q = pixels_out(specs[src])  # pixels per word of the edge's streams
+            if (src, name) in evicted:
+                fifos.append(((src, name), dma_buffers(src_perf.streams_out, specs[src].data_width * q)))
+                continue
             per_stream = src_perf.words_out / len(specs[src].outputs) / src_perf.streams_out / q
             depth = max(chain_fifo_depth(specs[src], src_perf.modules),
                         window_fill_depth(specs[name], coupled[src] / max(per_stream, 1),

@@ -57,6 +57,7 @@ class LayerSpec:
     weights_fragments: tuple[int, ...] = ()  # AutoWS: (n, u_on, u_off) of each MAC unit's weights memory
     weights_memory: str = "auto"  # on-chip weights in "bram", "uram", or "auto" (by size)
     pixels: tuple[int, int] = (1, 1)  # data-rate-aware (j, h): j pixels every h cycles
+    evicted: tuple[int, ...] = ()  # SMOF: inputs of a join read back from off-chip memory (operand indices)
 
     def __post_init__(self):
         if self.kind not in KINDS:

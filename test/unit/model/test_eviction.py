@@ -1,0 +1,118 @@
+"""SMOF eviction of a skip-connection FIFO to off-chip memory, against hand computations:
+the BRAM it saves, the traffic it adds, the bandwidth-bound interval, and the greedy."""
+
+from dataclasses import replace
+
+from fpga_sdf.dse.evict import candidates, greedy_evictions
+from fpga_sdf.model import (LayerSpec, load_platform, module_resources, partition_performance,
+                            partition_resources, platform_from_dict)
+from fpga_sdf.model.eviction import DMA_MODULE
+
+ZC706 = load_platform("zc706")
+SHAPE = (64, 56, 56)  # a ResNet-18 stage-1 block at 16 bits
+T = 64 * 56 * 56 * 16  # bits of one such feature map: 3,211,264
+EDGES = (("fork", "conv1"), ("conv1", "relu1"), ("relu1", "conv2"), ("conv2", "add"), ("fork", "add"),
+         ("add", "relu2"))
+
+
+def block(evicted=()):
+    """fork -> conv1 -> relu1 -> conv2 -> add(conv2, skip) -> relu2; 3x3 convs 64 -> 64 with
+    coarse 8 x 8 and fine 9; the other layers one stream. The add's operand 1 is the skip."""
+    def conv(name):
+        return LayerSpec(name, "conv", (SHAPE,), (SHAPE,), kernel=(3, 3), stride=(1, 1), pad=(1, 1, 1, 1),
+                         coarse_in=8, coarse_out=8, fine=9)
+    return (LayerSpec("fork", "split", (SHAPE,), (SHAPE, SHAPE)), conv("conv1"),
+            LayerSpec("relu1", "activation", (SHAPE,), (SHAPE,), mode="relu"), conv("conv2"),
+            LayerSpec("add", "eltwise", (SHAPE, SHAPE), (SHAPE,), mode="add", evicted=evicted),
+            LayerSpec("relu2", "activation", (SHAPE,), (SHAPE,), mode="relu"))
+
+
+def board_without_ports(bandwidth_gbps, clock_mhz=100):
+    """zc706's fabric with a plain memory bound: bits per cycle = bandwidth / clock."""
+    data = {f: getattr(ZC706, f) for f in ZC706.__dataclass_fields__
+            if f not in ("static_power_w", "axi_ports", "axi_port_bits")}
+    return platform_from_dict({**data, "bandwidth_gbps": bandwidth_gbps, "clock_mhz": clock_mhz})
+
+
+def bram(module):
+    return module_resources(module, ZC706.family, ZC706.has_uram).bram18
+
+
+def test_evicted_skip_fifo_becomes_a_dma_buffer_pair():
+    # On chip the skip edge (fork, add) holds the fork's words while the conv branch catches
+    # up: a FIFO of 1 stream x 16 bits, its depth from fifo_depths; a BRAM18 holds 1024 words
+    # of 16 bits. Evicted, it holds two 4 KB burst buffers: 4096 x 8 / 16 = 2048 words each,
+    # 2 BRAM18 apiece (2048 x 9 twice for 16 bits): 4 BRAM18. Nothing else moves (the
+    # interval stays compute-bound), so the partition saves exactly the difference.
+    kept = partition_performance(block(), EDGES, ZC706, 125)
+    gone = partition_performance(block(evicted=(1,)), EDGES, ZC706, 125)
+    fifo, dma = dict(kept.fifos)[("fork", "add")], dict(gone.fifos)[("fork", "add")]
+    assert fifo.name == "fifo" and dma.name == DMA_MODULE
+    assert bram(fifo) == -(-fifo.memories[0].depth // 1024) > 4
+    assert dma.instances == 1 and dma.memories[0].depth == 2048 and dma.memories[0].copies == 2
+    assert bram(dma) == 4
+    assert gone.interval == kept.interval == kept.compute_interval
+    saved = partition_resources(block(), EDGES, ZC706, kept).bram18 - \
+        partition_resources(block(evicted=(1,)), EDGES, ZC706, gone).bram18
+    assert saved == bram(fifo) - 4
+    # every other edge keeps its FIFO
+    assert {e: m for e, m in gone.fifos if e != ("fork", "add")} == {e: m for e, m in kept.fifos if e != ("fork", "add")}
+
+
+def test_evicted_skip_stream_is_written_and_read_back_every_frame():
+    # The block reads x and writes relu2's output (2 T); the evicted skip adds its write and
+    # its read back (2 T), and one frame of DDR for its ring buffer (T / 8 bytes), batch 4.
+    kept = partition_performance(block(), EDGES, ZC706, 125, batch=4)
+    gone = partition_performance(block(evicted=(1,)), EDGES, ZC706, 125, batch=4)
+    assert kept.offchip_bits_per_frame == 2 * T
+    assert gone.offchip_bits_per_frame - kept.offchip_bits_per_frame == 2 * T
+    assert gone.offchip_tensors == kept.offchip_tensors + (("fork", "evicted", T),)
+    assert gone.ddr_bytes == kept.ddr_bytes + T // 8 == 2 * T * 4 // 8 + T // 8
+    assert gone.masters == kept.masters + 2
+
+
+def test_eviction_makes_the_pipeline_bandwidth_bound_uniformly():
+    # 4 Gb/s at 100 MHz = 40 bits per cycle. On chip: 2 T / 40 = 160,563.2 -> 160,564 cycles,
+    # below the compute interval (201,632: a conv's 3136 x 64 x 64 x 9 / (8 x 8 x 9) = 200,704
+    # MAC cycles plus its window's border stall). Evicted: 4 T / 40 = 321,126.4 -> 321,127
+    # cycles: every layer runs at that interval.
+    board = board_without_ports(4.0)
+    kept = partition_performance(block(), EDGES, board)
+    gone = partition_performance(block(evicted=(1,)), EDGES, board)
+    assert kept.bandwidth_interval == 160_564 < kept.compute_interval == kept.interval
+    assert gone.bandwidth_interval == -(-4 * T // 40) == 321_127
+    assert gone.interval == 321_127 and gone.bottleneck == "off-chip bandwidth"
+    assert gone.compute_interval == kept.compute_interval
+
+
+def test_eviction_of_an_input_already_off_chip_is_ignored():
+    # Cut between the convs: the second partition reads the skip from off-chip (its add has one
+    # on-chip producer, so no skip FIFO): its eviction changes nothing.
+    layers = block(evicted=(1,))[3:]
+    edges = (("conv2", "add"), ("add", "relu2"))
+    plain = partition_performance(block()[3:], edges, ZC706, 125)
+    assert partition_performance(layers, edges, ZC706, 125) == plain
+
+
+def test_greedy_evicts_the_most_bram_per_bit_until_the_partition_fits():
+    # Two blocks in one partition: the skip FIFOs cost the same BRAM and traffic each, so the
+    # greedy takes one (ties: the first found) when one is enough, both when not, and says
+    # it cannot fit when even both are not enough.
+    a = block()
+    b = tuple(replace(s, name=s.name + "_b") for s in block())
+    edges = EDGES + tuple((s + "_b", d + "_b") for s, d in EDGES) + (("relu2", "fork_b"),)
+    layers = a + b
+    before = partition_resources(layers, edges, ZC706, clock_mhz=125).bram18
+    found = candidates(layers, edges, ZC706, 125)
+    skips = [c for c in found if c.edge in (("fork", "add"), ("fork_b", "add_b"))]
+    assert len(skips) == 2 and all(c.operand == 1 and c.bits_per_frame == 2 * T for c in skips)
+    saving = skips[0].bram18_saved
+    assert saving > 0 and skips[1].bram18_saved == saving
+    one = greedy_evictions(layers, edges, ZC706, before - 1, 125)
+    assert one.fits and len(one.evictions) == 1 and one.bram18 == before - saving
+    assert sum(1 for s in one.layers if s.evicted == (1,)) == 1
+    both = greedy_evictions(layers, edges, ZC706, before - saving - 1, 125)
+    assert both.fits and len(both.evictions) == 2 and both.bram18 == before - 2 * saving
+    short = greedy_evictions(layers, edges, ZC706, before - 2 * saving - 1, 125)
+    assert not short.fits and short.bram18 == before - 2 * saving
+    assert greedy_evictions(layers, edges, ZC706, before, 125).evictions == ()
