@@ -1,9 +1,12 @@
 """The exploration: where to cut the network into partitions, and how to fold each one.
 
 Partitions run one after the other, so the cost of a network design is the sum of its
-partitions' costs plus one reconfiguration per partition (when there is more than one).
-That makes the best partitioning a shortest path over the legal cut points, found exactly
-by dynamic programming; each candidate partition is folded by `balance.fold_partition`.
+partitions' costs plus one reconfiguration per partition (when there is more than one) and
+per pass (when the batch's off-chip tensors do not fit the board's DDR, the host runs it in
+sub-batches: `network_performance`). That makes the best partitioning a shortest path over
+the legal cut points, found by dynamic programming (exactly while every partition's tensors
+fit; otherwise each partition is charged the passes its own tensors force, and the network
+pays the most of them); each candidate partition is folded by `balance.fold_partition`.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from dataclasses import dataclass
 from ..diagnostics import UserError
 from ..dialects.sdf import TYPE_GROUPS
 from ..model import LayerSpec, NetworkPerf, Partition, Resources, layer_resources, network_performance, power
+from ..model.performance import ddr_free, image_bytes, sub_batch
 from ..model.spec import WEIGHT_KINDS
 from ..progress import Progress
 from .anneal import anneal
 from .balance import Infeasible, PartitionDesign, evaluate, fold_partition, pick
 from .options import layer_menu
-from .problem import Constraints
+from .problem import Constraints, partition_cost
 
 STRATEGIES = ("greedy", "anneal", "exhaustive", "rate")
 POINTWISE = ("activation", "scale_shift")
@@ -94,6 +98,7 @@ def _expressible(specs, edges) -> bool:
 
 
 def _reconfiguration_cost(c: Constraints, objective: str) -> float:
+    """One reconfiguration of the device (its time, or its energy at the board's idle power)."""
     seconds = c.platform.reconfiguration_ms / 1e3
     if objective == "power":
         return seconds * power(Resources(), c.platform, c.clock_mhz).total_w
@@ -131,6 +136,7 @@ def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "g
     # either (a partition given more layers on the same board does not get faster; with
     # cuts inside blocks this pruning is what keeps ResNet-50 to a few minutes).
     reconfig = _reconfiguration_cost(c, objective)
+    free = ddr_free(c.platform, image_bytes(problem.specs))
     best: list[tuple[float, tuple[int, ...]] | None] = [None] * len(bounds)
     best[0] = (0.0, ())
     for j in range(1, len(bounds)):
@@ -142,9 +148,14 @@ def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "g
             design = design_of(i, j)
             if design is None:
                 break
+            size = sub_batch(free, c.batch, design.perf.frame_ddr_bytes)
+            if not size:  # one frame's tensors do not fit the DDR: another cut may
+                failures[(bounds[i] + 1, bounds[j])] = (f"partition {design.specs[0].name} .. {design.specs[-1].name}: "
+                                                        f"one frame's off-chip tensors do not fit the DDR")
+                continue
             if best[i] is None:
                 continue
-            total = best[i][0] + design.cost + reconfig
+            total = best[i][0] + design.cost + reconfig * -(-c.batch // size)
             if best[j] is None or total < best[j][0]:
                 best[j] = (total, best[i][1] + (j,))
             if design.cost >= best[j][0]:
@@ -169,8 +180,11 @@ def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "g
 
 
 def assemble(parts, cuts, c: Constraints, objective: str) -> NetworkDesign:
+    """The network design of partitions run in sequence: its cost is the model's network
+    time (every pass over a sub-batch, its reconfigurations), or that time's energy."""
     perf = network_performance([(p.specs, p.edges) for p in parts], c.platform, c.clock_mhz, c.batch)
-    cost = sum(p.cost for p in parts) + (_reconfiguration_cost(c, objective) * len(parts) if len(parts) > 1 else 0.0)
+    cost = sum(partition_cost(objective, t, p.power_w) for p, t in zip(parts, perf.partition_time_s)) + \
+        _reconfiguration_cost(c, objective) * perf.reconfigurations
     return NetworkDesign(tuple(parts), tuple(cuts), perf, cost)
 
 

@@ -27,7 +27,7 @@ def build_report(partitions, platform, clock_mhz=None, batch: int = 1,
                                                         net.partitions)):
         used = partition_resources(layers, edges, platform, perf)
         watts = power(used, platform, clock, activity)
-        energy_j += watts.total_w * perf.time_s
+        energy_j += watts.total_w * net.partition_time_s[index]  # over every pass
         peak = Resources(*(max(getattr(peak, f), getattr(used, f)) for f in peak.as_dict()))
         specs = {spec.name: spec for spec in layers}
         # AutoWS: the DMA is time-multiplexed between the streaming layers, each served its bits
@@ -47,7 +47,8 @@ def build_report(partitions, platform, clock_mhz=None, batch: int = 1,
             # feature maps through off-chip memory: several where a cut is inside a block
             "offchip_tensors": [{"layer": layer, "direction": d, "bits_per_frame": bits}
                                 for layer, d, bits in perf.offchip_tensors],
-            "ddr_bytes": perf.ddr_bytes,
+            "ddr_bytes": perf.ddr_bytes, "frame_ddr_bytes": perf.frame_ddr_bytes,
+            "axi_masters": perf.masters,  # m_axi masters moving data while it runs
             "resources": used.as_dict(), "utilisation_pct": used.utilisation(platform),
             "fits": used.fits(platform), "power_w": _power_dict(watts),
         })
@@ -82,6 +83,10 @@ def build_report(partitions, platform, clock_mhz=None, batch: int = 1,
         "resources": peak.as_dict(), "utilisation_pct": peak.utilisation(platform),
         "fits": peak.fits(platform),
         "bandwidth_gbps": max(p.bandwidth_gbps for p in net.partitions),
+        # DDR capacity: the partition needing the most space for its tensors sets the sub-batch
+        "ddr": {"partition": max(range(len(net.partitions)), key=lambda i: net.partitions[i].frame_ddr_bytes),
+                "free_bytes": net.ddr_free_bytes, "weights_image_bytes": net.image_bytes,
+                "sub_batch": net.sub_batch, "passes": net.passes},
         "power_w": {"average": energy_j / net.time_s if net.time_s else 0.0},
         "energy_mj_per_frame": 1e3 * energy_j / batch,
     }
@@ -133,6 +138,7 @@ def format_table(report: dict) -> str:
         f"bottleneck: partition {net['bottleneck']['partition']} "
         f"({net['bottleneck']['layer']})",
         "  " + _usage(net["resources"], net["utilisation_pct"]),
+        "  " + _ddr(net, report["partitions"], board),
         "",
     ]
     header = (f"{'partition':>9} {'interval':>10} {'fps':>10} {'latency_ms':>11} {'GOP/s':>9} "
@@ -187,6 +193,22 @@ def format_table(report: dict) -> str:
             lines.append(f"{layer['name'][:24]:<24} {s['mean']:>6.3f} {s['min']:>6.3f} {s['max']:>6.3f} "
                          f"{engine}  {s['source']}")
     return "\n".join(lines)
+
+
+def _ddr(net: dict, partitions: list, board: dict) -> str:
+    """Which partition needs the most DDR for its tensors, against what is free, and the
+    sub-batch the host runs when the batch does not fit."""
+    ddr = net["ddr"]
+    need = partitions[ddr["partition"]]
+    head = f"DDR: partition {ddr['partition']} needs {need['ddr_bytes'] / 2**20:.1f} MiB for the batch's tensors"
+    if ddr["free_bytes"] is None:
+        return head + f" ({board['name']} declares no capacity: not checked)"
+    head += (f", {ddr['free_bytes'] / 2**20:.1f} MiB free of {board['ddr_mb']:g} MiB beside "
+             f"{ddr['weights_image_bytes'] / 2**20:.1f} MiB of weights images")
+    if ddr["passes"] == 1:
+        return head
+    return head + (f": {ddr['passes']} passes of {ddr['sub_batch']} frames, "
+                   f"{net['reconfigurations']} reconfigurations")
 
 
 def _usage(resources: dict, pct: dict) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ...diagnostics import UserError
+
 
 # Vivado board presets of the Zynq boards (the PS configuration: DDR, MIO, clocks)
 BOARD_PARTS = {
@@ -22,8 +24,18 @@ VITIS_PLATFORMS = {
 
 # High-performance slave ports of the Zynq PS the kernel's masters share: S_AXI_HP0..3
 # (Zynq-7000, 64 bits) and S_AXI_HP0..3_FPD (Zynq UltraScale+, 128 bits), each one beat a cycle
-# at the PL clock.
+# at the PL clock. The board file says how many the design uses and their width
+# (`axi_ports`, `axi_port_bits`), which is what the model caps a partition's traffic at.
 HP_PORTS = 4
+
+
+def hp_ports(platform) -> int:
+    """The HP ports the kernel's masters are dealt to: the board's `axi_ports` (all four of
+    the PS's when the board file declares none)."""
+    ports = platform.axi_ports or HP_PORTS
+    if ports > HP_PORTS:
+        raise UserError(f"board {platform.name}: axi_ports is {ports}, but a Zynq PS has {HP_PORTS} HP ports")
+    return ports
 
 
 def kind(platform) -> str:
@@ -88,16 +100,17 @@ def _block_design(parts, target, k: str) -> str:
               "  set acc [create_bd_cell -type ip -vlnv fpga-sdf:sdf:${p}_top:1.0 ${p}_top_0]"]
     if k in ("zynq7", "zynqmp"):
         # the kernel's masters (one per feature map and parameter port) go round-robin to the
-        # PS's four HP ports, so up to four of them burst at once (HP_PORTS)
+        # PS's HP ports, so up to that many of them burst at once (hp_ports)
+        ports = hp_ports(target.platform)
         if k == "zynqmp":
             vlnv, rule, m_axi = "xilinx.com:ip:zynq_ultra_ps_e", "zynq_ultra_ps_e", "M_AXI_HPM0_FPD"
             s_axi = "S_AXI_HP${hp}_FPD"
-            config = " ".join([f"CONFIG.PSU__USE__S_AXI_GP{2 + i} {{1}}" for i in range(HP_PORTS)]
+            config = " ".join([f"CONFIG.PSU__USE__S_AXI_GP{2 + i} {{1}}" for i in range(ports)]
                               + [f"CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ {{{clock:g}}}"])
         else:
             vlnv, rule, m_axi = "xilinx.com:ip:processing_system7", "processing_system7", "M_AXI_GP0"
             s_axi = "S_AXI_HP${hp}"
-            config = " ".join([f"CONFIG.PCW_USE_S_AXI_HP{i} {{1}}" for i in range(HP_PORTS)]
+            config = " ".join([f"CONFIG.PCW_USE_S_AXI_HP{i} {{1}}" for i in range(ports)]
                               + [f"CONFIG.PCW_FPGA0_PERIPHERAL_FREQMHZ {{{clock:g}}}"])
         preset = "1" if platform in BOARD_PARTS else "0"
         lines += [f"  set ps [create_bd_cell -type ip -vlnv {vlnv} ps_0]",
@@ -110,7 +123,7 @@ def _block_design(parts, target, k: str) -> str:
                   "  foreach m [get_bd_intf_pins -filter {MODE == Master && VLNV =~ *aximm*} ${p}_top_0/*] {",
                   "    apply_bd_automation -rule xilinx.com:bd_rule:axi4 -config [list Master $m Slave /ps_0/"
                   + s_axi + " Clk auto] [get_bd_intf_pins ps_0/" + s_axi + "]",
-                  f"    set hp [expr {{($hp + 1) % {HP_PORTS}}}]",
+                  f"    set hp [expr {{($hp + 1) % {ports}}}]",
                   "  }"]
     else:
         lines += ["  # no processing system and no Vitis platform for this part: the control and memory",

@@ -10,6 +10,10 @@ which is how this runtime is tested here.
     rt = Runtime("hls/", CsimDevice("hls/"))   # or PynqDevice("hls/"), XrtDevice("hls/")
     y = rt.run(x_int)                          # (N, *input shape) integers -> output integers
 
+Sub-batches: when a batch's off-chip tensors do not fit the board's DDR, the model runs it in
+passes of `NetworkPerf.sub_batch` frames (schedule.json `sub_batch`, or the `sub_batch`
+argument): every partition over one sub-batch, then the next, reconfiguring each pass.
+
 Ports: every port moves `beat_bits`-wide beats holding `per_beat` values of `width` bits,
 value k of a beat at bits [k*width, (k+1)*width), each frame (or run image) padded to whole
 beats (schedule.json gives all three for every port). A feature map whose partition end
@@ -48,19 +52,28 @@ def _beat_bytes(port: dict) -> int:
 class Runtime:
     """Runs a project's partitions in schedule order on `device`."""
 
-    def __init__(self, directory: str, device):
+    def __init__(self, directory: str, device, sub_batch: int | None = None):
         from .project import load_schedule
 
         self.root = Path(directory).resolve()
         self.schedule = load_schedule(str(self.root))
         self.device = device
         self.images: dict = {}  # port file -> packed images (packing from a sidecar takes seconds)
+        self.sub_batch = sub_batch or self.schedule.get("sub_batch")  # frames per pass; None: all
+        if self.sub_batch is not None and (not isinstance(self.sub_batch, int) or self.sub_batch < 1):
+            raise UserError(f"sub-batch must be a positive number of frames, got {self.sub_batch!r}")
 
     def run(self, x_int: np.ndarray) -> np.ndarray:
-        """Every partition in order; each off-chip tensor's buffer is kept from the partition
-        writing it to the last one reading it (schedule.json `tensors`: a skip tensor of a
-        cut inside a residual block may be read several partitions later)."""
+        """The batch in passes of `sub_batch` frames (one pass when unset), each pass every
+        partition in order."""
         x = np.asarray(x_int, dtype=np.int64)
+        size = self.sub_batch or max(x.shape[0], 1)
+        return np.concatenate([self._pass(x[i:i + size]) for i in range(0, max(x.shape[0], 1), size)])
+
+    def _pass(self, x: np.ndarray) -> np.ndarray:
+        """Every partition in order over frames `x`; each off-chip tensor's buffer is kept from
+        the partition writing it to the last one reading it (schedule.json `tensors`: a skip
+        tensor of a cut inside a residual block may be read several partitions later)."""
         n = x.shape[0]
         buffers = {"input": x}
         readers = {name: len(t["readers"]) for name, t in self.schedule["tensors"].items()}
