@@ -106,7 +106,7 @@ def generate(p):
         for u, (out, products) in enumerate(zip(outs, per_unit)):
             sums = []
             for prods in products:
-                push, total = accumulate(clk, rst, prods, v1, l1, aw)
+                push, total = accumulate(clk, rst, prods, v1, l1 if steps > 1 else None, aw)
                 sums.append(total)
             out.push(push, pack_lanes(sums))
             out.drive(ports, u)

@@ -262,14 +262,19 @@ def accumulate(clk, rst, prods, valid, last, aw: int):
     """Stages 3-4 of a MAC unit: an adder tree of the registered products in the accumulator
     width (registered) and the sum over the cycles of one dot product. `valid` / `last` are
     the stage-1 flags (a cycle's operands are in, it is the dot product's last); returns the
-    push flag and the dot product, the running sum plus this cycle's."""
-    v2, l2 = valid.reg(clk, rst, rst_value=0), last.reg(clk, rst, rst_value=0)
+    push flag and the dot product, the running sum plus this cycle's. `last` None: every
+    cycle is a whole dot product (a 1x1 unit at fine 1), so there is no running sum (yosys
+    keeps the always-zero accumulator and its adder: 24-bit, ~50 LUTs a unit pair)."""
+    v2 = valid.reg(clk, rst, rst_value=0)
     terms = [sext(q, aw) for q in prods]
     while len(terms) > 1:
         terms = [add(terms[k], terms[k + 1]) if k + 1 < len(terms) else terms[k]
                  for k in range(0, len(terms), 2)]
     s3 = terms[0].reg(clk, name="tree")
-    v3, l3 = v2.reg(clk, rst, rst_value=0), l2.reg(clk, rst, rst_value=0)
+    v3 = v2.reg(clk, rst, rst_value=0)
+    if last is None:
+        return v3, s3
+    l3 = last.reg(clk, rst, rst_value=0).reg(clk, rst, rst_value=0)
     acc = Reg(Bits(aw), clk, rst, rst_value=0, name="acc")
     total = add(acc, s3)
     acc.assign(sel(v3, sel(l3, bits(aw, 0), total), acc))

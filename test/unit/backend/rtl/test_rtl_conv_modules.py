@@ -232,6 +232,9 @@ CASES = {
     "depthwise_cg2": conv_spec(4, 4, (5, 5), (3, 3), pad=(1, 1, 1, 1), groups=4, cg=2, fine=3),
     # grouped, 2 groups on one stream pair
     "groups2_ci2": conv_spec(4, 4, (4, 4), (1, 1), groups=2, ci=2, co=1),
+    # 1x1 at fine 1 (a dot product a cycle: no running sum in the unit), an odd coarse_in
+    # (the glue's registered tree passes a lone term up a level), unit pairs at 8 bits
+    "k1_ci5_co2": conv_spec(10, 4, (3, 3), (1, 1), ci=5, co=2),
     # 3D: frame buffers, stride and pad in depth
     "3d_k3": conv_spec(2, 2, (4, 4, 4), (3, 3, 3), stride=(2, 1, 1), pad=(1, 0, 1, 1, 0, 1),
                        fine=9),
