@@ -85,17 +85,21 @@ def test_streamed_words_are_n_u_off_per_unit_per_output_pixel():
 def test_shared_dma_bounds_the_partition_interval():
     # conv(), u_off = 1 of 4 words: 1179648 weights x 16 bits + fmaps in 16x1024x16 and out
     # 32x1024x16 = 19660800 bits a frame; ZC706 moves 34.1 Gb/s / 125 MHz = 272.8 bits a cycle
+    # (72071 cycles), but each master through its own 64-bit HP port: the weights stream's
+    # 18874368 bits take 294912 cycles
     spec = fragmented(conv(), (4, 3, 1))
     perf = partition_performance([spec], platform=ZC706)
     assert perf.offchip_bits_per_frame == 18_874_368 + 262_144 + 524_288 == 19_660_800
-    assert perf.bandwidth_interval == math.ceil(19_660_800 / 272.8) == 72_071
-    assert perf.interval == max(perf.compute_interval, 72_071)
+    assert math.ceil(19_660_800 / 272.8) == 72_071
+    assert perf.bandwidth_interval == 18_874_368 // 64 == 294_912
+    assert perf.interval == max(perf.compute_interval, 294_912)
     assert perf.bottleneck == "off-chip bandwidth"  # the conv computes a frame in ~1000s of cycles
     assert perf.weights_streams == (("conv", 18_874_368),)
 
 
 def test_time_multiplexed_dma_serves_every_streaming_layer():
-    # two layers stream: the DMA is shared, so the bound is their sum (plus the fmaps); the
+    # two layers stream: through DDR their sum (plus the fmaps) bounds the partition, and
+    # through the ZC706's HP ports (a master each, 64 bits a cycle) b's stream alone; the
     # report gives each its share, in proportion to its bits (time-multiplexed)
     a = fragmented(conv(name="a"), (4, 3, 1))
     b = fragmented(conv(name="b", inputs=((32, 32, 32),), coarse_in=8), (4, 2, 2))
@@ -103,7 +107,9 @@ def test_time_multiplexed_dma_serves_every_streaming_layer():
     perf = partition_performance([a, b], platform=ZC706)
     assert dict(perf.weights_streams) == {"a": 18_874_368, "b": 75_497_472}
     fmaps = 16 * 1024 * 16 + 32 * 1024 * 16  # a's input, b's output
-    assert perf.bandwidth_interval == math.ceil((18_874_368 + 75_497_472 + fmaps) / 272.8)
+    assert perf.bandwidth_interval == 75_497_472 // 64 == 1_179_648
+    uncapped = partition_performance([a, b], platform=replace(ZC706, axi_ports=None, axi_port_bits=None))
+    assert uncapped.bandwidth_interval == math.ceil((18_874_368 + 75_497_472 + fmaps) / 272.8)
     report = build_report([[a, b]], "zc706")
     rows = {r["name"]: r for r in report["layers"]}
     assert rows["b"]["weights_streamed_gbps"] == pytest.approx(4 * rows["a"]["weights_streamed_gbps"])

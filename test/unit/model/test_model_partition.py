@@ -27,18 +27,19 @@ def test_chain_interval_is_slowest_layer_and_latency_adds_depth():
     # conv interval 16656 (conv 16384 + its window's border stall 272, see the layer tests),
     # relu 1024*32/8 = 4096 -> partition 16656.
     # depth = first input to first output, buffers filled as fast as the upstream delivers:
-    # the DMA brings a frame in 16384 / 4 streams = 4096 cycles, so the window's 133 words
-    # (see the layer tests) take 133 cycles, + 2; fork 1, conv 8; from the conv on the
-    # input runs at the interval (the accumulator fills while the frame is computed, which
-    # batch x interval counts): weights 2, accum 2, glue 3; relu 1 -> 152 cycles.
-    # batch 1 @125 MHz: (152 + 16656) cycles; batch 100: 152 + 100 * 16656
+    # the DMA brings a frame in 8192 cycles (the off-chip transfers' bound: the output's
+    # 32x1024x16 = 524288 bits through one 64-bit HP port), so the window's 133 words (see
+    # the layer tests) take 133 x 8192 / 4096 = 266 cycles, + 2; fork 1, conv 8; from the
+    # conv on the input runs at the interval (the accumulator fills while the frame is
+    # computed, which batch x interval counts): weights 2, accum 2, glue 3; relu 1 -> 285.
+    # batch 1 @125 MHz: (285 + 16656) cycles; batch 100: 285 + 100 * 16656
     perf = partition_performance([conv(), relu()], platform=ZC706, batch=1)
-    assert perf.interval == 16656 and perf.bottleneck == "conv"
-    assert perf.depth == 152
-    assert perf.cycles == 152 + 16656
-    assert perf.latency_ms == pytest.approx((152 + 16656) / 125e6 * 1e3)
+    assert perf.interval == 16656 and perf.bottleneck == "conv" and perf.bandwidth_interval == 8192
+    assert perf.depth == 285
+    assert perf.cycles == 285 + 16656
+    assert perf.latency_ms == pytest.approx((285 + 16656) / 125e6 * 1e3)
     batch = partition_performance([conv(), relu()], platform=ZC706, batch=100)
-    assert batch.fps == pytest.approx(100 / ((152 + 100 * 16656) / 125e6))
+    assert batch.fps == pytest.approx(100 / ((285 + 100 * 16656) / 125e6))
     # the accumulator emits a pixel's cout_s = 4 sums back to back: a FIFO of one burst
     assert [(edge, m.instances, m.memories[0].depth) for edge, m in perf.fifos] == \
         [(("conv", "relu"), 8, 4)]
@@ -134,22 +135,24 @@ def test_offchip_bandwidth_bounds_the_interval():
 
 def test_streamed_weights_add_offchip_traffic():
     # AutoWS: 2304 weights * 1024 output pixels * 16 bits = 37748736 bits + 786432 fmaps.
-    # ZC706: 34.1 Gb/s at 125 MHz = 272.8 bits/cycle -> ceil(38535168 / 272.8) = 141258
+    # ZC706: the stream's master alone on its 64-bit HP port -> 37748736 / 64 = 589824
+    # cycles (the DDR's 34.1 Gb/s at 125 MHz, 272.8 bits/cycle, would allow 141258)
     perf = partition_performance([conv(weights_off_chip=0.5), relu()], platform=ZC706)
     assert perf.offchip_bits_per_frame == 38_535_168
-    assert perf.bandwidth_interval == math.ceil(38_535_168 / 272.8) == 141_258
+    assert perf.bandwidth_interval == 37_748_736 // 64 == 589_824
+    assert math.ceil(38_535_168 / 272.8) == 141_258
     assert perf.bottleneck == "off-chip bandwidth"
 
 
 def test_weights_reloading_runs_the_partition_wr_times():
     # wr=2: interval 8592 per run (conv 8192 + border stall 400, see the layer tests), 2 runs
     # over the batch, one reload of half the weights (the first half ships with the
-    # bitstream): 73728 / 2 bits at 34.1 Gb/s
+    # bitstream): 73728 / 2 bits through the conv's weights port, 64 bits a cycle: 576 cycles
     perf = partition_performance([conv(wr_factor=2)], platform=ZC706, batch=10)
     assert perf.runs == 2 and perf.interval == 8592
     assert perf.cycles == 2 * (perf.depth + 8592 * 10)
     assert perf.reload_bits == 4608 * 16
-    assert perf.time_s == pytest.approx(perf.cycles / 125e6 + 36_864 / 34.1e9)
+    assert perf.time_s == pytest.approx(perf.cycles / 125e6 + 576 / 125e6)
     # each run writes half the output channels: 262144 in + 524288 / 2 out
     assert perf.offchip_bits_per_frame == 262_144 + 262_144
 
