@@ -3,7 +3,8 @@
 The partition runs at the pace of its slowest layer, so resources spent making one layer
 faster than the others are wasted. For a target interval T every layer takes its cheapest
 folding that meets T; a binary search finds the smallest T whose design fits. When even the
-most folded design does not fit, weights reloading shrinks the largest weight memories first.
+most folded design does not fit, weights reloading and AutoWS's weights streaming shrink the
+weight memories: both placements are folded and the cheaper kept (`_placements`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from dataclasses import dataclass, replace
 
 from ..model import LayerSpec, PartitionPerf, Resources, folding_choices, layer_resources
 from ..model import partition_performance, partition_resources
+from ..model.performance import transfer_cycles
 from ..model.spec import WEIGHT_KINDS, sparsity_applies
+from ..model.weights_memory import FRAGMENT_WORDS, fragments_fraction
+from .fragments import BRAM18_BITS, URAM_BITS, fit_fragments
 from .options import Menu, layer_menu
 from .problem import RESOURCES, Constraints, partition_cost
 
@@ -80,18 +84,73 @@ def fold_partition(specs, edges, c: Constraints, objective: str, strategy: str =
 
 
 def _fold(specs, edges, c: Constraints, objective: str, strategy: str, mixed: bool = False) -> PartitionDesign:
-    specs, options = _with_reloading(specs, edges, c, objective, mixed)
-    if strategy == "exhaustive":
-        return _exhaustive(specs, edges, options, c, objective)
-    if strategy == "rate":
-        return _rate_matched(specs, edges, options, c, objective)
-    return _balanced(specs, edges, options, c, objective)
+    """The cheaper of the designs folded from each weights placement (`_placements`)."""
+    designs, failure = [], None
+    for placed, options in _placements(specs, edges, c, objective, mixed):
+        try:
+            if strategy == "exhaustive":
+                designs.append(_exhaustive(placed, edges, options, c, objective))
+            elif strategy == "rate":
+                designs.append(_rate_matched(placed, edges, options, c, objective))
+            else:
+                designs.append(_balanced(placed, edges, options, c, objective))
+        except Infeasible as err:
+            failure = failure or err
+    if not designs:
+        raise failure
+    return min(designs, key=lambda d: d.cost)
 
 
 def _unfolded(specs) -> list[LayerSpec]:
     return [replace(s, coarse_in=1, coarse_out=1, coarse_group=1, fine=1, wr_factor=1, weights_memory="auto",
                     weights_off_chip=0.0, weights_fragments=(), sparse_buffer=0, dense_engine=False,
                     pixels=(1, 1)) for s in specs]
+
+
+def _placements(specs, edges, c: Constraints, objective: str, mixed: bool = False):
+    """Where the weights go: [(specs, menus)] of each candidate placement that fits.
+
+    All on chip when that fits. Otherwise two whole designs, since which is cheaper depends
+    on the batch: reload-first (weights reloading re-runs the partition once per batch) and
+    stream-first (AutoWS's fragments greedy, `fragments.fit_fragments`, on the most folded
+    design; its streamed weights are fetched again every frame), each reloading or streaming
+    more as `_with_reloading` does where still needed. Raises the reload-first `Infeasible`
+    when neither fits.
+    """
+    specs = list(specs)
+    options = _menus(specs, c, mixed)
+    if _design_at(None, specs, edges, options, c, objective) is not None:
+        return [(specs, options)]
+    placements = [_with_reloading(specs, edges, c, objective, mixed)]  # raises: streaming all would not fit either
+    streamed = _streamed(specs, edges, options, c, objective)
+    if streamed is not None:
+        placements.append(_with_reloading(streamed, edges, c, objective, mixed))
+    return placements
+
+
+def _menus(specs, c: Constraints, mixed: bool) -> dict[str, Menu]:
+    return {s.name: layer_menu(s, c.platform, mixed, c.pixels) for s in specs}
+
+
+def _streamed(specs, edges, options, c: Constraints, objective: str):
+    """The specs streaming the fractions of their weights that the fragments greedy picks to
+    fit the memory of the most folded design (each layer's cheapest option), or None when
+    streaming cannot make it fit. The greedy prices a stream by the model's transfer time
+    beside the partition's off-chip tensors."""
+    folded = pick(options, specs, None, c)
+    bits = {"bram18": BRAM18_BITS, "uram": URAM_BITS}
+    tensors = [b for _, _, b in partition_performance(folded, edges, c.platform, c.clock_mhz, c.batch).offchip_tensors]
+
+    def excess(used: Resources) -> float:
+        return sum(max(getattr(used, r) - c.capacity(r), 0) * b for r, b in bits.items())
+
+    def transfer(streams) -> float:
+        return transfer_cycles(c.platform, c.clock_mhz, tensors + streams)
+
+    plan = fit_fragments(folded, edges, c.platform, excess, FRAGMENT_WORDS, transfer)
+    if not plan:
+        return None
+    return [replace(s, weights_off_chip=fragments_fraction(plan[s.name])) if s.name in plan else s for s in specs]
 
 
 def _with_reloading(specs, edges, c: Constraints, objective: str, mixed: bool = False):
@@ -112,7 +171,7 @@ def _with_reloading(specs, edges, c: Constraints, objective: str, mixed: bool = 
     specs = list(specs)
     ends = {s.name for s in specs} - {src for src, _ in edges}  # outputs leaving the partition
     while True:
-        options = {s.name: layer_menu(s, c.platform, mixed, c.pixels) for s in specs}
+        options = _menus(specs, c, mixed)
         design = _design_at(None, specs, edges, options, c, objective)
         if design is not None:
             return specs, options
@@ -190,13 +249,21 @@ def pick(menus: dict[str, Menu], specs, target: int | None, c: Constraints, weig
 
 
 def _design_at(target: int | None, specs, edges, options, c: Constraints, objective: str):
-    """A design meeting `target` that fits, or None.
+    """A design meeting `target` that fits, or None."""
+    design = _rebalanced(target, specs, edges, options, c, objective)
+    return design if design is not None and c.fits(design.resources) else None
+
+
+def _rebalanced(target: int | None, specs, edges, options, c: Constraints, objective: str):
+    """The design meeting `target` that fits or, failing that, the last one tried (None if
+    a layer cannot meet it).
 
     Layers pick independently, so the first pick may overflow one resource while another
     lies idle (BRAM full, URAM empty): each round makes the overflowing resources dearer and
     picks again, moving layers to foldings and memories that use what is left.
     """
     weights = {r: 1.0 for r in RESOURCES}
+    design = None
     for _ in range(REBALANCE_ROUNDS):
         picked = pick(options, specs, target, c, weights)
         if picked is None:
@@ -206,11 +273,11 @@ def _design_at(target: int | None, specs, edges, options, c: Constraints, object
             return design
         over = {r: getattr(design.resources, r) / c.capacity(r) for r in RESOURCES if c.capacity(r)}
         if max(over.values()) <= 1:
-            return None  # only the power cap is exceeded: slower is the only way
+            return design  # only the power cap is exceeded: slower is the only way
         for r, ratio in over.items():
             if ratio > 1:
                 weights[r] *= 2 * ratio
-    return None
+    return design
 
 
 def _balanced(specs, edges, options, c: Constraints, objective: str) -> PartitionDesign:

@@ -34,11 +34,14 @@ def greedy_fragments(layers, edges, platform, budget_bits: float, steps: int):
     return fit_fragments(layers, edges, platform, lambda used: memory_bits(used) - budget_bits, steps)
 
 
-def fit_fragments(layers, edges, platform, excess, steps: int):
+def fit_fragments(layers, edges, platform, excess, steps: int, transfer=sum):
     """{layer: (n, u_on, u_off)} of the layers to stream so that `excess(used)` (the bits of
     on-chip memory a Resources holds beyond the budget; <= 0 fits) reaches 0, or None when
     even streaming all that frees memory does not. Starts with every weight on chip; each
-    step is one layer's k words off per fragment (see the module docstring)."""
+    step is one layer's k words off per fragment (see the module docstring). A step's price
+    is what it adds to `transfer(bits)` of the streaming layers' bits per frame: by default
+    their sum; the DSE gives the model's transfer time, in which a layer's stream has one
+    memory port, so spreading the streams over layers can cost less than the fewest bits."""
     specs = [replace(s, weights_off_chip=0.0, weights_fragments=()) for s in layers]
     index = {s.name: i for i, s in enumerate(specs)}
     shape = {}  # name -> (n, words per fragment)
@@ -59,28 +62,33 @@ def fit_fragments(layers, edges, platform, excess, steps: int):
         return used.bram18, used.uram, streamed_weights(spec) * spec.weight_width
 
     off = {name: 0 for name in shape}
+    streams = {}  # name -> streamed bits per frame
     total = partition_resources(specs, edges, platform)
     bram, uram = total.bram18, total.uram
     over = excess(total)
     while over > 0:
-        moves = []  # (freed excess, added streamed bits, layer, words off per fragment, bram, uram after)
+        moves = []  # (freed excess, added transfer, layer, words off per fragment, (bram, uram) after, bits)
+        now = transfer(list(streams.values()))
         for name, k in off.items():
             spec = specs[index[name]]
-            b, u, bits = cost(spec)
+            b, u, _ = cost(spec)
             for k2 in range(k + 1, shape[name][1] + 1):
                 b2, u2, bits2 = cost(at(spec, k2))
                 after = (bram - b + b2, uram - u + u2)
                 freed = over - excess(Resources(bram18=after[0], uram=after[1]))
                 if freed > 0:
-                    moves.append((freed, bits2 - bits, name, k2, after))
+                    added = transfer(list({**streams, name: bits2}.values())) - now
+                    moves.append((freed, added, name, k2, after, bits2))
         if not moves:
             return None
         # The last step: the cheapest in bandwidth that reaches the budget; before it, the
         # most memory per streamed bit (a buffer costs a BRAM whatever it holds, so that
-        # favours streaming a layer whole, which the last step need not).
-        enough = [m for m in moves if m[0] >= over]
-        freed, _, name, k2, (bram, uram) = min(enough, key=lambda m: (m[1], -m[0])) if enough else \
-            max(moves, key=lambda m: (m[0] / max(m[1], 1), m[0]))
+        # favours streaming a layer whole, which the last step need not). The last step waits
+        # while it would cost more than that best step (a stream's port time can make the one
+        # step reaching the budget dear).
+        best = max(moves, key=lambda m: (m[0] / m[1] if m[1] > 0 else float("inf"), m[0]))
+        last = min((m for m in moves if m[0] >= over), key=lambda m: (m[1], -m[0]), default=None)
+        freed, _, name, k2, (bram, uram), streams[name] = last if last and last[1] <= best[1] else best
         off[name] = k2
         specs[index[name]] = at(specs[index[name]], k2)
         over -= freed
