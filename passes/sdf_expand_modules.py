@@ -4,7 +4,8 @@ Each layer becomes the modules the hardware model costs for it (`model.expand(sp
 the folding realised as parallel instances joined by `!sdf_hw.stream` values: a conv with
 coarse_in = ci, coarse_out = co, coarse_group = cg becomes ci*cg sliding windows, ci*cg forks
 (co > 1), ci*co*cg MAC units (`sdf_hw.conv`) each with its `sdf_hw.weights_memory`, co*cg
-glues (ci > 1) adding the ci units' dot products, co*cg accumulators behind them (when a
+glues (ci > 1) adding the ci units' dot products (a 1x1 conv's ci units of a stream are one
+conv op that adds them itself, model.dsp.sums_coarse_in), co*cg accumulators behind them (when a
 stream carries more than one channel per group) and co*cg biases. Between layers whose
 stream counts differ a `sdf_hw.squeeze` re-streams the map; a partition's (or the
 function's) input and output become `sdf_hw.dma_in` / `dma_out`.
@@ -31,7 +32,7 @@ from fpga_sdf.diagnostics import Diagnostics
 from fpga_sdf.dialects import sdf, sdf_hw
 from fpga_sdf.dialects.sdf_attrs import get_int, get_str, shape
 from fpga_sdf.model import expand
-from fpga_sdf.model.dsp import pairs_units
+from fpga_sdf.model.dsp import pairs_units, sums_coarse_in
 from fpga_sdf.model.modules import pixels_in, pixels_out
 from fpga_sdf.model.spec import sparse_engine
 from fpga_sdf.pass_registry import Pass, register
@@ -222,12 +223,15 @@ class _Expander:
                     wm = self._make(sdf_hw.WeightsMemoryOp, "weights_memory", {"fine": fine},
                                     weights=w, output=sdf_hw.stream(_format(w), lanes))
                     memories[(g, i, j)] = wm.operation.results[0]
+        # a 1x1 conv's ci units of a stream (pair) are one conv op adding their dot products
+        fused = ci if sums_coarse_in(self.spec) else 1
         for g in range(groups):
             for k in range(co // paired):
-                for i in range(ci):
-                    units = [(g, i, k * paired + u) for u in range(paired)]
+                for i0 in range(0, ci, fused):
+                    block = range(i0, i0 + fused)
+                    units = [(g, i, k * paired + u) for i in block for u in range(paired)]
                     mac = self._make(sdf_hw.ConvOp, "conv", {"fine": fine},
-                                     input=windows[g * ci + i][k], weights=[memories[u] for u in units],
+                                     inputs=[windows[g * ci + i][k] for i in block] + [memories[u] for u in units],
                                      outputs=[sdf_hw.stream(acc_fmt, q)] * paired)
                     for u, r in zip(units, mac.operation.results):
                         partial[u] = r
@@ -235,7 +239,7 @@ class _Expander:
         for g in range(groups):
             for j in range(co):  # output stream g*co + j: glue the ci units, then accumulate
                 r = partial[(g, 0, j)]
-                if ci > 1:
+                if ci > 1 and fused == 1:
                     glue = self._make(sdf_hw.GlueOp, "glue", inputs=[partial[(g, i, j)] for i in range(ci)],
                                       output=r.type)
                     r = glue.operation.results[0]

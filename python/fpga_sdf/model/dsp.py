@@ -85,6 +85,21 @@ def pairs_units(spec) -> bool:
     return packs(spec.weight_width, spec.data_width)
 
 
+def sums_coarse_in(spec) -> bool:
+    """Whether the coarse_in MAC units of one output stream (or unit pair) are one conv module
+    that adds their dot products itself, replacing the glue: a dense 1x1 conv with coarse_in
+    > 1. Why: a 1x1 unit at fine 1 is one multiply, so its own handshake, counters and output
+    buffer and a glue input per unit cost more LUTs than the product (issue 14, yosys at 8
+    bits: a unit pair 112 LUT, a glue input ~25); the module shares one set over its ci
+    windows (all present together, as the glue needed them) and sums in a registered tree.
+    The model, `--sdf-expand-modules` and both backends ask this one rule."""
+    from math import prod
+
+    from .spec import kernel_of, sparse_engine
+    return (spec.kind == "conv" and spec.coarse_in > 1 and not sparse_engine(spec)
+            and prod(kernel_of(spec)) == 1)
+
+
 def mac_dsp(multipliers: int, lanes: int, sharing: int, a_bits: int, b_bits: int, family: str,
             input_sharing: int = 1) -> int:
     """DSP slices of `multipliers` products (a_bits data x b_bits weights) in each of `lanes`

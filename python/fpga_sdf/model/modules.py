@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import NamedTuple
 from math import lcm, prod
 
-from .dsp import DivPlan, packs, pairs_units, pool_divisors
+from .dsp import DivPlan, packs, pairs_units, pool_divisors, sums_coarse_in
 from .folding import channels_in, channels_out
 from .hardware import Memory, Module, clog2
 from .spec import LayerSpec, cdiv, kernel_of, padded_spatial, pixels_of, sparse_engine, spatial
@@ -352,6 +352,9 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
     # 2q MAC arrays whose twin arrays multiply the same taps (dsp.pairs_units), fed by one
     # fork output, with two results (docs/notes/rtl-backend.md "DSP packing")
     paired = 2 if pairs_units(spec) else 1
+    # a 1x1 conv's ci units of one output stream (pair) are one module summing their dot
+    # products in a registered tree of clog2(ci) levels, no glue (dsp.sums_coarse_in)
+    fused = ci if sums_coarse_in(spec) else 1
     forks = co // paired  # fork outputs: one per unit (pair)
     if forks > 1:
         modules.append(Module("fork", in_streams, windows, windows * forks, windows, 1,
@@ -363,13 +366,16 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
     arrays = lanes * paired
     # packed multiplies per module, each with its operand-packing adder (LUTs, not DSPs)
     packed = f * lanes if paired == 2 else f * (lanes // 2) if sharing > 1 and packs(dw, ww) else 0
+    summed = (("sum_bits", (fused - 1) * aw),) if fused > 1 else ()
     modules.append(Module(
-        "conv", mac_units // paired, windows, dots * paired, conv_interval, ii, fill=0, memories=results,
-        pipeline=MULT_STAGES + clog2(f) + cdiv(kernel, f) + (clog2(p) if fcu_adders else 0),
-        mults=f, mult_widths=(dw, ww), lanes=arrays, weight_sharing=sharing, input_sharing=paired,
-        logic=(("const", 1), ("io_bits", (kernel * dw * lanes + aw * arrays)), ("mult_bits", f * (dw + ww)),
-               ("adder_bits", (max(f - 1, 0) + fcu_adders) * aw),
-               ("counter_bits", clog2(cdiv(kernel, f))), ("packed_mults", packed)) + crossbar))
+        "conv", mac_units // paired // fused, windows * fused, dots * paired, conv_interval, ii, fill=0,
+        memories=results,
+        pipeline=MULT_STAGES + clog2(f) + cdiv(kernel, f) + (clog2(p) if fcu_adders else 0)
+        + (clog2(fused) if fused > 1 else 0),
+        mults=f * fused, mult_widths=(dw, ww), lanes=arrays, weight_sharing=sharing, input_sharing=paired,
+        logic=(("const", 1), ("io_bits", (kernel * dw * lanes * fused + aw * arrays)),
+               ("mult_bits", f * fused * (dw + ww)), ("adder_bits", (max(f - 1, 0) + fcu_adders) * aw),
+               ("counter_bits", clog2(cdiv(kernel, f))), ("packed_mults", packed * fused)) + summed + crossbar))
     reads = dots if sparse else dots * ii  # the sparse engine reads all K weights per window
     modules.append(weights_memory(spec, mac_units, reads, weight_word, weight_depth))
 
@@ -379,7 +385,7 @@ def _weights_layer(spec: LayerSpec) -> tuple[Module, ...]:
     # order, so the glue adds them as they come (seed 004's adder tree over the j parallel
     # products) and one accumulator per output stream sums the channels: co*cg partial-sum
     # memories, not ci*co*cg. Wrapping acc_width sums are associative: the same results.
-    if ci > 1:
+    if ci > 1 and fused == 1:
         modules.append(Module(
             "glue", out_streams, dots * ci, dots, dots, 1, pipeline=1 + clog2(ci), lanes=q,
             logic=(("const", 1), ("io_bits", aw * (ci + 1) * q), ("adder_bits", (ci - 1) * aw))))

@@ -20,7 +20,7 @@ from .spec import LayerSpec
 # Logic features that belong to the arithmetic datapath and so replicate with the (j, h)
 # data-rate lanes; counters and stream control are shared. The sparse engine's crossbar
 # features (model/sparse_engine.py `crossbar_logic`) are all named crossbar_*.
-ARITHMETIC_FEATURES = frozenset({"mult_bits", "adder_bits", "compare_bits"})
+ARITHMETIC_FEATURES = frozenset({"mult_bits", "adder_bits", "compare_bits", "sum_bits"})
 FIELDS = ("dsp", "bram18", "uram", "lut", "ff", "lutram")
 BOARD_RESOURCES = ("dsp", "bram18", "uram", "lut", "ff")
 """What a board has a budget of (LUTRAM is counted inside `lut`)."""

@@ -79,8 +79,9 @@ def _random_layer(kind: str, p: int, folds: str, bits: int, tmp: Path) -> tuple[
     from fpga_sdf.frontend.importer import import_model
 
     torch.manual_seed(3)
-    shape = (2, 12, 12) if kind == "conv" else (2, 4, 4)
-    net = (nn.Conv2d(2, 4, 3, padding=1) if kind == "conv" else nn.Sequential(nn.Flatten(), nn.Linear(32, 4))).eval()
+    shape = {"conv": (2, 12, 12), "pointwise": (4, 6, 6)}.get(kind, (2, 4, 4))
+    net = {"conv": lambda: nn.Conv2d(2, 4, 3, padding=1), "pointwise": lambda: nn.Conv2d(4, 4, 1),
+           "inner_product": lambda: nn.Sequential(nn.Flatten(), nn.Linear(32, 4))}[kind]().eval()
     rng = np.random.default_rng(p * 10 + bits)
     module = import_model(net, torch.randn(1, *shape))
     np.save(tmp / "calib.npy", np.random.default_rng(0).standard_normal((4, *shape)).astype(np.float32))
@@ -120,6 +121,10 @@ CASES = [
     ("conv", 3, "coarse_out=4 fine=3", 8, 18, 36),  # 2 pairs behind a 2-way fork, odd lanes
     ("inner_product", 1, "coarse_out=2", 8, 1, 2),
     ("conv", 1, "coarse_out=2 fine=9", 16, 18, 18),  # 16 bits: two plain units
+    # a 1x1 conv 4 -> 4: one module adds its coarse_in units (dsp.sums_coarse_in), no glue
+    ("pointwise", 1, "coarse_in=2 coarse_out=2", 8, 2, 4),  # the 2 unit pairs of a stream pair
+    ("pointwise", 1, "coarse_in=4", 8, 4, 4),  # 4 units, one product each
+    ("pointwise", 2, "coarse_in=2", 8, 2, 4),  # 2 lanes sharing each weight, paired
 ]
 
 

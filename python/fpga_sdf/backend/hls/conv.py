@@ -5,7 +5,7 @@ each weight, a unit pair (coarse_out units j, j + 1 fed by one fork) each tap.""
 
 from __future__ import annotations
 
-from ...model.dsp import packs
+from ...model.dsp import packs, sums_coarse_in
 from ...model.spec import sparse_engine
 from . import sparse_conv
 from .context import timed
@@ -21,25 +21,32 @@ def generate(ctx, module) -> None:
     if ctx.spec.kind == "inner_product" and q > 1:
         _fcus(ctx, module)
         return
-    lanes = module.instances  # window streams: a unit's, or a unit pair's (input_sharing 2)
+    # a 1x1 conv's module adds its ci units' dot products (dsp.sums_coarse_in): no glue
+    fused = v["ci"] if sums_coarse_in(ctx.spec) else 1
+    lanes = module.instances * fused  # window streams: a unit's, or a unit pair's (input_sharing 2)
+    windows = module.words_in // fused  # per window stream
     acc_t, in_t, w_t = ctx.t("acc_t"), ctx.t("in_t"), ctx.t("w_t")
     if src.lanes != lanes * q or ctx.weights.lanes != lanes * units:
         raise ValueError(f"HLS conv: {src.lanes} window / {ctx.weights.lanes} weights lanes for {lanes} "
                          f"{'unit pairs' if units == 2 else 'units'} of {q} MAC arrays")
-    out = ctx.stream(acc_t, lanes * units * q, module.words_out // units)
+    results = lanes * units * q // fused
+    out = ctx.stream(acc_t, results, module.words_out // units)
     fine, kvol = v["fine"], v["kvol"]
-    packed = f", {q}, {pairs}, {units}" if units > 1 else f"{multi(q)}{f', {pairs}' if pairs else ''}"
+    if fused > 1:
+        packed = f", {q}, {pairs}, {units}, {fused}, {v['co']}"
+    else:
+        packed = f", {q}, {pairs}, {units}" if units > 1 else f"{multi(q)}{f', {pairs}' if pairs else ''}"
     ctx.process("conv",
                 [f"hls::stream<{src.elem}> win[{lanes * q}]",
                  f"hls::stream<sdf::vec<{w_t}, {fine}> > weights[{lanes * units}]",
-                 f"hls::stream<{acc_t}> out[{lanes * units * q}]"],
+                 f"hls::stream<{acc_t}> out[{results}]"],
                 [src.name, ctx.weights.name, out.name],
-                f"    sdf::conv<{src.elem}, {in_t}, {w_t}, {acc_t}, {kvol}, {fine}, {module.words_in}, "
+                f"    sdf::conv<{src.elem}, {in_t}, {w_t}, {acc_t}, {kvol}, {fine}, {windows}, "
                 f"{v['cout_s']}, {lanes}{packed}>(win, weights, out, frames);\n",
                 # KVOL/FINE cycles per dot product: reads, FINE products, their adder tree,
-                # the running sum, the write
-                timing=[timed("conv_loop", module.words_in * v["cout_s"] * (kvol // fine),
-                              STAGE + MUL + tree(fine) + 2 * STAGE)])
+                # the running sum (the ci units' sum), the write
+                timing=[timed("conv_loop", windows * v["cout_s"] * (kvol // fine),
+                              STAGE + MUL + tree(fine) + 2 * STAGE + (tree(fused) if fused > 1 else 0))])
     ctx.cur = out
 
 

@@ -258,6 +258,18 @@ def unit_pair_products(clk, lanes, ws_a, ws_b, dw: int, ww: int):
     return a, b
 
 
+def registered_tree(clk, rst, terms, valid, levels: int):
+    """Pairwise sums of equal-width terms, registered after each of `levels` levels (a lone
+    term passes up a level); returns the terms left and `valid` delayed alike. Registered
+    because yosys maps an unregistered wide tree as one `$macc` of LUT full adders (5x the
+    LUTs of carry-chain adders, issue 14)."""
+    for level in range(levels):
+        terms = [(add(terms[k], terms[k + 1]) if k + 1 < len(terms) else terms[k])
+                 .reg(clk, name=f"level{level}_{k // 2}") for k in range(0, len(terms), 2)]
+        valid = valid.reg(clk, rst, rst_value=0)
+    return terms, valid
+
+
 def accumulate(clk, rst, prods, valid, last, aw: int):
     """Stages 3-4 of a MAC unit: an adder tree of the registered products in the accumulator
     width (registered) and the sum over the cycles of one dot product. `valid` / `last` are
@@ -376,6 +388,16 @@ def pair_index(spec, instance: int) -> tuple[int, int, int]:
     gk, i = divmod(instance, ci)
     g, k = divmod(gk, pairs)
     return g, i, 2 * k
+
+
+def mac_index(spec, instance: int, units: int) -> tuple[int, int, int]:
+    """(g, i, j) of the first unit of conv module `instance`: a unit, a unit pair (units = 2),
+    or a 1x1 module of the ci units of a stream (pair) (model.dsp.sums_coarse_in: i = 0)."""
+    from fpga_sdf.model.dsp import sums_coarse_in
+    if sums_coarse_in(spec):
+        g, k = divmod(instance, spec.coarse_out // units)
+        return g, 0, units * k
+    return pair_index(spec, instance) if units == 2 else unit_index(spec, instance)
 
 
 def output_index(spec, instance: int) -> tuple[int, int]:

@@ -20,6 +20,7 @@ from fpga_sdf.backend.rtl.streams import ModuleParams, StreamType
 from fpga_sdf.interp.fixed import Fixed
 from fpga_sdf.interp.kernels import _windows, conv_fixed, inner_product_fixed
 from fpga_sdf.model import expand
+from fpga_sdf.model.dsp import sums_coarse_in
 from fpga_sdf.model.spec import LayerSpec, padded_spatial
 
 pytestmark = [pytest.mark.rtlsim]
@@ -163,7 +164,24 @@ def run_chain(layer: Layer, backpressure=0.0):
     weights = run(p, [])
     assert np.array_equal(weights, np.tile(plan.weight_words(layer.w), (FRAMES * layer.pixels, 1)))
     dots = layer.dots(plan, s)
-    if layer.models["conv"].input_sharing == 2:  # units j - 1 and j share the window (model.dsp.pairs_units)
+    if sums_coarse_in(sp):  # one module holds the ci units (g, i', j) (and j's pair) and adds them
+        units = layer.models["conv"].input_sharing
+        j0 = j - (units - 1)  # the first unit of j's pair
+        wins = [layer.windows(g * ci + k) if k != i else window for k in range(ci)]
+        words = [weights[:len(weights) // FRAMES] if (k, j0 + u) == (i, j) else
+                 np.tile(MacPlan(sp, g, k, j0 + u).weight_words(layer.w), (layer.pixels, 1))
+                 for k in range(ci) for u in range(units)]
+        p = params(sp, "conv", g * (co // units) + j0 // units, [win_t] * ci + [wt] * (ci * units),
+                   [acc_t] * units, layer.data, layer.tag)
+        per_unit = p.model.words_out // units
+        outs = module_sim.simulate(conv.generate(p), p.inputs, p.outputs, [frames(d) for d in wins + words],
+                                   expect=[FRAMES * per_unit] * units, backpressure=backpressure)
+        cycles["conv"] = per_frame(outs[-1], per_unit)
+        for u, out in enumerate(outs):
+            summed = sum(layer.dots(MacPlan(sp, g, k, j0 + u), g * ci + k) for k in range(ci))
+            assert np.array_equal(out.values[:, 0], frames(summed.reshape(-1))), f"conv, unit {j0 + u}"
+        got = outs[-1].values
+    elif layer.models["conv"].input_sharing == 2:  # units j - 1 and j share the window (model.dsp.pairs_units)
         mate = (g * co + j - 1) * ci + i
         mate_weights = run(params(sp, "weights_memory", mate, [], [wt], layer.data, layer.tag), [])
         p = params(sp, "conv", (g * (co // 2) + j // 2) * ci + i, [win_t, wt, wt], [acc_t, acc_t], layer.data,
@@ -180,10 +198,11 @@ def run_chain(layer: Layer, backpressure=0.0):
     else:
         p = params(sp, "conv", instance, [win_t, wt], [acc_t], layer.data, layer.tag)
         got = run(p, [window, weights[:len(weights) // FRAMES]])
-    assert np.array_equal(got[:, 0], frames(dots.reshape(-1))), "conv"
+    if not sums_coarse_in(sp):
+        assert np.array_equal(got[:, 0], frames(dots.reshape(-1))), "conv"
 
     got = got[:len(got) // FRAMES]
-    if ci > 1:  # the glue adds the ci units' dot products of (g, j) as they come
+    if "glue" in layer.models:  # the glue adds the ci units' dot products of (g, j) as they come
         parts = [layer.dots(MacPlan(sp, g, k, j), g * ci + k).reshape(-1, 1) if k != i else got
                  for k in range(ci)]
         p = params(sp, "glue", o, [acc_t] * ci, [acc_t], layer.data, layer.tag)
@@ -232,9 +251,11 @@ CASES = {
     "depthwise_cg2": conv_spec(4, 4, (5, 5), (3, 3), pad=(1, 1, 1, 1), groups=4, cg=2, fine=3),
     # grouped, 2 groups on one stream pair
     "groups2_ci2": conv_spec(4, 4, (4, 4), (1, 1), groups=2, ci=2, co=1),
-    # 1x1 at fine 1 (a dot product a cycle: no running sum in the unit), an odd coarse_in
-    # (the glue's registered tree passes a lone term up a level), unit pairs at 8 bits
+    # 1x1 at fine 1: one module of the 5 units of a stream pair (a dot product a cycle, no
+    # running sum), an odd coarse_in (the registered tree passes a lone term up a level), no glue
     "k1_ci5_co2": conv_spec(10, 4, (3, 3), (1, 1), ci=5, co=2),
+    # the same with one unit a window (coarse_out 3: no pairs)
+    "k1_ci3_co3": conv_spec(6, 6, (3, 3), (1, 1), ci=3, co=3),
     # 3D: frame buffers, stride and pad in depth
     "3d_k3": conv_spec(2, 2, (4, 4, 4), (3, 3, 3), stride=(2, 1, 1), pad=(1, 0, 1, 1, 0, 1),
                        fine=9),

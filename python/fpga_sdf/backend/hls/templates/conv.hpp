@@ -156,10 +156,13 @@ void packed_products(const S& s, const P& lo, const P& hi, product_t<S, P>& p_lo
 //     packed multiply;
 //   else arrays 2i and 2i + 1 (i < PAIRS) multiply each tap pair by the shared weight in one
 //     packed multiply, an array left over alone; the rest are plain products.
+// CI > 1 (a 1x1 conv, model/dsp.py sums_coarse_in): the CI units (g, i, j) of each output
+// stream o = g * CO + j (unit u = (g * CI + i) * CO + j) are added here, as the glue would:
+// out[o * Q + y] is their sum.
 template <typename win_t, typename in_t, typename w_t, typename acc_t, int KVOL, int FINE,
-          int WINDOWS, int COUT_S, int LANES, int Q = 1, int PAIRS = 0, int UNITS = 1>
+          int WINDOWS, int COUT_S, int LANES, int Q = 1, int PAIRS = 0, int UNITS = 1, int CI = 1, int CO = 1>
 void conv(hls::stream<win_t> win[LANES * Q], hls::stream<vec<w_t, FINE> > weights[LANES * UNITS],
-          hls::stream<acc_t> out[LANES * UNITS * Q], int frames = 1) {
+          hls::stream<acc_t> out[LANES * UNITS * Q / CI], int frames = 1) {
 #pragma HLS INLINE off
     static_assert(KVOL % FINE == 0, "FINE must divide the kernel volume");
     static_assert(2 * PAIRS <= Q, "a packed lane pair takes two MAC arrays");
@@ -214,7 +217,21 @@ conv_loop:
                         sum += prod[t][y][k];
                     }
                     acc[a] = sum;
-                    if (ko == KO - 1) out[a].write(sum);
+                    if (CI == 1 && ko == KO - 1) out[a].write(sum);
+                }
+            }
+        }
+        if (CI > 1 && ko == KO - 1) {
+            for (int o = 0; o < LANES * UNITS / CI; o++) {
+#pragma HLS UNROLL
+                for (int y = 0; y < Q; y++) {
+#pragma HLS UNROLL
+                    acc_t s = 0;
+                    for (int i = 0; i < CI; i++) {
+#pragma HLS UNROLL
+                        s += acc[((o / CO * CI + i) * CO + o % CO) * Q + y];
+                    }
+                    out[o * Q + y].write(s);
                 }
             }
         }
