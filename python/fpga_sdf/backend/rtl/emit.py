@@ -6,15 +6,17 @@ asks the generator of each kind for its PyCDE module, and wires one top per part
 one AXI-Stream slave per tensor it reads and one master per tensor it writes (`s_axis_*` /
 `m_axis_*` when there is one, `s_axis<k>_*` / `m_axis<k>_*` for a partition cut inside a
 residual block; one beat = one word of every stream of that dma), a FIFO on each stream the
-model buffers (skip connections), and a `debug_valid` /
-`debug_ready` pair of vectors (bit k = stream k) the simulator reads to time every layer and
-to name stalled streams. See docs/notes/rtl-backend.md.
+model buffers (skip connections), a slave `s_axis_w<k>_*` per layer whose weights are AutoWS
+fragments (its dynamic regions, from the image in `<partition>/weights/`), and a
+`debug_valid` / `debug_ready` pair of vectors (bit k = stream k) the simulator reads to time
+every layer and to name stalled streams. See docs/notes/rtl-backend.md.
 
     <dir>/rtl.json            partitions in order, the tensors each reads (and who wrote them) and
                               writes, formats, word order, streams, per-layer model figures
     <dir>/filelist.f          every .sv file, partition by partition
     <dir>/vivado.tcl          adds the sources to a Vivado project
     <dir>/<partition>/*.sv    the partition top and its modules
+    <dir>/<partition>/weights/<layer>_fragments.bin   a fragmented layer's weights image
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 from torch_mlir import ir
 
 from ... import network
@@ -34,6 +37,7 @@ from ...interp.fixed import Fixed, quantize, requantize
 from ...model import expand
 from ...model.performance import partition_performance
 from ..hls.emit import value_format
+from ..hls.weights_memory import fragments
 from . import generators
 from .module_sim import elaborate
 from .streams import ModuleParams, StreamType, Unsupported, fifo, port_names
@@ -70,6 +74,8 @@ class _Instance:
     cls: object = None
     op: object = None
     axis: int = 0  # a dma's AXI port: the partition's input / output index
+    port: str | None = None  # a weights dma's AXI port (a fragmented layer's dynamic regions)
+    units: list = field(default_factory=list)  # a weights dma's: the weights memory of each output
 
 
 def ident(text: str) -> str:
@@ -166,14 +172,31 @@ def _collect_layers(module, problems: list) -> dict:
         spec = network.layer_spec(name, op)
         # every kind is built at pixels = (p, 1) (docs/notes/rtl-backend.md "Multi-pixel
         # layers"); the sparse engine refuses p > 1 at its generator
-        if spec.weights_off_chip:
-            problems.append(at(op.location, "streaming weights from off-chip memory (weights_off_chip, AutoWS) is "
-                                            "modelled and explored, but the RTL backend does not emit it yet"))
+        why = _fragments_refusal(spec)
+        if why:
+            problems.append(at(op.location, why))
         params, formats = _layer_params(op, kind, problems)
         part = network.partition_of(op)
         layers[name] = _Layer(name, kind, spec, _attrs(op), params, formats,
                               index_of.get(part.operation, 0) if part is not None else 0)
     return layers
+
+
+def _fragments_refusal(spec) -> str | None:
+    """Why the layer's off-chip weights are not emitted (None if it has none or they are):
+    the RTL builds AutoWS fragments where the HLS backend does, on the dense engine at one
+    pixel a word without reloading (docs/notes/rtl-backend.md "AutoWS weight fragments")."""
+    from ...model.spec import sparse_engine
+
+    if not spec.weights_off_chip:
+        return None
+    if fragments(spec) is None:
+        return ("streaming weights from off-chip memory (weights_off_chip, AutoWS) is modelled and explored, but "
+                "the RTL backend does not emit it yet without weights_fragments (run --sdf-fragment-weights)")
+    why = ("on PASS's sparse engine" if sparse_engine(spec) else
+           "with weights reloading (wr_factor > 1)" if spec.wr_factor > 1 else
+           "at more than one pixel a word (pixels)" if spec.pixels != (1, 1) else None)
+    return why and f"AutoWS weight fragments {why} are modelled and explored, but the RTL backend does not emit them yet"
 
 
 # ------------------------------------------------------------------------------ driver
@@ -364,6 +387,8 @@ class _Emitter:
                              name=mname, layer_attrs=info.attrs if info else {})
             inst = _Instance(mname, kind, None if kind in ("squeeze", "dma_in", "dma_out") else layer, p, op=op,
                              axis=axis)
+            if kind == "weights_memory" and info is not None and info.spec.weights_off_chip:
+                self._weights_stream(plan, inst, outs[0], info)
             # inputs
             if kind == "dma_in":
                 shp = _shape(op.operation.operands[0])
@@ -441,6 +466,62 @@ class _Emitter:
         plan["runs"] = max(reloads)
         return plan
 
+    def _weights_stream(self, plan, inst: _Instance, word: StreamType, info: _Layer) -> None:
+        """Feed a fragmented layer's weights memory `inst` its dynamic regions: a stream from
+        the layer's weights dma (a `dma_in` on its own AXI port, one output per MAC unit, one
+        beat = a word of every unit), created with the layer's first memory."""
+        streams, insts = plan["streams"], plan["insts"]
+        ports = plan.setdefault("weights", {})  # layer -> its weights dma's instance index
+        dma = ports.get(info.name)
+        if dma is None:
+            p = ModuleParams(kind="dma_in", layer=None, instance=None, attrs={}, inputs=[], outputs=[],
+                             name=ident(f"{plan['tag']}_{info.name}_weights_dma"))
+            dma = ports[info.name] = len(insts)
+            insts.append(_Instance(p.name, "dma_in", None, p, op=inst.op, port=f"s_axis_w{len(ports) - 1}"))
+        d = insts[dma]
+        s = _Stream(len(streams), word, 0, (dma, len(d.outputs)), (len(insts), 0))
+        streams.append(s)
+        d.outputs.append(s.index)
+        d.units.append(inst.params)
+        d.params.outputs.append(word)
+        d.params.inputs = [StreamType(word.width, word.frac, len(d.outputs) * word.lanes)]
+        inst.inputs.append(s.index)
+        inst.params.inputs = [word]
+
+    def _weights_json(self, plan) -> list:
+        """rtl.json's weights ports of the partition: per fragmented layer, its AXI port, the
+        image file and its word order, the beats a frame (what the model streams)."""
+        entries = []
+        for layer, dma in plan.get("weights", {}).items():
+            d = plan["insts"][dma]
+            units = d.units
+            n, u_on, u_off = fragments(units[0].spec)
+            model = units[0].model
+            repeat = model.words_out // (n * (u_on + u_off))  # memory cycles a frame: output pixels
+            entries.append({
+                "port": d.port, "layer": layer, "fragments": [n, u_on, u_off], "units": len(units),
+                "word": units[0].outputs[0].lanes, "format": [d.params.inputs[0].width, d.params.inputs[0].frac],
+                "beat_bits": d.params.inputs[0].bits, "image_beats": n * u_off, "repeat": repeat,
+                "beats_per_frame": repeat * n * u_off, "file": f"{plan['name']}/weights/{ident(layer)}_fragments.bin",
+                "order": "one memory cycle, sent `repeat` times a frame: beat f*u_off + w is dynamic word w of "
+                         "fragment f (address f*(u_on+u_off)+u_on+w) of every MAC unit, unit k (weights_memory "
+                         "instance units_order[k]) in lanes k*word .. k*word+word-1, tap t in lane k*word+t",
+                "units_order": [u.instance for u in units],
+            })
+        return entries
+
+    def _weights_files(self, plan) -> dict:
+        """The image of each fragmented layer's weights port, packed beats as sim.py streams them."""
+        from .streams import pack_words
+        from .weights_memory import fragment_image
+
+        files = {}
+        for entry in self._weights_json(plan):
+            d = plan["insts"][plan["weights"][entry["layer"]]]
+            image = np.concatenate([fragment_image(u) for u in d.units], axis=1)
+            files[entry["file"]] = pack_words(image, d.params.inputs[0]).astype("<u4").tobytes()
+        return files
+
     def _stream_type(self, value) -> StreamType:
         return StreamType.parse(str(value.type))
 
@@ -459,6 +540,7 @@ class _Emitter:
                 folder = plan["name"] if len(plans) == 1 else f"{plan['name']}/r{plan['run']}"
                 top_cls, debug = _top_module(top_name, plan)
                 sv = elaborate(top_cls, top_name)
+                files.update(self._weights_files(plan))
                 for fname, text in sv.items():
                     files[f"{folder}/{fname}"] = text
                     filelist.append(f"{folder}/{fname}")
@@ -515,13 +597,16 @@ class _Emitter:
                   for k, t in enumerate(plan["inputs"])]
         outputs = [dict(t, port=axis_port("m_axis", k, len(plan["outputs"])), order="channels_last")
                    for k, t in enumerate(plan["outputs"])]
-        return {
+        entry = {
             "name": plan["name"], "index": plan["index"], "top": top, "files": [f"{plan['name']}/{f}" for f in sv_files],
             "inputs": inputs, "outputs": outputs, "input": inputs[0], "output": outputs[0],
             "runs": plan["runs"], "streams": stream_json, "debug_bits": debug, "layers": layers,
             "model": {"cycles_per_frame": plan["model"]["interval"], "depth": plan["model"]["depth"],
                       "runs": plan["model"]["runs"]},
         }
+        if plan.get("weights"):  # a fragmented layer's weights port (AutoWS)
+            entry["weights"] = self._weights_json(plan)
+        return entry
 
 
 def axis_port(prefix: str, k: int, n: int) -> str:
@@ -577,7 +662,7 @@ def _top_module(name: str, plan):
     ns = {"module_name": name, "clk": Clock(), "rst": Reset()}
     for inst in insts:  # one AXI-Stream port per tensor read or written
         if inst.kind == "dma_in":
-            port = axis_port("s_axis", inst.axis, n_in)
+            port = inst.port or axis_port("s_axis", inst.axis, n_in)
             ns.update({f"{port}_tdata": Input(Bits(inst.params.inputs[0].bits)), f"{port}_tvalid": Input(Bits(1)),
                        f"{port}_tlast": Input(Bits(1)), f"{port}_tready": Output(Bits(1))})
         elif inst.kind == "dma_out":
@@ -604,7 +689,7 @@ def _top_module(name: str, plan):
                 prod_ready[s.index] = f.in0_ready
         for inst in insts:
             kw = {"clk": ports.clk, "rst": ports.rst}
-            s_port = axis_port("s_axis", inst.axis, n_in)
+            s_port = inst.port or axis_port("s_axis", inst.axis, n_in)
             m_port = axis_port("m_axis", inst.axis, n_out)
             if inst.kind == "dma_in":
                 kw.update(in0_data=getattr(ports, f"{s_port}_tdata"), in0_valid=getattr(ports, f"{s_port}_tvalid"))

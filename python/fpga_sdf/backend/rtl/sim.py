@@ -81,12 +81,27 @@ def _beat_type(end: dict) -> StreamType:
 
 
 def _ports(part: dict) -> tuple[list, list]:
-    """The AXI-Stream ports of the partition top: one slave per input, one master per output."""
-    def spec(end, last):
-        q = end["port"]
-        return PortSpec(f"{q}_tdata", f"{q}_tvalid", f"{q}_tready", _beat_type(end).bits,
-                        last=f"{q}_tlast" if last else None)
-    return [spec(e, True) for e in _ends(part, "input")], [spec(e, False) for e in _ends(part, "output")]
+    """The AXI-Stream ports of the partition top: one slave per input, then one per fragmented
+    layer's weights (AutoWS), one master per output."""
+    def spec(q, bits, last):
+        return PortSpec(f"{q}_tdata", f"{q}_tvalid", f"{q}_tready", bits, last=f"{q}_tlast" if last else None)
+    ins = [spec(e["port"], _beat_type(e).bits, True) for e in _ends(part, "input")]
+    ins += [spec(w["port"], w["beat_bits"], True) for w in part.get("weights", [])]
+    return ins, [spec(e["port"], _beat_type(e).bits, False) for e in _ends(part, "output")]
+
+
+def _weights_beats(root: Path, entry: dict, frames: int) -> np.ndarray:
+    """The beats a fragmented layer's weights port streams over `frames` frames: its image
+    (rtl.json's `file`, one memory cycle) `repeat` times a frame, as the host's DMA reads it."""
+    chunks = -(-entry["beat_bits"] // 32)
+    try:
+        image = np.fromfile(root / entry["file"], dtype="<u4")
+    except OSError as err:
+        raise UserError(f"cannot read {root / entry['file']}: {err.strerror}") from None
+    if image.size != entry["image_beats"] * chunks:
+        raise UserError(f"{root / entry['file']}: {image.size * 4} bytes, rtl.json says "
+                        f"{entry['image_beats']} beats of {entry['beat_bits']} bits")
+    return np.tile(image.reshape(entry["image_beats"], chunks), (frames * entry["repeat"], 1))
 
 
 def build(directory: str, shared_bandwidth: bool = False) -> dict:
@@ -149,12 +164,14 @@ def _stall_report(part: dict, text: str, stall: int) -> str:
 
 
 def _run_partition(binary, part: dict, xs: list, stall_cycles: int | None,
-                   backpressure: int = 0, bandwidth_bits: float | None = None) -> tuple[list, dict]:
+                   backpressure: int = 0, bandwidth_bits: float | None = None,
+                   root: Path | None = None) -> tuple[list, dict]:
     """One run of a partition over the batch: integers in (N, *shape) per input, integers out
     per output, figures. Every input port is offered a beat every cycle (the DMA keeps up,
     docs/notes/rtl-backend.md) unless `bandwidth_bits` (bits per cycle, a binary built with
     shared_bandwidth) limits what all ports move together; `backpressure`: percent of cycles
-    each output's tready is low."""
+    each output's tready is low. A fragmented layer's weights port streams its image from the
+    project `root`."""
     ins, outs = _ends(part, "input"), _ends(part, "output")
     n = xs[0].shape[0]
     interval = part["model"]["cycles_per_frame"]
@@ -167,7 +184,11 @@ def _run_partition(binary, part: dict, xs: list, stall_cycles: int | None,
             t = _beat_type(e)
             flat = stream_order(x)[:, pixel_order(e["shape"], e["streams"], _pixels(e))]
             pack_words(flat.reshape(-1, t.lanes), t).tofile(work / f"in{k}.bin")
-        (work / "frames.txt").write_text(" ".join(str(e["words"] // _beat_type(e).lanes) for e in ins) + "\n")
+        weights = part.get("weights", [])
+        for k, w in enumerate(weights, len(ins)):
+            _weights_beats(root, w, n).tofile(work / f"in{k}.bin")
+        frame_beats = [e["words"] // _beat_type(e).lanes for e in ins] + [w["image_beats"] for w in weights]
+        (work / "frames.txt").write_text(" ".join(map(str, frame_beats)) + "\n")
         (work / "expect.txt").write_text(" ".join(str(n * b) for b in beats_out) + "\n")
         (work / "config.txt").write_text(f"{budget} {stall} {int(backpressure)} 1\n")
         if bandwidth_bits:
@@ -239,7 +260,7 @@ def run_integers(directory: str, x_int: np.ndarray, stall_cycles: int | None = N
         figs = []
         if reload is None:
             ys, fig = _run_partition(binaries[(part["name"], 0)], part, xs, stall_cycles, backpressure,
-                                     bandwidth_bits)
+                                     bandwidth_bits, Path(directory))
             figs.append(fig)
             for j, (e, y) in enumerate(zip(_ends(part, "output"), ys)):
                 tensors[(index, j)] = from_stream_order(y, (n,) + tuple(e["shape"]))
@@ -267,6 +288,7 @@ def run_integers(directory: str, x_int: np.ndarray, stall_cycles: int | None = N
             "model_cycles_per_frame": model["cycles_per_frame"],
             "model_batch_cycles": model["runs"] * (model["depth"] + model["cycles_per_frame"] * n),
             "model_depth": model["depth"], "first_output_cycle": fig["first_out"],
+            "frame_done_cycles": fig["last"],  # per frame (the first run's), when its last beat left
         })
         for k, (meta, lf) in enumerate(zip(part["layers"], fig["layers"])):
             layer_stats.append({

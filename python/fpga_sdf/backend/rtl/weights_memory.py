@@ -17,6 +17,14 @@ filter): p times wider, 1/p as deep.
 With weights reloading (p.reload) the memory is a RAM holding the current run's filters,
 written through load_valid / load_addr / load_data (contract: weights reloading); a load
 also restarts the stream at address 0 and drops the words read ahead from the old run.
+
+AutoWS fragments (`weights_fragments = (n, u_on, u_off)`, model/weights_memory.py): the ROM
+holds only the static regions (the first u_on words of each fragment, n u_on words), and the
+dynamic ones (its other u_off words) arrive on the module's stream input `in0`, fed from the
+partition's weights AXI port of the layer (emit.py), into the model's `stream_buffer`: a
+dual-port RAM of 2 u_off words used as a ring (the DMA writes one fragment's region while the
+engine reads the previous one). The output is the same word stream in the same order, so the
+MAC unit behind it does not change; the image on the port is `fragment_image`.
 """
 
 from __future__ import annotations
@@ -27,8 +35,9 @@ from pycde.types import Bits
 from fpga_sdf.model.memory import bram18_tiling
 from fpga_sdf.model.modules import clog2
 
+from ..hls.weights_memory import fragments
 from .fcu import unit_plan
-from .mac_common import OutBuffer, counter, eq, memory, module_name, pack, ram_style, select, unit_index
+from .mac_common import OutBuffer, counter, eq, memory, module_name, pack, ram_style, sel, select, ult, unit_index
 from .streams import counter_bits, stream_module
 
 
@@ -40,7 +49,17 @@ def reload_image(p, run: int) -> np.ndarray:
     return plan.weight_words(p.params["weights"])
 
 
+def fragment_image(p) -> np.ndarray:
+    """The dynamic regions of this unit's memory, (n u_off, word lanes) integers in the order
+    it reads them: fragment by fragment, word by word (address f (u_on + u_off) + u_on + w)."""
+    n, u_on, u_off = fragments(p.spec)
+    words = reload_image(p, 0)
+    return words.reshape(n, u_on + u_off, -1)[:, u_on:].reshape(n * u_off, -1)
+
+
 def generate(p):
+    if p.inputs:  # the driver gives a fragmented layer's memories their dynamic regions' stream
+        return _generate_fragments(p, *fragments(p.spec))
     words = [pack(row, p.outputs[0].width) for row in reload_image(p, 0)]
     width, depth = p.outputs[0].bits, len(words)
     style = ram_style("weights", width, depth, p.spec.weights_memory)
@@ -62,6 +81,51 @@ def generate(p):
         out.drive(ports)
 
     return stream_module(module_name(p), p.inputs, p.outputs, build, extra_inputs=load_ports)
+
+
+def _generate_fragments(p, n: int, u_on: int, u_off: int):
+    """The memory of a fragmented layer's unit: address a of fragment f = a // (u_on + u_off)
+    comes from the ROM of static regions (word a % (u_on + u_off) < u_on) or, in order, from
+    the 2 u_off-word stream_buffer that in0 fills; a dynamic word not yet arrived holds the
+    stream back (the MAC unit waits, as the model's bandwidth bound says)."""
+    from pycde.constructs import Reg, Wire
+    from pycde.dialects import comb
+    from pycde.types import Bits
+
+    t = p.outputs[0]
+    width, span, slots = t.bits, u_on + u_off, 2 * u_off
+    regions = reload_image(p, 0).reshape(n, span, -1)
+    static = [pack(row, t.width) for row in regions[:, :u_on].reshape(n * u_on, regions.shape[2])]
+    style = ram_style("weights", width, n * u_on, p.spec.weights_memory) if u_on else None
+    buffer_style = ram_style("stream_buffer", width, slots, "bram")
+
+    def build(ports):
+        clk, rst = ports.clk, ports.rst
+        out = OutBuffer(clk, rst, width, latency=1)
+        fire = Wire(Bits(1), "fire")
+        word, _ = counter(clk, rst, span, fire, "word")  # the address within its fragment
+        dynamic = ~ult(word, u_on) if u_on else Bits(1)(1)
+        cw = counter_bits(slots + 1)
+        held = Reg(Bits(cw), clk, rst, rst_value=0, name="held")  # words in the stream_buffer
+        push = ports.in0_valid & ult(held, slots)
+        ports.in0_ready = ult(held, slots)
+        fire.assign(out.credit & (~dynamic | ~eq(held, 0)))
+        pop = fire & dynamic
+        wptr, _ = counter(clk, rst, slots, push, "wptr")
+        rptr, _ = counter(clk, rst, slots, pop, "rptr")
+        up = sel(push, comb.AddOp(held, Bits(cw)(1)), held)
+        held.assign(sel(pop, comb.SubOp(up, Bits(cw)(1)), up))
+        streamed = memory(clk, width, slots, rptr, pop, waddr=wptr, wdata=ports.in0_data, wen=push,
+                          name="stream_buffer", style=buffer_style)
+        if u_on:
+            addr, _ = counter(clk, rst, n * u_on, fire & ~dynamic, "addr")
+            kept = tiled_memory(clk, width, n * u_on, addr, fire & ~dynamic, static, style)
+            streamed = sel(dynamic.reg(clk, rst, rst_value=0), streamed, kept)
+        out.issue(fire)
+        out.push(fire.reg(clk, rst, rst_value=0), streamed)
+        out.drive(ports)
+
+    return stream_module(module_name(p), p.inputs, p.outputs, build)
 
 
 def tiled_memory(clk, width: int, depth: int, addr, ren, init, style: str, waddr=None, wdata=None,
