@@ -199,3 +199,30 @@ def test_a_bare_off_chip_fraction_is_still_refused(tmp_path):
     with pytest.raises(UserError, match=r"error: streaming weights from off-chip memory \(weights_off_chip, AutoWS\) "
                                         r"is modelled and explored, but the RTL backend does not emit it yet"):
         emit(module, source="net.mlir")
+
+
+@pytest.mark.synth
+@pytest.mark.parametrize("family", ["ultrascale+", "7series"])
+@pytest.mark.parametrize("fragments", [(288, 12, 4), (288, 0, 16), (32, 120, 24)])
+def test_a_fragmented_weights_memory_synthesises_to_the_models_block_rams(fragments, family):
+    """yosys synth_xilinx of one MAC unit's fragmented weights memory (a 16 -> 32 channel 3x3
+    conv at fine 1: 4,608 words of 16 bits): its ROM of static regions and its stream_buffer
+    map to the model's BRAM18s (ROM tiles plus one for the buffer; a buffer alone, one)."""
+    from fpga_sdf.backend.rtl import synth, weights_memory
+    from fpga_sdf.backend.rtl.streams import ModuleParams, StreamType
+    from fpga_sdf.model.spec import LayerSpec
+
+    n, u_on, u_off = fragments
+    spec = LayerSpec("k", "conv", ((16, 8, 8),), ((32, 8, 8),), kernel=(3, 3), stride=(1, 1), pad=(1, 1, 1, 1),
+                     has_bias=True, fine=1, data_width=16, weight_width=16, acc_width=48,
+                     weights_fragments=fragments, weights_off_chip=u_off / (u_on + u_off))
+    model = next(m for m in expand(spec) if m.name == "weights_memory")
+    word = StreamType(16, 14, 1)
+    rng = np.random.default_rng(0)
+    p = ModuleParams("weights_memory", "k", 0, {}, [word], [word], spec=spec, model=model,
+                     name=f"frag_wm_{n}_{u_on}_{u_off}",
+                     params={"weights": rng.integers(-9999, 9999, (32, 16, 3, 3)), "bias": rng.integers(-9, 9, 32)})
+    got = synth.synthesise_module(weights_memory.generate(p), family)
+    expected = synth.model_resources(model, family)
+    print(f"{fragments} {family}: yosys {got.as_dict()}, model {expected}")
+    assert got.bram18_units == expected["bram18"] and got.dsp == expected["dsp"] == 0, (got, expected)
