@@ -116,3 +116,63 @@ def test_greedy_evicts_the_most_bram_per_bit_until_the_partition_fits():
     short = greedy_evictions(layers, edges, ZC706, before - 2 * saving - 1, 125)
     assert not short.fits and short.bram18 == before - 2 * saving
     assert greedy_evictions(layers, edges, ZC706, before, 125).evictions == ()
+
+
+def _block_ir(evicted: str = "") -> str:
+    t, w, b = "tensor<1x64x56x56xf32>", "tensor<64x64x3x3xf32>", "tensor<64xf32>"
+    fold = "coarse_in = 8, coarse_out = 8, fine = 9"
+    return f'''
+func.func @block(%x: {t}) -> {t} {{
+  %w1 = "sdf.weights"() {{value = dense<0.1> : {w}}} : () -> {w}
+  %w2 = "sdf.weights"() {{value = dense<0.2> : {w}}} : () -> {w}
+  %b = "sdf.weights"() {{value = dense<0.0> : {b}}} : () -> {b}
+  %s:2 = "sdf.split"(%x) {{name = "fork"}} : ({t}) -> ({t}, {t})
+  %c1 = "sdf.conv"(%s#0, %w1, %b) {{name = "conv1", pad = array<i64: 1, 1, 1, 1>, {fold}}} : ({t}, {w}, {b}) -> {t}
+  %r1 = "sdf.activation"(%c1) {{kind = "relu", name = "relu1"}} : ({t}) -> {t}
+  %c2 = "sdf.conv"(%r1, %w2, %b) {{name = "conv2", pad = array<i64: 1, 1, 1, 1>, {fold}}} : ({t}, {w}, {b}) -> {t}
+  %e = "sdf.eltwise"(%c2, %s#1) {{{evicted}mode = "add", name = "add"}} : ({t}, {t}) -> {t}
+  %r = "sdf.activation"(%e) {{kind = "relu", name = "relu2"}} : ({t}) -> {t}
+  return %r : {t}
+}}'''
+
+
+def test_the_ir_decision_is_what_the_model_costs_and_the_dse_writes_back():
+    # The join's attribute reaches the model (the edge (fork, add) is evicted), the greedy pass
+    # writes the same decision under a budget one BRAM18 short of the block's, and the DSE's
+    # write-back sets and clears it from the specs.
+    from types import SimpleNamespace
+
+    from torch_mlir import ir
+
+    from fpga_sdf import ir as sdf_ir
+    from fpga_sdf import network, target
+    from fpga_sdf.diagnostics import Diagnostics
+    from fpga_sdf.dse.ir_bridge import problem_of, write_design
+    from fpga_sdf.pass_registry import lookup
+
+    with sdf_ir.context(), ir.Location.unknown():
+        hand = sdf_ir.parse(_block_ir("evicted = array<i64: 1>, "), "hand.mlir")
+        (part,) = network.model_partitions(hand)
+        assert {s.name: s.evicted for s in part.layers}["add"] == (1,)
+        perf = partition_performance(part.layers, part.edges, ZC706, 125)
+        assert dict(perf.fifos)[("fork", "add")].name == DMA_MODULE
+        assert perf.offchip_tensors[-1] == ("fork", "evicted", T)
+
+        module = sdf_ir.parse(_block_ir(), "block.mlir")
+        target.write(module, target.resolve("zc706"))
+        (part,) = network.model_partitions(module)
+        used = partition_resources(part.layers, part.edges, ZC706).bram18
+        diag = Diagnostics()
+        lookup("sdf-evict")(budget=(used - 1) / ZC706.bram18).run(module, diag)
+        assert not diag.errors and [d.severity for d in diag.items] == ["remark"]  # naming the eviction
+        sdf_ir.verify(module)
+        ops = dict(network.named_layers(module))
+        assert tuple(ir.DenseI64ArrayAttr(ops["add"].operation.attributes["evicted"])) == (1,)
+
+        problem, ops = problem_of(module)
+        assert {s.name: s.evicted for s in problem.specs}["add"] == (1,)
+        cleared = tuple(replace(s, evicted=()) for s in problem.specs)
+        write_design(module, SimpleNamespace(partitions=(SimpleNamespace(specs=cleared),), cuts=()), ops)
+        assert "evicted" not in ops["add"].operation.attributes
+        write_design(module, SimpleNamespace(partitions=(SimpleNamespace(specs=problem.specs),), cuts=()), ops)
+        assert tuple(ir.DenseI64ArrayAttr(ops["add"].operation.attributes["evicted"])) == (1,)
