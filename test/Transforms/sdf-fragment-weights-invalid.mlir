@@ -6,10 +6,11 @@
 // RUN: not fpga-opt %s --sdf-fragment-weights="budget=0.5 layer=conv" 2>&1 | filecheck %s --check-prefix=BOTH
 // RUN: not fpga-opt %s --sdf-fragment-weights="budget=0.5" 2>&1 | filecheck %s --check-prefix=NOTARGET
 
-// HLS emits a fragmented layer (checked at the end of the file); RTL refuses it at the layer.
+// Both backends emit a fragmented layer (RTL: a weights AXI port s_axis_w0; HLS checks at the end).
 // RUN: fpga-opt %s --sdf-quantize --sdf-fragment-weights="layer=conv n=4 u_on=60 u_off=12" -o %t.q.mlir 2>/dev/null
 // RUN: fpga-translate --sdf-to-hls %t.q.mlir --platform zcu102 -o %t.hls && filecheck %s --check-prefix=HLS < %t.hls/schedule.json
-// RUN: not fpga-translate --sdf-to-rtl %t.q.mlir -o %t.rtl 2>&1 | filecheck %s --check-prefix=RTL
+// RUN: fpga-translate --sdf-to-rtl %t.q.mlir --platform zcu102 -o %t.rtl
+// RUN: %python -c "import json; w = json.load(open('%t.rtl/rtl.json'))['partitions'][0]['weights'][0]; print(w['port'], w['layer'], w['fragments'], w['beats_per_frame'])" | filecheck %s --check-prefix=RTL
 
 // KIND: sdf-fragment-weights-invalid.mlir:28:8: error: weights_fragments only applies to conv and inner_product, not activation
 // NAME: error: --sdf-fragment-weights: no layer named 'nope' here (layers: conv, relu)
@@ -18,7 +19,7 @@
 // BOTH: error: --sdf-fragment-weights: give layer=NAME n=.. u_on=.. u_off=.. or budget=F, not both
 // NOTARGET: error: --sdf-fragment-weights: the module has no target
 // (the checks of the HLS project are at the end of the file)
-// RTL: error: streaming weights from off-chip memory (weights_off_chip, AutoWS) is modelled and explored, but the RTL backend does not emit it yet
+// RTL: s_axis_w0 conv0 [4, 60, 12] 1728
 
 func.func @net(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x6x6xf32> {
   %w = "sdf.weights"() {value = dense<0.25> : tensor<8x4x3x3xf32>} : () -> tensor<8x4x3x3xf32>
