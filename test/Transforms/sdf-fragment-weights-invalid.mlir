@@ -6,7 +6,7 @@
 // RUN: not fpga-opt %s --sdf-fragment-weights="budget=0.5 layer=conv" 2>&1 | filecheck %s --check-prefix=BOTH
 // RUN: not fpga-opt %s --sdf-fragment-weights="budget=0.5" 2>&1 | filecheck %s --check-prefix=NOTARGET
 
-// Both backends emit a fragmented layer (RTL: a weights AXI port s_axis_w0; HLS checks at the end).
+// Both backends emit a fragmented layer (the RTL with a weights AXI port s_axis_w0; HLS checks at the end).
 // RUN: fpga-opt %s --sdf-quantize --sdf-fragment-weights="layer=conv n=4 u_on=60 u_off=12" -o %t.q.mlir 2>/dev/null
 // RUN: fpga-translate --sdf-to-hls %t.q.mlir --platform zcu102 -o %t.hls && filecheck %s --check-prefix=HLS < %t.hls/schedule.json
 // RUN: fpga-translate --sdf-to-rtl %t.q.mlir --platform zcu102 -o %t.rtl
@@ -18,7 +18,6 @@
 // NOTHING: error: --sdf-fragment-weights: needs layer=NAME n=.. u_on=.. u_off=.. or budget=F
 // BOTH: error: --sdf-fragment-weights: give layer=NAME n=.. u_on=.. u_off=.. or budget=F, not both
 // NOTARGET: error: --sdf-fragment-weights: the module has no target
-// (the checks of the HLS project are at the end of the file)
 // RTL: s_axis_w0 conv0 [4, 60, 12] 1728
 
 func.func @net(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x6x6xf32> {
