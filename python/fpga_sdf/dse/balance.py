@@ -4,7 +4,7 @@ The partition runs at the pace of its slowest layer, so resources spent making o
 faster than the others are wasted. For a target interval T every layer takes its cheapest
 folding that meets T; a binary search finds the smallest T whose design fits. When even the
 most folded design does not fit, weights reloading and AutoWS's weights streaming shrink the
-weight memories: both placements are folded and the cheaper kept (`_placements`).
+weight memories: both placements are folded and the cheaper kept (`_fold`).
 """
 
 from __future__ import annotations
@@ -84,21 +84,34 @@ def fold_partition(specs, edges, c: Constraints, objective: str, strategy: str =
 
 
 def _fold(specs, edges, c: Constraints, objective: str, strategy: str, mixed: bool = False) -> PartitionDesign:
-    """The cheaper of the designs folded from each weights placement (`_placements`)."""
+    """The layers folded with all weights on chip when some design fits so; otherwise the
+    cheaper of two whole designs, since which wins depends on the batch: reload-first
+    (`_with_reloading`: weights reloading re-runs the partition, paid once per batch) and
+    stream-first (`_streaming`: AutoWS's fragments, fetched again every frame)."""
+    specs = list(specs)
+    options = _menus(specs, c, mixed)
+    if _design_at(None, specs, edges, options, c, objective) is not None:
+        return _search(strategy, specs, edges, options, c, objective)
     designs, failure = [], None
-    for placed, options in _placements(specs, edges, c, objective, mixed):
-        try:
-            if strategy == "exhaustive":
-                designs.append(_exhaustive(placed, edges, options, c, objective))
-            elif strategy == "rate":
-                designs.append(_rate_matched(placed, edges, options, c, objective))
-            else:
-                designs.append(_balanced(placed, edges, options, c, objective))
-        except Infeasible as err:
-            failure = failure or err
+    try:
+        reloaded, menus = _with_reloading(specs, edges, c, objective, mixed)
+        designs.append(_search(strategy, reloaded, edges, menus, c, objective))
+    except Infeasible as err:
+        failure = err
+    streamed = _streaming(specs, edges, options, c, objective)
+    if streamed is not None:
+        designs.append(streamed)
     if not designs:
         raise failure
     return min(designs, key=lambda d: d.cost)
+
+
+def _search(strategy: str, specs, edges, options, c: Constraints, objective: str) -> PartitionDesign:
+    if strategy == "exhaustive":
+        return _exhaustive(specs, edges, options, c, objective)
+    if strategy == "rate":
+        return _rate_matched(specs, edges, options, c, objective)
+    return _balanced(specs, edges, options, c, objective)
 
 
 def _unfolded(specs) -> list[LayerSpec]:
@@ -107,50 +120,60 @@ def _unfolded(specs) -> list[LayerSpec]:
                     pixels=(1, 1)) for s in specs]
 
 
-def _placements(specs, edges, c: Constraints, objective: str, mixed: bool = False):
-    """Where the weights go: [(specs, menus)] of each candidate placement that fits.
-
-    All on chip when that fits. Otherwise two whole designs, since which is cheaper depends
-    on the batch: reload-first (weights reloading re-runs the partition once per batch) and
-    stream-first (AutoWS's fragments greedy, `fragments.fit_fragments`, on the most folded
-    design; its streamed weights are fetched again every frame), each reloading or streaming
-    more as `_with_reloading` does where still needed. Raises the reload-first `Infeasible`
-    when neither fits.
-    """
-    specs = list(specs)
-    options = _menus(specs, c, mixed)
-    if _design_at(None, specs, edges, options, c, objective) is not None:
-        return [(specs, options)]
-    placements = [_with_reloading(specs, edges, c, objective, mixed)]  # raises: streaming all would not fit either
-    streamed = _streamed(specs, edges, options, c, objective)
-    if streamed is not None:
-        placements.append(_with_reloading(streamed, edges, c, objective, mixed))
-    return placements
-
-
 def _menus(specs, c: Constraints, mixed: bool) -> dict[str, Menu]:
     return {s.name: layer_menu(s, c.platform, mixed, c.pixels) for s in specs}
 
 
-def _streamed(specs, edges, options, c: Constraints, objective: str):
-    """The specs streaming the fractions of their weights that the fragments greedy picks to
-    fit the memory of the most folded design (each layer's cheapest option), or None when
-    streaming cannot make it fit. The greedy prices a stream by the model's transfer time
-    beside the partition's off-chip tensors."""
-    folded = pick(options, specs, None, c)
+def _streaming(specs, edges, options, c: Constraints, objective: str) -> PartitionDesign | None:
+    """Stream-first (AutoWS: fold, then fragment): at a target interval T each layer takes
+    its cheapest folding meeting T and the fragments greedy (`fragments.fit_fragments`)
+    streams what does not fit at that folding, pricing a stream by the model's transfer time
+    beside the partition's off-chip tensors. A faster T streams more, so its transfer time
+    grows as T shrinks: the binary search finds the smallest T whose design fits with its
+    transfer within T, and the fastest design is that or the next faster one (bound by the
+    bandwidth). None when no T fits."""
     bits = {"bram18": BRAM18_BITS, "uram": URAM_BITS}
-    tensors = [b for _, _, b in partition_performance(folded, edges, c.platform, c.clock_mhz, c.batch).offchip_tensors]
 
     def excess(used: Resources) -> float:
         return sum(max(getattr(used, r) - c.capacity(r), 0) * b for r, b in bits.items())
 
-    def transfer(streams) -> float:
-        return transfer_cycles(c.platform, c.clock_mhz, tensors + streams)
+    def design_at(target: int):
+        picked = pick(options, specs, target, c)
+        if picked is None:
+            return None
+        tensors = [b for _, _, b in partition_performance(picked, edges, c.platform, c.clock_mhz).offchip_tensors]
+        plan = fit_fragments(picked, edges, c.platform, excess, FRAGMENT_WORDS,
+                             lambda streams: transfer_cycles(c.platform, c.clock_mhz, tensors + streams))
+        if plan is None:
+            return None
+        design = evaluate([_fragmented(s, plan[s.name]) if s.name in plan else s for s in picked], edges, c, objective)
+        return design if c.fits(design.resources) else None
 
-    plan = fit_fragments(folded, edges, c.platform, excess, FRAGMENT_WORDS, transfer)
-    if not plan:
+    targets = sorted({int(i) for menu in options.values() for i in menu.intervals})
+    floor = max(int(menu.intervals[0]) for menu in options.values())
+    targets = targets[bisect_left(targets, floor):]
+    found = {}
+
+    def at(i: int):
+        if i not in found:
+            found[i] = design_at(targets[i])
+        return found[i]
+
+    if at(len(targets) - 1) is None:
         return None
-    return [replace(s, weights_off_chip=fragments_fraction(plan[s.name])) if s.name in plan else s for s in specs]
+    lo, hi = 0, len(targets) - 1
+    while lo < hi:  # smallest target whose design fits and moves its off-chip data within it
+        mid = (lo + hi) // 2
+        design = at(mid)
+        if design is not None and design.perf.bandwidth_interval <= targets[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return min((d for d in (at(lo), at(lo - 1) if lo else None) if d is not None), key=lambda d: d.cost)
+
+
+def _fragmented(spec: LayerSpec, fragments) -> LayerSpec:
+    return replace(spec, weights_fragments=fragments, weights_off_chip=fragments_fraction(fragments))
 
 
 def _with_reloading(specs, edges, c: Constraints, objective: str, mixed: bool = False):

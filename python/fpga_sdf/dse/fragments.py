@@ -61,6 +61,8 @@ def fit_fragments(layers, edges, platform, excess, steps: int, transfer=sum):
         used = layer_resources(spec, platform)
         return used.bram18, used.uram, streamed_weights(spec) * spec.weight_width
 
+    # (BRAM18, URAM, streamed bits) of each layer at every k, computed once
+    table = {name: [cost(at(specs[index[name]], k)) for k in range(shape[name][1] + 1)] for name in shape}
     off = {name: 0 for name in shape}
     streams = {}  # name -> streamed bits per frame
     total = partition_resources(specs, edges, platform)
@@ -70,10 +72,9 @@ def fit_fragments(layers, edges, platform, excess, steps: int, transfer=sum):
         moves = []  # (freed excess, added transfer, layer, words off per fragment, (bram, uram) after, bits)
         now = transfer(list(streams.values()))
         for name, k in off.items():
-            spec = specs[index[name]]
-            b, u, _ = cost(spec)
+            b, u, _ = table[name][k]
             for k2 in range(k + 1, shape[name][1] + 1):
-                b2, u2, bits2 = cost(at(spec, k2))
+                b2, u2, bits2 = table[name][k2]
                 after = (bram - b + b2, uram - u + u2)
                 freed = over - excess(Resources(bram18=after[0], uram=after[1]))
                 if freed > 0:
