@@ -8,7 +8,7 @@ is a fraction of the ZCU102's on-chip memory (its 1824 BRAM18; it has no URAM).
   memory is scaled to A, kept only where it streams no weights: the DSE streams a fraction by
   itself where nothing fits, which is not the vanilla layer-pipelined design.
 - AutoWS: each vanilla folding found at a budget A' >= A, its weights fragmented to fit A by
-  --sdf-fragment-weights' greedy (passes/sdf_fragment_weights.greedy_fragments); the fastest.
+  --sdf-fragment-weights' greedy (fpga_sdf.dse.fragments.greedy_fragments); the fastest.
 
 Region of a budget, as the seed reads its Fig. 6: "infeasible" where vanilla has no design;
 "bandwidth-bound" where vanilla fits but AutoWS's best is faster or waits for the off-chip
@@ -26,13 +26,13 @@ import time
 from dataclasses import replace
 
 from fpga_sdf.dse.balance import Infeasible, fold_partition
+from fpga_sdf.dse.fragments import BRAM18_BITS, URAM_BITS, greedy_fragments, memory_bits
 from fpga_sdf.dse.ir_bridge import problem_of
 from fpga_sdf.dse.problem import Constraints
 from fpga_sdf.frontend import zoo
 from fpga_sdf.frontend.importer import import_model
 from fpga_sdf.model import load_platform, partition_performance, partition_resources, platform_from_dict
 from fpga_sdf.model.performance import BANDWIDTH_BOTTLENECK
-from fpga_sdf.passes.sdf_fragment_weights import BRAM18_BITS, URAM_BITS, greedy_fragments, memory_bits
 
 CLOCK, BATCH, STEPS = 200.0, 256, 16
 BUDGETS = [0.25 + 0.125 * i for i in range(15)] + [2.5, 3.0]  # 0.25 .. 2.0, then room to spare
