@@ -10,6 +10,7 @@ equal the DSPs the model counts for the layer's MAC units."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from fpga_sdf.dialects.sdf_attrs import set_int, set_ints
 from fpga_sdf.interp.executor import _arg_format, entry_function
 from fpga_sdf.interp.fixed import Fixed
 from fpga_sdf.model import expand
-from fpga_sdf.model.dsp import families, module_dsp, packs
+from fpga_sdf.model.dsp import families, module_dsp, packs, pairs_units, sums_coarse_in
 
 from hls_tb import run_project
 
@@ -190,3 +191,40 @@ def test_reported_dsps_are_the_built_multiplies_for_a_unit_pair(tmp_path, monkey
     spec = next(network.layer_spec(n, op) for n, op in network.named_layers(module) if n == layer)
     conv = next(m for m in expand(spec) if m.name == "conv")
     assert [module_resources(conv, f, False).dsp for f in families()] == [built] * len(families()) == [9, 9]
+
+
+def summing_tiny_mobilenet(tmp):
+    """tiny_mobilenet at 8 bits with every 1x1 conv at coarse_in 2 and coarse_out 2 where its
+    channels allow: each output stream pair is one conv module of 2 unit pairs that adds its
+    coarse_in units itself (model.dsp.sums_coarse_in), no glue. Returns (IR text, frames)."""
+    from fpga_sdf.model.folding import check_folding
+
+    from multipixel_nets import zoo_quantized
+
+    module, frames = zoo_quantized("tiny_mobilenet", tmp, "weights=8 activations=8")
+    summed = []
+    for name, op in network.named_layers(module):
+        spec = network.layer_spec(name, op)
+        folded = replace(spec, coarse_in=2, coarse_out=2)
+        if spec.kind == "conv" and sums_coarse_in(folded) and not check_folding(folded):
+            set_int(op, "coarse_in", 2)
+            set_int(op, "coarse_out", 2)
+            summed.append(name)
+    specs = [network.layer_spec(n, op) for n, op in network.named_layers(module) if n in summed]
+    assert len(specs) >= 2 and all(pairs_units(s) for s in specs), summed
+    assert all("glue" not in {m.name for m in expand(s)} for s in specs)
+    return sdf_ir.to_text(module), frames
+
+
+def test_tiny_mobilenet_with_summing_1x1_modules(tmp_path, monkeypatch):
+    """The same network as the RTL test (test_rtl_dsp_packing): C-simulated bit-exact against
+    the executor, every layer at the model's interval and every MAC layer's multiplies a
+    cycle the model's DSPs."""
+    text, frames = summing_tiny_mobilenet(tmp_path)
+    proj, y, ref, counts = _run(text, frames, tmp_path / "hls", monkeypatch)
+    assert np.array_equal(y, ref), f"{np.count_nonzero(y != ref)} of {y.size} outputs differ"
+    _check_intervals(proj)
+    module = sdf_ir.parse(text, "net.mlir")
+    for name, op in network.named_layers(module):
+        if op.operation.name == "sdf.conv" and sums_coarse_in(network.layer_spec(name, op)):
+            _check_multiplies(text, proj, counts, name)

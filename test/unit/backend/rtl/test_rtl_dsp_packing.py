@@ -216,36 +216,10 @@ def test_tiny_mobilenet_at_8_bits_with_unit_pairs(tmp_path):
     assert not off_model(simulate_design(text, frames, tmp_path, "tiny_mobilenet_8bit_pairs.mlir"))
 
 
-def summing_tiny_mobilenet(tmp):
-    """tiny_mobilenet at 8 bits with every 1x1 conv at coarse_in 2 and coarse_out 2 where its
-    channels allow: each output stream pair is one conv module of 2 unit pairs that adds its
-    coarse_in units itself (model.dsp.sums_coarse_in), no glue. Returns (IR text, frames)."""
-    from fpga_sdf import ir as sdf_ir
-    from fpga_sdf import network
-    from fpga_sdf.dialects.sdf_attrs import set_int
-    from fpga_sdf.model.dsp import sums_coarse_in
-    from fpga_sdf.model.folding import check_folding
-
-    from multipixel_nets import zoo_quantized
-
-    module, frames = zoo_quantized("tiny_mobilenet", tmp, "weights=8 activations=8")
-    summed = []
-    for name, op in network.named_layers(module):
-        spec = network.layer_spec(name, op)
-        folded = replace(spec, coarse_in=2, coarse_out=2)
-        if spec.kind == "conv" and sums_coarse_in(folded) and not check_folding(folded):
-            set_int(op, "coarse_in", 2)
-            set_int(op, "coarse_out", 2)
-            summed.append(name)
-    specs = [network.layer_spec(n, op) for n, op in network.named_layers(module) if n in summed]
-    assert len(specs) >= 2 and all(pairs_units(s) for s in specs), summed
-    assert all("glue" not in {m.name for m in expand(s)} for s in specs)
-    return sdf_ir.to_text(module), frames
-
-
 def test_tiny_mobilenet_with_summing_1x1_modules(tmp_path):
     """Through `emit` and Verilator: bit-exact against the fixed-point executor, every layer
     and partition within 3% of the model's cycles, with the 1x1 convs' summing modules."""
+    from test_hls_dsp_packing import summing_tiny_mobilenet
     from test_rtl_multipixel import off_model, simulate_design
 
     text, frames = summing_tiny_mobilenet(tmp_path)

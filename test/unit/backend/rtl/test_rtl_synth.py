@@ -272,3 +272,34 @@ def test_layer_block_wires_the_layer_streams():
     assert "output s3_data" in text and "input s3_ready" in text
     assert text.count("p0_a_x0 p0_a_x0 (") == 1 and ".in0_data(s0_data)" in text
     assert ".in1_data(s2_data)" in text and ".load_addr('0)" in text and "p0_b_z0" not in text
+
+
+def _summing_cases():
+    """The 1x1 conv module of model.dsp.sums_coarse_in (issue 14) at 8 bits: the ci unit
+    pairs (coarse_out 10) or units (coarse_out 5) of one output stream (pair) behind one
+    handshake, summed in a registered tree, at ci the calibration fitted (2, 80) and not (6, 24)."""
+    for ci, co in ((2, 10), (6, 10), (24, 10), (80, 10), (6, 5), (24, 5)):
+        spec = LayerSpec("k", "conv", ((ci * 4, 7, 7),), ((co * 128, 7, 7),), kernel=(1, 1), stride=(1, 1),
+                         pad=(0, 0, 0, 0), has_bias=True, coarse_in=ci, coarse_out=co, fine=1,
+                         data_width=8, weight_width=8, acc_width=24)
+        units = 2 if co % 2 == 0 else 1
+        x, w, acc = Fixed(8, 4), Fixed(8, 5), StreamType(24, 9)
+        yield f"sum1x1_ci{ci}_u{units}", (conv, _params(spec, "conv", [_s(x)] * ci + [_s(w)] * (ci * units),
+                                                        [acc] * units))
+
+
+SUMMING = dict(_summing_cases())
+
+
+@pytest.mark.synth
+@pytest.mark.parametrize("case", sorted(SUMMING))
+def test_summing_1x1_module_matches_the_model(case):
+    """yosys synth_xilinx (UltraScale+): the summing 1x1 module's DSPs equal the model's (the
+    ci products, two per DSP in a unit pair) and its LUTs and FFs are within 15% of it."""
+    generator, p = SUMMING[case]
+    got = synth.synthesise_module(generator.generate(p), "ultrascale+")
+    model = synth.model_resources(p.model, "ultrascale+")
+    assert p.model.input_sharing == len(p.outputs) and "glue" not in {m.name for m in expand(p.spec)}
+    assert got.dsp == model["dsp"] == p.spec.coarse_in, (case, got, model)
+    assert model["lut"] == pytest.approx(got.lut, rel=0.15), (case, got, model)
+    assert model["ff"] == pytest.approx(got.ff, rel=0.15), (case, got, model)
