@@ -172,12 +172,15 @@ def format_table(report: dict) -> str:
                 lines.append(f"partition {p['index']}: weights stream {p['weights_bandwidth_gbps']:.2f} Gb/s "
                              f"of {p['bandwidth_gbps']:.2f} Gb/s off-chip traffic "
                              f"({p['bandwidth_pct']:.1f}% of the board's {board['bandwidth_gbps']:g})")
-    if len(report["partitions"]) > 1:
+    evicting = any(t["direction"] == "evicted" for p in report["partitions"] for t in p["offchip_tensors"])
+    if len(report["partitions"]) > 1 or evicting:
         lines += ["", "off-chip feature maps (bits per frame), bandwidth and DDR space per partition"]
         for p in report["partitions"]:
             moved = {d: ", ".join(f"{t['layer']}.{d} {t['bits_per_frame']}" for t in p["offchip_tensors"]
-                                  if t["direction"] == d) or "-" for d in ("in", "out")}
-            lines.append(f"partition {p['index']}: reads {moved['in']}; writes {moved['out']}; "
+                                  if t["direction"] == d) or "-" for d in ("in", "out", "evicted")}
+            # an evicted skip stream (--sdf-evict) is written and read back: twice its bits
+            evicted = f"evicts {moved['evicted']} (written and read back); " if moved["evicted"] != "-" else ""
+            lines.append(f"partition {p['index']}: reads {moved['in']}; writes {moved['out']}; {evicted}"
                          f"{p['bandwidth_gbps']:.2f} Gb/s ({p['bandwidth_pct']:.1f}% of "
                          f"{board['bandwidth_gbps']:g}); DDR {p['ddr_bytes']} bytes per batch")
     sparse = [layer for layer in report["layers"] if "sparsity" in layer]

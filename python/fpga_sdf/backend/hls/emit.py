@@ -249,6 +249,9 @@ class _Emitter:
             if any(v not in self.bundles for v in operands):
                 self.error(op, "reads a stream that does not come from this partition's inputs")
                 continue
+            if "evicted" in op.operation.attributes:
+                self.error(op, "a skip stream evicted to off-chip memory ('evicted', --sdf-evict) is modelled, "
+                               "but the HLS backend does not emit it yet")
             try:
                 self.layer(op)
             except UserError as err:

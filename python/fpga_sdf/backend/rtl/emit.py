@@ -175,6 +175,9 @@ def _collect_layers(module, problems: list) -> dict:
         why = _fragments_refusal(spec)
         if why:
             problems.append(at(op.location, why))
+        if spec.evicted:
+            problems.append(at(op.location, "a skip stream evicted to off-chip memory ('evicted', --sdf-evict) is "
+                                            "modelled, but the RTL backend does not emit it yet"))
         params, formats = _layer_params(op, kind, problems)
         part = network.partition_of(op)
         layers[name] = _Layer(name, kind, spec, _attrs(op), params, formats,
