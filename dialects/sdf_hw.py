@@ -111,12 +111,12 @@ class WeightsMemoryOp(SdfHwDialect.Operation, name="weights_memory"):
 class ConvOp(SdfHwDialect.Operation, name="conv"):
     """Vector dot product of a window and a weight vector (`fine` multipliers); a unit pair
     (model.dsp.pairs_units) takes two weights streams and gives two results, the dot products
-    of the one window with each unit's weights. `inputs` are the windows, then the weights
-    streams (per window, one per result): a 1x1 conv's op takes the windows of its coarse_in
-    streams and adds their units' dot products (model.dsp.sums_coarse_in), so there are
-    len(inputs) / (1 + len(outputs)) windows."""
+    of the one window with each unit's weights. A 1x1 conv's op takes the windows of its
+    coarse_in streams and adds their units' dot products (model.dsp.sums_coarse_in): `inputs`
+    are the windows, `weights` the weights streams (per window, one per result)."""
 
     inputs: Sequence[ext.Operand[Stream]]
+    weights: Sequence[ext.Operand[Stream]]
     outputs: Sequence[ext.Result[Stream]]
 
 

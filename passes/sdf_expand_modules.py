@@ -231,7 +231,7 @@ class _Expander:
                     block = range(i0, i0 + fused)
                     units = [(g, i, k * paired + u) for i in block for u in range(paired)]
                     mac = self._make(sdf_hw.ConvOp, "conv", {"fine": fine},
-                                     inputs=[windows[g * ci + i][k] for i in block] + [memories[u] for u in units],
+                                     inputs=[windows[g * ci + i][k] for i in block], weights=[memories[u] for u in units],
                                      outputs=[sdf_hw.stream(acc_fmt, q)] * paired)
                     for u, r in zip(units, mac.operation.results):
                         partial[u] = r
