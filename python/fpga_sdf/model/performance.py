@@ -283,7 +283,8 @@ def network_performance(partitions, platform, clock_mhz=None, batch: int = 1) ->
         raise ValueError("a network needs at least one partition")
     images = image_bytes(spec for layers, _ in parts for spec in layers)
     needs = max(range(len(perfs)), key=lambda i: perfs[i].frame_ddr_bytes)
-    free = ddr_free(platform, images)
+    rings = sum(bits for p in perfs for _, way, bits in p.offchip_tensors if way == "evicted") // 8  # a frame each
+    free = ddr_free(platform, images + rings)
     size = sub_batch(free, batch, perfs[needs].frame_ddr_bytes)
     if not size:
         raise UserError(f"one frame does not fit the DDR of {platform.name}: partition {needs} reads and "

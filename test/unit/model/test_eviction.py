@@ -176,3 +176,18 @@ def test_the_ir_decision_is_what_the_model_costs_and_the_dse_writes_back():
         assert "evicted" not in ops["add"].operation.attributes
         write_design(module, SimpleNamespace(partitions=(SimpleNamespace(specs=problem.specs),), cuts=()), ops)
         assert tuple(ir.DenseI64ArrayAttr(ops["add"].operation.attributes["evicted"])) == (1,)
+
+
+def test_an_evicted_streams_ddr_frame_is_not_free_for_the_batch():
+    # The block reads fork.in and writes relu2.out: 2 x T bits = 802,816 bytes a frame. Its
+    # evicted skip keeps one frame (T / 8 = 401,408 bytes) of DDR for itself, so of 10.25 MiB
+    # (10,747,904 bytes, less the two convs' images of 2 x 36,864 x 2 bytes = 147,456 leaves
+    # 10,600,448: 13 frames a pass) the evicting block's batch gets 10,199,040: 12 frames.
+    from fpga_sdf.model import network_performance
+    small = platform_from_dict({**{f: getattr(ZC706, f) for f in ZC706.__dataclass_fields__
+                                   if getattr(ZC706, f) is not None}, "ddr_mb": 10.25})
+    kept = network_performance([(block(), EDGES)], small, 125, 64)
+    gone = network_performance([(block(evicted=(1,)), EDGES)], small, 125, 64)
+    assert kept.image_bytes == gone.image_bytes == 147_456
+    assert kept.ddr_free_bytes == 10_600_448 and kept.sub_batch == 13
+    assert gone.ddr_free_bytes == 10_600_448 - 401_408 and gone.sub_batch == 12

@@ -134,7 +134,7 @@ def test_boards_declare_ddr_and_their_ports_as_the_hls_backend_builds_them():
         zynq = hls_platform.kind(b) in ("zynq7", "zynqmp")
         assert (b.axi_ports is not None) == zynq
         if zynq:  # the m_axi beats the backend emits are the HP ports' width the model caps at
-            assert b.axi_port_bits == bus_bits(b.part) and hls_platform.hp_ports(b) == b.axi_ports == 4
+            assert b.axi_port_bits == bus_bits(b) and hls_platform.hp_ports(b) == b.axi_ports == 4
     assert (ZC706.ddr_mb, ZCU102.ddr_mb, load_platform("u280").ddr_mb) == (1024, 4096, 40960)
 
 
@@ -207,3 +207,41 @@ def test_host_runtime_runs_sub_batches_of_the_schedule(tmp_path):
     assert np.array_equal(y.reshape(5, -1), quantize(execute(module, [xs], "fixed")[0], fmt).reshape(5, -1))
     with pytest.raises(UserError, match="sub-batch must be a positive number of frames, got -1"):
         Runtime(str(out), device, sub_batch=-1)
+
+
+def test_emitted_schedule_carries_the_models_sub_batch(tmp_path):
+    """The HLS project's schedule.json names the sub-batch the model costs, so the host runs
+    the passes the model priced; a batch that fits DDR gets no sub_batch."""
+    import json
+
+    from fpga_sdf import ir as sdf_ir
+    from fpga_sdf import network
+    from fpga_sdf.backend.hls.emit import emit
+    from fpga_sdf.diagnostics import Diagnostics
+    from fpga_sdf.frontend import digits
+    from fpga_sdf.frontend.importer import import_model
+    from fpga_sdf.pass_registry import lookup
+    from torch_mlir import ir
+
+    def schedule(ddr_mb: float, batch: int):
+        data = {f: getattr(ZC706, f) for f in ZC706.__dataclass_fields__ if getattr(ZC706, f) is not None}
+        data.update(name="zc706_small_ddr", ddr_mb=ddr_mb)
+        path = tmp_path / f"board_{ddr_mb}.json"
+        path.write_text(json.dumps(data))
+        model, x = digits.build()
+        module = import_model(model, x)
+        with sdf_ir.context(), ir.Location.unknown():
+            names = [n for n, _ in network.named_layers(module)]
+            for flag, options in (("sdf-target", f"platform={path} batch={batch}"), ("sdf-quantize", ""),
+                                  ("sdf-partition", f"cuts={names[2]}")):
+                diag = Diagnostics()
+                lookup(flag).from_options(options).run(module, diag)
+                assert not diag.errors
+            perf = network_performance(network.model_partitions(module), board(ZC706, ddr_mb=ddr_mb), None, batch)
+            return emit(module).schedule, perf
+
+    # digits' widest partition moves tens of KiB a frame: 1 MiB of DDR holds some tens of frames
+    small, perf = schedule(1, 1000)
+    assert perf.passes > 1 and small["sub_batch"] == perf.sub_batch
+    roomy, perf = schedule(1024, 1000)
+    assert perf.passes == 1 and "sub_batch" not in roomy

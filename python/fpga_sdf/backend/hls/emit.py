@@ -30,7 +30,7 @@ from ...dialects.sdf_attrs import get_int, shape
 from ...interp.fixed import Fixed
 from ...model import expand
 from ...model.modules import pixels_in
-from ...model.performance import layer_performance, partition_performance
+from ...model.performance import layer_performance, network_performance, partition_performance
 from ...model.spec import sparse_engine
 from . import cycles, dma, sparse_conv, squeeze, structure, weights_memory
 from .context import LayerContext
@@ -183,8 +183,10 @@ class _Emitter:
         if self.problems:
             raise UserError(self.problems)
         in_fmt = value_format(block.arguments[0])
+        perf = network_performance(network.model_partitions(self.module), self.target.platform,
+                                   self.target.clock_mhz, self.target.batch)
         files, schedule = render(plans, self.target, self.source, in_fmt, network.output_views(func)[0],
-                                 network_output)
+                                 network_output, perf.sub_batch if perf.passes > 1 else None)
         files["structure.txt"] = structure.text(report)
         files["cycles.txt"] = cycles.text(plans, self.target.batch)
         project = Project(files, schedule, plans)
@@ -216,7 +218,7 @@ class _Emitter:
         """One partition's processes: a DMA in per tensor it reads (`reads`: block argument,
         tensor name), its layers, a DMA out per tensor it writes (`writes`: yielded value,
         tensor name). One of each is the ports `in` / `out` as before a cut inside a block."""
-        part = Partition(index, f"p{index}", bus=bus_bits(self.target.platform.part))
+        part = Partition(index, f"p{index}", bus=bus_bits(self.target.platform))
         self.part, self.bundles, self.reads, self.edges = part, {}, {}, {}
         fmts = [self.fmt(source, terminator) for source, _ in reads]
         layer_ops = [op for op in block.operations if op.operation.name in sdf.LAYER_KINDS]

@@ -228,14 +228,11 @@ class Port:
         return -(-self.words // self.per_beat)
 
 
-def bus_bits(part: str) -> int:
-    """Data width of the memory ports a kernel on `part` bursts on: Alveo DDR/HBM 512 bits,
-    Zynq UltraScale+ HP ports 128, Zynq-7000 HP ports 64 (others: 512)."""
-    if part.startswith("xc7z"):
-        return 64
-    if part.startswith(("xczu", "xck26")):
-        return 128
-    return 512
+def bus_bits(platform) -> int:
+    """Data width of the memory ports a kernel bursts on: the board's fixed memory ports
+    (`axi_port_bits`: Zynq HP ports, 64 bits on Zynq-7000, 128 on UltraScale+), else 512
+    (Alveo DDR/HBM); the width the model caps a partition's traffic at."""
+    return platform.axi_port_bits or 512
 
 
 def per_beat(bus: int, width: int, lanes: int = 1) -> int:

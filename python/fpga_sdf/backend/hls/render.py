@@ -36,7 +36,8 @@ TEMPLATE_FILES = ("sdf_common.hpp", "sliding_window.hpp", "conv.hpp", "weights_f
 DEPTHS_SED = r"s/^#pragma HLS STREAM variable=\([A-Za-z_][A-Za-z0-9_]*\) depth=\([0-9][0-9]*\).*/SDF_DEPTH(\1, \2)/p"
 
 
-def render(parts, target, source: str, in_fmt, output_view=None, network_output: str | None = None) -> tuple[dict, dict]:
+def render(parts, target, source: str, in_fmt, output_view=None, network_output: str | None = None,
+           sub_batch: int | None = None) -> tuple[dict, dict]:
     """The project's files and schedule; `output_view` is the per-sample shape the host hands
     the output back in (the network's `sdf.view`, e.g. PyTorch's final flatten), or None;
     `network_output` the tensor the network returns."""
@@ -59,6 +60,8 @@ def render(parts, target, source: str, in_fmt, output_view=None, network_output:
     }
     if output_view is not None:
         schedule["output_view"] = list(output_view)
+    if sub_batch is not None:  # the batch's tensors exceed DDR: the host runs passes of this many frames
+        schedule["sub_batch"] = sub_batch
     files["schedule.json"] = json.dumps(schedule, indent=2) + "\n"
     files["Makefile"] = _root_makefile(parts)
     files.update(platform.files(parts, target, schedule))
