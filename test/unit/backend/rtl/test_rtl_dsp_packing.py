@@ -216,11 +216,18 @@ def test_tiny_mobilenet_at_8_bits_with_unit_pairs(tmp_path):
     assert not off_model(simulate_design(text, frames, tmp_path, "tiny_mobilenet_8bit_pairs.mlir"))
 
 
-def test_tiny_mobilenet_with_summing_1x1_modules(tmp_path):
+@pytest.mark.parametrize("p", [1, 2])
+def test_tiny_mobilenet_with_summing_1x1_modules(p, tmp_path):
     """Through `emit` and Verilator: bit-exact against the fixed-point executor, every layer
-    and partition within 3% of the model's cycles, with the 1x1 convs' summing modules."""
+    and partition within 3% of the model's cycles, with the 1x1 convs' summing modules; at
+    p = 2 every layer with a row at 2 pixels a word (the summing modules' 2 lanes share each
+    weight, packed)."""
+    from fpga_sdf import ir as sdf_ir
+
     from test_hls_dsp_packing import summing_tiny_mobilenet
-    from test_rtl_multipixel import off_model, simulate_design
+    from test_rtl_multipixel import _spatial_layers, off_model, simulate_design, with_pixels
 
     text, frames = summing_tiny_mobilenet(tmp_path)
-    assert not off_model(simulate_design(text, frames, tmp_path, "tiny_mobilenet_8bit_summed.mlir"))
+    if p > 1:
+        text = with_pixels(text, _spatial_layers(sdf_ir.parse(text, "net.mlir"), p))
+    assert not off_model(simulate_design(text, frames, tmp_path, f"tiny_mobilenet_8bit_summed_p{p}.mlir"))
