@@ -19,7 +19,7 @@ from ..model import LayerSpec, PartitionPerf, Resources, folding_choices, layer_
 from ..model import partition_performance, partition_resources
 from ..model.performance import transfer_cycles
 from ..model.spec import WEIGHT_KINDS, sparsity_applies
-from ..model.weights_memory import FRAGMENT_WORDS, fragments_fraction
+from ..model.weights_memory import FRAGMENT_WORDS, fragments_fraction, with_fragments
 from .fragments import BRAM18_BITS, URAM_BITS, fit_fragments
 from .options import Menu, layer_menu
 from .problem import RESOURCES, Constraints, partition_cost
@@ -138,16 +138,31 @@ def _streaming(specs, edges, options, c: Constraints, objective: str) -> Partiti
         return sum(max(getattr(used, r) - c.capacity(r), 0) * b for r, b in bits.items())
 
     def design_at(target: int):
-        picked = pick(options, specs, target, c)
-        if picked is None:
-            return None
-        tensors = [b for _, _, b in partition_performance(picked, edges, c.platform, c.clock_mhz).offchip_tensors]
-        plan = fit_fragments(picked, edges, c.platform, excess, FRAGMENT_WORDS,
-                             lambda streams: transfer_cycles(c.platform, c.clock_mhz, tensors + streams))
-        if plan is None:
-            return None
-        design = evaluate([_fragmented(s, plan[s.name]) if s.name in plan else s for s in picked], edges, c, objective)
-        return design if c.fits(design.resources) else None
+        # As `_rebalanced`: where even streaming all leaves a resource over (the stream
+        # buffers are BRAM, so a full BRAM stays full), that resource is made dearer and the
+        # layers pick again.
+        weights = {r: 1.0 for r in RESOURCES}
+        for _ in range(REBALANCE_ROUNDS):
+            picked = pick(options, specs, target, c, weights)
+            if picked is None:
+                return None
+            tensors = [b for _, _, b in partition_performance(picked, edges, c.platform, c.clock_mhz).offchip_tensors]
+            plan = fit_fragments(picked, edges, c.platform, excess, FRAGMENT_WORDS,
+                                 lambda streams: transfer_cycles(c.platform, c.clock_mhz, tensors + streams))
+            if plan is None:
+                design = evaluate([with_fragments(s, 1.0) for s in picked], edges, c, objective)
+            else:
+                design = evaluate([_fragmented(s, plan[s.name]) if s.name in plan else s for s in picked], edges, c,
+                                  objective)
+                if c.fits(design.resources):
+                    return design
+            over = {r: getattr(design.resources, r) / c.capacity(r) for r in RESOURCES if c.capacity(r)}
+            if max(over.values()) <= 1:
+                return None  # only the power cap is exceeded
+            for r, ratio in over.items():
+                if ratio > 1:
+                    weights[r] *= 2 * ratio
+        return None
 
     targets = sorted({int(i) for menu in options.values() for i in menu.intervals})
     floor = max(int(menu.intervals[0]) for menu in options.values())
