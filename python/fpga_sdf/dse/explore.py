@@ -136,6 +136,10 @@ def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "g
     # either (a partition given more layers on the same board does not get faster; with
     # cuts inside blocks this pruning is what keeps ResNet-50 to a few minutes).
     reconfig = _reconfiguration_cost(c, objective)
+    # The whole network as one partition first: it pays no reconfiguration, and a time limit
+    # cutting the search short must not leave it untried (batch-1 latency, U50: 7.3 ms vs 2104).
+    if _expressible(*_segment(problem, 0, bounds[-1])):
+        design_of(0, len(bounds) - 1)
     free = ddr_free(c.platform, image_bytes(problem.specs))
     best: list[tuple[float, tuple[int, ...]] | None] = [None] * len(bounds)
     best[0] = (0.0, ())
