@@ -27,7 +27,7 @@ ATTR = "evicted"
 @register
 @dataclass(frozen=True)
 class SdfEvict(Pass):
-    """Move skip-connection FIFOs to off-chip memory (SMOF eviction): by hand, or greedily under a BRAM budget."""
+    """Move skip-connection FIFOs to off-chip memory (SMOF eviction): by hand, or greedily under a BRAM budget. Modelled; the HLS and RTL backends refuse it yet."""
 
     name = "sdf-evict"
     edges: str = field(default="", metadata={
