@@ -35,6 +35,7 @@ from ...diagnostics import Diagnostic, Diagnostics, UserError, at
 from ...dialects import sdf
 from ...interp.fixed import Fixed, quantize, requantize
 from ...model import expand
+from ...model.eviction import DMA_MODULE
 from ...model.performance import partition_performance
 from ..hls.emit import value_format
 from ..hls.weights_memory import fragments
@@ -175,9 +176,6 @@ def _collect_layers(module, problems: list) -> dict:
         why = _fragments_refusal(spec)
         if why:
             problems.append(at(op.location, why))
-        if spec.evicted:
-            problems.append(at(op.location, "a skip stream evicted to off-chip memory ('evicted', --sdf-evict) is "
-                                            "modelled, but the RTL backend does not emit it yet"))
         params, formats = _layer_params(op, kind, problems)
         part = network.partition_of(op)
         layers[name] = _Layer(name, kind, spec, _attrs(op), params, formats,
@@ -442,15 +440,23 @@ class _Emitter:
                 inst.params.inputs = [StreamType(outs[0].width, outs[0].frac, len(outs) * outs[0].lanes)]
             insts.append(inst)
         # FIFOs the model chose per edge (skip connections, bursts, window fills), on the
-        # producer's streams as the model costs them: in front of a squeeze, not behind it
-        for s in streams:
+        # producer's streams as the model costs them: in front of a squeeze, not behind it;
+        # an evicted edge's streams go through its DMA buffer pair instead
+        evicted = {edge: m for edge, m in perf.fifos if m.name == DMA_MODULE}
+        through_ddr: dict = {}
+        for s in list(streams):
             ci = s.consumer[0]
             if ci is None or s.origin is None or insts[s.producer[0]].kind == "squeeze":
                 continue
             consumer_layer = insts[ci].params.layer if insts[ci].kind != "dma_out" else None
+            if (s.origin, consumer_layer) in evicted:
+                through_ddr.setdefault((s.origin, consumer_layer), []).append(s)
+                continue
             depth = fifo_depth.get((s.origin, consumer_layer))
             if depth and depth > 2:
                 s.depth = depth
+        for edge, group in through_ddr.items():
+            self._evict(plan, edge, group, evicted[edge], reload_layer)
         for inst in insts:
             gen = generators.generator(inst.kind)
             if gen is None:
@@ -468,6 +474,50 @@ class _Emitter:
         reloads = {self.layers[n].spec.wr_factor for n in layer_of_partition}
         plan["runs"] = max(reloads)
         return plan
+
+    def _evict(self, plan, edge, group: list, dma, reload_layer) -> None:
+        """Route an evicted edge's streams through off-chip memory (model/eviction.py): each
+        stream ends in its write burst buffer (a FIFO of the model's depth) and a `dma_out`
+        gathering a beat of all of them onto master `m_axis_e<k>`; a `dma_in` on slave
+        `s_axis_e<k>` hands the words read back to the read burst buffers (FIFOs of the same
+        depth) in front of the join. The DMA between the two ports is the host's (sim.py
+        plays it), so no skip FIFO is left on chip."""
+        streams, insts = plan["streams"], plan["insts"]
+        join = insts[group[0].consumer[0]]
+        if reload_layer is not None:
+            if plan["run"] == 0:
+                self.error(join.op, f"a skip stream evicted to off-chip memory ('evicted') in a partition whose layer "
+                                    f"{reload_layer} reloads its weights (wr_factor > 1) is modelled, but the RTL "
+                                    "backend does not emit it yet")
+            return
+        depth = dma.memories[0].depth
+        k = len(plan.setdefault("evictions", []))
+        t = group[0].type
+        write = ModuleParams(kind="dma_out", layer=None, instance=None, attrs={"frame_beats": group[0].words},
+                             inputs=[s.type for s in group], outputs=[], name=ident(f"{plan['tag']}_evict{k}_write"))
+        read = ModuleParams(kind="dma_in", layer=None, instance=None, attrs={}, outputs=[s.type for s in group],
+                            inputs=[StreamType(t.width, t.frac, len(group) * t.lanes)],
+                            name=ident(f"{plan['tag']}_evict{k}_read"))
+        w_index, r_index = len(insts), len(insts) + 1
+        w = _Instance(write.name, "dma_out", None, write, op=join.op, port=f"m_axis_e{k}")
+        r = _Instance(read.name, "dma_in", None, read, op=join.op, port=f"s_axis_e{k}")
+        for j, s in enumerate(group):
+            back = _Stream(len(streams), s.type, s.words, (r_index, j), s.consumer, s.origin, depth)
+            streams.append(back)
+            insts[s.consumer[0]].inputs[s.consumer[1]] = back.index
+            r.outputs.append(back.index)
+            s.consumer, s.depth = (w_index, j), depth
+            w.inputs.append(s.index)
+        insts += [w, r]
+        plan["evictions"].append({
+            "write_port": w.port, "read_port": r.port, "layer": edge[0], "join": edge[1],
+            "streams": len(group), "format": [t.width, t.frac], "pixels": t.lanes,
+            "beat_bits": len(group) * t.bits, "beats_per_frame": group[0].words,
+            "bits_per_frame": len(group) * t.bits * group[0].words,
+            "buffer_depth": depth, "burst_beats": depth,
+            "order": "the early branch's words as the join reads them: beat b = word b of every stream "
+                     "(stream j in lanes j*pixels ..), a frame after a frame; the host's DMA stores what "
+                     "write_port writes and returns it on read_port in order, in bursts of burst_beats"})
 
     def _weights_stream(self, plan, inst: _Instance, word: StreamType, info: _Layer) -> None:
         """Feed a fragmented layer's weights memory `inst` its dynamic regions: a stream from
@@ -609,6 +659,8 @@ class _Emitter:
         }
         if plan.get("weights"):  # a fragmented layer's weights port (AutoWS)
             entry["weights"] = self._weights_json(plan)
+        if plan.get("evictions"):  # evicted skip streams: a write and a read port each (SMOF)
+            entry["evictions"] = plan["evictions"]
         return entry
 
 
@@ -669,7 +721,7 @@ def _top_module(name: str, plan):
             ns.update({f"{port}_tdata": Input(Bits(inst.params.inputs[0].bits)), f"{port}_tvalid": Input(Bits(1)),
                        f"{port}_tlast": Input(Bits(1)), f"{port}_tready": Output(Bits(1))})
         elif inst.kind == "dma_out":
-            port = axis_port("m_axis", inst.axis, n_out)
+            port = inst.port or axis_port("m_axis", inst.axis, n_out)
             ns.update({f"{port}_tdata": Output(Bits(inst.params.inputs[0].bits * len(inst.inputs))),
                        f"{port}_tvalid": Output(Bits(1)), f"{port}_tlast": Output(Bits(1)),
                        f"{port}_tready": Input(Bits(1))})
@@ -693,7 +745,7 @@ def _top_module(name: str, plan):
         for inst in insts:
             kw = {"clk": ports.clk, "rst": ports.rst}
             s_port = inst.port or axis_port("s_axis", inst.axis, n_in)
-            m_port = axis_port("m_axis", inst.axis, n_out)
+            m_port = inst.port or axis_port("m_axis", inst.axis, n_out)
             if inst.kind == "dma_in":
                 kw.update(in0_data=getattr(ports, f"{s_port}_tdata"), in0_valid=getattr(ports, f"{s_port}_tvalid"))
             for i, k in enumerate(inst.inputs):

@@ -102,7 +102,7 @@ class PortSpec:
 
 
 def harness_source(top: str, inputs: list[PortSpec], outputs: list[PortSpec],
-                   debug_bits: int = 0, shared_bandwidth: bool = False) -> str:
+                   debug_bits: int = 0, shared_bandwidth: bool = False, loops=()) -> str:
     """C++ testbench: drives every input from in<i>.bin (uint32 chunks per word) as fast as the
     design takes it, holds each output's ready high except for a random `backpressure` share of
     cycles, writes out<j>.bin and out<j>.cyc (uint64 cycle of each word). With `debug_bits` the
@@ -118,7 +118,13 @@ def harness_source(top: str, inputs: list[PortSpec], outputs: list[PortSpec],
     that every beat moved on any port spends. A port is offered a cycle (input valid,
     output ready) when the budget left covers its beat, taking the ports in a rotating order;
     an offered input that did not move keeps its turn (AXI: tvalid stays up until the beat
-    moves). No file, or 0: every port every cycle."""
+    moves). No file, or 0: every port every cycle.
+
+    `loops` (output j, input i, burst, frame beats) close a port pair through the host's DDR
+    (an evicted skip stream): input i reads back, in order, the beats output j wrote, from
+    in<i>.bin's place (no file), each once its burst is written. A burst ends after `burst`
+    beats, at a frame's last beat, or when the writer has no beat to send (the DMA does not
+    hold a partial burst back while the reader may need it)."""
     lines = [
         f'#include "V{top}.h"', '#include "verilated.h"', "#include <cstdint>", "#include <cstdio>",
         "#include <cstdlib>", "#include <string>", "#include <vector>", "",
@@ -165,6 +171,7 @@ def harness_source(top: str, inputs: list[PortSpec], outputs: list[PortSpec],
               "    if (f) { for (int j = 0; j < NO; j++) if (fscanf(f, \"%lld\", &expect[j]) != 1) return 6; fclose(f); } }",
               "  std::vector<uint32_t> out[NO > 0 ? NO : 1]; std::vector<uint64_t> cyc[NO > 0 ? NO : 1];",
               "  bool ordy[NO > 0 ? NO : 1];",
+              *[f"  in_n[{i}] = (size_t)expect[{j}]; size_t in_a{i} = 0, pend{i} = 0;" for j, i, _, _ in loops],
               "  std::vector<int> tb; std::vector<long long> tw;",
               "  { FILE* f = fopen((dir + \"/track.txt\").c_str(), \"r\");",
               "    if (f) { int b; long long w; while (fscanf(f, \"%d %lld\", &b, &w) == 2) { tb.push_back(b); tw.push_back(w); } fclose(f); } }",
@@ -193,10 +200,16 @@ def harness_source(top: str, inputs: list[PortSpec], outputs: list[PortSpec],
                   "      for (int k = 0; k < NP; k++) { int q = (rr + k) % NP; if (held[q]) continue;",
                   "        grant[q] = left >= PB[q]; if (grant[q]) left -= PB[q]; }",
                   "      rr = (rr + 1) % NP; }"]
+    source = {i: j for j, i, _, _ in loops}
     for i, p in enumerate(inputs):
         g = f" && grant[{i}]" if shared_bandwidth else ""
-        lines += [f"    top->{p.valid} = in_i[{i}] < in_n[{i}]{g};",
-                  f"    if (in_i[{i}] < in_n[{i}]) set_w(top->{p.data}, &in[{i}][in_i[{i}] * ICH[{i}]], ICH[{i}]);"]
+        if i in source:  # what output source[i] wrote, as far as whole bursts of it are written
+            lines += [f"    top->{p.valid} = in_i[{i}] < in_a{i}{g};",
+                      f"    if (in_i[{i}] < in_a{i}) set_w(top->{p.data}, &out[{source[i]}][in_i[{i}] * OCH[{source[i]}]], "
+                      f"ICH[{i}]);"]
+        else:
+            lines += [f"    top->{p.valid} = in_i[{i}] < in_n[{i}]{g};",
+                      f"    if (in_i[{i}] < in_n[{i}]) set_w(top->{p.data}, &in[{i}][in_i[{i}] * ICH[{i}]], ICH[{i}]);"]
         if p.last:
             lines.append(f"    top->{p.last} = (in_i[{i}] + 1) % frame_words[{i}] == 0;")
     for j, p in enumerate(outputs):
@@ -213,6 +226,10 @@ def harness_source(top: str, inputs: list[PortSpec], outputs: list[PortSpec],
         spend = f" if (bw > 0) credit -= PB[{ni + j}];" if shared_bandwidth else ""
         lines += [f"    if (top->{p.valid} && ordy[{j}]) {{ get_w(top->{p.data}, buf, OCH[{j}]);{spend}",
                   f"      out[{j}].insert(out[{j}].end(), buf, buf + OCH[{j}]); cyc[{j}].push_back(cycle); moved = true; }}"]
+    for j, i, burst, frame in loops:  # the burst in flight on output j ends: input i may read it
+        lines += [f"    {{ bool w = top->{outputs[j].valid} && ordy[{j}]; if (w) pend{i}++;",
+                  f"      if (pend{i} && ((w && (pend{i} == {burst} || cyc[{j}].size() % {frame} == 0)) || "
+                  f"!top->{outputs[j].valid})) {{ in_a{i} += pend{i}; pend{i} = 0; }} }}"]
     if debug_bits:
         lines += ["    for (int d = 0; d < " + str(debug_bits) + "; d++)",
                   "      if (bit_of(top->debug_valid, d) && bit_of(top->debug_ready, d)) { moved = true; break; }",

@@ -80,14 +80,22 @@ def _beat_type(end: dict) -> StreamType:
     return StreamType(end["format"][0], end["format"][1], end["streams"] * _pixels(end))
 
 
-def _ports(part: dict) -> tuple[list, list]:
+def _ports(part: dict) -> tuple[list, list, list]:
     """The AXI-Stream ports of the partition top: one slave per input, then one per fragmented
-    layer's weights (AutoWS), one master per output."""
+    layer's weights (AutoWS), then the read port of each evicted skip stream; one master per
+    output, then the write port of each evicted stream. And the loops the host's DMA closes
+    through DDR: (write port's output index, read port's input index, burst beats, frame beats)."""
     def spec(q, bits, last):
         return PortSpec(f"{q}_tdata", f"{q}_tvalid", f"{q}_tready", bits, last=f"{q}_tlast" if last else None)
     ins = [spec(e["port"], _beat_type(e).bits, True) for e in _ends(part, "input")]
     ins += [spec(w["port"], w["beat_bits"], True) for w in part.get("weights", [])]
-    return ins, [spec(e["port"], _beat_type(e).bits, False) for e in _ends(part, "output")]
+    outs = [spec(e["port"], _beat_type(e).bits, False) for e in _ends(part, "output")]
+    loops = []
+    for e in part.get("evictions", []):
+        loops.append((len(outs), len(ins), e["burst_beats"], e["beats_per_frame"]))
+        ins.append(spec(e["read_port"], e["beat_bits"], True))
+        outs.append(spec(e["write_port"], e["beat_bits"], False))
+    return ins, outs, loops
 
 
 def _weights_beats(root: Path, entry: dict, frames: int) -> np.ndarray:
@@ -112,7 +120,7 @@ def build(directory: str, shared_bandwidth: bool = False) -> dict:
     binaries = {}
     bar = Progress(sum(len(part.get("run_tops") or [0]) for part in manifest["partitions"]), "verilator build")
     for part in manifest["partitions"]:
-        s_axis, m_axis = _ports(part)
+        s_axis, m_axis, loops = _ports(part)
         run_tops = part.get("run_tops") or [{"top": part["top"], "files": part["files"], "debug_bits": part["debug_bits"]}]
         for r, run in enumerate(run_tops):  # one top per weights-reloading run
             sources = {}
@@ -121,7 +129,8 @@ def build(directory: str, shared_bandwidth: bool = False) -> dict:
                     sources[Path(rel).name] = (root / rel).read_text()
                 except OSError as err:
                     raise UserError(f"cannot read {root / rel}: {err.strerror}") from None
-            harness = module_sim.harness_source(run["top"], s_axis, m_axis, run["debug_bits"], shared_bandwidth)
+            harness = module_sim.harness_source(run["top"], s_axis, m_axis, run["debug_bits"], shared_bandwidth,
+                                                loops)
             try:
                 binaries[(part["name"], r)] = module_sim.build(sources, run["top"], harness)
             except RuntimeError as err:
@@ -187,9 +196,12 @@ def _run_partition(binary, part: dict, xs: list, stall_cycles: int | None,
         weights = part.get("weights", [])
         for k, w in enumerate(weights, len(ins)):
             _weights_beats(root, w, n).tofile(work / f"in{k}.bin")
-        frame_beats = [e["words"] // _beat_type(e).lanes for e in ins] + [w["image_beats"] for w in weights]
+        evictions = part.get("evictions", [])  # read back what the design wrote: no file
+        frame_beats = [e["words"] // _beat_type(e).lanes for e in ins] + [w["image_beats"] for w in weights] + \
+            [e["beats_per_frame"] for e in evictions]
         (work / "frames.txt").write_text(" ".join(map(str, frame_beats)) + "\n")
-        (work / "expect.txt").write_text(" ".join(str(n * b) for b in beats_out) + "\n")
+        expect = beats_out + [e["beats_per_frame"] for e in evictions]
+        (work / "expect.txt").write_text(" ".join(str(n * b) for b in expect) + "\n")
         (work / "config.txt").write_text(f"{budget} {stall} {int(backpressure)} 1\n")
         if bandwidth_bits:
             (work / "bandwidth.txt").write_text(f"{float(bandwidth_bits)!r}\n")
