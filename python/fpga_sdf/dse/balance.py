@@ -19,9 +19,9 @@ from ..model import LayerSpec, PartitionPerf, Resources, folding_choices, layer_
 from ..model import partition_performance, partition_resources
 from ..model.performance import transfer_cycles
 from ..model.spec import WEIGHT_KINDS, sparsity_applies
-from ..model.weights_memory import FRAGMENT_WORDS, fragments_fraction, with_fragments
+from ..model.weights_memory import FRAGMENT_WORDS, with_fragments
 from .fragments import BRAM18_BITS, URAM_BITS, fit_fragments
-from .options import Menu, layer_menu
+from .options import WEIGHT_BINDINGS, Menu, layer_menu
 from .problem import RESOURCES, Constraints, partition_cost
 
 EXHAUSTIVE_LIMIT = 20000
@@ -137,32 +137,14 @@ def _streaming(specs, edges, options, c: Constraints, objective: str) -> Partiti
     def excess(used: Resources) -> float:
         return sum(max(getattr(used, r) - c.capacity(r), 0) * b for r, b in bits.items())
 
-    def design_at(target: int):
-        # As `_rebalanced`: where even streaming all leaves a resource over (the stream
-        # buffers are BRAM, so a full BRAM stays full), that resource is made dearer and the
-        # layers pick again.
-        weights = {r: 1.0 for r in RESOURCES}
-        for _ in range(REBALANCE_ROUNDS):
-            picked = pick(options, specs, target, c, weights)
-            if picked is None:
-                return None
-            tensors = [b for _, _, b in partition_performance(picked, edges, c.platform, c.clock_mhz).offchip_tensors]
-            plan = fit_fragments(picked, edges, c.platform, excess, FRAGMENT_WORDS,
-                                 lambda streams: transfer_cycles(c.platform, c.clock_mhz, tensors + streams))
-            if plan is None:
-                design = evaluate([with_fragments(s, 1.0) for s in picked], edges, c, objective)
-            else:
-                design = evaluate([_fragmented(s, plan[s.name]) if s.name in plan else s for s in picked], edges, c,
-                                  objective)
-                if c.fits(design.resources):
-                    return design
-            over = {r: getattr(design.resources, r) / c.capacity(r) for r in RESOURCES if c.capacity(r)}
-            if max(over.values()) <= 1:
-                return None  # only the power cap is exceeded
-            for r, ratio in over.items():
-                if ratio > 1:
-                    weights[r] *= 2 * ratio
-        return None
+    def place(picked):
+        tensors = [b for _, _, b in partition_performance(picked, edges, c.platform, c.clock_mhz).offchip_tensors]
+        plan = fit_fragments(picked, edges, c.platform, excess, FRAGMENT_WORDS,
+                             lambda streams: transfer_cycles(c.platform, c.clock_mhz, tensors + streams),
+                             WEIGHT_BINDINGS if c.platform.has_uram else ())
+        if plan is None:  # even streaming all leaves memory over: `_rebalanced` makes it dearer
+            return [with_fragments(s, 1.0) for s in picked]
+        return [plan.get(s.name, s) for s in picked]
 
     targets = sorted({int(i) for menu in options.values() for i in menu.intervals})
     floor = max(int(menu.intervals[0]) for menu in options.values())
@@ -171,7 +153,7 @@ def _streaming(specs, edges, options, c: Constraints, objective: str) -> Partiti
 
     def at(i: int):
         if i not in found:
-            found[i] = design_at(targets[i])
+            found[i] = _design_at(targets[i], specs, edges, options, c, objective, place)
         return found[i]
 
     if at(len(targets) - 1) is None:
@@ -185,10 +167,6 @@ def _streaming(specs, edges, options, c: Constraints, objective: str) -> Partiti
         else:
             lo = mid + 1
     return min((d for d in (at(lo), at(lo - 1) if lo else None) if d is not None), key=lambda d: d.cost)
-
-
-def _fragmented(spec: LayerSpec, fragments) -> LayerSpec:
-    return replace(spec, weights_fragments=fragments, weights_off_chip=fragments_fraction(fragments))
 
 
 def _with_reloading(specs, edges, c: Constraints, objective: str, mixed: bool = False):
@@ -286,19 +264,22 @@ def pick(menus: dict[str, Menu], specs, target: int | None, c: Constraints, weig
     return chosen
 
 
-def _design_at(target: int | None, specs, edges, options, c: Constraints, objective: str):
+def _design_at(target: int | None, specs, edges, options, c: Constraints, objective: str, place=None):
     """A design meeting `target` that fits, or None."""
-    design = _rebalanced(target, specs, edges, options, c, objective)
+    design = _rebalanced(target, specs, edges, options, c, objective, place)
     return design if design is not None and c.fits(design.resources) else None
 
 
-def _rebalanced(target: int | None, specs, edges, options, c: Constraints, objective: str):
+def _rebalanced(target: int | None, specs, edges, options, c: Constraints, objective: str, place=None):
     """The design meeting `target` that fits or, failing that, the last one tried (None if
     a layer cannot meet it).
 
     Layers pick independently, so the first pick may overflow one resource while another
     lies idle (BRAM full, URAM empty): each round makes the overflowing resources dearer and
-    picks again, moving layers to foldings and memories that use what is left.
+    picks again, moving layers to foldings and memories that use what is left. `place`
+    (stream-first: the fragments step) turns each pick into the design evaluated; where
+    even it leaves a resource over (stream buffers are BRAM, so a full BRAM stays full),
+    that resource is made dearer the same way.
     """
     weights = {r: 1.0 for r in RESOURCES}
     design = None
@@ -306,7 +287,7 @@ def _rebalanced(target: int | None, specs, edges, options, c: Constraints, objec
         picked = pick(options, specs, target, c, weights)
         if picked is None:
             return None
-        design = evaluate(picked, edges, c, objective)
+        design = evaluate(place(picked) if place else picked, edges, c, objective)
         if c.fits(design.resources):
             return design
         over = {r: getattr(design.resources, r) / c.capacity(r) for r in RESOURCES if c.capacity(r)}

@@ -31,17 +31,22 @@ def memory_bits(used) -> int:
 def greedy_fragments(layers, edges, platform, budget_bits: float, steps: int):
     """{layer: (n, u_on, u_off)} keeping the partition's BRAM and URAM bits together within
     `budget_bits`, or None when even streaming all that frees memory does not fit."""
-    return fit_fragments(layers, edges, platform, lambda used: memory_bits(used) - budget_bits, steps)
+    plan = fit_fragments(layers, edges, platform, lambda used: memory_bits(used) - budget_bits, steps)
+    return None if plan is None else {name: s.weights_fragments for name, s in plan.items() if s.weights_fragments}
 
 
-def fit_fragments(layers, edges, platform, excess, steps: int, transfer=sum):
-    """{layer: (n, u_on, u_off)} of the layers to stream so that `excess(used)` (the bits of
-    on-chip memory a Resources holds beyond the budget; <= 0 fits) reaches 0, or None when
-    even streaming all that frees memory does not. Starts with every weight on chip; each
-    step is one layer's k words off per fragment (see the module docstring). A step's price
-    is what it adds to `transfer(bits)` of the streaming layers' bits per frame: by default
-    their sum; the DSE gives the model's transfer time, in which a layer's stream has one
-    memory port, so spreading the streams over layers can cost less than the fewest bits."""
+def fit_fragments(layers, edges, platform, excess, steps: int, transfer=sum, bindings=()):
+    """{layer: spec as placed} of the layers moved so that `excess(used)` (the bits of on-chip
+    memory a Resources holds beyond the budget; <= 0 fits) reaches 0, or None when even
+    streaming all that frees memory does not. Starts with every weight on chip; each step is
+    one layer's k words off per fragment (see the module docstring) or, with `bindings`
+    (weight-memory bindings such as "bram", "uram"), the layer's weights memory moved to
+    another kind of block memory. A step's price is what it adds to `transfer(bits)` of the
+    streaming layers' bits per frame: by default their sum; the DSE gives the model's
+    transfer time, in which a layer's stream has one memory port, so spreading the streams
+    over layers can cost less than the fewest bits. A rebinding streams nothing, so it is
+    taken before any stream while it frees memory: URAM full and BRAM idle moves memories
+    to BRAM (a narrow memory wastes most of a URAM's 72 bits) instead of streaming them."""
     specs = [replace(s, weights_off_chip=0.0, weights_fragments=()) for s in layers]
     index = {s.name: i for i, s in enumerate(specs)}
     shape = {}  # name -> (n, words per fragment)
@@ -51,7 +56,8 @@ def fit_fragments(layers, edges, platform, excess, steps: int, transfer=sum):
             f = fragment_depth(g.depth, steps)
             shape[s.name] = (g.depth // f, f)
 
-    def at(spec, k):
+    def at(spec, memory, k):
+        spec = replace(spec, weights_memory=memory)
         if k == 0:
             return replace(spec, weights_off_chip=0.0, weights_fragments=())
         n, f = shape[spec.name]
@@ -61,25 +67,39 @@ def fit_fragments(layers, edges, platform, excess, steps: int, transfer=sum):
         used = layer_resources(spec, platform)
         return used.bram18, used.uram, streamed_weights(spec) * spec.weight_width
 
-    # (BRAM18, URAM, streamed bits) of each layer at every k, computed once
-    table = {name: [cost(at(specs[index[name]], k)) for k in range(shape[name][1] + 1)] for name in shape}
-    off = {name: 0 for name in shape}
+    # (BRAM18, URAM, streamed bits) of each layer for each binding (its own first; one
+    # costing the same as an earlier one is dropped) at every k, computed once
+    table = {}
+    for name in shape:
+        spec = specs[index[name]]
+        rows = []
+        for memory in dict.fromkeys((spec.weights_memory, *bindings)):
+            row = [cost(at(spec, memory, k)) for k in range(shape[name][1] + 1)]
+            if all(row != other for _, other in rows):
+                rows.append((memory, row))
+        table[name] = rows
+    state = {name: (0, 0) for name in shape}  # name -> (binding index, words off per fragment)
     streams = {}  # name -> streamed bits per frame
     total = partition_resources(specs, edges, platform)
     bram, uram = total.bram18, total.uram
     over = excess(total)
     while over > 0:
-        moves = []  # (freed excess, added transfer, layer, words off per fragment, (bram, uram) after, bits)
+        moves = []  # (freed excess, added transfer, layer, (binding, k), (bram, uram) after, bits)
         now = transfer(list(streams.values()))
-        for name, k in off.items():
-            b, u, _ = table[name][k]
-            for k2 in range(k + 1, shape[name][1] + 1):
-                b2, u2, bits2 = table[name][k2]
-                after = (bram - b + b2, uram - u + u2)
-                freed = over - excess(Resources(bram18=after[0], uram=after[1]))
-                if freed > 0:
-                    added = transfer(list({**streams, name: bits2}.values())) - now
-                    moves.append((freed, added, name, k2, after, bits2))
+        for name, (m, k) in state.items():
+            b, u, _ = table[name][m][1][k]
+            added = {}  # k2 -> transfer added (the same for every binding)
+            for m2, (_, row) in enumerate(table[name]):
+                for k2 in range(k, shape[name][1] + 1):
+                    if (m2, k2) == (m, k):
+                        continue
+                    b2, u2, bits2 = row[k2]
+                    after = (bram - b + b2, uram - u + u2)
+                    freed = over - excess(Resources(bram18=after[0], uram=after[1]))
+                    if freed > 0:
+                        if k2 not in added:
+                            added[k2] = 0 if k2 == k else transfer(list({**streams, name: bits2}.values())) - now
+                        moves.append((freed, added[k2], name, (m2, k2), after, bits2))
         if not moves:
             return None
         # The last step: the cheapest in bandwidth that reaches the budget; before it, the
@@ -89,12 +109,15 @@ def fit_fragments(layers, edges, platform, excess, steps: int, transfer=sum):
         # step reaching the budget dear).
         best = max(moves, key=lambda m: (m[0] / m[1] if m[1] > 0 else float("inf"), m[0]))
         last = min((m for m in moves if m[0] >= over), key=lambda m: (m[1], -m[0]), default=None)
-        freed, _, name, k2, (bram, uram), streams[name] = last if last and last[1] <= best[1] else best
-        off[name] = k2
-        specs[index[name]] = at(specs[index[name]], k2)
+        freed, _, name, (m2, k2), (bram, uram), bits = last if last and last[1] <= best[1] else best
+        if k2:
+            streams[name] = bits
+        state[name] = (m2, k2)
+        specs[index[name]] = at(specs[index[name]], table[name][m2][0], k2)
         over -= freed
         if over <= 0:  # the layers' estimate says it fits: check the whole partition
             total = partition_resources(specs, edges, platform)
             bram, uram = total.bram18, total.uram
             over = excess(total)
-    return {s.name: s.weights_fragments for s in specs if s.weights_fragments}
+    return {s.name: s for s, layer in zip(specs, layers)
+            if s.weights_fragments or s.weights_memory != layer.weights_memory}

@@ -20,6 +20,12 @@ from ..model.spec import WEIGHT_KINDS, sparsity_applies
 from ..model.weights_memory import with_fragments
 
 
+WEIGHT_BINDINGS = ("bram", "uram")
+"""The block memories a weights memory can be bound to on a board with URAM, besides "auto"
+(synthesis's choice, `model/memory.py::map_memory`): both backends honour the binding (HLS
+BIND_STORAGE, RTL ram_style), so a layer can take BRAM where URAM is full, or URAM where BRAM is."""
+
+
 @dataclass(frozen=True)
 class Option:
     spec: LayerSpec  # the layer with this folding applied
@@ -32,7 +38,7 @@ def foldings(spec: LayerSpec, has_uram: bool = False, pixels: tuple[int, ...] = 
     p of pixels = (p, 1) from `pixels`."""
     legal = folding_choices(spec)
     if spec.kind in WEIGHT_KINDS:
-        memories = ("auto", "uram") if has_uram else ("auto",)
+        memories = ("auto", *WEIGHT_BINDINGS) if has_uram else ("auto",)
         yield from itertools.product(legal.coarse_in, legal.coarse_out, legal.coarse_group, legal.fine, memories,
                                      pixels)
     else:

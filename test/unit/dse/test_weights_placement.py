@@ -12,9 +12,13 @@ from dataclasses import replace
 import pytest
 
 from fpga_sdf.dse.balance import evaluate, fold_partition
+from fpga_sdf.dse.fragments import BRAM18_BITS, URAM_BITS, fit_fragments
+from fpga_sdf.dse.options import WEIGHT_BINDINGS
 from fpga_sdf.dse.problem import Constraints
-from fpga_sdf.model import LayerSpec, folding_choices, load_platform, platform_from_dict
+from fpga_sdf.model import LayerSpec, folding_choices, layer_resources, load_platform, partition_resources
+from fpga_sdf.model import platform_from_dict
 from fpga_sdf.model.weights_memory import with_fragments
+from fpga_sdf.model.workload import streamed_weights
 
 CLOCK = 200.0
 
@@ -85,3 +89,78 @@ def test_large_batch_reloads():
     perf, wr = chosen.perf, spec.wr_factor
     reloads = (wr - 1) * (513 * 256 * 8 // wr) / 128 / (CLOCK * 1e6)
     assert chosen.cost == pytest.approx(wr * (perf.depth + perf.interval * batch) / (CLOCK * 1e6) + reloads)
+
+
+# URAM full, BRAM idle: the narrow (8-bit) memories of a 1024 x 256 inner product take 64
+# URAM blocks at any folding the DSPs allow (a block holds 4096 words of up to 72 bits, so
+# 8-bit words waste 8/9 of it), but about 120 BRAM18. The board has 4 URAM.
+WIDE_FC = replace(FC, name="wide", inputs=((1024,),))
+
+
+def uram_board(bram18: int):
+    fields = {k: v for k, v in BOARD.__dict__.items() if v is not None}
+    return platform_from_dict({**fields, "name": "small_uram", "uram": 4, "bram18": bram18})
+
+
+def streaming_by_brute_force(c: Constraints, spec: LayerSpec, memories):
+    """The model's cheapest fitting design of one layer at wr 1 over every folding, weights
+    memory binding in `memories` and fragment split (16 words, k streamed)."""
+    best = None
+    legal = folding_choices(spec)
+    for ci, co, memory in itertools.product(legal.coarse_in, legal.coarse_out, memories):
+        folded = replace(spec, coarse_in=ci, coarse_out=co, weights_memory=memory)
+        if layer_resources(folded, c.platform).dsp > c.capacity("dsp"):
+            continue
+        for k in range(17):
+            design = evaluate([with_fragments(folded, k / 16)], (), c, "latency")
+            if c.fits(design.resources) and (best is None or design.cost < best.cost):
+                best = design
+    return best
+
+
+@pytest.mark.parametrize("bram18", [200, 100])
+def test_weights_take_idle_bram_before_they_stream(bram18):
+    """With 200 BRAM18 the weights fit on chip in BRAM, nothing streams; with 100 part of
+    them must stream (stream-first), and the rest stays in BRAM. Without the "bram" binding
+    (the bindings offered before: "auto" takes URAM for a memory 2048 words or deeper) a
+    memory can only reach BRAM by streaming until its static region is shallower than
+    that."""
+    c = Constraints(uram_board(bram18), CLOCK, 1, 0.9)
+    chosen = fold_partition([WIDE_FC], (), c, "latency")
+    best = streaming_by_brute_force(c, WIDE_FC, ("auto", *WEIGHT_BINDINGS))
+    before = streaming_by_brute_force(c, WIDE_FC, ("auto", "uram"))
+    (spec,) = chosen.specs
+    assert spec.weights_memory == "bram" and chosen.resources.uram == 0, "the weights go to the idle BRAM"
+    assert best.cost <= chosen.cost <= best.cost * 1.001
+    assert spec.wr_factor == 1 and (spec.weights_off_chip > 0) == (bram18 == 100)
+    # 200: 9 of every 16 words stream before the static regions leave URAM (46 us against
+    # 20.6 us on chip); 100: 13 of 16 words against 12 (66.6 us against 61.5)
+    assert before.specs[0].weights_off_chip > spec.weights_off_chip and before.cost > 1.05 * chosen.cost
+
+
+def test_fragments_step_rebinds_before_it_streams():
+    """The fragments greedy given the bindings moves a layer's memory from the full URAM to
+    the idle BRAM rather than streaming it: two deep layers that auto-bind to URAM (which
+    holds one), against every (binding, k) of both."""
+    board = replace(uram_board(200), uram=30)  # 27 usable: a layer takes 16
+    c = Constraints(board, CLOCK, 1, 0.9)
+    a = replace(FC, name="a", inputs=((256,),), outputs=((256,),), coarse_in=2, coarse_out=2)
+    b = replace(a, name="b")
+    edges = (("a", "b"),)
+
+    def excess(used):
+        return sum(max(getattr(used, r) - c.capacity(r), 0) * bits
+                   for r, bits in (("bram18", BRAM18_BITS), ("uram", URAM_BITS)))
+
+    assert excess(partition_resources([a, b], edges, board)) > 0  # both in URAM do not fit
+    plain = fit_fragments([a, b], edges, board, excess, 16)
+    rebound = fit_fragments([a, b], edges, board, excess, 16, bindings=WEIGHT_BINDINGS)
+    streamed = sum(streamed_weights(s) for s in plain.values())
+    assert streamed > 0 and all(not s.weights_fragments for s in rebound.values())
+    # the brute force: the fewest streamed weights of any placement that fits
+    fewest = min(streamed_weights(x) + streamed_weights(y)
+                 for x, y in itertools.product(*(
+                     [with_fragments(replace(s, weights_memory=m), k / 16) for m in ("auto", *WEIGHT_BINDINGS)
+                      for k in range(17)] for s in (a, b)))
+                 if excess(partition_resources([x, y], edges, board)) <= 0)
+    assert fewest == 0 and [s.weights_memory for s in rebound.values()] == ["bram"]
