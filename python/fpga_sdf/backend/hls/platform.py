@@ -22,20 +22,54 @@ VITIS_PLATFORMS = {
 }
 
 
-# High-performance slave ports of the Zynq PS the kernel's masters share: S_AXI_HP0..3
-# (Zynq-7000, 64 bits) and S_AXI_HP0..3_FPD (Zynq UltraScale+, 128 bits), each one beat a cycle
-# at the PL clock. The board file says how many the design uses and their width
-# (`axi_ports`, `axi_port_bits`), which is what the model caps a partition's traffic at.
-HP_PORTS = 4
+# The Zynq PS's slave ports to its DDR that the kernel's masters are dealt to, in that order,
+# each with its enable in the PS configuration: Zynq-7000 S_AXI_HP0..3 (64 bits; the ACP is
+# left out: it goes through the SCU and the CPUs' L2 cache); Zynq UltraScale+ S_AXI_HP0..3_FPD
+# then S_AXI_HPC0..1_FPD (128 bits). The board file says how many the design uses and their
+# width (`axi_ports`, `axi_port_bits`), which is what the model caps a partition's traffic at.
+PS_PORTS = {
+    "zynq7": (("S_AXI_HP0", "PCW_USE_S_AXI_HP0"), ("S_AXI_HP1", "PCW_USE_S_AXI_HP1"),
+              ("S_AXI_HP2", "PCW_USE_S_AXI_HP2"), ("S_AXI_HP3", "PCW_USE_S_AXI_HP3")),
+    "zynqmp": (("S_AXI_HP0_FPD", "PSU__USE__S_AXI_GP2"), ("S_AXI_HP1_FPD", "PSU__USE__S_AXI_GP3"),
+               ("S_AXI_HP2_FPD", "PSU__USE__S_AXI_GP4"), ("S_AXI_HP3_FPD", "PSU__USE__S_AXI_GP5"),
+               ("S_AXI_HPC0_FPD", "PSU__USE__S_AXI_GP0"), ("S_AXI_HPC1_FPD", "PSU__USE__S_AXI_GP1")),
+}
+_PS_NAMES = {"zynq7": "a Zynq PS has 4 HP ports",
+             "zynqmp": "a Zynq UltraScale+ PS has 6 (S_AXI_HP0..3_FPD, S_AXI_HPC0..1_FPD)"}
+
+
+def ps_ports(platform) -> tuple:
+    """(slave port, enable) of the PS ports the kernel's masters are dealt to: the first
+    `axi_ports` of the board's PS (all of them when the board file declares none)."""
+    k = kind(platform)
+    ports = PS_PORTS[k]
+    count = platform.axi_ports or len(ports)
+    if count > len(ports):
+        raise UserError(f"board {platform.name}: axi_ports is {count}, but {_PS_NAMES[k]}")
+    return ports[:count]
 
 
 def hp_ports(platform) -> int:
-    """The HP ports the kernel's masters are dealt to: the board's `axi_ports` (all four of
-    the PS's when the board file declares none)."""
-    ports = platform.axi_ports or HP_PORTS
-    if ports > HP_PORTS:
-        raise UserError(f"board {platform.name}: axi_ports is {ports}, but a Zynq PS has {HP_PORTS} HP ports")
-    return ports
+    """How many PS ports the kernel's masters are dealt to."""
+    return len(ps_ports(platform))
+
+
+def bundles(part) -> list:
+    """(argument, m_axi bundle) of the top's memory ports in argument order
+    (`Partition.memory_args`): a feature map's bundle is gmem_<port>, parameter port i's gmem_w<i>."""
+    return [(e.port, f"gmem_{e.port}") for e in part.inputs + part.outputs] + \
+        [(port.name, f"gmem_w{i}") for i, port in enumerate(part.ports)]
+
+
+def deal(part, ports: int) -> dict:
+    """argument -> memory port (0 .. ports-1): round-robin over the masters that move data while
+    frames stream, in the order the model counts them (feature maps in, out, then the streamed
+    weight fragments), so the model's first `ports` masters each have their own port; then,
+    round-robin again, the parameter images loaded before the batch."""
+    streaming = [e.port for e in part.inputs + part.outputs] + \
+        [port.name for port in part.ports if port.role == "fragments"]
+    loaded = [port.name for port in part.ports if port.role != "fragments"]
+    return {arg: i % ports for group in (streaming, loaded) for i, arg in enumerate(group)}
 
 
 def kind(platform) -> str:
@@ -89,8 +123,12 @@ def _block_design(parts, target, k: str) -> str:
              "# One partition is loaded at a time: each gets its own block design and bitstream;",
              "# the host (fpga_sdf.backend.hls.runtime.PynqDevice) reconfigures between them in the",
              "# order of schedule.json.",
-             "set here [file dirname [file normalize [info script]]]",
-             "foreach p {" + " ".join(p.name for p in parts) + "} {",
+             "set here [file dirname [file normalize [info script]]]"]
+    if k in ("zynq7", "zynqmp"):
+        lines.append("set masters [dict create]")
+        for p in parts:
+            lines.append(f"dict set masters {p.name} {{{_ps_masters(p, ps_ports(target.platform))}}}")
+    lines += ["foreach p {" + " ".join(p.name for p in parts) + "} {",
              f"  create_project -force bd_$p $here/vivado/$p -part {part}"]
     if platform in BOARD_PARTS:
         lines.append(f"  set_property board_part {BOARD_PARTS[platform]} [current_project]")
@@ -99,31 +137,27 @@ def _block_design(parts, target, k: str) -> str:
               "  create_bd_design design_$p",
               "  set acc [create_bd_cell -type ip -vlnv fpga-sdf:sdf:${p}_top:1.0 ${p}_top_0]"]
     if k in ("zynq7", "zynqmp"):
-        # the kernel's masters (one per feature map and parameter port) go round-robin to the
-        # PS's HP ports, so up to that many of them burst at once (hp_ports)
-        ports = hp_ports(target.platform)
+        # the kernel's masters (one per feature map and parameter port) are dealt to the PS's
+        # ports (deal), so up to that many of them burst at once
+        ports = ps_ports(target.platform)
+        enables = [f"CONFIG.{enable} {{1}}" for _, enable in ports]
         if k == "zynqmp":
             vlnv, rule, m_axi = "xilinx.com:ip:zynq_ultra_ps_e", "zynq_ultra_ps_e", "M_AXI_HPM0_FPD"
-            s_axi = "S_AXI_HP${hp}_FPD"
-            config = " ".join([f"CONFIG.PSU__USE__S_AXI_GP{2 + i} {{1}}" for i in range(ports)]
-                              + [f"CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ {{{clock:g}}}"])
+            config = " ".join(enables + [f"CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ {{{clock:g}}}"])
         else:
             vlnv, rule, m_axi = "xilinx.com:ip:processing_system7", "processing_system7", "M_AXI_GP0"
-            s_axi = "S_AXI_HP${hp}"
-            config = " ".join([f"CONFIG.PCW_USE_S_AXI_HP{i} {{1}}" for i in range(ports)]
-                              + [f"CONFIG.PCW_FPGA0_PERIPHERAL_FREQMHZ {{{clock:g}}}"])
+            config = " ".join(enables + [f"CONFIG.PCW_FPGA0_PERIPHERAL_FREQMHZ {{{clock:g}}}"])
         preset = "1" if platform in BOARD_PARTS else "0"
         lines += [f"  set ps [create_bd_cell -type ip -vlnv {vlnv} ps_0]",
                   f"  apply_bd_automation -rule xilinx.com:bd_rule:{rule} -config {{apply_board_preset \"{preset}\"}} $ps",
-                  f"  # the PL clock the design was explored at ({clock:g} MHz) and the HP ports for the kernel's masters",
+                  f"  # the PL clock the design was explored at ({clock:g} MHz) and the PS ports for the kernel's masters",
                   f"  set_property -dict [list {config}] $ps",
                   "  apply_bd_automation -rule xilinx.com:bd_rule:axi4 -config [list Master /ps_0/" + m_axi
                   + " Clk auto] [get_bd_intf_pins ${p}_top_0/s_axi_control]",
-                  "  set hp 0",
-                  "  foreach m [get_bd_intf_pins -filter {MODE == Master && VLNV =~ *aximm*} ${p}_top_0/*] {",
-                  "    apply_bd_automation -rule xilinx.com:bd_rule:axi4 -config [list Master $m Slave /ps_0/"
-                  + s_axi + " Clk auto] [get_bd_intf_pins ps_0/" + s_axi + "]",
-                  f"    set hp [expr {{($hp + 1) % {ports}}}]",
+                  "  # each m_axi master of the kernel and the PS port it is dealt to",
+                  "  foreach {m s} [dict get $masters $p] {",
+                  "    apply_bd_automation -rule xilinx.com:bd_rule:axi4 -config [list Master /${p}_top_0/m_axi_$m"
+                  " Slave /ps_0/$s Clk auto] [get_bd_intf_pins ps_0/$s]",
                   "  }"]
     else:
         lines += ["  # no processing system and no Vitis platform for this part: the control and memory",
@@ -148,17 +182,29 @@ def _block_design(parts, target, k: str) -> str:
     return "\n".join(lines)
 
 
+def _ps_masters(part, ports) -> str:
+    """bundle, PS port pairs of a partition's masters (a Tcl list), dealt as `deal` says."""
+    port_of = deal(part, len(ports))
+    return " ".join(f"{bundle} {ports[port_of[arg]][0]}" for arg, bundle in bundles(part))
+
+
 def _vitis(parts, target) -> dict:
     """An Alveo card: each partition is a Vitis kernel (.xo from vitis_hls) linked by v++ into
     its own xclbin; XRT loads them in schedule order."""
     plat = VITIS_PLATFORMS[target.platform.name]
+    board = target.platform
+    if not board.memory_bank:
+        raise UserError(f"board {board.name}: an Alveo card's file must say which memory banks its kernel "
+                        f"arguments are linked to (memory_bank, bank_gbps, axi_ports)")
     out = {}
     for part in parts:
         p = part.name
         cfg = [f"# v++ link configuration of {p} (generated by fpga-translate --sdf-to-hls)",
                f"kernel_frequency={target.clock_mhz:g}", "", "[connectivity]", f"nk={p}_top:1:{p}_top_1"]
+        # each argument on one bank, dealt as the model counts its masters (deal)
+        bank = deal(part, board.axi_ports)
         for arg in part.memory_args():
-            cfg.append(f"sp={p}_top_1.{arg}:DDR[0]")
+            cfg.append(f"sp={p}_top_1.{arg}:{board.memory_bank}[{bank[arg]}]")
         out[f"vitis/link_{p}.cfg"] = "\n".join(cfg) + "\n"
         out[f"vitis/host_{p}.cpp"] = _xrt_host(part)
     names = " ".join(p.name for p in parts)
