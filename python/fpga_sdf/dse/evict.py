@@ -11,11 +11,14 @@ the exploration when a partition's memory overflows.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from ..model.eviction import DMA_MODULE, dma_buffers, tensor_bits
 from ..model.performance import partition_performance
 from ..model.resources import module_resources, partition_resources
 from ..model.spec import LayerSpec, Partition
+from .balance import Infeasible, fold_partition
+from .problem import RESOURCES
 
 
 @dataclass(frozen=True)
@@ -82,3 +85,75 @@ def greedy_evictions(layers, edges, platform, bram18_budget: float, clock_mhz=No
         current = evict(layers, operands)
         used = partition_resources(current, edges, platform, clock_mhz=clock_mhz).bram18
     return EvictionPlan(current, tuple(chosen), used, used <= bram18_budget)
+
+
+def eviction_order(layers, edges, platform, clock_mhz=None) -> tuple[Eviction, ...]:
+    """Every skip FIFO saving BRAM, in the greedy's order (most BRAM18 saved per bit first),
+    each re-costed with the ones before it evicted."""
+    return greedy_evictions(layers, edges, platform, 0, clock_mhz).evictions
+
+
+def with_evictions(layers, evictions) -> tuple[LayerSpec, ...]:
+    """The layers with exactly `evictions` set as their joins' `evicted` operands."""
+    operands: dict[str, tuple[int, ...]] = {}
+    for e in evictions:
+        operands[e.edge[1]] = operands.get(e.edge[1], ()) + (e.operand,)
+    return evict(layers, operands)
+
+
+def _bram_binds(design, c) -> bool:
+    """BRAM is the resource the design uses most of (as a fraction of its budget): freeing
+    some may let the layers fold faster or keep their weights on chip."""
+    used = {r: getattr(design.resources, r) / c.capacity(r) for r in RESOURCES if c.capacity(r)}
+    return bool(used) and max(used, key=used.get) == "bram18"
+
+
+def fold_evicting(specs, edges, c, objective: str, strategy: str = "greedy"):
+    """`balance.fold_partition` deciding the partition's evictions too: the better design
+    by the objective of the partition with none and with the greedy's first k skip FIFOs
+    evicted (`eviction_order`, most BRAM per bit first).
+
+    The DSE decides evictions afresh (any `evicted` on the specs is dropped), and only where
+    they may pay: a join's FIFO holds BRAM, and either no design fits without evicting or
+    BRAM is the binding resource. Every k is folded (freeing one FIFO may not reach the next
+    faster folding where freeing two does), except that a partition not fitting without
+    evictions first finds the fewest that fit by a binary search (more evictions, less
+    BRAM; a fold that fails is the dearest). The model charges each evicted stream's traffic, so a design the DMA cannot
+    feed slows uniformly (`bandwidth_interval`) and loses by its cost."""
+    specs = evict(specs, {})
+    edges = tuple(edges)
+
+    @lru_cache(maxsize=None)
+    def fold(k: int):
+        try:
+            return fold_partition(with_evictions(specs, order[:k]), edges, c, objective, strategy)
+        except Infeasible:
+            return None
+
+    try:
+        best, failure = fold_partition(specs, edges, c, objective, strategy), None
+    except Infeasible as err:
+        best, failure = None, err
+        if err.layer is not None:  # one layer alone is too big: no skip FIFO is the cause
+            raise
+    if best is not None and not _bram_binds(best, c):
+        return best
+    order = eviction_order(best.specs if best is not None else specs, edges, c.platform, c.clock_mhz)
+    if not order:
+        if failure is not None:
+            raise failure
+        return best
+    first = 1
+    if best is None:
+        if fold(len(order)) is None:
+            raise failure
+        lo, hi = 1, len(order)
+        while lo < hi:  # the fewest evictions with which some design fits
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if fold(mid) is not None else (mid + 1, hi)
+        first, best = lo + 1, fold(lo)
+    for k in range(first, len(order) + 1):
+        design = fold(k)
+        if design is not None and design.cost < best.cost:
+            best = design
+    return best

@@ -6,7 +6,8 @@ per pass (when the batch's off-chip tensors do not fit the board's DDR, the host
 sub-batches: `network_performance`). That makes the best partitioning a shortest path over
 the legal cut points, found by dynamic programming (exactly while every partition's tensors
 fit; otherwise each partition is charged the passes its own tensors force, and the network
-pays the most of them); each candidate partition is folded by `balance.fold_partition`.
+pays the most of them); each candidate partition is folded by `balance.fold_partition`,
+and where BRAM binds also with skip FIFOs evicted (`evict.fold_evicting`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from ..model.performance import ddr_free, image_bytes, sub_batch
 from ..model.spec import WEIGHT_KINDS
 from ..progress import Progress
 from .anneal import anneal
-from .balance import Infeasible, PartitionDesign, evaluate, fold_partition, pick
+from .balance import Infeasible, PartitionDesign, evaluate, pick
+from .evict import fold_evicting
 from .options import layer_menu
 from .problem import Constraints, partition_cost
 
@@ -125,7 +127,7 @@ def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "g
         if key not in cache:
             specs, edges = _segment(problem, *key)
             try:
-                cache[key] = fold_partition(specs, edges, c, objective, fold_strategy)
+                cache[key] = fold_evicting(specs, edges, c, objective, fold_strategy)
             except Infeasible as err:
                 cache[key], failures[key] = None, str(err)
             bar.step(specs[0].name)
