@@ -363,3 +363,87 @@ def test_host_runtime_drives_the_csim_device_like_a_board(tmp_root):
     assert device.calls == expected and [p["runs"] for p in schedule["partitions"]] == [1, 2, 1, 1]
     fmt = Fixed(*schedule["partitions"][-1]["output"]["format"])
     assert np.array_equal(y, quantize(project.run(str(out), xs), fmt))
+
+
+# --- the board's memory ports: PS ports in the block design, Alveo banks in the v++ link -------
+
+FRAGMENTS = (("stem.0", "n=27 u_on=4 u_off=4"), ("block.downsample.0", "n=16 u_on=4 u_off=4"),
+             ("block.conv1", "n=72 u_on=10 u_off=6"), ("block.conv2", "n=144 u_on=12 u_off=4"))
+
+
+def _six_masters(platform: str):
+    """The zoo's tiny ResNet on `platform` with four layers streaming weight fragments (six
+    masters while frames stream: in, out, four fragment ports) and fc reloading its weights in
+    two runs (two ports loaded between runs): its emitted project and the model's partition."""
+    from fpga_sdf import network
+    from fpga_sdf import target as target_mod
+    from fpga_sdf.frontend.importer import import_model
+    from fpga_sdf.model import partition_performance
+
+    model, x = _torch_model("tiny_resnet")
+    module = import_model(model, x)
+    run_pass(module, "sdf-quantize", "")
+    run_pass(module, "sdf-target", f"platform={platform}")
+    for layer, fragment in FRAGMENTS:
+        run_pass(module, "sdf-fragment-weights", f"layer={layer} {fragment}")
+    run_pass(module, "sdf-weights-reloading", "factor=2 layers=fc")
+    proj = emit(module, source="net.mlir")
+    (mp,) = network.model_partitions(module)
+    board = target_mod.read(module, "net.mlir")
+    return proj, board.platform, partition_performance(mp.layers, mp.edges, board.platform, board.clock_mhz)
+
+
+@pytest.mark.parametrize("board, ports", [
+    ("zcu102", ["S_AXI_HP0_FPD", "S_AXI_HP1_FPD", "S_AXI_HP2_FPD", "S_AXI_HP3_FPD", "S_AXI_HPC0_FPD", "S_AXI_HPC1_FPD"]),
+    ("zc706", ["S_AXI_HP0", "S_AXI_HP1", "S_AXI_HP2", "S_AXI_HP3"]),
+])
+def test_block_design_enables_the_boards_ports_and_deals_the_masters_over_them(board, ports):
+    import re
+
+    proj, platform, perf = _six_masters(board)
+    (part,) = proj.partitions
+    tcl = proj.files["block_design.tcl"]
+    # exactly the board's axi_ports are enabled: ZynqMP HP0-3 (GP2-5) and HPC0-1 (GP0-1)
+    enabled = re.findall(r"CONFIG\.(\w+) \{1\}", tcl)
+    expected = {"zcu102": ["PSU__USE__S_AXI_GP2", "PSU__USE__S_AXI_GP3", "PSU__USE__S_AXI_GP4", "PSU__USE__S_AXI_GP5",
+                           "PSU__USE__S_AXI_GP0", "PSU__USE__S_AXI_GP1"],
+                "zc706": [f"PCW_USE_S_AXI_HP{i}" for i in range(4)]}[board]
+    assert enabled == expected and len(enabled) == platform.axi_ports
+    (pairs,) = re.findall(r"dict set masters p0 \{([^}]*)\}", tcl)
+    words = pairs.split()
+    dealt = dict(zip(words[::2], words[1::2]))
+    # every m_axi bundle the top declares, each on one port
+    top = proj.files["p0/src/p0_top.cpp"]
+    assert sorted(dealt) == sorted(re.findall(r"#pragma HLS INTERFACE m_axi port=\w+ offset=slave bundle=(\w+)", top))
+    # the model's streaming masters (in, out, four fragments) are the first ones dealt, over
+    # min(masters, ports) ports, one each while there are ports; then the two loaded ports
+    assert perf.masters == 6 and len(perf.weights_streams) == 4
+    streaming = [dealt[b] for b in words[:2 * perf.masters:2]]
+    assert streaming == [ports[i % len(ports)] for i in range(perf.masters)]
+    assert set(streaming) == set(ports)
+    assert [dealt[b] for b in words[2 * perf.masters::2]] == ports[:2]
+
+
+def test_alveo_link_spreads_the_arguments_over_the_banks_the_model_assumes():
+    import re
+
+    from fpga_sdf.model.performance import transfer_cycles
+
+    proj, platform, perf = _six_masters("u250")
+    (part,) = proj.partitions
+    cfg = proj.files["vitis/link_p0.cfg"]
+    bank = dict(re.findall(r"^sp=p0_top_1\.(\w+):(DDR\[\d\])$", cfg, re.M))
+    assert list(bank) == part.memory_args()  # one bank per kernel argument, each once
+    streaming = ["in", "out"] + [p.name for p in part.ports if p.role == "fragments"]
+    assert len(streaming) == perf.masters == 6
+    # the six streaming masters over all four DDR4 banks (the model's min(6, 4) ports), the
+    # loaded fc weights and bias from DDR[0] again
+    assert [bank[a] for a in streaming] == ["DDR[0]", "DDR[1]", "DDR[2]", "DDR[3]", "DDR[0]", "DDR[1]"]
+    assert (bank["mem_fc_weights"], bank["mem_fc_bias"]) == ("DDR[0]", "DDR[1]")
+    assert len(set(bank.values())) == platform.axi_ports == 4
+    # the model's bound over those four banks: the largest fragment stream (block.conv2's
+    # 589,824 bits a frame) on its bank's 512-bit port, 1152 cycles (DDR[0] alone: 3033)
+    assert perf.bandwidth_interval == 1152 == transfer_cycles(platform, 300, [589_824])
+    # an HBM card: the arguments on pseudo-channels
+    proj, platform, _ = _six_masters("u50")
+    assert "sp=p0_top_1.in:HBM[0]\nsp=p0_top_1.out:HBM[1]\n" in proj.files["vitis/link_p0.cfg"]

@@ -63,9 +63,9 @@ def bundles(part) -> list:
 
 def deal(part, ports: int) -> dict:
     """argument -> memory port (0 .. ports-1): round-robin over the masters that move data while
-    frames stream, in the order the model counts them (feature maps in, out, then the streamed
-    weight fragments), so the model's first `ports` masters each have their own port; then,
-    round-robin again, the parameter images loaded before the batch."""
+    frames stream, the ones the model counts (feature maps in, out, then the streamed weight
+    fragments), so that min(masters, ports) ports carry them as the model assumes; then,
+    round-robin again, the parameter images loaded before the batch or between runs."""
     streaming = [e.port for e in part.inputs + part.outputs] + \
         [port.name for port in part.ports if port.role == "fragments"]
     loaded = [port.name for port in part.ports if port.role != "fragments"]
