@@ -35,9 +35,9 @@ def problem_of(module):
     edges = []
     for name, op in named:
         for value in op.operation.operands:
-            owner = value.owner
-            if owner in index:
-                edges.append((index[owner], name))
+            producer = _producer(value, index)
+            if producer is not None:
+                edges.append((producer, name))
     return Problem(specs, tuple(edges), tuple(cut_points(funcs[0]))), ops
 
 
@@ -72,13 +72,27 @@ def write_design(module, design: NetworkDesign, ops) -> None:
         apply_cuts(module, list(design.cuts))
 
 
+def _operation(owner):
+    """The Operation owning a value (`Value.owner` may give its OpView)."""
+    return getattr(owner, "operation", owner)
+
+
+def _producer(value, names) -> str | None:
+    """The layer name of the op producing `value`. Two Python objects of one operation
+    compare equal but need not hash alike (a multi-result op's owner, after attributes were
+    set), so a miss in the dict is looked for by equality."""
+    owner = _operation(value.owner)
+    found = names.get(owner)
+    return found if found is not None else next((n for k, n in names.items() if k == owner), None)
+
+
 def _write_evicted(op, spec, inside, names) -> None:
     """The join's evicted operands, those still produced inside its partition (a cut between
     the branches sends that input off-chip already: the verifier refuses it)."""
     if "evicted" in op.operation.attributes:
         del op.operation.attributes["evicted"]
     operands = list(op.operation.operands)
-    kept = [i for i in spec.evicted if names.get(operands[i].owner) in inside]
+    kept = [i for i in spec.evicted if _producer(operands[i], names) in inside]
     if kept:
         set_ints(op, "evicted", kept)
 
