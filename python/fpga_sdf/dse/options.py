@@ -35,10 +35,14 @@ class Option:
 
 def foldings(spec: LayerSpec, has_uram: bool = False, pixels: tuple[int, ...] = (1,)):
     """Every legal (coarse_in, coarse_out, coarse_group, fine, weights_memory, p) of the layer,
-    p of pixels = (p, 1) from `pixels`."""
+    p of pixels = (p, 1) from `pixels`; the weights memory bound to BRAM or URAM, or left to
+    synthesis ("auto": LUTRAM or registers when small), where the board has URAM."""
     legal = folding_choices(spec)
     if spec.kind in WEIGHT_KINDS:
-        memories = ("auto", *WEIGHT_BINDINGS) if has_uram else ("auto",)
+        # explicit bindings first: where "auto" costs the same as one of them (a deep memory
+        # in URAM, a mid-sized one in BRAM) the Pareto filter keeps the explicit one, which
+        # the HLS backend binds (BIND_STORAGE) rather than leaving the choice to Vivado
+        memories = (*WEIGHT_BINDINGS, "auto") if has_uram else ("auto",)
         yield from itertools.product(legal.coarse_in, legal.coarse_out, legal.coarse_group, legal.fine, memories,
                                      pixels)
     else:

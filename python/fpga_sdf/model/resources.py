@@ -109,9 +109,13 @@ def packing_is_cheaper(memory, copies: int, has_uram: bool) -> bool:
 
 @lru_cache(maxsize=65536)
 def weights_packed(memory, copies: int, has_uram: bool) -> bool:
-    """Whether `copies` weight banks are built (and costed) packed into one wide memory:
-    only with PACK_WEIGHT_BANKS, where packing is cheaper."""
-    return PACK_WEIGHT_BANKS and packing_is_cheaper(memory, copies, has_uram)
+    """Whether `copies` weight banks are built (and costed) packed into one wide memory,
+    where packing is cheaper: with PACK_WEIGHT_BANKS, or when they are bound to URAM. A URAM
+    word is 72 bits, so narrow banks (an 8-bit weight a unit) waste most of each block
+    unless packed; only the HLS backend builds URAM (ARRAY_RESHAPE, through `weights_packed`
+    too), and the RTL backend refuses a layer with URAM, so both build what is costed."""
+    bound = memory.binding == "uram" and has_uram
+    return (PACK_WEIGHT_BANKS or bound) and packing_is_cheaper(memory, copies, has_uram)
 
 
 def _logic(module: Module, resource: str, family: str) -> float:

@@ -91,9 +91,10 @@ def test_large_batch_reloads():
     assert chosen.cost == pytest.approx(wr * (perf.depth + perf.interval * batch) / (CLOCK * 1e6) + reloads)
 
 
-# URAM full, BRAM idle: the narrow (8-bit) memories of a 1024 x 256 inner product take 64
-# URAM blocks at any folding the DSPs allow (a block holds 4096 words of up to 72 bits, so
-# 8-bit words waste 8/9 of it), but about 120 BRAM18. The board has 4 URAM.
+# URAM full, BRAM idle: the 2 Mbit of 8-bit weights of a 1024 x 256 inner product take at
+# least 8 URAM blocks (64 with a bank a MAC unit: a block holds 4096 words of up to 72 bits;
+# packed side by side, as the HLS backend builds URAM banks, 8), or about 120 BRAM18. The
+# board has 4 URAM.
 WIDE_FC = replace(FC, name="wide", inputs=((1024,),))
 
 

@@ -228,3 +228,29 @@ def test_weights_memory_binding_is_the_designs_choice():
     assert forced.uram == 0 and forced.bram18 >= 36
     assert layer_resources(replace(spec, weights_memory="uram"), zcu102).uram == 0
     assert check_folding(replace(spec, weights_memory="flash")) != []
+
+
+def test_uram_bound_weight_banks_are_packed_as_the_hls_backend_builds_them():
+    # 8 MAC units of 8-bit x 4096 weights bound to URAM: banked, each wastes 64 of a block's
+    # 72 bits (8 blocks); packed side by side (64 bits x 4096 words) they are one block. The
+    # HLS backend reshapes them into that one wide memory (banking reads weights_packed);
+    # the RTL backend builds no URAM (it refuses the layer), and BRAM banks stay one a unit.
+    from fpga_sdf.backend.hls.weights_memory import banking
+    from fpga_sdf.model import expand, resources
+
+    fc = LayerSpec("fc", "inner_product", ((512,),), ((512,),), coarse_out=8, weight_width=8, data_width=8,
+                   acc_width=24)
+    u250 = load_platform("u250")
+    in_uram = replace(fc, weights_memory="uram")
+    (module,) = [m for m in expand(in_uram) if m.name == "weights_memory"]
+    assert module.instances == 8 and (module.memories[0].width, module.memories[0].depth) == (8, 512 * 512 // 8)
+    # 32768 words: 8 blocks deep and one wide (64 bits) packed, against 8 x 8 banked
+    assert map_memory("weights", 8, 32768, True, "uram")[1] == 8
+    assert resources.memory_cost(module.memories[0], 8, True) == (0, 8, 0, 0)
+    assert layer_resources(in_uram, u250).uram == 8
+    assert banking(module, True) == "packed" and banking(module, False) == "banked"
+    in_bram = replace(fc, weights_memory="bram")
+    (bram_module,) = [m for m in expand(in_bram) if m.name == "weights_memory"]
+    assert banking(bram_module, True) == "banked"
+    assert layer_resources(in_bram, u250).uram == 0
+    assert layer_resources(in_bram, u250).bram18 >= 8 * 16  # 32768 x 8 bits: 16 BRAM18 a unit
