@@ -39,6 +39,9 @@ pytestmark = [pytest.mark.rtlsim]
 # 16 bits, one stream a layer); the add's operand 1 is the skip from the fork
 BLOCK = Path(__file__).parents[3] / "Target" / "RTL" / "block-cut.mlir"
 DESIGNS = {"skip": "add:1", "both": "add:0,add:1"}  # both: conv2's output through DDR too
+# conv1's 144 weights words as AutoWS fragments (24 of 3 in ROM + 3 streamed): its weights port
+# shares the bandwidth with the four tensor ports
+FRAGMENTS = {"skip+fragments": ("add:1", "layer=conv1 n=24 u_on=3 u_off=3")}
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +61,10 @@ def _quantized(tmp_root: Path, text: str):
 @lru_cache(maxsize=None)
 def _design(name: str, tmp_root: Path):
     module = _quantized(tmp_root, BLOCK.read_text())
-    run_pass(module, "sdf-evict", f"edges={DESIGNS[name]}")
+    edges, fragments = FRAGMENTS.get(name, (DESIGNS.get(name), None))
+    run_pass(module, "sdf-evict", f"edges={edges}")
+    if fragments:
+        run_pass(module, "sdf-fragment-weights", fragments)
     text = sdf_ir.to_text(module)
     out = tmp_root / f"{name}.rtl"
     write_project(emit(sdf_ir.parse(text, f"{name}.mlir"), source=f"{name}.mlir"), str(out))
@@ -109,6 +115,19 @@ def test_an_eviction_that_binds_the_bandwidth_runs_at_the_models_bound(tmp_root)
     assert np.array_equal(y, ref)
     done = stats["partitions"][0]["frame_done_cycles"]
     _within((done[-2] - done[1]) / (frames - 3), model.interval, "shared 1 bit/cycle")
+
+
+def test_an_evicted_join_beside_weight_fragments_shares_the_bandwidth_at_the_models_bound(tmp_root):
+    """The weights port (72 words of 16 bits per output pixel, 73,728 bits a frame) and the
+    eviction's pair both draw on the 1 bit a cycle: the model's bound is 90,112 cycles."""
+    module, _ = _design("skip+fragments", tmp_root)
+    model = _model(module, 1.0)
+    assert model.interval == model.bandwidth_interval == 16384 + 73728
+    frames = 5
+    y, ref, stats = _simulate("skip+fragments", tmp_root, frames, bandwidth_bits=1.0)
+    assert np.array_equal(y, ref)
+    done = stats["partitions"][0]["frame_done_cycles"]
+    _within((done[-2] - done[1]) / (frames - 3), model.interval, "with fragments, shared 1 bit/cycle")
 
 
 def _fifo_depths(sv: str) -> dict:
@@ -172,3 +191,19 @@ def test_eviction_in_a_weights_reloading_partition_is_refused_at_the_join(tmp_ro
                                         r"\('evicted'\) in a partition whose layer conv3 reloads its weights "
                                         r"\(wr_factor > 1\) is modelled, but the RTL backend does not emit it yet"):
         emit(module, source="reload.mlir")
+
+
+@pytest.mark.synth
+def test_the_burst_buffer_pair_synthesises_to_the_models_bram(tmp_root):
+    """yosys synth_xilinx of the emitted burst buffer (2,048 x 16 bits: one BRAM36), twice
+    (write and read side), against the model's dma_buffers: 4 BRAM18."""
+    from fpga_sdf.backend.rtl import synth
+    from fpga_sdf.backend.rtl.streams import StreamType, fifo
+    from fpga_sdf.model.eviction import dma_buffers
+
+    _, out = _design("skip", tmp_root)
+    (e,) = sim.load_manifest(str(out))["partitions"][0]["evictions"]
+    width, frac = e["format"]
+    got = synth.synthesise_module(fifo(StreamType(width, frac, e["pixels"]), e["buffer_depth"]), "7series")
+    model = synth.model_resources(dma_buffers(e["streams"], width * e["pixels"]), "7series")
+    assert 2 * e["streams"] * got.bram18_units == model["bram18"] == 4, (got, model)
