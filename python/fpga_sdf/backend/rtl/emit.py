@@ -7,7 +7,9 @@ one AXI-Stream slave per tensor it reads and one master per tensor it writes (`s
 `m_axis_*` when there is one, `s_axis<k>_*` / `m_axis<k>_*` for a partition cut inside a
 residual block; one beat = one word of every stream of that dma), a FIFO on each stream the
 model buffers (skip connections), a slave `s_axis_w<k>_*` per layer whose weights are AutoWS
-fragments (its dynamic regions, from the image in `<partition>/weights/`), and a
+fragments (its dynamic regions, from the image in `<partition>/weights/`), a master
+`m_axis_e<k>_*` and a slave `s_axis_e<k>_*` per evicted skip stream (SMOF: written to DDR
+through a write burst buffer, read back into a read burst buffer before the join), and a
 `debug_valid` / `debug_ready` pair of vectors (bit k = stream k) the simulator reads to time
 every layer and to name stalled streams. See docs/notes/rtl-backend.md.
 
