@@ -30,7 +30,7 @@ def block(evicted=()):
 def board_without_ports(bandwidth_gbps, clock_mhz=100):
     """zc706's fabric with a plain memory bound: bits per cycle = bandwidth / clock."""
     data = {f: getattr(ZC706, f) for f in ZC706.__dataclass_fields__
-            if f not in ("static_power_w", "axi_ports", "axi_port_bits")}
+            if f not in ("static_power_w", "axi_ports", "axi_port_bits") and getattr(ZC706, f) is not None}
     return platform_from_dict({**data, "bandwidth_gbps": bandwidth_gbps, "clock_mhz": clock_mhz})
 
 
