@@ -19,6 +19,7 @@ the integers of its fixed-point format; `schedule.json` says which format each p
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 from torch_mlir import ir
@@ -26,13 +27,14 @@ from torch_mlir import ir
 from ... import network
 from ...diagnostics import Diagnostic, UserError, at
 from ...dialects import sdf
-from ...dialects.sdf_attrs import get_int, shape
+from ...dialects.sdf_attrs import get_int, get_ints, shape
 from ...interp.fixed import Fixed
 from ...model import expand
 from ...model.modules import pixels_in
+from ...model.eviction import DMA_MODULE
 from ...model.performance import layer_performance, network_performance, partition_performance
 from ...model.spec import sparse_engine
-from . import cycles, dma, sparse_conv, squeeze, structure, weights_memory
+from . import cycles, dma, evict, sparse_conv, squeeze, structure, weights_memory
 from .context import LayerContext
 from .generators import generator
 from .layers import PREPARE
@@ -242,6 +244,7 @@ class _Emitter:
             dma.dma_in(part, end)
             self.bundles[source] = end.bundle
         wr_layers = [op for op in layer_ops if get_int(op, "wr_factor", 1) > 1]
+        self.evictions = self._evictions(layer_ops, wr_layers)
         failed: set = set()  # results of refused layers: their readers are not reported again
         for op in layer_ops:
             operands = list(network.stream_operands(op))
@@ -251,9 +254,6 @@ class _Emitter:
             if any(v not in self.bundles for v in operands):
                 self.error(op, "reads a stream that does not come from this partition's inputs")
                 continue
-            if "evicted" in op.operation.attributes:
-                self.error(op, "a skip stream evicted to off-chip memory ('evicted', --sdf-evict) is modelled, "
-                               "but the HLS backend does not emit it yet")
             try:
                 self.layer(op)
             except UserError as err:
@@ -301,7 +301,15 @@ class _Emitter:
         b = self.bundles[value]
         owner = value.owner
         if not isinstance(owner, ir.Block) and owner in self.names:
-            self.edges[(self.names[owner], self.names[op.operation])] = b
+            edge = (self.names[owner], self.names[op.operation])
+            if (edge, i) in self.evictions:  # through off-chip memory: the model's burst buffers, no FIFO
+                depth, on_chip = self.evictions[(edge, i)]
+                why = evict.refusal(self.part.bus, b, depth, on_chip)
+                if why:
+                    raise UserError(at(op.location, f"operand #{i}: {why}"))
+                b = evict.generate(self.part, b, edge, depth)
+            else:
+                self.edges[edge] = b
         if b.ways == lanes and b.pixels == pixels and (fmt is None or fmt == b.fmt):
             return b
         why = squeeze.refusal(b, lanes, pixels)
@@ -355,12 +363,8 @@ class _Emitter:
 
     # -- FIFO depths ---------------------------------------------------------------------
 
-    def _depths(self, layer_ops) -> None:
-        """Every FIFO the resource model costs (performance.partition_performance(...).fifos:
-        skip FIFOs where branches join, bursts at layer boundaries) is the stream of that edge,
-        at exactly the model's depth, so the BRAM the model counts is the FIFO Vitis builds;
-        the RTL driver reads the same list. Streams the model does not list are register
-        pairs."""
+    def _model_graph(self, layer_ops) -> tuple:
+        """The partition as the model sees it: its layers' specs and on-chip edges (operand order)."""
         specs = tuple(network.layer_spec(self.names[op.operation], op) for op in layer_ops)
         edges = []
         for op in layer_ops:
@@ -368,7 +372,44 @@ class _Emitter:
                 owner = value.owner
                 if not isinstance(owner, ir.Block) and owner in self.names:
                     edges.append((self.names[owner], self.names[op.operation]))
-        edges = tuple(edges)
+        return specs, tuple(edges)
+
+    def _evictions(self, layer_ops, wr_layers) -> dict:
+        """((producer, join), operand index) -> (the model's burst buffer depth, the FIFO the
+        model gives the edge on chip, or None when every input of the join is evicted), for
+        every input the model evicts (eviction.evicted_edges: a join with an input from
+        off-chip memory keeps its FIFOs, and so does the emitted design)."""
+        joins = [op for op in layer_ops if "evicted" in op.operation.attributes]
+        if not joins:
+            return {}
+        specs, edges = self._model_graph(layer_ops)
+        platform, clock = self.target.platform, self.target.clock_mhz
+        buffers = {edge: f.memories[0].depth for edge, f in partition_performance(specs, edges, platform, clock).fifos
+                   if f.name == DMA_MODULE}
+        kept = partition_performance(tuple(replace(s, evicted=()) for s in specs), edges, platform, clock)
+        on_chip = {edge: f.memories[0].depth for edge, f in kept.fifos}
+        found = {}
+        for op in joins:
+            name, operands = self.names[op.operation], list(op.operation.operands)
+            evicted = [i for i in get_ints(op, "evicted") if i < len(operands)]
+            if wr_layers:
+                self.error(op, "a skip stream evicted to off-chip memory in a partition with weights reloading "
+                               "(wr_factor > 1) is modelled, but the HLS backend does not emit it yet")
+                continue
+            for i in evicted:
+                owner = operands[i].owner
+                edge = (None if isinstance(owner, ir.Block) else self.names.get(owner), name)
+                if edge in buffers:
+                    found[(edge, i)] = (buffers[edge], None if len(evicted) == len(operands) else on_chip.get(edge, 0))
+        return found
+
+    def _depths(self, layer_ops) -> None:
+        """Every FIFO the resource model costs (performance.partition_performance(...).fifos:
+        skip FIFOs where branches join, bursts at layer boundaries) is the stream of that edge,
+        at exactly the model's depth, so the BRAM the model counts is the FIFO Vitis builds;
+        the RTL driver reads the same list. Streams the model does not list are register
+        pairs."""
+        specs, edges = self._model_graph(layer_ops)
         producers = {}
         for src, dst in edges:
             producers[dst] = producers.get(dst, 0) + 1

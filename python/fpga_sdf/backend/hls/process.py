@@ -270,6 +270,44 @@ class End:
 
 
 @dataclass
+class Ring:
+    """An evicted skip stream (model/eviction.py): a ring of one frame in off-chip memory
+    between two m_axi masters, `<name>_w` (the producer's side writes it) and `<name>_r` (read
+    back into the join), in bursts of `burst` beats of `per_beat` values; `buffer_depth` is the
+    model's burst buffer (dma_buffers: words per stream), the depth of the streams into the
+    writer and out of the reader."""
+
+    name: str  # evict0, evict1, ...
+    edge: tuple  # (producer layer, join layer)
+    bundle: Bundle  # the producer's stream, the writer's input
+    per_beat: int
+    burst: int
+    buffer_depth: int
+
+    @property
+    def ports(self) -> tuple:
+        return f"{self.name}_w", f"{self.name}_r"
+
+    @property
+    def beat_bits(self) -> int:
+        return self.per_beat * self.bundle.fmt.width
+
+    @property
+    def beats(self) -> int:
+        """Beats of the ring: one frame, as dma_out packs it."""
+        return -(-self.bundle.words // self.per_beat)
+
+    @property
+    def bursts(self) -> int:
+        return -(-self.beats // self.burst)
+
+    @property
+    def bits_per_frame(self) -> int:
+        """What each of the two masters moves per frame (the model's evicted tensor)."""
+        return self.bundle.words * self.bundle.fmt.width
+
+
+@dataclass
 class Partition:
     """The processes and streams of one partition's top function."""
 
@@ -287,10 +325,13 @@ class Partition:
     bus: int = 512  # bits per beat of the memory ports (bus_bits)
     model: dict | None = None  # the model's partition interval and depth (cycles.py compares)
     counters: list = field(default_factory=list)  # sparse engine processes: the csim counts their cycles
+    rings: list = field(default_factory=list)  # Ring: evicted skip streams (two masters each)
 
     def memory_args(self) -> list:
-        """The top's memory ports in argument order: feature maps in, out, then parameters."""
-        return [e.port for e in self.inputs + self.outputs] + [p.name for p in self.ports]
+        """The top's memory ports in argument order: feature maps in, out, parameters, then
+        each evicted stream's write and read masters (both given its ring buffer)."""
+        return ([e.port for e in self.inputs + self.outputs] + [p.name for p in self.ports]
+                + [port for r in self.rings for port in r.ports])
 
     def stream(self, elem: str, lanes: int, words: int) -> Stream:
         s = Stream(f"s{len(self.streams)}", elem, lanes, words)

@@ -35,13 +35,21 @@ from ...diagnostics import UserError
 from .emit import from_stream_order, stream_order
 from .packing import pack, unpack
 
-__all__ = ["pack", "unpack", "kernel_args", "Runtime", "CsimDevice", "PynqDevice", "XrtDevice", "port_bytes", "pack_weights"]
+__all__ = ["pack", "unpack", "kernel_args", "ring_buffers", "Runtime", "CsimDevice", "PynqDevice", "XrtDevice", "port_bytes", "pack_weights"]
 
 
 def kernel_args(part: dict) -> list[str]:
     """A partition kernel's memory arguments in order (process.Partition.memory_args):
-    the feature maps it reads, those it writes, its parameter ports."""
-    return [end["port"] for end in part["inputs"] + part["outputs"]] + [p["name"] for p in part["ports"]]
+    the feature maps it reads, those it writes, its parameter ports, then each evicted skip
+    stream's write and read ports (`rings`, both given the ring's one buffer)."""
+    return ([end["port"] for end in part["inputs"] + part["outputs"]] + [p["name"] for p in part["ports"]]
+            + [port for ring in part.get("rings", []) for port in ring["ports"]])
+
+
+def ring_buffers(part: dict) -> list[tuple[int, int]]:
+    """(bytes, how many kernel arguments) of each buffer after the parameter ports: one per
+    evicted skip stream, a frame of the kernel's scratch memory handed to its two ports."""
+    return [(ring["bytes"], len(ring["ports"])) for ring in part.get("rings", [])]
 
 
 def _beat_bytes(port: dict) -> int:
@@ -278,8 +286,10 @@ class PynqDevice:
         outs = [pynq.allocate(shape=(frames * end["beats_per_frame"] * _beat_bytes(end),), dtype=np.uint8)
                 for end in part["outputs"]]
         bufs = [buffer(data) for data in inputs] + outs + [buffer(i) for i in images]
+        rings = [pynq.allocate(shape=(size,), dtype=np.uint8) for size, _ in ring_buffers(part)]
+        args = bufs + [ring for ring, (_, n) in zip(rings, ring_buffers(part)) for _ in range(n)]
         regs = self.ip.register_map
-        for name, buf in zip(kernel_args(part), bufs):
+        for name, buf in zip(kernel_args(part), args):
             name = f"{name}_r" if name in ("in", "out") else name  # Vitis renames HDL keywords
             setattr(regs, f"{name}_1", buf.device_address & 0xFFFFFFFF)
             if hasattr(regs, f"{name}_2"):
@@ -292,7 +302,7 @@ class PynqDevice:
         for buf in outs:
             buf.sync_from_device()
             results.append(bytes(buf))
-        for buf in bufs:
+        for buf in bufs + rings:
             buf.freebuffer()
         return results
 
@@ -327,6 +337,8 @@ class XrtDevice:
         out_bytes = [frames * end["beats_per_frame"] * _beat_bytes(end) for end in part["outputs"]]
         sizes = [len(d) for d in inputs] + out_bytes + [len(i) for i in images]
         bos = [bo(size, arg) for arg, size in enumerate(sizes)]
+        for size, n in ring_buffers(part):  # one buffer, given to the ring's write and read ports
+            bos += [bo(size, len(bos))] * n
         for buf, raw in zip(bos[:n_in] + bos[n_in + n_out:], inputs + images):
             buf.write(raw, 0)
             buf.sync(pyxrt.xclBOSyncDirection.XCL_BO_SYNC_BO_TO_DEVICE)
