@@ -447,3 +447,35 @@ def test_alveo_link_spreads_the_arguments_over_the_banks_the_model_assumes():
     # an HBM card: the arguments on pseudo-channels
     proj, platform, _ = _six_masters("u50")
     assert "sp=p0_top_1.in:HBM[0]\nsp=p0_top_1.out:HBM[1]\n" in proj.files["vitis/link_p0.cfg"]
+
+
+@pytest.mark.parametrize("board, expected", [
+    ("zcu102", {"in": "S_AXI_HP0_FPD", "out": "S_AXI_HP1_FPD", "evict0_w": "S_AXI_HP2_FPD", "evict0_r": "S_AXI_HP3_FPD"}),
+    ("u250", {"in": "DDR[0]", "out": "DDR[1]", "evict0_w": "DDR[2]", "evict0_r": "DDR[2]"}),
+])
+def test_an_evicted_streams_masters_are_dealt_with_the_streaming_ones(board, expected):
+    """An evicted skip stream's write and read masters move data while frames stream: dealt
+    after in and out, before the weights images; on an Alveo card both on one bank, the one
+    the host allocates the ring buffer in (the write port's group_id)."""
+    import re
+
+    from fpga_sdf import api
+
+    source = Path(__file__).parents[2] / "Transforms" / "sdf-evict.mlir"
+    module = api.parse(source.read_text(), str(source))
+    run_pass(module, "sdf-evict", "edges=add:1")
+    run_pass(module, "sdf-quantize", "")
+    run_pass(module, "sdf-target", f"platform={board}")
+    proj = emit(module, source=str(source))
+    weights = [p.name for p in proj.partitions[0].ports]
+    if board == "u250":
+        dealt = dict(re.findall(r"^sp=p0_top_1\.(\w+):(\S+)$", proj.files["vitis/link_p0.cfg"], re.M))
+    else:
+        (pairs,) = re.findall(r"dict set masters p0 \{([^}]*)\}", proj.files["block_design.tcl"])
+        words = pairs.split()
+        bundle = dict(zip(words[::2], words[1::2]))
+        dealt = {arg: bundle[f"gmem_{arg}"] for arg in expected}
+        dealt.update({w: bundle[f"gmem_w{i}"] for i, w in enumerate(weights)})
+    assert {arg: dealt[arg] for arg in expected} == expected
+    # the two weights images, loaded before the batch: round-robin from the first port again
+    assert [dealt[w] for w in weights] == [expected["in"], expected["out"]]
