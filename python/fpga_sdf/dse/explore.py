@@ -182,13 +182,14 @@ def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "g
         rng = random.Random(seed)
         remaining = max(time_limit - (time.monotonic() - start), 0.0)
         parts = [anneal(p, c, objective, rng, anneal_steps, remaining / len(parts)) for p in parts]
-    return assemble(parts, [bounds[b] for b in chosen[:-1]], c, objective)
+    return assemble(parts, [bounds[b] for b in chosen[:-1]], c, objective, problem.edges)
 
 
-def assemble(parts, cuts, c: Constraints, objective: str) -> NetworkDesign:
+def assemble(parts, cuts, c: Constraints, objective: str, links=None) -> NetworkDesign:
     """The network design of partitions run in sequence: its cost is the model's network
-    time (every pass over a sub-batch, its reconfigurations), or that time's energy."""
-    perf = network_performance([(p.specs, p.edges) for p in parts], c.platform, c.clock_mhz, c.batch)
+    time (every pass over a sub-batch, its reconfigurations), or that time's energy; with
+    the network's edges (`links`) its DDR check counts the tensors passing by a partition."""
+    perf = network_performance([(p.specs, p.edges) for p in parts], c.platform, c.clock_mhz, c.batch, links)
     cost = sum(partition_cost(objective, t, p.power_w) for p, t in zip(parts, perf.partition_time_s)) + \
         _reconfiguration_cost(c, objective) * perf.reconfigurations
     return NetworkDesign(tuple(parts), tuple(cuts), perf, cost)
@@ -215,7 +216,7 @@ def pareto(problem: Problem, c: Constraints, seed: int = 1, time_limit: float = 
                 break
             parts.append(evaluate(picked, p.edges, c, "throughput"))
         else:
-            candidates.append(assemble(parts, anchor.cuts, c, "throughput"))
+            candidates.append(assemble(parts, anchor.cuts, c, "throughput", problem.edges))
     front = [d for d in candidates if not any(_dominates(o, d) for o in candidates if o is not d)]
     unique = {}
     for d in front:

@@ -9,6 +9,7 @@ tensors do not fit the board's memory.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from math import ceil, prod
@@ -116,6 +117,9 @@ class NetworkPerf:
     ddr_free_bytes: int | None = None  # DDR left for tensors beside the weight images (None: unchecked)
     image_bytes: int = 0  # every layer's weights image, kept in DDR over the batch
     partition_time_s: tuple[float, ...] = ()
+    # DDR bytes a frame live while each partition runs: its own tensors, plus with the
+    # network's links those passing by it (written before it, read after it)
+    live_frame_bytes: tuple[int, ...] = ()
 
 
 def streams(spec: LayerSpec) -> tuple[int, int]:
@@ -266,7 +270,7 @@ def sub_batch(free: int | None, batch: int, frame_bytes: int) -> int:
     return max(min(batch, free // frame_bytes), 0)
 
 
-def network_performance(partitions, platform, clock_mhz=None, batch: int = 1) -> NetworkPerf:
+def network_performance(partitions, platform, clock_mhz=None, batch: int = 1, links=None) -> NetworkPerf:
     """Partitions run in sequence over the batch; with more than one, every partition is
     configured onto the device once per pass.
 
@@ -282,13 +286,14 @@ def network_performance(partitions, platform, clock_mhz=None, batch: int = 1) ->
     if not perfs:
         raise ValueError("a network needs at least one partition")
     images = image_bytes(spec for layers, _ in parts for spec in layers)
-    needs = max(range(len(perfs)), key=lambda i: perfs[i].frame_ddr_bytes)
+    live = live_frame_bytes(parts, links) if links is not None else tuple(p.frame_ddr_bytes for p in perfs)
+    needs = max(range(len(perfs)), key=lambda i: live[i])
     rings = sum(bits for p in perfs for _, way, bits in p.offchip_tensors if way == "evicted") // 8  # a frame each
     free = ddr_free(platform, images + rings)
-    size = sub_batch(free, batch, perfs[needs].frame_ddr_bytes)
+    size = sub_batch(free, batch, live[needs])
     if not size:
         raise UserError(f"one frame does not fit the DDR of {platform.name}: partition {needs} reads and "
-                        f"writes {perfs[needs].frame_ddr_bytes / 2**20:.1f} MiB of tensors a frame, and "
+                        f"writes {live[needs] / 2**20:.1f} MiB of tensors a frame, and "
                         f"{max(free, 0) / 2**20:.1f} MiB of the board's {platform.ddr_mb:g} MiB is left beside "
                         f"{images / 2**20:.1f} MiB of weights images")
     passes, rest = -(-batch // size), batch - (-(-batch // size) - 1) * size
@@ -311,7 +316,49 @@ def network_performance(partitions, platform, clock_mhz=None, batch: int = 1) ->
         reconfiguration_s=reconfiguration_s, time_s=time_s, fps=batch / time_s,
         latency_ms=time_s * 1e3, ops_per_frame=ops, gops=ops * batch / time_s / 1e9,
         bottleneck_partition=slowest, sub_batch=size, passes=passes, ddr_free_bytes=free,
-        image_bytes=images, partition_time_s=times)
+        image_bytes=images, partition_time_s=times, live_frame_bytes=live)
+
+
+def live_frame_bytes(parts, links) -> tuple[int, ...]:
+    """Per partition, the bytes a frame of the off-chip tensors live while it runs: each
+    tensor from the partition writing it (the host, before the first, for a network input)
+    to the partition reading it (the host, after the last, for a network output). A
+    partition's own inputs and outputs are live while it runs, so this is at least its
+    frame_ddr_bytes.
+
+    A written tensor is its producer's off-chip output, read by the partition holding the
+    producer's consumer in `links`; an input no link feeds from another partition is a
+    network input. A split writing several outputs off chip writes copies of one tensor:
+    they are matched to its readers earliest first (whichever copy each reads), the last
+    copy to all readers left."""
+    where = {s.name: i for i, (layers, _) in enumerate(parts) for s in layers}
+    readers: dict[str, list[int]] = {}
+    fed_from_outside: dict[str, int] = {}
+    for src, dst in links:
+        if src in where and dst in where and where[src] != where[dst]:
+            readers.setdefault(src, []).append(where[dst])
+            fed_from_outside[dst] = fed_from_outside.get(dst, 0) + 1
+    for found in readers.values():
+        found.sort()
+    live = [0] * len(parts)
+    for i, (layers, edges) in enumerate(parts):
+        tensors = _offchip_tensors(layers, edges if edges is not None else Partition.chain(layers).edges)
+        copies = Counter(name for name, direction, _ in tensors if direction == "out")
+        for name, direction, bits in tensors:
+            if direction == "out":
+                copies[name] -= 1
+                pending = readers.get(name, [])
+                # the last copy is read by every reader left (one value, several uses)
+                end = (pending.pop(0) if copies[name] else max(pending)) if pending else len(parts) - 1
+                span = range(i, end + 1)
+            elif fed_from_outside.get(name, 0) > 0:
+                fed_from_outside[name] -= 1  # written by an earlier partition: counted there
+                continue
+            else:
+                span = range(0, i + 1)  # a network input, written by the host before the pass
+            for k in span:
+                live[k] += bits
+    return tuple(-(-bits // 8) for bits in live)
 
 
 def as_partition(partition):

@@ -48,12 +48,14 @@ def test_transfer_cycles_per_master_per_port_and_the_ddr_peak():
     # ZC706 @ 200 MHz, in 1,048,576 bits and out a quarter: the input's port alone takes
     # 1,048,576 / 64 = 16384 cycles (both together on two ports: 1,310,720 / 128 = 10240)
     assert transfer_cycles(ZC706, 200, [1_048_576, 262_144]) == 16384
-    # ZCU102 @ 200 MHz: five masters of 4096 bits share the four 128-bit ports (512 bits a
-    # cycle, under the DDR's 136.5e3 / 200 = 682.5): 20480 / 512 = 40; two of them: 8192 / 256
-    assert transfer_cycles(ZCU102, 200, [4096] * 5) == 40
+    # ZCU102 @ 200 MHz: five masters of 4096 bits on five of its six 128-bit PS ports (640
+    # bits a cycle, under the DDR's 136.5e3 / 200 = 682.5): 20480 / 640 = 32, each master's
+    # own port 4096 / 128 = 32 too; two of them: 8192 / 256
+    assert transfer_cycles(ZCU102, 200, [4096] * 5) == 32
     assert transfer_cycles(ZCU102, 200, [4096] * 2) == 32
-    # U250 declares no ports: the DDR peak alone, 616e3 / 300 bits a cycle
-    assert transfer_cycles(load_platform("u250"), 300, [4096] * 5) == pytest.approx(20480 / (616e3 / 300))
+    # U250: its 4 DDR banks as 512-bit ports at 300 MHz (2048 bits a cycle, under the DDR's
+    # 616e3 / 300 = 2053.3): 20480 / 2048 = 10
+    assert transfer_cycles(load_platform("u250"), 300, [4096] * 5) == 10
     assert transfer_cycles(ZC706, 200, [0, 0]) == 0.0
 
 
@@ -131,11 +133,11 @@ def test_boards_declare_ddr_and_their_ports_as_the_hls_backend_builds_them():
     for name in platform_names():
         b = load_platform(name)
         assert b.ddr_mb and b.ddr_mb >= 512
-        zynq = hls_platform.kind(b) in ("zynq7", "zynqmp")
-        assert (b.axi_ports is not None) == zynq
-        if zynq:  # the m_axi beats the backend emits are the HP ports' width the model caps at
-            assert b.axi_port_bits == bus_bits(b) and hls_platform.hp_ports(b) == b.axi_ports == 4
-    assert (ZC706.ddr_mb, ZCU102.ddr_mb, load_platform("u280").ddr_mb) == (1024, 4096, 40960)
+        if hls_platform.kind(b) in ("zynq7", "zynqmp"):  # the m_axi beats the backend emits are the
+            # PS ports' width the model caps at: 4 HP ports on Zynq-7000, HP0-3 + HPC0-1 on ZynqMP
+            assert b.axi_port_bits == bus_bits(b)
+            assert hls_platform.hp_ports(b) == b.axi_ports == (4 if hls_platform.kind(b) == "zynq7" else 6)
+    assert (ZC706.ddr_mb, ZCU102.ddr_mb, load_platform("u280").ddr_mb) == (1024, 4096, 8192)
 
 
 @pytest.mark.parametrize("fields, message", [
@@ -245,3 +247,52 @@ def test_emitted_schedule_carries_the_models_sub_batch(tmp_path):
     assert perf.passes > 1 and small["sub_batch"] == perf.sub_batch
     roomy, perf = schedule(1024, 1000)
     assert perf.passes == 1 and "sub_batch" not in roomy
+
+
+def pointwise_conv(name, ci, co):
+    """A 1x1 conv on 32 x 32 maps at 16 bits: ci x 2 KiB a frame in, co x 2 KiB out; its
+    weights image ci x co x 2 bytes."""
+    return LayerSpec(name, "conv", ((ci, 32, 32),), ((co, 32, 32),), kernel=(1, 1), stride=(1, 1), pad=(0, 0, 0, 0))
+
+
+def test_a_skip_tensor_passing_by_a_partition_is_live_in_ddr_while_it_runs():
+    # A residual block cut twice (as R(2+1)D-18's are): p0 forks x (16 ch) and widens one
+    # branch to 64 ch; p1 convolves 64 -> 64; p2 narrows to 16 and adds the skip. A channel
+    # of 32 x 32 x 16 bits is 2 KiB. Own tensors: p0 x, skip, a: (16 + 16 + 64) x 2 KiB =
+    # 192 KiB; p1 a, b: 256 KiB; p2 b, skip, out: 192 KiB. While p1 runs the skip p0 wrote
+    # for p2 is in DDR too: 288 KiB.
+    fork = LayerSpec("fork", "split", ((16, 32, 32),), ((16, 32, 32), (16, 32, 32)))
+    add = LayerSpec("add", "eltwise", ((16, 32, 32), (16, 32, 32)), ((16, 32, 32),), mode="add")
+    parts = [([fork, pointwise_conv("a", 16, 64)], [("fork", "a")]), ([pointwise_conv("b", 64, 64)], []),
+             ([pointwise_conv("c", 64, 16), add], [("c", "add")])]
+    links = [("fork", "a"), ("fork", "add"), ("a", "b"), ("b", "c"), ("c", "add")]
+    # 3 MiB of DDR less the weights images (16 x 64 + 64 x 64 + 64 x 16) x 2 = 12,288 bytes
+    # leaves 3,133,440: 11 frames of 256 KiB (12 would take 3,145,728) but 10 of 288 KiB
+    # (11 would take 3,244,032). Batch 22: 2 passes (11, 11) counting own tensors only, 3
+    # (10, 10, 2) counting the skip; 3 partitions reconfigured each pass.
+    small = board(ZC706, ddr_mb=3)
+    own = network_performance(parts, small, 125, 22)
+    live = network_performance(parts, small, 125, 22, links)
+    assert [p.frame_ddr_bytes for p in own.partitions] == [196_608, 262_144, 196_608]
+    assert own.live_frame_bytes == (196_608, 262_144, 196_608)
+    assert live.live_frame_bytes == (196_608, 294_912, 196_608)
+    assert own.ddr_free_bytes == live.ddr_free_bytes == 3_133_440
+    assert (own.sub_batch, own.passes, own.reconfigurations) == (11, 2, 6)
+    assert (live.sub_batch, live.passes, live.reconfigurations) == (10, 3, 9)
+    # p0 and p1 as one partition: the skip goes straight to its reader, nothing passes by
+    # (x, skip, b's output: 192 KiB; then b's output, skip, out: 192 KiB)
+    merged = network_performance([(parts[0][0] + parts[1][0], [("fork", "a"), ("a", "b")]), parts[2]], small, 125,
+                                 22, links)
+    assert merged.live_frame_bytes == (196_608, 196_608)
+
+
+def test_a_network_input_read_by_a_later_partition_is_live_from_the_start():
+    # Two network inputs of 16 ch (32 KiB each): x0 read by p0's conv, x1 by p1's add (with
+    # the conv's output y). The host writes both before p0 runs, so x1 is live then beside
+    # x0 and y: 96 KiB; p1 reads y and x1 and writes their sum: 96 KiB. (A network input
+    # read twice goes through a split: one reader, the split's copies as above.)
+    a = pointwise_conv("a", 16, 16)
+    add = LayerSpec("add", "eltwise", ((16, 32, 32), (16, 32, 32)), ((16, 32, 32),), mode="add")
+    net = network_performance([[a], [add]], ZC706, 125, 1, [("a", "add")])
+    assert [p.frame_ddr_bytes for p in net.partitions] == [65_536, 98_304]
+    assert net.live_frame_bytes == (98_304, 98_304)
