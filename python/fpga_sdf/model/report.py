@@ -15,10 +15,11 @@ from .weights_memory import fragments_of, geometry, weights_split
 
 
 def build_report(partitions, platform, clock_mhz=None, batch: int = 1,
-                 network_name: str = "network", activity: float = 1.0) -> dict:
-    """Report dict with top-level keys network, partitions, layers, platform."""
+                 network_name: str = "network", activity: float = 1.0, links=None) -> dict:
+    """Report dict with top-level keys network, partitions, layers, platform. `links`, the
+    network's edges across partitions too, make the DDR check count tensors passing by."""
     platform = load_platform(platform)
-    net = network_performance(partitions, platform, clock_mhz, batch)
+    net = network_performance(partitions, platform, clock_mhz, batch, links)
     clock = net.clock_mhz
     part_rows, layer_rows = [], []
     peak = Resources()
@@ -84,7 +85,9 @@ def build_report(partitions, platform, clock_mhz=None, batch: int = 1,
         "fits": peak.fits(platform),
         "bandwidth_gbps": max(p.bandwidth_gbps for p in net.partitions),
         # DDR capacity: the partition needing the most space for its tensors sets the sub-batch
-        "ddr": {"partition": max(range(len(net.partitions)), key=lambda i: net.partitions[i].frame_ddr_bytes),
+        # (what is live while it runs: with links, also the tensors passing by it)
+        "ddr": {"partition": max(range(len(net.partitions)), key=lambda i: net.live_frame_bytes[i]),
+                "live_frame_bytes": list(net.live_frame_bytes),
                 "free_bytes": net.ddr_free_bytes, "weights_image_bytes": net.image_bytes,
                 "sub_batch": net.sub_batch, "passes": net.passes},
         "power_w": {"average": energy_j / net.time_s if net.time_s else 0.0},

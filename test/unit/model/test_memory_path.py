@@ -279,6 +279,10 @@ def test_a_skip_tensor_passing_by_a_partition_is_live_in_ddr_while_it_runs():
     assert own.ddr_free_bytes == live.ddr_free_bytes == 3_133_440
     assert (own.sub_batch, own.passes, own.reconfigurations) == (11, 2, 6)
     assert (live.sub_batch, live.passes, live.reconfigurations) == (10, 3, 9)
+    # the report names p1, the partition the skip passes by, as the one needing most
+    ddr = build_report(parts, small, 125, 22, links=links)["network"]["ddr"]
+    assert (ddr["partition"], ddr["live_frame_bytes"], ddr["sub_batch"], ddr["passes"]) == \
+        (1, [196_608, 294_912, 196_608], 10, 3)
     # p0 and p1 as one partition: the skip goes straight to its reader, nothing passes by
     # (x, skip, b's output: 192 KiB; then b's output, skip, out: 192 KiB)
     merged = network_performance([(parts[0][0] + parts[1][0], [("fork", "a"), ("a", "b")]), parts[2]], small, 125,
