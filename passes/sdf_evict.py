@@ -10,7 +10,9 @@ pipeline once it exceeds the board's bandwidth. The decision is the join's attri
 Two ways to decide: by hand (`edges=JOIN:OPERAND,...`: exactly these inputs are evicted,
 `edges=none` evicts nothing), or greedily for every partition under a BRAM budget
 (`budget=F`, a fraction of the board's BRAM18; needs --sdf-target): while the partition is
-over budget, evict the input that frees the most BRAM per bit of traffic it adds.
+over budget, evict the input that frees the most BRAM per bit of traffic it adds. `--dse`
+decides evictions itself (`dse/evict.py` fold_evicting: where BRAM binds it refolds with the
+greedy's evictions and keeps the cheaper design); this pass fixes them by hand or by budget.
 """
 
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ ATTR = "evicted"
 @register
 @dataclass(frozen=True)
 class SdfEvict(Pass):
-    """Move skip-connection FIFOs to off-chip memory (SMOF eviction): by hand, or greedily under a BRAM budget. Modelled; the HLS and RTL backends refuse it yet."""
+    """Move skip-connection FIFOs to off-chip memory (SMOF eviction): by hand, or greedily under a BRAM budget (--dse also evicts where BRAM binds). Modelled; the HLS and RTL backends refuse it yet."""
 
     name = "sdf-evict"
     edges: str = field(default="", metadata={
