@@ -115,10 +115,12 @@ def fold_evicting(specs, edges, c, objective: str, strategy: str = "greedy"):
 
     The DSE decides evictions afresh (any `evicted` on the specs is dropped), and only where
     they may pay: a join's FIFO holds BRAM, and either no design fits without evicting or
-    BRAM is the binding resource. Every k is folded (freeing one FIFO may not reach the next
-    faster folding where freeing two does), except that a partition not fitting without
-    evictions first finds the fewest that fit by a binary search (more evictions, less
-    BRAM; a fold that fails is the dearest). The model charges each evicted stream's traffic, so a design the DMA cannot
+    BRAM is the binding resource. A partition that fits is folded with every such FIFO
+    evicted first: if that is no cheaper, it keeps none (one fold more where eviction does
+    not pay); else every k is folded (freeing one FIFO may not reach the next faster folding
+    where freeing two does). One that does not fit first finds the fewest evictions that fit
+    by a binary search (more evictions, less BRAM; a fold that fails is the dearest) and
+    folds every k from there. The model charges each evicted stream's traffic, so a design the DMA cannot
     feed slows uniformly (`bandwidth_interval`) and loses by its cost."""
     specs = evict(specs, {})
     edges = tuple(edges)
@@ -143,7 +145,6 @@ def fold_evicting(specs, edges, c, objective: str, strategy: str = "greedy"):
         if failure is not None:
             raise failure
         return best
-    first = 1
     if best is None:
         if fold(len(order)) is None:
             raise failure
@@ -151,9 +152,14 @@ def fold_evicting(specs, edges, c, objective: str, strategy: str = "greedy"):
         while lo < hi:  # the fewest evictions with which some design fits
             mid = (lo + hi) // 2
             lo, hi = (lo, mid) if fold(mid) is not None else (mid + 1, hi)
-        first, best = lo + 1, fold(lo)
-    for k in range(first, len(order) + 1):
+        ks = range(lo, len(order) + 1)
+    else:
+        every = fold(len(order))
+        if every is None or every.cost >= best.cost:
+            return best  # freeing all of it buys nothing: one fold more
+        ks = range(1, len(order) + 1)
+    for k in ks:
         design = fold(k)
-        if design is not None and design.cost < best.cost:
+        if design is not None and (best is None or design.cost < best.cost):
             best = design
     return best
