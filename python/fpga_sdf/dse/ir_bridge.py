@@ -126,3 +126,33 @@ def write_sparse_buffers(design: NetworkDesign, ops, c, lutram_fraction: float, 
         for name, depth in sizing.depths.items():
             if depth:
                 set_int(ops[name], "sparse_buffer", depth)
+
+
+def network_links(module) -> tuple[tuple[str, str], ...]:
+    """(producer, consumer) of every edge between layers, across `sdf.partition` regions too
+    (a partition's input traced to the result of the partition yielding it): what
+    `network_performance(links=)` needs to count the tensors passing by a partition. The
+    module is read, not changed."""
+    named = named_layers(module)
+    names = {op.operation: name for name, op in named}
+
+    def producer(value):
+        owner = value.owner
+        if isinstance(owner, ir.Block):  # a partition's argument: its operand outside
+            parent = owner.owner
+            if parent is None or parent.operation.name != "sdf.partition":
+                return None  # a function argument: a network input
+            return producer(parent.operation.operands[ir.BlockArgument(value).arg_number])
+        op = _operation(owner)
+        if op.name == "sdf.partition":  # its result: what its body yields
+            terminator = list(op.regions[0].blocks[0].operations)[-1]
+            return producer(terminator.operands[ir.OpResult(value).result_number])
+        return _producer(value, names)
+
+    links = []
+    for name, op in named:
+        for value in op.operation.operands:
+            found = producer(value)
+            if found is not None:
+                links.append((found, name))
+    return tuple(links)

@@ -300,3 +300,33 @@ def test_a_network_input_read_by_a_later_partition_is_live_from_the_start():
     net = network_performance([[a], [add]], ZC706, 125, 1, [("a", "add")])
     assert [p.frame_ddr_bytes for p in net.partitions] == [65_536, 98_304]
     assert net.live_frame_bytes == (98_304, 98_304)
+
+
+def test_the_links_of_a_partitioned_module_let_the_skip_pass_by():
+    # sdf-evict.mlir's ResNet-18 block (64 x 56 x 56 at 16 bits: 401,408 bytes a map) cut
+    # after relu1 and after conv2: p0 writes the skip for p2, which is live while p1 (conv2)
+    # runs: 3 maps there, not 2. The links traced through the partitions are the unpartitioned
+    # module's edges.
+    from pathlib import Path
+
+    from torch_mlir import ir
+
+    from fpga_sdf import ir as sdf_ir
+    from fpga_sdf import network
+    from fpga_sdf.diagnostics import Diagnostics
+    from fpga_sdf.dse.ir_bridge import network_links
+    from fpga_sdf.pass_registry import lookup
+
+    source = (Path(__file__).parents[2] / "Transforms" / "sdf-evict.mlir").read_text()
+    with sdf_ir.context(), ir.Location.unknown():
+        module = ir.Module.parse(source)
+        flat = network_links(module)
+        lookup("sdf-partition")(cuts="relu1,conv2").run(module, Diagnostics())
+        links = network_links(module)
+        parts = network.model_partitions(module)
+    assert set(links) == set(flat) == {("fork", "conv1"), ("conv1", "relu1"), ("relu1", "conv2"),
+                                       ("conv2", "add"), ("fork", "add"), ("add", "relu2")}
+    own = network_performance(parts, ZC706, 125, 1)
+    live = network_performance(parts, ZC706, 125, 1, links)
+    assert own.live_frame_bytes == tuple(n * 401_408 for n in (3, 2, 3))
+    assert live.live_frame_bytes == tuple(n * 401_408 for n in (3, 3, 3))
