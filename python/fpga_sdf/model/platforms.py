@@ -110,6 +110,8 @@ def platform_from_dict(data, source: str = "<dict>") -> Platform:
     if not isinstance(data, dict):
         raise PlatformError(f"{source}: a platform must be a JSON object, got "
                             f"{type(data).__name__}")
+    # a memory field a board leaves unset may be given as null (a Platform's fields round-trip)
+    data = {k: v for k, v in data.items() if not (k in ("memory_bank", "bank_gbps") and v is None)}
     known = {f for f in Platform.__dataclass_fields__} | set(_OPTIONAL)
     unknown = sorted(set(data) - known)
     if unknown:

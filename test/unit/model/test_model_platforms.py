@@ -198,3 +198,12 @@ def test_bad_bank_fields_are_named(tmp_path, change, message):
     bank = load_platform(write(tmp_path, {**good(), "memory_bank": "HBM", "bank_gbps": 2.0, "axi_ports": 4,
                                           "axi_port_bits": 256}, "ok.json"))
     assert (bank.memory_bank, bank.bank_gbps, bank.port_bits(100)) == ("HBM", 2.0, 20.0)
+
+
+def test_null_bank_fields_mean_no_banks():
+    board = load_platform("zc706")
+    data = {f: getattr(board, f) for f in board.__dataclass_fields__ if getattr(board, f) is not None}
+    data.update(memory_bank=None, bank_gbps=None)
+    from fpga_sdf.model import platform_from_dict
+
+    assert platform_from_dict(data) == board
