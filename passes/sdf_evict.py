@@ -29,7 +29,7 @@ ATTR = "evicted"
 @register
 @dataclass(frozen=True)
 class SdfEvict(Pass):
-    """Move skip-connection FIFOs to off-chip memory (SMOF eviction): by hand, or greedily under a BRAM budget (--dse also evicts where BRAM binds). Modelled; the HLS and RTL backends refuse it yet."""
+    """Move skip-connection FIFOs to off-chip memory (SMOF eviction): by hand, or greedily under a BRAM budget (--dse also evicts where BRAM binds). The HLS and RTL backends emit it as a DMA pair through a DDR ring."""
 
     name = "sdf-evict"
     edges: str = field(default="", metadata={
