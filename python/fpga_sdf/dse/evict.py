@@ -16,7 +16,8 @@ from functools import lru_cache
 from ..model.eviction import DMA_MODULE, dma_buffers, tensor_bits
 from ..model.performance import partition_performance
 from ..model.resources import module_resources, partition_resources
-from ..model.spec import LayerSpec, Partition
+from ..model.spec import WEIGHT_KINDS, LayerSpec, Partition
+from ..model.weights_memory import with_fragments
 from .balance import Infeasible, fold_partition
 from .problem import RESOURCES
 
@@ -108,6 +109,16 @@ def _bram_binds(design, c) -> bool:
     return bool(used) and max(used, key=used.get) == "bram18"
 
 
+def _bram_floor(specs, edges, c) -> int:
+    """BRAM18 of the layers fully folded with every weight streamed (AutoWS's floor): where
+    even that, all evicted, is over the budget, no fold with evictions is expected to fit
+    (a pruning estimate: a failing fold, through reloading and streaming, is the dearest call
+    the DSE makes)."""
+    folded = [replace(s, coarse_in=1, coarse_out=1, coarse_group=1, fine=1, pixels=(1, 1)) for s in specs]
+    streamed = [with_fragments(s, 1.0) if s.kind in WEIGHT_KINDS else s for s in folded]
+    return partition_resources(streamed, edges, c.platform, clock_mhz=c.clock_mhz).bram18
+
+
 def fold_evicting(specs, edges, c, objective: str, strategy: str = "greedy"):
     """`balance.fold_partition` deciding the partition's evictions too: the better design
     by the objective of the partition with none and with the greedy's first k skip FIFOs
@@ -146,7 +157,7 @@ def fold_evicting(specs, edges, c, objective: str, strategy: str = "greedy"):
             raise failure
         return best
     if best is None:
-        if fold(len(order)) is None:
+        if _bram_floor(with_evictions(specs, order), edges, c) > c.capacity("bram18") or fold(len(order)) is None:
             raise failure
         lo, hi = 1, len(order)
         while lo < hi:  # the fewest evictions with which some design fits
