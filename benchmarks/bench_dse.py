@@ -25,7 +25,7 @@ from fpga_sdf import ir as sdf_ir
 from fpga_sdf import network
 from fpga_sdf.diagnostics import UserError
 from fpga_sdf.dse.explore import explore, live_streams
-from fpga_sdf.dse.ir_bridge import problem_of, write_design
+from fpga_sdf.dse.ir_bridge import network_links, problem_of, write_design
 from fpga_sdf.dse.problem import Constraints
 from fpga_sdf.frontend import zoo
 from fpga_sdf.frontend.importer import import_model
@@ -53,7 +53,8 @@ def ir_check(name: str, board: str, design) -> str:
     with module.context:
         write_design(module, design, ops)
     sdf_ir.verify(module)
-    perf = network_performance(network.model_partitions(module), load_platform(board), CLOCK, BATCH)
+    perf = network_performance(network.model_partitions(module), load_platform(board), CLOCK, BATCH,
+                               network_links(module))
     several = sum(1 for p in network.partitions(module)
                   if any(sum(1 for n in p.operation.attributes[a] if n) > 1
                          for a in ("operandSegmentSizes", "resultSegmentSizes")))

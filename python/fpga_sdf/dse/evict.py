@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from ..model.eviction import DMA_MODULE, dma_buffers, tensor_bits
+from ..model.eviction import DMA_MODULE, dma_buffers, evictable, tensor_bits
 from ..model.performance import partition_performance
 from ..model.resources import module_resources, partition_resources
 from ..model.spec import WEIGHT_KINDS, LayerSpec, Partition
@@ -41,7 +41,8 @@ class EvictionPlan:
 
 
 def candidates(layers, edges, platform, clock_mhz=None) -> list[Eviction]:
-    """Every join input not yet evicted whose edge holds a FIFO, with its trade."""
+    """Every join input not yet evicted whose edge holds a FIFO it can run without
+    (eviction.evictable), with its trade."""
     layers = tuple(layers)
     edges = tuple(edges) if edges is not None else Partition.chain(layers).edges
     specs = {s.name: s for s in layers}
@@ -55,6 +56,8 @@ def candidates(layers, edges, platform, clock_mhz=None) -> list[Eviction]:
             continue
         operand = into[dst].index(src)
         dma = dma_buffers(fifo.instances, fifo.memories[0].width)
+        if not evictable(fifo.memories[0].depth, dma, tensor_bits(specs[src])):
+            continue
         saved = module_resources(fifo, platform.family, platform.has_uram).bram18 - \
             module_resources(dma, platform.family, platform.has_uram).bram18
         found.append(Eviction((src, dst), operand, saved, 2 * tensor_bits(specs[src])))

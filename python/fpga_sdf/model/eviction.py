@@ -42,6 +42,16 @@ def dma_buffers(streams: int, width: int) -> Module:
                   logic=(("const", 1), ("counter_bits", 4 * clog2(depth))))
 
 
+def evictable(fifo_depth: int, dma: Module, frame_bits: int) -> bool:
+    """Whether an edge whose FIFO holds `fifo_depth` words a stream on chip can run evicted
+    through `dma` (dma_buffers): its frame fills at least two bursts (the reader waits for a
+    whole burst; the writer must be able to start the next), and a burst gathers no more
+    words a stream than the FIFO's depth, its lead over the join (the join reads a burst's
+    first word only once it is written, and the other branch has no room for more). The HLS
+    backend refuses the rest (backend/hls/evict.refusal), so the DSE never picks them."""
+    return frame_bits > BURST_BYTES * 8 and dma.memories[0].depth <= fifo_depth
+
+
 def evicted_edges(layers: tuple[LayerSpec, ...], edges) -> tuple[tuple[tuple[str, str], int], ...]:
     """((producer, join), bits per frame) of every evicted edge: the join's operand i is its
     i-th edge. A join reading an input from off-chip already (a cut inside its block) has no

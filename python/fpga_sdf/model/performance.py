@@ -201,7 +201,10 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
         [bits for _, bits in evicted for _ in ("write", "read")]
     offchip_bits = sum(masters)
     reload_bits = sum(p.weights_reload_words * p.weight_width for p in perfs.values())
-    bandwidth_interval = ceil(transfer_cycles(platform, clock, masters)) if platform else 0
+    # on memory banks (Alveo) an evicted stream's write and read share one, its ring buffer's
+    per_port = masters if platform is None or platform.memory_bank is None else \
+        masters[:len(masters) - 2 * len(evicted)] + [2 * bits for _, bits in evicted]
+    bandwidth_interval = ceil(transfer_cycles(platform, clock, per_port)) if platform else 0
     interval = max(compute_interval, bandwidth_interval, 1)
     bottleneck = BANDWIDTH_BOTTLENECK if bandwidth_interval > compute_interval else slowest.name
 
@@ -234,18 +237,19 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
 def transfer_cycles(platform, clock_mhz: float, masters) -> float:
     """Cycles to move `masters` (the bits each m_axi master moves) through off-chip memory:
     all of them at most at the memory's peak, and where the board reaches it through fixed
-    ports (`axi_ports` of `axi_port_bits`: Zynq HP ports) at most a port's beat a cycle each,
-    a master to a port while there are ports (the HLS block design deals them round-robin)."""
+    ports (`axi_ports`: Zynq PS ports, Alveo memory banks) at most a port's rate each
+    (`Platform.port_bits`: a beat a cycle, and no more than its bank), a master to a port
+    while there are ports (the HLS backend deals them round-robin, `backend/hls/platform.deal`)."""
     masters = [bits for bits in masters if bits]
     if not masters:
         return 0.0
     total = sum(masters)
     bits_per_cycle = platform.bandwidth_gbps * 1e3 / clock_mhz
-    if not platform.axi_ports:
+    port = platform.port_bits(clock_mhz)
+    if port is None:
         return total / bits_per_cycle
     ports = min(len(masters), platform.axi_ports)
-    return max(total / min(bits_per_cycle, ports * platform.axi_port_bits),
-               max(masters) / platform.axi_port_bits)
+    return max(total / min(bits_per_cycle, ports * port), max(masters) / port)
 
 
 def image_bytes(layers) -> int:

@@ -30,12 +30,13 @@
 // P1: SDF_PROCESS(add_eltwise({{s[0-9]+}}, [[SKIP]], {{s[0-9]+}}, frames));
 // P1: SDF_PROCESS(p1_dma_out(
 
-// The kernel's masters (three in p0) go round-robin to the PS's four HP ports:
-// BD: CONFIG.PSU__USE__S_AXI_GP2 {1} CONFIG.PSU__USE__S_AXI_GP3 {1} CONFIG.PSU__USE__S_AXI_GP4 {1} CONFIG.PSU__USE__S_AXI_GP5 {1}
-// BD: set hp 0
-// BD-NEXT: foreach m [get_bd_intf_pins -filter {MODE == Master && VLNV =~ *aximm*} ${p}_top_0/*] {
-// BD-NEXT: Slave /ps_0/S_AXI_HP${hp}_FPD Clk auto] [get_bd_intf_pins ps_0/S_AXI_HP${hp}_FPD]
-// BD-NEXT: set hp [expr {($hp + 1) % 4}]
+// The kernel's masters (three in each) are dealt round-robin to the PS's six ports to DDR
+// (HP0-3, then HPC0-1), each its own while there are ports:
+// BD: dict set masters p0 {gmem_in S_AXI_HP0_FPD gmem_out S_AXI_HP1_FPD gmem_out1 S_AXI_HP2_FPD}
+// BD-NEXT: dict set masters p1 {gmem_in S_AXI_HP0_FPD gmem_in1 S_AXI_HP1_FPD gmem_out S_AXI_HP2_FPD}
+// BD: CONFIG.PSU__USE__S_AXI_GP2 {1} CONFIG.PSU__USE__S_AXI_GP3 {1} CONFIG.PSU__USE__S_AXI_GP4 {1} CONFIG.PSU__USE__S_AXI_GP5 {1} CONFIG.PSU__USE__S_AXI_GP0 {1} CONFIG.PSU__USE__S_AXI_GP1 {1} CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ
+// BD: foreach {m s} [dict get $masters $p] {
+// BD-NEXT: Master /${p}_top_0/m_axi_$m Slave /ps_0/$s Clk auto] [get_bd_intf_pins ps_0/$s]
 
 // SCHED: "name": "p0",
 // SCHED: "reads": [

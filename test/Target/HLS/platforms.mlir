@@ -23,7 +23,7 @@
 // LINK: [connectivity]
 // LINK: nk=p0_top:1:p0_top_1
 // LINK: sp=p0_top_1.in:DDR[0]
-// LINK: sp=p0_top_1.out:DDR[0]
+// LINK-NEXT: sp=p0_top_1.out:DDR[1]
 // HOST: #include <xrt/xrt_kernel.h>
 // HOST: xrt::kernel kernel(device, uuid, "p0_top");
 // HOST: auto run = kernel(bos[0], bos[1], frames);

@@ -479,3 +479,31 @@ def test_an_evicted_streams_masters_are_dealt_with_the_streaming_ones(board, exp
     assert {arg: dealt[arg] for arg in expected} == expected
     # the two weights images, loaded before the batch: round-robin from the first port again
     assert [dealt[w] for w in weights] == [expected["in"], expected["out"]]
+
+
+def test_the_xrt_host_runner_gives_an_evicted_stream_one_ring_buffer_on_both_ports():
+    """The C++ XRT runner passes a buffer for every kernel argument, in order: an evicted
+    stream's ring (a frame of packed beats, schedule.json's `bytes`) once, to its write and
+    its read port, in the write port's bank (the link puts both on one)."""
+    import json
+    import re
+
+    from fpga_sdf import api
+
+    source = Path(__file__).parents[2] / "Transforms" / "sdf-evict.mlir"
+    module = api.parse(source.read_text(), str(source))
+    run_pass(module, "sdf-evict", "edges=add:1")
+    run_pass(module, "sdf-quantize", "")
+    run_pass(module, "sdf-target", "platform=u250")
+    proj = emit(module, source=str(source))
+    host = proj.files["vitis/host_p0.cpp"]
+    (ring,) = json.loads(proj.files["schedule.json"])["partitions"][0]["rings"]
+    args = proj.partitions[0].memory_args()
+    buffers = re.findall(r"^    bos\.push_back\((.*)\);$", host, re.M)
+    assert len(buffers) == len(args)  # one per argument: kernel(bos[0], ..., bos[n - 1], frames)
+    call = ", ".join(f"bos[{i}]" for i in range(len(args)))
+    assert f"auto run = kernel({call}, frames);" in host
+    w = args.index(ring["ports"][0])
+    assert args.index(ring["ports"][1]) == w + 1
+    assert buffers[w] == f"xrt::bo(device, {ring['bytes']}, kernel.group_id({w}))"
+    assert buffers[w + 1] == "bos.back()"

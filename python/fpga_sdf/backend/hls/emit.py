@@ -28,6 +28,7 @@ from ... import network
 from ...diagnostics import Diagnostic, UserError, at
 from ...dialects import sdf
 from ...dialects.sdf_attrs import get_int, get_ints, shape
+from ...dse.ir_bridge import network_links
 from ...interp.fixed import Fixed
 from ...model import expand
 from ...model.modules import pixels_in
@@ -186,7 +187,7 @@ class _Emitter:
             raise UserError(self.problems)
         in_fmt = value_format(block.arguments[0])
         perf = network_performance(network.model_partitions(self.module), self.target.platform,
-                                   self.target.clock_mhz, self.target.batch)
+                                   self.target.clock_mhz, self.target.batch, network_links(self.module))
         files, schedule = render(plans, self.target, self.source, in_fmt, network.output_views(func)[0],
                                  network_output, perf.sub_batch if perf.passes > 1 else None)
         files["structure.txt"] = structure.text(report)

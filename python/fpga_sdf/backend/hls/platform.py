@@ -250,6 +250,9 @@ def _xrt_host(part) -> str:
                  f"    bos.push_back(xrt::bo(device, {name}, kernel.group_id({arg_of[e.port]})));\n")
     bufs += "".join(f"    bos.push_back(load(device, kernel, {arg_of[port.name]}, argv[{5 + i}]));\n"
                     for i, port in enumerate(part.ports))
+    for r in part.rings:  # an evicted skip stream's ring: one buffer of a frame, given to both its ports
+        bufs += (f"    bos.push_back(xrt::bo(device, {r.beats * -(-r.beat_bits // 8)}, "
+                 f"kernel.group_id({arg_of[r.ports[0]]})));\n    bos.push_back(bos.back());\n")
     results = ""
     for e in part.outputs:
         i, name = arg_of[e.port], "out_bytes" if e.port == "out" else f"{e.port}_bytes"

@@ -30,7 +30,7 @@ import math
 from ...model.sparse_engine import stream_cycles
 from .context import loop, timed
 from .process import MUL, RAM, STAGE, Access, tree
-from .weights_memory import LITERAL_LIMIT, banking
+from .weights_memory import LITERAL_LIMIT, banking, bound_to
 
 
 def streams(ctx) -> tuple[int, int]:
@@ -49,7 +49,7 @@ def refusal(ctx, modules) -> str | None:
     wm = next(m for m in modules if m.name == "weights_memory")
     memory = next(m for m in wm.memories if m.role == "weights")
     words = wm.instances * memory.depth * ctx.values["word"]
-    if ctx.reload or memory.binding == "uram" or words > LITERAL_LIMIT:
+    if ctx.reload or bound_to(memory, ctx.has_uram) == "uram" or words > LITERAL_LIMIT:
         return ("the sparse engine's weights from off-chip memory (weights reloading, URAM or more than "
                 f"{LITERAL_LIMIT} weights) are modelled, but the HLS backend emits them as ROM literals only")
     return None
@@ -76,8 +76,9 @@ def weights_memory(ctx, module) -> None:
         array = ctx.rom(f"weights_s{s}", v["w_fmt"], v["banks"][s * co:(s + 1) * co], (co, depth, word))
         pragmas = (f"#pragma HLS ARRAY_{kind} variable={array} complete dim=1\n"
                    f"#pragma HLS ARRAY_RESHAPE variable={array} complete dim=3\n")
-        if memory.binding in ("bram", "uram"):
-            pragmas += f"#pragma HLS BIND_STORAGE variable={array} type=rom_2p impl={memory.binding}\n"
+        binding = bound_to(memory, ctx.has_uram)
+        if binding in ("bram", "uram"):
+            pragmas += f"#pragma HLS BIND_STORAGE variable={array} type=rom_2p impl={binding}\n"
         ctx.process("weights_memory", [f"hls::stream<sdf::vec<{w_t}, {word}> > out[{co}]"], [out.name],
                     f"    sdf::weights_memory<{w_t}, {word}, {depth}, {v['pixels']}, {co}>({array}, out, frames);\n",
                     pragmas, suffix=f"_s{s}",

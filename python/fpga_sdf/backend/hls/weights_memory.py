@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...model.memory import map_memory
 from ...model.resources import weights_packed
 from ...model.spec import sparse_engine
 from ...model.weights_memory import fragments_of, geometry
@@ -41,13 +42,21 @@ def _on_chip(module):
     return next((m for m in module.memories if m.role == "weights"), None)
 
 
+def bound_to(memory, has_uram: bool) -> str:
+    """The block memory the model maps `memory` to, as BIND_STORAGE must say it so that
+    Vivado builds what is costed: its own binding, or "uram" where "auto" maps it there."""
+    if memory.binding != "auto":
+        return memory.binding
+    return "uram" if map_memory(memory.role, memory.width, memory.depth, has_uram)[1] else "auto"
+
+
 def off_chip(ctx, module) -> bool:
     """Whether the on-chip weights are loaded from off-chip memory rather than ROM literals."""
     memory = _on_chip(module)
     if memory is None:
         return False
     words = module.instances * memory.depth * ctx.values["fine"] * ctx.values["fcus"]
-    return ctx.reload or memory.binding == "uram" or words > LITERAL_LIMIT
+    return ctx.reload or bound_to(memory, ctx.has_uram) == "uram" or words > LITERAL_LIMIT
 
 
 def fragments(spec) -> tuple[int, int, int] | None:
@@ -107,9 +116,10 @@ def generate(ctx, module) -> None:
     pragmas = (f"#pragma HLS ARRAY_{'RESHAPE' if banking(module, ctx.has_uram) == 'packed' else 'PARTITION'} "
                f"variable={array} complete dim=1\n"
                f"#pragma HLS ARRAY_RESHAPE variable={array} complete dim=3\n")
-    if memory is not None and memory.binding in ("bram", "uram"):
+    binding = bound_to(memory, ctx.has_uram) if memory is not None else "auto"
+    if binding in ("bram", "uram"):
         pragmas += (f"#pragma HLS BIND_STORAGE variable={array} type={'ram_2p' if loaded else 'rom_2p'} "
-                    f"impl={memory.binding}\n")
+                    f"impl={binding}\n")
     if u_off:
         dynamic = _fragment_dma(ctx, banks[:, :, u_on:], v["pixels"], word_t)
         params.insert(-1, f"hls::stream<{word_t} > dynamic[{lanes}]")
