@@ -12,7 +12,10 @@ echo "== lit regression tests"
 "$venv/bin/lit" -sv test examples/sdf-macs-plugin/test || status=1
 
 echo "== pytest"
-"$venv/bin/python" -m pytest -q -p no:cacheprovider test/unit "$@"
+# one worker per core (SDF_TEST_WORKERS overrides; 0 runs in this process); a file's tests
+# stay on one worker, so its module fixtures (imported networks, compiled simulators) are
+# built once
+"$venv/bin/python" -m pytest -q -p no:cacheprovider -n "${SDF_TEST_WORKERS:-auto}" --dist loadfile test/unit "$@"
 rc=$?
 if [ $rc -eq 5 ]; then
   echo "pytest collected no tests: that is a failure" >&2

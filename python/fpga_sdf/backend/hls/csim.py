@@ -162,7 +162,11 @@ def compile_program(source: str, flags: Sequence[str] = DEFAULT_FLAGS,
     target = binary if link else cache / f"sdf_{key}.ok"
     if target.is_file():
         return Program(binary if link else src, 0.0, True)
-    src.write_text(source)
+    # written under a name of this process, then renamed: parallel test workers compiling the
+    # same source must not truncate the file another compiler is reading
+    src_tmp = src.with_suffix(f".tmp{os.getpid()}.cpp")
+    src_tmp.write_text(source)
+    os.replace(src_tmp, src)
     tmp = target.with_suffix(f".tmp{os.getpid()}")
     cmd = [cxx, *flags, f"-I{TEMPLATES}", "-isystem", str(inc), str(src)]  # no header noise
     cmd += ["-o", str(tmp)] if link else ["-fsyntax-only"]
