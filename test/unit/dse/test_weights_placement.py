@@ -165,3 +165,21 @@ def test_fragments_step_rebinds_before_it_streams():
                       for k in range(17)] for s in (a, b)))
                  if excess(partition_resources([x, y], edges, board)) <= 0)
     assert fewest == 0 and [s.weights_memory for s in rebound.values()] == ["bram"]
+
+
+def test_identical_layers_split_between_uram_and_bram():
+    """Two identical 512 x 512 inner products whose fast folding fits with one in URAM and
+    one in BRAM, neither memory holding both: the rebalancing rounds pick both layers alike
+    (both URAM, then both BRAM) and settle on a design twice as slow; the stream-first
+    placement, folded even where every weight fits, rebinds one. The oracle: every
+    combination of the two layers' foldings and bindings (the exhaustive strategy)."""
+    board = platform_from_dict({**{k: v for k, v in BOARD.__dict__.items() if v is not None},
+                                "name": "split", "bram18": 200, "uram": 20, "dsp": 512, "lut": 80000, "ff": 160000})
+    c = Constraints(board, CLOCK, 1, 0.9)
+    layers = [replace(FC, name=n, inputs=((512,),), outputs=((512,),)) for n in ("a", "b")]
+    edges = (("a", "b"),)
+    chosen = fold_partition(layers, edges, c, "latency")
+    best = fold_partition(layers, edges, c, "latency", strategy="exhaustive")
+    assert best.cost <= chosen.cost <= best.cost * 1.01
+    assert sorted(s.weights_memory for s in chosen.specs) == ["bram", "uram"]
+    assert not any(s.weights_off_chip for s in chosen.specs)
