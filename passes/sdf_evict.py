@@ -29,7 +29,7 @@ ATTR = "evicted"
 @register
 @dataclass(frozen=True)
 class SdfEvict(Pass):
-    """Move skip-connection FIFOs to off-chip memory (SMOF eviction): by hand, or greedily under a BRAM budget (--dse also evicts where BRAM binds). The HLS and RTL backends emit it as a DMA pair through a DDR ring."""
+    """Move skip-connection FIFOs to off-chip memory (SMOF eviction): by hand, or greedily under a BRAM budget (--dse also evicts where BRAM binds). The HLS backend emits a writer and a reader through a DDR ring, the RTL backend an AXI-Stream port pair for the host's DMA."""
 
     name = "sdf-evict"
     edges: str = field(default="", metadata={

@@ -15,7 +15,7 @@
 
 // HLS: hls::burst_maxi<p0_evict0_beat_t> evict0_w, hls::burst_maxi<p0_evict0_beat_t> evict0_r
 // HLS: #pragma HLS STREAM variable={{s[0-9]+}} depth=2048 // evicted fork -> add: the model's write burst buffer
-// HLS: #pragma HLS STREAM variable={{s[0-9]+}} depth=97 // evicted fork -> add: a token per burst
+// HLS: #pragma HLS STREAM variable={{s[0-9]+}} depth=96 // evicted fork -> add: a token per burst
 // HLS: #pragma HLS STREAM variable={{s[0-9]+}} depth=2048 // evicted fork -> add: the model's read burst buffer
 // HLS: SDF_PROCESS(p0_evict0_write(
 // HLS: SDF_PROCESS(p0_evict0_read(

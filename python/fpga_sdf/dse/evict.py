@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ..model.eviction import DMA_MODULE, dma_buffers, evictable, tensor_bits
+from ..model.modules import pixels_out
 from ..model.performance import partition_performance
 from ..model.resources import module_resources, partition_resources
 from ..model.spec import WEIGHT_KINDS, LayerSpec, Partition
@@ -56,7 +57,7 @@ def candidates(layers, edges, platform, clock_mhz=None) -> list[Eviction]:
             continue
         operand = into[dst].index(src)
         dma = dma_buffers(fifo.instances, fifo.memories[0].width)
-        if not evictable(fifo.memories[0].depth, dma, tensor_bits(specs[src])):
+        if not evictable(fifo.memories[0].depth, dma, tensor_bits(specs[src]), pixels_out(specs[src])):
             continue
         saved = module_resources(fifo, platform.family, platform.has_uram).bram18 - \
             module_resources(dma, platform.family, platform.has_uram).bram18

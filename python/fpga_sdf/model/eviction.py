@@ -42,14 +42,16 @@ def dma_buffers(streams: int, width: int) -> Module:
                   logic=(("const", 1), ("counter_bits", 4 * clog2(depth))))
 
 
-def evictable(fifo_depth: int, dma: Module, frame_bits: int) -> bool:
+def evictable(fifo_depth: int, dma: Module, frame_bits: int, pixels: int = 1) -> bool:
     """Whether an edge whose FIFO holds `fifo_depth` words a stream on chip can run evicted
-    through `dma` (dma_buffers): its frame fills at least two bursts (the reader waits for a
-    whole burst; the writer must be able to start the next), and a burst gathers no more
+    through `dma` (dma_buffers): its frame fills more than two bursts (the writer refills a slot
+    of the ring only once the reader has taken the next burst's token: a slot written, one
+    read, one between), and a burst gathers no more
     words a stream than the FIFO's depth, its lead over the join (the join reads a burst's
-    first word only once it is written, and the other branch has no room for more). The HLS
-    backend refuses the rest (backend/hls/evict.refusal), so the DSE never picks them."""
-    return frame_bits > BURST_BYTES * 8 and dma.memories[0].depth <= fifo_depth
+    first word only once it is written, and the other branch has no room for more), at one
+    pixel a word. The HLS backend refuses the rest (backend/hls/evict.refusal), so the DSE
+    never picks them."""
+    return pixels == 1 and frame_bits > 2 * BURST_BYTES * 8 and dma.memories[0].depth <= fifo_depth
 
 
 def evicted_edges(layers: tuple[LayerSpec, ...], edges) -> tuple[tuple[tuple[str, str], int], ...]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -33,14 +34,15 @@ from hls_tb import compile_synth_style, run_project
 pytestmark = [pytest.mark.csim]
 
 FRAMES = 2
+SE_SIZE = 24  # the SE block's map: 24 x 24 x 16 values of 16 bits, 5 bursts a frame
 COUNT = re.compile(r"csim: loop (\w+)/(\w+) iterations (\d+)")
 
 
 def _se_module():
-    """A stem conv (3 -> 16, 16 x 16) and a squeeze-excitation block: the join `se`
+    """A stem conv (3 -> 16, 24 x 24) and a squeeze-excitation block: the join `se`
     multiplies the map (operand 0, the skip the split feeds: the whole map waits for the
-    pooled gate) by the gate (operand 1, one word per channel). The skip's frame is 8 KB,
-    two 4 KB bursts; its on-chip FIFO would be 11,124 words."""
+    pooled gate) by the gate (operand 1, one word per channel). The skip's frame is 18 KB,
+    five bursts of 4 KB (the last partly full)."""
     import torch.nn as nn
 
     from fpga_sdf.frontend.zoo import SqueezeExcite
@@ -54,7 +56,7 @@ def _se_module():
         def forward(self, x):
             return self.se(self.stem(x))
 
-    return _import("evict_se", Net(), 16)
+    return _import("evict_se", Net(), SE_SIZE)
 
 
 def _block_module():
@@ -122,7 +124,7 @@ def _check_against_model(module, proj, stdout: str | None) -> None:
         for proc, stream in ((write, write.args[0]), (read, read.args[2])):
             assert streams[stream].depth == buf.depth and streams[stream].lanes == evicted[ring.edge].instances
             assert buf.width == ring.bundle.fmt.width
-        assert streams[write.args[2][:-3]].depth == ring.bursts - 1  # the credits: R - 1 tokens
+        assert streams[write.args[2][:-3]].depth == ring.bursts - 2  # the credits: R - 2 tokens
         assert ring.burst * ring.per_beat // ring.bundle.streams <= buf.depth
     # no skip FIFO is left on an evicted edge: it is in no STREAM pragma's edge name
     top = proj.files["p0/src/p0_top.cpp"]
@@ -153,23 +155,24 @@ def _check_against_model(module, proj, stdout: str | None) -> None:
 
 def test_evicted_se_skip_is_bit_exact_through_its_ring(tmp_path):
     """The SE block's map (operand 0) evicted: two frames bit-exact through its ring of one
-    frame (two 4 KB bursts), writer and reader in their own threads on bounded streams."""
+    frame (five 4 KB bursts), writer and reader in their own threads on bounded streams."""
     module, x = _design(tmp_path, _se_module, "se:0")
     proj, y, ref, stdout = run_project(module, x, tmp_path / "hls")
     assert np.array_equal(y, ref), f"{np.count_nonzero(y != ref)} of {y.size} outputs differ"
     _check_against_model(module, proj, stdout)
     (ring,) = proj.partitions[0].rings
-    assert ring.edge == ("stem_1", "se") and ring.bursts == 2 and ring.burst * ring.beat_bits == BURST_BYTES * 8
+    assert ring.edge == ("stem_1", "se") and ring.bursts == 5 and ring.burst * ring.beat_bits == BURST_BYTES * 8
     sched = json.loads((tmp_path / "hls" / "schedule.json").read_text())
-    assert sched["partitions"][0]["rings"][0]["bytes"] == 16 * 16 * 16 * 2  # a frame of 16-bit values
-    assert "csim: loop p0_evict0_read/evict_read_request iterations 4" in stdout  # 2 bursts x 2 frames
+    assert sched["partitions"][0]["rings"][0]["bytes"] == SE_SIZE * SE_SIZE * 16 * 2  # a frame of 16-bit values
+    assert "csim: loop p0_evict0_read/evict_read_request iterations 10" in stdout  # 5 bursts x 2 frames
     compile_synth_style(tmp_path / "hls")
 
 
 def test_eviction_makes_the_partition_bandwidth_bound(tmp_path):
     """On a board of 0.2 Gb/s (one bit a cycle at 200 MHz; a platform JSON written here) the
-    SE block is compute-bound on chip (110,592 cycles a frame) and bandwidth-bound evicted:
-    its masters move 12,288 + 65,536 + 2 x 65,536 bits a frame, the ring counted twice."""
+    SE block is compute-bound on chip (a frame's 576 pixels x 432 MACs) and bandwidth-bound
+    evicted: its masters move the input's 3 x 576 x 16 bits, the output's and the ring's
+    16 x 576 x 16, the ring counted twice."""
     from fpga_sdf.model.platforms import PLATFORM_DIR
 
     board = json.loads((PLATFORM_DIR / "zcu102.json").read_text())
@@ -177,12 +180,13 @@ def test_eviction_makes_the_partition_bandwidth_bound(tmp_path):
     (tmp_path / "slow102.json").write_text(json.dumps(board))
     platform = str(tmp_path / "slow102.json")
     kept, _ = _design(tmp_path, _se_module, "none", platform)
-    assert _model(kept)[1].interval == _model(kept)[1].compute_interval == 110592
+    pixels = SE_SIZE * SE_SIZE
+    assert _model(kept)[1].interval == _model(kept)[1].compute_interval == pixels * 432
     module, _ = _design(tmp_path, _se_module, "se:0", platform)
     proj = _emit(module)
     _check_against_model(module, proj, None)
     perf = _model(module)[1]
-    assert perf.interval == 12288 + 3 * 65536 > perf.compute_interval == 110592
+    assert perf.interval == 3 * pixels * 16 + 3 * 16 * pixels * 16 > perf.compute_interval == pixels * 432
 
 
 def test_a_frame_of_one_burst_is_refused(tmp_path):
@@ -191,7 +195,7 @@ def test_a_frame_of_one_burst_is_refused(tmp_path):
     module, _ = _design(tmp_path, _se_module, "se:1")
     with pytest.raises(UserError) as err:
         _emit(module)
-    assert re.search(r":\d+:\d+: error: operand #1: evicting this input needs a ring of at least two bursts, "
+    assert re.search(r":\d+:\d+: error: operand #1: evicting this input needs a ring of at least three bursts, "
                      r"but its frame is 32 bytes", str(err.value)), str(err.value)
 
 
@@ -227,3 +231,57 @@ def test_residual_block_evicted_is_bit_exact(edges, tmp_path):
     assert np.array_equal(y, ref), f"{np.count_nonzero(y != ref)} of {y.size} outputs differ"
     assert len(proj.partitions[0].rings) == len(edges.split(","))
     _check_against_model(module, proj, stdout)
+
+
+RING_HARNESS = r"""
+// evict_write / evict_read (templates/evict.hpp) between a fast producer and a join that is
+// slow for its first words (waiting on its other branch), the credit stream at the depth
+// the emitter gives a ring of R bursts; prints the words the join gets wrong.
+#include "sdf_common.hpp"
+#include "evict.hpp"
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <vector>
+typedef ap_fixed<16, 8> T;
+const int WORDS = 4096, PER = 32, FRAMES = 3, BURST_BEATS = @BURST@, CREDITS = @CREDITS@;
+int main() {
+    static hls::stream<T> in[1], out[1];
+    static hls::stream<ap_uint<1> > credit;
+    sdf::csim::configure(in[0], "in", BURST_BEATS * PER);
+    sdf::csim::configure(out[0], "out", BURST_BEATS * PER);
+    sdf::csim::configure(credit, "credit", CREDITS);
+    std::vector<ap_uint<PER * 16> > ring(WORDS / PER);
+    long bad = 0;
+    {
+        sdf::csim::region r;
+        r.spawn([&]() { for (int i = 0; i < FRAMES * WORDS; i++) in[0].write(sdf::from_raw<T>(ap_int<16>(i % 30000))); });
+        r.spawn([&]() { sdf::evict_write<T, WORDS, 1, PER, BURST_BEATS>(in, hls::burst_maxi<ap_uint<PER * 16> >(ring.data()), credit, FRAMES); });
+        r.spawn([&]() { sdf::evict_read<T, WORDS, 1, PER, BURST_BEATS>(hls::burst_maxi<ap_uint<PER * 16> >(ring.data()), credit, out, FRAMES); });
+        r.spawn([&]() {
+            for (int i = 0; i < FRAMES * WORDS; i++) {
+                if (i < 3000) std::this_thread::sleep_for(std::chrono::microseconds(50));
+                if (sdf::raw(out[0].read()) != ap_int<16>(i % 30000)) bad++;
+            }
+        });
+    }
+    printf("%ld\n", bad);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("burst_beats", [43, 32, 16])  # rings of 3, 4 and 8 bursts
+def test_the_writer_never_refills_a_slot_the_reader_is_reading(burst_beats):
+    """Hardware ordering, which the networks above cannot show (their join never stalls the
+    reader mid-burst): with the join slow, the writer runs a whole ring ahead and waits on
+    the credits; at the emitted credit depth every word comes back as written, over frames."""
+    from fpga_sdf.backend.hls.csim import compile_program
+    from fpga_sdf.backend.hls.evict import credit_depth
+    from fpga_sdf.backend.hls.render import TB_FLAGS
+
+    bursts = -(-4096 // 32 // burst_beats)
+    source = RING_HARNESS.replace("@BURST@", str(burst_beats)).replace("@CREDITS@", str(credit_depth(bursts)))
+    out = subprocess.run([str(compile_program(source, TB_FLAGS).path)], capture_output=True, text=True,
+                         check=True, timeout=300)
+    assert out.stdout.split() == ["0"], f"R = {bursts}: {out.stdout.strip()} of {3 * 4096} words wrong"

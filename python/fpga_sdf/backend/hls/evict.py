@@ -7,7 +7,7 @@ The writer (`sdf::evict_write`, templates/evict.hpp) reads the producer's stream
 FIFO is the write burst buffer, and writes bursts of at most `depth` words per stream; the
 reader (`sdf::evict_read`) reads them back into the join's stream, whose FIFO is the read
 burst buffer. A token per burst, pushed after the burst's write response into a FIFO of
-R - 1 tokens (R the ring's bursts), orders them on hardware: see evict.hpp.
+R - 2 tokens (R >= 3 the ring's bursts), orders them on hardware: see evict.hpp.
 """
 
 from __future__ import annotations
@@ -35,16 +35,23 @@ def refusal(bus: int, bundle, depth: int, on_chip_depth: int | None) -> str | No
     per, burst = geometry(bus, bundle, depth)
     gathered = burst * per // bundle.streams
     ring = Ring("", ("", ""), bundle, per, burst, depth)
-    if ring.bursts < 2:
-        return (f"evicting this input needs a ring of at least two bursts, but its frame is "
-                f"{ring.beats * ring.beat_bits // 8} bytes, one burst of {burst} beats: the reader would "
-                f"wait for a burst the writer cannot finish (keep its FIFO on chip)")
+    if ring.bursts < 3:
+        return (f"evicting this input needs a ring of at least three bursts, but its frame is "
+                f"{ring.beats * ring.beat_bits // 8} bytes, {ring.bursts} burst(s) of {burst} beats: the "
+                f"writer may refill a slot only once the reader has taken the next burst's token "
+                f"(keep its FIFO on chip)")
     if on_chip_depth is not None and gathered > on_chip_depth:
         return (f"evicting this input deadlocks: a burst gathers {gathered} words per stream before the "
                 f"join can read its first, but this input runs only {on_chip_depth} words ahead of the join "
                 f"(the FIFO the model gives it on chip) and the other branch has no room for the rest "
                 f"(keep it on chip)")
     return None
+
+
+def credit_depth(bursts: int) -> int:
+    """Tokens the credit stream holds for a ring of `bursts` (>= 3) bursts: R - 2, so the
+    writer refills a slot only after the reader has read all of it (evict.hpp)."""
+    return bursts - 2
 
 
 def generate(part, bundle, edge: tuple, depth: int):
@@ -55,8 +62,8 @@ def generate(part, bundle, edge: tuple, depth: int):
     part.rings.append(ring)
     src, dst = edge
     credit = part.stream("ap_uint<1>", 1, ring.bursts)
-    credit.depth = max(1, ring.bursts - 1)
-    credit.why = f"evicted {src} -> {dst}: a token per burst in memory, R - 1 of the ring's R bursts"
+    credit.depth = credit_depth(ring.bursts)
+    credit.why = f"evicted {src} -> {dst}: a token per burst in memory, R - 2 of the ring's R bursts"
     out = part.bundle(bundle.fmt, bundle.shape, bundle.ways, bundle.origin, bundle.pixels)
     bundle.stream.depth = out.stream.depth = depth
     bundle.stream.why = f"evicted {src} -> {dst}: the model's write burst buffer"

@@ -3,13 +3,15 @@
 // The join's early branch goes out through one m_axi master into a ring of one frame in
 // memory and comes back through another (model/eviction.py). The ring is R bursts; burst
 // k of the batch (slot k % R) is written by `evict_write`, and once its write response is
-// back the writer pushes one token into `credit`, a FIFO of R - 1 tokens; `evict_read`
+// back the writer pushes one token into `credit`, a FIFO of R - 2 tokens (R >= 3); `evict_read`
 // takes a token before it requests burst k. So on hardware, not only in C-simulation:
 //  - the reader never overtakes the writer: it reads burst k only after the writer has
 //    seen that burst's write response (the data is in memory);
 //  - the writer never laps the reader: writing burst k needs the token of burst k - 1
-//    pushed, which needs at most R - 2 tokens waiting, i.e. the reader has taken the
-//    token of burst k - R + 1 and so has read all of burst k - R, the slot it overwrites.
+//    pushed, which needs at most R - 3 of the k pushed tokens waiting, i.e. the reader has
+//    taken tokens 0 .. k - R + 1; it takes burst j + 1's token only after reading all of
+//    burst j, so it has read all of burst k - R, the slot burst k overwrites. (With R - 1
+//    tokens the writer could refill the slot the reader is still reading.)
 // The burst buffers are the streams around them (depth = the model's dma_buffers depth):
 // the writer's input gathers the next burst while one is on the bus, the reader's output
 // holds a burst fetched ahead of the join.
