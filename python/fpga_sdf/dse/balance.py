@@ -91,12 +91,15 @@ def _fold(specs, edges, c: Constraints, objective: str, strategy: str, mixed: bo
     fits: its placement step moves memories between URAM and BRAM and streams what a faster
     folding no longer holds, which the rebalancing rounds alone can miss (ResNet-50 on U250
     at batch 1: 2.02 ms on chip, 1.13 ms stream-first with nothing streamed). The greedy
-    strategy only: the others are oracles over the foldings as given."""
+    strategy only (the others are oracles over the foldings as given), and on boards with
+    URAM only: without a second kind of memory there is nothing to move, and the extra fold
+    made the time limit cut ResNet-50's ZC706 exploration short (194.7 -> 141.0 GOP/s)."""
     specs = list(specs)
     options = _menus(specs, c, mixed)
     if _design_at(None, specs, edges, options, c, objective) is not None:
         on_chip = _search(strategy, specs, edges, options, c, objective)
-        streamed = _streaming(specs, edges, options, c, objective) if strategy == "greedy" else None
+        streamed = _streaming(specs, edges, options, c, objective) \
+            if strategy == "greedy" and c.platform.has_uram else None
         return on_chip if streamed is None or on_chip.cost <= streamed.cost else streamed
     designs, failure = [], None
     try:
