@@ -14,7 +14,7 @@ skip streams".
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,15 +23,16 @@ import pytest
 
 from fpga_sdf import ir as sdf_ir
 from fpga_sdf import network
-from fpga_sdf import target as target_mod
 from fpga_sdf.api import run_pass
 from fpga_sdf.backend.rtl import sim
 from fpga_sdf.backend.rtl.emit import emit, write_project
 from fpga_sdf.diagnostics import UserError
 from fpga_sdf.interp.executor import _arg_format, entry_function, execute
 from fpga_sdf.interp.fixed import Fixed, quantize
-from fpga_sdf.model import partition_performance
 from fpga_sdf.model.eviction import DMA_MODULE
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from rtl_checks import partition_model, within  # noqa: E402
 
 pytestmark = [pytest.mark.rtlsim]
 
@@ -80,26 +81,13 @@ def _simulate(name: str, tmp_root: Path, frames: int, bandwidth_bits: float | No
     return y.reshape(ref.shape), ref, stats
 
 
-def _model(module, bits_per_cycle: float | None = None):
-    t = target_mod.read(module, "test")
-    board = t.platform if bits_per_cycle is None else \
-        replace(t.platform, bandwidth_gbps=bits_per_cycle * t.clock_mhz / 1e3)
-    (mp,) = network.model_partitions(module, needed_by="test")
-    return partition_performance(mp.layers, mp.edges, board, t.clock_mhz, 1)
-
-
-def _within(measured: float, model: float, what: str) -> None:
-    print(f"{what}: {measured:.1f} cycles/frame measured, {model} modelled ({measured / model - 1:+.2%})")
-    assert abs(measured - model) <= 0.03 * model, f"{what}: {measured} measured vs {model} modelled"
-
-
 @pytest.mark.parametrize("name", list(DESIGNS))
 def test_evicted_join_is_bit_exact_at_the_models_interval(name, tmp_root):
     y, ref, stats = _simulate(name, tmp_root, frames=3)
     bad = np.flatnonzero(y.ravel() != ref.ravel())
     assert bad.size == 0, f"{bad.size} of {y.size} outputs differ"
     (part,) = stats["partitions"]
-    _within(part["cycles_per_frame"], part["model_cycles_per_frame"], f"{name}, ports every cycle")
+    within(part["cycles_per_frame"], part["model_cycles_per_frame"], f"{name}, ports every cycle")
 
 
 def test_an_eviction_that_binds_the_bandwidth_runs_at_the_models_bound(tmp_root):
@@ -108,26 +96,26 @@ def test_an_eviction_that_binds_the_bandwidth_runs_at_the_models_bound(tmp_root)
     Measured between the ends of frames 1 and 4 of 6: the last frame ends early (no next frame
     shares the port with it), as in test_rtl_fragments."""
     module, _ = _design("skip", tmp_root)
-    model = _model(module, 1.0)
+    model = partition_model(module, 1.0)
     assert model.interval == model.bandwidth_interval == 16384 > model.compute_interval
     frames = 6
     y, ref, stats = _simulate("skip", tmp_root, frames, bandwidth_bits=1.0)
     assert np.array_equal(y, ref)
     done = stats["partitions"][0]["frame_done_cycles"]
-    _within((done[-2] - done[1]) / (frames - 3), model.interval, "shared 1 bit/cycle")
+    within((done[-2] - done[1]) / (frames - 3), model.interval, "shared 1 bit/cycle")
 
 
 def test_an_evicted_join_beside_weight_fragments_shares_the_bandwidth_at_the_models_bound(tmp_root):
     """The weights port (72 words of 16 bits per output pixel, 73,728 bits a frame) and the
     eviction's pair both draw on the 1 bit a cycle: the model's bound is 90,112 cycles."""
     module, _ = _design("skip+fragments", tmp_root)
-    model = _model(module, 1.0)
+    model = partition_model(module, 1.0)
     assert model.interval == model.bandwidth_interval == 16384 + 73728
     frames = 5
     y, ref, stats = _simulate("skip+fragments", tmp_root, frames, bandwidth_bits=1.0)
     assert np.array_equal(y, ref)
     done = stats["partitions"][0]["frame_done_cycles"]
-    _within((done[-2] - done[1]) / (frames - 3), model.interval, "with fragments, shared 1 bit/cycle")
+    within((done[-2] - done[1]) / (frames - 3), model.interval, "with fragments, shared 1 bit/cycle")
 
 
 def _fifo_depths(sv: str) -> dict:
@@ -139,7 +127,7 @@ def _fifo_depths(sv: str) -> dict:
 def test_the_burst_buffers_are_the_models_and_no_skip_fifo_is_left(name, tmp_root):
     module, out = _design(name, tmp_root)
     (part,) = sim.load_manifest(str(out))["partitions"]
-    perf = _model(module)
+    perf = partition_model(module)
     dma = {edge: m for edge, m in perf.fifos if m.name == DMA_MODULE}
     assert len(part["evictions"]) == len(dma) == len(DESIGNS[name].split(","))
     top = (out / part["name"] / f"{part['name']}_top.sv").read_text()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,17 +23,17 @@ import pytest
 
 from fpga_sdf import ir as sdf_ir
 from fpga_sdf import network
-from fpga_sdf import target as target_mod
 from fpga_sdf.api import run_pass
 from fpga_sdf.backend.rtl import sim
 from fpga_sdf.backend.rtl.emit import emit, write_project
 from fpga_sdf.diagnostics import UserError
 from fpga_sdf.interp.executor import _arg_format, entry_function, execute
 from fpga_sdf.interp.fixed import Fixed, quantize
-from fpga_sdf.model import expand, partition_performance
+from fpga_sdf.model import expand
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from multipixel_nets import zoo_quantized  # noqa: E402
+from rtl_checks import partition_model, within  # noqa: E402
 
 pytestmark = [pytest.mark.rtlsim]
 
@@ -78,27 +77,13 @@ def _simulate(name: str, tmp_root: Path, bandwidth_bits: float | None = None, fr
     return y.reshape(ref.shape), ref, stats
 
 
-def _model(module, bits_per_cycle: float | None = None):
-    """The partition's model figures, on the target board or one with `bits_per_cycle`."""
-    t = target_mod.read(module, "test")
-    board = t.platform if bits_per_cycle is None else \
-        replace(t.platform, bandwidth_gbps=bits_per_cycle * t.clock_mhz / 1e3)
-    (mp,) = network.model_partitions(module, needed_by="test")
-    return partition_performance(mp.layers, mp.edges, board, t.clock_mhz, 1)
-
-
-def _within(measured: float, model: float, what: str) -> None:
-    print(f"{what}: {measured:.1f} cycles/frame measured, {model} modelled ({measured / model - 1:+.2%})")
-    assert abs(measured - model) <= 0.03 * model, f"{what}: {measured} measured vs {model} modelled"
-
-
 @pytest.mark.parametrize("name", list(DESIGNS))
 def test_fragments_stream_bit_exact_at_the_models_interval(name, tmp_root):
     y, ref, stats = _simulate(name, tmp_root)
     bad = np.flatnonzero(y.ravel() != ref.ravel())
     assert bad.size == 0, f"{bad.size} of {y.size} outputs differ"
     (part,) = stats["partitions"]
-    _within(part["cycles_per_frame"], part["model_cycles_per_frame"], f"{name}, ports every cycle")
+    within(part["cycles_per_frame"], part["model_cycles_per_frame"], f"{name}, ports every cycle")
 
 
 def test_a_weights_stream_that_binds_runs_at_the_models_bandwidth_bound(tmp_root):
@@ -111,13 +96,13 @@ def test_a_weights_stream_that_binds_runs_at_the_models_bandwidth_bound(tmp_root
     is 4.8% under the bound at 5 frames)."""
     module, _, _ = _design("both", tmp_root)
     bits_per_cycle = 4.0
-    model = _model(module, bits_per_cycle)
+    model = partition_model(module, bits_per_cycle)
     assert model.interval == model.bandwidth_interval > 1.3 * model.compute_interval
     frames = 6
     y, ref, stats = _simulate("both", tmp_root, bits_per_cycle, frames)
     assert np.array_equal(y, ref)
     done = stats["partitions"][0]["frame_done_cycles"]
-    _within((done[-2] - done[1]) / (frames - 3), model.interval, f"shared {bits_per_cycle} bits/cycle")
+    within((done[-2] - done[1]) / (frames - 3), model.interval, f"shared {bits_per_cycle} bits/cycle")
 
 
 def _memories(sv: str) -> dict:
@@ -131,7 +116,7 @@ def test_emitted_memories_and_streamed_bits_are_the_models(name, tmp_root):
     module, _, out = _design(name, tmp_root)
     layers = dict(network.named_layers(module))
     (part,) = sim.load_manifest(str(out))["partitions"]
-    perf = _model(module)
+    perf = partition_model(module)
     streamed = dict(perf.weights_streams)
     assert sorted(w["layer"] for w in part["weights"]) == sorted(DESIGNS[name][1])
     for k, w in enumerate(part["weights"]):
