@@ -22,8 +22,9 @@ from ..model.weights_memory import with_fragments
 
 WEIGHT_BINDINGS = ("bram", "uram")
 """The block memories a weights memory can be bound to on a board with URAM, besides "auto"
-(synthesis's choice, `model/memory.py::map_memory`): both backends honour the binding (HLS
-BIND_STORAGE, RTL ram_style), so a layer can take BRAM where URAM is full, or URAM where BRAM is."""
+(synthesis's choice, `model/memory.py::map_memory`), so a layer can take BRAM where URAM is
+full, or URAM where BRAM is. The HLS backend binds it (BIND_STORAGE); the RTL backend builds
+"bram" (ram_style) and refuses a layer the model puts in URAM."""
 
 
 @dataclass(frozen=True)
