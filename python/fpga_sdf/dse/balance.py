@@ -92,8 +92,8 @@ def _fold(specs, edges, c: Constraints, objective: str, strategy: str, mixed: bo
     folding no longer holds, which the rebalancing rounds alone can miss (ResNet-50 on U250
     at batch 1: 2.02 ms on chip, 1.13 ms stream-first with nothing streamed). The greedy
     strategy only (the others are oracles over the foldings as given), and on boards with
-    URAM only: without a second kind of memory there is nothing to move, and the extra fold
-    made the time limit cut ResNet-50's ZC706 exploration short (194.7 -> 141.0 GOP/s)."""
+    URAM only: without a second kind of memory there is nothing to rebind, and the extra
+    fold of every partition costs exploration time."""
     specs = list(specs)
     options = _menus(specs, c, mixed)
     if _design_at(None, specs, edges, options, c, objective) is not None:
