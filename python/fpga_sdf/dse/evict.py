@@ -92,6 +92,14 @@ def greedy_evictions(layers, edges, platform, bram18_budget: float, clock_mhz=No
     return EvictionPlan(current, tuple(chosen), used, used <= bram18_budget)
 
 
+WORTH_REFOLDING = 0.02
+"""The share of the BRAM budget that evicting every skip FIFO of a partition that fits must
+free before the DSE refolds it with evictions. A faster folding needs far more memory than a
+few FIFOs (more banks per layer): ResNet-50's skip FIFOs free about 4 BRAM18 each, and
+refolding every one of its candidate partitions made its ZC706 exploration 26x slower (32 s
+to 840 s, into its time limit: 194.7 -> 141.0 GOP/s) for no design evicting anything."""
+
+
 def eviction_order(layers, edges, platform, clock_mhz=None) -> tuple[Eviction, ...]:
     """Every skip FIFO saving BRAM, in the greedy's order (most BRAM18 saved per bit first),
     each re-costed with the ones before it evicted."""
@@ -130,13 +138,14 @@ def fold_evicting(specs, edges, c, objective: str, strategy: str = "greedy"):
 
     The DSE decides evictions afresh (any `evicted` on the specs is dropped), and only where
     they may pay: a join's FIFO holds BRAM, and either no design fits without evicting or
-    BRAM is the binding resource. A partition that fits is folded with every such FIFO
-    evicted first: if that is no cheaper, it keeps none (one fold more where eviction does
+    BRAM is the binding resource. A partition that fits is refolded only where evicting
+    every such FIFO frees at least WORTH_REFOLDING of the BRAM budget: first with all of
+    them evicted; if that is no cheaper, it keeps none (one fold more where eviction does
     not pay); else every k is folded (freeing one FIFO may not reach the next faster folding
     where freeing two does). One that does not fit first finds the fewest evictions that fit
     by a binary search (more evictions, less BRAM; a fold that fails is the dearest) and
-    folds every k from there. The model charges each evicted stream's traffic, so a design the DMA cannot
-    feed slows uniformly (`bandwidth_interval`) and loses by its cost."""
+    folds every k from there. The model charges each evicted stream's traffic, so a design
+    the DMA cannot feed slows uniformly (`bandwidth_interval`) and loses by its cost."""
     specs = evict(specs, {})
     edges = tuple(edges)
 
@@ -169,6 +178,8 @@ def fold_evicting(specs, edges, c, objective: str, strategy: str = "greedy"):
             lo, hi = (lo, mid) if fold(mid) is not None else (mid + 1, hi)
         ks = range(lo, len(order) + 1)
     else:
+        if sum(e.bram18_saved for e in order) < WORTH_REFOLDING * c.capacity("bram18"):
+            return best  # too little to reach a faster folding: not worth the folds
         every = fold(len(order))
         if every is None or every.cost >= best.cost:
             return best  # freeing all of it buys nothing: one fold more
