@@ -2,9 +2,9 @@
 // and a hand edit removing it is costed as such.
 // RUN: fpga-opt %s --dse="platform=zc706 budget=0.2 batch=1" | filecheck %s
 // RUN: fpga-opt %s --dse="platform=zc706 budget=0.2 batch=1" -o %t.mlir
-// RUN: fpga-opt %t.mlir --sdf-report="format=json output=%t.json" -o /dev/null
+// RUN: fpga-opt %t.mlir --sdf-report="format=json output=%t.json" -o %t.report.mlir
 // RUN: filecheck %s --check-prefix=REPORT --input-file %t.json
-// RUN: sed 's/evicted = array<i64: 1>, //' %t.mlir | fpga-opt - --sdf-report="format=json output=%t.kept.json" -o /dev/null
+// RUN: sed 's/evicted = array<i64: 1>, //' %t.mlir | fpga-opt - --sdf-report="format=json output=%t.kept.json" -o %t.kept.mlir
 // RUN: filecheck %s --check-prefix=KEPT --input-file %t.kept.json
 // RUN: fpga-opt %s --dse="platform=zc706 budget=0.5 batch=1" | filecheck %s --check-prefix=NONE
 
