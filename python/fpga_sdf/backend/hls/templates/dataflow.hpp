@@ -160,12 +160,7 @@ dma_out_loop:
     for (int i = 0; i < frames * STEPS; i++) {
 #pragma HLS PIPELINE II=1
         SDF_COUNT_LOOP("dma_out_loop")
-        ap_uint<N * W> group = 0;
-        for (int s = 0; s < N; s++) {
-#pragma HLS UNROLL
-            group.range(s * W + W - 1, s * W) = raw(in[s].read());
-        }
-        beat.range(filled * W + N * W - 1, filled * W) = group;
+        beat.range(filled * W + N * W - 1, filled * W) = read_group<T, N>(in);
         filled += N;
         const bool last = ++step == STEPS;
         if (filled == PER || last) {

@@ -73,12 +73,7 @@ evict_write_loop:
         SDF_COUNT_LOOP("evict_write_loop")
         if (filled == 0 && next % BURST == 0)
             ring.write_request(next, BEATS - next < BURST ? BEATS - next : BURST);
-        ap_uint<N * W> group = 0;
-        for (int s = 0; s < N; s++) {
-#pragma HLS UNROLL
-            group.range(s * W + W - 1, s * W) = raw(in[s].read());
-        }
-        beat.range(filled * W + N * W - 1, filled * W) = group;
+        beat.range(filled * W + N * W - 1, filled * W) = read_group<T, N>(in);
         filled += N;
         const bool last = ++step == STEPS;
         if (filled == PER || last) {

@@ -88,6 +88,19 @@ ap_int<T::width> raw(const T& x) {
     return r;
 }
 
+// One word of each of N streams, stream s in bits [s W, (s + 1) W): a group of a packed beat.
+template <typename T, int N>
+ap_uint<N * T::width> read_group(hls::stream<T> in[N]) {
+#pragma HLS INLINE
+    const int W = T::width;
+    ap_uint<N * W> group = 0;
+    for (int s = 0; s < N; s++) {
+#pragma HLS UNROLL
+        group.range(s * W + W - 1, s * W) = raw(in[s].read());
+    }
+    return group;
+}
+
 // The ap_fixed value whose integer is q (the low T::width bits of q).
 template <typename T, typename Q>
 T from_raw(const Q& q) {
