@@ -27,12 +27,10 @@ from fpga_sdf.api import run_pass
 from fpga_sdf.backend.rtl import sim
 from fpga_sdf.backend.rtl.emit import emit, write_project
 from fpga_sdf.diagnostics import UserError
-from fpga_sdf.interp.executor import _arg_format, entry_function, execute
-from fpga_sdf.interp.fixed import Fixed, quantize
 from fpga_sdf.model.eviction import DMA_MODULE
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
-from rtl_checks import partition_model, within  # noqa: E402
+from rtl_checks import partition_model, simulate, within  # noqa: E402
 
 pytestmark = [pytest.mark.rtlsim]
 
@@ -75,10 +73,7 @@ def _design(name: str, tmp_root: Path):
 def _simulate(name: str, tmp_root: Path, frames: int, bandwidth_bits: float | None = None):
     module, out = _design(name, tmp_root)
     x = np.random.default_rng(5).uniform(-1, 1, (frames, 4, 8, 8)).astype(np.float32)
-    y, stats = sim.run_integers(str(out), quantize(x, _arg_format(entry_function(module), 0)),
-                                bandwidth_bits=bandwidth_bits)
-    ref = quantize(execute(module, [x], "fixed")[0], Fixed(*sim.output_format(sim.load_manifest(str(out)))))
-    return y.reshape(ref.shape), ref, stats
+    return simulate(module, str(out), x, bandwidth_bits)
 
 
 @pytest.mark.parametrize("name", list(DESIGNS))

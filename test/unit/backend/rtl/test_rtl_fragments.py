@@ -27,13 +27,11 @@ from fpga_sdf.api import run_pass
 from fpga_sdf.backend.rtl import sim
 from fpga_sdf.backend.rtl.emit import emit, write_project
 from fpga_sdf.diagnostics import UserError
-from fpga_sdf.interp.executor import _arg_format, entry_function, execute
-from fpga_sdf.interp.fixed import Fixed, quantize
 from fpga_sdf.model import expand
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from multipixel_nets import zoo_quantized  # noqa: E402
-from rtl_checks import partition_model, within  # noqa: E402
+from rtl_checks import partition_model, simulate, within  # noqa: E402
 
 pytestmark = [pytest.mark.rtlsim]
 
@@ -71,10 +69,7 @@ def _simulate(name: str, tmp_root: Path, bandwidth_bits: float | None = None, fr
     module, x, out = _design(name, tmp_root)
     noise = np.random.default_rng(11).standard_normal((frames - len(x), *x.shape[1:])).astype(np.float32)
     x = np.concatenate([x, noise])
-    y, stats = sim.run_integers(str(out), quantize(x, _arg_format(entry_function(module), 0)),
-                                bandwidth_bits=bandwidth_bits)
-    ref = quantize(execute(module, [x], "fixed")[0], Fixed(*sim.output_format(sim.load_manifest(str(out)))))
-    return y.reshape(ref.shape), ref, stats
+    return simulate(module, str(out), x, bandwidth_bits)
 
 
 @pytest.mark.parametrize("name", list(DESIGNS))
