@@ -183,10 +183,11 @@ def _with_reloading(specs, edges, c: Constraints, objective: str, mixed: bool = 
 
     A layer can reload when its output leaves the partition (no successor in `edges`): each
     run computes a share of its filters, which lands in its channels of the off-chip tensor.
-    Of those, the one with the largest weight memory reloads first. Elsewhere the next layer
-    would need every channel at once, so layers whose output stays inside the partition
-    stream a growing fraction of their weights from off-chip memory instead, largest memory
-    first.
+    Of those, the one with the largest weight memory reloads, and it alone, ungrouped (what
+    the backends build: one reloading layer a partition, its other outputs written whole
+    every run). Elsewhere the next layer would need every channel at once, so layers whose
+    output stays inside the partition stream a growing fraction of their weights from
+    off-chip memory instead, largest memory first.
 
     "Fits" means with each layer at its cheapest folding and memory binding, at any speed:
     the most folded design is not always the smallest (narrow deep memories waste URAM
@@ -201,7 +202,10 @@ def _with_reloading(specs, edges, c: Constraints, objective: str, mixed: bool = 
         if design is not None:
             return specs, options
         cheapest = evaluate(pick(options, specs, None, c), edges, c, objective)
-        reloadable = [(i, s) for i, s in enumerate(specs) if s.name in ends and s.kind in WEIGHT_KINDS and _next_wr(s)]
+        # the backends reload one layer per partition: once one reloads, only it may go further
+        reloading = {s.name for s in specs if s.wr_factor > 1}
+        reloadable = [(i, s) for i, s in enumerate(specs) if s.name in ends and s.kind in WEIGHT_KINDS and _next_wr(s)
+                      and (not reloading or s.name in reloading) and (s.kind != "conv" or s.groups == 1)]
         if reloadable:
             i, s = max(reloadable, key=lambda item: _memory_cost(item[1], c))
             specs[i] = replace(s, wr_factor=_wr_freeing(s, _memory_overflow(cheapest, c), c))

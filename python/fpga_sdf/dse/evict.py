@@ -151,10 +151,13 @@ def fold_evicting(specs, edges, c, objective: str, strategy: str = "greedy"):
 
     @lru_cache(maxsize=None)
     def fold(k: int):
+        """The fold with the first k evicted; None where it fails, or reloads weights beside
+        an eviction (which neither backend builds)."""
         try:
-            return fold_partition(with_evictions(specs, order[:k]), edges, c, objective, strategy)
+            design = fold_partition(with_evictions(specs, order[:k]), edges, c, objective, strategy)
         except Infeasible:
             return None
+        return None if k and any(s.wr_factor > 1 for s in design.specs) else design
 
     try:
         best, failure = fold_partition(specs, edges, c, objective, strategy), None

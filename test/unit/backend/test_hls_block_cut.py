@@ -134,3 +134,49 @@ def test_tiny_resnet_cut_inside_its_block(fold, tmp_path):
     assert r0 == ["input"] and sorted(w0) == sorted(r1) and len(w0) == 2 and w1 == ["fc"]
     if fold:
         assert max(e.bundle.streams for part in proj.partitions for e in part.inputs + part.outputs) > 1
+
+
+def test_weights_reloading_in_a_partition_writing_two_tensors(tmp_path):
+    """Cut after conv1 with conv1 reloading its weights (wr_factor 2): p0 writes the skip
+    tensor whole in both runs and conv1's output a half of its filters a run (its second
+    output, `out1`); the host assembles conv1's channels and keeps the skip. Bit-exact; the
+    ports move per run what the model charges per run; cycles the model's."""
+    from fpga_sdf.dialects.sdf_attrs import set_int
+
+    module, x = _design(*_lit_module(), "conv1", "", tmp_path)
+    set_int(dict(network.named_layers(module))["conv1"], "wr_factor", 2)
+    proj, y, ref, _ = _run(module, x, tmp_path / "hls")
+    assert np.array_equal(y, ref), f"{np.count_nonzero(y != ref)} of {y.size} outputs differ"
+    p0 = proj.schedule["partitions"][0]
+    assert p0["runs"] == 2 and p0["writes"] == ["fork#1", "conv1"]
+    assert p0["weights_reload"]["output"] == 1 and p0["weights_reload"]["filters_per_run"] == 2
+    assert [e["words_per_run"] for e in p0["outputs"]] == [4 * 8 * 8, 2 * 8 * 8]
+    target = target_mod.read(module, "test")
+    model_part = network.model_partitions(module)[0]
+    perf = partition_performance(model_part.layers, model_part.edges, target.platform, target.clock_mhz)
+    assert perf.runs == 2
+    # bits a run: x read whole, the skip written whole, conv1's output a half of it
+    built = sum(e.bundle.words * e.bundle.fmt.width for e in proj.partitions[0].inputs + proj.partitions[0].outputs)
+    assert perf.offchip_bits_per_frame == built == (4 + 4 + 2) * 8 * 8 * 16
+    assert p0["cycles"]["cycles_per_frame"] == perf.compute_interval
+    assert p0["cycles"]["model_cycles_per_frame"] == perf.interval
+
+
+@pytest.mark.parametrize("cuts, reloading, message", [
+    ("none", ("conv1", "conv2"), "the HLS backend reloads the weights of one layer per partition"),
+    ("conv1", ("conv2",), "a layer with wr_factor > 1 must produce one of its partition's outputs")])
+def test_reloading_the_backend_cannot_build_is_refused(cuts, reloading, message, tmp_path):
+    """One layer a partition reloads its weights, and its output leaves the partition (each
+    run writes a share of its filters): anything else is a diagnostic at the layer."""
+    from fpga_sdf.backend.hls.emit import emit
+    from fpga_sdf.dialects.sdf_attrs import set_int
+    from fpga_sdf.diagnostics import UserError
+
+    module, _ = _design(*_lit_module(), cuts, "", tmp_path)
+    module = sdf_ir.parse(sdf_ir.to_text(module), "cut.mlir")
+    layers = dict(network.named_layers(module))
+    for name in reloading:
+        set_int(layers[name], "wr_factor", 2)
+    with pytest.raises(UserError) as err:
+        emit(module, source="cut.mlir")
+    assert re.search(r"cut\.mlir:\d+:\d+: error: " + re.escape(message), str(err.value)), str(err.value)

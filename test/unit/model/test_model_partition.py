@@ -313,20 +313,20 @@ def test_residual_block_cut_in_the_middle_shares_the_bandwidth():
 def test_weights_reloading_on_a_layer_whose_output_leaves_the_partition():
     # Cut after conv1 (not the partition's only output: the skip leaves too). wr = 2: two
     # runs; per run the partition reads x whole (262144), writes half of conv1's filters
-    # (131072) and the skip once over the two runs (131072 on average): 524288 bits per run.
-    # 10 bits per cycle -> 52429 cycles per run. Reload: conv1's 16 x 16 x 9 = 2304 weights
-    # at 16 bits = 36864 bits, half of them reloaded once (the first half ships with the
-    # bitstream): 18432 bits at 1 Gb/s.
+    # (131072) and the skip whole (262144: every run writes it, as both backends build it):
+    # 655360 bits per run. 10 bits per cycle -> 65536 cycles per run. Reload: conv1's
+    # 16 x 16 x 9 = 2304 weights at 16 bits = 36864 bits, half of them reloaded once (the
+    # first half ships with the bitstream): 18432 bits at 1 Gb/s.
     board = slow_board(1.0)
     fork, c1, *_ = _block(wr_factor=2)
     perf = partition_performance((fork, c1), (("fork", "conv1"),), board, batch=4)
     assert perf.runs == 2
-    assert perf.offchip_bits_per_frame == FMAP + FMAP // 2 + FMAP // 2 == 524_288
-    assert perf.bandwidth_interval == 52_429 == perf.interval
+    assert perf.offchip_bits_per_frame == FMAP + FMAP // 2 + FMAP == 655_360
+    assert perf.bandwidth_interval == 65_536 == perf.interval
     assert perf.reload_bits == 2304 * 16 == 36_864
-    assert perf.cycles == 2 * (perf.depth + 52_429 * 4)
+    assert perf.cycles == 2 * (perf.depth + 65_536 * 4)
     assert perf.time_s == pytest.approx(perf.cycles / 100e6 + 18_432 / 1e9)
-    # bits moved over the batch: 2 runs x 4 frames x 524288 + the reload
-    assert perf.bandwidth_gbps == pytest.approx((2 * 4 * 524_288 + 36_864) / perf.time_s / 1e9)
+    # bits moved over the batch: 2 runs x 4 frames x 655360 + the reload
+    assert perf.bandwidth_gbps == pytest.approx((2 * 4 * 655_360 + 36_864) / perf.time_s / 1e9)
     # DDR: x, conv1's output and the skip, each a full frame per image
     assert perf.ddr_bytes == 3 * FMAP * 4 // 8

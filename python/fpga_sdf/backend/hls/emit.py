@@ -266,18 +266,18 @@ class _Emitter:
                 self._consume(value, terminator)
                 end.bundle = self.bundles[value]
                 dma.dma_out(part, end)
-        out_value = writes[0][0]
+        written = [value for value, _ in writes]
         if len(wr_layers) > 1:
             self.error(wr_layers[1], "the HLS backend reloads the weights of one layer per partition")
         elif wr_layers:
             op = wr_layers[0]
-            if op.operation.results[0] != out_value or len(writes) > 1:
-                self.error(op, "a layer with wr_factor > 1 must produce its partition's only output "
+            result = op.operation.results[0]
+            if result not in written:
+                self.error(op, "a layer with wr_factor > 1 must produce one of its partition's outputs "
                                "(each run computes a share of its filters; the host assembles them)")
             else:
-                f = shape(out_value)[1]
-                part.reload = Reload(self.cnames[op.operation], get_int(op, "wr_factor"),
-                                     f // get_int(op, "wr_factor"), f)
+                f, runs = shape(result)[1], get_int(op, "wr_factor")
+                part.reload = Reload(self.cnames[op.operation], runs, f // runs, f, written.index(result))
         if not self.problems:
             self._depths(layer_ops)
         return part

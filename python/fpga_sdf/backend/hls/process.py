@@ -243,12 +243,15 @@ def per_beat(bus: int, width: int, lanes: int = 1) -> int:
 
 @dataclass
 class Reload:
-    """A layer whose filters are computed in `runs` runs (wr_factor > 1)."""
+    """A layer whose filters are computed in `runs` runs (wr_factor > 1). It writes the
+    partition's output `output` (an index into `Partition.outputs`), a share of its filters a
+    run; every other output is written whole in every run (the same values each run)."""
 
     layer: str
     runs: int
     filters_per_run: int
     channels: int
+    output: int = 0
 
 
 @dataclass

@@ -108,7 +108,8 @@ def _schedule_entry(part, n_parts: int) -> dict:
     r = part.reload
     if r is not None:
         entry["runs"] = r.runs
-        entry["weights_reload"] = {"layer": r.layer, "filters_per_run": r.filters_per_run, "channels": r.channels}
+        entry["weights_reload"] = {"layer": r.layer, "filters_per_run": r.filters_per_run, "channels": r.channels,
+                                   "output": r.output}  # the output it writes a share of a run; the others whole
     return entry
 
 

@@ -97,16 +97,19 @@ class Runtime:
             data = [pack(stream_order(buffers[end["tensor"]])[:, _beat_order(end["shape"], end)],
                          end["format"][0], end["per_beat"]) for end in part["inputs"]]
             reload = part.get("weights_reload")
+            # the reloaded layer's output holds a share of its filters a run; every other
+            # output is written whole in every run
+            reloads = [reload if reload and k == reload.get("output", 0) else None for k in range(len(part["outputs"]))]
             shares = [[] for _ in part["outputs"]]
             for r in range(part.get("runs", 1)):  # weights reloading: run r computes its filters for the whole batch
                 ys = self.device.run(part, r, data, [image[r] for image in ports], n)
-                for end, y, got in zip(part["outputs"], ys, shares):
+                for end, y, got, share_of in zip(part["outputs"], ys, shares, reloads):
                     share = unpack(y, n, end["words_per_run"], end["format"][0], end["per_beat"])
-                    run_shape = ((reload["filters_per_run"],) + tuple(end["shape"][1:])) if reload else end["shape"]
+                    run_shape = ((share_of["filters_per_run"],) + tuple(end["shape"][1:])) if share_of else end["shape"]
                     got.append(np.empty_like(share))
                     got[-1][:, _beat_order(run_shape, end)] = share
-            for end, got in zip(part["outputs"], shares):
-                buffers[end["tensor"]] = _assemble(got, reload, (n,) + tuple(end["shape"]))
+            for end, got, share_of in zip(part["outputs"], shares, reloads):
+                buffers[end["tensor"]] = _assemble(got, share_of, (n,) + tuple(end["shape"]))
             for end in part["inputs"]:
                 readers[end["tensor"]] -= 1
                 if not readers[end["tensor"]] and end["tensor"] != result:
@@ -124,8 +127,12 @@ class Runtime:
 
 def _assemble(shares: list, reload: dict | None, shape: tuple) -> np.ndarray:
     """An output tensor (N, *shape) from its runs' shares in streaming order: a reloaded
-    layer's runs each hold `filters_per_run` of its filters."""
+    layer's runs each hold `filters_per_run` of its filters; any other output's runs each
+    hold all of it, the same values (checked: a run that differs is a hardware fault)."""
     if reload is None:
+        if any(not np.array_equal(y, shares[0]) for y in shares[1:]):
+            raise UserError("the runs of a weights-reloading partition wrote different values to an output "
+                            "that every run writes whole")
         return from_stream_order(shares[0], shape)
     n, fr = shape[0], reload["filters_per_run"]
     pixels = math.prod(shape[2:]) if len(shape) > 2 else 1
