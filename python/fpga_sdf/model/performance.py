@@ -195,12 +195,11 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
     evicted = evicted_edges(layers, edges)
     streamed = tuple((name, perfs[name].weights_streamed_words * specs[name].weight_width // perfs[name].wr_factor)
                      for name in order if perfs[name].weights_streamed_words)
-    # one m_axi master per tensor and per weights stream (the HLS backend's DMAs), per run
-    # (a reloading layer writes its output a share a run, every other output is written
-    # whole every run); an evicted edge's two (its write and its read back)
-    masters = [bits // runs if d == "out" and specs[name].wr_factor > 1 else bits for name, d, bits in tensors] + \
-        [bits for _, bits in streamed] + \
-        [bits for _, bits in evicted for _ in ("write", "read")]
+    # one m_axi master per tensor and per weights stream (the HLS backend's DMAs), per run:
+    # a layer writes 1 / wr_factor of its output a run (a reloading layer, a share of its
+    # filters; any other, all of it every run); an evicted edge's two (its write and read back)
+    masters = [bits // specs[name].wr_factor if d == "out" else bits for name, d, bits in tensors] + \
+        [bits for _, bits in streamed] + [bits for _, bits in evicted for _ in ("write", "read")]
     offchip_bits = sum(masters)
     reload_bits = sum(p.weights_reload_words * p.weight_width for p in perfs.values())
     # on memory banks (Alveo) an evicted stream's write and read share one, its ring buffer's

@@ -94,6 +94,10 @@ def test_every_design_fits_its_board_and_is_balanced(problem, board, budget, bat
         read_inside = {src for src, _ in part.edges}
         reloading = [spec for spec in part.specs if spec.wr_factor > 1]
         assert all(spec.name not in read_inside for spec in reloading)
+        # what the backends build: one ungrouped reloading layer a partition, never beside an
+        # evicted skip stream
+        assert len(reloading) <= 1 and all(spec.kind != "conv" or spec.groups == 1 for spec in reloading)
+        assert not (reloading and any(spec.evicted for spec in part.specs))
         # expressible as an sdf.partition: one type per operand group (IRDL)
         whole = Partition(part.specs, part.edges)
         assert len({shape for _, shape in whole.inputs()}) <= 1 and len({shape for _, shape in whole.outputs()}) <= 1

@@ -313,7 +313,7 @@ def test_residual_block_cut_in_the_middle_shares_the_bandwidth():
 def test_weights_reloading_on_a_layer_whose_output_leaves_the_partition():
     # Cut after conv1 (not the partition's only output: the skip leaves too). wr = 2: two
     # runs; per run the partition reads x whole (262144), writes half of conv1's filters
-    # (131072) and the skip whole (262144: every run writes it, as both backends build it):
+    # (131072) and the skip whole (262144: every run writes it, as the HLS backend builds it):
     # 655360 bits per run. 10 bits per cycle -> 65536 cycles per run. Reload: conv1's
     # 16 x 16 x 9 = 2304 weights at 16 bits = 36864 bits, half of them reloaded once (the
     # first half ships with the bitstream): 18432 bits at 1 Gb/s.
