@@ -243,14 +243,17 @@ class _Emitter:
             raise UserError(self.problems)
         parts = [op for op in block.operations if op.operation.name == "sdf.partition"]
         self.sources = _tensor_sources(func, parts)
-        self._expand()
         blocks = [p.operation.regions[0].blocks[0] for p in parts] or [block]
+        # which layer reloads and which output it writes are read at the layer level, where
+        # a layer's result is the value its partition yields (expansion replaces the layers)
+        reloads = [self._reload_plan(b, mp) for b, mp in zip(blocks, model_parts)]
+        if self.problems:
+            raise UserError(self.problems)
+        self._expand()
         groups = []
-        for index, (b, mp) in enumerate(zip(blocks, model_parts)):
-            reload = self._reload_layer(mp)
-            runs = reload[1] if reload else 1
-            groups.append([self._partition(index, b, mp, target, (r, runs, reload[0] if reload else None))
-                           for r in range(runs)])
+        for index, (b, mp, reload) in enumerate(zip(blocks, model_parts, reloads)):
+            groups.append([self._partition(index, b, mp, target, r, reload)
+                           for r in range(reload["runs"] if reload else 1)])
             if self.problems:
                 break
         if self.problems:
@@ -274,23 +277,33 @@ class _Emitter:
                                                      "weights_memory = \"bram\" on the layer, or target a board "
                                                      "without URAM"))
 
-    def _reload_layer(self, model_part):
-        """(layer, runs) of the partition's weights-reloading layer, or None. As in the HLS
-        backend, one layer per partition reloads, and it produces the partition's output:
-        each run computes a share of its filters, the host assembles them."""
+    def _reload_plan(self, block, model_part) -> dict | None:
+        """The partition's weights reloading, as rtl.json's `weights_reload` says it, or None.
+        As in the HLS backend, one ungrouped layer per partition reloads, and its result is one
+        of the partition's outputs (`output`, its index in them): each run computes and writes
+        `filters_per_run` of its filters there, the host assembles them; every other output is
+        written whole in every run. `block` is the partition's, still at the layer level."""
         wr = [s for s in model_part.layers if s.wr_factor > 1]
         if not wr:
             return None
+        ops = {name: op for name, op in network.named_layers(self.module) if name in {s.name for s in wr}}
         if len(wr) > 1:
-            self.error(None, f"layers {', '.join(s.name for s in wr)}: the RTL backend reloads the weights of one "
-                             "layer per partition")
+            self.error(ops[wr[1].name], "the RTL backend reloads the weights of one layer per partition")
             return None
-        spec = wr[0]
-        if spec.name != model_part.layers[-1].name or (spec.kind == "conv" and spec.groups != 1):
-            self.error(None, f"layer {spec.name}: a layer with wr_factor > 1 must produce its partition's output "
-                             "and have groups = 1 (each run computes a share of its filters)")
+        spec, op = wr[0], ops[wr[0].name]
+        written = list(list(block.operations)[-1].operation.operands)  # sdf.yield / func.return
+        result = op.operation.results[0]
+        if spec.kind == "conv" and spec.groups != 1:
+            self.error(op, "a layer with wr_factor > 1 must have groups = 1 (each run computes a share of its "
+                           "filters)")
             return None
-        return spec.name, spec.wr_factor
+        if result not in written:
+            self.error(op, "a layer with wr_factor > 1 must produce one of its partition's outputs "
+                           "(each run computes a share of its filters; the host assembles them)")
+            return None
+        f, runs = spec.outputs[0][0], spec.wr_factor
+        return {"layer": spec.name, "runs": runs, "filters_per_run": f // runs, "channels": f,
+                "output": written.index(result)}
 
     def _expand(self) -> None:
         from ...pass_registry import lookup
@@ -328,29 +341,22 @@ class _Emitter:
                 params[key] = params[key][run * fr:(run + 1) * fr]
         return _Layer(info.name, info.kind, view, info.attrs, params, info.formats, info.partition)
 
-    def _partition(self, index: int, block, model_part, target, run=(0, 1, None)) -> dict:
-        run_index, runs, reload_layer = run
+    def _partition(self, index: int, block, model_part, target, run_index: int = 0,
+                   reload: dict | None = None) -> dict:
+        """The plan of run `run_index` of partition `index` (`reload`: its `_reload_plan`)."""
+        runs, reload_layer = (reload["runs"], reload["layer"]) if reload else (1, None)
         pname = f"p{index}" if runs == 1 else f"p{index}_r{run_index}"
         streams: list[_Stream] = []
         insts: list[_Instance] = []
         of_value: dict = {}
         plan = {"name": f"p{index}", "tag": pname, "index": index, "streams": streams, "insts": insts,
-                "run": run_index, "reload": None}
-        if reload_layer is not None:
-            spec = self.layers[reload_layer].spec
-            plan["reload"] = {"layer": reload_layer, "runs": runs, "filters_per_run": spec.outputs[0][0] // runs,
-                              "channels": spec.outputs[0][0]}
+                "run": run_index, "reload": reload}
         # a partition cut inside a residual block reads and writes several tensors: one
         # dma_in per block argument, one dma_out per yielded value, each its own AXI port
         # (the function's own body, unpartitioned, is one such block ending in func.return)
         ops = list(block.operations)
         yielded = list(ops[-1].operation.operands)
         plan["inputs"], plan["outputs"] = [None] * len(block.arguments), [None] * len(yielded)
-        if reload_layer is not None and len(plan["outputs"]) > 1:
-            self.error(block.owner, f"layer {reload_layer} reloads its weights (wr_factor > 1) in a partition that "
-                                    f"writes {len(plan['outputs'])} tensors; the RTL backend reloads weights only in "
-                                    "a partition with one output (each run writes its share of the filters)")
-            return plan
         layer_of_partition = [s.name for s in model_part.layers]
         perf = partition_performance(model_part.layers, model_part.edges, None, target.clock_mhz, 1)
         fifo_depth = {edge: m.memories[0].depth for edge, m in perf.fifos}
@@ -412,7 +418,7 @@ class _Emitter:
             if kind == "dma_out":
                 shp = _shape(op.operation.results[0])
                 total = math.prod(shp[1:])
-                if plan["reload"]:  # a run carries its share of the filters
+                if reload and axis == reload["output"]:  # a run carries its share of the filters
                     total //= runs
                 n, px = len(inst.inputs), ins[0].lanes
                 if total % (n * px):

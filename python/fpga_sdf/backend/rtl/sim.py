@@ -14,7 +14,6 @@ stops with an error naming the streams that hold a word nobody takes and those w
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from pathlib import Path
@@ -25,7 +24,8 @@ from ...network import apply_view
 from ...progress import Progress
 from ...diagnostics import UserError
 from ...interp.fixed import Fixed, dequantize, quantize
-from ..hls.emit import from_stream_order, stream_order
+from ..hls.emit import stream_order
+from ..hls.runtime import _assemble as assemble_runs
 from . import module_sim
 from .module_sim import PortSpec
 from .streams import StreamType, pack_words, unpack_words
@@ -59,11 +59,18 @@ def pixel_order(shape, streams: int, pixels: int) -> np.ndarray:
     return np.moveaxis(index, -3, -1).reshape(-1)
 
 
-def _run_shape(part: dict, end: dict) -> tuple:
-    """The map one run of the partition streams on output `end`: a weights-reloading run
-    computes filters_per_run of the shape's filters."""
-    shape = tuple(end["shape"])
+def _reloaded(part: dict, k: int) -> dict | None:
+    """The partition's `weights_reload` if its output `k` is the one the reloading layer
+    writes a share of its filters a run, else None (that output is written whole every run)."""
     reload = part.get("weights_reload")
+    return reload if reload and k == reload.get("output", 0) else None
+
+
+def _run_shape(part: dict, k: int) -> tuple:
+    """The map one run of the partition streams on output `k`: the reloaded output holds
+    filters_per_run of the shape's filters, any other output all of it."""
+    shape = tuple(_ends(part, "output")[k]["shape"])
+    reload = _reloaded(part, k)
     return (reload["filters_per_run"],) + shape[1:] if reload else shape
 
 
@@ -221,7 +228,7 @@ def _run_partition(binary, part: dict, xs: list, stall_cycles: int | None,
             when.append(np.fromfile(work / f"out{j}.cyc", dtype="<u8").astype(np.int64))
             packed = unpack_words(words, t).reshape(n, e["words"])
             y = np.empty_like(packed)
-            y[:, pixel_order(_run_shape(part, e), e["streams"], _pixels(e))] = packed
+            y[:, pixel_order(_run_shape(part, j), e["streams"], _pixels(e))] = packed
             ys.append(y)
         trace = np.fromfile(work / "trace.bin", dtype="<u8").astype(np.int64)
     # a frame is done when its last beat has left on every output
@@ -268,34 +275,25 @@ def run_integers(directory: str, x_int: np.ndarray, stall_cycles: int | None = N
                 raise UserError(f"partition {part['name']} expects input (N, {', '.join(map(str, e['shape']))}), "
                                 f"got {t.shape}")
             xs.append(t)
-        reload = part.get("weights_reload")
-        figs = []
-        if reload is None:
-            ys, fig = _run_partition(binaries[(part["name"], 0)], part, xs, stall_cycles, backpressure,
+        # weights reloading: run r computes its share of the reloading layer's filters for the
+        # whole batch; the host assembles that output's channels from the runs and keeps one
+        # run's copy of every other output, checking the runs agree (the HLS runtime's rule)
+        figs, shares = [], [[] for _ in _ends(part, "output")]
+        for r in range(part["runs"]):
+            ys, fig = _run_partition(binaries[(part["name"], r)], part, xs, stall_cycles, backpressure,
                                      bandwidth_bits, Path(directory))
             figs.append(fig)
-            for j, (e, y) in enumerate(zip(_ends(part, "output"), ys)):
-                tensors[(index, j)] = from_stream_order(y, (n,) + tuple(e["shape"]))
-        else:
-            # each run computes filters_per_run consecutive filters of every pixel; the host
-            # assembles them (the HLS backend's schedule); such a partition has one output
-            out_shape = (n,) + tuple(part["output"]["shape"])
-            fr, pixels = reload["filters_per_run"], math.prod(out_shape[2:]) if len(out_shape) > 2 else 1
-            full = np.zeros((n, pixels, reload["channels"]), dtype=np.int64)
-            for r in range(part["runs"]):
-                ys, fig = _run_partition(binaries[(part["name"], r)], part, xs, stall_cycles, backpressure,
-                                         bandwidth_bits)
-                figs.append(fig)
-                full[:, :, r * fr:(r + 1) * fr] = ys[0].reshape(n, pixels, fr)
-            tensors[(index, 0)] = from_stream_order(full.reshape(n, -1), out_shape)
+            for got, y in zip(shares, ys):
+                got.append(y)
+        for j, (e, got) in enumerate(zip(_ends(part, "output"), shares)):
+            tensors[(index, j)] = assemble_runs(got, _reloaded(part, j), (n,) + tuple(e["shape"]))
         sim_cycles += sum(f["cycles"] for f in figs)
         sim_seconds += sum(f["seconds"] for f in figs)
         model = part["model"]
-        measured = float(np.mean([_steady(f["last"]) for f in figs]))
-        fig = figs[0]
+        fig, per_run = figs[0], [_steady(f["last"]) for f in figs]
         parts_stats.append({
             "index": part["index"], "name": part["name"], "frames": n, "runs": len(figs),
-            "cycles_per_frame": measured,
+            "cycles_per_frame": float(np.mean(per_run)), "run_cycles_per_frame": per_run,  # per reloading run
             "batch_cycles": sum(f["last"][-1] + 1 for f in figs if f["last"]),
             "model_cycles_per_frame": model["cycles_per_frame"],
             "model_batch_cycles": model["runs"] * (model["depth"] + model["cycles_per_frame"] * n),

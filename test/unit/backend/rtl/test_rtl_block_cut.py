@@ -2,7 +2,9 @@
 port per tensor it reads or writes, the simulator chaining partitions by tensor (the skip
 tensor read back one or two partitions after the one that wrote it), bit-exact against the
 fixed-point executor, each partition's measured cycles per frame within 3% of the model's
-interval (partition_performance, in rtl.json). docs/notes/rtl-backend.md "Partition tops"."""
+interval (partition_performance, in rtl.json); and weights reloading in a partition that writes
+two tensors (the reloaded layer's output a share of its filters a run, the skip tensor whole
+every run). docs/notes/rtl-backend.md "Partition tops", "Weights reloading"."""
 
 from __future__ import annotations
 
@@ -156,18 +158,97 @@ def test_ports_sharing_a_bandwidth_that_binds_run_at_the_models_bandwidth_bound(
     assert not off, "; ".join(f"{n}: {m:.0f} measured vs {e} modelled ({m / e - 1:+.1%})" for n, m, e in off)
 
 
-def test_weights_reloading_in_a_partition_writing_several_tensors_is_refused_at_the_partition():
-    """Each weights-reloading run writes its share of the filters: a second output (the skip
-    tensor) would be written once over the runs, which the RTL does not build; refused with a
-    diagnostic at the partition, not emitted wrong."""
+@lru_cache(maxsize=None)
+def _reloading_project(tmp_root: Path):
+    """(module, inputs, project) of the lit design cut after conv1 with conv1 reloading its
+    weights in 2 runs: p0 writes the skip tensor and conv1's output."""
+    from fpga_sdf import network
+    from fpga_sdf.dialects.sdf_attrs import set_int
+
+    text, x = _lit_design()
+    module = sdf_ir.parse(text, "reload.mlir")
+    with module.context:
+        set_int(dict(network.named_layers(module))["conv1"], "wr_factor", 2)
+    out = tmp_root / "lit-conv1-reload.rtl"
+    write_project(emit(sdf_ir.parse(sdf_ir.to_text(module), "reload.mlir"), source="reload.mlir"), str(out))
+    return module, x, out
+
+
+def test_weights_reloading_in_a_partition_writing_two_tensors(tmp_root):
+    """Cut after conv1 with conv1 reloading its weights (wr_factor 2): p0 writes the skip
+    tensor whole in both runs (its first output) and conv1's output a half of its filters a
+    run (its second, `m_axis1`); the host assembles conv1's channels and keeps the skip.
+    Bit-exact against the executor; the ports move a run what the model charges a run; every
+    run of each partition at the model's cycles per frame (on the board, within 3%)."""
+    from fpga_sdf import network, target
+    from fpga_sdf.model.performance import partition_performance
+
+    from rtl_checks import simulate, within
+
+    module, x, out = _reloading_project(tmp_root)
+    y, ref, stats = simulate(module, str(out), x)
+    assert np.array_equal(y, ref), f"{np.count_nonzero(y != ref)} of {y.size} outputs differ"
+    p0, p1 = sim.load_manifest(str(out))["partitions"]
+    assert p0["runs"] == 2 and p1["runs"] == 1 and p1.get("weights_reload") is None
+    assert [e["layer"] for e in p0["outputs"]] == ["fork", "conv1"]
+    assert p0["weights_reload"] == {"layer": "conv1", "runs": 2, "filters_per_run": 2, "channels": 4, "output": 1}
+    assert [e["words"] for e in p0["outputs"]] == [4 * 8 * 8, 2 * 8 * 8]  # a run's words of each output
+    assert [run["top"] for run in p0["run_tops"]] == ["p0_r0_top", "p0_r1_top"]
+    t = target.read(module, "test")
+    model = [partition_performance(mp.layers, mp.edges, t.platform, t.clock_mhz, 1)
+             for mp in network.model_partitions(module, needed_by="test")]
+    assert [m.runs for m in model] == [2, 1]
+    # bits a run: x read whole, the skip written whole, conv1's output a half of it
+    moved = sum(e["words"] * e["format"][0] for e in p0["inputs"] + p0["outputs"])
+    assert model[0].offchip_bits_per_frame == moved == (4 + 4 + 2) * 8 * 8 * 16
+    for part, m in zip(stats["partitions"], model):
+        assert len(part["run_cycles_per_frame"]) == m.runs
+        for r, measured in enumerate(part["run_cycles_per_frame"]):
+            within(measured, m.interval, f"{part['name']} run {r}")
+
+
+def test_the_runs_of_a_reloading_partition_must_agree_on_an_output_written_whole(tmp_root, monkeypatch):
+    """Every run writes the skip tensor whole: the host keeps one run's copy and checks the
+    others equal it, so a run that wrote a different word (here one changed after run 1 of p0)
+    is an error, not a silently chosen copy."""
+    from fpga_sdf.diagnostics import UserError
+
+    module, x, out = _reloading_project(tmp_root)
+    real, runs = sim._run_partition, []
+
+    def faulty(binary, part, *args, **kwargs):
+        ys, fig = real(binary, part, *args, **kwargs)
+        runs.append(part["name"])
+        if runs.count("p0") == 2:  # p0's second run: its output 0 is the skip tensor
+            ys[0][0, 0] += 1
+        return ys, fig
+
+    monkeypatch.setattr(sim, "_run_partition", faulty)
+    with pytest.raises(UserError, match="the runs of a weights-reloading partition wrote different values"):
+        sim.run_integers(str(out), quantize(x, _arg_format(entry_function(module), 0)))
+
+
+@pytest.mark.parametrize("cuts, reloading, message", [
+    ("none", ("conv1", "conv2"), "the RTL backend reloads the weights of one layer per partition"),
+    ("conv1", ("conv2",), "a layer with wr_factor > 1 must produce one of its partition's outputs")])
+def test_reloading_the_backend_cannot_build_is_refused(cuts, reloading, message):
+    """One layer a partition reloads its weights, and its output leaves the partition (each
+    run writes a share of its filters): anything else is a diagnostic at the layer, nothing
+    emitted. (Reloading beside an eviction: test_rtl_evict.py.)"""
+    import re
+
     from fpga_sdf import network
     from fpga_sdf.diagnostics import UserError
     from fpga_sdf.dialects.sdf_attrs import set_int
 
-    text, _ = _lit_design()
-    module = sdf_ir.parse(text, "cut.mlir")
+    module = sdf_ir.parse(LIT.read_text(), "block-cut.mlir")
+    x = np.random.default_rng(3).uniform(-1, 1, (FRAMES, 4, 8, 8)).astype(np.float32)
+    module = sdf_ir.parse(_quantize_and_cut(module, x, cuts)[0], "cut.mlir")
+    layers = dict(network.named_layers(module))
     with module.context:
-        set_int(dict(network.named_layers(module))["conv1"], "wr_factor", 2)
-    with pytest.raises(UserError, match=r"cut.mlir:\d+:\d+: error: layer conv1 reloads its weights \(wr_factor > 1\) "
-                                        r"in a partition that writes 2 tensors"):
+        for name in reloading:
+            set_int(layers[name], "wr_factor", 2)
+    line = next(i for i, t in enumerate(sdf_ir.to_text(module).splitlines(), 1) if f'name = "{reloading[-1]}"' in t)
+    with pytest.raises(UserError) as err:
         emit(module, source="cut.mlir")
+    assert re.search(rf"cut\.mlir:{line}:\d+: error: " + re.escape(message), str(err.value)), str(err.value)
