@@ -94,6 +94,9 @@ class PartitionPerf:
     frame_ddr_bytes: int = 0  # the same for one frame
     reload_s: float = 0.0  # weights reloading between the runs, included in time_s
     masters: int = 0  # m_axi masters moving data while it runs (tensors, weight streams)
+    # the bits each of them moves a frame a run, as dealt to the memory ports (transfer_cycles;
+    # on memory banks an evicted stream's write and read as one, the ring's bank)
+    master_bits: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,15 +235,15 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
         offchip_tensors=tensors + tuple((src, "evicted", bits) for (src, _), bits in evicted),
         ddr_bytes=sum(bits for _, _, bits in tensors) * batch // 8 + sum(bits for _, bits in evicted) // 8,
         frame_ddr_bytes=-(-sum(bits for _, _, bits in tensors) // 8), reload_s=reload_s,
-        masters=sum(1 for bits in masters if bits))
+        masters=sum(1 for bits in masters if bits), master_bits=tuple(bits for bits in per_port if bits))
 
 
 def transfer_cycles(platform, clock_mhz: float, masters) -> float:
     """Cycles to move `masters` (the bits each m_axi master moves) through off-chip memory:
     all of them at most at the memory's peak, and where the board reaches it through fixed
-    ports (`axi_ports`: Zynq PS ports, Alveo memory banks) at most a port's rate each
-    (`Platform.port_bits`: a beat a cycle, and no more than its bank), a master to a port
-    while there are ports (the HLS backend deals them round-robin, `backend/hls/platform.deal`)."""
+    ports (`axi_ports`: Zynq PS ports, Alveo memory banks) at most a port's rate
+    (`Platform.port_bits`: a beat a cycle, and no more than its bank) on the busiest port,
+    the masters dealt to ports as the HLS backend deals them (`deal_ports`)."""
     masters = [bits for bits in masters if bits]
     if not masters:
         return 0.0
@@ -250,7 +253,24 @@ def transfer_cycles(platform, clock_mhz: float, masters) -> float:
     if port is None:
         return total / bits_per_cycle
     ports = min(len(masters), platform.axi_ports)
-    return max(total / min(bits_per_cycle, ports * port), max(masters) / port)
+    loads = [0] * ports
+    for bits, p in zip(masters, deal_ports(masters, ports)):
+        loads[p] += bits
+    return max(total / min(bits_per_cycle, ports * port), max(loads) / port)
+
+
+def deal_ports(masters, ports: int) -> list[int]:
+    """The port (0 .. ports-1) of each master, given the bits each moves a frame: the largest
+    first, each to the port carrying the fewest bits so far (the lower port on a tie). One
+    master a port while there are ports; beyond, the busiest port carries as little as this
+    greedy finds (round-robin could pair the two largest). The model bounds a partition's
+    transfer by that port (transfer_cycles); the HLS backend wires its masters by this same
+    deal (backend/hls/platform.deal), so the ports it builds are the ones costed."""
+    port_of, loads = [0] * len(masters), [0] * max(ports, 1)
+    for i in sorted(range(len(masters)), key=lambda i: (-masters[i], i)):
+        port_of[i] = min(range(len(loads)), key=lambda p: (loads[p], p))
+        loads[port_of[i]] += masters[i]
+    return port_of
 
 
 def image_bytes(layers) -> int:

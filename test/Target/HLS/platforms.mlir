@@ -22,8 +22,10 @@
 // LINK: kernel_frequency=300
 // LINK: [connectivity]
 // LINK: nk=p0_top:1:p0_top_1
-// LINK: sp=p0_top_1.in:DDR[0]
-// LINK-NEXT: sp=p0_top_1.out:DDR[1]
+// The streaming masters are dealt largest first, as the model costs them: out (8x6x6 words)
+// before in (4x8x8).
+// LINK: sp=p0_top_1.in:DDR[1]
+// LINK-NEXT: sp=p0_top_1.out:DDR[0]
 // HOST: #include <xrt/xrt_kernel.h>
 // HOST: xrt::kernel kernel(device, uuid, "p0_top");
 // HOST: auto run = kernel(bos[0], bos[1], frames);

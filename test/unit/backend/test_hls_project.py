@@ -21,6 +21,7 @@ from fpga_sdf import ir as sdf_ir
 from fpga_sdf.api import run_pass
 from fpga_sdf.backend.hls import csim, project
 from fpga_sdf.backend.hls.emit import emit, write_project
+from fpga_sdf.backend.hls.platform import bundles
 from fpga_sdf.diagnostics import UserError
 from fpga_sdf.interp.executor import _arg_format, entry_function, execute
 from fpga_sdf.interp.fixed import Fixed, quantize
@@ -415,13 +416,28 @@ def test_block_design_enables_the_boards_ports_and_deals_the_masters_over_them(b
     # every m_axi bundle the top declares, each on one port
     top = proj.files["p0/src/p0_top.cpp"]
     assert sorted(dealt) == sorted(re.findall(r"#pragma HLS INTERFACE m_axi port=\w+ offset=slave bundle=(\w+)", top))
-    # the model's streaming masters (in, out, four fragments) are the first ones dealt, over
-    # min(masters, ports) ports, one each while there are ports; then the two loaded ports
+    # the model's streaming masters (in, out, four fragments) are the first arguments: each
+    # moves the bits a frame the model counts, dealt over min(masters, ports) ports, one each
+    # while there are ports; then the two loaded ports round-robin from the first
     assert perf.masters == 6 and len(perf.weights_streams) == 4
-    streaming = [dealt[b] for b in words[:2 * perf.masters:2]]
-    assert streaming == [ports[i % len(ports)] for i in range(perf.masters)]
-    assert set(streaming) == set(ports)
+    assert sorted(_streamed_bits(part).values()) == sorted(perf.master_bits)
     assert [dealt[b] for b in words[2 * perf.masters::2]] == ports[:2]
+    # the busiest port as built, a beat a cycle, is the model's bound: block.conv2's 589,824
+    # bits a frame on a port of its own (128 bits: 4608 cycles; 64 bits: 9216)
+    bundle_of, load = dict(bundles(part)), {}
+    for arg, bits in _streamed_bits(part).items():
+        load[dealt[bundle_of[arg]]] = load.get(dealt[bundle_of[arg]], 0) + bits
+    assert len(load) == min(6, len(ports))
+    assert perf.bandwidth_interval == max(load.values()) / platform.port_bits(perf.clock_mhz) == \
+        {"zcu102": 4608, "zc706": 9216}[board]
+
+
+def _streamed_bits(part) -> dict:
+    """argument -> bits it moves while a frame streams, read off the emitted partition: the
+    feature maps' bundles and the fragment ports' images times their repeats."""
+    found = {e.port: e.bundle.words * e.bundle.fmt.width for e in part.inputs + part.outputs}
+    found.update({p.name: p.words * p.fmt.width * p.repeat for p in part.ports if p.repeat})
+    return found
 
 
 def test_alveo_link_spreads_the_arguments_over_the_banks_the_model_assumes():
@@ -436,27 +452,31 @@ def test_alveo_link_spreads_the_arguments_over_the_banks_the_model_assumes():
     assert list(bank) == part.memory_args()  # one bank per kernel argument, each once
     streaming = ["in", "out"] + [p.name for p in part.ports if p.role == "fragments"]
     assert len(streaming) == perf.masters == 6
-    # the six streaming masters over all four DDR4 banks (the model's min(6, 4) ports), the
-    # loaded fc weights and bias from DDR[0] again
-    assert [bank[a] for a in streaming] == ["DDR[0]", "DDR[1]", "DDR[2]", "DDR[3]", "DDR[0]", "DDR[1]"]
+    # the six streaming masters over all four DDR4 banks (the model's min(6, 4) ports),
+    # largest first: block.conv2's, stem.0's and block.conv1's fragments a bank each, the
+    # rest (in, out, block.downsample.0's: 77,904 bits) on the fourth; the loaded fc weights
+    # and bias round-robin from DDR[0]
+    assert [bank[a] for a in streaming] == ["DDR[3]", "DDR[3]", "DDR[1]", "DDR[3]", "DDR[2]", "DDR[0]"]
     assert (bank["mem_fc_weights"], bank["mem_fc_bias"]) == ("DDR[0]", "DDR[1]")
     assert len(set(bank.values())) == platform.axi_ports == 4
     # the model's bound over those four banks: the largest fragment stream (block.conv2's
     # 589,824 bits a frame) on its bank's 512-bit port, 1152 cycles (DDR[0] alone: 3033)
     assert perf.bandwidth_interval == 1152 == transfer_cycles(platform, 300, [589_824])
-    # an HBM card: the arguments on pseudo-channels
+    # an HBM card: the arguments on pseudo-channels, one each (the four fragment streams on
+    # 0-3, largest first)
     proj, platform, _ = _six_masters("u50")
-    assert "sp=p0_top_1.in:HBM[0]\nsp=p0_top_1.out:HBM[1]\n" in proj.files["vitis/link_p0.cfg"]
+    assert "sp=p0_top_1.in:HBM[4]\nsp=p0_top_1.out:HBM[5]\n" in proj.files["vitis/link_p0.cfg"]
 
 
 @pytest.mark.parametrize("board, expected", [
     ("zcu102", {"in": "S_AXI_HP0_FPD", "out": "S_AXI_HP1_FPD", "evict0_w": "S_AXI_HP2_FPD", "evict0_r": "S_AXI_HP3_FPD"}),
-    ("u250", {"in": "DDR[0]", "out": "DDR[1]", "evict0_w": "DDR[2]", "evict0_r": "DDR[2]"}),
+    ("u250", {"in": "DDR[1]", "out": "DDR[2]", "evict0_w": "DDR[0]", "evict0_r": "DDR[0]"}),
 ])
 def test_an_evicted_streams_masters_are_dealt_with_the_streaming_ones(board, expected):
     """An evicted skip stream's write and read masters move data while frames stream: dealt
-    after in and out, before the weights images; on an Alveo card both on one bank, the one
-    the host allocates the ring buffer in (the write port's group_id)."""
+    with in and out (largest first), before the weights images; on an Alveo card both on one
+    bank, the one the host allocates the ring buffer in (the write port's group_id), which as
+    the largest load (twice the skip tensor) comes first."""
     import re
 
     from fpga_sdf import api
@@ -478,7 +498,8 @@ def test_an_evicted_streams_masters_are_dealt_with_the_streaming_ones(board, exp
         dealt.update({w: bundle[f"gmem_w{i}"] for i, w in enumerate(weights)})
     assert {arg: dealt[arg] for arg in expected} == expected
     # the two weights images, loaded before the batch: round-robin from the first port again
-    assert [dealt[w] for w in weights] == [expected["in"], expected["out"]]
+    first = {"zcu102": ["S_AXI_HP0_FPD", "S_AXI_HP1_FPD"], "u250": ["DDR[0]", "DDR[1]"]}[board]
+    assert [dealt[w] for w in weights] == first
 
 
 def test_the_xrt_host_runner_gives_an_evicted_stream_one_ring_buffer_on_both_ports():

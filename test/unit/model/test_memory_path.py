@@ -54,9 +54,24 @@ def test_transfer_cycles_per_master_per_port_and_the_ddr_peak():
     assert transfer_cycles(ZCU102, 200, [4096] * 5) == 32
     assert transfer_cycles(ZCU102, 200, [4096] * 2) == 32
     # U250: its 4 DDR banks as 512-bit ports at 300 MHz (2048 bits a cycle, under the DDR's
-    # 616e3 / 300 = 2053.3): 20480 / 2048 = 10
-    assert transfer_cycles(load_platform("u250"), 300, [4096] * 5) == 10
+    # 616e3 / 300 = 2053.3): four masters 16384 / 2048 = 8; a fifth shares a bank with one of
+    # them, whose 8192 bits take 8192 / 512 = 16 cycles (not the banks' 20480 / 2048 = 10)
+    assert transfer_cycles(load_platform("u250"), 300, [4096] * 4) == 8
+    assert transfer_cycles(load_platform("u250"), 300, [4096] * 5) == 16
     assert transfer_cycles(ZC706, 200, [0, 0]) == 0.0
+
+
+def test_masters_beyond_the_ports_are_dealt_largest_first():
+    """Five masters on the ZC706's four 64-bit HP ports: dealt in argument order (round-robin),
+    the two 64,000-bit ones would share port 0 (128,000 / 64 = 2000 cycles); the deal puts
+    each large one on its own port and the three small ones on the other two, so the busiest
+    port carries 64,000 bits: 1000 cycles, the model's bound."""
+    from fpga_sdf.model.performance import deal_ports
+
+    masters = [64_000, 1_000, 1_000, 1_000, 64_000]
+    assert deal_ports(masters, 4) == [0, 2, 3, 2, 1]
+    assert transfer_cycles(ZC706, 200, masters) == 1000
+    assert deal_ports([5, 5, 5], 1) == [0, 0, 0]
 
 
 def test_weights_reload_goes_through_the_layers_port():

@@ -44,17 +44,19 @@ class LayerContext:
         self.results[index] = b
         return b
 
-    def port(self, role: str, fmt: Fixed, runs, source: dict | None = None, group: int = 1) -> str:
+    def port(self, role: str, fmt: Fixed, runs, source: dict | None = None, group: int = 1,
+             repeat: int = 0) -> str:
         """An AXI master port of the top that delivers parameters (one image per run).
         `source`: the sidecar file and key the values come from, when they do (the project
         then names the file instead of carrying the packed image). `group`: values a beat
-        holds whole groups of (one cycle's values of a port read at one step a cycle)."""
+        holds whole groups of (one cycle's values of a port read at one step a cycle).
+        `repeat`: times a frame the image streams while frames run (Port.repeat)."""
         name = f"mem_{self.layer.cname}_{role}"  # not a process name
         self.part.formats.add(fmt)
         if source is not None:
             source = dict(source, image=role, recipe=self.values["recipe"])
         self.part.ports.append(Port(name, fmt, np.asarray(runs), self.layer.cname, role,
-                                    per_beat(self.part.bus, fmt.width, group), source))
+                                    per_beat(self.part.bus, fmt.width, group), source, repeat))
         return name
 
     def port_type(self) -> str:

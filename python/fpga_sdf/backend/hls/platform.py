@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...diagnostics import UserError
+from ...model.performance import deal_ports
 
 
 # Vivado board presets of the Zynq boards (the PS configuration: DDR, MIO, clocks)
@@ -62,19 +63,22 @@ def bundles(part) -> list:
 
 
 def deal(part, ports: int, banks: bool = False) -> dict:
-    """argument -> memory port (0 .. ports-1): round-robin over the masters that move data while
-    frames stream, the ones the model counts (feature maps in, out, the streamed weight
-    fragments, each evicted stream's write and read), so that min(masters, ports) ports carry
-    them as the model assumes; then, round-robin again, the parameter images loaded before the
-    batch or between runs. With `banks` (Alveo: each port its own memory) an evicted stream's
-    two masters share a bank, as they share the ring buffer the host allocates in it."""
-    loaded = [port.name for port in part.ports if port.role != "fragments"]
-    rings = [list(r.ports) for r in part.rings]
-    in_rings = {arg for ring in rings for arg in ring}
-    streaming = [[arg] for arg in part.memory_args() if arg not in loaded and arg not in in_rings]
-    streaming += rings if banks else [[arg] for ring in rings for arg in ring]
-    return {arg: i % ports for group in (streaming, [[arg] for arg in loaded])
-            for i, slot in enumerate(group) for arg in slot}
+    """argument -> memory port (0 .. ports-1). The masters that move data while frames stream
+    (feature maps in and out, the streamed weight fragments, each evicted stream's write and
+    read: the ones the model counts) are dealt by the model's own `deal_ports` on the bits
+    each moves a frame, so the busiest port is the one the model's bound costs; then,
+    round-robin from the first port, the parameter images loaded before the batch or between
+    runs. With `banks` (Alveo: each port its own memory) an evicted stream's two masters
+    share a bank, as they share the ring buffer the host allocates in it."""
+    loaded = [port.name for port in part.ports if not port.repeat]
+    streaming = [([e.port], e.bundle.words * e.bundle.fmt.width) for e in part.inputs + part.outputs]
+    streaming += [([p.name], p.bits_per_frame) for p in part.ports if p.repeat]
+    for ring in part.rings:
+        streaming += [(list(ring.ports), 2 * ring.bits_per_frame)] if banks else \
+            [([arg], ring.bits_per_frame) for arg in ring.ports]
+    port_of = deal_ports([bits for _, bits in streaming], ports)
+    dealt = {arg: port_of[i] for i, (args, _) in enumerate(streaming) for arg in args}
+    return dealt | {arg: i % ports for i, arg in enumerate(loaded)}
 
 
 def kind(platform) -> str:

@@ -204,7 +204,8 @@ class Layer:
 @dataclass
 class Port:
     """Parameters a process loads from off-chip memory before the batch: one image of
-    `words` values per weights-reloading run (bank order), in `<layer>.<role>.bin`."""
+    `words` values per weights-reloading run (bank order), in `<layer>.<role>.bin`. A
+    fragments port instead streams its image `repeat` times a frame while frames run."""
 
     name: str
     fmt: Fixed
@@ -213,10 +214,16 @@ class Port:
     role: str
     per_beat: int = 1  # values per AXI beat (packed, value k at bits k*width ..)
     source: dict | None = None  # the .npz sidecar the host packs the images from (images.py)
+    repeat: int = 0  # times a frame the image streams (0: loaded before the batch or a run)
 
     @property
     def words(self) -> int:
         return int(self.runs.shape[1])
+
+    @property
+    def bits_per_frame(self) -> int:
+        """What the port moves while a frame streams (the model's weights stream)."""
+        return self.words * self.fmt.width * self.repeat
 
     @property
     def beat_bits(self) -> int:

@@ -149,7 +149,7 @@ def _fragment_dma(ctx, dynamic, repeat: int, word_t: str):
     stream = ctx.stream(word_t, lanes, repeat * n * u_off)
     stream.depth, stream.why = 2 * u_off, "stream_buffer: the model's double-buffered dynamic regions"
     image = dynamic.transpose(1, 2, 0, 3).reshape(1, -1)  # fragment, word, unit, tap
-    port = ctx.port("fragments", ctx.values["w_fmt"], image, None, group=lanes * fine)
+    port = ctx.port("fragments", ctx.values["w_fmt"], image, None, group=lanes * fine, repeat=repeat)
     ctx.process("weights_dma", [f"const {ctx.port_type()}* mem", f"hls::stream<{word_t} > out[{lanes}]"],
                 [port, stream.name],
                 f"    sdf::fragment_dma<{ctx.t('w_t')}, {fine}, {n}, {u_off}, {repeat}, {lanes}, {ctx.port_beat()}>"
