@@ -109,7 +109,7 @@ class Runtime:
                     got.append(np.empty_like(share))
                     got[-1][:, _beat_order(run_shape, end)] = share
             for end, got, share_of in zip(part["outputs"], shares, reloads):
-                buffers[end["tensor"]] = _assemble(got, share_of, (n,) + tuple(end["shape"]))
+                buffers[end["tensor"]] = assemble_runs(got, share_of, (n,) + tuple(end["shape"]))
             for end in part["inputs"]:
                 readers[end["tensor"]] -= 1
                 if not readers[end["tensor"]] and end["tensor"] != result:
@@ -125,7 +125,7 @@ class Runtime:
         return [data[i:i + size] for i in range(0, len(data), size)]
 
 
-def _assemble(shares: list, reload: dict | None, shape: tuple) -> np.ndarray:
+def assemble_runs(shares: list, reload: dict | None, shape: tuple) -> np.ndarray:
     """An output tensor (N, *shape) from its runs' shares in streaming order: a reloaded
     layer's runs each hold `filters_per_run` of its filters; any other output's runs each
     hold all of it, the same values (checked: a run that differs is a hardware fault)."""

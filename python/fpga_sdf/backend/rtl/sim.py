@@ -25,7 +25,7 @@ from ...progress import Progress
 from ...diagnostics import UserError
 from ...interp.fixed import Fixed, dequantize, quantize
 from ..hls.emit import stream_order
-from ..hls.runtime import _assemble as assemble_runs
+from ..hls.runtime import assemble_runs
 from . import module_sim
 from .module_sim import PortSpec
 from .streams import StreamType, pack_words, unpack_words
