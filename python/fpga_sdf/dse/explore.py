@@ -5,8 +5,9 @@ partitions' costs plus one reconfiguration per partition (when there is more tha
 per pass (when the batch's off-chip tensors do not fit the board's DDR, the host runs it in
 sub-batches: `network_performance`). That makes the best partitioning a shortest path over
 the legal cut points, found by dynamic programming (exactly while every partition's tensors
-fit; otherwise each partition is charged the passes its own tensors force, and the network
-pays the most of them); each candidate partition is folded by `balance.fold_partition`,
+fit; otherwise each partition is charged the passes forced by what is live in DDR while it
+runs, its own tensors, those passing by it and its rings, and the network pays the most of
+them); each candidate partition is folded by `balance.fold_partition`,
 and where BRAM binds also with skip FIFOs evicted (`evict.fold_evicting`).
 """
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from ..diagnostics import UserError
 from ..dialects.sdf import TYPE_GROUPS
 from ..model import LayerSpec, NetworkPerf, Partition, Resources, layer_resources, network_performance, power
-from ..model.performance import ddr_free, image_bytes, sub_batch
+from ..model.performance import ddr_free, image_bytes, live_frame_bytes, sub_batch
 from ..model.spec import WEIGHT_KINDS
 from ..progress import Progress
 from .anneal import anneal
@@ -92,6 +93,15 @@ def _segment(problem: Problem, lo: int, hi: int):
     return specs, edges
 
 
+def live_bytes(problem: Problem, lo: int, hi: int) -> int:
+    """DDR bytes a frame live while layers lo..hi run as one partition: its own off-chip
+    tensors and those passing by it, written before it and read after it, which do not
+    depend on how the layers before and after are cut (the network check's
+    live_frame_bytes, asked of the partitions before, this one and after)."""
+    parts = [_segment(problem, a, b) for a, b in ((0, lo - 1), (lo, hi), (hi + 1, len(problem.specs) - 1)) if a <= b]
+    return live_frame_bytes(parts, problem.edges)[1 if lo > 0 else 0]
+
+
 def _expressible(specs, edges) -> bool:
     """Whether the segment's off-chip inputs, and its outputs, have few enough shapes for
     the operand groups of one `sdf.partition` (see `partitioning.group_problem`)."""
@@ -154,7 +164,8 @@ def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "g
             design = design_of(i, j)
             if design is None:
                 break
-            size = sub_batch(free, c.batch, design.perf.frame_ddr_bytes)
+            size = sub_batch(None if free is None else free - design.perf.ring_bytes, c.batch,
+                             live_bytes(problem, bounds[i] + 1, bounds[j]) if free is not None else 0)
             if not size:  # one frame's tensors do not fit the DDR: another cut may
                 failures[(bounds[i] + 1, bounds[j])] = (f"partition {design.specs[0].name} .. {design.specs[-1].name}: "
                                                         f"one frame's off-chip tensors do not fit the DDR")

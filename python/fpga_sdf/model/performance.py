@@ -98,6 +98,12 @@ class PartitionPerf:
     # on memory banks an evicted stream's write and read as one, the ring's bank)
     master_bits: tuple[int, ...] = ()
 
+    @property
+    def ring_bytes(self) -> int:
+        """DDR of its evicted streams' rings, a frame each, allocated while it runs (the
+        host's ring buffers, runtime.ring_buffers), whatever the batch."""
+        return -(-sum(bits for _, way, bits in self.offchip_tensors if way == "evicted") // 8)
+
 
 @dataclass(frozen=True)
 class NetworkPerf:
@@ -123,6 +129,7 @@ class NetworkPerf:
     # DDR bytes a frame live while each partition runs: its own tensors, plus with the
     # network's links those passing by it (written before it, read after it)
     live_frame_bytes: tuple[int, ...] = ()
+    ddr_partition: int = 0  # the partition whose tensors and rings set the sub-batch
 
 
 def streams(spec: LayerSpec) -> tuple[int, int]:
@@ -300,8 +307,9 @@ def network_performance(partitions, platform, clock_mhz=None, batch: int = 1, li
     configured onto the device once per pass.
 
     A pass is the whole batch unless its off-chip tensors (each partition's in and out, the
-    batch's frames x a frame) do not fit the board's DDR beside every partition's weights
-    images: then the host runs it in passes over sub-batches that fit (`sub_batch`), every
+    batch's frames x a frame, and while a partition runs its evicted streams' rings) do not
+    fit the board's DDR beside every partition's weights images: then the host runs it in
+    passes over sub-batches that fit (`sub_batch`), every
     partition over one sub-batch before the next, paying the reconfigurations once a pass (a
     single partition stays configured, but its weights-reloading runs start again: one more
     reload a pass). A frame that does not fit by itself is a user error."""
@@ -312,13 +320,15 @@ def network_performance(partitions, platform, clock_mhz=None, batch: int = 1, li
         raise ValueError("a network needs at least one partition")
     images = image_bytes(spec for layers, _ in parts for spec in layers)
     live = live_frame_bytes(parts, links) if links is not None else tuple(p.frame_ddr_bytes for p in perfs)
-    needs = max(range(len(perfs)), key=lambda i: live[i])
-    rings = sum(bits for p in perfs for _, way, bits in p.offchip_tensors if way == "evicted") // 8  # a frame each
-    free = ddr_free(platform, images + rings)
-    size = sub_batch(free, batch, live[needs])
+    free = ddr_free(platform, images)
+    sizes = [sub_batch(None if free is None else free - p.ring_bytes, batch, live[i]) for i, p in enumerate(perfs)]
+    needs = min(range(len(perfs)), key=lambda i: (sizes[i], -live[i]))
+    size = sizes[needs]
     if not size:
+        rings = f" and its evicted streams' rings take {perfs[needs].ring_bytes / 2**20:.1f} MiB" \
+            if perfs[needs].ring_bytes else ""
         raise UserError(f"one frame does not fit the DDR of {platform.name}: partition {needs} reads and "
-                        f"writes {live[needs] / 2**20:.1f} MiB of tensors a frame, and "
+                        f"writes {live[needs] / 2**20:.1f} MiB of tensors a frame{rings}, and "
                         f"{max(free, 0) / 2**20:.1f} MiB of the board's {platform.ddr_mb:g} MiB is left beside "
                         f"{images / 2**20:.1f} MiB of weights images")
     passes, rest = -(-batch // size), batch - (-(-batch // size) - 1) * size
@@ -341,7 +351,7 @@ def network_performance(partitions, platform, clock_mhz=None, batch: int = 1, li
         reconfiguration_s=reconfiguration_s, time_s=time_s, fps=batch / time_s,
         latency_ms=time_s * 1e3, ops_per_frame=ops, gops=ops * batch / time_s / 1e9,
         bottleneck_partition=slowest, sub_batch=size, passes=passes, ddr_free_bytes=free,
-        image_bytes=images, partition_time_s=times, live_frame_bytes=live)
+        image_bytes=images, partition_time_s=times, live_frame_bytes=live, ddr_partition=needs)
 
 
 def live_frame_bytes(parts, links) -> tuple[int, ...]:

@@ -84,9 +84,9 @@ def build_report(partitions, platform, clock_mhz=None, batch: int = 1,
         "resources": peak.as_dict(), "utilisation_pct": peak.utilisation(platform),
         "fits": peak.fits(platform),
         "bandwidth_gbps": max(p.bandwidth_gbps for p in net.partitions),
-        # DDR capacity: the partition needing the most space for its tensors sets the sub-batch
-        # (what is live while it runs: with links, also the tensors passing by it)
-        "ddr": {"partition": max(range(len(net.partitions)), key=lambda i: net.live_frame_bytes[i]),
+        # DDR capacity: the partition needing the most space for its tensors (what is live while
+        # it runs: with links, also the tensors passing by it; its rings) sets the sub-batch
+        "ddr": {"partition": net.ddr_partition,
                 "live_frame_bytes": list(net.live_frame_bytes),
                 "free_bytes": net.ddr_free_bytes, "weights_image_bytes": net.image_bytes,
                 "sub_batch": net.sub_batch, "passes": net.passes},

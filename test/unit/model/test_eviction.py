@@ -189,5 +189,18 @@ def test_an_evicted_streams_ddr_frame_is_not_free_for_the_batch():
     kept = network_performance([(block(), EDGES)], small, 125, 64)
     gone = network_performance([(block(evicted=(1,)), EDGES)], small, 125, 64)
     assert kept.image_bytes == gone.image_bytes == 147_456
-    assert kept.ddr_free_bytes == 10_600_448 and kept.sub_batch == 13
-    assert gone.ddr_free_bytes == 10_600_448 - 401_408 and gone.sub_batch == 12
+    assert kept.ddr_free_bytes == gone.ddr_free_bytes == 10_600_448 and kept.sub_batch == 13
+    assert gone.partitions[0].ring_bytes == 401_408 and gone.sub_batch == 12
+
+
+def test_a_ring_takes_ddr_only_while_its_partition_runs():
+    # Two evicting blocks, one a partition: the host allocates a partition's rings when it
+    # runs it and frees them after (runtime.ring_buffers), so each pass fits the frames
+    # beside one ring, not two. 10.75 MiB (11,272,192 bytes) less 2 x 147,456 of images
+    # leaves 10,977,280: (10,977,280 - 401,408) // 802,816 = 13 frames (beside both rings: 12)
+    from fpga_sdf.model import network_performance
+    small = platform_from_dict({**{f: getattr(ZC706, f) for f in ZC706.__dataclass_fields__
+                                   if getattr(ZC706, f) is not None}, "ddr_mb": 10.75})
+    net = network_performance([(block(evicted=(1,)), EDGES)] * 2, small, 125, 26)
+    assert net.ddr_free_bytes == 10_977_280 and [p.ring_bytes for p in net.partitions] == [401_408] * 2
+    assert (net.sub_batch, net.passes) == (13, 2)

@@ -306,6 +306,24 @@ def test_a_skip_tensor_passing_by_a_partition_is_live_in_ddr_while_it_runs():
     assert merged.live_frame_bytes == (196_608, 196_608)
 
 
+def test_the_dse_checks_a_segment_against_the_ddr_live_while_it_runs():
+    # The DSE's partitioning (explore) sizes each candidate partition's sub-batch with what
+    # is live while it runs, tensors passing by included, whatever the cuts before and after
+    # it: the block above as one segment per layer range (2 KiB a channel).
+    from fpga_sdf.dse.explore import Problem, live_bytes
+
+    fork = LayerSpec("fork", "split", ((16, 32, 32),), ((16, 32, 32), (16, 32, 32)))
+    add = LayerSpec("add", "eltwise", ((16, 32, 32), (16, 32, 32)), ((16, 32, 32),), mode="add")
+    specs = (fork, pointwise_conv("a", 16, 64), pointwise_conv("b", 64, 64), pointwise_conv("c", 64, 16), add)
+    links = (("fork", "a"), ("fork", "add"), ("a", "b"), ("b", "c"), ("c", "add"))
+    problem = Problem(specs, links, (0, 1, 2, 3))
+    kib = 1024
+    assert live_bytes(problem, 2, 2) == 144 * 2 * kib  # b's in and out, the skip passing by
+    assert live_bytes(problem, 1, 2) == 96 * 2 * kib  # a's in (the fork's copy), b's out, the skip
+    assert live_bytes(problem, 0, 1) == 96 * 2 * kib  # x, the skip written, a's out
+    assert live_bytes(problem, 0, 4) == 32 * 2 * kib  # x and the sum
+
+
 def test_a_network_input_read_by_a_later_partition_is_live_from_the_start():
     # Two network inputs of 16 ch (32 KiB each): x0 read by p0's conv, x1 by p1's add (with
     # the conv's output y). The host writes both before p0 runs, so x1 is live then beside
