@@ -17,6 +17,7 @@ from fpga_sdf.dse.options import WEIGHT_BINDINGS
 from fpga_sdf.dse.problem import Constraints
 from fpga_sdf.model import LayerSpec, folding_choices, layer_resources, load_platform, partition_resources
 from fpga_sdf.model import platform_from_dict
+from fpga_sdf.model.performance import transfer_cycles
 from fpga_sdf.model.weights_memory import with_fragments
 from fpga_sdf.model.workload import streamed_weights
 
@@ -183,3 +184,47 @@ def test_identical_layers_split_between_uram_and_bram():
     assert best.cost <= chosen.cost <= best.cost * 1.01
     assert sorted(s.weights_memory for s in chosen.specs) == ["bram", "uram"]
     assert not any(s.weights_off_chip for s in chosen.specs)
+
+
+def hbm_board(bram18: int, uram: int):
+    """A U50 (32 HBM pseudo-channels of 79 Gb/s, a master each: a stream moves at most 395
+    bits a cycle at 200 MHz) cut to `bram18` BRAM18 and `uram` URAM blocks."""
+    fields = {k: v for k, v in load_platform("u50").__dict__.items() if v is not None}
+    return platform_from_dict({**fields, "name": "hbm", "bram18": bram18, "uram": uram, "dsp": 512, "lut": 80000,
+                               "ff": 160000})
+
+
+@pytest.mark.parametrize("bram18, uram, width, bindings", [(120, 0, 512, ()), (100, 6, 1024, WEIGHT_BINDINGS)])
+def test_fragments_spread_streams_over_ports(bram18, uram, width, bindings):
+    """Three inner products in a chain (one output pixel: a weight streams once a frame), each
+    stream on its own HBM pseudo-channel, so the transfer time is the largest stream's. The
+    greedy prices memory per streamed bit, which favours streaming a layer whole: with 120
+    BRAM18 it streams l0 whole and half of l1 (2,655 cycles) where half of each of the three
+    fits (1,327); with URAM and the bindings, 4,977 cycles against 4,314. The oracle: every
+    (binding, k) of every layer ("auto" binds these memories as "uram" does), the least
+    transfer that fits the whole partition."""
+    board = hbm_board(bram18, uram)
+    c = Constraints(board, CLOCK, 1, 0.9)
+    layers = [replace(FC, name=f"l{i}", inputs=((n,),), outputs=((m,),))
+              for i, (n, m) in enumerate([(width, 256), (256, width), (width, 256)])]
+    edges = (("l0", "l1"), ("l1", "l2"))
+
+    def excess(used):
+        return sum(max(getattr(used, r) - c.capacity(r), 0) * bits
+                   for r, bits in (("bram18", BRAM18_BITS), ("uram", URAM_BITS)))
+
+    def transfer(streams):
+        return transfer_cycles(board, CLOCK, streams)
+
+    def streams(placed):
+        return [streamed_weights(s) * s.weight_width for s in placed]
+
+    assert excess(partition_resources(layers, edges, board)) > 0
+    plan = fit_fragments(layers, edges, board, excess, 16, transfer, bindings)
+    placed = [plan.get(s.name, s) for s in layers]
+    assert excess(partition_resources(placed, edges, board)) <= 0
+    options = [[with_fragments(replace(s, weights_memory=m), k / 16) for m in bindings or ("auto",) for k in range(17)]
+               for s in layers]
+    by_transfer = sorted(itertools.product(*options), key=lambda xs: transfer(streams(xs)))
+    best = next(transfer(streams(xs)) for xs in by_transfer if excess(partition_resources(list(xs), edges, board)) <= 0)
+    assert transfer(streams(placed)) == pytest.approx(best)
