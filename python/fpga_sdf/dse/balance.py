@@ -147,7 +147,10 @@ def _streaming(specs, edges, options, c: Constraints, objective: str) -> Partiti
         return sum(max(getattr(used, r) - c.capacity(r), 0) * b for r, b in bits.items())
 
     def place(picked):
-        tensors = [b for _, _, b in partition_performance(picked, edges, c.platform, c.clock_mhz).offchip_tensors]
+        # the partition's other masters as the model deals them (tensors per run, an evicted
+        # stream's write and read), without any weights stream yet
+        on_chip = [replace(s, weights_off_chip=0.0, weights_fragments=()) for s in picked]
+        tensors = list(partition_performance(on_chip, edges, c.platform, c.clock_mhz).master_bits)
         plan = fit_fragments(picked, edges, c.platform, excess, FRAGMENT_WORDS,
                              lambda streams: transfer_cycles(c.platform, c.clock_mhz, tensors + streams),
                              WEIGHT_BINDINGS if c.platform.has_uram else ())

@@ -153,6 +153,13 @@ def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "g
     if _expressible(*_segment(problem, 0, bounds[-1])):
         design_of(0, len(bounds) - 1)
     free = ddr_free(c.platform, image_bytes(problem.specs))
+
+    def frames_fitting(design: PartitionDesign, lo: int, hi: int) -> int:
+        """Frames a pass of layers lo..hi as `design` fits in DDR (0: not one)."""
+        if free is None:
+            return c.batch
+        return sub_batch(free - design.perf.ring_bytes, c.batch, live_bytes(problem, lo, hi))
+
     best: list[tuple[float, tuple[int, ...]] | None] = [None] * len(bounds)
     best[0] = (0.0, ())
     for j in range(1, len(bounds)):
@@ -164,11 +171,11 @@ def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "g
             design = design_of(i, j)
             if design is None:
                 break
-            size = sub_batch(None if free is None else free - design.perf.ring_bytes, c.batch,
-                             live_bytes(problem, bounds[i] + 1, bounds[j]) if free is not None else 0)
+            size = frames_fitting(design, bounds[i] + 1, bounds[j])
             if not size:  # one frame's tensors do not fit the DDR: another cut may
-                failures[(bounds[i] + 1, bounds[j])] = (f"partition {design.specs[0].name} .. {design.specs[-1].name}: "
-                                                        f"one frame's off-chip tensors do not fit the DDR")
+                failures[(bounds[i] + 1, bounds[j])] = (
+                    f"partition {design.specs[0].name} .. {design.specs[-1].name}: one frame's off-chip "
+                    f"tensors do not fit the DDR (its own and those passing by it, beside its eviction rings)")
                 continue
             if best[i] is None:
                 continue
@@ -185,7 +192,7 @@ def explore(problem: Problem, c: Constraints, objective: str, strategy: str = "g
         raise UserError(f"the network cannot be mapped onto {c.platform.name}: {reason}")
     chosen = best[-1][1]
     whole = cache.get((0, bounds[-1]))
-    if whole is not None and whole.cost <= best[-1][0]:
+    if whole is not None and whole.cost <= best[-1][0] and frames_fitting(whole, 0, bounds[-1]):
         chosen = (len(bounds) - 1,)  # one partition: no reconfiguration at all
     ends = [0] + list(chosen)
     parts = [design_of(a, b) for a, b in zip(ends, ends[1:])]

@@ -79,14 +79,14 @@ class PartitionPerf:
     layers: tuple[LayerPerf, ...]
     fifos: tuple[tuple[tuple[str, str], Module], ...]  # skip-connection buffers per edge
     squeezes: tuple[tuple[tuple[str, str], Module], ...]  # stream-count converters per edge
-    # AutoWS: (layer, weight bits per frame per run) of every layer streaming weights. The
-    # partition's DMA is time-multiplexed between them, each served in proportion to its
-    # bits, so all wait together once the sum exceeds the bandwidth (bandwidth_interval).
+    # AutoWS: (layer, weight bits per frame per run) of every layer streaming weights, each
+    # an m_axi master of its own dealt to a memory port beside the tensors' (deal_ports), all
+    # of them within the memory's peak (bandwidth_interval).
     weights_streams: tuple[tuple[str, int], ...] = ()
     # Feature maps through off-chip memory: (layer, "in" or "out", bits per frame) of every
     # tensor the partition reads or writes, several where a cut crosses a residual block.
-    # They share the DMA (bandwidth_interval) with the streamed weights; per run, a reloaded
-    # layer's output is its share of filters, any other output is written once over the runs.
+    # They share the memory (bandwidth_interval) with the streamed weights; per run, a reloaded
+    # layer's output is its share of filters, any other output is written whole every run.
     # An evicted skip stream (model/eviction.py) is (producer, "evicted", bits): written and
     # read back every run, 2 x bits of traffic, a frame of DDR as its ring buffer.
     offchip_tensors: tuple[tuple[str, str, int], ...] = ()

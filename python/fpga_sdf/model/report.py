@@ -88,6 +88,7 @@ def build_report(partitions, platform, clock_mhz=None, batch: int = 1,
         # it runs: with links, also the tensors passing by it; its rings) sets the sub-batch
         "ddr": {"partition": net.ddr_partition,
                 "live_frame_bytes": list(net.live_frame_bytes),
+                "ring_bytes": net.partitions[net.ddr_partition].ring_bytes,
                 "free_bytes": net.ddr_free_bytes, "weights_image_bytes": net.image_bytes,
                 "sub_batch": net.sub_batch, "passes": net.passes},
         "power_w": {"average": energy_j / net.time_s if net.time_s else 0.0},
@@ -202,11 +203,13 @@ def format_table(report: dict) -> str:
 
 
 def _ddr(net: dict, partitions: list, board: dict) -> str:
-    """Which partition needs the most DDR for its tensors, against what is free, and the
-    sub-batch the host runs when the batch does not fit."""
+    """The partition setting the sub-batch and the DDR it needs for the batch (what is live
+    while it runs: its tensors, those passing by it, its rings), against what is free, and
+    the sub-batch the host runs when the batch does not fit."""
     ddr = net["ddr"]
-    need = partitions[ddr["partition"]]
-    head = f"DDR: partition {ddr['partition']} needs {need['ddr_bytes'] / 2**20:.1f} MiB for the batch's tensors"
+    p = ddr["partition"]
+    need = ddr["live_frame_bytes"][p] * net["batch"] + ddr["ring_bytes"]
+    head = f"DDR: partition {p} needs {need / 2**20:.1f} MiB for the batch's tensors"
     if ddr["free_bytes"] is None:
         return head + f" ({board['name']} declares no capacity: not checked)"
     head += (f", {ddr['free_bytes'] / 2**20:.1f} MiB free of {board['ddr_mb']:g} MiB beside "

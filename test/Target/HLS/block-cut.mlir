@@ -30,8 +30,9 @@
 // P1: SDF_PROCESS(add_eltwise({{s[0-9]+}}, [[SKIP]], {{s[0-9]+}}, frames));
 // P1: SDF_PROCESS(p1_dma_out(
 
-// The kernel's masters (three in each) are dealt round-robin to the PS's six ports to DDR
-// (HP0-3, then HPC0-1), each its own while there are ports:
+// The kernel's masters (three in each) are dealt largest first (deal_ports) to the PS's six
+// ports to DDR (HP0-3, then HPC0-1), each its own while there are ports; all three move
+// 4096 bits a frame here, so in argument order:
 // BD: dict set masters p0 {gmem_in S_AXI_HP0_FPD gmem_out S_AXI_HP1_FPD gmem_out1 S_AXI_HP2_FPD}
 // BD-NEXT: dict set masters p1 {gmem_in S_AXI_HP0_FPD gmem_in1 S_AXI_HP1_FPD gmem_out S_AXI_HP2_FPD}
 // BD: CONFIG.PSU__USE__S_AXI_GP2 {1} CONFIG.PSU__USE__S_AXI_GP3 {1} CONFIG.PSU__USE__S_AXI_GP4 {1} CONFIG.PSU__USE__S_AXI_GP5 {1} CONFIG.PSU__USE__S_AXI_GP0 {1} CONFIG.PSU__USE__S_AXI_GP1 {1} CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ

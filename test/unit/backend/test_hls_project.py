@@ -500,6 +500,16 @@ def test_an_evicted_streams_masters_are_dealt_with_the_streaming_ones(board, exp
     # the two weights images, loaded before the batch: round-robin from the first port again
     first = {"zcu102": ["S_AXI_HP0_FPD", "S_AXI_HP1_FPD"], "u250": ["DDR[0]", "DDR[1]"]}[board]
     assert [dealt[w] for w in weights] == first
+    # the model's bound is the busiest port as dealt: each of the ring's two masters moves the
+    # 64 x 56 x 56 skip at 16 bits (3,211,264 bits a frame); a ZCU102 port of its own takes
+    # 3,211,264 / 128 = 25,088 cycles, the U250 bank holding both 6,422,528 / 512 = 12,544
+    from fpga_sdf import network, target as target_mod
+    from fpga_sdf.model import partition_performance
+
+    (mp,) = network.model_partitions(module)
+    t = target_mod.read(module, str(source))
+    perf = partition_performance(mp.layers, mp.edges, t.platform, t.clock_mhz)
+    assert perf.bandwidth_interval == {"zcu102": 25088, "u250": 12544}[board]
 
 
 def test_the_xrt_host_runner_gives_an_evicted_stream_one_ring_buffer_on_both_ports():

@@ -121,7 +121,7 @@ def test_report_names_the_partition_needing_most_ddr_and_the_sub_batch():
     report = build_report([[conv()], [relu("relu", 32)]], board(ZC706, ddr_mb=1), 125, 20)
     assert report["network"]["ddr"] == {"partition": 1, "free_bytes": 1_039_360, "weights_image_bytes": 9216,
                                         "sub_batch": 7, "passes": 3,
-                                        "live_frame_bytes": [98304, 131072]}  # p0's in+out, p1's (7 x 131,072 fit)
+                                        "live_frame_bytes": [98304, 131072], "ring_bytes": 0}  # p0's in+out, p1's (7 x 131,072 fit)
     assert report["network"]["reconfigurations"] == 6
     assert "DDR: partition 1 needs 2.5 MiB for the batch's tensors, 1.0 MiB free of 1 MiB beside 0.0 MiB " \
            "of weights images: 3 passes of 7 frames, 6 reconfigurations" in format_table(report)

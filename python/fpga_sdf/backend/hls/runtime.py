@@ -35,7 +35,7 @@ from ...diagnostics import UserError
 from .emit import from_stream_order, stream_order
 from .packing import pack, unpack
 
-__all__ = ["pack", "unpack", "kernel_args", "ring_buffers", "Runtime", "CsimDevice", "PynqDevice", "XrtDevice", "port_bytes", "pack_weights"]
+__all__ = ["pack", "unpack", "kernel_args", "ring_buffers", "assemble_runs", "Runtime", "CsimDevice", "PynqDevice", "XrtDevice", "port_bytes", "pack_weights"]
 
 
 def kernel_args(part: dict) -> list[str]:
