@@ -167,6 +167,9 @@ def layer_spec(name: str, op, default_width: int = 16):
         outputs=tuple(shape(r)[1:] for r in op.operation.results),
         data_width=_format_width(operands[0], default_width),
     )
+    out = _format_width(op.operation.results[0], fields["data_width"])
+    if out != fields["data_width"]:
+        fields["out_width"] = out
     for attr in ("coarse_in", "coarse_out", "coarse_group", "fine", "wr_factor"):
         fields[attr] = get_int(op, attr, 1)
     if kind == "conv":

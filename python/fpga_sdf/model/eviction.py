@@ -77,4 +77,4 @@ def evicted_edges(layers: tuple[LayerSpec, ...], edges) -> tuple[tuple[tuple[str
 
 def tensor_bits(spec: LayerSpec) -> int:
     """Bits per frame of one output stream of `spec` (a fork's outputs are all alike)."""
-    return prod(spec.outputs[0]) * spec.data_width
+    return prod(spec.outputs[0]) * spec.output_width

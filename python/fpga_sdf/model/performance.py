@@ -445,10 +445,11 @@ def _graph(names: tuple[str, ...], edges: tuple[tuple[str, str], ...]):
 
 def _offchip_tensors(layers, edges) -> tuple[tuple[str, str, int], ...]:
     """(layer, "in"/"out", bits per frame) of the feature maps crossing the off-chip
-    interface: `Partition.inputs` and `Partition.outputs`, at their layer's data width."""
+    interface: `Partition.inputs` at their reader's data width, `Partition.outputs` at their
+    format's width (a layer quantized apart may write narrower values than it reads)."""
     part = Partition(tuple(layers), tuple(edges))
-    width = {s.name: s.data_width for s in layers}
-    return tuple((name, direction, pixels_of(shape) * shape[0] * width[name])
+    width = {"in": {s.name: s.data_width for s in layers}, "out": {s.name: s.output_width for s in layers}}
+    return tuple((name, direction, pixels_of(shape) * shape[0] * width[direction][name])
                  for direction, found in (("in", part.inputs()), ("out", part.outputs()))
                  for name, shape in found)
 

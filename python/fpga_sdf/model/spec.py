@@ -46,6 +46,7 @@ class LayerSpec:
     fine: int = 1
     wr_factor: int = 1
     data_width: int = 16
+    out_width: int = 0  # its output's format width, where that differs from data_width (0: the same)
     weight_width: int = 16
     acc_width: int = 32
     sparsity: tuple[float, ...] = ()  # PASS: mean zero fraction of windows, per input channel
@@ -65,6 +66,12 @@ class LayerSpec:
                              f"expected one of {sorted(KINDS)}")
         if not self.inputs or not self.outputs:
             raise ValueError(f"layer {self.name!r}: needs at least one input and one output shape")
+
+    @property
+    def output_width(self) -> int:
+        """Bits of each value of its output (what goes off chip when the output leaves its
+        partition, as both backends write it: the output's own format)."""
+        return self.out_width or self.data_width
 
     def __hash__(self):
         # Specs key the lru caches of the model; hashing a long sparsity tuple each lookup

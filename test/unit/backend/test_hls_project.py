@@ -538,3 +538,23 @@ def test_the_xrt_host_runner_gives_an_evicted_stream_one_ring_buffer_on_both_por
     assert args.index(ring["ports"][1]) == w + 1
     assert buffers[w] == f"xrt::bo(device, {ring['bytes']}, kernel.group_id({w}))"
     assert buffers[w + 1] == "bos.back()"
+
+
+def test_a_layer_quantized_apart_is_costed_at_the_width_it_writes():
+    """conv1 at 8 bits in a 16-bit network, its output leaving p0 (the lit block cut after
+    it): p0 writes it as 8-bit values (4 x 8 x 8 x 8 = 2048 bits a frame), what the model's
+    master for it moves, beside the 16-bit input and skip (4096 each)."""
+    from fpga_sdf import network
+    from fpga_sdf import target as target_mod
+    from fpga_sdf.model import partition_performance
+
+    source = Path(__file__).parents[2] / "Target" / "HLS" / "block-cut.mlir"
+    module = sdf_ir.parse(source.read_text(), str(source))
+    run_pass(module, "sdf-quantize", "layers=fork:w8a8,conv1:w8a8")
+    run_pass(module, "sdf-target", "platform=zc706")
+    run_pass(module, "sdf-partition", "cuts=conv1")
+    proj = emit(module, source=str(source))
+    mp = network.model_partitions(module)[0]
+    t = target_mod.read(module, str(source))
+    perf = partition_performance(mp.layers, mp.edges, t.platform, t.clock_mhz)
+    assert sorted(_streamed_bits(proj.partitions[0]).values()) == sorted(perf.master_bits) == [2048, 4096, 4096]
