@@ -9,6 +9,7 @@ tensors do not fit the board's memory.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -260,10 +261,19 @@ def transfer_cycles(platform, clock_mhz: float, masters) -> float:
     if port is None:
         return total / bits_per_cycle
     ports = min(len(masters), platform.axi_ports)
-    loads = [0] * ports
-    for bits, p in zip(masters, deal_ports(masters, ports)):
-        loads[p] += bits
-    return max(total / min(bits_per_cycle, ports * port), max(loads) / port)
+    return max(total / min(bits_per_cycle, ports * port), busiest_port(masters, ports) / port)
+
+
+def busiest_port(masters, ports: int) -> int:
+    """Bits on the busiest port when `masters` are dealt as `deal_ports` deals them (the same
+    greedy on a heap of (load, port): the DSE prices streams with it in its inner loop)."""
+    if len(masters) <= ports:
+        return max(masters, default=0)
+    heap = [(0, p) for p in range(ports)]
+    for bits in sorted(masters, reverse=True):
+        load, p = heapq.heappop(heap)
+        heapq.heappush(heap, (load + bits, p))
+    return max(load for load, _ in heap)
 
 
 def deal_ports(masters, ports: int) -> list[int]:

@@ -74,6 +74,23 @@ def test_masters_beyond_the_ports_are_dealt_largest_first():
     assert deal_ports([5, 5, 5], 1) == [0, 0, 0]
 
 
+def test_the_bound_prices_the_busiest_port_of_the_deal_itself():
+    """transfer_cycles' fast busiest_port is the busiest port of deal_ports' deal (what the
+    HLS backend wires), on random master lists."""
+    import random
+
+    from fpga_sdf.model.performance import busiest_port, deal_ports
+
+    rng = random.Random(1)
+    for _ in range(2000):
+        masters = [rng.choice([0, 1, 5, 5, 64, 1000, rng.randrange(1, 10**6)]) for _ in range(rng.randrange(1, 14))]
+        ports = rng.randrange(1, 8)
+        loads = [0] * ports
+        for bits, port in zip(masters, deal_ports(masters, ports)):
+            loads[port] += bits
+        assert busiest_port(masters, ports) == max(loads), (masters, ports)
+
+
 def test_weights_reload_goes_through_the_layers_port():
     # wr=2 on ZC706 @ 125 MHz: between the runs, half of 4608 x 16 bits = 36,864 bits through
     # the conv's weights port, 64 bits a cycle: 576 cycles (not 36,864 / 34.1 Gb/s)
