@@ -266,11 +266,17 @@ def transfer_cycles(platform, clock_mhz: float, masters) -> float:
 
 def busiest_port(masters, ports: int) -> int:
     """Bits on the busiest port when `masters` are dealt as `deal_ports` deals them (the same
-    greedy on a heap of (load, port): the DSE prices streams with it in its inner loop)."""
+    greedy on a heap of (load, port)). The DSE prices streams with it in its inner loop, on
+    lists that differ in one stream: memoised on the sorted list."""
     if len(masters) <= ports:
         return max(masters, default=0)
+    return _busiest(tuple(sorted(masters, reverse=True)), ports)
+
+
+@lru_cache(maxsize=1 << 16)
+def _busiest(masters: tuple, ports: int) -> int:
     heap = [(0, p) for p in range(ports)]
-    for bits in sorted(masters, reverse=True):
+    for bits in masters:
         load, p = heapq.heappop(heap)
         heapq.heappush(heap, (load + bits, p))
     return max(load for load, _ in heap)
