@@ -265,9 +265,9 @@ def transfer_cycles(platform, clock_mhz: float, masters) -> float:
 
 
 def busiest_port(masters, ports: int) -> int:
-    """Bits on the busiest port when `masters` are dealt as `deal_ports` deals them (the same
-    greedy on a heap of (load, port)). The DSE prices streams with it in its inner loop, on
-    lists that differ in one stream: memoised on the sorted list."""
+    """Bits on the busiest port when `masters` are dealt by `deal_ports`. The DSE prices
+    streams with it in its inner loop, on lists that differ in one stream: memoised on the
+    sorted list (the deal's loads do not depend on the masters' order)."""
     if len(masters) <= ports:
         return max(masters, default=0)
     return _busiest(tuple(sorted(masters, reverse=True)), ports)
@@ -275,11 +275,10 @@ def busiest_port(masters, ports: int) -> int:
 
 @lru_cache(maxsize=1 << 16)
 def _busiest(masters: tuple, ports: int) -> int:
-    heap = [(0, p) for p in range(ports)]
-    for bits in masters:
-        load, p = heapq.heappop(heap)
-        heapq.heappush(heap, (load + bits, p))
-    return max(load for load, _ in heap)
+    loads = [0] * ports
+    for bits, p in zip(masters, deal_ports(masters, ports)):
+        loads[p] += bits
+    return max(loads)
 
 
 def deal_ports(masters, ports: int) -> list[int]:
@@ -289,10 +288,10 @@ def deal_ports(masters, ports: int) -> list[int]:
     greedy finds (round-robin could pair the two largest). The model bounds a partition's
     transfer by that port (transfer_cycles); the HLS backend wires its masters by this same
     deal (backend/hls/platform.deal), so the ports it builds are the ones costed."""
-    port_of, loads = [0] * len(masters), [0] * max(ports, 1)
+    port_of, heap = [0] * len(masters), [(0, p) for p in range(max(ports, 1))]
     for i in sorted(range(len(masters)), key=lambda i: (-masters[i], i)):
-        port_of[i] = min(range(len(loads)), key=lambda p: (loads[p], p))
-        loads[port_of[i]] += masters[i]
+        load, port_of[i] = heapq.heappop(heap)  # the least loaded port, the lower on a tie
+        heapq.heappush(heap, (load + masters[i], port_of[i]))
     return port_of
 
 
