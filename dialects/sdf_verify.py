@@ -17,7 +17,7 @@ from .sdf_attrs import (HARDWARE_INT_ATTRS, AttrError, get_bool, get_float, get_
                          has, shape)
 
 MODEL_ATTRS = HARDWARE_INT_ATTRS + ("weights_memory", "weights_off_chip", "weights_fragments", "sparsity",
-                                    "sparse_buffer", "pixels")
+                                    "sparse_buffer", "pixels", "window_evicted")
 """Attributes whose legality the hardware model decides."""
 
 POOL_MODES = ("max", "avg")
@@ -161,6 +161,8 @@ def _check_hardware_attrs(op) -> None:
         get_str(op, "name")
     if has(op, "evicted"):
         _check_evicted(op)
+    if has(op, "window_evicted"):
+        get_bool(op, "window_evicted")
 
 
 JOIN_OPS = ("sdf.eltwise", "sdf.concat")

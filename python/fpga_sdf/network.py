@@ -218,6 +218,8 @@ def layer_spec(name: str, op, default_width: int = 16):
         fields["pixels"] = tuple(get_ints(op, "pixels"))
     if has(op, "evicted"):
         fields["evicted"] = tuple(sorted(get_ints(op, "evicted")))
+    if has(op, "window_evicted"):
+        fields["window_evicted"] = get_bool(op, "window_evicted")
     return LayerSpec(**fields)
 
 

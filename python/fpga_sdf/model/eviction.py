@@ -19,7 +19,7 @@ from functools import lru_cache
 from math import prod
 
 from .hardware import Memory, Module, clog2
-from .spec import LayerSpec
+from .spec import LayerSpec, kernel_of, padded_spatial, spatial
 
 BURST_BYTES = 4096
 """Bytes of one DMA burst, the size of each of the evicted edge's two buffers. AXI4 bursts
@@ -78,3 +78,73 @@ def evicted_edges(layers: tuple[LayerSpec, ...], edges) -> tuple[tuple[tuple[str
 def tensor_bits(spec: LayerSpec) -> int:
     """Bits per frame of one output stream of `spec` (a fork's outputs are all alike)."""
     return prod(spec.outputs[0]) * spec.output_width
+
+
+# --- a sliding window's outermost delay lines in off-chip memory -------------------------
+#
+# A window over spatial dim 0 (D in 3D, H in 2D) keeps e0 - 1 delay lines of a slice of that
+# dim each (frame buffers in 3D, line buffers in 2D: modules._sliding_window), the largest
+# memories of a 3D layer. With `window_evicted` they live in DDR instead: the window writes
+# every input word it reads into a ring of one frame, and each tap along dim 0 that lags
+# (j > 0 slices behind the walk) reads the ring back through its own stream, taking a word
+# wherever its position j slices back is real. On chip stay the inner dims' delay lines, one
+# set per tap, and the burst buffers: a write and one read per lagged tap. The walk, its
+# cycles and its windows do not change; the traffic is the frame written once and a prefix
+# of it read back by each lagged tap (the slices the walk still reaches j slices back).
+
+WINDOW_DMA = "window_dma"
+"""Role of the burst buffers in the sliding window Module of a window_evicted layer."""
+
+
+def window_lags(spec: LayerSpec) -> tuple[int, ...]:
+    """How many slices of dim 0 each of the kernel's taps along it lags the walk, in kernel
+    order: e0 - 1 - k * d0; the last (0) is the live stream."""
+    k0 = kernel_of(spec)[0]
+    d0 = (spec.dilation or (1,) * len(kernel_of(spec)))[0]
+    return tuple(d0 * (k0 - 1) - k * d0 for k in range(k0))
+
+
+def window_reads(spec: LayerSpec) -> tuple[int, ...]:
+    """Slices of dim 0 each lagged tap (window_lags > 0, same order) reads a frame: the walk
+    reaches padded position P0 - 1, so tap j sees real slices 0 .. P0 - 1 - b0 - j."""
+    real = spatial(spec.inputs[0])[0]
+    padded = padded_spatial(spec)[0]
+    begin = (tuple(spec.pad) or (0,) * (2 * len(kernel_of(spec))))[0]
+    return tuple(max(0, min(real, padded - begin - j)) for j in window_lags(spec) if j > 0)
+
+
+def window_burst(spec: LayerSpec, streams: int) -> int:
+    """Words per stream of one burst buffer (a 4 KB burst shared by the streams)."""
+    return max(1, -(-BURST_BYTES * 8 // (max(streams, 1) * spec.data_width)))
+
+
+def window_traffic(spec: LayerSpec) -> tuple[int, ...]:
+    """Bits a frame of the write master, then of each lagged tap's read master."""
+    frame = prod(spec.inputs[0]) * spec.data_width
+    real = spatial(spec.inputs[0])[0]
+    return (frame,) + tuple(n * frame // real for n in window_reads(spec))
+
+
+def window_evictable(spec: LayerSpec, streams: int, ch_s: int) -> str | None:
+    """Why the window's dim-0 delay lines cannot run from off-chip memory, or None.
+
+    One burst must gather no more words than the smallest lag holds (the window waits for a
+    lagged tap's burst only once the writer has had every word of it, and the writer gets
+    words only while the window walks), and the ring of one frame must hold the largest lag
+    and four bursts besides (two in each credit FIFO's margin: the writer must not lap the
+    slowest reader, evict.hpp's token argument)."""
+    if spec.pixels != (1, 1):
+        return "a window of several pixels a word cannot evict its delay lines (only one pixel a word)"
+    lags = [j for j in window_lags(spec) if j > 0]
+    if not lags:
+        return "its window does not span the outermost spatial dim: no delay line of a slice to evict"
+    dims = spatial(spec.inputs[0])
+    slice_words = prod(dims[1:]) * ch_s
+    burst = window_burst(spec, streams)
+    if burst > min(lags) * slice_words:
+        return (f"a burst gathers {burst} words a stream, more than the {min(lags) * slice_words} the nearest "
+                "lagged tap trails the walk by: the window would wait on a burst it has not yet read")
+    if max(lags) * slice_words + 4 * burst > dims[0] * slice_words:
+        return (f"a frame of {dims[0] * slice_words} words a stream cannot hold the lag of {max(lags)} slices "
+                f"({max(lags) * slice_words} words) and four bursts of {burst}: the writer would lap a reader")
+    return None

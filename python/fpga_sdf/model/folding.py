@@ -190,6 +190,13 @@ def _extension_problems(spec: LayerSpec) -> list[str]:
     if spec.weights_off_chip and spec.kind not in WEIGHT_KINDS:
         problems.append(f"{spec.name}: weights_off_chip only applies to conv and inner_product")
     problems += _pixel_problems(spec)
+    if spec.window_evicted:
+        from .modules import window_problem  # modules builds on this module
+
+        problem = None if spec.kind in ("conv", "pool") else "only a conv or pool layer has a sliding window"
+        problem = problem or window_problem(spec)
+        if problem:
+            problems.append(f"{spec.name}: window_evicted: {problem}")
     return problems
 
 

@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import NamedTuple
 from math import lcm, prod
 
+from .eviction import WINDOW_DMA, window_burst, window_evictable
 from .dsp import DivPlan, packs, pairs_units, pool_divisors, sums_coarse_in
 from .folding import channels_in, channels_out
 from .hardware import Memory, Module, clog2
@@ -98,6 +99,15 @@ def _needs_window(spec: LayerSpec) -> bool:
     return prod(kernel) > 1 or any(s > 1 for s in stride) or any(spec.pad)
 
 
+def window_problem(spec: LayerSpec) -> str | None:
+    """Why the layer cannot run with `window_evicted` as folded, or None (eviction's
+    window_evictable on its sliding window's streams and channels per stream)."""
+    window = next((m for m in expand(replace(spec, window_evicted=False)) if m.name == "sliding_window"), None)
+    if window is None:
+        return "it has no sliding window (a 1x1 kernel of stride 1 without padding reads pixels as they come)"
+    return window_evictable(spec, window.instances, window.words_in // pixels_of(spec.inputs[0]))
+
+
 def _sliding_window(spec: LayerSpec, streams: int, ch_s: int, per_window: float = 1.0,
                     slack: int = WINDOW_SLACK) -> Module:
     """Line/window buffers turning one pixel stream into a window stream.
@@ -105,6 +115,9 @@ def _sliding_window(spec: LayerSpec, streams: int, ch_s: int, per_window: float 
     For spatial dim i (outermost first) the window keeps (e_i - 1) * prod(e[:i]) buffers of
     prod(S[i+1:]) * ch_s words, e = dilated kernel extent, S = padded input: 2D gives the
     classic (k-1) line buffers plus k(k-1) window buffers, 3D adds (k_d - 1) frame buffers.
+    With `window_evicted` dim 0's lines are in DDR (eviction.py): each of its k_0 taps feeds
+    its own lines of the inner dims, and k_0 burst buffers (a write, a read per lagged tap)
+    stand in for the rest.
     `per_window` is the cycles its consumer takes per window word: the window's frame time
     (`window_cycles`) includes the stalls that consumer causes, less the `slack` windows
     buffered between them (`window_slack`).
@@ -121,12 +134,19 @@ def _sliding_window(spec: LayerSpec, streams: int, ch_s: int, per_window: float 
     extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     dw = spec.data_width
     memories = []
+    # taps feeding the delay lines of dim i: every position of the outer dims' lines; with
+    # window_evicted, dim 0's lines are in DDR and only its kernel's taps come back
+    evicted = spec.window_evicted
+    feeding = [prod(extent[:i]) for i in range(len(extent))]
+    if evicted:
+        feeding = [0] + [kernel[0] * prod(extent[1:i]) for i in range(1, len(extent))]
+        memories.append(Memory(WINDOW_DMA, dw, window_burst(spec, streams), copies=kernel[0]))
     for i, e in enumerate(extent):
-        if e <= 1:
+        if e <= 1 or not feeding[i]:
             continue
         depth = prod(dims[i + 1:]) * ch_s
         role = "line_buffer" if i < len(extent) - 1 else "window_buffer"
-        memories.append(Memory(role, dw, depth, (e - 1) * prod(extent[:i])))
+        memories.append(Memory(role, dw, depth, (e - 1) * feeding[i]))
     fill = _window_fill(spec, extent, ch_s)
     window = prod(kernel)
     words_in = pixels_of(spec.inputs[0]) * ch_s

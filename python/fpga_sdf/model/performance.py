@@ -17,7 +17,7 @@ from math import ceil, prod
 
 from ..diagnostics import UserError
 
-from .eviction import dma_buffers, evicted_edges
+from .eviction import dma_buffers, evicted_edges, window_traffic
 from .fifo_depths import chain_fifo_depth, fifo_depth, join_backlogs, window_fill_depth, window_gap_depth
 from .modules import Memory, Module, clog2, edge_converter, expand, pixels_out
 from .spec import LayerSpec, Partition, pixels_of, sparse_engine
@@ -89,7 +89,9 @@ class PartitionPerf:
     # They share the memory (bandwidth_interval) with the streamed weights; per run, a reloaded
     # layer's output is its share of filters, any other output is written whole every run.
     # An evicted skip stream (model/eviction.py) is (producer, "evicted", bits): written and
-    # read back every run, 2 x bits of traffic, a frame of DDR as its ring buffer.
+    # read back every run, 2 x bits of traffic, a frame of DDR as its ring buffer. A layer
+    # whose window's delay lines are evicted is (layer, "window", bits): the bits its frame
+    # is written and its lagged taps read back (window_traffic), a frame of ring.
     offchip_tensors: tuple[tuple[str, str, int], ...] = ()
     ddr_bytes: int = 0  # DDR space of those tensors for the batch (each in/out a full frame x batch)
     frame_ddr_bytes: int = 0  # the same for one frame
@@ -98,12 +100,13 @@ class PartitionPerf:
     # the bits each of them moves a frame a run, as dealt to the memory ports (transfer_cycles;
     # on memory banks an evicted stream's write and read as one, the ring's bank)
     master_bits: tuple[int, ...] = ()
+    ring_bits: int = 0  # its eviction rings (skip streams, windows): a frame each
 
     @property
     def ring_bytes(self) -> int:
-        """DDR of its evicted streams' rings, a frame each, allocated while it runs (the
-        host's ring buffers, runtime.ring_buffers), whatever the batch."""
-        return -(-sum(bits for _, way, bits in self.offchip_tensors if way == "evicted") // 8)
+        """DDR of its eviction rings, a frame each, allocated while it runs (the host's ring
+        buffers, runtime.ring_buffers), whatever the batch."""
+        return -(-self.ring_bits // 8)
 
 
 @dataclass(frozen=True)
@@ -209,18 +212,23 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
     # one m_axi master per tensor and per weights stream (the HLS backend's DMAs), per run:
     # a layer writes 1 / wr_factor of its output a run (a reloading layer, a share of its
     # filters; any other, all of it every run); an evicted edge's two (its write and read back)
-    masters = [bits // specs[name].wr_factor if d == "out" else bits for name, d, bits in tensors] + \
-        [bits for _, bits in streamed] + [bits for _, bits in evicted for _ in ("write", "read")]
+    # edge's two (its write and read back); a window_evicted layer's write and a read per
+    # lagged tap (eviction.window_traffic)
+    windows = tuple((name, window_traffic(specs[name])) for name in order if specs[name].window_evicted)
+    own = [bits // specs[name].wr_factor if d == "out" else bits for name, d, bits in tensors] + \
+        [bits for _, bits in streamed]
+    rings = [(bits, bits) for _, bits in evicted] + [traffic for _, traffic in windows]
+    masters = own + [bits for ring in rings for bits in ring]
     offchip_bits = sum(masters)
     reload_bits = sum(p.weights_reload_words * p.weight_width for p in perfs.values())
-    # on memory banks (Alveo) an evicted stream's write and read share one, its ring buffer's
-    per_port = masters if platform is None or platform.memory_bank is None else \
-        masters[:len(masters) - 2 * len(evicted)] + [2 * bits for _, bits in evicted]
+    # on memory banks (Alveo) a ring's masters share one bank, its ring buffer's
+    per_port = masters if platform is None or platform.memory_bank is None else own + [sum(r) for r in rings]
     bandwidth_interval = ceil(transfer_cycles(platform, clock, per_port)) if platform else 0
     interval = max(compute_interval, bandwidth_interval, 1)
     bottleneck = BANDWIDTH_BOTTLENECK if bandwidth_interval > compute_interval else slowest.name
 
     fifos = _fifos(order, specs, perfs, preds, interval, squeezes, coupled, {edge for edge, _ in evicted})
+    ring_bits = sum(ring[0] for ring in rings)  # a frame each: the write master's
     depth = _first_output(order, specs, perfs, preds, max(slowest_own, bandwidth_interval),
                           squeezes, bandwidth_interval)
     cycles = runs * (depth + interval * batch)
@@ -240,8 +248,10 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
         layers=tuple(perfs[name] for name in order), fifos=tuple(fifos),
         squeezes=tuple(squeezes),
         weights_streams=streamed,
-        offchip_tensors=tensors + tuple((src, "evicted", bits) for (src, _), bits in evicted),
-        ddr_bytes=sum(bits for _, _, bits in tensors) * batch // 8 + sum(bits for _, bits in evicted) // 8,
+        offchip_tensors=tensors + tuple((src, "evicted", bits) for (src, _), bits in evicted) +
+        tuple((name, "window", sum(traffic)) for name, traffic in windows),
+        ddr_bytes=sum(bits for _, _, bits in tensors) * batch // 8 + ring_bits // 8,
+        ring_bits=ring_bits,
         frame_ddr_bytes=-(-sum(bits for _, _, bits in tensors) // 8), reload_s=reload_s,
         masters=sum(1 for bits in masters if bits), master_bits=tuple(bits for bits in per_port if bits))
 

@@ -59,6 +59,7 @@ class LayerSpec:
     weights_memory: str = "auto"  # on-chip weights in "bram", "uram", or "auto" (by size)
     pixels: tuple[int, int] = (1, 1)  # data-rate-aware (j, h): j pixels every h cycles
     evicted: tuple[int, ...] = ()  # SMOF: inputs of a join read back from off-chip memory (operand indices)
+    window_evicted: bool = False  # SMOF: the sliding window's outermost delay lines live in off-chip memory
 
     def __post_init__(self):
         if self.kind not in KINDS:
