@@ -46,20 +46,21 @@
 
 // Budget 0.51 x 1090 = 555.9 BRAM18: the skip FIFO goes off chip (553); 0.52 (566.8): it
 // stays; 0.5 (545): even evicted the block does not fit.
-// GREEDY: sdf-evict.mlir:73:8: remark: evicted operand #1 (from fork): saves 4 BRAM18, adds 6422528 bits per frame of off-chip traffic
+// GREEDY: sdf-evict.mlir:74:8: remark: evicted operand #1 (from fork): saves 4 BRAM18, adds 6422528 bits per frame of off-chip traffic
 // GREEDY: "sdf.eltwise"{{.*}}evicted = array<i64: 1>
-// INFEASIBLE: error: partition 0 needs 553 BRAM18 even with every skip FIFO that saves BRAM evicted, more than 0.5 of the board's 1090
-// RANGE: sdf-evict.mlir:73:8: error: after pass 'sdf-evict': 'sdf.eltwise' op attribute 'evicted': operand #5 does not exist (the op has 2 operands)
-// KIND: sdf-evict.mlir:71:9: error: after pass 'sdf-evict': 'sdf.activation' op attribute 'evicted' applies to layers joining two streams (sdf.eltwise, sdf.concat), not sdf.activation
-// OFFCHIP: sdf-evict.mlir:73:8: error: after pass 'sdf-evict': 'sdf.eltwise' op attribute 'evicted': operand #1 is not a stream a layer writes on chip
-// TWICE: <stdin>:73:8: error: 'sdf.eltwise' op attribute 'evicted' lists an operand twice: [1, 1]
+// INFEASIBLE: error: partition 0 needs 553 BRAM18 even with every buffer that saves BRAM evicted, more than 0.5 of the board's 1090
+// RANGE: sdf-evict.mlir:74:8: error: after pass 'sdf-evict': 'sdf.eltwise' op attribute 'evicted': operand #5 does not exist (the op has 2 operands)
+// KIND: sdf-evict.mlir:72:9: error: after pass 'sdf-evict': 'sdf.activation' op attribute 'evicted' applies to layers joining two streams (sdf.eltwise, sdf.concat), not sdf.activation
+// OFFCHIP: sdf-evict.mlir:74:8: error: after pass 'sdf-evict': 'sdf.eltwise' op attribute 'evicted': operand #1 is not a stream a layer writes on chip
+// TWICE: <stdin>:74:8: error: 'sdf.eltwise' op attribute 'evicted' lists an operand twice: [1, 1]
 // NAME: error: --sdf-evict: no layer named 'nope' here (layers: fork, conv1, relu1, conv2, add, relu2)
 // SYNTAX: error: --sdf-evict: 'add' is not JOIN:OPERAND (a layer name and an operand index)
-// NOTHING: error: --sdf-evict: needs edges=JOIN:OPERAND,... (or none) or budget=F (0 < F)
-// BOTH: error: --sdf-evict: give edges=JOIN:OPERAND,... or budget=F, not both
+// NOTHING: error: --sdf-evict: needs edges=JOIN:OPERAND,... or windows=LAYER,... (or none), or budget=F (0 < F)
+// BOTH: error: --sdf-evict: give edges=JOIN:OPERAND,... and windows=LAYER,... or budget=F, not both
 // NOTARGET: error: --sdf-evict: the module has no target
 // HELP: --sdf-evict {{.*}}SMOF eviction
 // HELP-NEXT: edges=str
+// HELP-NEXT: windows=str
 // HELP-NEXT: budget=float
 
 func.func @block(%x: tensor<1x64x56x56xf32>) -> tensor<1x64x56x56xf32> {

@@ -1,11 +1,13 @@
-"""Which skip-connection FIFOs to evict to off-chip memory so a partition fits its BRAM.
+"""What to evict to off-chip memory so a partition fits its BRAM: skip-connection FIFOs and
+sliding windows' outermost delay lines (frame buffers of a 3D layer, line buffers of a 2D one).
 
-SMOF's greedy: while the partition is over budget, evict the join input whose FIFO frees the
-most BRAM per bit of off-chip traffic it adds (2 x the tensor per frame: written, read back).
+SMOF's greedy: while the partition is over budget, evict what frees the most BRAM per bit of
+off-chip traffic it adds (a skip stream: 2 x the tensor per frame, written and read back; a
+window: its frame written and a prefix read back per lagged tap, eviction.window_traffic).
 Every step is costed by the partition model itself (`partition_resources` with the join's
-`evicted` set), so what the greedy counts is what `--sdf-report` and the backends see, and
-an interval that turns bandwidth-bound shows in the result. Called by `--sdf-evict` and by
-the exploration when a partition's memory overflows.
+`evicted` or the layer's `window_evicted` set), so what the greedy counts is what
+`--sdf-report` and the backends see, and an interval that turns bandwidth-bound shows in the
+result. Called by `--sdf-evict` and by the exploration when a partition's memory overflows.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from ..model.eviction import DMA_MODULE, dma_buffers, evictable, tensor_bits
-from ..model.modules import pixels_out
+from ..model.eviction import DMA_MODULE, dma_buffers, evictable, tensor_bits, window_traffic
+from ..model.folding import check_folding
+from ..model.modules import expand, pixels_out, window_problem
 from ..model.performance import partition_performance
 from ..model.resources import module_resources, partition_resources
 from ..model.spec import WEIGHT_KINDS, LayerSpec, Partition
@@ -22,28 +25,37 @@ from ..model.weights_memory import with_fragments
 from .balance import Infeasible, fold_partition
 from .problem import RESOURCES
 
+WINDOW = -1
+"""Eviction.operand of a window's delay lines (not a join's input)."""
+
 
 @dataclass(frozen=True)
 class Eviction:
-    """One join input moved off chip, with what it trades."""
+    """One buffer moved off chip, with what it trades."""
 
-    edge: tuple[str, str]  # (producer, join)
-    operand: int  # the join's operand index (its `evicted` entry)
-    bram18_saved: int  # the FIFO's BRAM18 less the DMA buffers'
-    bits_per_frame: int  # off-chip traffic it adds: 2 x the tensor's bits
+    edge: tuple[str, str]  # (producer, join) of a skip stream; (layer, layer) of a window
+    operand: int  # the join's operand index (its `evicted` entry), or WINDOW
+    bram18_saved: int  # the FIFO's (or the window's delay lines') BRAM18 less the burst buffers'
+    bits_per_frame: int  # off-chip traffic it adds
+
+    @property
+    def window(self) -> str | None:
+        """The layer whose window's delay lines it evicts, None for a skip stream."""
+        return self.edge[1] if self.operand == WINDOW else None
 
 
 @dataclass(frozen=True)
 class EvictionPlan:
-    layers: tuple[LayerSpec, ...]  # the partition's layers with `evicted` set
+    layers: tuple[LayerSpec, ...]  # the partition's layers with `evicted` / `window_evicted` set
     evictions: tuple[Eviction, ...]  # in the order the greedy chose them
     bram18: int  # the partition's BRAM18 with them
     fits: bool  # bram18 within the budget
 
 
 def candidates(layers, edges, platform, clock_mhz=None) -> list[Eviction]:
-    """Every join input not yet evicted whose edge holds a FIFO it can run without
-    (eviction.evictable), with its trade."""
+    """Every buffer not yet evicted that can run off chip, with its trade: a join input
+    whose edge holds a FIFO (eviction.evictable), a window whose delay lines can
+    (modules.window_problem)."""
     layers = tuple(layers)
     edges = tuple(edges) if edges is not None else Partition.chain(layers).edges
     specs = {s.name: s for s in layers}
@@ -62,18 +74,34 @@ def candidates(layers, edges, platform, clock_mhz=None) -> list[Eviction]:
         saved = module_resources(fifo, platform.family, platform.has_uram).bram18 - \
             module_resources(dma, platform.family, platform.has_uram).bram18
         found.append(Eviction((src, dst), operand, saved, 2 * tensor_bits(specs[src])))
+    for spec in layers:
+        if spec.kind not in ("conv", "pool") or spec.window_evicted:
+            continue
+        evicted = replace(spec, window_evicted=True)
+        if window_problem(evicted) is not None:
+            continue
+        saved = _window_bram18(spec, platform) - _window_bram18(evicted, platform)
+        found.append(Eviction((spec.name, spec.name), WINDOW, saved, sum(window_traffic(evicted))))
     return found
 
 
-def evict(layers, operands: dict[str, tuple[int, ...]]) -> tuple[LayerSpec, ...]:
-    """The layers with the joins' `evicted` set to `operands` (name -> indices), others cleared."""
-    return tuple(replace(s, evicted=tuple(sorted(operands.get(s.name, ())))) for s in layers)
+def _window_bram18(spec: LayerSpec, platform) -> int:
+    """BRAM18 of the layer's sliding window (its delay lines and, evicted, burst buffers)."""
+    return sum(module_resources(m, platform.family, platform.has_uram).bram18
+               for m in expand(spec) if m.name == "sliding_window")
+
+
+def evict(layers, operands: dict[str, tuple[int, ...]], windows=()) -> tuple[LayerSpec, ...]:
+    """The layers with the joins' `evicted` set to `operands` (name -> indices) and
+    `window_evicted` on the layers named in `windows`, every other eviction cleared."""
+    return tuple(replace(s, evicted=tuple(sorted(operands.get(s.name, ()))), window_evicted=s.name in windows)
+                 for s in layers)
 
 
 def greedy_evictions(layers, edges, platform, bram18_budget: float, clock_mhz=None) -> EvictionPlan:
     """Evictions bringing the partition within `bram18_budget` BRAM18, fewest bits per BRAM
-    first; `fits` is False when evicting every FIFO that saves BRAM is not enough (then the
-    plan holds all of them)."""
+    first; `fits` is False when evicting everything that saves BRAM is not enough (then the
+    plan holds all of it)."""
     layers = tuple(layers)
     chosen: list[Eviction] = []
     current = evict(layers, {})
@@ -84,10 +112,7 @@ def greedy_evictions(layers, edges, platform, bram18_budget: float, clock_mhz=No
             break
         best = max(worth, key=lambda c: (c.bram18_saved / c.bits_per_frame, c.bram18_saved))
         chosen.append(best)
-        operands: dict[str, tuple[int, ...]] = {}
-        for c in chosen:
-            operands[c.edge[1]] = operands.get(c.edge[1], ()) + (c.operand,)
-        current = evict(layers, operands)
+        current = with_evictions(layers, chosen)
         used = partition_resources(current, edges, platform, clock_mhz=clock_mhz).bram18
     return EvictionPlan(current, tuple(chosen), used, used <= bram18_budget)
 
@@ -101,17 +126,18 @@ to 840 s, into its time limit: 194.7 -> 141.0 GOP/s) for no design evicting anyt
 
 
 def eviction_order(layers, edges, platform, clock_mhz=None) -> tuple[Eviction, ...]:
-    """Every skip FIFO saving BRAM, in the greedy's order (most BRAM18 saved per bit first),
+    """Every buffer whose eviction saves BRAM, in the greedy's order (most BRAM18 saved per bit first),
     each re-costed with the ones before it evicted."""
     return greedy_evictions(layers, edges, platform, 0, clock_mhz).evictions
 
 
 def with_evictions(layers, evictions) -> tuple[LayerSpec, ...]:
-    """The layers with exactly `evictions` set as their joins' `evicted` operands."""
+    """The layers with exactly `evictions` set (joins' `evicted`, layers' `window_evicted`)."""
     operands: dict[str, tuple[int, ...]] = {}
     for e in evictions:
-        operands[e.edge[1]] = operands.get(e.edge[1], ()) + (e.operand,)
-    return evict(layers, operands)
+        if e.window is None:
+            operands[e.edge[1]] = operands.get(e.edge[1], ()) + (e.operand,)
+    return evict(layers, operands, {e.window for e in evictions if e.window is not None})
 
 
 def _bram_binds(design, c) -> bool:
@@ -131,17 +157,25 @@ def _bram_floor(specs, edges, c) -> int:
     return partition_resources(streamed, edges, c.platform, clock_mhz=c.clock_mhz).bram18
 
 
+def _window_may_cure(specs, layer: str) -> bool:
+    """Whether the layer that does not fit alone has a window whose delay lines may go off
+    chip (one folding of it can: check_folding decides again at the folding chosen)."""
+    spec = next((s for s in specs if s.name == layer), None)
+    return spec is not None and spec.kind in ("conv", "pool") and \
+        window_problem(replace(spec, window_evicted=True)) is None
+
+
 def fold_evicting(specs, edges, c, objective: str, strategy: str = "greedy"):
     """`balance.fold_partition` deciding the partition's evictions too: the better design
-    by the objective of the partition with none and with the greedy's first k skip FIFOs
-    evicted (`eviction_order`, most BRAM per bit first).
+    by the objective of the partition with none and with the greedy's first k buffers
+    evicted (`eviction_order`, most BRAM per bit first: skip FIFOs and windows' delay lines).
 
-    The DSE decides evictions afresh (any `evicted` on the specs is dropped), and only where
-    they may pay: a join's FIFO holds BRAM, and either no design fits without evicting or
+    The DSE decides evictions afresh (any `evicted` or `window_evicted` on the specs is
+    dropped), and only where they may pay: a skip FIFO or a window's delay lines hold BRAM, and either no design fits without evicting or
     BRAM is the binding resource. A partition that fits is refolded only where evicting
-    every such FIFO frees at least WORTH_REFOLDING of the BRAM budget: first with all of
+    every such buffer frees at least WORTH_REFOLDING of the BRAM budget: first with all of
     them evicted; if that is no cheaper, it keeps none (one fold more where eviction does
-    not pay); else every k is folded (freeing one FIFO may not reach the next faster folding
+    not pay); else every k is folded (freeing one buffer may not reach the next faster folding
     where freeing two does). One that does not fit first finds the fewest evictions that fit
     by a binary search (more evictions, less BRAM; a fold that fails is the dearest) and
     folds every k from there. The model charges each evicted stream's traffic, so a design
@@ -157,14 +191,16 @@ def fold_evicting(specs, edges, c, objective: str, strategy: str = "greedy"):
             design = fold_partition(with_evictions(specs, order[:k]), edges, c, objective, strategy)
         except Infeasible:
             return None
+        if any(s.window_evicted and check_folding(s) for s in design.specs):
+            return None  # folded where its window cannot run evicted (window_problem)
         return None if k and any(s.wr_factor > 1 for s in design.specs) else design
 
     try:
         best, failure = fold_partition(specs, edges, c, objective, strategy), None
     except Infeasible as err:
         best, failure = None, err
-        if err.layer is not None:  # one layer alone is too big: no skip FIFO is the cause
-            raise
+        if err.layer is not None and not _window_may_cure(specs, err.layer):
+            raise  # one layer alone is too big, and not by its window's delay lines
     if best is not None and not _bram_binds(best, c):
         return best
     order = eviction_order(best.specs if best is not None else specs, edges, c.platform, c.clock_mhz)

@@ -1,7 +1,8 @@
 """Between sdf IR and the exploration: the problem a module poses, and writing a design back.
 
-Decisions become attributes (coarse_in, coarse_out, coarse_group, fine, wr_factor, evicted)
-and `sdf.partition` regions, so `--sdf-report` and the backends read them like hand-made ones.
+Decisions become attributes (coarse_in, coarse_out, coarse_group, fine, wr_factor, evicted,
+window_evicted, ...) and `sdf.partition` regions, so `--sdf-report` and the backends read
+them like hand-made ones.
 """
 
 from __future__ import annotations
@@ -63,13 +64,19 @@ def write_design(module, design: NetworkDesign, ops) -> None:
                     del op.operation.attributes[attr]
             if spec.weights_off_chip:  # AutoWS fragments at the folding chosen (they imply the fraction)
                 set_ints(op, "weights_fragments", with_fragments(spec, spec.weights_off_chip).weights_fragments)
-            if spec.dense_engine:
-                with op.context:
-                    op.operation.attributes["dense_engine"] = ir.BoolAttr.get(True)
-            elif "dense_engine" in op.operation.attributes:
-                del op.operation.attributes["dense_engine"]
+            for flag in ("dense_engine", "window_evicted"):
+                write_flag(op, flag, getattr(spec, flag))
     if len(design.partitions) > 1:
         apply_cuts(module, list(design.cuts))
+
+
+def write_flag(op, name: str, value: bool) -> None:
+    """A boolean decision as the op's attribute: `name = true`, or absent when False."""
+    if value:
+        with op.context:
+            op.operation.attributes[name] = ir.BoolAttr.get(True)
+    elif name in op.operation.attributes:
+        del op.operation.attributes[name]
 
 
 def _operation(owner):

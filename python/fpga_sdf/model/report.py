@@ -176,14 +176,17 @@ def format_table(report: dict) -> str:
                 lines.append(f"partition {p['index']}: weights stream {p['weights_bandwidth_gbps']:.2f} Gb/s "
                              f"of {p['bandwidth_gbps']:.2f} Gb/s off-chip traffic "
                              f"({p['bandwidth_pct']:.1f}% of the board's {board['bandwidth_gbps']:g})")
-    evicting = any(t["direction"] == "evicted" for p in report["partitions"] for t in p["offchip_tensors"])
+    evicting = any(t["direction"] in ("evicted", "window") for p in report["partitions"] for t in p["offchip_tensors"])
     if len(report["partitions"]) > 1 or evicting:
         lines += ["", "off-chip feature maps (bits per frame), bandwidth and DDR space per partition"]
         for p in report["partitions"]:
             moved = {d: ", ".join(f"{t['layer']}.{d} {t['bits_per_frame']}" for t in p["offchip_tensors"]
-                                  if t["direction"] == d) or "-" for d in ("in", "out", "evicted")}
-            # an evicted skip stream (--sdf-evict) is written and read back: twice its bits
+                                  if t["direction"] == d) or "-" for d in ("in", "out", "evicted", "window")}
+            # an evicted skip stream (--sdf-evict) is written and read back: twice its bits; an
+            # evicted window's bits are its frame written and the lagged taps' reads together
             evicted = f"evicts {moved['evicted']} (written and read back); " if moved["evicted"] != "-" else ""
+            if moved["window"] != "-":
+                evicted += f"window delay lines off chip: {moved['window']} (written and read back by the lagged taps); "
             lines.append(f"partition {p['index']}: reads {moved['in']}; writes {moved['out']}; {evicted}"
                          f"{p['bandwidth_gbps']:.2f} Gb/s ({p['bandwidth_pct']:.1f}% of "
                          f"{board['bandwidth_gbps']:g}); DDR {p['ddr_bytes']} bytes per batch")
