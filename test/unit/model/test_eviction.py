@@ -1,12 +1,16 @@
-"""SMOF eviction of a skip-connection FIFO to off-chip memory, against hand computations:
-the BRAM it saves, the traffic it adds, the bandwidth-bound interval, and the greedy."""
+"""SMOF eviction of a skip-connection FIFO, or of a sliding window's outer delay lines, to
+off-chip memory, against hand computations: the BRAM it saves, the traffic it adds, the
+bandwidth-bound interval, and the greedy."""
 
 from dataclasses import replace
 
 from fpga_sdf.dse.evict import candidates, greedy_evictions
 from fpga_sdf.model import (LayerSpec, load_platform, module_resources, partition_performance,
                             partition_resources, platform_from_dict)
-from fpga_sdf.model.eviction import DMA_MODULE
+from fpga_sdf.model import check_folding
+from fpga_sdf.model.eviction import (DMA_MODULE, WINDOW_DMA, window_lags, window_reads,
+                                     window_traffic)
+from fpga_sdf.model.modules import expand, window_problem
 
 ZC706 = load_platform("zc706")
 SHAPE = (64, 56, 56)  # a ResNet-18 stage-1 block at 16 bits
@@ -204,3 +208,76 @@ def test_a_ring_takes_ddr_only_while_its_partition_runs():
     net = network_performance([(block(evicted=(1,)), EDGES)] * 2, small, 125, 26)
     assert net.ddr_free_bytes == 10_977_280 and [p.ring_bytes for p in net.partitions] == [401_408] * 2
     assert (net.sub_batch, net.passes) == (13, 2)
+
+
+# --- a window's outer delay lines (window_evicted) ---------------------------------------
+
+CLIP = (16, 8, 28, 28)  # 8 frames of 28 x 28 x 16 values, 16 bits
+
+
+def conv3d(**kw):
+    """A 3x3x3 conv 16 -> 16, padding 1, two input streams of 8 channels."""
+    return LayerSpec("c3", "conv", (CLIP,), (CLIP,), kernel=(3, 3, 3), stride=(1, 1, 1), pad=(1,) * 6,
+                     coarse_in=2, coarse_out=2, **kw)
+
+
+def window(spec):
+    return next(m for m in expand(spec) if m.name == "sliding_window")
+
+
+def test_an_evicted_window_keeps_each_taps_inner_lines_and_three_burst_buffers():
+    # On chip, per stream: 2 frame buffers of 30 x 30 x 8 words, 3 x 2 line buffers of 30 x 8
+    # (one pair per frame tap) and 9 x 2 window buffers of 8. Evicted: no frame buffers; the
+    # same inner lines (the 3 taps along D feed them); 3 burst buffers of 4096 bytes / 2
+    # streams = 1024 words (a write, a read for each lagged tap).
+    kept, evicted = window(conv3d()), window(conv3d(window_evicted=True))
+    assert [(m.role, m.depth, m.copies) for m in kept.memories] == \
+        [("line_buffer", 7200, 2), ("line_buffer", 240, 6), ("window_buffer", 8, 18)]
+    assert [(m.role, m.depth, m.copies) for m in evicted.memories] == \
+        [(WINDOW_DMA, 1024, 3), ("line_buffer", 240, 6), ("window_buffer", 8, 18)]
+    assert (evicted.interval, evicted.fill, evicted.words_in) == (kept.interval, kept.fill, kept.words_in)
+    # 2 streams x (2 x 8 BRAM18 (7200 x 16 bits) + 6) = 44 on chip; evicted 2 x (3 + 6) = 18
+    assert bram(kept) == 44 and bram(evicted) == 18
+
+
+def test_an_evicted_window_writes_its_frame_and_reads_a_prefix_per_lagged_tap():
+    # Lags 2, 1, 0 frames; the walk ends at padded frame 9, so the tap 2 behind reads real
+    # frames 0..6 (7 of 8) and the one 1 behind all 8.
+    spec = conv3d(window_evicted=True)
+    frame = 16 * 8 * 28 * 28 * 16
+    assert window_lags(spec) == (2, 1, 0) and window_reads(spec) == (7, 8)
+    assert window_traffic(spec) == (frame, frame * 7 // 8, frame)
+    perf = partition_performance((spec,), (), ZC706, 125)
+    assert ("c3", "window", frame * 23 // 8) in perf.offchip_tensors
+    assert perf.master_bits == (frame, frame, frame, frame * 7 // 8, frame)  # in, out, write, reads
+    assert perf.ring_bytes == frame // 8
+    # a dilation of 2 along D (padding 2): taps 4, 2 and 0 frames behind, reading 6 and 8 frames
+    dilated = replace(spec, dilation=(2, 1, 1), pad=(2, 1, 1, 2, 1, 1))
+    assert window_lags(dilated) == (4, 2, 0) and window_reads(dilated) == (6, 8)
+
+
+def test_a_window_that_cannot_run_evicted_is_refused_with_its_reason():
+    assert window_problem(conv3d(window_evicted=True)) is None
+    assert "several pixels" in window_problem(replace(conv3d(window_evicted=True), kernel=(3, 3, 3), pixels=(2, 1)))
+    spatial_only = replace(conv3d(window_evicted=True), kernel=(1, 3, 3), pad=(0, 1, 1, 0, 1, 1))
+    assert "does not span the outermost" in window_problem(spatial_only)
+    # 2 frames, a lag of 2: the ring of a frame cannot hold it
+    short = replace(conv3d(window_evicted=True), inputs=((16, 2, 28, 28),), outputs=((16, 2, 28, 28),))
+    assert "lap" in window_problem(short)
+    # a 2D conv on rows of 4 pixels x 8 channels a stream: 32 words a row, a burst of 1024
+    tiny = LayerSpec("c2", "conv", ((16, 64, 4),), ((16, 64, 4),), kernel=(3, 3), stride=(1, 1),
+                     pad=(1, 1, 1, 1), coarse_in=2, coarse_out=2, window_evicted=True)
+    assert "nearest lagged tap" in window_problem(tiny)
+    assert check_folding(tiny) == [f"c2: window_evicted: {window_problem(tiny)}"]
+
+
+def test_the_greedy_evicts_a_window_where_it_frees_the_most_bram_per_bit():
+    # Alone on a board of 30 BRAM18 the 3D conv (44 in its window, 8 weights) fits only with
+    # its frame buffers in DDR: the candidate saves 26 BRAM18 for the traffic above.
+    spec = conv3d()
+    found = candidates((spec,), (), ZC706, 125)
+    assert [(c.window, c.bram18_saved, c.bits_per_frame) for c in found] == \
+        [("c3", 26, sum(window_traffic(conv3d(window_evicted=True))))]
+    before = partition_resources((spec,), (), ZC706, clock_mhz=125).bram18
+    plan = greedy_evictions((spec,), (), ZC706, before - 1, 125)
+    assert plan.fits and plan.bram18 == before - 26 and plan.layers[0].window_evicted
