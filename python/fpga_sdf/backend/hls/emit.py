@@ -35,7 +35,7 @@ from ...model.modules import pixels_in
 from ...model.eviction import DMA_MODULE
 from ...model.performance import layer_performance, network_performance, partition_performance
 from ...model.spec import sparse_engine
-from . import cycles, dma, evict, sparse_conv, squeeze, structure, weights_memory
+from . import cycles, dma, evict, sliding_window, sparse_conv, squeeze, structure, weights_memory
 from .context import LayerContext
 from .generators import generator
 from .layers import PREPARE
@@ -348,7 +348,7 @@ class _Emitter:
         ctx = LayerContext(self.part, layer, op, spec, self.target.platform.has_uram,
                            in_fmt=value_format(op.operation.operands[0]), out_fmt=out_fmt,
                            result_shapes=[tuple(shape(r)[1:]) for r in op.operation.results])
-        why = PREPARE[kind](ctx, self) or weights_memory.fragments_refusal(ctx)
+        why = PREPARE[kind](ctx, self) or weights_memory.fragments_refusal(ctx) or sliding_window.refusal(ctx, modules)
         if not why and sparse_engine(spec):
             why = sparse_conv.refusal(ctx, modules)
         if why:

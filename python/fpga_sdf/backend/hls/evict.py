@@ -1,5 +1,5 @@
 """evict: a join's skip stream through off-chip memory (SMOF eviction, --sdf-evict), as
-model/eviction.py costs it: no skip FIFO on the edge, but the model's two burst buffers
+model/eviction.py costs it (and, `window`, a window_evicted layer's ring, see the end): no skip FIFO on the edge, but the model's two burst buffers
 (`dma_buffers`: per stream `depth` words, one to write, one read back) and two m_axi masters
 moving the tensor once each per frame, through a ring of one frame in memory.
 
@@ -85,3 +85,47 @@ def generate(part, bundle, edge: tuple, depth: int):
                      timing=[Timing("evict_read_loop", steps, AXI + STAGE),
                              Timing("evict_read_request", ring.bursts, 0, ii=AXI)]), None)
     return out
+
+
+# --- a window_evicted layer's dim-0 delay lines ------------------------------------------
+
+
+def window(part, layer: str, bundle, depth: int, reads: tuple, evict_stream, lag_stream) -> Ring:
+    """The ring of a window_evicted layer (model/eviction.py window_*): the writer of every
+    real input word the window reads (`evict_stream`, the model's write burst buffer of
+    `depth` words per stream) into a ring of one frame, with one credit stream per lagged tap,
+    and a reader per lagged tap k of the first `reads[k]` words of the frame (all lanes) into
+    `lag_stream[k]` (its read burst buffer). `bundle` is the window's input."""
+    per, burst = geometry(part.bus, bundle, depth)
+    ring = Ring(f"window{len(part.rings)}", (layer, layer), bundle, per, burst, depth, tuple(reads))
+    if ring.bursts < 3:  # the model's window_evictable refuses these (four bursts and the lag)
+        raise ValueError(f"internal: a window ring of {ring.bursts} burst(s)")
+    part.rings.append(ring)
+    lagged = len(reads)
+    credit = part.stream("ap_uint<1>", lagged, ring.bursts)
+    credit.depth = credit_depth(ring.bursts)
+    credit.why = f"window_evicted {layer}: a token per burst in memory for each lagged tap, R - 2 of the ring's R bursts"
+    evict_stream.depth = lag_stream.depth = depth
+    evict_stream.why = f"window_evicted {layer}: the model's write burst buffer"
+    lag_stream.why = f"window_evicted {layer}: the model's read burst buffers, one per lagged tap"
+    t, lanes, words = bundle.stream.elem, bundle.streams, bundle.words
+    beat = f"hls::burst_maxi<{part.name}_{ring.name}_beat_t> ring"
+    steps = words // lanes
+    part.add(Process(f"{part.name}_{ring.name}_write", "evict_write", layer,
+                     [f"hls::stream<{t}> in[{lanes}]", beat, f"hls::stream<ap_uint<1> > credit[{lagged}]"],
+                     [evict_stream.name, ring.ports[0], credit.name],
+                     f"    sdf::evict_write<{t}, {words}, {lanes}, {per}, {burst}, {lagged}>(in, ring, credit, frames);\n",
+                     timing=[Timing("evict_write_loop", steps, AXI + STAGE),
+                             Timing("evict_write_response", ring.bursts, 0, ii=AXI)]), None)
+    for k, read in enumerate(reads):
+        bursts = ring.read_bursts(k)
+        timing = [Timing("evict_read_loop", read // lanes, AXI + STAGE),
+                  Timing("evict_read_request", bursts, 0, ii=AXI)]
+        if ring.bursts > bursts:  # the tokens of the bursts past its prefix, one a cycle
+            timing.append(Timing("evict_read_drain", ring.bursts - bursts, 0))
+        part.add(Process(f"{part.name}_{ring.name}_read{k}", "evict_read", layer,
+                         [beat, "hls::stream<ap_uint<1> >& credit", f"hls::stream<{t}> out[{lanes}]"],
+                         [ring.ports[1 + k], f"{credit.name}[{k}]", f"{lag_stream.name}[{k}]"],
+                         f"    sdf::evict_read<{t}, {words}, {lanes}, {per}, {burst}, {read}>(ring, credit, out, frames);\n",
+                         timing=timing), None)
+    return ring

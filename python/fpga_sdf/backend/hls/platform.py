@@ -64,18 +64,19 @@ def bundles(part) -> list:
 
 def deal(part, ports: int, banks: bool = False) -> dict:
     """argument -> memory port (0 .. ports-1). The masters that move data while frames stream
-    (feature maps in and out, the streamed weight fragments, each evicted stream's write and
-    read: the ones the model counts) are dealt by the model's own `deal_ports` on the bits
+    (feature maps in and out, the streamed weight fragments, each ring's write and reads: an
+    evicted skip stream's two, a window_evicted layer's write and one read per lagged tap:
+    the ones the model counts) are dealt by the model's own `deal_ports` on the bits
     each moves a frame, so the busiest port is the one the model's bound costs; then,
     round-robin from the first port, the parameter images loaded before the batch or between
-    runs. With `banks` (Alveo: each port its own memory) an evicted stream's two masters
-    share a bank, as they share the ring buffer the host allocates in it."""
+    runs. With `banks` (Alveo: each port its own memory) a ring's masters share a bank, as
+    they share the ring buffer the host allocates in it."""
     loaded = [port.name for port in part.ports if not port.repeat]
     streaming = [([e.port], e.bundle.words * e.bundle.fmt.width) for e in part.inputs + part.outputs]
     streaming += [([p.name], p.bits_per_frame) for p in part.ports if p.repeat]
     for ring in part.rings:
-        streaming += [(list(ring.ports), 2 * ring.bits_per_frame)] if banks else \
-            [([arg], ring.bits_per_frame) for arg in ring.ports]
+        streaming += [(list(ring.ports), sum(ring.port_bits))] if banks else \
+            [([arg], bits) for arg, bits in zip(ring.ports, ring.port_bits)]
     port_of = deal_ports([bits for _, bits in streaming], ports)
     dealt = {arg: port_of[i] for i, (args, _) in enumerate(streaming) for arg in args}
     return dealt | {arg: i % ports for i, arg in enumerate(loaded)}
@@ -254,9 +255,9 @@ def _xrt_host(part) -> str:
                  f"    bos.push_back(xrt::bo(device, {name}, kernel.group_id({arg_of[e.port]})));\n")
     bufs += "".join(f"    bos.push_back(load(device, kernel, {arg_of[port.name]}, argv[{5 + i}]));\n"
                     for i, port in enumerate(part.ports))
-    for r in part.rings:  # an evicted skip stream's ring: one buffer of a frame, given to both its ports
+    for r in part.rings:  # a ring (evicted skip stream, window): one buffer of a frame, given to all its ports
         bufs += (f"    bos.push_back(xrt::bo(device, {r.beats * -(-r.beat_bits // 8)}, "
-                 f"kernel.group_id({arg_of[r.ports[0]]})));\n    bos.push_back(bos.back());\n")
+                 f"kernel.group_id({arg_of[r.ports[0]]})));\n" + "    bos.push_back(bos.back());\n" * (len(r.ports) - 1))
     results = ""
     for e in part.outputs:
         i, name = arg_of[e.port], "out_bytes" if e.port == "out" else f"{e.port}_bytes"

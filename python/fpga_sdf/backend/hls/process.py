@@ -23,7 +23,8 @@ def ctype(fmt: Fixed) -> str:
 
 @dataclass
 class Stream:
-    """One array of `lanes` streams of `elem` tokens in the top function."""
+    """One array of `lanes` streams of `elem` tokens in the top function (`groups` > 0: an
+    array of that many such arrays, e.g. a window_evicted layer's lagged taps, one reader each)."""
 
     name: str
     elem: str  # C++ type of a token
@@ -31,9 +32,11 @@ class Stream:
     words: int  # tokens per lane per frame
     depth: int = MIN_FIFO_DEPTH
     why: str = "chain"
+    groups: int = 0
 
     def decl(self) -> str:
-        return f"hls::stream<{self.elem}> {self.name}[{self.lanes}];"
+        groups = f"[{self.groups}]" if self.groups else ""
+        return f"hls::stream<{self.elem}> {self.name}{groups}[{self.lanes}];"
 
 
 @dataclass
@@ -281,21 +284,30 @@ class End:
 
 @dataclass
 class Ring:
-    """An evicted skip stream (model/eviction.py): a ring of one frame in off-chip memory
-    between two m_axi masters, `<name>_w` (the producer's side writes it) and `<name>_r` (read
-    back into the join), in bursts of `burst` beats of `per_beat` values; `buffer_depth` is the
-    model's burst buffer (dma_buffers: words per stream), the depth of the streams into the
-    writer and out of the reader."""
+    """A stream through a ring of one frame in off-chip memory (model/eviction.py), in bursts of
+    `burst` beats of `per_beat` values. An evicted skip stream: two m_axi masters, `<name>_w`
+    (the producer's side writes it) and `<name>_r` (read back into the join). A window_evicted
+    layer's dim-0 delay lines (`reads`: the words, all lanes, each lagged tap reads back a
+    frame, a prefix of it): the write master `<name>_w` and a read master `<name>_r<k>` per
+    lagged tap. `buffer_depth` is the model's burst buffer (dma_buffers, window_burst: words
+    per stream), the depth of the streams into the writer and out of the readers."""
 
-    name: str  # evict0, evict1, ...
-    edge: tuple  # (producer layer, join layer)
-    bundle: Bundle  # the producer's stream, the writer's input
+    name: str  # evict0, window1, ...
+    edge: tuple  # (producer layer, join layer); a window: (layer, layer)
+    bundle: Bundle  # the stream the writer reads (the producer's; the window's input)
     per_beat: int
     burst: int
     buffer_depth: int
+    reads: tuple = ()  # a window's lagged taps: words (all lanes) each reads a frame
+
+    @property
+    def window(self) -> bool:
+        return bool(self.reads)
 
     @property
     def ports(self) -> tuple:
+        if self.window:
+            return (f"{self.name}_w",) + tuple(f"{self.name}_r{k}" for k in range(len(self.reads)))
         return f"{self.name}_w", f"{self.name}_r"
 
     @property
@@ -313,8 +325,21 @@ class Ring:
 
     @property
     def bits_per_frame(self) -> int:
-        """What each of the two masters moves per frame (the model's evicted tensor)."""
+        """What the write master moves per frame (the model's evicted tensor, a frame of the
+        window's input); a skip stream's read master moves as much."""
         return self.bundle.words * self.bundle.fmt.width
+
+    @property
+    def port_bits(self) -> tuple:
+        """The bits each of `ports` moves a frame (the model's masters: eviction.window_traffic
+        for a window)."""
+        if self.window:
+            return (self.bits_per_frame,) + tuple(r * self.bundle.fmt.width for r in self.reads)
+        return self.bits_per_frame, self.bits_per_frame
+
+    def read_bursts(self, k: int) -> int:
+        """Bursts lagged tap k reads a frame (the bursts its prefix touches)."""
+        return -(-(-(-self.reads[k] // self.per_beat)) // self.burst)
 
 
 @dataclass
@@ -335,11 +360,11 @@ class Partition:
     bus: int = 512  # bits per beat of the memory ports (bus_bits)
     model: dict | None = None  # the model's partition interval and depth (cycles.py compares)
     counters: list = field(default_factory=list)  # sparse engine processes: the csim counts their cycles
-    rings: list = field(default_factory=list)  # Ring: evicted skip streams (two masters each)
+    rings: list = field(default_factory=list)  # Ring: evicted skip streams and windows' delay lines
 
     def memory_args(self) -> list:
         """The top's memory ports in argument order: feature maps in, out, parameters, then
-        each evicted stream's write and read masters (both given its ring buffer)."""
+        each ring's write and read masters (all of them given its ring buffer)."""
         return ([e.port for e in self.inputs + self.outputs] + [p.name for p in self.ports]
                 + [port for r in self.rings for port in r.ports])
 

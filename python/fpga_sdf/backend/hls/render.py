@@ -33,7 +33,7 @@ from .process import ctype
 TB_FLAGS = ("-std=c++14", "-O2", "-Wno-unknown-pragmas", "-pthread", "-DSDF_THREADED_CSIM")
 TEMPLATE_FILES = ("sdf_common.hpp", "sliding_window.hpp", "conv.hpp", "weights_fragments.hpp", "sparse_conv.hpp", "pool.hpp",
                   "activation.hpp", "streams.hpp", "sdf.hpp", "dataflow.hpp", "tb_io.hpp", "csim_stream.hpp")
-EVICT_TEMPLATE = "evict.hpp"  # in the projects with an evicted skip stream (evict.py)
+EVICT_TEMPLATE = "evict.hpp"  # in the projects with a ring: an evicted skip stream or window (evict.py)
 DEPTHS_SED = r"s/^#pragma HLS STREAM variable=\([A-Za-z_][A-Za-z0-9_]*\) depth=\([0-9][0-9]*\).*/SDF_DEPTH(\1, \2)/p"
 
 
@@ -103,7 +103,7 @@ def _schedule_entry(part, n_parts: int) -> dict:
         "reconfigure": n_parts > 1, "runs": 1, "weights_reload": None,
         "ports": [_port_entry(part, p) for p in part.ports],
     }
-    if part.rings:  # evicted skip streams: the host gives each ring buffer to both its ports
+    if part.rings:  # evicted skip streams and windows: the host gives each ring buffer to all its ports
         entry["rings"] = [_ring_entry(r) for r in part.rings]
     r = part.reload
     if r is not None:
@@ -114,11 +114,17 @@ def _schedule_entry(part, n_parts: int) -> dict:
 
 
 def _ring_entry(r) -> dict:
-    """An evicted skip stream's ring buffer: one frame of beats, written through `ports[0]`,
-    read back through `ports[1]`, both given the same buffer."""
-    return {"name": r.name, "edge": list(r.edge), "ports": list(r.ports), "per_beat": r.per_beat,
-            "beat_bits": r.beat_bits, "beats": r.beats, "bytes": r.beats * -(-r.beat_bits // 8),
-            "burst_beats": r.burst, "bursts": r.bursts, "bits_per_frame": r.bits_per_frame}
+    """A ring buffer: one frame of beats, written through `ports[0]`, read back through the
+    others (an evicted skip stream: one; a window_evicted layer: one per lagged tap, each a
+    prefix of the frame), all given the same buffer."""
+    entry = {"name": r.name, "kind": "window" if r.window else "skip", "edge": list(r.edge),
+             "ports": list(r.ports), "per_beat": r.per_beat,
+             "beat_bits": r.beat_bits, "beats": r.beats, "bytes": r.beats * -(-r.beat_bits // 8),
+             "burst_beats": r.burst, "bursts": r.bursts, "bits_per_frame": r.bits_per_frame,
+             "port_bits": list(r.port_bits)}
+    if r.window:
+        entry["read_words"] = list(r.reads)
+    return entry
 
 
 def _port_entry(part, p) -> dict:
@@ -153,7 +159,8 @@ def _partition(part, files: dict, target, source: str) -> None:
     hdr += [f"const int {P}_{e.port.upper()}_WORDS = {e.bundle.words};" for e in ends]
     hdr += [f"const int {P}_{e.port.upper()}_BEATS = {e.beats};" for e in ends] + [""]
     for r in part.rings:
-        hdr += [f"// evicted {r.edge[0]} -> {r.edge[1]}: a ring of one frame, {r.bursts} bursts of {r.burst} beats",
+        what = f"window {r.edge[0]}'s dim-0 delay lines" if r.window else f"evicted {r.edge[0]} -> {r.edge[1]}"
+        hdr += [f"// {what}: a ring of one frame, {r.bursts} bursts of {r.burst} beats",
                 f"typedef ap_uint<{r.beat_bits}> {p}_{r.name}_beat_t;",
                 f"const int {P}_{r.name.upper()}_BEATS = {r.beats};", ""]
     for port in part.ports:
@@ -208,7 +215,7 @@ def _top(part, top_sig: str, source: str) -> str:
         lines.append(f"#pragma HLS INTERFACE m_axi port={e.port} offset=slave bundle=gmem_{e.port} depth={e.beats}")
     for i, port in enumerate(part.ports):
         lines.append(f"#pragma HLS INTERFACE m_axi port={port.name} offset=slave bundle=gmem_w{i} depth={port.beats}")
-    # an evicted skip stream: its own masters to write the ring and to read it back
+    # a ring (an evicted skip stream, a window's delay lines): its own masters to write it and to read it back
     for r in part.rings:
         for port in r.ports:
             lines.append(f"#pragma HLS INTERFACE m_axi port={port} offset=slave bundle=gmem_{port} depth={r.beats}")
@@ -242,9 +249,9 @@ def _testbench(part) -> str:
     extra_out_decls = "".join(f"    std::vector<{p}_{e.port}_beat_t> {e.port}((size_t)frames * {P}_{e.port.upper()}_BEATS);\n"
                               for e in extra_out)
     call = ", ".join(f"{e.port}.data()" for e in part.inputs + part.outputs)
-    # an evicted skip stream's ring: scratch memory of the kernel, the same buffer on both ports
+    # a ring: scratch memory of the kernel, the same buffer on all its ports
     rings = "".join(f"    std::vector<{p}_{r.name}_beat_t> {r.name}({P}_{r.name.upper()}_BEATS);\n" for r in part.rings)
-    ring_args = "".join(f", {r.name}.data(), {r.name}.data()" for r in part.rings)
+    ring_args = "".join(f", {r.name}.data()" * len(r.ports) for r in part.rings)
     writes = "".join("    {\n" + _write_beats(p, e.port, first + len(extra_in) + i, "    ") + "    }\n"
                      for i, e in enumerate(extra_out))
     usage = "".join(f" {port.name}.bin" for port in part.ports) + "".join(f" {e.port}.bin" for e in extra_in + extra_out)

@@ -17,8 +17,8 @@ namespace sdf {
 // Rate: one input (or padding) word per cycle, II=1 over the padded volume.
 // One step of a window's walk over the padded map: channels fastest, then the ROW positions
 // of a padded row (pixels at one pixel a word, words of the grid at P), height, depth, then
-// the next frame; `row` is the ring slot of the current padded row.
-template <typename G, int CH, int ROW>
+// the next frame; `row` is the ring slot of the current padded row, in a ring of NR rows.
+template <typename G, int CH, int ROW, int NR = G::NROWS>
 inline void walk_next(int &c, int &x, int &row, int &h, int &d) {
 #pragma HLS INLINE
     if (c != CH - 1) {
@@ -31,7 +31,7 @@ inline void walk_next(int &c, int &x, int &row, int &h, int &d) {
         return;
     }
     x = 0;
-    row = row == G::NROWS - 1 ? 0 : row + 1;
+    row = row == NR - 1 ? 0 : row + 1;
     if (h != G::PH - 1) {
         h++;
         return;
@@ -97,6 +97,102 @@ sliding_window_loop:
         }
 
         walk_next<G, CH, G::PW>(c, w, row, h, d);  // channels fastest, then the row's pixels, height, depth
+    }
+}
+
+
+// The dim of a window_evicted layer whose delay lines are off chip (model/eviction.py): the
+// layer's spatial dim 0, in G's terms the outermost of D / H the kernel spans (D for a 3D
+// layer, H for a 2D one, whose G has D = KD = 1; a 3D kernel not spanning D is refused).
+// Per tap k along it (lag J(k) = SPAN - 1 - k * DIL slices of SLICE words, the last the live
+// stream) a ring of the inner dims only: ROWS padded rows (3D: the SPAN_H - 1 line buffers and
+// the row being written; 2D: the row being written) of COLS columns (3D: the padded row; 2D:
+// the SPAN_W columns the window reaches, a cyclic ring).
+template <typename G>
+struct evicted_dim {
+    static const bool IS_D = G::SPAN_D > 1;
+    static const int K = IS_D ? G::KD : G::KH, DIL = IS_D ? G::DD : G::DH;
+    static const int SPAN = IS_D ? G::SPAN_D : G::SPAN_H;
+    static const int REAL = IS_D ? G::D : G::H, BEGIN = IS_D ? G::PD0 : G::PH0;
+    static const int ROWS = IS_D ? G::SPAN_H : 1, COLS = IS_D ? G::PW : G::SPAN_W;
+    static const int LAGGED = K - 1;  // the taps read back from off-chip memory
+    static int lag(int k) {
+#pragma HLS INLINE
+        return SPAN - 1 - k * DIL;
+    }
+};
+
+// sliding_window with its dim-0 delay lines (frame buffers in 3D, line buffers in 2D) in a
+// ring of one frame in off-chip memory (window_evicted). The walk over the padded volume, its
+// cycles and the windows it emits are sliding_window's. Every real input word the walk reads
+// is also written, in order, to `evict` (the writer's stream: sdf::evict_write); at walk
+// position (p0, rest) lagged tap k takes one word from `lag[k]` (its reader's stream:
+// sdf::evict_read of a prefix of the frame) iff (p0 - J(k), rest) is a real position, else
+// the pad value. Each tap's words go into its own ring of the inner rows (evicted_dim), which
+// the window reads as sliding_window reads its one ring. One code path for 2D and 3D.
+template <typename T, typename G, int CH, int LANES = 1>
+void sliding_window_evicted(hls::stream<T> in[LANES], hls::stream<vec<T, G::KVOL> > out[LANES],
+                            hls::stream<T> evict[LANES], hls::stream<T> lag[evicted_dim<G>::LAGGED][LANES],
+                            const T pad_value, int frames = 1) {
+#pragma HLS INLINE off
+    typedef evicted_dim<G> E;
+    static_assert(E::K > 1, "the kernel must span the evicted dim");
+    T buf[LANES][E::K][E::ROWS][E::COLS][CH];
+#pragma HLS ARRAY_PARTITION variable=buf complete dim=1
+#pragma HLS ARRAY_PARTITION variable=buf complete dim=2
+#pragma HLS ARRAY_PARTITION variable=buf complete dim=3
+#pragma HLS ARRAY_PARTITION variable=buf cyclic factor=G::SPAN_W dim=4
+
+    const int TOTAL = G::PD * G::PH * G::PW * CH;
+    int c = 0, w = 0, h = 0, d = 0;
+    int row = 0;  // ring slot of the current padded row (in every tap's ring)
+    int col = 0;  // ring column of the current pixel: w, or w mod SPAN_W in 2D
+sliding_window_loop:
+    for (int i = 0; i < frames * TOTAL; i++) {
+#pragma HLS PIPELINE II=1
+        SDF_COUNT_LOOP("sliding_window_loop")
+        const bool real_d = d >= G::PD0 && d < G::PD0 + G::D, real_h = h >= G::PH0 && h < G::PH0 + G::H;
+        const bool real_w = w >= G::PW0 && w < G::PW0 + G::W;
+        const bool inner = (E::IS_D ? real_h : real_d) && real_w;  // the dims below dim 0
+        const int p0 = E::IS_D ? d : h;
+        const bool inside = (E::IS_D ? real_d : real_h) && inner;
+        const bool ready = d >= G::SPAN_D - 1 && h >= G::SPAN_H - 1 && w >= G::SPAN_W - 1 &&
+                           (d - (G::SPAN_D - 1)) % G::SD == 0 &&
+                           (h - (G::SPAN_H - 1)) % G::SH == 0 &&
+                           (w - (G::SPAN_W - 1)) % G::SW == 0;
+        for (int s = 0; s < LANES; s++) {
+#pragma HLS UNROLL
+            const T v = inside ? in[s].read() : pad_value;
+            if (inside) evict[s].write(v);
+            buf[s][E::K - 1][row][col][c] = v;
+            for (int k = 0; k < E::LAGGED; k++) {
+#pragma HLS UNROLL
+                const int q = p0 - E::lag(k);  // the slice tap k sees
+                const bool real = inner && q >= E::BEGIN && q < E::BEGIN + E::REAL;
+                buf[s][k][row][col][c] = real ? lag[k][s].read() : pad_value;
+            }
+            if (ready) {
+                vec<T, G::KVOL> window;
+                for (int kd = 0; kd < G::KD; kd++) {
+                    for (int kh = 0; kh < G::KH; kh++) {
+                        for (int kw = 0; kw < G::KW; kw++) {
+#pragma HLS UNROLL
+                            const int k = E::IS_D ? kd : kh;
+                            const int back = E::IS_D ? G::SPAN_H - 1 - kh * G::DH : 0;
+                            const int r = row - back < 0 ? row - back + E::ROWS : row - back;
+                            const int back_w = G::SPAN_W - 1 - kw * G::DW;
+                            const int x = col - back_w < 0 ? col - back_w + E::COLS : col - back_w;
+                            window.v[(kd * G::KH + kh) * G::KW + kw] = buf[s][k][r][x][c];
+                        }
+                    }
+                }
+                out[s].write(window);
+            }
+        }
+
+        const bool next_pixel = c == CH - 1;
+        walk_next<G, CH, G::PW, E::ROWS>(c, w, row, h, d);  // as sliding_window, on the taps' rings of ROWS rows
+        if (next_pixel) col = w == 0 ? 0 : (col == E::COLS - 1 ? 0 : col + 1);
     }
 }
 
