@@ -82,6 +82,14 @@ def row(name, board, problem, strategy="greedy", steps=2000, block_cuts=True):
     }
 
 
+def _evictions(specs) -> str:
+    """What the partition keeps in DDR instead of BRAM (SMOF): skip streams, windows' lines."""
+    skips = sum(len(s.evicted) for s in specs)
+    windows = [s.name for s in specs if s.window_evicted]
+    found = ([f"{skips} skip stream(s)"] if skips else []) + ([f"windows of {', '.join(windows)}"] if windows else [])
+    return f", evicts {' and '.join(found)}" if found else ""
+
+
 def partition_lines(design) -> list[str]:
     """One line per partition: what it holds and what bounds it."""
     lines = []
@@ -92,7 +100,8 @@ def partition_lines(design) -> list[str]:
                      f"(reload {reloads}), interval {perf.interval} (compute {perf.compute_interval}, bandwidth "
                      f"{perf.bandwidth_interval}), bottleneck {perf.bottleneck}, {perf.time_s:.3f} s, DSP "
                      f"{p.resources.dsp}, BRAM18 {p.resources.bram18}, {perf.bandwidth_gbps:.2f} Gb/s, "
-                     f"{len(perf.offchip_tensors)} off-chip tensors, DDR {perf.ddr_bytes / 1e6:.1f} MB")
+                     f"{len(perf.offchip_tensors)} off-chip tensors, DDR {perf.ddr_bytes / 1e6:.1f} MB"
+                     f"{_evictions(p.specs)}")
     lines.append(f"  reconfiguration {design.perf.reconfiguration_s:.2f} s of {design.perf.time_s:.2f} s")
     return lines
 
