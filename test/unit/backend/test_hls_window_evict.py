@@ -37,8 +37,8 @@ FRAMES = 2
 COUNT = re.compile(r"csim: loop (\w+)/(\w+) iterations (\d+)")
 
 
-def _module(name: str, conv, shape: tuple):
-    """One conv layer on a (C, *spatial) input, quantized for zcu102 on two random frames."""
+def _module(name: str, layer, shape: tuple):
+    """One layer (a torch module) on a (C, *spatial) input."""
     import torch.nn as nn
 
     from fpga_sdf.frontend.importer import import_model
@@ -47,38 +47,50 @@ def _module(name: str, conv, shape: tuple):
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
-            self.conv = conv
+            self.layer = layer
 
         def forward(self, x):
-            return self.conv(x)
+            return self.layer(x)
 
     model, x = _finish(name, Net(), (1, *shape))
     return import_model(model, x), tuple(x.shape[1:])
 
 
-def _design(tmp: Path, conv, shape: tuple, folding: dict | None = None):
-    """The quantized module with window_evicted set on its conv (by hand, as the IR would say
-    it), and two input frames."""
+WINDOWED = ("sdf.conv", "sdf.pool")
+
+
+def _windowed(module):
+    """(name, op) of the module's one conv or pool."""
+    (found,) = [(name, op) for name, op in network.named_layers(module) if op.operation.name in WINDOWED]
+    return found
+
+
+def _design(tmp: Path, layer, shape: tuple, folding: dict | None = None, by_hand: bool = False,
+            platform: str = "zcu102"):
+    """The quantized module (two random input frames) with window_evicted on its conv or pool:
+    by `--sdf-evict windows=` (whose verifier accepts only what the model can run), or
+    `by_hand` (the attribute written into the IR, as a hand-edited file would have it, for
+    the backend's own refusals), and the frames."""
     from torch_mlir import ir
 
-    module, in_shape = _module("window_evict", conv, shape)
+    module, in_shape = _module("window_evict", layer, shape)
     x = np.random.default_rng(7).standard_normal((FRAMES, *in_shape)).astype(np.float32)
     np.save(tmp / "calib.npy", x)
     run_pass(module, "sdf-quantize", f"calibration={tmp / 'calib.npy'}")
-    run_pass(module, "sdf-target", "platform=zcu102")
-    for _, op in network.named_layers(module):
-        if op.operation.name == "sdf.conv":
-            with module.context:
-                op.operation.attributes["window_evicted"] = ir.BoolAttr.get(True)
-                for attr, value in (folding or {}).items():
-                    op.operation.attributes[attr] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), value)
+    run_pass(module, "sdf-target", f"platform={platform}")
+    name, op = _windowed(module)
+    with module.context:
+        for attr, value in (folding or {}).items():
+            op.operation.attributes[attr] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), value)
+        if by_hand:
+            op.operation.attributes["window_evicted"] = ir.BoolAttr.get(True)
+    if not by_hand:
+        run_pass(module, "sdf-evict", f"windows={name}")
     return module, x
 
 
 def _conv_spec(module):
-    (spec,) = [network.layer_spec(name, op) for name, op in network.named_layers(module)
-               if op.operation.name == "sdf.conv"]
-    return spec
+    return network.layer_spec(*_windowed(module))
 
 
 def _check_against_model(module, proj, stdout: str | None) -> None:
@@ -132,36 +144,47 @@ def _check_against_model(module, proj, stdout: str | None) -> None:
                                    if counted.get(k) != stated.get(k)}
 
 
-def _run(tmp_path, conv, shape, folding=None):
-    module, x = _design(tmp_path, conv, shape, folding)
+def _run(tmp_path, layer, shape, folding=None):
+    module, x = _design(tmp_path, layer, shape, folding)
     proj, y, ref, stdout = run_project(module, x, tmp_path / "hls")
     assert np.array_equal(y, ref), f"{np.count_nonzero(y != ref)} of {y.size} outputs differ"
     _check_against_model(module, proj, stdout)
     return module, proj, stdout
 
 
-def test_3d_window_frame_buffers_evicted_is_bit_exact(tmp_path):
+@pytest.mark.parametrize("folding", [{"coarse_out": 4}, {"coarse_in": 2, "coarse_out": 2}])
+def test_3d_window_frame_buffers_evicted_is_bit_exact(folding, tmp_path):
     """A 3x3x3 conv (pad 1) on 8 x 6 x 16 x 16: its two frame buffers in a ring of one frame
     (a plane is 2,048 words, one 4 KB burst: six a frame); the taps two and one planes back
-    read the first 5 and 6 planes; two frames bit-exact."""
+    read the first 5 and 6 planes; two frames bit-exact, on one stream and on two (B = 1,024
+    words a stream)."""
     import torch.nn as nn
 
-    module, proj, stdout = _run(tmp_path, nn.Conv3d(8, 4, 3, padding=1), (8, 6, 16, 16), {"coarse_out": 4})
+    module, proj, stdout = _run(tmp_path, nn.Conv3d(8, 4, 3, padding=1), (8, 6, 16, 16), folding)
     (ring,) = proj.partitions[0].rings
-    assert window_lags(_conv_spec(module)) == (2, 1, 0) and window_reads(_conv_spec(module)) == (5, 6)
+    spec = _conv_spec(module)
+    assert window_lags(spec) == (2, 1, 0) and window_reads(spec) == (5, 6)
     assert ring.bursts == 6 and ring.reads == (5 * 2048, 6 * 2048)
+    assert ring.buffer_depth == 2048 // folding.get("coarse_in", 1)
     assert "csim: loop p0_window0_read0/evict_read_drain iterations 2" in stdout  # the sixth burst, x 2 frames
     compile_synth_style(tmp_path / "hls")
 
 
-def test_2d_window_line_buffers_evicted_is_bit_exact(tmp_path):
+@pytest.mark.parametrize("layer", ["conv", "dilated", "max_pool"])
+def test_2d_window_line_buffers_evicted_is_bit_exact(layer, tmp_path):
     """A 3x3 conv (pad 1) on 32 x 6 x 64: its two line buffers (a row of 2,048 words) off chip,
-    on chip a row of three columns per tap; two frames bit-exact."""
+    on chip a row of three columns per tap; the same dilated by 2 (lags of 4 and 2 rows on 8
+    rows: the ring just holds them and four bursts) and a 3x3 max pool (its padding the
+    minimum, also in the lagged taps); two frames bit-exact."""
     import torch.nn as nn
 
-    module, proj, _ = _run(tmp_path, nn.Conv2d(32, 2, 3, padding=1), (32, 6, 64), {"coarse_out": 2})
-    assert window_reads(_conv_spec(module)) == (5, 6)
-    assert "sdf::sliding_window_evicted<" in proj.files["p0/src/conv.cpp"]
+    layers = {"conv": (nn.Conv2d(32, 2, 3, padding=1), (32, 6, 64), {"coarse_out": 2}, (5, 6)),
+              "dilated": (nn.Conv2d(32, 2, 3, padding=2, dilation=2), (32, 8, 64), {"coarse_out": 2}, (6, 8)),
+              "max_pool": (nn.MaxPool2d(3, 1, 1), (32, 6, 64), {}, (5, 6))}
+    module, proj, _ = _run(tmp_path, *layers[layer][:3])
+    assert window_reads(_conv_spec(module)) == layers[layer][3]
+    (src,) = [text for path, text in proj.files.items() if path.startswith("p0/src/") and "_top" not in path]
+    assert "sdf::sliding_window_evicted<" in src
 
 
 def test_temporal_conv_window_evicted_is_bit_exact(tmp_path):
@@ -172,6 +195,37 @@ def test_temporal_conv_window_evicted_is_bit_exact(tmp_path):
     _run(tmp_path, nn.Conv3d(8, 4, (3, 1, 1), padding=(1, 0, 0)), (8, 6, 16, 16), {"coarse_out": 4})
 
 
+def test_on_memory_banks_the_rings_masters_share_one(tmp_path):
+    """On an Alveo card (u250: four DDR banks) the write and both read masters are linked to
+    one bank, the ring buffer's, as the model counts them (master_bits: the ring's three as
+    one); the XRT host hands the one buffer to the three arguments."""
+    import torch.nn as nn
+    from fpga_sdf.backend.hls.emit import emit
+    from fpga_sdf.model.performance import deal_ports
+
+    module, _ = _design(tmp_path, nn.Conv3d(8, 4, 3, padding=1), (8, 6, 16, 16), {"coarse_out": 4}, platform="u250")
+    proj = emit(module, source="net.mlir")
+    (part,) = proj.partitions
+    (ring,) = part.rings
+    link = dict(line.split("=", 1)[1].removeprefix("p0_top_1.").split(":") for line in
+                proj.files["vitis/link_p0.cfg"].splitlines() if line.startswith("sp="))
+    assert len({link[port] for port in ring.ports}) == 1 and len(ring.ports) == 3
+    target = target_mod.read(module, "test")
+    (mpart,) = network.model_partitions(module)
+    perf = partition_performance(mpart.layers, mpart.edges, target.platform, target.clock_mhz)
+    ends = [e.bundle.words * e.bundle.fmt.width for e in part.inputs + part.outputs]
+    assert sorted(perf.master_bits) == sorted(ends + [sum(window_traffic(_conv_spec(module)))])
+    loads: dict = {}
+    for arg, bank in link.items():
+        bits = dict(zip(ring.ports, ring.port_bits)).get(arg) or ends[["in", "out"].index(arg)]
+        loads[bank] = loads.get(bank, 0) + bits
+    model = [0] * target.platform.axi_ports
+    for bits, port in zip(perf.master_bits, deal_ports(perf.master_bits, target.platform.axi_ports)):
+        model[port] += bits
+    assert sorted(loads.values()) == sorted(b for b in model if b)
+    assert proj.files["vitis/host_p0.cpp"].count("bos.push_back(bos.back());") == 2
+
+
 def test_a_frame_too_short_for_the_lag_is_refused(tmp_path):
     """Four planes (a burst each): the ring cannot hold the lag of two planes and four bursts
     besides: window_evictable's reason at the layer."""
@@ -179,7 +233,7 @@ def test_a_frame_too_short_for_the_lag_is_refused(tmp_path):
     from fpga_sdf.backend.hls.emit import emit
     from fpga_sdf.model.eviction import window_evictable
 
-    module, _ = _design(tmp_path, nn.Conv3d(8, 4, 3, padding=1), (8, 4, 16, 16))
+    module, _ = _design(tmp_path, nn.Conv3d(8, 4, 3, padding=1), (8, 4, 16, 16), by_hand=True)
     why = window_evictable(_conv_spec(module), 1, 8)
     assert why and "cannot hold the lag of 2 slices" in why
     with pytest.raises(UserError) as err:
@@ -192,8 +246,77 @@ def test_a_burst_longer_than_the_nearest_lag_is_refused(tmp_path):
     import torch.nn as nn
     from fpga_sdf.backend.hls.emit import emit
 
-    module, _ = _design(tmp_path, nn.Conv3d(4, 4, 3, padding=1), (4, 8, 8, 8))
+    module, _ = _design(tmp_path, nn.Conv3d(4, 4, 3, padding=1), (4, 8, 8, 8), by_hand=True)
     with pytest.raises(UserError) as err:
         emit(module, source="net.mlir")
     assert re.search(r":\d+:\d+: error: window_evicted: a burst gathers 2048 words a stream, more than the 256 "
                      r"the nearest lagged tap trails the walk by", str(err.value)), str(err.value)
+
+
+RING_HARNESS = r"""
+// evict_write with two credit streams, an evict_read of a prefix of each frame (then the
+// tokens past it) and one of the whole frame, each with a consumer that is slow for a while
+// (the window waiting on another tap), the credit streams at the depth the emitter gives a
+// ring of R bursts; prints the words each consumer gets wrong.
+#include "sdf_common.hpp"
+#include "evict.hpp"
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <vector>
+typedef ap_fixed<16, 8> T;
+const int WORDS = 4096, PER = 32, FRAMES = 3, BURST_BEATS = @BURST@, CREDITS = @CREDITS@, READ = @READ@;
+int main() {
+    static hls::stream<T> in[1], out0[1], out1[1];
+    static hls::stream<ap_uint<1> > credit[2];
+    sdf::csim::configure(in[0], "in", BURST_BEATS * PER);
+    sdf::csim::configure(out0[0], "out0", BURST_BEATS * PER);
+    sdf::csim::configure(out1[0], "out1", BURST_BEATS * PER);
+    sdf::csim::configure(credit, "credit", CREDITS);
+    std::vector<ap_uint<PER * 16> > ring(WORDS / PER);
+    long bad0 = 0, bad1 = 0;
+    {
+        sdf::csim::region r;
+        r.spawn([&]() { for (int i = 0; i < FRAMES * WORDS; i++) in[0].write(sdf::from_raw<T>(ap_int<16>(i % 30000))); });
+        r.spawn([&]() { sdf::evict_write<T, WORDS, 1, PER, BURST_BEATS, 2>(in, hls::burst_maxi<ap_uint<PER * 16> >(ring.data()), credit, FRAMES); });
+        r.spawn([&]() { sdf::evict_read<T, WORDS, 1, PER, BURST_BEATS, READ>(hls::burst_maxi<ap_uint<PER * 16> >(ring.data()), credit[0], out0, FRAMES); });
+        r.spawn([&]() { sdf::evict_read<T, WORDS, 1, PER, BURST_BEATS>(hls::burst_maxi<ap_uint<PER * 16> >(ring.data()), credit[1], out1, FRAMES); });
+        r.spawn([&]() {
+            for (int f = 0; f < FRAMES; f++)
+                for (int i = 0; i < READ; i++) {
+                    if (i < 1500) std::this_thread::sleep_for(std::chrono::microseconds(40));
+                    if (sdf::raw(out0[0].read()) != ap_int<16>((f * WORDS + i) % 30000)) bad0++;
+                }
+        });
+        r.spawn([&]() {
+            for (int i = 0; i < FRAMES * WORDS; i++) {
+                if (i % WORDS > 3000) std::this_thread::sleep_for(std::chrono::microseconds(20));
+                if (sdf::raw(out1[0].read()) != ap_int<16>(i % 30000)) bad1++;
+            }
+        });
+    }
+    printf("%ld %ld\n", bad0, bad1);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("burst_beats,read", [(43, 1376), (16, 2660), (16, 4096 - 512)])
+def test_the_writer_never_refills_a_slot_a_prefix_reader_is_reading(burst_beats, read):
+    """Hardware ordering with two readers (test_hls_evict.py's ring test for one): with a
+    reader's consumer slow, the writer runs ahead and waits on that reader's credits; the
+    reader of a prefix drains the tokens past it, so frames stay aligned: at the emitted
+    credit depth every word comes back as written, over frames (rings of 3 and 8 bursts;
+    prefixes ending inside a burst and on one)."""
+    import subprocess
+
+    from fpga_sdf.backend.hls.csim import compile_program
+    from fpga_sdf.backend.hls.evict import credit_depth
+    from fpga_sdf.backend.hls.render import TB_FLAGS
+
+    bursts = -(-4096 // 32 // burst_beats)
+    source = (RING_HARNESS.replace("@BURST@", str(burst_beats)).replace("@CREDITS@", str(credit_depth(bursts)))
+              .replace("@READ@", str(read)))
+    out = subprocess.run([str(compile_program(source, TB_FLAGS).path)], capture_output=True, text=True,
+                         check=True, timeout=300)
+    assert out.stdout.split() == ["0", "0"], f"R = {bursts}: {out.stdout.strip()} words wrong"

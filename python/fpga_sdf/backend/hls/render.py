@@ -224,8 +224,9 @@ def _top(part, top_sig: str, source: str) -> str:
     lines += ["#pragma HLS INTERFACE s_axilite port=return bundle=control", "#pragma HLS DATAFLOW"]
     for s in part.streams:
         lines.append(f"    {s.decl()}")
-        lines.append(f"#pragma HLS STREAM variable={s.name} depth={s.depth}  // {s.why}: {s.lanes} x {s.elem}, "
-                     f"{s.words} per frame each")
+        shape = f"{s.groups} x {s.lanes}" if s.groups else f"{s.lanes}"
+        lines.append(f"#pragma HLS STREAM variable={s.name} depth={s.depth}  // {s.why}: {shape} x {s.elem}, "
+                     f"{s.words} per frame each{' at most' if s.groups else ''}")
     lines += ["#ifdef SDF_THREADED_CSIM", "#include \"../build/depths.inc\"", "#endif", "    SDF_DATAFLOW_REGION"]
     lines += [f"    SDF_PROCESS({proc.call()[:-1]});" for proc in part.order]
     lines += ["}", ""]

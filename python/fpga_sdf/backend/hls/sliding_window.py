@@ -96,8 +96,8 @@ def _evicted(ctx, lanes: int, ch: int, pad: str, params: list, args: list):
     lagged = k0 - 1
     words = math.prod(ctx.inputs[0].shape) // lanes
     ev = ctx.stream(in_t, lanes, words)
-    lag = ctx.stream(in_t, lanes, words)
-    lag.groups = lagged
+    lag = ctx.stream(in_t, lanes, max(window_reads(spec), default=0) * words // spatial(spec.inputs[0])[0])
+    lag.groups = lagged  # one array of lanes per lagged tap, its reader's
     params += [f"hls::stream<{in_t}> evict[{lanes}]", f"hls::stream<{in_t}> lag[{lagged}][{lanes}]"]
     args += [ev.name, lag.name]
     v["evicted"] = (ev, lag)
