@@ -37,7 +37,8 @@ from ...diagnostics import Diagnostic, Diagnostics, UserError, at
 from ...dialects import sdf
 from ...interp.fixed import Fixed, quantize, requantize
 from ...model import expand
-from ...model.eviction import DMA_MODULE
+from ...model.eviction import DMA_MODULE, WINDOW_DMA, window_lags, window_reads, window_traffic
+from ...model.modules import window_problem
 from ...model.performance import partition_performance
 from ..hls.emit import value_format
 from ..hls.weights_memory import fragments
@@ -64,6 +65,7 @@ class _Stream:
     consumer: tuple = (None, 0)
     origin: str | None = None  # the layer whose data it carries (through squeezes)
     depth: int = 2
+    role: str | None = None  # "window_write" / "window_read": a window_evicted layer's DDR streams
 
 
 @dataclass
@@ -178,6 +180,10 @@ def _collect_layers(module, problems: list) -> dict:
         why = _fragments_refusal(spec)
         if why:
             problems.append(at(op.location, why))
+        if spec.window_evicted:  # the model's refusal (eviction.window_evictable), at the layer
+            why = window_problem(spec) if kind in ("conv", "pool") else "only a conv or pool layer has a sliding window"
+            if why:
+                problems.append(at(op.location, f"window_evicted: {why}"))
         params, formats = _layer_params(op, kind, problems)
         part = network.partition_of(op)
         layers[name] = _Layer(name, kind, spec, _attrs(op), params, formats,
@@ -465,6 +471,12 @@ class _Emitter:
                 s.depth = depth
         for edge, group in through_ddr.items():
             self._evict(plan, edge, group, evicted[edge], reload_layer)
+        windows: dict = {}  # window_evicted layers: their sliding windows, by instance
+        for i, inst in enumerate(insts):
+            if inst.kind == "sliding_window" and inst.params.spec is not None and inst.params.spec.window_evicted:
+                windows.setdefault(inst.layer, []).append(i)
+        for layer, group in windows.items():
+            self._evict_window(plan, layer, sorted(group, key=lambda i: insts[i].params.instance or 0))
         for inst in insts:
             gen = generators.generator(inst.kind)
             if gen is None:
@@ -526,6 +538,69 @@ class _Emitter:
             "order": "the early branch's words as the join reads them: beat b = word b of every stream "
                      "(stream j in lanes j*pixels ..), a frame after a frame; the host's DMA stores what "
                      "write_port writes and returns it on read_port in order, in bursts of burst_beats"})
+
+    def _evict_window(self, plan, layer: str, group: list) -> None:
+        """Connect a window_evicted layer's sliding windows (`group`: their instance indices,
+        one per stream) to off-chip memory (model/eviction.py): each window's write stream
+        (out1, every real input word) goes through a write burst buffer (a FIFO of B words)
+        into a `dma_out` gathering a beat of all of them onto master `m_axis_win<k>`; per lagged
+        tap t (window_lags > 0, kernel order) a `dma_in` on slave `s_axis_win<k>_<t>` hands
+        each window its read stream (in{1 + t}) through a read burst buffer of B words. The
+        host's DMA serves read port t the first n_j slices of every frame the write port
+        wrote (sim.py plays it)."""
+        streams, insts = plan["streams"], plan["insts"]
+        wins = [insts[i] for i in group]
+        spec = wins[0].params.spec
+        model = wins[0].params.model
+        depth = next(m.depth for m in model.memories if m.role == WINDOW_DMA)
+        t = wins[0].params.inputs[0]
+        n = len(wins)
+        words = streams[wins[0].inputs[0]].words  # per stream a frame
+        real = spec.inputs[0][1]  # slices of dim 0
+        slice_words = words // real
+        lags = [j for j in window_lags(spec) if j > 0]
+        reads = window_reads(spec)
+        k = len(plan.setdefault("window_evictions", []))
+        beat = StreamType(t.width, t.frac, n * t.lanes)
+        write = ModuleParams(kind="dma_out", layer=None, instance=None, attrs={"frame_beats": words},
+                             inputs=[t] * n, outputs=[], name=ident(f"{plan['tag']}_win{k}_write"))
+        w = _Instance(write.name, "dma_out", None, write, op=wins[0].op, port=f"m_axis_win{k}")
+        w_index = len(insts)
+        insts.append(w)
+        for j, (i, win) in enumerate(zip(group, wins)):
+            s = _Stream(len(streams), t, words, (i, 1), (w_index, j), layer, depth, "window_write")
+            streams.append(s)
+            win.outputs.append(s.index)
+            win.params.outputs.append(t)
+            w.inputs.append(s.index)
+        read_ports = []
+        for tap, (lag, n_j) in enumerate(zip(lags, reads)):
+            read = ModuleParams(kind="dma_in", layer=None, instance=None, attrs={}, outputs=[t] * n,
+                                inputs=[beat], name=ident(f"{plan['tag']}_win{k}_read{tap}"))
+            r = _Instance(read.name, "dma_in", None, read, op=wins[0].op, port=f"s_axis_win{k}_{tap}")
+            r_index = len(insts)
+            insts.append(r)
+            for j, (i, win) in enumerate(zip(group, wins)):
+                s = _Stream(len(streams), t, n_j * slice_words, (r_index, j), (i, 1 + tap), layer, depth,
+                            "window_read")
+                streams.append(s)
+                r.outputs.append(s.index)
+                win.inputs.append(s.index)
+                win.params.inputs.append(t)
+            read_ports.append(r.port)
+        traffic = window_traffic(spec)
+        plan["window_evictions"].append({
+            "layer": layer, "write_port": w.port, "read_ports": read_ports, "lags": lags, "reads": list(reads),
+            "streams": n, "format": [t.width, t.frac], "pixels": t.lanes, "beat_bits": beat.bits,
+            "slice_beats": slice_words, "beats_per_frame": words,
+            "read_beats_per_frame": [n_j * slice_words for n_j in reads],
+            "bits_per_frame": [words * beat.bits] + [n_j * slice_words * beat.bits for n_j in reads],
+            "model_bits_per_frame": list(traffic), "buffer_depth": depth, "burst_beats": depth,
+            "order": "the layer's input as the window reads it: beat b = word b of every stream (stream j in "
+                     "lanes j*pixels ..), a frame after a frame; the host's DMA stores what write_port writes "
+                     "and returns on read_ports[t], in order and never before it is written, the first "
+                     "reads[t] slices of dim 0 (reads[t] * slice_beats beats) of every frame, in bursts of "
+                     "burst_beats"})
 
     def _weights_stream(self, plan, inst: _Instance, word: StreamType, info: _Layer) -> None:
         """Feed a fragmented layer's weights memory `inst` its dynamic regions: a stream from
@@ -642,12 +717,13 @@ class _Emitter:
             "index": s.index, "bits": s.type.bits, "width": s.type.width, "frac": s.type.frac, "lanes": s.type.lanes,
             "words_per_frame": s.words, "depth": s.depth, "layer": s.origin,
             "from": end(*s.producer, "out"), "to": end(*s.consumer, "in"),
+            **({"role": s.role} if s.role else {}),
         } for s in streams]
         layers = []
         for name in plan["layers"]:
             outs = [s.index for s in streams
                     if s.producer[0] is not None and insts[s.producer[0]].layer == name
-                    and (s.consumer[0] is None or insts[s.consumer[0]].layer != name)]
+                    and (s.consumer[0] is None or insts[s.consumer[0]].layer != name) and s.role is None]
             info = self.layers[name]
             model = plan["model"]["layers"][name]
             layers.append({"name": name, "kind": info.kind, "streams": outs,
@@ -669,6 +745,8 @@ class _Emitter:
             entry["weights"] = self._weights_json(plan)
         if plan.get("evictions"):  # evicted skip streams: a write and a read port each (SMOF)
             entry["evictions"] = plan["evictions"]
+        if plan.get("window_evictions"):  # window_evicted layers: a write port, a read per lagged tap
+            entry["window_evictions"] = plan["window_evictions"]
         return entry
 
 

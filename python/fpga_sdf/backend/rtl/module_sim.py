@@ -110,6 +110,7 @@ def harness_source(top: str, inputs: list[PortSpec], outputs: list[PortSpec],
     track.txt lists (bit, words per frame) pairs whose first and last word of every frame are
     written to trace.bin. Stops when every output has its expected word count, or when nothing
     moved for `stall` cycles (stall.txt lists the blocked and starved streams; exit 3).
+    ports.txt: the beats every input, then every output, moved.
 
     With `shared_bandwidth`, bandwidth.txt gives the bits per cycle that all ports share, as
     the ports of a partition share its DMA's off-chip bandwidth: a budget that grows by that
@@ -120,11 +121,14 @@ def harness_source(top: str, inputs: list[PortSpec], outputs: list[PortSpec],
     an offered input that did not move keeps its turn (AXI: tvalid stays up until the beat
     moves). No file, or 0: every port every cycle.
 
-    `loops` (output j, input i, burst, frame beats) close a port pair through the host's DDR
-    (an evicted skip stream): input i reads back, in order, the beats output j wrote, from
-    in<i>.bin's place (no file), each once its burst is written. A burst ends after `burst`
+    `loops` (output j, input i, burst, frame beats[, prefix beats]) close a port pair through
+    the host's DDR (an evicted skip stream, a window_evicted layer's write and a lagged tap's
+    read): input i reads back, in order, the beats output j wrote, from in<i>.bin's place (no
+    file), each once its burst is written; with `prefix` < frame only the first `prefix` beats
+    of each frame (a lagged tap reads the slices it still reaches). A burst ends after `burst`
     beats, at a frame's last beat, or when the writer has no beat to send (the DMA does not
     hold a partial burst back while the reader may need it)."""
+    loops = [tuple(loop) + (loop[3],) * (5 - len(loop)) for loop in loops]
     lines = [
         f'#include "V{top}.h"', '#include "verilated.h"', "#include <cstdint>", "#include <cstdio>",
         "#include <cstdlib>", "#include <string>", "#include <vector>", "",
@@ -171,7 +175,9 @@ def harness_source(top: str, inputs: list[PortSpec], outputs: list[PortSpec],
               "    if (f) { for (int j = 0; j < NO; j++) if (fscanf(f, \"%lld\", &expect[j]) != 1) return 6; fclose(f); } }",
               "  std::vector<uint32_t> out[NO > 0 ? NO : 1]; std::vector<uint64_t> cyc[NO > 0 ? NO : 1];",
               "  bool ordy[NO > 0 ? NO : 1];",
-              *[f"  in_n[{i}] = (size_t)expect[{j}]; size_t in_a{i} = 0, pend{i} = 0;" for j, i, _, _ in loops],
+              *[f"  in_n[{i}] = (size_t)(expect[{j}] / {frame} * {prefix}); size_t in_a{i} = 0, pend{i} = 0;"
+                if prefix != frame else f"  in_n[{i}] = (size_t)expect[{j}]; size_t in_a{i} = 0, pend{i} = 0;"
+                for j, i, _, frame, prefix in loops],
               "  std::vector<int> tb; std::vector<long long> tw;",
               "  { FILE* f = fopen((dir + \"/track.txt\").c_str(), \"r\");",
               "    if (f) { int b; long long w; while (fscanf(f, \"%d %lld\", &b, &w) == 2) { tb.push_back(b); tw.push_back(w); } fclose(f); } }",
@@ -200,12 +206,18 @@ def harness_source(top: str, inputs: list[PortSpec], outputs: list[PortSpec],
                   "      for (int k = 0; k < NP; k++) { int q = (rr + k) % NP; if (held[q]) continue;",
                   "        grant[q] = left >= PB[q]; if (grant[q]) left -= PB[q]; }",
                   "      rr = (rr + 1) % NP; }"]
-    source = {i: j for j, i, _, _ in loops}
+    source = {i: (j, frame, prefix) for j, i, _, frame, prefix in loops}
     for i, p in enumerate(inputs):
         g = f" && grant[{i}]" if shared_bandwidth else ""
-        if i in source:  # what output source[i] wrote, as far as whole bursts of it are written
+        if i in source and source[i][1] != source[i][2]:  # a prefix of each frame the output wrote
+            j, frame, prefix = source[i]
+            lines += [f"    size_t src{i} = in_i[{i}] / {prefix} * {frame} + in_i[{i}] % {prefix};",
+                      f"    top->{p.valid} = in_i[{i}] < in_n[{i}] && src{i} < in_a{i}{g};",
+                      f"    if (top->{p.valid}) set_w(top->{p.data}, &out[{j}][src{i} * OCH[{j}]], ICH[{i}]);"]
+        elif i in source:  # what output source[i] wrote, as far as whole bursts of it are written
+            j = source[i][0]
             lines += [f"    top->{p.valid} = in_i[{i}] < in_a{i}{g};",
-                      f"    if (in_i[{i}] < in_a{i}) set_w(top->{p.data}, &out[{source[i]}][in_i[{i}] * OCH[{source[i]}]], "
+                      f"    if (in_i[{i}] < in_a{i}) set_w(top->{p.data}, &out[{j}][in_i[{i}] * OCH[{j}]], "
                       f"ICH[{i}]);"]
         else:
             lines += [f"    top->{p.valid} = in_i[{i}] < in_n[{i}]{g};",
@@ -226,7 +238,7 @@ def harness_source(top: str, inputs: list[PortSpec], outputs: list[PortSpec],
         spend = f" if (bw > 0) credit -= PB[{ni + j}];" if shared_bandwidth else ""
         lines += [f"    if (top->{p.valid} && ordy[{j}]) {{ get_w(top->{p.data}, buf, OCH[{j}]);{spend}",
                   f"      out[{j}].insert(out[{j}].end(), buf, buf + OCH[{j}]); cyc[{j}].push_back(cycle); moved = true; }}"]
-    for j, i, burst, frame in loops:  # the burst in flight on output j ends: input i may read it
+    for j, i, burst, frame, _ in loops:  # the burst in flight on output j ends: input i may read it
         lines += [f"    {{ bool w = top->{outputs[j].valid} && ordy[{j}]; if (w) pend{i}++;",
                   f"      if (pend{i} && ((w && (pend{i} == {burst} || cyc[{j}].size() % {frame} == 0)) || "
                   f"!top->{outputs[j].valid})) {{ in_a{i} += pend{i}; pend{i} = 0; }} }}"]
@@ -269,6 +281,10 @@ def harness_source(top: str, inputs: list[PortSpec], outputs: list[PortSpec],
               "    trace.insert(trace.end(), tlast[k].begin(), tlast[k].end()); }",
               "  save(dir + \"/trace.bin\", trace.data(), trace.size() * 8);",
               "  { FILE* f = fopen((dir + \"/cycles.txt\").c_str(), \"w\"); fprintf(f, \"%lld\\n\", cycle); fclose(f); }",
+              "  { FILE* f = fopen((dir + \"/ports.txt\").c_str(), \"w\");",
+              "    for (int i = 0; i < NI; i++) fprintf(f, \"%zu \", in_i[i]);",
+              "    for (int j = 0; j < NO; j++) fprintf(f, \"%zu \", cyc[j].size());",
+              "    fprintf(f, \"\\n\"); fclose(f); }",
               "  top->final(); delete top; delete ctx;",
               "  return status;", "}", ""]
     return "\n".join(lines)

@@ -89,9 +89,12 @@ def _beat_type(end: dict) -> StreamType:
 
 def _ports(part: dict) -> tuple[list, list, list]:
     """The AXI-Stream ports of the partition top: one slave per input, then one per fragmented
-    layer's weights (AutoWS), then the read port of each evicted skip stream; one master per
-    output, then the write port of each evicted stream. And the loops the host's DMA closes
-    through DDR: (write port's output index, read port's input index, burst beats, frame beats)."""
+    layer's weights (AutoWS), then the read port of each evicted skip stream, then the read
+    ports of each window_evicted layer (one per lagged tap); one master per output, then the
+    write port of each evicted stream, then each evicted window's. And the loops the host's DMA
+    closes through DDR: (write port's output index, read port's input index, burst beats,
+    frame beats, the beats of each frame the read port reads: a prefix, the whole frame for a
+    skip stream)."""
     def spec(q, bits, last):
         return PortSpec(f"{q}_tdata", f"{q}_tvalid", f"{q}_tready", bits, last=f"{q}_tlast" if last else None)
     ins = [spec(e["port"], _beat_type(e).bits, True) for e in _ends(part, "input")]
@@ -99,8 +102,13 @@ def _ports(part: dict) -> tuple[list, list, list]:
     outs = [spec(e["port"], _beat_type(e).bits, False) for e in _ends(part, "output")]
     loops = []
     for e in part.get("evictions", []):
-        loops.append((len(outs), len(ins), e["burst_beats"], e["beats_per_frame"]))
+        loops.append((len(outs), len(ins), e["burst_beats"], e["beats_per_frame"], e["beats_per_frame"]))
         ins.append(spec(e["read_port"], e["beat_bits"], True))
+        outs.append(spec(e["write_port"], e["beat_bits"], False))
+    for e in part.get("window_evictions", []):
+        for port, prefix in zip(e["read_ports"], e["read_beats_per_frame"]):
+            loops.append((len(outs), len(ins), e["burst_beats"], e["beats_per_frame"], prefix))
+            ins.append(spec(port, e["beat_bits"], True))
         outs.append(spec(e["write_port"], e["beat_bits"], False))
     return ins, outs, loops
 
@@ -204,10 +212,11 @@ def _run_partition(binary, part: dict, xs: list, stall_cycles: int | None,
         for k, w in enumerate(weights, len(ins)):
             _weights_beats(root, w, n).tofile(work / f"in{k}.bin")
         evictions = part.get("evictions", [])  # read back what the design wrote: no file
+        windows = part.get("window_evictions", [])
         frame_beats = [e["words"] // _beat_type(e).lanes for e in ins] + [w["image_beats"] for w in weights] + \
-            [e["beats_per_frame"] for e in evictions]
+            [e["beats_per_frame"] for e in evictions] + [b for e in windows for b in e["read_beats_per_frame"]]
         (work / "frames.txt").write_text(" ".join(map(str, frame_beats)) + "\n")
-        expect = beats_out + [e["beats_per_frame"] for e in evictions]
+        expect = beats_out + [e["beats_per_frame"] for e in evictions] + [e["beats_per_frame"] for e in windows]
         (work / "expect.txt").write_text(" ".join(str(n * b) for b in expect) + "\n")
         (work / "config.txt").write_text(f"{budget} {stall} {int(backpressure)} 1\n")
         if bandwidth_bits:
@@ -219,6 +228,7 @@ def _run_partition(binary, part: dict, xs: list, stall_cycles: int | None,
         (work / "track.txt").write_text("".join(f"{k} {w}\n" for k, w in track))
         status, seconds = module_sim.run_binary(binary.path, work)
         cycles = int((work / "cycles.txt").read_text())
+        moved = [int(v) for v in (work / "ports.txt").read_text().split()]
         if status == 3:
             raise UserError(_stall_report(part, (work / "stall.txt").read_text(), stall))
         ys, when = [], []
@@ -245,7 +255,10 @@ def _run_partition(binary, part: dict, xs: list, stall_cycles: int | None,
         k += m
         layers.append({"name": layer["name"], "first": lf, "last": ll})
     first_out = min(int(w[0]) for w in when) if all(len(w) for w in when) else 0
-    figures = {"cycles": cycles, "seconds": seconds, "last": last, "first_out": first_out, "layers": layers}
+    s_axis, m_axis, _ = _ports(part)
+    beats = {p.data[:-len("_tdata")]: b for p, b in zip(s_axis + m_axis, moved)}
+    figures = {"cycles": cycles, "seconds": seconds, "last": last, "first_out": first_out, "layers": layers,
+               "port_beats": beats}
     return ys, figures
 
 
@@ -299,6 +312,7 @@ def run_integers(directory: str, x_int: np.ndarray, stall_cycles: int | None = N
             "model_batch_cycles": model["runs"] * (model["depth"] + model["cycles_per_frame"] * n),
             "model_depth": model["depth"], "first_output_cycle": fig["first_out"],
             "frame_done_cycles": fig["last"],  # per frame (the first run's), when its last beat left
+            "port_beats": fig["port_beats"],  # per AXI port, the beats it moved over the batch (the first run's)
         })
         for k, (meta, lf) in enumerate(zip(part["layers"], fig["layers"])):
             layer_stats.append({

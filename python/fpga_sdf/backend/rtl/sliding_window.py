@@ -34,12 +34,13 @@ from math import prod
 from pycde.constructs import Reg, Wire
 from pycde.types import Bits
 
+from fpga_sdf.model.eviction import window_lags
 from fpga_sdf.model.modules import pixels_in, pixels_out, window_word_grid
 from fpga_sdf.model.spec import kernel_of, padded_spatial, pixels_of, spatial
 
 from .mac_common import (OutBuffer, bits, counter, eq, inc, memory, module_name, ram_style,
                          sel, uge, ult)
-from .streams import pack_lanes, stream_module
+from .streams import OutputSkid, pack_lanes, stream_module
 
 
 class Geometry:
@@ -102,6 +103,13 @@ def generate(p):
     if p.outputs[0].lanes != prod(geo.kernel):
         raise ValueError(f"RTL sliding_window: {p.outputs[0].lanes} lanes for a "
                          f"{geo.kernel} kernel")
+    evicted = bool(getattr(p.spec, "window_evicted", False))
+    lags = window_lags(p.spec) if evicted else ()
+    lagged = [j for j in lags if j > 0]
+    if evicted and (len(p.inputs) != 1 + len(lagged) or len(p.outputs) != 2):
+        raise ValueError(f"RTL sliding_window: a window_evicted window takes its input and a read stream per "
+                         f"lagged tap ({1 + len(lagged)} inputs) and gives its windows and a write stream "
+                         f"(2 outputs), not {len(p.inputs)} and {len(p.outputs)}")
     max_pool = p.spec.kind == "pool" and p.spec.mode == "max"
     pad_value = -(1 << (t.width - 1)) if max_pool else 0
     dw, n = t.width, len(geo.dims)
@@ -112,25 +120,58 @@ def generate(p):
         # position counters: channel, then dims innermost first; each advances on a carry
         tick = Wire(Bits(1))  # a word (input or padding) enters: assigned below
         pos, phase_ok = _position_counters(clk, rst, tick, geo, geo.padded, geo.stride)
+
+        def real(i, lag=0):
+            """Whether position pos[i] - lag of dim i is a real (not padding) one."""
+            b, ok = geo.pad_begin[i] + lag, Bits(1)(1)
+            if b:
+                ok = ok & uge(pos[i], b)
+            if b + geo.dims[i] < geo.padded[i]:
+                ok = ok & ult(pos[i], b + geo.dims[i])
+            return ok
+
         inside, window_end = Bits(1)(1), Bits(1)(1)
         for i in range(n):
-            b = geo.pad_begin[i]
-            if b:
-                inside = inside & uge(pos[i], b)
-            if b + geo.dims[i] < geo.padded[i]:
-                inside = inside & ult(pos[i], b + geo.dims[i])
+            inside = inside & real(i)
             if geo.extent[i] > 1:
                 window_end = window_end & uge(pos[i], geo.extent[i] - 1)
             window_end = window_end & phase_ok[i]
         go = out.credit | ~window_end
+        needed = []
+        if evicted:
+            # the lagged taps' read streams must have the words the walk needs this cycle
+            # (tap j takes one where its position j slices back is real), and the write
+            # stream room for the input word
+            inner = Bits(1)(1)
+            for i in range(1, n):
+                inner = inner & real(i)
+            needed = [inner & real(0, j) for j in lagged]
+            write = OutputSkid(ports, 1)
+            go = go & (~inside | write.ready)
+            for t_, need in enumerate(needed):
+                go = go & (~need | getattr(ports, f"in{1 + t_}_valid"))
         tick.assign(go & (~inside | ports.in0_valid))
         ports.in0_ready = go & inside
         word = sel(inside, ports.in0_data, bits(dw, pad_value))
 
-        # the delay tree: taps[(j0, .., j_{n-1})] lags sum(j_i * step_i) words
-        taps = {(): Reg(Bits(dw), clk, rst_value=None, name="tap")}
-        taps[()].assign(sel(tick, word, taps[()]))
-        for i in range(n):
+        # the delay tree: taps[(j0, .., j_{n-1})] lags sum(j_i * step_i) words. With
+        # window_evicted, dim 0's taps are the live word and the lagged taps' read streams
+        # (their chains are in DDR), each feeding its own delay lines of the inner dims
+        root = Reg(Bits(dw), clk, rst_value=None, name="tap")
+        root.assign(sel(tick, word, root))
+        if evicted:
+            write.push(tick & inside, ports.in0_data)
+            taps, first = {}, 1
+            for t_, (j, need) in enumerate(zip(lagged, needed)):
+                ports_in = f"in{1 + t_}"
+                setattr(ports, f"{ports_in}_ready", tick & need)
+                tap = Reg(Bits(dw), clk, rst_value=None, name=f"tap_lag{j}")
+                tap.assign(sel(tick, sel(need, getattr(ports, f"{ports_in}_data"), bits(dw, pad_value)), tap))
+                taps[(j,)] = tap
+            taps[(0,)] = root
+        else:
+            taps, first = {(): root}, 0
+        for i in range(first, n):
             depth = geo.step[i]
             ptr = None
             if depth > 2 and geo.extent[i] > 1:
