@@ -34,42 +34,62 @@ from fpga_sdf.backend.rtl.emit import emit, write_project
 from fpga_sdf.diagnostics import UserError
 from fpga_sdf.model import expand
 from fpga_sdf.model.eviction import WINDOW_DMA, window_burst, window_lags, window_reads, window_traffic
+from fpga_sdf.model.spec import padded_spatial
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from rtl_checks import partition_model, simulate, within  # noqa: E402
 
 pytestmark = [pytest.mark.rtlsim]
 
-# 16 bits, ZC706. 3D: 3x3x3, pad 1, 32 x 6 x 8 x 8 on 2 streams (B = 1,024 words a stream, a
-# frame of the stream's 16 channels 1,024 words: B equals the nearest lag, and the ring holds
-# the far lag and four bursts: 2 x 1,024 + 4,096 <= 6 x 1,024). 2D: 3x3, pad 1, 64 x 8 x 32 on
-# one stream (B = 2,048 = a row). The convs are unrolled enough that the window's walk is the
-# partition's interval (12,800 and 21,760 cycles).
+# 16 bits, ZC706, set by --sdf-evict windows=. 3D: 3x3x3, pad 1, 32 x 6 x 8 x 8 on 2 streams
+# (B = 1,024 words a stream, a frame of the stream's 16 channels 1,024 words: B equals the
+# nearest lag, and the ring holds the far lag and four bursts: 2 x 1,024 + 4,096 <= 6 x 1,024).
+# 2D: 3x3, pad 1, 64 x 8 x 32 on one stream (B = 2,048 = a row). The layers are unrolled enough
+# that the window's walk is the partition's interval. Besides: a stride-2 max pool (its padding,
+# the lagged taps' too, is the minimum), a temporal (3, 1, 1) conv (no inner delay lines: each
+# tap is its read stream), a conv dilated 2 along D (lags 4, 2, 0; the ring just holds them).
 DESIGNS = {
     "3d": dict(c=32, f=2, dims=(6, 8, 8), kernel=(3, 3, 3), attrs={"coarse_in": 2, "coarse_out": 2, "fine": 27}),
     "2d": dict(c=64, f=2, dims=(8, 32), kernel=(3, 3), attrs={"coarse_out": 2, "fine": 9}),
+    "maxpool2d": dict(kind="pool", c=64, dims=(8, 32), kernel=(3, 3), stride=(2, 2), attrs={"fine": 9}),
+    "temporal": dict(c=32, f=2, dims=(6, 8, 8), kernel=(3, 1, 1), pad=(1, 0, 0, 1, 0, 0),
+                     attrs={"coarse_in": 2, "coarse_out": 2, "fine": 3}),
+    "dilated": dict(c=32, f=2, dims=(8, 8, 8), kernel=(3, 3, 3), dilation=(2, 1, 1), pad=(2, 1, 1, 2, 1, 1),
+                    attrs={"coarse_in": 2, "coarse_out": 2, "fine": 27}),
 }
 FRAMES = 2
 
 
-def conv_ir(c, f, dims, kernel, attrs, evicted=True, seed=0) -> str:
-    """A one-conv network (pad 1 all round, stride 1) with random weights and bias."""
+def layer_ir(c, dims, kernel, attrs, f=None, kind="conv", pad=None, stride=None, dilation=None,
+             evicted=False, seed=0) -> str:
+    """A one-layer network named "layer": a conv with random weights and bias, or a max pool
+    (pad 1 all round unless given)."""
     rng = np.random.default_rng(seed)
-    w = np.round(rng.uniform(-0.5, 0.5, (f, c) + tuple(kernel)), 3)
-    b = np.round(rng.uniform(-0.5, 0.5, (f,)), 3)
     n = len(dims)
-    pad = (1,) * (2 * n)
-    out = tuple(d + 2 - k + 1 for d, k in zip(dims, kernel))
+    pad = pad or (1,) * (2 * n)
+    stride, dilation = stride or (1,) * n, dilation or (1,) * n
+    out = tuple((d + pad[i] + pad[n + i] - dilation[i] * (k - 1) - 1) // stride[i] + 1
+                for i, (d, k) in enumerate(zip(dims, kernel)))
     t = lambda s: "x".join(map(str, s))  # noqa: E731
-    xin, wt, yo = f"tensor<1x{c}x{t(dims)}xf32>", f"tensor<{f}x{c}x{t(kernel)}xf32>", f"tensor<1x{f}x{t(out)}xf32>"
+    arr = lambda v: f"array<i64: {', '.join(map(str, v))}>"  # noqa: E731
+    f = f if kind == "conv" else c
+    xin, yo = f"tensor<1x{c}x{t(dims)}xf32>", f"tensor<1x{f}x{t(out)}xf32>"
     extra = "".join(f", {k} = {v}" for k, v in attrs.items())
     ev = "window_evicted = true, " if evicted else ""
+    geometry = f"pad = {arr(pad)}, stride = {arr(stride)}"
+    if kind == "pool":
+        return (f'func.func @net(%x: {xin}) -> {yo} {{\n'
+                f'  %y = "sdf.pool"(%x) {{name = "layer", {ev}mode = "max", kernel = {arr(kernel)}, {geometry}{extra}}}'
+                f' : ({xin}) -> {yo}\n  return %y : {yo}\n}}\n')
+    w = np.round(rng.uniform(-0.5, 0.5, (f, c) + tuple(kernel)), 3)
+    b = np.round(rng.uniform(-0.5, 0.5, (f,)), 3)
+    wt = f"tensor<{f}x{c}x{t(kernel)}xf32>"
     return (f'func.func @net(%x: {xin}) -> {yo} {{\n'
             f'  %w = "sdf.weights"() {{value = dense<{json.dumps(w.tolist())}> : {wt}}} : () -> {wt}\n'
             f'  %b = "sdf.weights"() {{value = dense<{json.dumps(b.tolist())}> : tensor<{f}xf32>}} : () -> '
             f'tensor<{f}xf32>\n'
-            f'  %y = "sdf.conv"(%x, %w, %b) {{name = "conv", {ev}pad = array<i64: {", ".join(map(str, pad))}>'
-            f'{extra}}} : ({xin}, {wt}, tensor<{f}xf32>) -> {yo}\n'
+            f'  %y = "sdf.conv"(%x, %w, %b) {{name = "layer", {ev}{geometry}, dilation = {arr(dilation)}{extra}}}'
+            f' : ({xin}, {wt}, tensor<{f}xf32>) -> {yo}\n'
             f'  return %y : {yo}\n}}\n')
 
 
@@ -94,8 +114,8 @@ def _shape(name: str) -> tuple:
 
 @lru_cache(maxsize=None)
 def _design(name: str, tmp_root: Path):
-    d = DESIGNS[name]
-    module = _quantized(tmp_root, conv_ir(d["c"], d["f"], d["dims"], d["kernel"], d["attrs"]), _shape(name), name)
+    module = _quantized(tmp_root, layer_ir(**DESIGNS[name]), _shape(name), name)
+    run_pass(module, "sdf-evict", "windows=layer")
     text = sdf_ir.to_text(module)
     out = tmp_root / f"{name}.rtl"
     write_project(emit(sdf_ir.parse(text, f"{name}.mlir"), source=f"{name}.mlir"), str(out))
@@ -123,10 +143,11 @@ def test_evicted_window_is_bit_exact_at_the_models_interval(name, tmp_root):
     within(part["cycles_per_frame"], part["model_cycles_per_frame"], f"{name}, ports every cycle")
     module, _ = _design(name, tmp_root)
     spec = _spec(module)
+    assert spec.window_evicted
     window = next(m for m in expand(spec) if m.name == "sliding_window")
-    padded = prod(d + 2 for d in spec.inputs[0][1:])  # pad 1 all round
     # the walk over the padded volume, a word a cycle a stream, as with the window on chip
-    assert part["model_cycles_per_frame"] == window.interval == padded * spec.inputs[0][0] // window.instances
+    walk = prod(padded_spatial(spec)) * spec.inputs[0][0] // window.instances
+    assert part["model_cycles_per_frame"] == window.interval == walk
 
 
 @pytest.mark.parametrize("name", list(DESIGNS))
@@ -188,10 +209,10 @@ def test_the_buffers_are_the_models(name, tmp_root):
     # (model line/window buffers of depth N > 2, copies c) c RAMs of N - 1 words, none of
     # dim 0's (a slice: prod(padded[1:]) * ch_s words)
     ch_s = spec.inputs[0][0] // window.instances
-    padded = [d + 2 for d in spec.inputs[0][1:]]
+    padded = padded_spatial(spec)
     want = sorted(m.depth - 1 for m in window.memories if m.role != WINDOW_DMA and m.depth > 2
                   for _ in range(m.copies))
-    sw = (out / "p0" / "p0_conv_sliding_window0.sv").read_text()
+    sw = (out / "p0" / "p0_layer_sliding_window0.sv").read_text()
     got = sorted(int(d) + 1 for d in re.findall(r"reg\s+\[\d+:0\]\s+d\d+(?:_\d+)+\[0:(\d+)\]", sw))
     assert got == want
     assert prod(padded[1:]) * ch_s - 1 not in got
@@ -206,16 +227,17 @@ def test_an_unevictable_window_is_refused_at_the_layer(tmp_root):
     past it, --sdf-to-rtl refuses it at the layer with the model's window_evictable reason."""
     from torch_mlir import ir
 
-    module = _quantized(tmp_root, conv_ir(4, 4, (4, 4, 4), (3, 3, 3), {}, evicted=False), (4, 4, 4, 4), "small")
+    module = _quantized(tmp_root, layer_ir(4, (4, 4, 4), (3, 3, 3), {}, f=4), (4, 4, 4, 4), "small")
     with module.context:
         (_, op), = network.named_layers(module)
         op.operation.attributes["window_evicted"] = ir.BoolAttr.get(True)
-    line = next(i for i, t in enumerate(conv_ir(4, 4, (4, 4, 4), (3, 3, 3), {}).splitlines(), 1) if '"sdf.conv"' in t)
+    text = layer_ir(4, (4, 4, 4), (3, 3, 3), {}, f=4, evicted=True)
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if '"sdf.conv"' in t)
     with pytest.raises(UserError, match=rf"^small.mlir:{line}:\d+: error: window_evicted: a burst gathers 2048 words "
                                         r"a stream, more than the 64 the nearest lagged tap trails the walk by"):
         emit(module, source="small.mlir")
     with pytest.raises(UserError, match="window_evicted: a burst gathers 2048 words"):
-        sdf_ir.parse(conv_ir(4, 4, (4, 4, 4), (3, 3, 3), {}), "small.mlir")
+        sdf_ir.parse(text, "small.mlir")
 
 
 BANDWIDTH = 40.0  # bits a cycle: the 3D design's 765,952 bits a frame take 19,149 cycles (12,800 computing)
