@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from math import ceil
 
 from ..model.eviction import DMA_MODULE, dma_buffers, evictable, tensor_bits, window_traffic
 from ..model.folding import check_folding
@@ -98,16 +99,17 @@ def evict(layers, operands: dict[str, tuple[int, ...]], windows=()) -> tuple[Lay
                  for s in layers)
 
 
-def greedy_evictions(layers, edges, platform, bram18_budget: float, clock_mhz=None) -> EvictionPlan:
+def greedy_evictions(layers, edges, platform, bram18_budget: float, clock_mhz=None,
+                     min_saved: int = 1) -> EvictionPlan:
     """Evictions bringing the partition within `bram18_budget` BRAM18, fewest bits per BRAM
-    first; `fits` is False when evicting everything that saves BRAM is not enough (then the
-    plan holds all of it)."""
+    first, of buffers saving at least `min_saved` BRAM18 each; `fits` is False when evicting
+    all of those is not enough (then the plan holds all of them)."""
     layers = tuple(layers)
     chosen: list[Eviction] = []
     current = evict(layers, {})
     used = partition_resources(current, edges, platform, clock_mhz=clock_mhz).bram18
     while used > bram18_budget:
-        worth = [c for c in candidates(current, edges, platform, clock_mhz) if c.bram18_saved > 0]
+        worth = [c for c in candidates(current, edges, platform, clock_mhz) if c.bram18_saved >= max(min_saved, 1)]
         if not worth:
             break
         best = max(worth, key=lambda c: (c.bram18_saved / c.bits_per_frame, c.bram18_saved))
@@ -125,10 +127,19 @@ refolding every one of its candidate partitions made its ZC706 exploration 26x s
 to 840 s, into its time limit: 194.7 -> 141.0 GOP/s) for no design evicting anything."""
 
 
-def eviction_order(layers, edges, platform, clock_mhz=None) -> tuple[Eviction, ...]:
+WORTH_EVICTING = 0.005
+"""The share of the BRAM budget a buffer's eviction must free for the DSE to consider it. A
+2D layer's line buffers free about 2 BRAM18 each for 3 x its map of traffic (they are a row
+deep, their burst buffers 12 KB): ResNet-50's sixteen 3x3 convs passed WORTH_REFOLDING
+together, and refolding every k of them sent its ZC706 exploration into its time limit
+(684 s, 194.7 -> 141.0 GOP/s) for a design evicting none. A 3D layer's frame buffers free
+tens of BRAM18 each, a 3D block's skip FIFO fifty."""
+
+
+def eviction_order(layers, edges, platform, clock_mhz=None, min_saved: int = 1) -> tuple[Eviction, ...]:
     """Every buffer whose eviction saves BRAM, in the greedy's order (most BRAM18 saved per bit first),
     each re-costed with the ones before it evicted."""
-    return greedy_evictions(layers, edges, platform, 0, clock_mhz).evictions
+    return greedy_evictions(layers, edges, platform, 0, clock_mhz, min_saved).evictions
 
 
 def with_evictions(layers, evictions) -> tuple[LayerSpec, ...]:
@@ -203,7 +214,8 @@ def fold_evicting(specs, edges, c, objective: str, strategy: str = "greedy"):
             raise  # one layer alone is too big, and not by its window's delay lines
     if best is not None and not _bram_binds(best, c):
         return best
-    order = eviction_order(best.specs if best is not None else specs, edges, c.platform, c.clock_mhz)
+    min_saved = ceil(WORTH_EVICTING * c.capacity("bram18"))
+    order = eviction_order(best.specs if best is not None else specs, edges, c.platform, c.clock_mhz, min_saved)
     if not order:
         if failure is not None:
             raise failure
