@@ -64,12 +64,12 @@ def generate(ctx, module) -> None:
         access = Access("buf", (lanes, nrows, grid.row, ch, p), (lanes, kernel[0] * kernel[1], grid.span, 1, p),
                         writes=1, template="sliding_window_mp", symbols={"SPAN": grid.span})
         padded[2], span[2], stride[2], out3[2] = grid.row, grid.span, 1, grid.out_words
-    window = ctx.process("sliding_window", params, args, f"    {call}",
-                         loops=[loop("sliding_window_loop", access)],
-                         # one padded word per cycle: read, ring-buffer write and read, window write
-                         timing=[timed("sliding_window_loop", math.prod(padded) * ch, STAGE + RAM + STAGE)])
+    ctx.process("sliding_window", params, args, f"    {call}",
+                loops=[loop("sliding_window_loop", access)],
+                # one padded word per cycle: read, ring-buffer write and read, window write
+                timing=[timed("sliding_window_loop", math.prod(padded) * ch, STAGE + RAM + STAGE)])
     if ctx.spec.window_evicted:  # the ring's writer and readers: after the window that feeds the writer
-        _ring(ctx, window, lanes, ch)
+        _ring(ctx, lanes, ch)
     # the loop's geometry, for the coupling of the window to its consumer (cycles.py), and
     # the windows buffered before the unit working on one: the stream; at p > 1 a conv also
     # counts the window its MAC units hold while their filters reuse it and, behind a fork,
@@ -111,7 +111,7 @@ def _evicted(ctx, lanes: int, ch: int, pad: str, params: list, args: list):
     return call, access
 
 
-def _ring(ctx, window, lanes: int, ch: int) -> None:
+def _ring(ctx, lanes: int, ch: int) -> None:
     """The ring, its writer and a reader per lagged tap (evict.window), at the model's burst
     buffer B (window_burst) and prefixes (window_reads: n_j slices of P words a stream)."""
     spec = ctx.spec
