@@ -9,7 +9,9 @@ residual block; one beat = one word of every stream of that dma), a FIFO on each
 model buffers (skip connections), a slave `s_axis_w<k>_*` per layer whose weights are AutoWS
 fragments (its dynamic regions, from the image in `<partition>/weights/`), a master
 `m_axis_e<k>_*` and a slave `s_axis_e<k>_*` per evicted skip stream (SMOF: written to DDR
-through a write burst buffer, read back into a read burst buffer before the join), and a
+through a write burst buffer, read back into a read burst buffer before the join), a master
+`m_axis_win<k>_*` and a slave `s_axis_win<k>_<t>_*` per lagged tap t of each window_evicted
+layer (its input written to a ring in DDR, each lagged tap's slices read back), and a
 `debug_valid` / `debug_ready` pair of vectors (bit k = stream k) the simulator reads to time
 every layer and to name stalled streams. See docs/notes/rtl-backend.md.
 

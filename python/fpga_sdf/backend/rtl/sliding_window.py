@@ -14,6 +14,14 @@ In 2D these are the e_h - 1 line buffers and e_h (e_w - 1) window buffers of ch_
 adds e_d - 1 frame buffers in front. A delay of N words is a RAM of N - 1 words plus its
 read register (block RAM when large), or plain registers for N <= 2.
 
+With `window_evicted` (model/eviction.py, docs/notes/rtl-backend.md "Evicted window delay
+lines") dim 0 has no delay chain: its K0 taps (lags j_k = e_0 - 1 - k d_0) are the live word
+and one read stream per lagged tap (in1 .. in{K0-1}, kernel order), which gives a word wherever
+the tap's position (p_0 - j, rest) is real (else the tap takes the pad value); each tap feeds
+its own delay tree of the inner dims. Every real input word is also pushed to the write stream
+out1. The walk advances only when every read stream it needs that cycle has a word and out1
+has room, so the walk, its windows and its cycles are those of the window on chip.
+
 After a word at padded position p with p_i >= e_i - 1 and (p_i - e_i + 1) divisible by the
 stride in every dim, the taps hold the window ending there; it is pushed one cycle later.
 Lane k is the row-major kernel index (kd, kh, kw); padding is 0 (the minimum for max pool).

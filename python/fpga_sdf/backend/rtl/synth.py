@@ -362,8 +362,10 @@ def layer_block(part: dict, layer: str, owners: dict, sources: dict) -> tuple[st
     """(top, SystemVerilog, FIFOs) of a wrapper holding every module of `layer` in partition
     `part` (rtl.json), wired by the partition's streams: streams between two of its modules
     are wires, streams to or from other modules are ports, and a stream into the layer that
-    has a FIFO in the partition top (depth > 2) gets that FIFO inside the block. Inputs the
-    streams do not drive (a weights-load port) are tied to 0."""
+    has a FIFO in the partition top (depth > 2) gets that FIFO inside the block, as does a
+    window_evicted window's write stream out of it: its burst buffers (read and write) are the
+    layer's, which the model counts in its sliding window (window_dma), so they are not among
+    the FIFOs returned. Inputs the streams do not drive (a weights-load port) are tied to 0."""
     mods = sorted(m for m, owner in owners.items() if owner == layer)
     if not mods:
         raise ValueError(f"layer {layer} of {part['name']} has no modules")
@@ -390,9 +392,19 @@ def layer_block(part: dict, layer: str, owners: dict, sources: dict) -> tuple[st
                                   f".in0_valid({sig_in['valid']}), .in0_ready({sig_in['ready']}), "
                                   f".out0_data({sig['data']}), .out0_valid({sig['valid']}), "
                                   f".out0_ready({sig['ready']}));")
-                fifos.append((s["bits"], s["depth"]))
+                if not s.get("role"):  # a window's burst buffers are the layer's (model: window_dma)
+                    fifos.append((s["bits"], s["depth"]))
             else:
                 ports += [f"input {width}{sig['data']}", f"input {sig['valid']}", f"output {sig['ready']}"]
+        elif s.get("role") == "window_write" and s["depth"] > 2:  # its write burst buffer, in the block
+            fifo = f"sdf_fifo_w{s['bits']}_d{s['depth']}"
+            wires += [f"wire {width}{sig['data']};", f"wire {sig['valid']};", f"wire {sig['ready']};"]
+            sig_out = {d: f"s{k}_out_{d}" for d in ("data", "valid", "ready")}
+            ports += [f"output {width}{sig_out['data']}", f"output {sig_out['valid']}", f"input {sig_out['ready']}"]
+            fifo_insts.append(f"{fifo} fifo_s{k} (.clk(clk), .rst(rst), .in0_data({sig['data']}), "
+                              f".in0_valid({sig['valid']}), .in0_ready({sig['ready']}), "
+                              f".out0_data({sig_out['data']}), .out0_valid({sig_out['valid']}), "
+                              f".out0_ready({sig_out['ready']}));")
         else:
             ports += [f"output {width}{sig['data']}", f"output {sig['valid']}", f"input {sig['ready']}"]
         if inside_src:
