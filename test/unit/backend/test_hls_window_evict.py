@@ -173,20 +173,25 @@ def test_3d_window_frame_buffers_evicted_is_bit_exact(folding, tmp_path):
     compile_synth_style(tmp_path / "hls")
 
 
-@pytest.mark.parametrize("layer", ["conv", "dilated", "strided", "5x5", "max_pool"])
+@pytest.mark.parametrize("layer", ["conv", "dilated", "strided", "5x5", "max_pool", "uneven", "three_streams"])
 def test_2d_window_line_buffers_evicted_is_bit_exact(layer, tmp_path):
     """A 3x3 conv (pad 1) on 32 x 6 x 64: its two line buffers (a row of 2,048 words) off chip,
     on chip a row of three columns per tap; the same dilated by 2 (lags of 4 and 2 rows on 8
     rows: the ring just holds them and four bursts), at stride 2, a 5x5 conv (four lagged
     taps, four readers) and a 3x3 max pool (its padding the minimum, also in the lagged
-    taps); two frames bit-exact."""
+    taps); rows of 2,400 words (bursts straddle rows) and on three streams (a burst of 341
+    beats of six values, 2,046 words, under B = 683 a stream; 2 rows of padding each side:
+    both lagged taps read the whole frame, no token to drain); two frames bit-exact."""
     import torch.nn as nn
 
     layers = {"conv": (nn.Conv2d(32, 2, 3, padding=1), (32, 6, 64), {"coarse_out": 2}, (5, 6)),
               "dilated": (nn.Conv2d(32, 2, 3, padding=2, dilation=2), (32, 8, 64), {"coarse_out": 2}, (6, 8)),
               "strided": (nn.Conv2d(32, 2, 3, stride=2, padding=1), (32, 6, 64), {"coarse_out": 2}, (5, 6)),
               "5x5": (nn.Conv2d(32, 2, 5, padding=2), (32, 8, 64), {"coarse_out": 2}, (6, 7, 8, 8)),
-              "max_pool": (nn.MaxPool2d(3, 1, 1), (32, 6, 64), {}, (5, 6))}
+              "max_pool": (nn.MaxPool2d(3, 1, 1), (32, 6, 64), {}, (5, 6)),
+              "uneven": (nn.Conv2d(48, 2, 3, padding=1), (48, 6, 50), {"coarse_out": 2}, (5, 6)),
+              "three_streams": (nn.Conv2d(48, 2, 3, padding=(2, 1)), (48, 7, 50), {"coarse_in": 3, "coarse_out": 2},
+                                (7, 7))}
     module, proj, _ = _run(tmp_path, *layers[layer][:3])
     assert window_reads(_conv_spec(module)) == layers[layer][3]
     (src,) = [text for path, text in proj.files.items() if path.startswith("p0/src/") and "_top" not in path]
