@@ -240,6 +240,26 @@ def test_an_unevictable_window_is_refused_at_the_layer(tmp_root):
         sdf_ir.parse(text, "small.mlir")
 
 
+def test_an_evicted_window_in_a_weights_reloading_partition_closes_its_ring_every_run(tmp_root):
+    """The 3D conv reloading its weights (wr_factor 2, a filter a run): each run's top has the
+    window's ports and writes and reads back the whole frame again (the skip eviction refuses
+    this; the window's ring is the run's own input), bit-exact at the model's interval."""
+    module = _quantized(tmp_root, layer_ir(**DESIGNS["3d"]), _shape("3d"), "reload")
+    run_pass(module, "sdf-evict", "windows=layer")
+    run_pass(module, "sdf-weights-reloading", "factor=2 layers=layer")
+    text = sdf_ir.to_text(module)
+    out = tmp_root / "reload.rtl"
+    write_project(emit(sdf_ir.parse(text, "reload.mlir"), source="reload.mlir"), str(out))
+    (part,) = sim.load_manifest(str(out))["partitions"]
+    assert part["runs"] == len(part["run_tops"]) == 2 and part["window_evictions"][0]["write_port"] == "m_axis_win0"
+    x = np.random.default_rng(5).uniform(-1, 1, (FRAMES,) + _shape("3d")).astype(np.float32)
+    y, ref, stats = simulate(sdf_ir.parse(text, "reload.mlir"), str(out), x)
+    assert np.array_equal(y, ref)
+    (p,) = stats["partitions"]
+    for run in p["run_cycles_per_frame"]:
+        within(run, p["model_cycles_per_frame"], "3d, a reloading run")
+
+
 BANDWIDTH = 40.0  # bits a cycle: the 3D design's 765,952 bits a frame take 19,149 cycles (12,800 computing)
 BANDWIDTH_GAP = ("at a shared bandwidth only 1.5 x the compute interval the walk's padding (the first padded slice, "
                  "the padded rows and columns) moves no input word and the partition's input has no buffer beyond "
