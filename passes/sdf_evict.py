@@ -50,7 +50,7 @@ class SdfEvict(Pass):
     def run(self, module, diag: Diagnostics) -> None:
         network.require_layer_level(module, self.name)
         if (self.edges or self.windows) and self.budget:
-            raise UserError(f"--{self.name}: give edges=JOIN:OPERAND,... and windows=LAYER,... or budget=F, not both")
+            raise UserError(f"--{self.name}: give edges= / windows= (by hand) or budget=F (greedy), not both")
         if self.edges or self.windows:
             self._by_hand(module, diag)
         elif self.budget > 0:

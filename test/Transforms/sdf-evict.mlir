@@ -56,7 +56,7 @@
 // NAME: error: --sdf-evict: no layer named 'nope' here (layers: fork, conv1, relu1, conv2, add, relu2)
 // SYNTAX: error: --sdf-evict: 'add' is not JOIN:OPERAND (a layer name and an operand index)
 // NOTHING: error: --sdf-evict: needs edges=JOIN:OPERAND,... or windows=LAYER,... (or none), or budget=F (0 < F)
-// BOTH: error: --sdf-evict: give edges=JOIN:OPERAND,... and windows=LAYER,... or budget=F, not both
+// BOTH: error: --sdf-evict: give edges= / windows= (by hand) or budget=F (greedy), not both
 // NOTARGET: error: --sdf-evict: the module has no target
 // HELP: --sdf-evict {{.*}}SMOF eviction
 // HELP-NEXT: edges=str

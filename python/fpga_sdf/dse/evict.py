@@ -76,7 +76,7 @@ def candidates(layers, edges, platform, clock_mhz=None) -> list[Eviction]:
             module_resources(dma, platform.family, platform.has_uram).bram18
         found.append(Eviction((src, dst), operand, saved, 2 * tensor_bits(specs[src])))
     for spec in layers:
-        if spec.kind not in ("conv", "pool") or spec.window_evicted:
+        if spec.window_evicted:
             continue
         evicted = replace(spec, window_evicted=True)
         if window_problem(evicted) is not None:
@@ -128,7 +128,8 @@ to 840 s, into its time limit: 194.7 -> 141.0 GOP/s) for no design evicting anyt
 
 
 WORTH_EVICTING = 0.005
-"""The share of the BRAM budget a buffer's eviction must free for the DSE to consider it. A
+"""The share of the BRAM budget a buffer's eviction (a skip FIFO's or a window's) must free
+for the DSE to consider it. A
 2D layer's line buffers free about 2 BRAM18 each for 3 x its map of traffic (they are a row
 deep, their burst buffers 12 KB): ResNet-50's sixteen 3x3 convs passed WORTH_REFOLDING
 together, and refolding every k of them sent its ZC706 exploration into its time limit
@@ -169,11 +170,10 @@ def _bram_floor(specs, edges, c) -> int:
 
 
 def _window_may_cure(specs, layer: str) -> bool:
-    """Whether the layer that does not fit alone has a window whose delay lines may go off
-    chip (one folding of it can: check_folding decides again at the folding chosen)."""
+    """Whether the layer that does not fit alone has a window whose delay lines can go off
+    chip at its folding here (check_folding decides again at the folding chosen)."""
     spec = next((s for s in specs if s.name == layer), None)
-    return spec is not None and spec.kind in ("conv", "pool") and \
-        window_problem(replace(spec, window_evicted=True)) is None
+    return spec is not None and window_problem(replace(spec, window_evicted=True)) is None
 
 
 def fold_evicting(specs, edges, c, objective: str, strategy: str = "greedy"):
@@ -197,14 +197,15 @@ def fold_evicting(specs, edges, c, objective: str, strategy: str = "greedy"):
     @lru_cache(maxsize=None)
     def fold(k: int):
         """The fold with the first k evicted; None where it fails, or reloads weights beside
-        an eviction (which neither backend builds)."""
+        an evicted skip stream (which neither backend builds; an evicted window they do)."""
         try:
             design = fold_partition(with_evictions(specs, order[:k]), edges, c, objective, strategy)
         except Infeasible:
             return None
         if any(s.window_evicted and check_folding(s) for s in design.specs):
             return None  # folded where its window cannot run evicted (window_problem)
-        return None if k and any(s.wr_factor > 1 for s in design.specs) else design
+        skips = any(e.window is None for e in order[:k])
+        return None if skips and any(s.wr_factor > 1 for s in design.specs) else design
 
     try:
         best, failure = fold_partition(specs, edges, c, objective, strategy), None

@@ -193,8 +193,7 @@ def _extension_problems(spec: LayerSpec) -> list[str]:
     if spec.window_evicted:
         from .modules import window_problem  # modules builds on this module
 
-        problem = None if spec.kind in ("conv", "pool") else "only a conv or pool layer has a sliding window"
-        problem = problem or window_problem(spec)
+        problem = window_problem(spec)
         if problem:
             problems.append(f"{spec.name}: window_evicted: {problem}")
     return problems

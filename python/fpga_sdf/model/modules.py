@@ -101,7 +101,10 @@ def _needs_window(spec: LayerSpec) -> bool:
 
 def window_problem(spec: LayerSpec) -> str | None:
     """Why the layer cannot run with `window_evicted` as folded, or None (eviction's
-    window_evictable on its sliding window's streams and channels per stream)."""
+    window_evictable on its sliding window's streams and channels per stream). The one check
+    the verifier (check_folding), both backends and the DSE ask."""
+    if spec.kind not in ("conv", "pool"):
+        return "only a conv or pool layer has a sliding window"
     window = next((m for m in expand(replace(spec, window_evicted=False)) if m.name == "sliding_window"), None)
     if window is None:
         return "it has no sliding window (a 1x1 kernel of stride 1 without padding reads pixels as they come)"

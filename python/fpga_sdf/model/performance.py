@@ -211,9 +211,8 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
                      for name in order if perfs[name].weights_streamed_words)
     # one m_axi master per tensor and per weights stream (the HLS backend's DMAs), per run:
     # a layer writes 1 / wr_factor of its output a run (a reloading layer, a share of its
-    # filters; any other, all of it every run); an evicted edge's two (its write and read back)
-    # edge's two (its write and read back); a window_evicted layer's write and a read per
-    # lagged tap (eviction.window_traffic)
+    # filters; any other, all of it every run); an evicted edge's two (its write and read
+    # back); a window_evicted layer's write and a read per lagged tap (eviction.window_traffic)
     windows = tuple((name, window_traffic(specs[name])) for name in order if specs[name].window_evicted)
     own = [bits // specs[name].wr_factor if d == "out" else bits for name, d, bits in tensors] + \
         [bits for _, bits in streamed]

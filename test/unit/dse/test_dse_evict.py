@@ -88,9 +88,11 @@ def test_the_dse_evicts_where_bram_binds_as_the_brute_force(bram18):
         assert base.perf.interval > 1.4 * fold_evicting(LAYERS, EDGES, c, "throughput").perf.interval
     found, oracle = fold_evicting(LAYERS, EDGES, c, "throughput"), brute_force(c)
     assert c.fits(found.resources)
-    assert oracle.cost <= found.cost <= 1.01 * oracle.cost
     if bram18 == 480:
+        assert oracle.cost <= found.cost <= 1.01 * oracle.cost
         assert windows(found)  # the frame buffers are the cheapest BRAM to free
+    else:
+        assert found.cost == pytest.approx(oracle.cost)
     assert all(ops == (1,) for ops in evicted(found).values())  # the skips, never the conv branch
 
 

@@ -1,5 +1,6 @@
 """evict: a join's skip stream through off-chip memory (SMOF eviction, --sdf-evict), as
-model/eviction.py costs it (and, `window`, a window_evicted layer's ring, see the end): no skip FIFO on the edge, but the model's two burst buffers
+model/eviction.py costs it (`window`, at the end: a window_evicted layer's ring, a writer and
+a reader per lagged tap). A skip stream: no skip FIFO on the edge, but the model's two burst buffers
 (`dma_buffers`: per stream `depth` words, one to write, one read back) and two m_axi masters
 moving the tensor once each per frame, through a ring of one frame in memory.
 

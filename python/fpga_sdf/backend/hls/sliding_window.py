@@ -29,8 +29,7 @@ def refusal(ctx, modules=None) -> str | None:
     spec = ctx.spec
     if not spec.window_evicted:
         return None
-    why = None if spec.kind in ("conv", "pool") else "only a conv or pool layer has a sliding window"
-    why = why or window_problem(spec)
+    why = window_problem(spec)
     if why is None and modules is not None and not any(m.name == "sliding_window" for m in modules):
         why = "it has no sliding window"
     return f"window_evicted: {why}" if why else None
@@ -103,7 +102,8 @@ def _evicted(ctx, lanes: int, ch: int, pad: str, params: list, args: list):
     v["evicted"] = (ev, lag)
     three_d = len(spatial(spec.inputs[0])) == 3
     kernel, span, padded = v["kernel3"], v["span3"], v["padded3"]
-    rows, cols = (span[1], padded[2]) if three_d else (1, span[2])
+    rows = span[1] if three_d else 1
+    cols = padded[2] if three_d and span[1] > 1 else span[2]  # evicted_dim's ROWS and COLS
     touched_rows = kernel[1] if three_d else 1
     call = f"sdf::sliding_window_evicted<{in_t}, {g}, {ch}, {lanes}>(in, out, evict, lag, {pad}, frames);\n"
     access = Access("buf", (lanes, k0, rows, cols, ch), (lanes, k0, touched_rows, kernel[2], 1), writes=1,

@@ -183,7 +183,7 @@ def _collect_layers(module, problems: list) -> dict:
         if why:
             problems.append(at(op.location, why))
         if spec.window_evicted:  # the model's refusal (eviction.window_evictable), at the layer
-            why = window_problem(spec) if kind in ("conv", "pool") else "only a conv or pool layer has a sliding window"
+            why = window_problem(spec)
             if why:
                 problems.append(at(op.location, f"window_evicted: {why}"))
         params, formats = _layer_params(op, kind, problems)

@@ -48,6 +48,9 @@ pytestmark = [pytest.mark.rtlsim]
 # that the window's walk is the partition's interval. Besides: a stride-2 max pool (its padding,
 # the lagged taps' too, is the minimum), a temporal (3, 1, 1) conv (no inner delay lines: each
 # tap is its read stream), a conv dilated 2 along D (lags 4, 2, 0; the ring just holds them).
+# The shapes sit at the refusals' limits, but the harness's DDR cannot deadlock or be lapped
+# (it holds every frame and flushes a partial burst when the writer idles): only the HLS
+# C-simulation (test_hls_window_evict.py, B = P there too) tests those limits.
 DESIGNS = {
     "3d": dict(c=32, f=2, dims=(6, 8, 8), kernel=(3, 3, 3), attrs={"coarse_in": 2, "coarse_out": 2, "fine": 27}),
     "2d": dict(c=64, f=2, dims=(8, 32), kernel=(3, 3), attrs={"coarse_out": 2, "fine": 9}),

@@ -106,7 +106,8 @@ sliding_window_loop:
 // layer, H for a 2D one, whose G has D = KD = 1; a 3D kernel not spanning D is refused).
 // Per tap k along it (lag J(k) = SPAN - 1 - k * DIL slices of SLICE words, the last the live
 // stream) a ring of the inner dims only: ROWS padded rows (3D: the SPAN_H - 1 line buffers and
-// the row being written; 2D: the row being written) of COLS columns (3D: the padded row; 2D:
+// the row being written; 2D: the row being written) of COLS columns (3D: the padded row, or as 2D
+// where the kernel does not span H; 2D:
 // the SPAN_W columns the window reaches, a cyclic ring).
 template <typename G>
 struct evicted_dim {
@@ -114,7 +115,8 @@ struct evicted_dim {
     static const int K = IS_D ? G::KD : G::KH, DIL = IS_D ? G::DD : G::DH;
     static const int SPAN = IS_D ? G::SPAN_D : G::SPAN_H;
     static const int REAL = IS_D ? G::D : G::H, BEGIN = IS_D ? G::PD0 : G::PH0;
-    static const int ROWS = IS_D ? G::SPAN_H : 1, COLS = IS_D ? G::PW : G::SPAN_W;
+    // a 3D kernel not spanning H (R(2+1)D's temporal (3, 1, 1) convs) keeps 2D's column ring
+    static const int ROWS = IS_D ? G::SPAN_H : 1, COLS = IS_D && G::SPAN_H > 1 ? G::PW : G::SPAN_W;
     static const int LAGGED = K - 1;  // the taps read back from off-chip memory
     static int lag(int k) {
 #pragma HLS INLINE
