@@ -388,10 +388,7 @@ def layer_block(part: dict, layer: str, owners: dict, sources: dict) -> tuple[st
                 wires += [f"wire {width}{sig['data']};", f"wire {sig['valid']};", f"wire {sig['ready']};"]
                 sig_in = {d: f"s{k}_in_{d}" for d in ("data", "valid", "ready")}
                 ports += [f"input {width}{sig_in['data']}", f"input {sig_in['valid']}", f"output {sig_in['ready']}"]
-                fifo_insts.append(f"{fifo} fifo_s{k} (.clk(clk), .rst(rst), .in0_data({sig_in['data']}), "
-                                  f".in0_valid({sig_in['valid']}), .in0_ready({sig_in['ready']}), "
-                                  f".out0_data({sig['data']}), .out0_valid({sig['valid']}), "
-                                  f".out0_ready({sig['ready']}));")
+                fifo_insts.append(_fifo_instance(fifo, k, sig_in, sig))
                 if not s.get("role"):  # a window's burst buffers are the layer's (model: window_dma)
                     fifos.append((s["bits"], s["depth"]))
             else:
@@ -401,10 +398,7 @@ def layer_block(part: dict, layer: str, owners: dict, sources: dict) -> tuple[st
             wires += [f"wire {width}{sig['data']};", f"wire {sig['valid']};", f"wire {sig['ready']};"]
             sig_out = {d: f"s{k}_out_{d}" for d in ("data", "valid", "ready")}
             ports += [f"output {width}{sig_out['data']}", f"output {sig_out['valid']}", f"input {sig_out['ready']}"]
-            fifo_insts.append(f"{fifo} fifo_s{k} (.clk(clk), .rst(rst), .in0_data({sig['data']}), "
-                              f".in0_valid({sig['valid']}), .in0_ready({sig['ready']}), "
-                              f".out0_data({sig_out['data']}), .out0_valid({sig_out['valid']}), "
-                              f".out0_ready({sig_out['ready']}));")
+            fifo_insts.append(_fifo_instance(fifo, k, sig, sig_out))
         else:
             ports += [f"output {width}{sig['data']}", f"output {sig['valid']}", f"input {sig['ready']}"]
         if inside_src:
@@ -422,3 +416,10 @@ def layer_block(part: dict, layer: str, owners: dict, sources: dict) -> tuple[st
                       ",\n".join(f"  {p}" for p in ports), ");"] + [f"  {w}" for w in wires + fifo_insts + insts]
                      + ["endmodule", ""])
     return top, text, fifos
+
+
+def _fifo_instance(fifo: str, k: int, src: dict, dst: dict) -> str:
+    """A FIFO instance on stream k, from the `src` signals (data, valid, ready) to `dst`."""
+    return (f"{fifo} fifo_s{k} (.clk(clk), .rst(rst), .in0_data({src['data']}), .in0_valid({src['valid']}), "
+            f".in0_ready({src['ready']}), .out0_data({dst['data']}), .out0_valid({dst['valid']}), "
+            f".out0_ready({dst['ready']}));")

@@ -54,6 +54,14 @@ inline int ring_row(int row, int kd, int kh) {
     return r < 0 ? r + G::NROWS : r;
 }
 
+// Whether a window ends at padded position (d, h, w): past each dim's span, on its stride.
+template <typename G>
+inline bool window_ends(int d, int h, int w) {
+#pragma HLS INLINE
+    return d >= G::SPAN_D - 1 && h >= G::SPAN_H - 1 && w >= G::SPAN_W - 1 && (d - (G::SPAN_D - 1)) % G::SD == 0 &&
+           (h - (G::SPAN_H - 1)) % G::SH == 0 && (w - (G::SPAN_W - 1)) % G::SW == 0;
+}
+
 template <typename T, typename G, int CH, int LANES = 1>
 void sliding_window(hls::stream<T> in[LANES], hls::stream<vec<T, G::KVOL> > out[LANES],
                     const T pad_value, int frames = 1) {
@@ -72,10 +80,7 @@ sliding_window_loop:
         SDF_COUNT_LOOP("sliding_window_loop")
         const bool inside = d >= G::PD0 && d < G::PD0 + G::D && h >= G::PH0 &&
                             h < G::PH0 + G::H && w >= G::PW0 && w < G::PW0 + G::W;
-        const bool ready = d >= G::SPAN_D - 1 && h >= G::SPAN_H - 1 && w >= G::SPAN_W - 1 &&
-                           (d - (G::SPAN_D - 1)) % G::SD == 0 &&
-                           (h - (G::SPAN_H - 1)) % G::SH == 0 &&
-                           (w - (G::SPAN_W - 1)) % G::SW == 0;
+        const bool ready = window_ends<G>(d, h, w);
         for (int s = 0; s < LANES; s++) {
 #pragma HLS UNROLL
             const T v = inside ? in[s].read() : pad_value;
@@ -158,10 +163,7 @@ sliding_window_loop:
         const bool inner = (E::IS_D ? real_h : real_d) && real_w;  // the dims below dim 0
         const int p0 = E::IS_D ? d : h;
         const bool inside = (E::IS_D ? real_d : real_h) && inner;
-        const bool ready = d >= G::SPAN_D - 1 && h >= G::SPAN_H - 1 && w >= G::SPAN_W - 1 &&
-                           (d - (G::SPAN_D - 1)) % G::SD == 0 &&
-                           (h - (G::SPAN_H - 1)) % G::SH == 0 &&
-                           (w - (G::SPAN_W - 1)) % G::SW == 0;
+        const bool ready = window_ends<G>(d, h, w);
         for (int s = 0; s < LANES; s++) {
 #pragma HLS UNROLL
             const T v = inside ? in[s].read() : pad_value;
