@@ -76,20 +76,23 @@ def candidates(layers, edges, platform, clock_mhz=None) -> list[Eviction]:
             module_resources(dma, platform.family, platform.has_uram).bram18
         found.append(Eviction((src, dst), operand, saved, 2 * tensor_bits(specs[src])))
     for spec in layers:
-        if spec.window_evicted:
-            continue
-        evicted = replace(spec, window_evicted=True)
-        if window_problem(evicted) is not None:
-            continue
-        saved = _window_bram18(spec, platform) - _window_bram18(evicted, platform)
-        found.append(Eviction((spec.name, spec.name), WINDOW, saved, sum(window_traffic(evicted))))
+        trade = None if spec.window_evicted else _window_trade(spec, platform.family, platform.has_uram)
+        if trade is not None:
+            found.append(Eviction((spec.name, spec.name), WINDOW, *trade))
     return found
 
 
-def _window_bram18(spec: LayerSpec, platform) -> int:
-    """BRAM18 of the layer's sliding window (its delay lines and, evicted, burst buffers)."""
-    return sum(module_resources(m, platform.family, platform.has_uram).bram18
-               for m in expand(spec) if m.name == "sliding_window")
+@lru_cache(maxsize=4096)
+def _window_trade(spec: LayerSpec, family: str, has_uram: bool) -> tuple[int, int] | None:
+    """(BRAM18 saved, bits a frame added) by evicting the layer's window's delay lines, None
+    where it cannot run evicted. Memoised: the greedy re-asks every layer at every pick."""
+    evicted = replace(spec, window_evicted=True)
+    if window_problem(evicted) is not None:
+        return None
+
+    def bram18(s):
+        return sum(module_resources(m, family, has_uram).bram18 for m in expand(s) if m.name == "sliding_window")
+    return bram18(spec) - bram18(evicted), sum(window_traffic(evicted))
 
 
 def evict(layers, operands: dict[str, tuple[int, ...]], windows=()) -> tuple[LayerSpec, ...]:
