@@ -9,7 +9,8 @@ from __future__ import annotations
 from math import prod
 
 from .folding import channels_in, channels_out
-from .spec import LayerSpec, kernel_of, pixels_of
+from .modules import pixels_out
+from .spec import LayerSpec, cdiv, kernel_of, pixels_of
 from .weights_memory import fragments_of, geometry
 
 
@@ -52,13 +53,16 @@ def layer_weights(spec: LayerSpec) -> int:
 def streamed_weights(spec: LayerSpec) -> int:
     """Weights read per frame from off-chip under AutoWS streaming (all runs together).
 
-    The weights memory is cycled once per output pixel, so its dynamic regions are fetched
-    again for every output pixel: with fragments, n u_off words per MAC unit per pixel (the
+    The weights memory is cycled once per output word, so its dynamic regions are fetched
+    again for every output word: with fragments, n u_off words per MAC unit per word (the
     words the DMA moves, padding included); with only a fraction, that share of the weights.
+    A conv at q output pixels a word has q MAC arrays reading one weights word together
+    (modules._weights_layer), so it cycles its memory once per q pixels and streams 1/q of
+    the weights a one-pixel conv does; an inner product's p FCUs each read their own weights.
     """
     if not spec.weights_off_chip or spec.kind not in ("conv", "inner_product"):
         return 0
-    pixels = pixels_of(spec.outputs[0]) if spec.kind == "conv" else 1
+    pixels = cdiv(pixels_of(spec.outputs[0]), pixels_out(spec)) if spec.kind == "conv" else 1
     g = geometry(spec) if spec.weights_fragments else None
     fragments = fragments_of(spec, g.depth) if g else None
     if fragments is not None:

@@ -82,6 +82,17 @@ def test_streamed_words_are_n_u_off_per_unit_per_output_pixel():
     assert layer_performance(fragmented(half, (16384, 12, 4))).weights_streamed_words == 524_288
 
 
+def test_a_multi_pixel_conv_streams_once_per_output_word():
+    # at 2 pixels a word conv()'s units hold 2 MAC arrays reading one weights word together
+    # (the same 32 units, 16 words each): the memory is cycled 1024 / 2 = 512 times a frame
+    two = replace(conv(), pixels=(2, 1))
+    assert geometry(two) == geometry(conv())
+    assert layer_performance(fragmented(two, (4, 3, 1))).weights_streamed_words == 32 * 4 * 1 * 9 * 512
+    # a stride-2 window at 2 pixels in keeps one output pixel a word: no sharing, 16 x 16 pixels
+    strided = replace(conv(), stride=(2, 2), outputs=((32, 16, 16),), pixels=(2, 1))
+    assert layer_performance(fragmented(strided, (4, 3, 1))).weights_streamed_words == 32 * 4 * 1 * 9 * 256
+
+
 def test_shared_dma_bounds_the_partition_interval():
     # conv(), u_off = 1 of 4 words: 1179648 weights x 16 bits + fmaps in 16x1024x16 and out
     # 32x1024x16 = 19660800 bits a frame; ZC706 moves 34.1 Gb/s / 125 MHz = 272.8 bits a cycle
