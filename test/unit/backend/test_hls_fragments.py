@@ -1,7 +1,8 @@
 """AutoWS weight fragments (`weights_fragments = (n, u_on, u_off)`, --sdf-fragment-weights) in
 the HLS backend: a MAC unit keeps n u_on words of its weights in on-chip banks and streams
 the dynamic regions from an m_axi port through a stream of 2 u_off words a unit (the model's
-double-buffered stream_buffer), fetched again for every output pixel.
+double-buffered stream_buffer), fetched again for every output word (q pixels of a conv at q
+pixels a word: its q MAC arrays read each word together).
 
 Oracles: the fixed-point executor (C-simulated with g++, threaded with bounded streams,
 through the host runtime: bit for bit, on the zoo's tiny ResNet, whose weights are not
@@ -23,6 +24,7 @@ from fpga_sdf import target as target_mod
 from fpga_sdf.api import run_pass
 from fpga_sdf.backend.hls.emit import emit
 from fpga_sdf.diagnostics import UserError
+from fpga_sdf.dialects.sdf_attrs import set_ints
 from fpga_sdf.model import expand, partition_performance
 
 from hls_tb import compile_synth_style, run_project
@@ -54,13 +56,19 @@ def _stream_words(module, layer: str) -> int:
                 if m.name == "weights_memory")
 
 
-@pytest.mark.parametrize("fold, layer, fragments", [
-    ("", "block.conv1", (72, 10, 6)),  # 1 MAC unit of 1,152 words: 720 on chip
-    ("coarse_in=2 coarse_out=2 fine=3 layers=block.conv1", "block.conv1", (12, 0, 8)),  # 4 units, all streamed
-    ("", "block.conv2", (144, 12, 4)),
+@pytest.mark.parametrize("fold, layer, fragments, pixels", [
+    ("", "block.conv1", (72, 10, 6), 1),  # 1 MAC unit of 1,152 words: 720 on chip
+    ("coarse_in=2 coarse_out=2 fine=3 layers=block.conv1", "block.conv1", (12, 0, 8), 1),  # 4 units, all streamed
+    ("", "block.conv2", (144, 12, 4), 1),
+    # q pixels a word: q MAC arrays read each fetched word, the memory cycled once per word
+    ("", "block.conv1", (72, 10, 6), 2),
+    ("coarse_in=2 coarse_out=2 fine=3 layers=block.conv1", "block.conv1", (12, 0, 8), 2),
 ])
-def test_fragments_stream_bit_exact(fold, layer, fragments, tmp_path):
+def test_fragments_stream_bit_exact(fold, layer, fragments, pixels, tmp_path):
     module, x = _resnet(fold, tmp_path)
+    if pixels > 1:
+        with module.context:
+            set_ints(dict(network.named_layers(module))[layer], "pixels", (pixels, 1))
     n, u_on, u_off = fragments
     run_pass(module, "sdf-fragment-weights", f"layer={layer} n={n} u_on={u_on} u_off={u_off}")
     out = tmp_path / "hls"

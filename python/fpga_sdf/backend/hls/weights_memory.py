@@ -76,7 +76,7 @@ def fragments_refusal(ctx) -> str | None:
     n, u_on, u_off = found
     why = ("on PASS's sparse engine" if sparse_engine(ctx.spec) else
            "with weights reloading (wr_factor > 1)" if ctx.reload else
-           "at more than one pixel a word (pixels)" if ctx.p > 1 or ctx.q > 1 or ctx.values.get("fcus", 1) > 1 else
+           "on a multi-pixel inner product (its p FCUs read their own weights)" if ctx.values.get("fcus", 1) > 1 else
            None)
     if why:
         return f"AutoWS weight fragments {why} are modelled and explored, but the HLS backend does not emit them yet"

@@ -206,7 +206,8 @@ def _fragments_refusal(spec) -> str | None:
                 "the RTL backend does not emit it yet without weights_fragments (run --sdf-fragment-weights)")
     why = ("on PASS's sparse engine" if sparse_engine(spec) else
            "with weights reloading (wr_factor > 1)" if spec.wr_factor > 1 else
-           "at more than one pixel a word (pixels)" if spec.pixels != (1, 1) else None)
+           "on a multi-pixel inner product (its p FCUs read their own weights)"
+           if spec.kind == "inner_product" and spec.pixels != (1, 1) else None)
     return why and f"AutoWS weight fragments {why} are modelled and explored, but the RTL backend does not emit them yet"
 
 

@@ -1,7 +1,7 @@
 """AutoWS weight fragments (`weights_fragments = (n, u_on, u_off)`, --sdf-fragment-weights) in
 the RTL backend: a MAC unit's weights memory keeps its n u_on static words in ROM and reads
 the dynamic ones, in order, from a 2 u_off-word stream_buffer that the layer's weights AXI
-port (`s_axis_w<k>`, an image of one memory cycle streamed once per output pixel) fills.
+port (`s_axis_w<k>`, an image of one memory cycle streamed once per output word) fills.
 
 Oracles: the fixed-point executor (bit for bit, on the zoo's tiny_conv, whose weights are not
 constant, so a word read out of order shows); the model's interval (partition_performance,
@@ -42,6 +42,9 @@ DESIGNS = {
     "both": ("", {"0": (24, 6, 3), "5": (320, 12, 4)}),
     # two MAC units of 36 words of 3 taps (48 bits), every word streamed (no ROM)
     "unrolled-all-off": ("coarse_out=2 fine=3 layers=0", {"0": (6, 0, 6)}),
+    # conv 0 at 2 pixels a word: its 2 MAC arrays read each word, fetched once per 2 pixels
+    "two-pixels": ("", {"0": (24, 6, 3)}, (2, 1)),
+    "two-pixels-all-off": ("coarse_out=2 fine=3 layers=0", {"0": (6, 0, 6)}, (2, 1)),
 }
 
 
@@ -52,10 +55,17 @@ def tmp_root(tmp_path_factory):
 
 @lru_cache(maxsize=None)
 def _design(name: str, tmp_root: Path):
-    fold, fragments = DESIGNS[name]
+    fold, fragments, *pixels = DESIGNS[name]
     module, x = zoo_quantized("tiny_conv", tmp_root)
     if fold:
         run_pass(module, "sdf-fold", fold)
+    if pixels:
+        from torch_mlir import ir
+
+        from fpga_sdf.dialects.sdf_attrs import set_ints
+
+        with module.context, ir.Location.unknown():
+            set_ints(dict(network.named_layers(module))["0"], "pixels", pixels[0])
     for layer, (n, u_on, u_off) in fragments.items():
         run_pass(module, "sdf-fragment-weights", f"layer={layer} n={n} u_on={u_on} u_off={u_off}")
     text = sdf_ir.to_text(module)
@@ -138,8 +148,8 @@ def test_emitted_memories_and_streamed_bits_are_the_models(name, tmp_root):
     assert all(f"{w['port']}_tdata" in top for w in part["weights"])
 
 
-def _tiny_conv(tmp_path, passes, pixels=None):
-    """tiny_conv through `passes` ((pass, options) pairs), conv 0 at `pixels` a word if given."""
+def _tiny_conv(tmp_path, passes, pixels=None, layer="0"):
+    """tiny_conv through `passes` ((pass, options) pairs), `layer` at `pixels` a word if given."""
     from torch_mlir import ir
 
     from fpga_sdf.dialects.sdf_attrs import set_ints
@@ -147,21 +157,23 @@ def _tiny_conv(tmp_path, passes, pixels=None):
     module, _ = zoo_quantized("tiny_conv", tmp_path)
     if pixels:
         with module.context, ir.Location.unknown():
-            set_ints(dict(network.named_layers(module))["0"], "pixels", pixels)
+            set_ints(dict(network.named_layers(module))[layer], "pixels", pixels)
     for name, options in passes:
         run_pass(module, name, options)
     return module
 
 
-@pytest.mark.parametrize("passes, pixels, why", [
+@pytest.mark.parametrize("passes, pixels, layer, why", [
     # weights reloading: each run's filters would need their own image (the HLS backend refuses it too)
     ([("sdf-weights-reloading", "layers=0 factor=2"), ("sdf-fragment-weights", "layer=0 n=12 u_on=6 u_off=3")],
-     None, r"with weights reloading \(wr_factor > 1\)"),
-    ([("sdf-fragment-weights", "layer=0 n=24 u_on=6 u_off=3")], (2, 1), r"at more than one pixel a word \(pixels\)"),
+     None, "0", r"with weights reloading \(wr_factor > 1\)"),
+    # an inner product's p FCUs read their own weights: not the conv's shared word
+    ([("sdf-fragment-weights", "layer=5 n=160 u_on=12 u_off=4")], (2, 1), "5",
+     r"on a multi-pixel inner product \(its p FCUs read their own weights\)"),
 ])
-def test_fragments_outside_the_scope_are_refused_at_the_layer(passes, pixels, why, tmp_path):
-    module = _tiny_conv(tmp_path, passes, pixels)
-    with pytest.raises(UserError, match=r"^0: error: AutoWS weight fragments " + why +  # at layer 0
+def test_fragments_outside_the_scope_are_refused_at_the_layer(passes, pixels, layer, why, tmp_path):
+    module = _tiny_conv(tmp_path, passes, pixels, layer)
+    with pytest.raises(UserError, match=rf"^{layer}: error: AutoWS weight fragments " + why +  # at the layer
                        r" are modelled and explored, but the RTL backend does not emit them yet"):
         emit(module, source="net.mlir")
 

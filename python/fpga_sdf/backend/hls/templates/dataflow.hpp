@@ -71,6 +71,7 @@ void repack(hls::stream<in_t> in[NI * PI], hls::stream<out_t> out[NO * PO], int 
 #pragma HLS ARRAY_PARTITION variable=buf complete dim=1
 #pragma HLS ARRAY_PARTITION variable=buf complete dim=2
 #pragma HLS ARRAY_PARTITION variable=buf cyclic factor=BANKS dim=3
+    (void)BANKS;  // read only by the pragma above (unused in C-simulation)
     int t = 0, cur = 0;
 repack_loop:
     for (int i = 0; i < frames * (PIXELS / B) * STEPS; i++) {

@@ -225,6 +225,7 @@ void sliding_window_mp(hls::stream<T> in[LANES * P], hls::stream<vec<T, G::KVOL>
 #pragma HLS ARRAY_PARTITION variable=buf complete dim=2
 #pragma HLS ARRAY_PARTITION variable=buf cyclic factor=SPAN dim=3
 #pragma HLS ARRAY_PARTITION variable=buf complete dim=5
+    (void)SPAN;  // read only by the pragma above (unused in C-simulation)
 
     const int TOTAL = G::PD * G::PH * ROW * CH;
     int c = 0, j = 0, h = 0, d = 0;
