@@ -7,7 +7,12 @@ The precisions are the paper's: W4A4 for MobileNetV2 on ZC706, W4A5 for ResNet-1
 W8A8 for ResNet-50 on U50 and U250. The latency is the model's (layers, weights streaming,
 reconfiguration between partitions), not a measurement.
 
-    .venv/bin/python benchmarks/bench_autows_latency.py [--rows resnet18:zcu102,...] [--time-limit S]
+Layers may take p pixels a word (seed 004's multi-pixel processing, `Constraints.pixels`): a
+conv's q pixels a word are q MAC arrays reading one weights word together, so a streamed
+weight serves q pixels, not one. `--one-pixel` keeps every layer at one pixel a word, as
+AutoWS builds it.
+
+    .venv/bin/python benchmarks/bench_autows_latency.py [--rows resnet18:zcu102,...] [--time-limit S] [--one-pixel]
 """
 
 from __future__ import annotations
@@ -44,10 +49,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default=",".join(f"{m}:{b}" for m, b, *_ in PAPER))
     parser.add_argument("--time-limit", type=float, default=600.0)
+    parser.add_argument("--one-pixel", action="store_true", help="every layer at one pixel a word (as AutoWS)")
     args = parser.parse_args()
     wanted = set(args.rows.split(","))
     print(f"machine: {host.machine()}, {host.system()}, python {host.python_version()}; "
-          f"{CLOCK} MHz, batch 1, budget {BUDGET:.0%}")
+          f"{CLOCK} MHz, batch 1, budget {BUDGET:.0%}, {'one pixel' if args.one_pixel else 'p pixels'} a word")
     print("| model | board | W/A | latency ms (model) | AutoWS ms | vanilla ms (paper) | partitions | "
           "layers streaming | weights Gb/s | DSP | BRAM18 | URAM | seconds |")
     print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -57,7 +63,8 @@ def main() -> None:
         start = time.monotonic()
         problem = quantized_problem(name, w, a)
         platform = load_platform(board)
-        design = explore(problem, Constraints(platform, CLOCK, 1, BUDGET), "latency", "greedy", seed=1,
+        limits = Constraints(platform, CLOCK, 1, BUDGET, pixels=not args.one_pixel)
+        design = explore(problem, limits, "latency", "greedy", seed=1,
                          time_limit=args.time_limit, progress=False)
         streaming = sum(1 for p in design.partitions for s in p.specs if s.weights_off_chip > 0)
         gbps = max(p.perf.bandwidth_gbps for p in design.partitions)

@@ -25,7 +25,7 @@ class Dse(Pass):
     budget: float = field(default=0.9, metadata={"help": "fraction of every resource the design may use"})
     power_cap: float = field(default=0.0, metadata={"help": "watts the design may draw (0: no cap)"})
     strategy: str = field(default="greedy", metadata={"help": "greedy, anneal, exhaustive or rate (seed 004's data-rate-matched folding)"})
-    pixels: bool = field(default=False, metadata={"help": "let layers take p pixels per cycle (pixels = (p, 1)): where a layer is bound by its input's pixel per cycle, or where 8-bit lanes sharing a weight pack two a DSP (off by default: it widens the search)"})
+    pixels: bool = field(default=False, metadata={"help": "let layers take p pixels per cycle (pixels = (p, 1)): where a layer is bound by its input's pixel per cycle, where 8-bit lanes sharing a weight pack two a DSP, or where a conv streams its weights (AutoWS): its q pixels a word share each fetched weight, so it streams 1/q of the traffic (off by default: it widens the search)"})
     block_cuts: bool = field(default=True, metadata={"help": "let partitions be cut inside residual blocks (the skip tensor through off-chip memory); false: every partition has one input and one output tensor, as fpgaConvNet cuts"})
     seed: int = field(default=1, metadata={"help": "random seed (anneal); same seed, same design"})
     time_limit: float = field(default=60.0, metadata={"help": "seconds the search may take (cutting it short loses determinism)"})

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 from ..model import LayerSpec, PartitionPerf, Resources, folding_choices, layer_resources
 from ..model import partition_performance, partition_resources
+from ..model.modules import pixels_out
 from ..model.performance import transfer_cycles
 from ..model.spec import WEIGHT_KINDS, sparsity_applies
 from ..model.weights_memory import FRAGMENT_WORDS, with_fragments
@@ -27,6 +28,7 @@ from .problem import RESOURCES, Constraints, partition_cost
 EXHAUSTIVE_LIMIT = 20000
 REBALANCE_ROUNDS = 4
 STREAM_STEP = 0.25  # fraction of a layer's weights moved off chip per step
+SHARING_ROUNDS = 3  # stream-first with pixels: rounds moving the streaming convs to more pixels a word
 
 
 class Infeasible(Exception):
@@ -146,7 +148,7 @@ def _streaming(specs, edges, options, c: Constraints, objective: str) -> Partiti
     def excess(used: Resources) -> float:
         return sum(max(getattr(used, r) - c.capacity(r), 0) * b for r, b in bits.items())
 
-    def place(picked):
+    def fragmented(picked):
         # the partition's other masters as the model deals them (tensors per run, an evicted
         # stream's write and read), without any weights stream yet
         on_chip = [replace(s, weights_off_chip=0.0, weights_fragments=()) for s in picked]
@@ -157,6 +159,26 @@ def _streaming(specs, edges, options, c: Constraints, objective: str) -> Partiti
         if plan is None:  # even streaming all leaves memory over: `_rebalanced` makes it dearer
             return [with_fragments(s, 1.0) for s in picked]
         return [plan.get(s.name, s) for s in picked]
+
+    def place(picked, target):
+        placed = fragmented(picked)
+        if not c.pixels:
+            return placed
+        # With pixels allowed, a conv whose weights stream shares each fetched word among
+        # its q pixels a word (`workload.streamed_weights`), which the cheapest folding at
+        # the target need not have: the streaming convs move to their most pixels a word
+        # meeting it, the weights are placed again, and the better design is kept.
+        best = evaluate(placed, edges, c, objective)
+        for _ in range(SHARING_ROUNDS):
+            shared = [_sharing(s, target, c) if s.weights_off_chip else picked[i] for i, s in enumerate(placed)]
+            if shared == picked:
+                break
+            picked = shared
+            trial = evaluate(fragmented(picked), edges, c, objective)
+            if not _better(trial, best, c):
+                break
+            best = trial
+        return list(best.specs)
 
     targets = sorted({int(i) for menu in options.values() for i in menu.intervals})
     floor = max(int(menu.intervals[0]) for menu in options.values())
@@ -179,6 +201,30 @@ def _streaming(specs, edges, options, c: Constraints, objective: str) -> Partiti
         else:
             lo = mid + 1
     return min((d for d in (at(lo), at(lo - 1) if lo else None) if d is not None), key=lambda d: d.cost)
+
+
+def _sharing(spec: LayerSpec, target: int | None, c: Constraints) -> LayerSpec:
+    """The conv's cheapest folding meeting `target` at its most output pixels a word (q > 1),
+    its weights all on chip for the fragments step to place; the conv at one pixel a word
+    (as folded) where no p > 1 meets the target, and any other kind as it is."""
+    from .rate_match import pixel_options
+
+    if spec.kind != "conv":
+        return spec
+    unfolded = replace(spec, coarse_in=1, coarse_out=1, coarse_group=1, fine=1, weights_memory="auto",
+                       weights_off_chip=0.0, weights_fragments=())
+    for p in sorted(pixel_options(unfolded), reverse=True):
+        at = replace(unfolded, pixels=(p, 1))
+        if pixels_out(at) > 1:
+            option = layer_menu(at, c.platform, pixels=False).cheapest(target, np.ones(len(RESOURCES)))
+            if option is not None:
+                return option.spec
+    return replace(spec, weights_off_chip=0.0, weights_fragments=())
+
+
+def _better(a: PartitionDesign, b: PartitionDesign, c: Constraints) -> bool:
+    """Whether design `a` beats `b`: it fits where `b` does not, or both fit and it costs less."""
+    return c.fits(a.resources) and (not c.fits(b.resources) or a.cost < b.cost)
 
 
 def _with_reloading(specs, edges, c: Constraints, objective: str, mixed: bool = False):
@@ -303,7 +349,7 @@ def _rebalanced(target: int | None, specs, edges, options, c: Constraints, objec
         picked = pick(options, specs, target, c, weights)
         if picked is None:
             return None
-        design = evaluate(place(picked) if place else picked, edges, c, objective)
+        design = evaluate(place(picked, target) if place else picked, edges, c, objective)
         if c.fits(design.resources):
             return design
         over = {r: getattr(design.resources, r) / c.capacity(r) for r in RESOURCES if c.capacity(r)}
