@@ -65,8 +65,25 @@ def fold_partition(specs, edges, c: Constraints, objective: str, strategy: str =
     the per-layer choice of folding cannot see. With two or more such layers a third design
     lets each layer take either engine (its crossbar may cost more LUTs than its DSPs save);
     it is a separate candidate because the greedy search over a larger menu can land on a
-    worse design than over either menu alone.
+    worse design than over either menu alone. For the same reason, with pixels allowed the
+    layers are also folded at one pixel a word and the cheaper kept (MobileNetV2 on the ZC706
+    at batch 1: 17.25 ms with pixels in the menus, 1.60 ms without).
     """
+    if not c.pixels:
+        return _fold_engines(specs, edges, c, objective, strategy)
+    designs, failure = [], None
+    for limits in (c, replace(c, pixels=False)):
+        try:
+            designs.append(_fold_engines(specs, edges, limits, objective, strategy))
+        except Infeasible as err:
+            failure = failure or err
+    if not designs:
+        raise failure
+    return min(designs, key=lambda d: d.cost)
+
+
+def _fold_engines(specs, edges, c: Constraints, objective: str, strategy: str) -> PartitionDesign:
+    """`fold_partition` at the menus' pixels: the dense, sparse and mixed variants."""
     specs = _unfolded(specs)
     if not any(sparsity_applies(s) for s in specs):
         return _fold(specs, edges, c, objective, strategy)
