@@ -337,6 +337,38 @@ def test_every_kind_at_p_pixels_on_a_tiny_network(tmp_path):
     assert not off_model(simulate_design(text, x.numpy(), tmp_path, "tiny_every_kind.mlir"))
 
 
+def test_strided_conv_at_four_pixels_streams_its_fragments_once_per_word(tmp_path):
+    """The tiny network's stride-2 conv c1 at 4 pixels in, 2 windows a word, with AutoWS
+    fragments (12, 6, 3) of its one MAC unit's 108 words: the 2 MAC arrays read each fetched
+    word, so the 36 dynamic words stream once per 2 output pixels, 32 times a frame of 8 x 8:
+    12 x 3 x 32 x 16 = 18,432 bits (the model's, and the port's beats). Bit-exact, every
+    layer within 3% of the model."""
+    from fpga_sdf import ir as sdf_ir
+    from fpga_sdf.api import run_pass
+    from fpga_sdf.backend.rtl import sim
+    from fpga_sdf.frontend.importer import import_model
+    from fpga_sdf.model import partition_performance, load_platform
+    from fpga_sdf import network
+
+    from multipixel_nets import every_kind_net
+
+    net, x = every_kind_net()
+    module = import_model(net, x[:1])
+    np.save(tmp_path / "calib.npy", x.numpy())
+    run_pass(module, "sdf-quantize", f"calibration={tmp_path / 'calib.npy'}")
+    run_pass(module, "sdf-target", "platform=zc706")
+    module = sdf_ir.parse(with_pixels(sdf_ir.to_text(module), {"c1": 4}), "c1_fragments.mlir")
+    run_pass(module, "sdf-fragment-weights", "layer=c1 n=12 u_on=6 u_off=3")
+    (mp,) = network.model_partitions(module)
+    perf = partition_performance(mp.layers, mp.edges, load_platform("zc706"), 200.0)
+    assert dict(perf.weights_streams) == {"c1": 12 * 3 * 32 * 16}
+    figures = simulate_design(sdf_ir.to_text(module), x.numpy(), tmp_path, "c1_fragments.mlir")
+    assert not off_model(figures)
+    (part,) = sim.load_manifest(str(tmp_path / "rtl"))["partitions"]
+    (w,) = part["weights"]
+    assert w["beats_per_frame"] * w["beat_bits"] == 12 * 3 * 32 * 16
+
+
 def test_nearest_upsampling_at_p_pixels(tmp_path):
     """conv -> ReLU -> 2x nearest upsampling -> conv on 8x8 at 2 pixels a word, the
     upsampling at 4 (a widening re-pack before it): each input word becomes 2 output words of
