@@ -31,7 +31,7 @@ MIN_FIFO_DEPTH = 2
 SAMPLES = 2048  # join positions examined per edge (all of them for smaller maps)
 
 __all__ = ["MIN_FIFO_DEPTH", "join_backlogs", "stream_depth", "fifo_depth", "output_burst",
-           "chain_fifo_depth", "window_fill_depth", "window_gap_depth"]
+           "chain_fifo_depth", "window_fill_depth", "window_gap_depth", "walk_deficit"]
 
 
 def stream_depth(backlog: int, streams: int, words: int, pixels: int = 1) -> int:
@@ -79,28 +79,139 @@ def chain_fifo_depth(spec: LayerSpec, modules=None) -> int:
     return burst if burst > MIN_FIFO_DEPTH else 0
 
 
-def window_fill_depth(spec: LayerSpec, cycles_per_word: float, modules=None) -> int:
-    """Per-stream depth of the FIFO on the edges into a windowed layer `spec` whose producer
-    delivers a word every `cycles_per_word` cycles per stream (0: the depth-2 stream).
+def window_fill_depth(spec: LayerSpec, cycles_per_word: float, modules=None, streams: int | None = None,
+                      pixels: int = 1) -> int:
+    """Per-stream depth of the FIFO in front of a windowed layer `spec` whose producer
+    delivers a word every `cycles_per_word` cycles on each of its `streams` streams of
+    `pixels` pixels a word (default: the window's own streams and words; 0: the depth-2
+    stream). The FIFO is on the window's streams, in its words: behind a squeeze, which
+    moves words at the rate of its narrower side (a FIFO on one stream in front of a squeeze
+    to two windows still hands them a word a cycle between them, RTL: 18,800 cycles a frame
+    with one of 3,042 words there, as without it, in the design below).
 
-    Why: a sliding window reads nothing while its MAC works through the windows of a frame's
-    last lines (the bottom padding needs no input) and while it walks the next frame's top
-    padding, then needs `fill` words before its first window. Through a short stream the two
-    sides wait for each other there: a slower producer leaves the MAC idle while it delivers
-    the fill, a slower MAC stalls the producer while it drains (RTL without this FIFO:
-    tiny_resnet 158,773 cycles/frame for conv2's 147,456, tiny_c3d 797,432 for conv 0's
-    663,552). A FIFO of the fill lets the producer run into the next frame during the drain,
-    and the window reads the fill at a word per cycle: with it the RTL measures 147,456 and
-    664,750, and every design of test_rtl_networks agrees within 0.6%. Fed at a word per
-    cycle (off-chip), nothing waits. `modules`: the layer's expansion when the caller has it."""
+    Why: a sliding window reads nothing while it walks padding (a frame's bottom padding,
+    the next frame's top padding, the padded rows and columns) and a word per cycle per
+    stream at the real positions, so a producer delivering less than a word per cycle per
+    window stream and a short stream between them wait for each other. Two cases:
+
+    - the producer (its frame time above the window's interval), or the window's MAC (its
+      interval above the walk's word a cycle: the MAC paces the windows, and the deficit
+      below, taken on the walk at a word a cycle, would be far too deep): the window drains the
+      frame's last windows and walks the next frame's top padding while the producer has
+      nothing to hand over, then needs `fill` words before its first window. A FIFO of the
+      fill lets the producer run into the next frame during the drain, and the window reads
+      the fill at a word per cycle (RTL without it: tiny_resnet 158,773 cycles/frame for
+      conv2's 147,456, tiny_c3d 797,432 for conv 0's 663,552; with it 147,456 and 664,750,
+      and every design of test_rtl_networks within 0.6%).
+    - the window (the producer faster over a frame but slower than the window's real
+      positions: one stream split over two windows, a word every 2 cycles of each): the
+      window's real positions outrun the producer and the padding it walks alone cannot be
+      made up, unless the words the producer delivers meanwhile wait in a FIFO. The FIFO
+      holds the largest deficit of any stretch of the walk, words read less words delivered
+      (`walk_deficit`). RTL, a relu on one stream in front of a 3x3x3 pad-1 conv on 32 x 6 x
+      8 x 8 whose window runs on 2 streams (12,800 cycles, the relu 12,288): 18,800 cycles a
+      frame without it, 12,800 with it (1,520 + 2 words on each window stream).
+
+    Fed at a word per cycle per window stream or faster, nothing waits. `modules`: the
+    layer's expansion when the caller has it."""
     if modules is None:
         from .modules import expand  # modules does not import this file: no cycle
 
         modules = expand(spec)
     window = next((m for m in modules if m.name == "sliding_window"), None)
-    if window is None or cycles_per_word <= 1 or window.fill <= MIN_FIFO_DEPTH:
+    if window is None or window.fill <= MIN_FIFO_DEPTH:
         return 0
-    return window.fill + MIN_FIFO_DEPTH
+    from .modules import pixels_in  # modules does not import this file: no cycle
+
+    # features a cycle the producer delivers, against a window stream's word a cycle
+    lanes_in = max(streams or window.instances, 1) * max(pixels, 1)
+    lanes_window = window.instances * pixels_in(spec)
+    window_cpw = cycles_per_word * lanes_window / lanes_in  # cycles per word of a window stream
+    if window_cpw <= 1:
+        return 0
+    if window_cpw * window.words_in > window.interval or window.interval > _walk_cycles(spec):
+        need = window.fill  # the producer is the slower, or the MAC paces the window
+    else:
+        need = walk_deficit(spec, 1.0 / window_cpw)
+        if need <= 0:
+            return 0
+    return need + MIN_FIFO_DEPTH
+
+
+def walk_deficit(spec: LayerSpec, rate: float) -> int:
+    """Most words a stream of `spec`'s sliding window reads in any stretch of its walk beyond
+    what a producer delivering `rate` words a cycle to it (rate < 1) hands over in that
+    stretch: the backlog that must wait in front of the window for it never to starve. The
+    walk at a word a cycle, padding included (the real positions read a word, the padding
+    none), frames back to back: two frames hold every stretch not longer than a frame, and a
+    longer one reads no more than it is given (the producer keeps up over a frame)."""
+    runs = _walk_runs(spec)
+    f = low = worst = 0.0
+    for _ in range(2):
+        for real, cycles in runs:
+            f += (cycles if real else 0) - rate * cycles
+            low = min(low, f)
+            worst = max(worst, f - low)
+    return int(-(-worst // 1))
+
+
+def _walk_cycles(spec: LayerSpec) -> int:
+    return sum(cycles for _, cycles in _walk_runs(spec))
+
+
+def _walk_runs(spec: LayerSpec) -> tuple[tuple[bool, int], ...]:
+    """A frame of a sliding window stream's walk as runs of (real, cycles): a word a cycle
+    over the padded input (its word grid at p pixels a word), ch_s words a position."""
+    from .modules import expand, pixels_in, window_word_grid  # modules does not import this file
+
+    window = next(m for m in expand(spec) if m.name == "sliding_window")
+    real = spatial(spec.inputs[0])
+    n = len(real)
+    pad = tuple(spec.pad) or (0,) * (2 * n)
+    p = pixels_in(spec)
+    if p > 1:
+        grid = window_word_grid(spec)
+        lead, width, trail = grid.lead, real[-1] // p, grid.trail
+    else:
+        lead, width, trail = pad[n - 1], real[-1], pad[2 * n - 1]
+    ch_s = window.words_in // (pixels_of(spec.inputs[0]) // p)
+    return _runs(tuple(pad[i] for i in range(n - 1)), tuple(real[:-1]), tuple(pad[n + i] for i in range(n - 1)),
+                 lead, width, trail, ch_s)
+
+
+@lru_cache(maxsize=4096)
+def _runs(before, real, after, lead, width, trail, ch_s):
+    row = lead + width + trail
+    runs: list[list] = []
+
+    def add(is_real, cycles):
+        if cycles <= 0:
+            return
+        if runs and runs[-1][0] == is_real:
+            runs[-1][1] += cycles
+        else:
+            runs.append([is_real, cycles])
+
+    def walk(dim: int, inside: bool):
+        if dim == len(real):
+            if inside:
+                add(False, lead * ch_s)
+                add(True, width * ch_s)
+                add(False, trail * ch_s)
+            else:
+                add(False, row * ch_s)
+            return
+        inner = prod(b + r + a for b, r, a in zip(before[dim + 1:], real[dim + 1:], after[dim + 1:])) * row
+        if not inside:
+            add(False, (before[dim] + real[dim] + after[dim]) * inner * ch_s)
+            return
+        add(False, before[dim] * inner * ch_s)
+        for _ in range(real[dim]):
+            walk(dim + 1, True)
+        add(False, after[dim] * inner * ch_s)
+
+    walk(0, True)
+    return tuple((r, c) for r, c in runs)
 
 
 def window_gap_depth(spec: LayerSpec, in_cycles_per_word: float, out_cycles_per_word: float) -> int:

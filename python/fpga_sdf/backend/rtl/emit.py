@@ -457,19 +457,31 @@ class _Emitter:
                 inst.params.inputs = [StreamType(outs[0].width, outs[0].frac, len(outs) * outs[0].lanes)]
             insts.append(inst)
         # FIFOs the model chose per edge (skip connections, bursts, window fills), on the
-        # producer's streams as the model costs them: in front of a squeeze, not behind it;
+        # producer's streams as the model costs them: in front of a squeeze, not behind it,
+        # unless the model's FIFO module has the squeeze's output streams (a window's fill,
+        # fifo_depths.window_fill_depth: a squeeze moves words at its narrower side's rate);
         # an evicted edge's streams go through its DMA buffer pair instead
         evicted = {edge: m for edge, m in perf.fifos if m.name == DMA_MODULE}
+        fifo_streams = {edge: m.instances for edge, m in perf.fifos}
         through_ddr: dict = {}
         for s in list(streams):
             ci = s.consumer[0]
-            if ci is None or s.origin is None or insts[s.producer[0]].kind == "squeeze":
+            if ci is None or s.origin is None:
                 continue
             consumer_layer = insts[ci].params.layer if insts[ci].kind != "dma_out" else None
-            if (s.origin, consumer_layer) in evicted:
-                through_ddr.setdefault((s.origin, consumer_layer), []).append(s)
+            edge = (s.origin, consumer_layer)
+            behind = insts[s.producer[0]].kind == "squeeze"
+            if not behind and edge in evicted:
+                through_ddr.setdefault(edge, []).append(s)
                 continue
-            depth = fifo_depth.get((s.origin, consumer_layer))
+            squeeze = insts[s.producer[0]] if behind else insts[ci] if insts[ci].kind == "squeeze" else None
+            if squeeze is not None:
+                n_in, n_out = len(squeeze.inputs), len(squeeze.outputs)
+                if behind and (edge in evicted or n_in == n_out or fifo_streams.get(edge) != n_out):
+                    continue
+                if not behind and n_in != n_out and fifo_streams.get(edge) != n_in:
+                    continue
+            depth = fifo_depth.get(edge)
             if depth and depth > 2:
                 s.depth = depth
         for edge, group in through_ddr.items():
