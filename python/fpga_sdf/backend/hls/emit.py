@@ -223,6 +223,7 @@ class _Emitter:
         tensor name). One of each is the ports `in` / `out` as before a cut inside a block."""
         part = Partition(index, f"p{index}", bus=bus_bits(self.target.platform))
         self.part, self.bundles, self.reads, self.edges = part, {}, {}, {}
+        self.squeezed = {}  # edge -> the bundle its squeeze hands the consumer
         fmts = [self.fmt(source, terminator) for source, _ in reads]
         layer_ops = [op for op in block.operations if op.operation.name in sdf.LAYER_KINDS]
         for op in block.operations:
@@ -316,7 +317,10 @@ class _Emitter:
         why = squeeze.refusal(b, lanes, pixels)
         if why:
             raise UserError(at(op.location, why))
-        return squeeze.generate(self.part, b, lanes, fmt or b.fmt, self.names[op.operation], pixels)
+        out = squeeze.generate(self.part, b, lanes, fmt or b.fmt, self.names[op.operation], pixels)
+        if not isinstance(owner, ir.Block) and owner in self.names:
+            self.squeezed[(self.names[owner], self.names[op.operation])] = out
+        return out
 
     # -- layers --------------------------------------------------------------------------
 
@@ -407,7 +411,9 @@ class _Emitter:
     def _depths(self, layer_ops) -> None:
         """Every FIFO the resource model costs (performance.partition_performance(...).fifos:
         skip FIFOs where branches join, bursts at layer boundaries) is the stream of that edge,
-        at exactly the model's depth, so the BRAM the model counts is the FIFO Vitis builds;
+        in front of its squeeze unless the model's FIFO has the squeeze's output streams (a
+        window's fill: a squeeze moves words at its narrower side's rate), at exactly the
+        model's depth, so the BRAM the model counts is the FIFO Vitis builds;
         the RTL driver reads the same list. Streams the model does not list are register
         pairs."""
         specs, edges = self._model_graph(layer_ops)
@@ -420,6 +426,9 @@ class _Emitter:
             bundle = self.edges.get(edge)
             if bundle is None:
                 continue
+            behind = self.squeezed.get(edge)
+            if behind is not None and fifo.instances == behind.ways != bundle.ways:
+                bundle = behind  # a window's fill (fifo_depths.window_fill_depth): on its streams
             depth = fifo.memories[0].depth
             kind = "join" if producers.get(edge[1], 0) > 1 else "chain"
             bundle.stream.depth = depth
