@@ -31,7 +31,8 @@ MIN_FIFO_DEPTH = 2
 SAMPLES = 2048  # join positions examined per edge (all of them for smaller maps)
 
 __all__ = ["MIN_FIFO_DEPTH", "join_backlogs", "stream_depth", "fifo_depth", "output_burst",
-           "chain_fifo_depth", "window_fill_depth", "window_gap_depth", "walk_deficit"]
+           "chain_fifo_depth", "window_fill_depth", "window_gap_depth", "walk_deficit",
+           "DMA_FIFO_BEATS", "dma_idle_cycles", "dma_padding_stall"]
 
 
 def stream_depth(backlog: int, streams: int, words: int, pixels: int = 1) -> int:
@@ -159,9 +160,11 @@ def _walk_cycles(spec: LayerSpec) -> int:
     return sum(cycles for _, cycles in _walk_runs(spec))
 
 
-def _walk_runs(spec: LayerSpec) -> tuple[tuple[bool, int], ...]:
-    """A frame of a sliding window stream's walk as runs of (real, cycles): a word a cycle
-    over the padded input (its word grid at p pixels a word), ch_s words a position."""
+def _walk_runs(spec: LayerSpec, active: tuple[bool, ...] | None = None) -> tuple[tuple[bool, int], ...]:
+    """A frame of a sliding window stream's walk as runs of (reads, cycles): a word a cycle
+    over the padded input (its word grid at p pixels a word), ch_s words a position; a
+    position reads iff its inner coordinates are real and its dim-0 slice is `active`
+    (default: the real slices, where it reads its input)."""
     from .modules import expand, pixels_in, window_word_grid  # modules does not import this file
 
     window = next(m for m in expand(spec) if m.name == "sliding_window")
@@ -174,44 +177,118 @@ def _walk_runs(spec: LayerSpec) -> tuple[tuple[bool, int], ...]:
         lead, width, trail = grid.lead, real[-1] // p, grid.trail
     else:
         lead, width, trail = pad[n - 1], real[-1], pad[2 * n - 1]
+    if active is None:
+        active = tuple(pad[0] <= i < pad[0] + real[0] for i in range(pad[0] + real[0] + pad[n]))
     ch_s = window.words_in // (pixels_of(spec.inputs[0]) // p)
-    return _runs(tuple(pad[i] for i in range(n - 1)), tuple(real[:-1]), tuple(pad[n + i] for i in range(n - 1)),
-                 lead, width, trail, ch_s)
+    return _runs(tuple(pad[i] for i in range(1, n - 1)), tuple(real[1:-1]), tuple(pad[n + i] for i in range(1, n - 1)),
+                 lead, width, trail, ch_s, active)
 
 
 @lru_cache(maxsize=4096)
-def _runs(before, real, after, lead, width, trail, ch_s):
+def _runs(before, real, after, lead, width, trail, ch_s, active):
+    """Runs of (reads, cycles) of a walk over dim-0 slices `active` (whether each reads) of
+    the inner dims (before, real, after) padded, rows of lead + width + trail positions."""
     row = lead + width + trail
     runs: list[list] = []
 
-    def add(is_real, cycles):
+    def add(reads, cycles):
         if cycles <= 0:
             return
-        if runs and runs[-1][0] == is_real:
+        if runs and runs[-1][0] == reads:
             runs[-1][1] += cycles
         else:
-            runs.append([is_real, cycles])
+            runs.append([reads, cycles])
 
-    def walk(dim: int, inside: bool):
+    def walk(dim: int):
         if dim == len(real):
-            if inside:
-                add(False, lead * ch_s)
-                add(True, width * ch_s)
-                add(False, trail * ch_s)
-            else:
-                add(False, row * ch_s)
+            add(False, lead * ch_s)
+            add(True, width * ch_s)
+            add(False, trail * ch_s)
             return
         inner = prod(b + r + a for b, r, a in zip(before[dim + 1:], real[dim + 1:], after[dim + 1:])) * row
-        if not inside:
-            add(False, (before[dim] + real[dim] + after[dim]) * inner * ch_s)
-            return
         add(False, before[dim] * inner * ch_s)
         for _ in range(real[dim]):
-            walk(dim + 1, True)
+            walk(dim + 1)
         add(False, after[dim] * inner * ch_s)
 
-    walk(0, True)
+    slice_cycles = prod(b + r + a for b, r, a in zip(before, real, after)) * row * ch_s
+    for reads in active:
+        if reads:
+            walk(0)
+        else:
+            add(False, slice_cycles)
     return tuple((r, c) for r, c in runs)
+
+
+DMA_FIFO_BEATS = 64
+"""Beats per AXI port the DMA buffers (prefetched reads, pending writes): bandwidth the
+design leaves unused while it stalls is banked that far, then lost. The RTL simulation's DMA
+(backend/rtl/module_sim.py) and the model's `dma_idle_cycles` read this one figure."""
+
+
+def dma_idle_cycles(spec: LayerSpec, from_dma: bool, bits_per_cycle: float, bank_bits: float) -> int:
+    """Cycles a frame a DMA sharing `bits_per_cycle` among a partition's ports loses to the
+    walk of `spec`'s sliding window where the layer moves nothing through off-chip memory:
+    its input (`from_dma`: read from the partition's input port) at the padding, and with
+    `window_evicted` its lagged taps where the slice they lag to is padding too.
+
+    Why: the model's bandwidth bound takes the DMA busy every cycle, but while the window
+    walks such a run no port of the layer can move (the input has only its skid buffer, the
+    write has nothing to send, the reads of the next frame wait for its writes): the DMA
+    banks `bank_bits` (DMA_FIFO_BEATS beats of every port) and loses the rest of the run.
+    Runs are taken at a word a cycle (the walk crosses padding at that pace), the frame's
+    last and the next frame's first as one. RTL, the 3x3x3 pad-1 conv on 32 x 6 x 8 x 8 on
+    2 streams: evicted at 40 bits a cycle 21,525 cycles a frame against 19,149 + 2,272; on
+    chip at 10.91 bits 22,104 against 19,148 + 3,177; evicted at 13 bits 60,070 against
+    58,920 + 1,164."""
+    from .eviction import window_lags
+
+    real = spatial(spec.inputs[0])
+    pad = tuple(spec.pad) or (0,) * (2 * len(real))
+    b0, d0 = pad[0], real[0]
+    lags = [j for j in window_lags(spec) if j > 0] if spec.window_evicted else []
+    active = tuple((from_dma and b0 <= i < b0 + d0) or any(b0 <= i - j < b0 + d0 for j in lags)
+                   for i in range(b0 + d0 + pad[len(real)]))
+    if not any(active):
+        return 0
+    runs = _walk_runs(spec, active)
+    idle = [cycles for reads, cycles in runs if not reads]
+    if len(runs) > 1 and not runs[0][0] and not runs[-1][0]:  # frames back to back
+        idle = [idle[0] + idle[-1]] + idle[1:-1]
+    bank = bank_bits / max(bits_per_cycle, 1e-9)
+    return int(-(-sum(max(0.0, run - bank) for run in idle) // 1))
+
+
+def dma_padding_stall(layers, edges, bits_per_cycle: float) -> int:
+    """Cycles a frame the partition's DMA, sharing `bits_per_cycle`, loses to its windowed
+    layers' padding (`dma_idle_cycles`): those reading the partition's input, and those with
+    `window_evicted`. The DMA banks DMA_FIFO_BEATS beats of every port: the tensors'
+    (a word of each stream a beat) and the evicted windows' (K0 ports of a word a stream).
+    Deeper windowed layers are fed by on-chip layers, not counted (their producers' FIFOs,
+    `window_fill_depth`, let them run ahead)."""
+    from .modules import expand, pixels_in, pixels_out
+    from .spec import Partition
+
+    layers = tuple(layers)
+    part = Partition(layers, tuple(edges) if edges is not None else Partition.chain(layers).edges)
+    specs = {s.name: s for s in layers}
+    streams = {}
+    for spec in layers:
+        modules = expand(spec)
+        streams[spec.name] = (modules[0].instances, modules[-1].instances, modules)
+    beat_bits = sum(streams[n][0] * specs[n].data_width * pixels_in(specs[n]) for n, _ in part.inputs()) + \
+        sum(streams[n][1] * specs[n].output_width * pixels_out(specs[n]) for n, _ in part.outputs())
+    windows = []
+    from_dma = {n for n, _ in part.inputs()}
+    for name, spec in specs.items():
+        window = next((m for m in streams[name][2] if m.name == "sliding_window"), None)
+        if window is None or not (name in from_dma or spec.window_evicted):
+            continue
+        windows.append((spec, name in from_dma))
+        if spec.window_evicted:
+            beat_bits += kernel_of(spec)[0] * window.instances * spec.data_width
+    bank = DMA_FIFO_BEATS * beat_bits
+    return sum(dma_idle_cycles(spec, fed, bits_per_cycle, bank) for spec, fed in windows)
 
 
 def window_gap_depth(spec: LayerSpec, in_cycles_per_word: float, out_cycles_per_word: float) -> int:

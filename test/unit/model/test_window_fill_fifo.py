@@ -2,6 +2,8 @@
 slower than a word per cycle per window stream, against hand computations (the RTL
 measurement is test_rtl_window_evict.py's relu -> 2-stream 3D conv)."""
 
+from dataclasses import replace
+
 import pytest
 
 from fpga_sdf.model import LayerSpec, expand, partition_performance
@@ -74,3 +76,35 @@ def test_the_partition_costs_the_fifo_on_the_window_streams():
     fifo = fifos[("relu", "conv")]
     assert fifo.instances == 2 and fifo.memories[0].depth == 1522 and fifo.memories[0].width == 16
     assert perf.interval == 12800
+
+
+# ------------------------------------------------------------------ the DMA at a shared bandwidth
+
+
+def test_the_dma_idles_where_an_evicted_window_walks_padding_and_reads_nothing():
+    """The 3D conv with window_evicted at 40 bits a cycle: its ports are the input, the output
+    and the window's write and 2 reads, 32 bits a beat each, so the DMA banks 64 x 160 =
+    10,240 bits, 256 cycles. A position moves nothing off chip where its inner coordinates
+    are padding, or its slice is padding and no lagged tap (1, 2 slices back) reaches a real
+    one: the frame border (slice 7's last 11 positions, slice 0, slice 1's first 11: 122
+    positions, 1,952 cycles) loses 1,696; each of the 6 borders between real slices 1..7
+    (22 positions, 352 cycles) loses 96; the 2 padded columns between rows (32 cycles) none."""
+    from fpga_sdf.model.fifo_depths import dma_idle_cycles, dma_padding_stall
+
+    spec = replace(conv3d(), window_evicted=True)
+    assert dma_idle_cycles(spec, True, 40.0, 64 * 160) == (1952 - 256) + 6 * (352 - 256) == 2272
+    assert dma_padding_stall([spec], (), 40.0) == 2272
+    # at 13 bits a cycle the bank covers 788 cycles: only the frame border loses (1,164.3)
+    assert dma_padding_stall([spec], (), 13.0) == 1165
+
+
+def test_the_dma_idles_where_an_on_chip_window_walks_padding():
+    """The same conv with its window on chip at 10.91 bits a cycle: the input and output
+    ports, 64 bits a beat pair, bank 4,096 bits (375.4 cycles). The frame border is 222
+    positions (slice 6's last 11, slices 7 and 0, slice 1's first 11: 3,552 cycles), the
+    borders between real slices 352 cycles, under the bank."""
+    from fpga_sdf.model.fifo_depths import dma_padding_stall
+
+    assert dma_padding_stall([conv3d()], (), 10.91) == -(-(3552 - 4096 / 10.91) // 1) == 3177
+    # fed on chip (a relu in front reads the input): the relu's walk has no padding
+    assert dma_padding_stall([relu(2), conv3d()], [("relu", "conv")], 10.91) == 0

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ...diagnostics import UserError
+from ...model.fifo_depths import DMA_FIFO_BEATS
 from .streams import StreamType, pack_words, port_names, unpack_words
 
 __all__ = ["elaborate", "PortSpec", "harness_source", "build", "run_binary", "simulate", "SimOutput",
@@ -35,12 +36,13 @@ __all__ = ["elaborate", "PortSpec", "harness_source", "build", "run_binary", "si
 LOWERING_OPTIONS = "locationInfoStyle=none,omitVersionComment"
 
 
-# Beats per AXI port the DMA buffers (prefetched reads, pending writes) in a simulation with
-# shared bandwidth: the bandwidth a stalled design leaves unused is banked up to that many
-# beats of every port. With 1 the DMA idles through every stall of the design: the lit test's
-# first partition then runs 3.5% slower than the model's bandwidth bound, which assumes a DMA
-# busy every cycle (at 64 the two agree within 0.3%, docs/notes/rtl-backend.md).
-DMA_FIFO_BEATS = 64
+# DMA_FIFO_BEATS (model/fifo_depths.py): beats per AXI port the DMA buffers (prefetched
+# reads, pending writes) in a simulation with shared bandwidth: the bandwidth a stalled design
+# leaves unused is banked up to that many beats of every port. With 1 the DMA idles through
+# every stall of the design: the lit test's first partition then runs 3.5% slower than the
+# model's bandwidth bound, which assumes a DMA busy every cycle (at 64 the two agree within
+# 0.3%, docs/notes/rtl-backend.md). The model reads the same figure for the runs of a
+# window's padding where no port can move (fifo_depths.dma_idle_cycles).
 
 
 class StallError(RuntimeError):
