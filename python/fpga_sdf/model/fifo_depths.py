@@ -31,8 +31,8 @@ MIN_FIFO_DEPTH = 2
 SAMPLES = 2048  # join positions examined per edge (all of them for smaller maps)
 
 __all__ = ["MIN_FIFO_DEPTH", "join_backlogs", "stream_depth", "fifo_depth", "output_burst",
-           "chain_fifo_depth", "window_fill_depth", "window_gap_depth", "walk_deficit",
-           "DMA_FIFO_BEATS", "dma_idle_cycles", "dma_padding_stall"]
+           "chain_fifo_depth", "window_fill_depth", "window_fill_behind_squeeze", "window_gap_depth",
+           "walk_deficit", "DMA_FIFO_BEATS", "dma_idle_cycles", "dma_padding_stall"]
 
 
 def stream_depth(backlog: int, streams: int, words: int, pixels: int = 1) -> int:
@@ -85,10 +85,13 @@ def window_fill_depth(spec: LayerSpec, cycles_per_word: float, modules=None, str
     """Per-stream depth of the FIFO in front of a windowed layer `spec` whose producer
     delivers a word every `cycles_per_word` cycles on each of its `streams` streams of
     `pixels` pixels a word (default: the window's own streams and words; 0: the depth-2
-    stream). The FIFO is on the window's streams, in its words: behind a squeeze, which
-    moves words at the rate of its narrower side (a FIFO on one stream in front of a squeeze
-    to two windows still hands them a word a cycle between them, RTL: 18,800 cycles a frame
-    with one of 3,042 words there, as without it, in the design below).
+    stream). Where the window is the slower and the producer's streams or pixels differ
+    from the window's, the depth is per window stream, in its words, and the FIFO sits
+    behind the squeeze (`window_fill_behind_squeeze`): a squeeze moves words at the rate
+    of its narrower side, so a FIFO on one stream in front of a squeeze to two windows
+    still hands them a word a cycle between them (RTL: 18,800 cycles a frame with one of
+    3,042 words there, as without it, in the design below). Otherwise it is per producer
+    stream, on the producer's streams.
 
     Why: a sliding window reads nothing while it walks padding (a frame's bottom padding,
     the next frame's top padding, the padded rows and columns) and a word per cycle per
@@ -115,13 +118,26 @@ def window_fill_depth(spec: LayerSpec, cycles_per_word: float, modules=None, str
 
     Fed at a word per cycle per window stream or faster, nothing waits. `modules`: the
     layer's expansion when the caller has it."""
+    return _window_fill(spec, cycles_per_word, modules, streams, pixels)[0]
+
+
+def window_fill_behind_squeeze(spec: LayerSpec, cycles_per_word: float, modules=None, streams: int | None = None,
+                               pixels: int = 1) -> bool:
+    """Whether window_fill_depth's FIFO (same arguments) sits on the window's streams, behind
+    the squeeze from the producer's (the window-bound case, a producer on other streams or
+    pixels per word), rather than on the producer's streams: one FIFO module of the window's
+    streams and words, which both backends place behind the squeeze."""
+    return _window_fill(spec, cycles_per_word, modules, streams, pixels)[1]
+
+
+def _window_fill(spec, cycles_per_word, modules, streams, pixels) -> tuple[int, bool]:
     if modules is None:
         from .modules import expand  # modules does not import this file: no cycle
 
         modules = expand(spec)
     window = next((m for m in modules if m.name == "sliding_window"), None)
     if window is None or window.fill <= MIN_FIFO_DEPTH:
-        return 0
+        return 0, False
     from .modules import pixels_in  # modules does not import this file: no cycle
 
     # features a cycle the producer delivers, against a window stream's word a cycle
@@ -129,14 +145,15 @@ def window_fill_depth(spec: LayerSpec, cycles_per_word: float, modules=None, str
     lanes_window = window.instances * pixels_in(spec)
     window_cpw = cycles_per_word * lanes_window / lanes_in  # cycles per word of a window stream
     if window_cpw <= 1:
-        return 0
+        return 0, False
     if window_cpw * window.words_in > window.interval or window.interval > _walk_cycles(spec):
-        need = window.fill  # the producer is the slower, or the MAC paces the window
-    else:
-        need = walk_deficit(spec, 1.0 / window_cpw)
-        if need <= 0:
-            return 0
-    return need + MIN_FIFO_DEPTH
+        # the producer is the slower, or the MAC paces the window: the fill, on the
+        # producer's streams (as measured; fed a word a cycle on its own streams, none)
+        return (0, False) if cycles_per_word <= 1 else (window.fill + MIN_FIFO_DEPTH, False)
+    need = walk_deficit(spec, 1.0 / window_cpw)
+    if need <= 0:
+        return 0, False
+    return need + MIN_FIFO_DEPTH, lanes_in != lanes_window
 
 
 def walk_deficit(spec: LayerSpec, rate: float) -> int:
@@ -265,11 +282,15 @@ def dma_padding_stall(layers, edges, bits_per_cycle: float) -> int:
     `window_evicted`. The DMA banks DMA_FIFO_BEATS beats of every port: the tensors'
     (a word of each stream a beat) and the evicted windows' (K0 ports of a word a stream).
     Deeper windowed layers are fed by on-chip layers, not counted (their producers' FIFOs,
-    `window_fill_depth`, let them run ahead)."""
+    `window_fill_depth`, let them run ahead); nor is a partition streaming weights (AutoWS:
+    a weights stream moves while the MAC works through the windows over the padding, so the
+    DMA need not idle: 0, not measured)."""
     from .modules import expand, pixels_in, pixels_out
     from .spec import Partition
 
     layers = tuple(layers)
+    if any(s.weights_off_chip or s.weights_fragments for s in layers):
+        return 0
     part = Partition(layers, tuple(edges) if edges is not None else Partition.chain(layers).edges)
     specs = {s.name: s for s in layers}
     streams = {}

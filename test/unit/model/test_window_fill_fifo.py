@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from fpga_sdf.model import LayerSpec, expand, partition_performance
-from fpga_sdf.model.fifo_depths import MIN_FIFO_DEPTH, walk_deficit, window_fill_depth
+from fpga_sdf.model.fifo_depths import MIN_FIFO_DEPTH, walk_deficit, window_fill_behind_squeeze, window_fill_depth
 
 
 def conv3d(coarse_in=2):
@@ -49,6 +49,13 @@ def test_one_stream_feeding_a_two_stream_window_needs_the_deficit_on_each_window
     assert window_fill_depth(spec, 1.0, streams=2) == 0 and window_fill_depth(spec, 1.0) == 0
     # a producer slower over a frame (2.2 x 6,144 > 12,800): the fill, as measured before
     assert window_fill_depth(spec, 2.2) == window.fill + MIN_FIFO_DEPTH == 1171
+    # where: behind the squeeze only for the deficit from a producer on other streams
+    assert window_fill_behind_squeeze(spec, 1.0, streams=1)
+    assert not window_fill_behind_squeeze(spec, 2.0) and not window_fill_behind_squeeze(spec, 2.2)
+    # a producer slower over a frame on other streams keeps the fill on its own streams, and
+    # none when it runs a word a cycle there (as before: not measured otherwise)
+    assert window_fill_depth(spec, 2.2, streams=1) == 1171 and not window_fill_behind_squeeze(spec, 2.2, streams=1)
+    assert window_fill_depth(conv3d(coarse_in=4), 1.0, streams=1) == 0
 
 
 def test_a_mac_paced_window_keeps_the_fill():
