@@ -273,6 +273,33 @@ def window_walk(spec: LayerSpec) -> tuple[tuple[int, ...], ...]:
             stride[:-1] + (1,), out[:-1] + (grid.out_words,))
 
 
+def window_tail(spec: LayerSpec) -> float:
+    """Fraction of a windowed layer's output windows emitted after its last real input word:
+    the windows in row-major order from the first one whose far corner reaches the last real
+    position in every dim (those reaching into the trailing padding need no more input). 0
+    for a layer without a sliding window.
+
+    Why: behind a partition's bottleneck a layer gets its last input as the bottleneck ends
+    its frame, then works these windows alone at its own pace, so they add to a frame's
+    latency (RTL, tiny_resnet unrolled, stem.0 the bottleneck: block.conv2's 3x3 pad 1 on
+    8 x 8 ends 640 cycles after block.conv1, 10 of its 64 windows at 4,256 cycles a frame)."""
+    if spec.kind not in ("conv", "pool") or not _needs_window(spec):
+        return 0.0
+    kernel = kernel_of(spec)
+    n = len(kernel)
+    dilation = spec.dilation or (1,) * n
+    stride = tuple(spec.stride) or (1,) * n
+    pad = spec.pad or (0,) * (2 * n)
+    dims, out = spatial(spec.inputs[0]), spatial(spec.outputs[0])
+    # per dim, the first output position whose window's far corner reaches the last real row
+    first = [min(max(0, -(-(pad[i] + dims[i] - 1 - dilation[i] * (kernel[i] - 1)) // stride[i])), out[i] - 1)
+             for i in range(n)]
+    index = 0
+    for i in range(n):  # row-major index of that window
+        index = index * out[i] + first[i]
+    return (prod(out) - index) / prod(out)
+
+
 def window_runs(dims, extent, stride, out, ch_s: int) -> list[tuple[int, int]]:
     """The runs of input words a sliding window walks without emitting a window, per frame,
     as (how many such runs, words each): between the stride phases of a line, from one

@@ -131,7 +131,8 @@ def test_dse_takes_lenet_past_its_input_bound():
 
     model, x = zoo.build("lenet")
     problem, _ = problem_of(import_model(model, x, weights="inline"))
-    c = Constraints(load_platform("zc706"), 200.0, 1, 0.9, pixels=True)
+    # a batch of 256: the frames' interval, not one frame's latency through the pipeline
+    c = Constraints(load_platform("zc706"), 200.0, 256, 0.9, pixels=True)
     input_bound_fps = 200e6 / 1024
     for strategy in ("rate", "greedy"):
         design = explore(problem, c, "throughput", strategy, progress=False)
