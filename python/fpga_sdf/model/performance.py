@@ -18,8 +18,9 @@ from math import ceil, prod
 from ..diagnostics import UserError
 
 from .eviction import dma_buffers, evicted_edges, window_traffic
-from .fifo_depths import chain_fifo_depth, fifo_depth, join_backlogs, window_fill_depth, window_gap_depth
-from .modules import Memory, Module, clog2, edge_converter, expand, pixels_out, window_tail
+from .fifo_depths import (chain_fifo_depth, dma_padding_stall, fifo_depth, join_backlogs, window_fill_behind_squeeze,
+                          window_fill_depth, window_gap_depth)
+from .modules import Memory, Module, clog2, edge_converter, expand, pixels_in, pixels_out, window_tail
 from .spec import LayerSpec, Partition, pixels_of, sparse_engine
 from .workload import layer_ops, layer_weights, streamed_weights
 
@@ -222,6 +223,12 @@ def partition_performance(layers, edges=None, platform=None, clock_mhz=None,
     # on memory banks (Alveo) a ring's masters share one bank, its ring buffer's
     per_port = masters if platform is None or platform.memory_bank is None else own + [sum(r) for r in rings]
     bandwidth_interval = ceil(transfer_cycles(platform, clock, per_port)) if platform else 0
+    if bandwidth_interval and bandwidth_interval > _busiest_port_cycles(platform, clock, per_port):
+        # the shared rate binds, not a master's own port: the DMA idles where windows walk
+        # padding that moves nothing off chip (fifo_depths.dma_padding_stall)
+        stall = dma_padding_stall(layers, edges, sum(per_port) / bandwidth_interval)
+        if bandwidth_interval + stall > compute_interval:
+            bandwidth_interval += stall
     interval = max(compute_interval, bandwidth_interval, 1)
     bottleneck = BANDWIDTH_BOTTLENECK if bandwidth_interval > compute_interval else slowest.name
 
@@ -270,6 +277,15 @@ def transfer_cycles(platform, clock_mhz: float, masters) -> float:
         return total / bits_per_cycle
     ports = min(len(masters), platform.axi_ports)
     return max(total / min(bits_per_cycle, ports * port), busiest_port(masters, ports) / port)
+
+
+def _busiest_port_cycles(platform, clock_mhz: float, masters) -> int:
+    """Cycles a frame the busiest fixed port takes (transfer_cycles' second term; 0 without)."""
+    masters = [bits for bits in masters if bits]
+    port = platform.port_bits(clock_mhz)
+    if port is None or not masters:
+        return 0
+    return ceil(busiest_port(masters, min(len(masters), platform.axi_ports)) / port)
 
 
 def busiest_port(masters, ports: int) -> int:
@@ -538,9 +554,15 @@ def _fifos(order, specs, perfs, preds, interval, squeezes, coupled, evicted=froz
                 fifos.append(((src, name), dma_buffers(src_perf.streams_out, specs[src].data_width * q)))
                 continue
             per_stream = src_perf.words_out / len(specs[src].outputs) / src_perf.streams_out / q
-            depth = max(chain_fifo_depth(specs[src], src_perf.modules),
-                        window_fill_depth(specs[name], coupled[src] / max(per_stream, 1),
-                                          perfs[name].modules))
+            pace = coupled[src] / max(per_stream, 1)
+            fill = window_fill_depth(specs[name], pace, perfs[name].modules, streams=src_perf.streams_out, pixels=q)
+            if fill and window_fill_behind_squeeze(specs[name], pace, perfs[name].modules,
+                                                   streams=src_perf.streams_out, pixels=q):
+                # on the window's streams, behind the squeeze (fifo_depths.window_fill_depth)
+                fifos.append(((src, name), fifo_module(perfs[name].streams_in,
+                                                       specs[name].data_width * pixels_in(specs[name]), fill)))
+                fill = 0
+            depth = max(chain_fifo_depth(specs[src], src_perf.modules), fill)
             if coupled[name] > coupled[src]:  # a slower consumer: the pool's runs must not idle it
                 feed = max((coupled[s] for s in preds[src]), default=0.0)
                 depth = max(depth, window_gap_depth(specs[src], feed / max(src_perf.modules[0].words_in, 1),

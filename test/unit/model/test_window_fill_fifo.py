@@ -4,8 +4,6 @@ measurement is test_rtl_window_evict.py's relu -> 2-stream 3D conv)."""
 
 from dataclasses import replace
 
-import pytest
-
 from fpga_sdf.model import LayerSpec, expand, partition_performance
 from fpga_sdf.model.fifo_depths import MIN_FIFO_DEPTH, walk_deficit, window_fill_behind_squeeze, window_fill_depth
 
@@ -69,12 +67,6 @@ def test_a_mac_paced_window_keeps_the_fill():
     assert window_fill_depth(spec, 1.5) == window.fill + MIN_FIFO_DEPTH
 
 
-NEEDS_PERFORMANCE_DIFF = ("model/performance.py `_fifos` passes window_fill_depth the producer's cycles per word "
-                          "of its own stream and costs the FIFO on the producer's streams; the diff that passes "
-                          "`streams=`/`pixels=` and costs the fill on the window's streams is not applied yet")
-
-
-@pytest.mark.xfail(strict=True, reason=NEEDS_PERFORMANCE_DIFF)
 def test_the_partition_costs_the_fifo_on_the_window_streams():
     """The model's FIFO on relu -> conv: on the conv's 2 streams (behind the squeeze, where
     the RTL puts it), 1,522 words of 16 bits each (2 BRAM18 each)."""

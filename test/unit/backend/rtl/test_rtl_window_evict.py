@@ -289,19 +289,11 @@ def _relu_run(tmp_root: Path):  # (module, project, RTL output, executor's, stat
     return (module, out) + simulate(module, str(out), x)
 
 
-NEEDS_PERFORMANCE_DIFF = ("model/performance.py `_fifos` passes window_fill_depth the producer's cycles per word of "
-                          "its own stream (a word a cycle: no FIFO) and costs any FIFO on the producer's stream, in "
-                          "front of the squeeze, where it cannot help (3,042 words there: 18,800 cycles, as without "
-                          "it); the diff that passes `streams=`/`pixels=` and costs the fill on the window's streams "
-                          "is not applied yet: measured 18,800 cycles a frame against the model's 12,800")
-
-
 def test_one_stream_feeding_a_two_stream_window_is_bit_exact(tmp_root):
     _, _, y, ref, _ = _relu_run(tmp_root)
     assert np.array_equal(y, ref)
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_PERFORMANCE_DIFF)
 def test_one_stream_feeding_a_two_stream_window_runs_at_the_models_interval(tmp_root):
     """The FIFO of fifo_depths.window_fill_depth sits on the window's 2 streams, behind the
     squeeze (1,520 + 2 words each: the walk's deficit at half a word a cycle, hand-computed
@@ -321,17 +313,11 @@ def test_one_stream_feeding_a_two_stream_window_runs_at_the_models_interval(tmp_
 
 
 BANDWIDTH = 40.0  # bits a cycle: the 3D design's 765,952 bits a frame take 19,149 cycles (12,800 computing)
-NEEDS_DMA_STALL = ("model/performance.py's bandwidth bound takes the DMA busy every cycle, but where the walk crosses "
-                   "padding that reads nothing off chip (the frame border: the last and first padded slices; the "
-                   "borders between slices) no port can move: the input has only its skid buffer (a FIFO in front "
-                   "of the window does not help when evicted: 21,470 with 3,600 words a stream, a fair DMA fills it "
-                   "before the border), the write has nothing to send, the next frame's reads wait for its writes. "
-                   "The diff adding fifo_depths.dma_padding_stall to the bound is not applied yet")
 # (evicted, bits a cycle): measured cycles a frame / the bound with dma_padding_stall / without
 BANDWIDTH_CASES = [
-    pytest.param(True, BANDWIDTH, id="evicted-40", marks=pytest.mark.xfail(strict=True, reason=NEEDS_DMA_STALL)),
+    pytest.param(True, BANDWIDTH, id="evicted-40"),  # 21,525 / 21,421 / 19,149
     pytest.param(True, 13.0, id="evicted-13"),  # 60,070 / 60,085 / 58,920: the bank covers most of it
-    pytest.param(False, 10.91, id="on-chip-10.91", marks=pytest.mark.xfail(strict=True, reason=NEEDS_DMA_STALL)),
+    pytest.param(False, 10.91, id="on-chip-10.91"),  # 22,104 / 22,325 / 19,148
 ]
 
 
