@@ -19,7 +19,7 @@ class Dse(Pass):
 
     name = "dse"
     platform: str = field(default="", metadata={"help": "board (default: the module's sdf.target)"})
-    objective: str = field(default="throughput", metadata={"help": "throughput, latency, power or pareto"})
+    objective: str = field(default="throughput", metadata={"help": "throughput, latency (a frame's first input word to its last output word), power or pareto"})
     batch: int = field(default=0, metadata={"help": "images per run (default: the target's, or 1)"})
     clock: float = field(default=0.0, metadata={"help": "MHz (default: the target's or the board's)"})
     budget: float = field(default=0.9, metadata={"help": "fraction of every resource the design may use"})
