@@ -31,7 +31,7 @@ MIN_FIFO_DEPTH = 2
 SAMPLES = 2048  # join positions examined per edge (all of them for smaller maps)
 
 __all__ = ["MIN_FIFO_DEPTH", "join_backlogs", "stream_depth", "fifo_depth", "output_burst",
-           "chain_fifo_depth", "window_fill_depth", "window_fill_behind_squeeze", "window_gap_depth",
+           "chain_fifo_depth", "window_fill", "window_fill_depth", "window_fill_behind_squeeze", "window_gap_depth",
            "walk_deficit", "DMA_FIFO_BEATS", "dma_idle_cycles", "dma_padding_stall"]
 
 
@@ -118,7 +118,7 @@ def window_fill_depth(spec: LayerSpec, cycles_per_word: float, modules=None, str
 
     Fed at a word per cycle per window stream or faster, nothing waits. `modules`: the
     layer's expansion when the caller has it."""
-    return _window_fill(spec, cycles_per_word, modules, streams, pixels)[0]
+    return window_fill(spec, cycles_per_word, modules, streams, pixels)[0]
 
 
 def window_fill_behind_squeeze(spec: LayerSpec, cycles_per_word: float, modules=None, streams: int | None = None,
@@ -127,10 +127,13 @@ def window_fill_behind_squeeze(spec: LayerSpec, cycles_per_word: float, modules=
     the squeeze from the producer's (the window-bound case, a producer on other streams or
     pixels per word), rather than on the producer's streams: one FIFO module of the window's
     streams and words, which both backends place behind the squeeze."""
-    return _window_fill(spec, cycles_per_word, modules, streams, pixels)[1]
+    return window_fill(spec, cycles_per_word, modules, streams, pixels)[1]
 
 
-def _window_fill(spec, cycles_per_word, modules, streams, pixels) -> tuple[int, bool]:
+def window_fill(spec: LayerSpec, cycles_per_word: float, modules=None, streams: int | None = None,
+                pixels: int = 1) -> tuple[int, bool]:
+    """(window_fill_depth, window_fill_behind_squeeze) at once: the partition model asks
+    both of every edge into a windowed layer, in the DSE's inner loop."""
     if modules is None:
         from .modules import expand  # modules does not import this file: no cycle
 

@@ -273,6 +273,7 @@ def window_walk(spec: LayerSpec) -> tuple[tuple[int, ...], ...]:
             stride[:-1] + (1,), out[:-1] + (grid.out_words,))
 
 
+@lru_cache(maxsize=65536)
 def window_tail(spec: LayerSpec) -> float:
     """Fraction of a windowed layer's output windows emitted after its last real input word:
     the windows in row-major order from the first one whose far corner reaches the last real

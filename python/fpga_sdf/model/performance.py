@@ -18,8 +18,8 @@ from math import ceil, prod
 from ..diagnostics import UserError
 
 from .eviction import dma_buffers, evicted_edges, window_traffic
-from .fifo_depths import (chain_fifo_depth, dma_padding_stall, fifo_depth, join_backlogs, window_fill_behind_squeeze,
-                          window_fill_depth, window_gap_depth)
+from .fifo_depths import (chain_fifo_depth, dma_padding_stall, fifo_depth, join_backlogs, window_fill,
+                          window_gap_depth)
 from .modules import Memory, Module, clog2, edge_converter, expand, pixels_in, pixels_out, window_tail
 from .spec import LayerSpec, Partition, pixels_of, sparse_engine
 from .workload import layer_ops, layer_weights, streamed_weights
@@ -554,10 +554,9 @@ def _fifos(order, specs, perfs, preds, interval, squeezes, coupled, evicted=froz
                 fifos.append(((src, name), dma_buffers(src_perf.streams_out, specs[src].data_width * q)))
                 continue
             per_stream = src_perf.words_out / len(specs[src].outputs) / src_perf.streams_out / q
-            pace = coupled[src] / max(per_stream, 1)
-            fill = window_fill_depth(specs[name], pace, perfs[name].modules, streams=src_perf.streams_out, pixels=q)
-            if fill and window_fill_behind_squeeze(specs[name], pace, perfs[name].modules,
-                                                   streams=src_perf.streams_out, pixels=q):
+            fill, behind = window_fill(specs[name], coupled[src] / max(per_stream, 1), perfs[name].modules,
+                                       streams=src_perf.streams_out, pixels=q)
+            if behind:
                 # on the window's streams, behind the squeeze (fifo_depths.window_fill_depth)
                 fifos.append(((src, name), fifo_module(perfs[name].streams_in,
                                                        specs[name].data_width * pixels_in(specs[name]), fill)))

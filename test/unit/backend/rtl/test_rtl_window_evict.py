@@ -32,6 +32,7 @@ from fpga_sdf.api import run_pass
 from fpga_sdf.backend.rtl import sim
 from fpga_sdf.backend.rtl.emit import emit, write_project
 from fpga_sdf.diagnostics import UserError
+from fpga_sdf.interp.executor import execute
 from fpga_sdf.model import expand
 from fpga_sdf.model.eviction import WINDOW_DMA, window_burst, window_lags, window_reads, window_traffic
 from fpga_sdf.model.spec import padded_spatial
@@ -310,6 +311,25 @@ def test_one_stream_feeding_a_two_stream_window_runs_at_the_models_interval(tmp_
     (p,) = stats["partitions"]
     assert p["model_cycles_per_frame"] == 12800
     within(p["cycles_per_frame"], p["model_cycles_per_frame"], "relu -> 2-stream 3d window")
+
+
+def test_the_hls_backend_puts_the_same_fill_fifo_behind_the_squeeze(tmp_root):
+    """One source of truth for the relu -> 2-stream window: the HLS top sets the model's FIFO
+    (2 streams of 1,522 words) on the squeeze's 2-stream output, the bundle the window reads,
+    not on the relu's one stream, and its C-simulation equals the executor bit for bit."""
+    from fpga_sdf.backend.hls import project
+    from fpga_sdf.backend.hls.emit import emit as emit_hls, write_project as write_hls
+
+    module, _, x = _relu_design(tmp_root)
+    out = tmp_root / "relu3d.hls"
+    write_hls(emit_hls(module, source="relu3d.mlir"), str(out))
+    top = (out / "p0" / "src" / "p0_top.cpp").read_text()
+    fifos = re.findall(r"STREAM variable=\w+ depth=(\d+)  // \w+ (\S+) -> (\S+): the model's FIFO: (\d+) x ", top)
+    assert fifos == [("1522", "relu", "layer", "2")]
+    assert [(edge, m.instances, m.memories[0].depth) for edge, m in partition_model(module).fifos] == \
+        [(("relu", "layer"), 2, 1522)]
+    project.build(str(out))
+    assert np.array_equal(project.run(str(out), x), execute(module, [x], "fixed")[0])
 
 
 BANDWIDTH = 40.0  # bits a cycle: the 3D design's 765,952 bits a frame take 19,149 cycles (12,800 computing)
