@@ -7,6 +7,12 @@ The precisions are the paper's: W4A4 for MobileNetV2 on ZC706, W4A5 for ResNet-1
 W8A8 for ResNet-50 on U50 and U250. The latency is the model's (layers, weights streaming,
 reconfiguration between partitions), not a measurement.
 
+Beside it, the least latency any one-partition folding reaches on the board's DSP budget in the
+same model (`model/latency_bound.py`: a lower bound, '-' where the products are built from LUTs
+and nothing bounds them); a design of several partitions pays the board's reconfiguration (300
+ms on the U50, 500 on the U250) on top. A row whose AutoWS figure is below the bound cannot be
+met by any folding the model costs: the bound, not the DSE, is what stops it.
+
 Layers may take p pixels a word (seed 004's multi-pixel processing, `Constraints.pixels`): a
 conv's q pixels a word are q MAC arrays reading one weights word together, so a streamed
 weight serves q pixels, not one. `--one-pixel` keeps every layer at one pixel a word, as
@@ -28,6 +34,7 @@ from fpga_sdf.dse.problem import Constraints
 from fpga_sdf.frontend import zoo
 from fpga_sdf.frontend.importer import import_model
 from fpga_sdf.model import load_platform
+from fpga_sdf.model.latency_bound import latency_bound
 
 CLOCK, BUDGET = 200.0, 0.9
 # (model, board, weight bits, activation bits, AutoWS ms, vanilla layer-pipelined ms or None: "does not fit")
@@ -54,9 +61,9 @@ def main() -> None:
     wanted = set(args.rows.split(","))
     print(f"machine: {host.machine()}, {host.system()}, python {host.python_version()}; "
           f"{CLOCK} MHz, batch 1, budget {BUDGET:.0%}, {'one pixel' if args.one_pixel else 'p pixels'} a word")
-    print("| model | board | W/A | latency ms (model) | AutoWS ms | vanilla ms (paper) | partitions | "
+    print("| model | board | W/A | latency ms (model) | bound ms | AutoWS ms | vanilla ms (paper) | partitions | "
           "layers streaming | weights Gb/s | DSP | BRAM18 | URAM | seconds |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, board, w, a, autows, vanilla in PAPER:
         if f"{name}:{board}" not in wanted:
             continue
@@ -64,12 +71,14 @@ def main() -> None:
         problem = quantized_problem(name, w, a)
         platform = load_platform(board)
         limits = Constraints(platform, CLOCK, 1, BUDGET, pixels=not args.one_pixel)
+        bound = latency_bound(problem.specs, problem.edges, limits.capacity("dsp"), platform.family)
+        bound_ms = f"{bound.cycles / (CLOCK * 1e3):.2f}" if bound else "-"
         design = explore(problem, limits, "latency", "greedy", seed=1,
                          time_limit=args.time_limit, progress=False)
         streaming = sum(1 for p in design.partitions for s in p.specs if s.weights_off_chip > 0)
         gbps = max(p.perf.bandwidth_gbps for p in design.partitions)
         res = [p.resources for p in design.partitions]
-        print(f"| {name} | {board} | W{w}A{a} | {design.perf.latency_ms:.2f} | {autows} | "
+        print(f"| {name} | {board} | W{w}A{a} | {design.perf.latency_ms:.2f} | {bound_ms} | {autows} | "
               f"{vanilla if vanilla is not None else 'does not fit'} | {len(design.partitions)} | {streaming} | "
               f"{gbps:.1f} | {max(r.dsp for r in res):,} | {max(r.bram18 for r in res):,} | "
               f"{max(r.uram for r in res):,} | {time.monotonic() - start:.0f} |", flush=True)
