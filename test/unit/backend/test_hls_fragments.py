@@ -60,11 +60,15 @@ def _stream_words(module, layer: str) -> int:
     ("", "block.conv1", (72, 10, 6), 1),  # 1 MAC unit of 1,152 words: 720 on chip
     ("coarse_in=2 coarse_out=2 fine=3 layers=block.conv1", "block.conv1", (12, 0, 8), 1),  # 4 units, all streamed
     ("", "block.conv2", (144, 12, 4), 1),
-    # block.conv1 (stride 2) at 2 pixels in: a word of 2 pixels, one window a word (q = 1).
-    # q > 1 is refused: those cases failed in C-simulation (the multi-pixel block deadlocks
-    # here without fragments too); the RTL backend builds and tests q > 1
+    # block.conv1 (stride 2) at 2 pixels in: a word of 2 pixels, one window a word (q = 1)
     ("", "block.conv1", (72, 10, 6), 2),
     ("coarse_in=2 coarse_out=2 fine=3 layers=block.conv1", "block.conv1", (12, 0, 8), 2),
+    # more than one window a word (q = 2: the q MAC arrays read each streamed word together):
+    # block.conv2 at 2 pixels (stride 1), block.conv1 at 4 (stride 2). Refused until the
+    # re-packs around them wrote a block only while reading the next (a deadlock with or
+    # without fragments: test_hls_multipixel.py::test_residual_block_at_four_pixels_coarse_two)
+    ("", "block.conv2", (144, 12, 4), 2),
+    ("", "block.conv1", (72, 10, 6), 4),
 ])
 def test_fragments_stream_bit_exact(fold, layer, fragments, pixels, tmp_path):
     module, x = _resnet(fold, tmp_path)
@@ -116,15 +120,4 @@ def test_bare_off_chip_fraction_is_refused(tmp_path):
     with module.context, ir.Location.unknown():
         set_float(dict(network.named_layers(module))["block.conv1"], "weights_off_chip", 0.25)
     with pytest.raises(UserError, match=r"error: streaming weights from off-chip memory \(weights_off_chip, AutoWS\) is modelled"):
-        emit(module, source="net.mlir")
-
-
-def test_fragments_at_more_than_one_window_a_word_are_refused(tmp_path):
-    """block.conv2 at 2 pixels a word (2 windows a word) with fragments: the HLS backend says
-    it does not emit them yet (the RTL backend does)."""
-    module, _ = _resnet("", tmp_path)
-    with module.context:
-        set_ints(dict(network.named_layers(module))["block.conv2"], "pixels", (2, 1))
-    run_pass(module, "sdf-fragment-weights", "layer=block.conv2 n=144 u_on=12 u_off=4")
-    with pytest.raises(UserError, match=r"AutoWS weight fragments at more than one window a word \(q > 1\)"):
         emit(module, source="net.mlir")

@@ -276,6 +276,45 @@ def test_upsampling_at_p_pixels(p, tmp_path):
     assert all(h == m for n, (h, m) in figures.items() if n != resize), figures
 
 
+# ------------------------------------------------------------------- a residual block
+
+
+@pytest.mark.parametrize("folds", [
+    # block.conv1 (stride 2) at 4 pixels a word, coarse 2: 2 streams of 2-pixel words out,
+    # re-packed into the ReLU's one stream of one pixel (benchmarks/RESULTS.md: this deadlocked)
+    ("coarse_in=2 coarse_out=2 layers=block.conv1",),
+    ("coarse_out=2 layers=block.conv1",),
+    # one stream of 2-pixel words into the ReLU's 2 streams of one pixel: a re-pack whose
+    # block would wait for the next one (squeeze.fits), built as a re-stream and a re-pack
+    ("coarse_in=2 layers=block.relu",),
+])
+def test_residual_block_at_four_pixels_coarse_two(folds, tmp_path):
+    """The tiny ResNet with block.conv1 at 4 pixels a word: the skip FIFO (block.downsample.0
+    -> block) holds what the model's need functions say, 258 words, so every re-pack on the
+    conv branch must write a block out without waiting for the next one (whose words, at a
+    row's end, conv1 makes only after two more input rows; the re-pack written a block
+    behind filled the skip FIFO and deadlocked the C-simulation). Bit-exact over two frames,
+    every loop's counted iterations the stated ones, each layer and the partition at the
+    model's interval, and the skip FIFO at the model's depth."""
+    from multipixel_nets import zoo_quantized
+
+    module, frames = zoo_quantized("tiny_resnet", str(tmp_path))
+    for fold in folds:
+        run_pass(module, "sdf-fold", fold)
+    proj, y, ref, stdout = _run(_with_pixels(module, 4, ("block.conv1",)), frames, tmp_path / "hls")
+    _check(proj, y, ref, stdout, frames.shape[0])
+    figures = _figures(proj)
+    print(f"tiny_resnet {folds}: HLS formula, model cycles per frame: {figures}")
+    assert all(h == m for _, h, m in figures), figures
+    cyc = project.load_schedule(str(tmp_path / "hls"))["partitions"][0]["cycles"]
+    assert cyc["cycles_per_frame"] == cyc["model_cycles_per_frame"], cyc
+    (part,) = proj.partitions
+    skip = [s for s in part.streams if s.why.startswith("join block.downsample.0 -> block")]
+    assert [s.depth for s in skip] == [258], [(s.name, s.depth, s.why) for s in part.streams]
+    squeezes = [p.name for p in part.top_processes if p.kind == "squeeze"]
+    assert ("p0_squeeze1_restream" in squeezes) == ("block.relu" in folds[0]), squeezes
+
+
 # ---------------------------------------------------------------------------- refusals
 
 

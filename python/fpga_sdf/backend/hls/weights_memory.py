@@ -77,7 +77,6 @@ def fragments_refusal(ctx) -> str | None:
     why = ("on PASS's sparse engine" if sparse_engine(ctx.spec) else
            "with weights reloading (wr_factor > 1)" if ctx.reload else
            "on a multi-pixel inner product (its p FCUs read their own weights)" if ctx.values.get("fcus", 1) > 1 else
-           "at more than one window a word (q > 1)" if ctx.q > 1 else
            None)
     if why:
         return f"AutoWS weight fragments {why} are modelled and explored, but the HLS backend does not emit them yet"

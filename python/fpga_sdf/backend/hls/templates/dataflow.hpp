@@ -51,28 +51,50 @@ squeeze_loop:
     }
 }
 
+// The write lag of a re-pack block (see repack): output word w of a block (pixels
+// (w / CO) PO .., channels (w % CO) NO ..) needs input word need(w) = ((w / CO + 1) PO - 1)
+// / PI x CI + ((w % CO + 1) NO - 1) / NI of the same block; writing word w at step LAG + w,
+// LAG = max(0, max_w need(w) - w), writes every word on or after the step its last value is
+// read (fpga_sdf.backend.hls.squeeze.repack_lag, the same sum).
+constexpr int repack_lag(int C, int NI, int PI, int NO, int PO) {
+    int lag = 0;
+    const int B = clcm(PI, PO), CI = C / NI, CO = C / NO, RO = B * C / (NO * PO);
+    for (int w = 0; w < RO; w++) {
+        const int need = ((w / CO + 1) * PO - 1) / PI * CI + ((w % CO + 1) * NO - 1) / NI;
+        if (need - w > lag) lag = need - w;
+    }
+    return lag;
+}
+
 // Re-pack a map of C channels and PIXELS pixels between NI streams of PI-pixel words and NO
 // streams of PO-pixel words (multi-pixel layers; lane s * P + x holds pixel x of stream s's
 // word, channel c is on stream c % N, words in the order channels, words of a row, rows),
 // converting each value to out_t. Blocks of B = lcm(PI, PO) pixels of a row (all C channels)
-// pass through a double buffer: STEPS = max(RI, RO) cycles per block, RI = B C / (NI PI)
-// words in, RO = B C / (NO PO) out, block n written while block n + 1 is read, so the rate
-// is C PIXELS / min(NI PI, NO PO) cycles per frame (the model's edge converter); the last
-// block of the batch drains in RO more cycles.
+// take STEPS = max(RI, RO) cycles each, RI = B C / (NI PI) words in on the block's first RI
+// steps, RO = B C / (NO PO) out on steps LAG .. LAG + RO - 1 (repack_lag: each word once its
+// values are in), so the rate is C PIXELS / min(NI PI, NO PO) cycles per frame (the model's
+// edge converter) and a block is written out within its own STEPS: its last word never waits
+// for a word of the next block. (Writing block n while block n + 1 is read would: at a row's
+// end the next block is the next row's, which a strided producer makes only after reading
+// rows more, and where branches join, the other branch's FIFO, sized for the layers' own
+// needs, fills first: the tiny ResNet's block.conv1 at 4 pixels a word, coarse 2, deadlocked
+// so.) The emitter builds only re-packs where LAG + RO <= STEPS (equal stream counts, or
+// equal pixels per word, always do) and splits the others into a re-stream and a re-pack.
 template <typename in_t, typename out_t, int C, int PIXELS, int NI, int PI, int NO, int PO>
 void repack(hls::stream<in_t> in[NI * PI], hls::stream<out_t> out[NO * PO], int frames = 1) {
 #pragma HLS INLINE off
     const int B = clcm(PI, PO), RI = B * C / (NI * PI), RO = B * C / (NO * PO);
     const int STEPS = RI > RO ? RI : RO, CI = C / NI, CO = C / NO;
+    const int LAG = repack_lag(C, NI, PI, NO, PO);
     static_assert(C % NI == 0 && C % NO == 0 && PIXELS % B == 0,
                   "the streams must divide the channels and lcm(PI, PO) the pixels of a row");
+    static_assert(LAG + RO <= STEPS, "a block must be written within its own steps (split the re-pack)");
     const int BANKS = clcm(NI, NO);  // a write of NI channels and a read of NO hit distinct banks
-    in_t buf[2][B][C];
+    in_t buf[B][C];
 #pragma HLS ARRAY_PARTITION variable=buf complete dim=1
-#pragma HLS ARRAY_PARTITION variable=buf complete dim=2
-#pragma HLS ARRAY_PARTITION variable=buf cyclic factor=BANKS dim=3
+#pragma HLS ARRAY_PARTITION variable=buf cyclic factor=BANKS dim=2
     (void)BANKS;  // read only by the pragma above (unused in C-simulation)
-    int t = 0, cur = 0;
+    int t = 0;
 repack_loop:
     for (int i = 0; i < frames * (PIXELS / B) * STEPS; i++) {
 #pragma HLS PIPELINE II=1
@@ -82,35 +104,21 @@ repack_loop:
 #pragma HLS UNROLL
                 for (int x = 0; x < PI; x++) {
 #pragma HLS UNROLL
-                    buf[cur][(t / CI) * PI + x][(t % CI) * NI + s] = in[s * PI + x].read();
+                    buf[(t / CI) * PI + x][(t % CI) * NI + s] = in[s * PI + x].read();
                 }
             }
         }
-        if (i >= STEPS && t < RO) {  // the previous block
+        if (t >= LAG && t < LAG + RO) {  // word w of the block, its values read by now
+            const int w = t - LAG;
             for (int s = 0; s < NO; s++) {
 #pragma HLS UNROLL
                 for (int x = 0; x < PO; x++) {
 #pragma HLS UNROLL
-                    out[s * PO + x].write(out_t(buf[1 - cur][(t / CO) * PO + x][(t % CO) * NO + s]));
+                    out[s * PO + x].write(out_t(buf[(w / CO) * PO + x][(w % CO) * NO + s]));
                 }
             }
         }
-        if (++t == STEPS) {
-            t = 0;
-            cur = 1 - cur;
-        }
-    }
-repack_drain_loop:
-    for (int t = 0; t < RO; t++) {
-#pragma HLS PIPELINE II=1
-        SDF_COUNT_LOOP("repack_drain_loop")
-        for (int s = 0; s < NO; s++) {
-#pragma HLS UNROLL
-            for (int x = 0; x < PO; x++) {
-#pragma HLS UNROLL
-                out[s * PO + x].write(out_t(buf[1 - cur][(t / CO) * PO + x][(t % CO) * NO + s]));
-            }
-        }
+        t = t == STEPS - 1 ? 0 : t + 1;
     }
 }
 
