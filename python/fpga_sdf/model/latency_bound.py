@@ -105,7 +105,7 @@ def latency_bound(specs, edges, dsp_budget: float, family: str) -> LatencyBound 
     if not any(cost.values()):
         return None
     path = _heaviest_path(specs, edges, cost)
-    at = [i for i, name in enumerate(path) if specs[path[i]].kind in ("conv", "inner_product")]
+    at = [i for i, name in enumerate(path) if specs[name].kind in ("conv", "inner_product")]
     macs = [path[i] for i in at]
     n = len(macs)
     d = np.array([cost[name] for name in macs])
@@ -158,16 +158,18 @@ def _heaviest_path(specs, edges, cost) -> list[str]:
 
 
 def _topological(specs, preds) -> list[str]:
-    done, order = set(), []
-
-    def visit(name):
-        if name in done:
-            return
-        done.add(name)
-        for p in preds[name]:
-            visit(p)
-        order.append(name)
-
+    """The layers producers first (Kahn's order; a graph as deep as any network, no recursion)."""
+    waiting = {name: len(preds[name]) for name in specs}
+    consumers: dict[str, list[str]] = {name: [] for name in specs}
     for name in specs:
-        visit(name)
+        for p in preds[name]:
+            consumers[p].append(name)
+    ready, order = [name for name, w in waiting.items() if not w], []
+    while ready:
+        name = ready.pop()
+        order.append(name)
+        for c in consumers[name]:
+            waiting[c] -= 1
+            if not waiting[c]:
+                ready.append(c)
     return order
