@@ -14,7 +14,7 @@ FORMATS = ("table", "json")
 @register
 @dataclass(frozen=True)
 class SdfReport(Pass):
-    """Estimate cycles, fps, latency, GOP/s, resources and power of the design (IR unchanged)."""
+    """Estimate cycles, fps, latency, GOP/s, resources and power of the design, and for one partition the least latency any folding reaches on the board's DSPs (IR unchanged)."""
 
     name = "sdf-report"
     format: str = field(default="table", metadata={"help": "table or json"})

@@ -6,11 +6,12 @@ A pure function of the design and the board, so the report, the DSE and the test
 
 from __future__ import annotations
 
+from .latency_bound import latency_bound
 from .performance import as_partition, network_performance
 from .platforms import load_platform
 from .power import power
 from .resources import Resources, layer_resources, partition_resources
-from .spec import sparse_engine
+from .spec import Partition, sparse_engine
 from .weights_memory import fragments_of, geometry, weights_split
 
 
@@ -93,9 +94,22 @@ def build_report(partitions, platform, clock_mhz=None, batch: int = 1,
                 "sub_batch": net.sub_batch, "passes": net.passes},
         "power_w": {"average": energy_j / net.time_s if net.time_s else 0.0},
         "energy_mj_per_frame": 1e3 * energy_j / batch,
+        "latency_bound_ms": _latency_bound_ms(partitions, platform, clock),
     }
     return {"network": network, "partitions": part_rows, "layers": layer_rows,
             "platform": _platform_dict(platform)}
+
+
+def _latency_bound_ms(partitions, platform, clock: float) -> float | None:
+    """The least latency of a frame any folding of a one-partition design reaches on the board's
+    DSPs (model/latency_bound.py), in ms; None for several partitions (each has the whole board)
+    or where no multiplier takes a DSP."""
+    if len(partitions) != 1:
+        return None
+    layers, edges = as_partition(partitions[0])
+    edges = edges if edges is not None else Partition.chain(layers).edges
+    bound = latency_bound(layers, edges, platform.dsp, platform.family)
+    return bound.cycles / (clock * 1e3) if bound else None
 
 
 def _folding(spec) -> dict:
@@ -143,8 +157,12 @@ def format_table(report: dict) -> str:
         f"({net['bottleneck']['layer']})",
         "  " + _usage(net["resources"], net["utilisation_pct"]),
         "  " + _ddr(net, report["partitions"], board),
-        "",
     ]
+    if net.get("latency_bound_ms") and net["batch"] == 1:
+        lines.append(f"  latency bound: no folding of this partition beats {net['latency_bound_ms']:.3f} ms "
+                     f"on the board's {board['dsp']} DSPs ({net['latency_bound_ms'] / net['latency_ms']:.0%} "
+                     f"of this design's)")
+    lines.append("")
     header = (f"{'partition':>9} {'interval':>10} {'fps':>10} {'latency_ms':>11} {'GOP/s':>9} "
               f"{'BW Gb/s':>8} {'power W':>8}  bottleneck")
     lines.append(header)

@@ -103,3 +103,18 @@ def test_report_says_which_feature_maps_go_off_chip_in_a_block_cut_in_the_middle
     assert (f"partition 0: reads fork.in {fmap}; writes fork.out {fmap}, conv.out {fmap}; "
             f"{first['bandwidth_gbps']:.2f} Gb/s") in table
     assert f"partition 1: reads add.in {fmap}, add.in {fmap}; writes add.out {fmap};" in table
+
+
+def test_report_gives_the_latency_bound_of_one_partition():
+    """model/latency_bound.py in the report: conv1 is the only MAC layer, 1,024 pixels x 32 x 16
+    x 9 = 4,718,592 MACs at one DSP slice each (16 bits), so no folding on the ZCU102's 2,520
+    DSPs takes less than 4,718,592 / 2,520 cycles; with two partitions there is none."""
+    conv, relu, pool = layers()
+    report = build_report([[conv, relu, pool]], "zcu102")
+    net = report["network"]
+    assert net["latency_bound_ms"] == pytest.approx(4_718_592 / 2_520 / (net["clock_mhz"] * 1e3))
+    assert net["latency_bound_ms"] < net["latency_ms"]
+    assert f"latency bound: no folding of this partition beats {net['latency_bound_ms']:.3f} ms" in format_table(report)
+    split = build_report([Partition.chain([conv, relu]), Partition.chain([pool])], "zcu102")
+    assert split["network"]["latency_bound_ms"] is None
+    assert "latency bound" not in format_table(split)
