@@ -39,6 +39,7 @@ import numpy as np
 from .dsp import dsp_per_multiplier, packs
 from .folding import channels_in, channels_out
 from .modules import _needs_window, window_tail
+from .performance import _graph
 from .spec import LayerSpec, kernel_of, pixels_of, spatial, sparsity_applies
 
 ASCENT_STEPS = 3000  # ResNet-50: within 0.03% of 30,000 steps' bound, in a tenth of a second
@@ -146,30 +147,10 @@ def latency_bound(specs, edges, dsp_budget: float, family: str) -> LatencyBound 
 def _heaviest_path(specs, edges, cost) -> list[str]:
     """The input-to-output path with the most DSP-cycles (any path gives a bound; the heaviest
     leaves the least off it)."""
-    preds = {name: [] for name in specs}
-    for src, dst in edges:
-        if src in specs and dst in specs:
-            preds[dst].append(src)
+    edges = tuple((src, dst) for src, dst in edges if src in specs and dst in specs)
+    preds, _, order = _graph(tuple(specs), edges)
     best: dict[str, tuple[float, list[str]]] = {}
-    for name in _topological(specs, preds):
+    for name in order:
         prior = max((best[p] for p in preds[name]), key=lambda b: b[0], default=(0.0, []))
         best[name] = (prior[0] + cost[name], prior[1] + [name])
     return max(best.values(), key=lambda b: b[0])[1]
-
-
-def _topological(specs, preds) -> list[str]:
-    """The layers producers first (Kahn's order; a graph as deep as any network, no recursion)."""
-    waiting = {name: len(preds[name]) for name in specs}
-    consumers: dict[str, list[str]] = {name: [] for name in specs}
-    for name in specs:
-        for p in preds[name]:
-            consumers[p].append(name)
-    ready, order = [name for name, w in waiting.items() if not w], []
-    while ready:
-        name = ready.pop()
-        order.append(name)
-        for c in consumers[name]:
-            waiting[c] -= 1
-            if not waiting[c]:
-                ready.append(c)
-    return order

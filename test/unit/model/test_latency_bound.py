@@ -31,6 +31,8 @@ def test_two_convs_hand_computed():
     assert bound.path == ("a", "b")
     assert bound.compute_cycles == pytest.approx(2 * 36_864 / 100)
     assert bound.cycles == pytest.approx(2 * 36_864 * 74 / 64 / 100, rel=1e-6)
+    # where it is reached: both at 2 x 36,864 / DSPs
+    assert bound.frame_times == pytest.approx((2 * 36_864 / 100,) * 2, rel=1e-4)
 
 
 def test_eight_bit_products_pack_two_a_slice():
